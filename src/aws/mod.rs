@@ -1,0 +1,217 @@
+//! Thin adapters over the AWS SDK: client set-up (credentials, region, timeouts,
+//! retries) and per-service calls with their errors classified. Nothing else in the
+//! crate talks to the SDK.
+//!
+//! Layout: this file builds clients and classifies errors; [`ec2`] lists, starts and
+//! stops instances.
+
+pub mod ec2;
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::operation::RequestId;
+
+use crate::config::AwsSettings;
+
+/// IAM, STS (for identity), the billing metrics and alarms live in or answer from
+/// us-east-1 whatever regions the schedules use.
+pub const GLOBAL_REGION: &str = "us-east-1";
+
+/// What kind of failure an AWS call met; callers branch on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The instance id does not exist (or no longer).
+    NotFound,
+    /// The instance is not in a state that allows the action.
+    IncorrectState,
+    /// The action is not supported for the instance (e.g. instance-store, spot).
+    Unsupported,
+    /// EC2 has no capacity for the instance type in the zone right now.
+    InsufficientCapacity,
+    /// Throttled after the SDK's retries were spent.
+    Throttled,
+    /// The credentials lack a permission.
+    Unauthorized,
+    /// A dry run that would have succeeded.
+    DryRunOk,
+    /// No answer within the configured timeout.
+    Timeout,
+    /// No connection (endpoint unreachable, DNS, TLS).
+    Unreachable,
+    /// No credentials could be found or assumed.
+    Credentials,
+    /// Anything else the service answered.
+    Other,
+}
+
+/// A failed AWS call, classified, with what the operator needs to act on it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub region: String,
+    pub kind: ErrorKind,
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}: ", self.operation, self.region)?;
+        match self.kind {
+            ErrorKind::Timeout => write!(f, "no answer within the timeout ({})", self.message)?,
+            ErrorKind::Unreachable => write!(f, "cannot reach the endpoint ({})", self.message)?,
+            ErrorKind::Credentials => write!(f, "no usable credentials ({})", self.message)?,
+            _ => match &self.code {
+                Some(code) => write!(f, "{code}: {}", self.message)?,
+                None => f.write_str(&self.message)?,
+            },
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl AwsError {
+    /// Classifies an SDK error without flattening it before the caller decides.
+    pub fn from_sdk<E, R>(operation: &'static str, region: &str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+        SdkError<E, R>: RequestId,
+    {
+        let request_id = match &err {
+            SdkError::ServiceError(s) => s.err().meta().extra("aws_request_id").map(str::to_string),
+            _ => None,
+        }
+        .or_else(|| err.request_id().map(str::to_string));
+        let (kind, code, message) = match &err {
+            SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "operation or attempt timeout".to_string()),
+            SdkError::DispatchFailure(d) => {
+                let text = DisplayErrorContext(&err).to_string();
+                let kind = if d.is_timeout() {
+                    ErrorKind::Timeout
+                } else if text.contains("credentials") || text.contains("credential") {
+                    ErrorKind::Credentials
+                } else {
+                    ErrorKind::Unreachable
+                };
+                (kind, None, text)
+            }
+            SdkError::ConstructionFailure(_) => {
+                let text = DisplayErrorContext(&err).to_string();
+                let kind = if text.contains("credential") { ErrorKind::Credentials } else { ErrorKind::Other };
+                (kind, None, text)
+            }
+            _ => {
+                let code = err.code().map(str::to_string);
+                let message = err
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+                (classify_code(code.as_deref()), code, message)
+            }
+        };
+        AwsError {
+            operation,
+            region: region.to_string(),
+            kind,
+            code,
+            message,
+            request_id,
+        }
+    }
+}
+
+fn classify_code(code: Option<&str>) -> ErrorKind {
+    match code.unwrap_or_default() {
+        c if c.starts_with("InvalidInstanceID") => ErrorKind::NotFound,
+        "IncorrectInstanceState" | "IncorrectState" => ErrorKind::IncorrectState,
+        "UnsupportedOperation" | "UnsupportedHibernationConfiguration" => ErrorKind::Unsupported,
+        "InsufficientInstanceCapacity" | "Server.InsufficientInstanceCapacity" => ErrorKind::InsufficientCapacity,
+        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => ErrorKind::Throttled,
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "AuthFailure" => ErrorKind::Unauthorized,
+        "DryRunOperation" => ErrorKind::DryRunOk,
+        "ExpiredToken" | "InvalidClientTokenId" | "UnrecognizedClientException" => ErrorKind::Credentials,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// The SDK configuration every client is built from.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    base: SdkConfig,
+}
+
+impl Aws {
+    /// Loads the SDK's default chain (environment, profiles, SSO, container and
+    /// instance roles; `AWS_ENDPOINT_URL` honoured), with the file's profile, role,
+    /// timeouts and retry attempts.
+    pub async fn connect(settings: &AwsSettings) -> Self {
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(3).min(settings.attempt_timeout))
+            .operation_attempt_timeout(settings.attempt_timeout)
+            .operation_timeout(settings.operation_timeout)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts));
+        if let Some(profile) = &settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        let mut base = loader.load().await;
+        if let Some(role) = &settings.role_arn {
+            let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name(&settings.session_name)
+                .configure(&base);
+            if let Some(id) = &settings.external_id {
+                provider = provider.external_id(id);
+            }
+            // STS is asked in the default region, else us-east-1.
+            if base.region().is_none() {
+                provider = provider.region(Region::from_static(GLOBAL_REGION));
+            }
+            let provider = provider.build().await;
+            base = base
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build();
+        }
+        Aws { base }
+    }
+
+    /// Regions to act in: the file's list, else the SDK's default region.
+    pub fn regions(&self, configured: &[String]) -> Result<Vec<String>, NoRegion> {
+        if !configured.is_empty() {
+            return Ok(configured.to_vec());
+        }
+        self.base
+            .region()
+            .map(|r| vec![r.to_string()])
+            .ok_or(NoRegion)
+    }
+
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::config::Builder::from(&self.base)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.base
+    }
+}
+
+/// Neither the file nor the environment names a region.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("no region: list `regions` in the file, or set AWS_REGION or a profile's region")]
+pub struct NoRegion;

@@ -1,0 +1,332 @@
+//! The TOML file, turned into validated, typed settings.
+//!
+//! Layout: [`raw`] reads the text into serde structs (every syntax, unknown-field and
+//! type error at once); [`validate`] checks meaning (cron, timezones, dates, ARNs...)
+//! and builds [`Config`], again collecting every error with its position.
+
+mod raw;
+mod validate;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::schedule::Trigger;
+
+pub use validate::{HostTimezone, validate};
+
+/// Where the daemon and the CLI look for the file unless told otherwise.
+pub const DEFAULT_PATH: &str = "/etc/offhours/offhours.toml";
+
+/// Settings after validation: every value here has been checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from, for messages.
+    pub source: String,
+    /// The file's timezone, else the host's: the default for every job.
+    pub timezone: Tz,
+    /// Regions to act in; empty means the SDK's default region.
+    pub regions: Vec<String>,
+    /// Tag whose value names an instance's schedule.
+    pub tag_key: String,
+    /// Per-instance override tag: `true`, or a date / instant to skip until.
+    pub skip_tag: String,
+    /// Safety brake: the most instances one action may touch; 0 = no limit.
+    pub max_instances_per_action: u32,
+    /// Change nothing; report what would be done.
+    pub dry_run: bool,
+    /// Missed fires older than this are not carried out on start-up.
+    pub max_lateness: Duration,
+    pub aws: AwsSettings,
+    /// Sorted by name.
+    pub schedules: Vec<Schedule>,
+    pub iam_audit: Option<IamAudit>,
+    pub billing_alarm: Option<BillingAlarm>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsSettings {
+    /// Named profile from `~/.aws/config`; else the SDK's default chain.
+    pub profile: Option<String>,
+    /// Role to assume (STS AssumeRole) with the base credentials.
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    /// Bound on one SDK operation, retries included.
+    pub operation_timeout: Duration,
+    /// Bound on one attempt of an operation.
+    pub attempt_timeout: Duration,
+    /// Attempts per operation (first try included) for throttling and 5xx.
+    pub max_attempts: u32,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        AwsSettings {
+            profile: None,
+            role_arn: None,
+            external_id: None,
+            session_name: "offhours".into(),
+            operation_timeout: Duration::from_secs(60),
+            attempt_timeout: Duration::from_secs(20),
+            max_attempts: 5,
+        }
+    }
+}
+
+/// A named start/stop schedule and the instances it governs.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub name: String,
+    pub timezone: Tz,
+    pub start: Option<Trigger>,
+    pub stop: Option<Trigger>,
+    pub skip_dates: BTreeSet<NaiveDate>,
+    /// Hibernate instead of stop where the instance supports it.
+    pub hibernate: bool,
+    /// Select instances whose `tag_key` tag equals the schedule's name.
+    pub by_name: bool,
+    /// Further tags that must all match.
+    pub tags: BTreeMap<String, String>,
+    pub description: Option<String>,
+}
+
+impl Schedule {
+    pub fn trigger(&self, action: Action) -> Option<&Trigger> {
+        match action {
+            Action::Start => self.start.as_ref(),
+            Action::Stop => self.stop.as_ref(),
+        }
+    }
+
+    /// Tag conditions an instance must meet, `tag_key` included when `by_name`.
+    pub fn selector(&self, tag_key: &str) -> BTreeMap<String, String> {
+        let mut tags = self.tags.clone();
+        if self.by_name {
+            tags.insert(tag_key.to_string(), self.name.clone());
+        }
+        tags
+    }
+}
+
+/// What a schedule does to its instances at a fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Start,
+    Stop,
+}
+
+impl Action {
+    pub const ALL: [Action; 2] = [Action::Start, Action::Stop];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop => "stop",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "start" => Ok(Action::Start),
+            "stop" => Ok(Action::Stop),
+            other => Err(format!("unknown action `{other}` (expected start or stop)")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IamAudit {
+    pub trigger: Option<Trigger>,
+    pub max_key_age_days: u32,
+    pub max_unused_days: u32,
+    pub deactivate: bool,
+    pub max_deactivations_per_run: u32,
+    pub exempt_users: BTreeSet<String>,
+    pub exempt_tag: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillingAlarm {
+    pub threshold: f64,
+    pub currency: String,
+    pub alarm_name: String,
+    pub sns_topic_arn: Option<String>,
+    pub trigger: Option<Trigger>,
+    pub description: String,
+}
+
+/// One problem in the file, with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// Dotted path of the field, e.g. `schedules.office.start`; empty for syntax errors.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Why a file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<ConfigError>),
+}
+
+/// Reads and validates the file at `path` against the host's timezone.
+pub fn load(path: &Path) -> Result<Config, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    from_str(&text, &path.display().to_string(), &HostTimezone::detect())
+}
+
+/// Parses and validates `text`; `source` names it in errors.
+pub fn from_str(text: &str, source: &str, host: &HostTimezone) -> Result<Config, LoadError> {
+    let position = |span: std::ops::Range<usize>| line_col(text, span.start);
+    let raw = raw::parse(text).map_err(|errors| {
+        LoadError::Invalid(
+            errors
+                .into_iter()
+                .map(|e| {
+                    let (line, column) = position(e.span);
+                    ConfigError {
+                        file: source.to_string(),
+                        line,
+                        column,
+                        field: e.field,
+                        message: e.message,
+                    }
+                })
+                .collect(),
+        )
+    })?;
+    validate(raw, source, host).map_err(|errors| {
+        LoadError::Invalid(
+            errors
+                .into_iter()
+                .map(|(span, field, message)| {
+                    let (line, column) = position(span);
+                    ConfigError {
+                        file: source.to_string(),
+                        line,
+                        column,
+                        field,
+                        message,
+                    }
+                })
+                .collect(),
+        )
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a
+/// plausible misspelling.
+pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word_lower = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&word_lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance counting an adjacent transposition as one edit (`strat` -> `start`).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Parses durations such as `90s`, `15m`, `6h`, `1d` or `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total = 0u64;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(format!("`{text}` is not a duration (use e.g. 90s, 15m, 6h, 1d)")),
+        };
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration (use e.g. 90s, 15m, 6h, 1d)"))?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(format!("`{text}` has no unit (use e.g. {text}s or {text}m)"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! The file as written: serde structs with spans, before any meaning is checked.
+//!
+//! serde stops at the first unknown field or wrong type. To report every one at once,
+//! [`parse`] deserializes, and on an error removes the offending key from the parsed
+//! tree and tries again, collecting one error per round.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub timezone: Option<Spanned<String>>,
+    pub regions: Option<Spanned<Vec<Spanned<String>>>>,
+    pub tag_key: Option<Spanned<String>>,
+    pub skip_tag: Option<Spanned<String>>,
+    pub max_instances_per_action: Option<Spanned<i64>>,
+    pub dry_run: Option<bool>,
+    pub max_lateness: Option<Spanned<String>>,
+    pub aws: Option<RawAws>,
+    #[serde(default)]
+    pub schedules: BTreeMap<Spanned<String>, Spanned<RawSchedule>>,
+    pub iam_audit: Option<Spanned<RawIamAudit>>,
+    pub billing_alarm: Option<Spanned<RawBillingAlarm>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAws {
+    pub profile: Option<Spanned<String>>,
+    pub role_arn: Option<Spanned<String>>,
+    pub external_id: Option<Spanned<String>>,
+    pub session_name: Option<Spanned<String>>,
+    pub operation_timeout: Option<Spanned<String>>,
+    pub attempt_timeout: Option<Spanned<String>>,
+    pub max_attempts: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchedule {
+    pub start: Option<Spanned<String>>,
+    pub stop: Option<Spanned<String>>,
+    pub timezone: Option<Spanned<String>>,
+    pub skip_dates: Option<Vec<Spanned<DateValue>>>,
+    pub hibernate: Option<bool>,
+    pub by_name: Option<bool>,
+    pub tags: Option<Spanned<BTreeMap<String, String>>>,
+    pub description: Option<String>,
+}
+
+/// A date written either as a TOML local date (`2026-12-25`) or a string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DateValue {
+    Toml(toml::value::Datetime),
+    Text(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIamAudit {
+    pub cron: Option<Spanned<String>>,
+    pub max_key_age_days: Option<Spanned<i64>>,
+    pub max_unused_days: Option<Spanned<i64>>,
+    pub deactivate: Option<bool>,
+    pub max_deactivations_per_run: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub exempt_users: Vec<String>,
+    pub exempt_tag: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBillingAlarm {
+    pub threshold: Option<Spanned<Number>>,
+    pub currency: Option<Spanned<String>>,
+    pub alarm_name: Option<Spanned<String>>,
+    pub sns_topic_arn: Option<Spanned<String>>,
+    pub cron: Option<Spanned<String>>,
+    pub description: Option<String>,
+}
+
+/// TOML keeps integers and floats apart; a threshold may be either.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(f) => f,
+        }
+    }
+}
+
+/// One problem found while reading the file: where, which key, what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawError {
+    pub span: Range<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+/// Parses the text into [`RawConfig`], or every syntax, unknown-field and type error.
+pub fn parse(text: &str) -> Result<RawConfig, Vec<RawError>> {
+    let (mut root, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        return Err(syntax
+            .into_iter()
+            .map(|e| RawError {
+                span: e.span().unwrap_or(0..0),
+                field: String::new(),
+                message: e.message().trim_end_matches('.').to_string(),
+            })
+            .collect());
+    }
+    root.get_mut().make_owned();
+    let mut errors = Vec::new();
+    // Each round removes one key, so the loop ends; the bound is a guard.
+    for _ in 0..1000 {
+        match RawConfig::deserialize(toml::de::Deserializer::from(root.clone())) {
+            Ok(raw) if errors.is_empty() => return Ok(raw),
+            Ok(_) => {
+                errors.sort_by_key(|e: &RawError| e.span.start);
+                return Err(errors);
+            }
+            Err(e) => {
+                let span = e.span().unwrap_or(0..0);
+                match remove_at(root.get_mut(), &span, String::new()) {
+                    Some((field, key_span)) => errors.push(RawError {
+                        span: if span.is_empty() { key_span } else { span },
+                        message: friendly(e.message()),
+                        field,
+                    }),
+                    None => {
+                        errors.push(RawError {
+                            span,
+                            field: String::new(),
+                            message: friendly(e.message()),
+                        });
+                        return Err(errors);
+                    }
+                }
+            }
+        }
+    }
+    Err(errors)
+}
+
+/// Removes the innermost key whose key or (non-table) value covers `span`; returns
+/// its dotted path and the key's span. Tables opened by a `[header]` have spans that
+/// need not cover their keys, so every branch is searched.
+fn remove_at(table: &mut DeTable<'_>, span: &Range<usize>, prefix: String) -> Option<(String, Range<usize>)> {
+    let covers = |r: Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
+    let mut hit = None;
+    for (key, value) in table.iter_mut() {
+        let path = join(&prefix, key.get_ref());
+        if let DeValue::Table(inner) = value.get_mut() {
+            if let Some(found) = remove_at(inner, span, path.clone()) {
+                return Some(found);
+            }
+        }
+        if covers(key.span()) || (!value.get_ref().is_table() && covers(value.span())) {
+            hit = Some((key.clone(), path));
+        }
+    }
+    let (key, path) = hit?;
+    table.remove(&key);
+    Some((path, key.span()))
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Rewrites serde's messages for people editing a file: names TOML types, and
+/// suggests the closest valid field for a misspelt one.
+fn friendly(message: &str) -> String {
+    let message = message.trim_end_matches('.');
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (unknown, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        return match crate::config::closest(unknown, candidates.iter().copied()) {
+            Some(best) => format!("unknown field (did you mean `{best}`?)"),
+            None if candidates.is_empty() => "unknown field".to_string(),
+            None => format!("unknown field (expected one of {})", candidates.join(", ")),
+        };
+    }
+    let mut out = message.to_string();
+    for (rust, toml) in [
+        ("expected i64", "expected an integer"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a sequence", "expected an array"),
+        ("expected a map", "expected a table"),
+        ("expected struct RawSchedule", "expected a table"),
+        ("expected struct RawAws", "expected a table"),
+        ("expected struct RawIamAudit", "expected a table"),
+        ("expected struct RawBillingAlarm", "expected a table"),
+        ("data did not match any variant of untagged enum DateValue", "expected a date such as 2026-12-25"),
+        ("data did not match any variant of untagged enum Number", "expected a number"),
+    ] {
+        out = out.replace(rust, toml);
+    }
+    out
+}

@@ -1,0 +1,180 @@
+"""moto in server mode, wrapped for offhours' tests.
+
+Serves moto's own WSGI application (the real EC2, IAM, STS, CloudWatch and SNS
+emulation) on a loopback port, and adds what moto cannot do by itself, each scoped
+to one access key id so that tests running in parallel (each in an account of its
+own) never see each other's faults:
+
+  POST /_offhours/faults  {"access_key_id", "action", "status", "code", "message",
+                           "count" (-1 = every time), "if_instance" (optional)}
+      answer the next `count` matching requests with that error instead of moto.
+  POST /_offhours/falls-back  {"access_key_id", "instance_id", "code", "message"}
+      after StartInstances includes the instance, moto puts it back to `stopped`
+      with that state reason (what a KMS key problem on an encrypted volume does).
+  POST /_offhours/hang  {"access_key_id", "action", "seconds"}
+      hold matching requests that long before answering (a peer that never answers).
+  GET  /_offhours/calls?access_key_id=...  -> {"Action": count, ...}
+  POST /_offhours/clock  {"now": RFC 3339 | null}  moto's clock (freezegun, ticking).
+
+It exits by itself when the process that started it goes away.
+"""
+
+import argparse
+import io
+import json
+import os
+import re
+import sys
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+lock = threading.Lock()
+faults = defaultdict(list)  # access key id -> [fault]
+falls_back = defaultdict(dict)  # access key id -> {instance id: (code, message)}
+hangs = defaultdict(dict)  # access key id -> {action: seconds}
+calls = defaultdict(lambda: defaultdict(int))  # access key id -> {action: count}
+clock = {"freezer": None}
+
+KEY_RE = re.compile(r"Credential=([A-Z0-9]+)/")
+
+
+def error_body(code, message):
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+        "</Error></Errors><RequestID>offhours-injected-fault</RequestID></Response>"
+    ).encode()
+
+
+def json_response(start_response, obj, status="200 OK"):
+    body = json.dumps(obj).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def set_clock(now):
+    from freezegun import freeze_time
+
+    if clock["freezer"] is not None:
+        clock["freezer"].stop()
+        clock["freezer"] = None
+    if now:
+        clock["freezer"] = freeze_time(now, tick=True)
+        clock["freezer"].start()
+
+
+def put_back_to_stopped(account_id, region, instance_id, code, message):
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.instances import StateReason
+
+    backend = ec2_backends[account_id][region]
+    instance = backend.get_instance(instance_id)
+    instance._state.name = "stopped"
+    instance._state.code = 80
+    instance.state_reason = StateReason(message=message, code=code)
+    instance._reason = message
+
+
+class Wrapper:
+    def __init__(self, app):
+        self.app = app
+
+    def control(self, environ, start_response):
+        path = environ["PATH_INFO"]
+        if environ["REQUEST_METHOD"] == "GET" and path == "/_offhours/calls":
+            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            key = query.get("access_key_id", [""])[0]
+            with lock:
+                return json_response(start_response, dict(calls[key]))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        with lock:
+            if path == "/_offhours/faults":
+                faults[spec["access_key_id"]].append(dict(spec))
+            elif path == "/_offhours/falls-back":
+                falls_back[spec["access_key_id"]][spec["instance_id"]] = (spec["code"], spec["message"])
+            elif path == "/_offhours/hang":
+                hangs[spec["access_key_id"]][spec["action"]] = float(spec["seconds"])
+            elif path == "/_offhours/clock":
+                set_clock(spec.get("now"))
+            else:
+                return json_response(start_response, {"error": f"unknown control path {path}"}, "404 Not Found")
+        return json_response(start_response, {"ok": True})
+
+    def __call__(self, environ, start_response):
+        if environ["PATH_INFO"].startswith("/_offhours/"):
+            return self.control(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        params = urllib.parse.parse_qs(body.decode("utf-8", "replace")) if body else {}
+        params.update(urllib.parse.parse_qs(environ.get("QUERY_STRING", "")))
+        action = params.get("Action", [environ.get("HTTP_X_AMZ_TARGET", "").split(".")[-1]])[0]
+        match = KEY_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        key = match.group(1) if match else ""
+        instance_ids = {v[0] for k, v in params.items() if k.startswith("InstanceId")}
+
+        with lock:
+            calls[key][action] += 1
+            hang = hangs[key].get(action)
+            injected = None
+            for fault in faults[key]:
+                if fault["action"] != action or fault.get("count", 1) == 0:
+                    continue
+                if fault.get("if_instance") and fault["if_instance"] not in instance_ids:
+                    continue
+                if fault.get("count", 1) > 0:
+                    fault["count"] = fault.get("count", 1) - 1
+                injected = fault
+                break
+            fall_back = {i: falls_back[key][i] for i in instance_ids if i in falls_back[key]}
+        if hang:
+            time.sleep(hang)
+        if injected is not None:
+            status = int(injected.get("status", 400))
+            payload = error_body(injected["code"], injected.get("message", injected["code"]))
+            start_response(f"{status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+            return [payload]
+        result = list(self.app(environ, start_response))
+        if action == "StartInstances" and fall_back:
+            region = re.search(r"/([a-z0-9-]+)/ec2/aws4_request", environ.get("HTTP_AUTHORIZATION", ""))
+            from moto.iam.models import get_account_id_from
+
+            account = get_account_id_from(key)
+            for instance_id, (code, message) in fall_back.items():
+                put_back_to_stopped(account, region.group(1), instance_id, code, message)
+        return result
+
+
+def watch_parent(parent):
+    while True:
+        if os.getppid() != parent:
+            os._exit(0)
+        time.sleep(1)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file")
+    args = parser.parse_args()
+    app = Wrapper(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    port = server.server_port
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(port))
+        os.replace(tmp, args.port_file)
+    print(f"moto listening on http://127.0.0.1:{port}", flush=True)
+    threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
