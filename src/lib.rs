@@ -2,6 +2,9 @@
 //! access keys, and keeps a billing alarm in place. See ARCHITECTURE.md for the map.
 
 pub mod aws;
+pub mod cli;
 pub mod config;
+pub mod jobs;
 pub mod plan;
+pub mod policy;
 pub mod schedule;

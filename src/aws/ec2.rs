@@ -27,7 +27,12 @@ pub struct CallCounter(Mutex<BTreeMap<&'static str, u64>>);
 
 impl CallCounter {
     pub fn add(&self, operation: &'static str) {
-        *self.0.lock().expect("counter lock").entry(operation).or_default() += 1;
+        *self
+            .0
+            .lock()
+            .expect("counter lock")
+            .entry(operation)
+            .or_default() += 1;
     }
 
     pub fn snapshot(&self) -> BTreeMap<&'static str, u64> {
@@ -47,21 +52,49 @@ fn instance_from_sdk(region: &str, i: &SdkInstance) -> Option<Instance> {
     Some(Instance {
         id: i.instance_id()?.to_string(),
         region: region.to_string(),
-        state: InstanceState::parse(i.state().and_then(|s| s.name()).map_or("unknown", |n| n.as_str())),
+        state: InstanceState::parse(
+            i.state()
+                .and_then(|s| s.name())
+                .map_or("unknown", |n| n.as_str()),
+        ),
         tags: i
             .tags()
             .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
             .collect(),
         root_device_type: i.root_device_type().map(|d| d.as_str().to_string()),
         lifecycle: i.instance_lifecycle().map(|l| l.as_str().to_string()),
-        hibernation_configured: i.hibernation_options().and_then(|h| h.configured()).unwrap_or(false),
+        hibernation_configured: i
+            .hibernation_options()
+            .and_then(|h| h.configured())
+            .unwrap_or(false),
         state_reason: i
             .state_reason()
             .and_then(|r| r.message())
             .filter(|m| !m.is_empty())
             .map(str::to_string),
     })
+}
+
+/// The regions enabled for the account.
+pub async fn enabled_regions(client: &Client, region: &str) -> Result<Vec<String>, AwsError> {
+    let out = client
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("DescribeRegions", region, e))?;
+    let mut names: Vec<String> = out
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// Every listed instance carrying all the `selector` tags: one paginated
@@ -87,7 +120,12 @@ pub async fn describe_tagged(
 
 /// The current view of the given instances (a filter, not InstanceIds, so that one
 /// vanished id does not fail the whole call).
-pub async fn describe_ids(client: &Client, region: &str, ids: &[String], calls: &CallCounter) -> Result<Vec<Instance>, AwsError> {
+pub async fn describe_ids(
+    client: &Client,
+    region: &str,
+    ids: &[String],
+    calls: &CallCounter,
+) -> Result<Vec<Instance>, AwsError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(FILTER_VALUES) {
         let filter = Filter::builder()
@@ -99,7 +137,12 @@ pub async fn describe_ids(client: &Client, region: &str, ids: &[String], calls: 
     Ok(out)
 }
 
-async fn describe(client: &Client, region: &str, filters: Vec<Filter>, calls: &CallCounter) -> Result<Vec<Instance>, AwsError> {
+async fn describe(
+    client: &Client,
+    region: &str,
+    filters: Vec<Filter>,
+    calls: &CallCounter,
+) -> Result<Vec<Instance>, AwsError> {
     let mut pages = client
         .describe_instances()
         .set_filters(Some(filters))
@@ -111,7 +154,12 @@ async fn describe(client: &Client, region: &str, filters: Vec<Filter>, calls: &C
         calls.add("DescribeInstances");
         let page = page.map_err(|e| AwsError::from_sdk("DescribeInstances", region, e))?;
         for reservation in page.reservations() {
-            out.extend(reservation.instances().iter().filter_map(|i| instance_from_sdk(region, i)));
+            out.extend(
+                reservation
+                    .instances()
+                    .iter()
+                    .filter_map(|i| instance_from_sdk(region, i)),
+            );
         }
     }
     Ok(out)
@@ -193,7 +241,11 @@ where
     Fut: Future<Output = Result<Vec<StateChange>, AwsError>>,
 {
     let mut results = Vec::new();
-    let mut pending: Vec<Vec<String>> = ids.chunks(BATCH_SIZE).rev().map(<[String]>::to_vec).collect();
+    let mut pending: Vec<Vec<String>> = ids
+        .chunks(BATCH_SIZE)
+        .rev()
+        .map(<[String]>::to_vec)
+        .collect();
     while let Some(batch) = pending.pop() {
         match call(batch.clone()).await {
             Err(e) if batch.len() > 1 && splittable(&e.kind) => {
@@ -238,7 +290,10 @@ mod tests {
             let kind = kind.clone();
             async move {
                 match batch.iter().find(|id| bad.contains(id)) {
-                    Some(id) => Err(AwsError { kind, ..refused(id) }),
+                    Some(id) => Err(AwsError {
+                        kind,
+                        ..refused(id)
+                    }),
                     None => Ok(batch
                         .iter()
                         .map(|id| StateChange {
@@ -251,8 +306,16 @@ mod tests {
             }
         })
         .await;
-        let acted = results.iter().filter(|(_, r)| r.is_ok()).map(|(b, _)| b.len()).sum();
-        let failed = results.iter().filter(|(_, r)| r.is_err()).flat_map(|(b, _)| b.clone()).collect();
+        let acted = results
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(b, _)| b.len())
+            .sum();
+        let failed = results
+            .iter()
+            .filter(|(_, r)| r.is_err())
+            .flat_map(|(b, _)| b.clone())
+            .collect();
         (calls.into_inner(), acted, failed)
     }
 

@@ -94,7 +94,11 @@ impl AwsError {
         }
         .or_else(|| err.request_id().map(str::to_string));
         let (kind, code, message) = match &err {
-            SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "operation or attempt timeout".to_string()),
+            SdkError::TimeoutError(_) => (
+                ErrorKind::Timeout,
+                None,
+                "operation or attempt timeout".to_string(),
+            ),
             SdkError::DispatchFailure(d) => {
                 let text = DisplayErrorContext(&err).to_string();
                 let kind = if d.is_timeout() {
@@ -108,7 +112,11 @@ impl AwsError {
             }
             SdkError::ConstructionFailure(_) => {
                 let text = DisplayErrorContext(&err).to_string();
-                let kind = if text.contains("credential") { ErrorKind::Credentials } else { ErrorKind::Other };
+                let kind = if text.contains("credential") {
+                    ErrorKind::Credentials
+                } else {
+                    ErrorKind::Other
+                };
                 (kind, None, text)
             }
             _ => {
@@ -136,11 +144,17 @@ fn classify_code(code: Option<&str>) -> ErrorKind {
         c if c.starts_with("InvalidInstanceID") => ErrorKind::NotFound,
         "IncorrectInstanceState" | "IncorrectState" => ErrorKind::IncorrectState,
         "UnsupportedOperation" | "UnsupportedHibernationConfiguration" => ErrorKind::Unsupported,
-        "InsufficientInstanceCapacity" | "Server.InsufficientInstanceCapacity" => ErrorKind::InsufficientCapacity,
+        "InsufficientInstanceCapacity" | "Server.InsufficientInstanceCapacity" => {
+            ErrorKind::InsufficientCapacity
+        }
         "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => ErrorKind::Throttled,
-        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "AuthFailure" => ErrorKind::Unauthorized,
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "AuthFailure" => {
+            ErrorKind::Unauthorized
+        }
         "DryRunOperation" => ErrorKind::DryRunOk,
-        "ExpiredToken" | "InvalidClientTokenId" | "UnrecognizedClientException" => ErrorKind::Credentials,
+        "ExpiredToken" | "InvalidClientTokenId" | "UnrecognizedClientException" => {
+            ErrorKind::Credentials
+        }
         _ => ErrorKind::Other,
     }
 }
@@ -188,15 +202,47 @@ impl Aws {
         Aws { base }
     }
 
-    /// Regions to act in: the file's list, else the SDK's default region.
-    pub fn regions(&self, configured: &[String]) -> Result<Vec<String>, NoRegion> {
-        if !configured.is_empty() {
-            return Ok(configured.to_vec());
-        }
-        self.base
+    /// Regions to act in: the file's list, else the SDK's default region; each
+    /// checked against the regions enabled for the account (ec2:DescribeRegions), so
+    /// that a typo is an error now rather than a DNS failure at 7 pm. If the check
+    /// itself cannot be made (e.g. not permitted), the list is used as it is.
+    pub async fn regions(&self, configured: &[String]) -> Result<Vec<String>, RegionError> {
+        let regions = if configured.is_empty() {
+            vec![self.base.region().ok_or(RegionError::NoRegion)?.to_string()]
+        } else {
+            configured.to_vec()
+        };
+        let home = self
+            .base
             .region()
-            .map(|r| vec![r.to_string()])
-            .ok_or(NoRegion)
+            .map_or(GLOBAL_REGION.to_string(), ToString::to_string);
+        let home = if regions.contains(&home) || configured.is_empty() {
+            home
+        } else {
+            GLOBAL_REGION.to_string()
+        };
+        match ec2::enabled_regions(&self.ec2(&home), &home).await {
+            Ok(enabled) => {
+                if let Some(unknown) = regions.iter().find(|r| !enabled.contains(r)) {
+                    return Err(RegionError::Unknown {
+                        region: unknown.clone(),
+                        enabled,
+                    });
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind,
+                    ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Credentials
+                ) =>
+            {
+                return Err(RegionError::Check(e));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot list the account's regions; using the configured ones unchecked.")
+            }
+        }
+        Ok(regions)
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
@@ -211,7 +257,16 @@ impl Aws {
     }
 }
 
-/// Neither the file nor the environment names a region.
-#[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("no region: list `regions` in the file, or set AWS_REGION or a profile's region")]
-pub struct NoRegion;
+/// The regions to act in cannot be settled.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RegionError {
+    #[error("no region: list `regions` in the file, or set AWS_REGION or a profile's region")]
+    NoRegion,
+    #[error("region {region} does not exist or is not enabled for this account (enabled: {})", enabled.join(", "))]
+    Unknown {
+        region: String,
+        enabled: Vec<String>,
+    },
+    #[error("cannot list the account's regions: {0}")]
+    Check(AwsError),
+}

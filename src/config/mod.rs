@@ -41,6 +41,12 @@ pub struct Config {
     pub dry_run: bool,
     /// Missed fires older than this are not carried out on start-up.
     pub max_lateness: Duration,
+    /// How long to wait for instances to reach their target state after an action.
+    pub verify_timeout: Duration,
+    /// How often instances refused for insufficient capacity are tried again.
+    pub capacity_retries: u32,
+    /// The pause before each such retry.
+    pub capacity_retry_delay: Duration,
     pub aws: AwsSettings,
     /// Sorted by name.
     pub schedules: Vec<Schedule>,
@@ -263,7 +269,10 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a
 /// plausible misspelling.
-pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let word_lower = word.to_lowercase();
     candidates
         .into_iter()
@@ -281,13 +290,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
+    d[0] = (0..=b.len()).collect();
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -314,7 +323,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
-            _ => return Err(format!("`{text}` is not a duration (use e.g. 90s, 15m, 6h, 1d)")),
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a duration (use e.g. 90s, 15m, 6h, 1d)"
+                ));
+            }
         };
         let n: u64 = digits
             .parse()
@@ -323,7 +336,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         digits.clear();
     }
     if !digits.is_empty() {
-        return Err(format!("`{text}` has no unit (use e.g. {text}s or {text}m)"));
+        return Err(format!(
+            "`{text}` has no unit (use e.g. {text}s or {text}m)"
+        ));
     }
     Ok(Duration::from_secs(total))
 }

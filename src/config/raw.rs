@@ -21,6 +21,9 @@ pub struct RawConfig {
     pub max_instances_per_action: Option<Spanned<i64>>,
     pub dry_run: Option<bool>,
     pub max_lateness: Option<Spanned<String>>,
+    pub verify_timeout: Option<Spanned<String>>,
+    pub capacity_retries: Option<Spanned<i64>>,
+    pub capacity_retry_delay: Option<Spanned<String>>,
     pub aws: Option<RawAws>,
     #[serde(default)]
     pub schedules: BTreeMap<Spanned<String>, Spanned<RawSchedule>>,
@@ -159,7 +162,11 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<RawError>> {
 /// Removes the innermost key whose key or (non-table) value covers `span`; returns
 /// its dotted path and the key's span. Tables opened by a `[header]` have spans that
 /// need not cover their keys, so every branch is searched.
-fn remove_at(table: &mut DeTable<'_>, span: &Range<usize>, prefix: String) -> Option<(String, Range<usize>)> {
+fn remove_at(
+    table: &mut DeTable<'_>,
+    span: &Range<usize>,
+    prefix: String,
+) -> Option<(String, Range<usize>)> {
     let covers = |r: Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
     let mut hit = None;
     for (key, value) in table.iter_mut() {
@@ -210,8 +217,14 @@ fn friendly(message: &str) -> String {
         ("expected struct RawAws", "expected a table"),
         ("expected struct RawIamAudit", "expected a table"),
         ("expected struct RawBillingAlarm", "expected a table"),
-        ("data did not match any variant of untagged enum DateValue", "expected a date such as 2026-12-25"),
-        ("data did not match any variant of untagged enum Number", "expected a number"),
+        (
+            "data did not match any variant of untagged enum DateValue",
+            "expected a date such as 2026-12-25",
+        ),
+        (
+            "data did not match any variant of untagged enum Number",
+            "expected a number",
+        ),
     ] {
         out = out.replace(rust, toml);
     }

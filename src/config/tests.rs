@@ -25,31 +25,125 @@ const OK_SCHEDULE: &str = "[schedules.office]\nstart = \"0 8 * * MON-FRI\"\n";
 
 #[test]
 fn one_error_per_case() {
-    check_errors("[schedules.office]\nstrat = \"0 8 * * *\"\nstop = \"0 19 * * *\"\n", &["t.toml:2:1: schedules.office.strat: unknown field (did you mean `start`?)"]);
-    check_errors("timezon = \"UTC\"\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:1:1: timezon: unknown field (did you mean `timezone`?)"]);
-    check_errors("[schedules.office]\nstart = \"0 25 * * *\"\n", &["t.toml:2:9: schedules.office.start: bad cron `0 25 * * *`: hour field `25`: number out of bounds"]);
-    check_errors("[schedules.office]\nstart = \"0 8 * *\"\n", &["t.toml:2:9: schedules.office.start: bad cron `0 8 * *`: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found 4"]);
-    check_errors("timezone = \"Europe/Berln\"\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)"]);
-    check_errors("[schedules.office]\nstart = \"0 8 * * *\"\ntimezone = \"Mars/Olympus\"\n", &["t.toml:3:12: schedules.office.timezone: unknown timezone `Mars/Olympus`"]);
-    check_errors("[schedules.office]\nstart = \"0 8 * * *\"\nskip_dates = [2026-12-25, \"2026-13-01\"]\n", &["t.toml:3:27: schedules.office.skip_dates: `2026-13-01` is not a date (YYYY-MM-DD)"]);
-    check_errors("[schedules.office]\nhibernate = true\n", &["t.toml:1:1: schedules.office: has neither `start` nor `stop`"]);
-    check_errors("[schedules.office]\nstart = \"0 8 * * *\"\nby_name = false\n", &["t.toml:1:1: schedules.office: selects no instances: with by_name = false, `tags` must name at least one tag"]);
-    check_errors("[schedules.office]\nstart = \"0 8 * * *\"\n[schedules.office]\nstop = \"0 9 * * *\"\n", &["t.toml:3:12: duplicate key"]);
-    check_errors("max_instances_per_action = \"ten\"\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:1:28: max_instances_per_action: invalid type: string \"ten\", expected an integer"]);
-    check_errors("max_instances_per_action = -1\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:1:28: max_instances_per_action: must be between 0 and 1000000, found -1"]);
-    check_errors("regions = [\"eu-central-1\", \"Frankfurt\", \"eu-central-1\"]\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:1:28: regions: `Frankfurt` is not a region name (e.g. eu-central-1)", "t.toml:1:41: regions: `eu-central-1` is listed twice"]);
-    check_errors("max_lateness = \"soon\"\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:1:16: max_lateness: `soon` is not a duration (use e.g. 90s, 15m, 6h, 1d)"]);
-    check_errors("[schedules.a]\nstart = \"0 8 * * *\"\nstop = \"0 8 * * *\"\n", &["t.toml:3:8: schedules.a.stop: is the same expression as `start`"]);
-    check_errors("[schedules.a]\nstart = \"0 0 30 2 *\"\n", &["t.toml:2:9: schedules.a.start: bad cron `0 0 30 2 *`: never fires (no matching date exists)"]);
-    check_errors("[aws]\nrole_arn = \"offhours\"\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:2:12: aws.role_arn: `offhours` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"]);
-    check_errors("[aws]\nexternal_id = \"x\"\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:2:15: aws.external_id: only has a meaning with aws.role_arn"]);
-    check_errors("[billing_alarm]\ncurrency = \"USD\"\n", &["t.toml:1:1: billing_alarm.threshold: is required (the estimated charges, in `currency`, that raise the alarm)"]);
-    check_errors("[billing_alarm]\nthreshold = 0\n", &["t.toml:2:13: billing_alarm.threshold: must be greater than 0, found 0"]);
-    check_errors("[billing_alarm]\nthreshold = 50\nsns_topic_arn = \"arn:aws:sns:eu-west-1:123456789012:bills\"\n", &["t.toml:3:17: billing_alarm.sns_topic_arn: the topic is in eu-west-1, but billing alarms live in us-east-1 and can only notify a topic there"]);
-    check_errors("[iam_audit]\nmax_key_age_days = 0\n", &["t.toml:2:20: iam_audit.max_key_age_days: must be between 1 and 3650, found 0"]);
-    check_errors("dry_run = \"yes\"\n", &["t.toml:1:11: dry_run: invalid type: string \"yes\", expected true or false"]);
-    check_errors("dry_run = true\n", &["t.toml:1:1: schedules: the file configures nothing: add a [schedules.NAME] table"]);
-    check_errors("[schedules.a\nstart = 1\n", &["t.toml:1:13: unclosed table, expected `]`"]);
+    check_errors(
+        "[schedules.office]\nstrat = \"0 8 * * *\"\nstop = \"0 19 * * *\"\n",
+        &["t.toml:2:1: schedules.office.strat: unknown field (did you mean `start`?)"],
+    );
+    check_errors(
+        "timezon = \"UTC\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
+        &["t.toml:1:1: timezon: unknown field (did you mean `timezone`?)"],
+    );
+    check_errors(
+        "[schedules.office]\nstart = \"0 25 * * *\"\n",
+        &[
+            "t.toml:2:9: schedules.office.start: bad cron `0 25 * * *`: hour field `25`: number out of bounds",
+        ],
+    );
+    check_errors(
+        "[schedules.office]\nstart = \"0 8 * *\"\n",
+        &[
+            "t.toml:2:9: schedules.office.start: bad cron `0 8 * *`: expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found 4",
+        ],
+    );
+    check_errors(
+        "timezone = \"Europe/Berln\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
+        &["t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)"],
+    );
+    check_errors(
+        "[schedules.office]\nstart = \"0 8 * * *\"\ntimezone = \"Mars/Olympus\"\n",
+        &["t.toml:3:12: schedules.office.timezone: unknown timezone `Mars/Olympus`"],
+    );
+    check_errors(
+        "[schedules.office]\nstart = \"0 8 * * *\"\nskip_dates = [2026-12-25, \"2026-13-01\"]\n",
+        &["t.toml:3:27: schedules.office.skip_dates: `2026-13-01` is not a date (YYYY-MM-DD)"],
+    );
+    check_errors(
+        "[schedules.office]\nhibernate = true\n",
+        &["t.toml:1:1: schedules.office: has neither `start` nor `stop`"],
+    );
+    check_errors(
+        "[schedules.office]\nstart = \"0 8 * * *\"\nby_name = false\n",
+        &[
+            "t.toml:1:1: schedules.office: selects no instances: with by_name = false, `tags` must name at least one tag",
+        ],
+    );
+    check_errors(
+        "[schedules.office]\nstart = \"0 8 * * *\"\n[schedules.office]\nstop = \"0 9 * * *\"\n",
+        &["t.toml:3:12: duplicate key"],
+    );
+    check_errors(
+        "max_instances_per_action = \"ten\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
+        &[
+            "t.toml:1:28: max_instances_per_action: invalid type: string \"ten\", expected an integer",
+        ],
+    );
+    check_errors(
+        "max_instances_per_action = -1\n[schedules.a]\nstart = \"0 8 * * *\"\n",
+        &["t.toml:1:28: max_instances_per_action: must be between 0 and 1000000, found -1"],
+    );
+    check_errors(
+        "regions = [\"eu-central-1\", \"Frankfurt\", \"eu-central-1\"]\n[schedules.a]\nstart = \"0 8 * * *\"\n",
+        &[
+            "t.toml:1:28: regions: `Frankfurt` is not a region name (e.g. eu-central-1)",
+            "t.toml:1:41: regions: `eu-central-1` is listed twice",
+        ],
+    );
+    check_errors(
+        "max_lateness = \"soon\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
+        &["t.toml:1:16: max_lateness: `soon` is not a duration (use e.g. 90s, 15m, 6h, 1d)"],
+    );
+    check_errors(
+        "[schedules.a]\nstart = \"0 8 * * *\"\nstop = \"0 8 * * *\"\n",
+        &["t.toml:3:8: schedules.a.stop: is the same expression as `start`"],
+    );
+    check_errors(
+        "[schedules.a]\nstart = \"0 0 30 2 *\"\n",
+        &[
+            "t.toml:2:9: schedules.a.start: bad cron `0 0 30 2 *`: never fires (no matching date exists)",
+        ],
+    );
+    check_errors(
+        "[aws]\nrole_arn = \"offhours\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
+        &[
+            "t.toml:2:12: aws.role_arn: `offhours` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+        ],
+    );
+    check_errors(
+        "[aws]\nexternal_id = \"x\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
+        &["t.toml:2:15: aws.external_id: only has a meaning with aws.role_arn"],
+    );
+    check_errors(
+        "[billing_alarm]\ncurrency = \"USD\"\n",
+        &[
+            "t.toml:1:1: billing_alarm.threshold: is required (the estimated charges, in `currency`, that raise the alarm)",
+        ],
+    );
+    check_errors(
+        "[billing_alarm]\nthreshold = 0\n",
+        &["t.toml:2:13: billing_alarm.threshold: must be greater than 0, found 0"],
+    );
+    check_errors(
+        "[billing_alarm]\nthreshold = 50\nsns_topic_arn = \"arn:aws:sns:eu-west-1:123456789012:bills\"\n",
+        &[
+            "t.toml:3:17: billing_alarm.sns_topic_arn: the topic is in eu-west-1, but billing alarms live in us-east-1 and can only notify a topic there",
+        ],
+    );
+    check_errors(
+        "[iam_audit]\nmax_key_age_days = 0\n",
+        &["t.toml:2:20: iam_audit.max_key_age_days: must be between 1 and 3650, found 0"],
+    );
+    check_errors(
+        "dry_run = \"yes\"\n",
+        &["t.toml:1:11: dry_run: invalid type: string \"yes\", expected true or false"],
+    );
+    check_errors(
+        "dry_run = true\n",
+        &["t.toml:1:1: schedules: the file configures nothing: add a [schedules.NAME] table"],
+    );
+    check_errors(
+        "[schedules.a\nstart = 1\n",
+        &["t.toml:1:13: unclosed table, expected `]`"],
+    );
 }
 
 #[test]
@@ -71,7 +165,7 @@ hibernate = \"yes\"
     check_errors(
         text,
         &[
-            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, aws, schedules, iam_audit, billing_alarm)",
+            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, verify_timeout, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, billing_alarm)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",
             "t.toml:12:13: schedules.lab.hibernate: invalid type: string \"yes\", expected true or false",
         ],
@@ -100,7 +194,11 @@ hibernate = true
 #[test]
 fn defaults_apply() {
     let c = load_str(OK_SCHEDULE).unwrap();
-    assert_eq!(c.timezone, chrono_tz::Europe::Berlin, "host timezone is the default");
+    assert_eq!(
+        c.timezone,
+        chrono_tz::Europe::Berlin,
+        "host timezone is the default"
+    );
     assert_eq!(c.tag_key, "Schedule");
     assert_eq!(c.skip_tag, "offhours:skip");
     assert_eq!(c.max_instances_per_action, 50);
@@ -109,9 +207,15 @@ fn defaults_apply() {
     assert!(!c.dry_run);
     assert_eq!(c.aws, AwsSettings::default());
     let s = &c.schedules[0];
-    assert_eq!((s.name.as_str(), s.by_name, s.hibernate), ("office", true, false));
+    assert_eq!(
+        (s.name.as_str(), s.by_name, s.hibernate),
+        ("office", true, false)
+    );
     assert!(s.stop.is_none());
-    assert_eq!(s.selector("Schedule"), BTreeMap::from([("Schedule".to_string(), "office".to_string())]));
+    assert_eq!(
+        s.selector("Schedule"),
+        BTreeMap::from([("Schedule".to_string(), "office".to_string())])
+    );
 }
 
 #[test]
@@ -119,7 +223,10 @@ fn schedule_timezone_overrides_file_timezone() {
     let c = load_str("timezone = \"America/New_York\"\n[schedules.a]\nstart = \"0 8 * * *\"\n[schedules.b]\nstart = \"0 8 * * *\"\ntimezone = \"Asia/Kolkata\"\n").unwrap();
     assert_eq!(c.schedules[0].timezone, chrono_tz::America::New_York);
     assert_eq!(c.schedules[1].timezone, chrono_tz::Asia::Kolkata);
-    assert_eq!(c.schedules[1].start.as_ref().unwrap().tz, chrono_tz::Asia::Kolkata);
+    assert_eq!(
+        c.schedules[1].start.as_ref().unwrap().tz,
+        chrono_tz::Asia::Kolkata
+    );
 }
 
 #[test]
@@ -133,8 +240,18 @@ fn the_annotated_example_parses() {
 
 #[test]
 fn durations() {
-    for (text, secs) in [("90s", 90), ("15m", 900), ("6h", 21_600), ("1d", 86_400), ("1h30m", 5_400)] {
-        assert_eq!(parse_duration(text), Ok(Duration::from_secs(secs)), "{text}");
+    for (text, secs) in [
+        ("90s", 90),
+        ("15m", 900),
+        ("6h", 21_600),
+        ("1d", 86_400),
+        ("1h30m", 5_400),
+    ] {
+        assert_eq!(
+            parse_duration(text),
+            Ok(Duration::from_secs(secs)),
+            "{text}"
+        );
     }
     for text in ["", "10", "1w", "h"] {
         assert!(parse_duration(text).is_err(), "{text}");

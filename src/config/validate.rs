@@ -79,7 +79,11 @@ impl Checker {
                 let hint = closest(value.get_ref(), names)
                     .map(|n| format!(" (did you mean `{n}`?)"))
                     .unwrap_or_default();
-                self.error(value.span(), field, format!("unknown timezone `{}`{hint}", value.get_ref()));
+                self.error(
+                    value.span(),
+                    field,
+                    format!("unknown timezone `{}`{hint}", value.get_ref()),
+                );
                 None
             }
         }
@@ -89,7 +93,11 @@ impl Checker {
         match CronExpr::parse(value.get_ref()) {
             Ok(c) => Some(c),
             Err(e) => {
-                self.error(value.span(), field, format!("bad cron `{}`: {e}", value.get_ref()));
+                self.error(
+                    value.span(),
+                    field,
+                    format!("bad cron `{}`: {e}", value.get_ref()),
+                );
                 None
             }
         }
@@ -107,7 +115,11 @@ impl Checker {
     fn count(&mut self, value: &Spanned<i64>, field: &str, min: i64, max: i64) -> Option<u32> {
         let n = *value.get_ref();
         if n < min || n > max {
-            self.error(value.span(), field, format!("must be between {min} and {max}, found {n}"));
+            self.error(
+                value.span(),
+                field,
+                format!("must be between {min} and {max}, found {n}"),
+            );
             None
         } else {
             u32::try_from(n).ok()
@@ -142,12 +154,20 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     let mut regions = Vec::new();
     if let Some(list) = &raw.regions {
         if list.get_ref().is_empty() {
-            c.error(list.span(), "regions", "must list at least one region (or be left out for the SDK's default)");
+            c.error(
+                list.span(),
+                "regions",
+                "must list at least one region (or be left out for the SDK's default)",
+            );
         }
         for r in list.get_ref() {
             let name = r.get_ref();
             if !is_region_name(name) {
-                c.error(r.span(), "regions", format!("`{name}` is not a region name (e.g. eu-central-1)"));
+                c.error(
+                    r.span(),
+                    "regions",
+                    format!("`{name}` is not a region name (e.g. eu-central-1)"),
+                );
             } else if regions.contains(name) {
                 c.error(r.span(), "regions", format!("`{name}` is listed twice"));
             } else {
@@ -176,14 +196,36 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     let max_lateness = raw
         .max_lateness
         .as_ref()
-        .map_or_else(|| parse_duration(DEFAULT_MAX_LATENESS).ok(), |v| c.duration(v, "max_lateness"))
+        .map_or_else(
+            || parse_duration(DEFAULT_MAX_LATENESS).ok(),
+            |v| c.duration(v, "max_lateness"),
+        )
         .unwrap_or_default();
 
+    let verify_timeout = raw
+        .verify_timeout
+        .as_ref()
+        .and_then(|v| c.duration(v, "verify_timeout"))
+        .unwrap_or(std::time::Duration::from_secs(300));
+    let capacity_retries = raw
+        .capacity_retries
+        .as_ref()
+        .and_then(|v| c.count(v, "capacity_retries", 0, 20))
+        .unwrap_or(2);
+    let capacity_retry_delay = raw
+        .capacity_retry_delay
+        .as_ref()
+        .and_then(|v| c.duration(v, "capacity_retry_delay"))
+        .unwrap_or(std::time::Duration::from_secs(60));
     let aws = aws_settings(&mut c, raw.aws.unwrap_or_default());
 
     let mut schedules = Vec::new();
     if raw.schedules.is_empty() && raw.iam_audit.is_none() && raw.billing_alarm.is_none() {
-        c.error(0..0, "schedules", "the file configures nothing: add a [schedules.NAME] table");
+        c.error(
+            0..0,
+            "schedules",
+            "the file configures nothing: add a [schedules.NAME] table",
+        );
     }
     for (name, body) in &raw.schedules {
         if let Some(s) = schedule(&mut c, name, body, timezone, &tag_key) {
@@ -191,7 +233,10 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         }
     }
 
-    let iam_audit = raw.iam_audit.as_ref().map(|a| iam_audit(&mut c, a.get_ref(), timezone));
+    let iam_audit = raw
+        .iam_audit
+        .as_ref()
+        .map(|a| iam_audit(&mut c, a.get_ref(), timezone));
     let billing_alarm = raw
         .billing_alarm
         .as_ref()
@@ -210,6 +255,9 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         max_instances_per_action,
         dry_run: raw.dry_run.unwrap_or(false),
         max_lateness,
+        verify_timeout,
+        capacity_retries,
+        capacity_retry_delay,
         aws,
         schedules,
         iam_audit,
@@ -233,12 +281,20 @@ fn aws_settings(c: &mut Checker, raw: RawAws) -> AwsSettings {
         let arn = v.get_ref();
         let ok = arn.starts_with("arn:aws") && arn.contains(":iam::") && arn.contains(":role/");
         if !ok {
-            c.error(v.span(), "aws.role_arn", format!("`{arn}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"));
+            c.error(
+                v.span(),
+                "aws.role_arn",
+                format!("`{arn}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
+            );
         }
         ok.then(|| arn.clone())
     });
     if let (Some(ext), None) = (&raw.external_id, &raw.role_arn) {
-        c.error(ext.span(), "aws.external_id", "only has a meaning with aws.role_arn");
+        c.error(
+            ext.span(),
+            "aws.external_id",
+            "only has a meaning with aws.role_arn",
+        );
     }
     let operation_timeout = raw
         .operation_timeout
@@ -252,11 +308,18 @@ fn aws_settings(c: &mut Checker, raw: RawAws) -> AwsSettings {
         .unwrap_or(defaults.attempt_timeout);
     if let Some(v) = &raw.attempt_timeout {
         if attempt_timeout > operation_timeout {
-            c.error(v.span(), "aws.attempt_timeout", "must not be longer than aws.operation_timeout");
+            c.error(
+                v.span(),
+                "aws.attempt_timeout",
+                "must not be longer than aws.operation_timeout",
+            );
         }
     }
     AwsSettings {
-        profile: raw.profile.as_ref().and_then(|v| c.non_empty(v, "aws.profile")),
+        profile: raw
+            .profile
+            .as_ref()
+            .and_then(|v| c.non_empty(v, "aws.profile")),
         role_arn,
         external_id: raw.external_id.map(Spanned::into_inner),
         session_name: raw
@@ -298,13 +361,21 @@ fn schedule(
             Some(date) => {
                 skip_dates.insert(date);
             }
-            None => c.error(d.span(), field("skip_dates"), format!("`{}` is not a date (YYYY-MM-DD)", date_text(d.get_ref()))),
+            None => c.error(
+                d.span(),
+                field("skip_dates"),
+                format!("`{}` is not a date (YYYY-MM-DD)", date_text(d.get_ref())),
+            ),
         }
     }
     let start = raw.start.as_ref().and_then(|v| c.cron(v, &field("start")));
     let stop = raw.stop.as_ref().and_then(|v| c.cron(v, &field("stop")));
     if raw.start.is_none() && raw.stop.is_none() {
-        c.error(body.span(), format!("schedules.{n}"), "has neither `start` nor `stop`");
+        c.error(
+            body.span(),
+            format!("schedules.{n}"),
+            "has neither `start` nor `stop`",
+        );
     }
     if let (Some(a), Some(b)) = (&raw.start, &raw.stop) {
         if a.get_ref().trim() == b.get_ref().trim() {
@@ -312,7 +383,11 @@ fn schedule(
         }
     }
     let by_name = raw.by_name.unwrap_or(true);
-    let tags: BTreeMap<String, String> = raw.tags.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
+    let tags: BTreeMap<String, String> = raw
+        .tags
+        .as_ref()
+        .map(|t| t.get_ref().clone())
+        .unwrap_or_default();
     if let Some(t) = &raw.tags {
         for key in t.get_ref().keys() {
             if key.trim().is_empty() {
@@ -324,7 +399,11 @@ fn schedule(
         }
     }
     if !by_name && tags.is_empty() {
-        c.error(body.span(), format!("schedules.{n}"), "selects no instances: with by_name = false, `tags` must name at least one tag");
+        c.error(
+            body.span(),
+            format!("schedules.{n}"),
+            "selects no instances: with by_name = false, `tags` must name at least one tag",
+        );
     }
     if c.errors.len() > errors_before {
         return None;
@@ -346,7 +425,9 @@ fn schedule(
 fn date_of(value: &DateValue) -> Option<NaiveDate> {
     match value {
         DateValue::Toml(dt) => match (dt.date, dt.time) {
-            (Some(d), None) => NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day)),
+            (Some(d), None) => {
+                NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+            }
             _ => None,
         },
         DateValue::Text(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
@@ -385,7 +466,10 @@ fn iam_audit(c: &mut Checker, raw: &RawIamAudit, tz: Tz) -> IamAudit {
             .and_then(|v| c.count(v, "iam_audit.max_deactivations_per_run", 0, 10_000))
             .unwrap_or(5),
         exempt_users: raw.exempt_users.iter().cloned().collect(),
-        exempt_tag: raw.exempt_tag.as_ref().and_then(|v| c.non_empty(v, "iam_audit.exempt_tag")),
+        exempt_tag: raw
+            .exempt_tag
+            .as_ref()
+            .and_then(|v| c.non_empty(v, "iam_audit.exempt_tag")),
     }
 }
 
@@ -393,18 +477,35 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
     let body = raw.get_ref();
     let threshold = match &body.threshold {
         None => {
-            c.error(raw.span(), "billing_alarm.threshold", "is required (the estimated charges, in `currency`, that raise the alarm)");
+            c.error(
+                raw.span(),
+                "billing_alarm.threshold",
+                "is required (the estimated charges, in `currency`, that raise the alarm)",
+            );
             None
         }
-        Some(v) if !(v.get_ref().as_f64() > 0.0) || !v.get_ref().as_f64().is_finite() => {
-            c.error(v.span(), "billing_alarm.threshold", format!("must be greater than 0, found {}", v.get_ref().as_f64()));
+        Some(v) if v.get_ref().as_f64().is_nan() || v.get_ref().as_f64() <= 0.0 || v.get_ref().as_f64().is_infinite() => {
+            c.error(
+                v.span(),
+                "billing_alarm.threshold",
+                format!("must be greater than 0, found {}", v.get_ref().as_f64()),
+            );
             None
         }
         Some(v) => Some(v.get_ref().as_f64()),
     };
     let currency = match &body.currency {
-        Some(v) if v.get_ref().len() != 3 || !v.get_ref().chars().all(|ch| ch.is_ascii_uppercase()) => {
-            c.error(v.span(), "billing_alarm.currency", format!("`{}` is not an ISO 4217 currency code (e.g. USD)", v.get_ref()));
+        Some(v)
+            if v.get_ref().len() != 3 || !v.get_ref().chars().all(|ch| ch.is_ascii_uppercase()) =>
+        {
+            c.error(
+                v.span(),
+                "billing_alarm.currency",
+                format!(
+                    "`{}` is not an ISO 4217 currency code (e.g. USD)",
+                    v.get_ref()
+                ),
+            );
             None
         }
         Some(v) => Some(v.get_ref().clone()),
@@ -443,10 +544,10 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
     Some(BillingAlarm {
         threshold: threshold?,
         currency: currency?,
-        description: body
-            .description
-            .clone()
-            .unwrap_or_else(|| "Estimated AWS charges for the month are above the threshold (managed by offhours)".into()),
+        description: body.description.clone().unwrap_or_else(|| {
+            "Estimated AWS charges for the month are above the threshold (managed by offhours)"
+                .into()
+        }),
         alarm_name,
         sns_topic_arn,
         trigger,

@@ -131,7 +131,9 @@ impl fmt::Display for SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Start or stop it (`hibernate` for a stop that hibernates).
-    Act { hibernate: bool },
+    Act {
+        hibernate: bool,
+    },
     /// Already in the state the action leads to.
     Unchanged,
     Skip(SkipReason),
@@ -176,7 +178,13 @@ fn override_skip(tag: &str, value: &str, now: DateTime<Utc>, tz: Tz) -> Option<S
 
 /// Decides, for each instance, what `action` of `schedule` does at `now`.
 /// Checks run from the ones that protect machines to the ones about timing.
-pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<Utc>, instances: &[Instance]) -> Vec<Decision> {
+pub fn plan(
+    schedule: &Schedule,
+    action: Action,
+    skip_tag: &str,
+    now: DateTime<Utc>,
+    instances: &[Instance],
+) -> Vec<Decision> {
     let today = now.with_timezone(&schedule.timezone).date_naive();
     instances
         .iter()
@@ -188,7 +196,10 @@ pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<U
                 skip(SkipReason::InstanceStoreRoot)
             } else if instance.lifecycle.as_deref() == Some("spot") {
                 skip(SkipReason::Spot)
-            } else if matches!(instance.state, InstanceState::Terminated | InstanceState::ShuttingDown) {
+            } else if matches!(
+                instance.state,
+                InstanceState::Terminated | InstanceState::ShuttingDown
+            ) {
                 skip(SkipReason::Terminated(instance.state.clone()))
             } else if let Some(reason) = instance
                 .tags
@@ -205,10 +216,16 @@ pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<U
                 (Action::Start, InstanceState::Stopped) | (Action::Stop, InstanceState::Running)
             ) {
                 skip(SkipReason::Transitional(instance.state.clone()))
-            } else if action == Action::Stop && schedule.hibernate && !instance.hibernation_configured {
+            } else if action == Action::Stop
+                && schedule.hibernate
+                && !instance.hibernation_configured
+            {
                 (
                     Verdict::Act { hibernate: false },
-                    Some("hibernation is not configured on this instance: a normal stop instead".to_string()),
+                    Some(
+                        "hibernation is not configured on this instance: a normal stop instead"
+                            .to_string(),
+                    ),
                 )
             } else {
                 (
@@ -240,7 +257,12 @@ pub struct BrakeError {
 }
 
 /// Checks the safety brake over the decisions of one action in every region.
-pub fn check_brake(schedule: &str, action: Action, decisions: &[Decision], limit: u32) -> Result<(), BrakeError> {
+pub fn check_brake(
+    schedule: &str,
+    action: Action,
+    decisions: &[Decision],
+    limit: u32,
+) -> Result<(), BrakeError> {
     let would_touch = decisions
         .iter()
         .filter(|d| matches!(d.verdict, Verdict::Act { .. }))

@@ -15,7 +15,9 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono::{
+    DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -35,7 +37,9 @@ pub struct CronExpr {
 /// Why a cron expression was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CronError {
-    #[error("expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found {0}")]
+    #[error(
+        "expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found {0}"
+    )]
     FieldCount(usize),
     #[error("{field} field `{value}`: {reason}")]
     Field {
@@ -50,7 +54,14 @@ pub enum CronError {
 }
 
 const FIVE_FIELDS: [&str; 5] = ["minute", "hour", "day-of-month", "month", "day-of-week"];
-const SIX_FIELDS: [&str; 6] = ["second", "minute", "hour", "day-of-month", "month", "day-of-week"];
+const SIX_FIELDS: [&str; 6] = [
+    "second",
+    "minute",
+    "hour",
+    "day-of-month",
+    "month",
+    "day-of-week",
+];
 
 fn expand_macro(expr: &str) -> Option<&'static str> {
     Some(match expr.to_ascii_lowercase().as_str() {
@@ -147,7 +158,8 @@ impl CronExpr {
     pub fn next_after(&self, tz: &Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         // When the clock goes back within the next few hours, wall-clock times just
         // before `after`'s local time still lie ahead: start the walk that far back.
-        let lookback = (offset(tz, after) - offset(tz, after + TRANSITION_WINDOW)).max(TimeDelta::zero());
+        let lookback =
+            (offset(tz, after) - offset(tz, after + TRANSITION_WINDOW)).max(TimeDelta::zero());
         let mut local = naive_local(tz, after) - lookback;
         let mut best: Option<DateTime<Utc>> = None;
         loop {
@@ -174,7 +186,8 @@ impl CronExpr {
 
     /// The last fire at or before `at`, ignoring skip dates.
     pub fn last_at_or_before(&self, tz: &Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let lookahead = (offset(tz, at - TRANSITION_WINDOW) - offset(tz, at)).max(TimeDelta::zero());
+        let lookahead =
+            (offset(tz, at - TRANSITION_WINDOW) - offset(tz, at)).max(TimeDelta::zero());
         let mut local = naive_local(tz, at) + lookahead;
         let mut inclusive = true;
         let mut best: Option<DateTime<Utc>> = None;
@@ -203,9 +216,7 @@ fn describe_croner_error(e: &croner::errors::CronError) -> String {
     use croner::errors::CronError as E;
     match e {
         E::IllegalCharacters(_) => "unknown name or character".to_string(),
-        E::ComponentError(m) | E::InvalidPattern(m) => {
-            m.trim_end_matches('.').to_lowercase()
-        }
+        E::ComponentError(m) | E::InvalidPattern(m) => m.trim_end_matches('.').to_lowercase(),
         other => other.to_string().trim_end_matches('.').to_lowercase(),
     }
 }
@@ -215,7 +226,9 @@ fn naive_local(tz: &Tz, t: DateTime<Utc>) -> NaiveDateTime {
 }
 
 fn offset(tz: &Tz, t: DateTime<Utc>) -> TimeDelta {
-    TimeDelta::seconds(i64::from(t.with_timezone(tz).offset().fix().local_minus_utc()))
+    TimeDelta::seconds(i64::from(
+        t.with_timezone(tz).offset().fix().local_minus_utc(),
+    ))
 }
 
 /// The first real instant whose local time is `local` or later: for a time inside a
@@ -280,7 +293,8 @@ impl Trigger {
             }
             // Jump over the rest of the skipped day rather than walk each fire.
             let next_day = date.checked_add_days(Days::new(1))?.and_hms_opt(0, 0, 0)?;
-            from = (first_instant_at_or_after(&self.tz, next_day) - TimeDelta::nanoseconds(1)).max(t);
+            from =
+                (first_instant_at_or_after(&self.tz, next_day) - TimeDelta::nanoseconds(1)).max(t);
         }
     }
 

@@ -138,7 +138,13 @@ class Wrapper:
         if injected is not None:
             status = int(injected.get("status", 400))
             payload = error_body(injected["code"], injected.get("message", injected["code"]))
-            start_response(f"{status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+            headers = [
+                ("Content-Type", "text/xml"),
+                ("Content-Length", str(len(payload))),
+                # EC2 sends the request id as a header too; the SDK reads it from there.
+                ("x-amzn-RequestId", "offhours-injected-fault"),
+            ]
+            start_response(f"{status} Injected", headers)
             return [payload]
         result = list(self.app(environ, start_response))
         if action == "StartInstances" and fall_back:

@@ -1,0 +1,16 @@
+# The two set-up commands (see README): `make demo` and `make test`.
+# Each installs what it needs (a pinned moto in .venv) and says what it runs.
+
+.PHONY: demo test ci bench lint
+
+demo:
+	scripts/demo.sh
+
+test:
+	scripts/with-moto.sh cargo test --locked --no-fail-fast
+
+ci:
+	bash .ci/run
+
+bench:
+	scripts/with-moto.sh scripts/bench.sh

@@ -1,0 +1,89 @@
+//! `offhours apply SCHEDULE start|stop`: one action, now.
+
+use chrono::Utc;
+
+use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
+use crate::aws::Aws;
+use crate::config::Action;
+use crate::jobs::apply::{Request, Trigger, apply};
+
+pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
+    let config = match load_config(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(sched) = config.schedules.iter().find(|s| s.name == schedule) else {
+        let names: Vec<&str> = config.schedules.iter().map(|s| s.name.as_str()).collect();
+        eprintln!(
+            "offhours: no schedule `{schedule}` in {} (it has: {})",
+            cli.config.display(),
+            names.join(", ")
+        );
+        return EXIT_USAGE;
+    };
+    let aws = Aws::connect(&config.aws).await;
+    let regions = match aws.regions(&config.regions).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let req = Request {
+        config: &config,
+        schedule: sched,
+        regions: &regions,
+        action,
+        dry_run: config.dry_run,
+        now: Utc::now(),
+        trigger: Trigger::Manual,
+    };
+    let report = match apply(&aws, req).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    match cli.output {
+        Format::Json => print_json(&report),
+        Format::Text => {
+            let dry = if report.dry_run { " (dry run)" } else { "" };
+            println!("{} {}{}", report.schedule, report.action, dry);
+            println!(
+                "  {:<20} {:<14} {:<24} {:<14} {:<12} REASON",
+                "INSTANCE", "REGION", "NAME", "BEFORE -> AFTER", "OUTCOME"
+            );
+            for r in &report.results {
+                let after = r.after.as_ref().map_or("-", |s| s.as_str());
+                println!(
+                    "  {:<20} {:<14} {:<24} {:<20} {:<12} {}",
+                    r.id,
+                    r.region,
+                    r.name.as_deref().unwrap_or("-"),
+                    format!("{} -> {}", r.before, after),
+                    r.outcome.as_str(),
+                    r.reason.as_deref().unwrap_or("")
+                );
+            }
+            let counts: Vec<String> = report
+                .counts()
+                .iter()
+                .map(|(o, n)| format!("{n} {o}"))
+                .collect();
+            println!(
+                "  {}",
+                if counts.is_empty() {
+                    "no matching instances".to_string()
+                } else {
+                    counts.join(", ")
+                }
+            );
+        }
+    }
+    if report.failed() > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}

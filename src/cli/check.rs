@@ -1,0 +1,86 @@
+//! `offhours check`: validate the file, show when every job fires next.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Cli, EXIT_OK, Format, load_config, print_json};
+use crate::config::Config;
+use crate::schedule::Trigger;
+
+#[derive(Serialize)]
+struct Job<'a> {
+    schedule: Option<&'a str>,
+    action: &'static str,
+    cron: &'a str,
+    timezone: &'a str,
+    next: Vec<String>,
+}
+
+/// Every timed job in the file: each schedule's start and stop, the key audit and the
+/// billing alarm re-check.
+fn jobs(config: &Config) -> Vec<(Option<&str>, &'static str, &Trigger)> {
+    let mut out = Vec::new();
+    for s in &config.schedules {
+        if let Some(t) = &s.start {
+            out.push((Some(s.name.as_str()), "start", t));
+        }
+        if let Some(t) = &s.stop {
+            out.push((Some(s.name.as_str()), "stop", t));
+        }
+    }
+    if let Some(t) = config.iam_audit.as_ref().and_then(|a| a.trigger.as_ref()) {
+        out.push((None, "audit-keys", t));
+    }
+    if let Some(t) = config
+        .billing_alarm
+        .as_ref()
+        .and_then(|a| a.trigger.as_ref())
+    {
+        out.push((None, "billing-alarm", t));
+    }
+    out
+}
+
+pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
+    let config = match load_config(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let jobs: Vec<Job> = jobs(&config)
+        .into_iter()
+        .map(|(schedule, action, t)| Job {
+            schedule,
+            action,
+            cron: t.cron.as_str(),
+            timezone: t.tz.name(),
+            next: t
+                .upcoming(from, next)
+                .into_iter()
+                .map(|f| f.with_timezone(&t.tz).to_rfc3339())
+                .collect(),
+        })
+        .collect();
+    match cli.output {
+        Format::Json => print_json(&serde_json::json!({ "jobs": jobs })),
+        Format::Text => {
+            println!(
+                "{}: valid; {} schedule(s), default timezone {}",
+                cli.config.display(),
+                config.schedules.len(),
+                config.timezone.name()
+            );
+            for job in &jobs {
+                let who = job.schedule.map(|s| format!("{s} ")).unwrap_or_default();
+                println!("\n{who}{} `{}` in {}", job.action, job.cron, job.timezone);
+                if job.next.is_empty() {
+                    println!("  (no further fires)");
+                }
+                for t in &job.next {
+                    let parsed = DateTime::parse_from_rfc3339(t).expect("just formatted");
+                    println!("  {}", parsed.format("%a %Y-%m-%d %H:%M:%S %:z"));
+                }
+            }
+        }
+    }
+    EXIT_OK
+}

@@ -1,0 +1,183 @@
+//! Command line: argument parsing, logging set-up, and rendering results as text or
+//! JSON. Decisions and AWS calls live in the library; this is only the front.
+//!
+//! Layout: one file per command (`check`, `plan`, `apply`, `policy`).
+
+mod apply;
+mod check;
+mod plan;
+mod policy;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config, LoadError};
+
+/// Exit status: everything went as asked.
+pub const EXIT_OK: u8 = 0;
+/// An action or an AWS call failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Bad usage or a bad config file.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "offhours",
+    version,
+    about = "Start and stop EC2 instances on local-time cron schedules"
+)]
+pub struct Cli {
+    /// The config file.
+    #[arg(long, global = true, env = "OFFHOURS_CONFIG", default_value = config::DEFAULT_PATH)]
+    pub config: PathBuf,
+    /// Output format of the command's result (stdout).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    /// Format of the log events (stderr).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text, env = "OFFHOURS_LOG_FORMAT")]
+    pub log_format: Format,
+    /// Change nothing on AWS; report what would be done.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the file and print the next fire times of every job.
+    Check {
+        /// Count fires from this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = parse_instant)]
+        from: Option<DateTime<Utc>>,
+        /// How many fires to show per job.
+        #[arg(long, default_value_t = 5)]
+        next: usize,
+    },
+    /// Show which instances each schedule governs and what it would do (read-only).
+    Plan {
+        /// Evaluate at this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = parse_instant)]
+        at: Option<DateTime<Utc>>,
+    },
+    /// Carry out one action of one schedule now, in every configured region.
+    Apply {
+        /// The schedule's name, as in [schedules.NAME].
+        schedule: String,
+        /// `start` or `stop`.
+        #[arg(value_parser = ["start", "stop"])]
+        action: String,
+    },
+    /// Print the least-privilege IAM policy the service needs.
+    Policy,
+}
+
+fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+    if text == "now" {
+        return Ok(Utc::now());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            format!("`{text}` is not an RFC 3339 instant such as 2026-03-30T08:00:00+02:00 ({e})")
+        })
+}
+
+/// Parses the command line, runs the command, and returns the process's exit status.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    init_logging(cli.log_format);
+    let code = match &cli.command {
+        Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
+        Command::Policy => policy::run(&cli),
+        Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
+        Command::Apply { schedule, action } => {
+            let action = action.parse().expect("clap checked the value");
+            with_runtime(|| apply::run(&cli, schedule, action))
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn with_runtime<F, Fut>(f: F) -> u8
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = u8>,
+{
+    match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(f()),
+        Err(e) => {
+            eprintln!("offhours: cannot start the async runtime: {e}");
+            EXIT_FAILED
+        }
+    }
+}
+
+/// Log events go to stderr: text (coloured on a terminal) or JSON lines. The level
+/// comes from `OFFHOURS_LOG` (e.g. `debug`), default `info`.
+pub fn init_logging(format: Format) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("OFFHOURS_LOG").unwrap_or_else(|_| {
+        EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        Format::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        Format::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
+}
+
+/// Loads the file; on failure prints every error to stderr.
+pub fn load_config(cli: &Cli) -> Result<Config, u8> {
+    match config::load(&cli.config) {
+        Ok(mut c) => {
+            c.dry_run |= cli.dry_run;
+            Ok(c)
+        }
+        Err(e @ LoadError::Invalid(_)) => {
+            eprintln!("{e}");
+            Err(EXIT_USAGE)
+        }
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serializable")
+    );
+}

@@ -1,0 +1,65 @@
+//! `offhours plan`: a read-only look at what each schedule governs.
+
+use chrono::{DateTime, Utc};
+
+use super::{Cli, EXIT_FAILED, EXIT_OK, Format, load_config, print_json};
+use crate::aws::Aws;
+use crate::jobs::preview::{FireView, preview};
+
+fn fire(f: &Option<FireView>) -> String {
+    f.as_ref()
+        .map_or("none".to_string(), |f| format!("{} at {}", f.action, f.at))
+}
+
+pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
+    let config = match load_config(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let aws = Aws::connect(&config.aws).await;
+    let regions = match aws.regions(&config.regions).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let report = match preview(&aws, &config, &regions, at).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    match cli.output {
+        Format::Json => print_json(&report),
+        Format::Text => {
+            println!("plan at {}", report.at);
+            for s in &report.schedules {
+                println!("\nschedule {} ({})", s.schedule, s.timezone);
+                println!("  last fire: {}", fire(&s.last_fire));
+                println!("  next fire: {}", fire(&s.next_fire));
+                if s.instances.is_empty() {
+                    println!("  no matching instances");
+                    continue;
+                }
+                println!(
+                    "  {:<20} {:<14} {:<24} {:<14} {:<6} REASON",
+                    "INSTANCE", "REGION", "NAME", "STATE", "DO"
+                );
+                for i in &s.instances {
+                    println!(
+                        "  {:<20} {:<14} {:<24} {:<14} {:<6} {}",
+                        i.id,
+                        i.region,
+                        i.name.as_deref().unwrap_or("-"),
+                        i.state.as_str(),
+                        i.decision,
+                        i.reason.as_deref().unwrap_or("")
+                    );
+                }
+            }
+        }
+    }
+    EXIT_OK
+}

@@ -1,0 +1,106 @@
+//! The least-privilege IAM policy offhours needs: exactly the API actions its code
+//! calls, for the features the file turns on. A test checks it against the adapters.
+
+use serde_json::{Value, json};
+
+use crate::config::Config;
+
+/// Which statements a deployment needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Features {
+    pub schedules: bool,
+}
+
+impl Features {
+    /// Everything offhours can do: the policy to use when no file is at hand.
+    pub const ALL: Features = Features { schedules: true };
+
+    pub fn of(config: &Config) -> Self {
+        Features {
+            schedules: !config.schedules.is_empty(),
+        }
+    }
+}
+
+/// Every API action the code calls, as `service:Action`; the statements below are
+/// built from this list so that the two cannot drift apart.
+pub const ACTIONS: &[&str] = &[
+    "ec2:DescribeInstances",
+    "ec2:DescribeRegions",
+    "ec2:StartInstances",
+    "ec2:StopInstances",
+];
+
+/// The policy document, as JSON.
+pub fn document(features: Features) -> Value {
+    let mut statements = Vec::new();
+    if features.schedules {
+        statements.push(json!({
+            "Sid": "ListInstances",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeInstances", "ec2:DescribeRegions"],
+            "Resource": "*"
+        }));
+        statements.push(json!({
+            "Sid": "StartStopInstances",
+            "Effect": "Allow",
+            "Action": ["ec2:StartInstances", "ec2:StopInstances"],
+            "Resource": "arn:aws:ec2:*:*:instance/*"
+        }));
+        // Starting an instance whose EBS volumes use a customer-managed KMS key needs
+        // a grant for EC2; without it the instance silently falls back to stopped.
+        statements.push(json!({
+            "Sid": "StartInstancesWithEncryptedVolumes",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant"],
+            "Resource": "*",
+            "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
+        }));
+    }
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actions(doc: &Value) -> Vec<String> {
+        let mut out: Vec<String> = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                s["Action"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string())
+            })
+            .filter(|a| !a.starts_with("kms:"))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every operation an adapter names in its error classification is in the policy,
+    /// and the policy grants nothing the adapters do not call.
+    #[test]
+    fn policy_matches_the_calls_in_the_adapters() {
+        let mut called = Vec::new();
+        for (service, source) in [("ec2", include_str!("aws/ec2.rs"))] {
+            for part in source.split("from_sdk(\"").skip(1) {
+                let op = part.split('"').next().unwrap();
+                called.push(format!("{service}:{op}"));
+            }
+        }
+        called.sort();
+        called.dedup();
+        let mut listed: Vec<String> = ACTIONS.iter().map(|s| s.to_string()).collect();
+        listed.sort();
+        assert_eq!(
+            called, listed,
+            "ACTIONS must list exactly the operations the adapters call"
+        );
+        assert_eq!(actions(&document(Features::ALL)), listed);
+    }
+}

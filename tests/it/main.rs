@@ -1,0 +1,8 @@
+//! End-to-end tests: the real binary, the real SDK, real HTTP, against moto (started
+//! by `make test`). Each test works in an AWS account of its own, so they run in
+//! parallel without seeing each other.
+
+mod apply;
+mod check;
+mod plan;
+mod support;

@@ -1,0 +1,290 @@
+//! Test fixtures: an AWS account of the test's own inside the shared moto server, a
+//! fleet builder, the real binary as a subprocess, and moto's fault controls.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_credential_types::Credentials;
+use aws_sdk_ec2::types::{Tag, TagSpecification};
+
+/// The moto endpoint `scripts/with-moto.sh` started.
+pub fn endpoint() -> String {
+    std::env::var("OFFHOURS_TEST_ENDPOINT").expect(
+        "OFFHOURS_TEST_ENDPOINT is not set: run the tests with `make test`, which starts the AWS emulator",
+    )
+}
+
+static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(0);
+
+/// One AWS account in moto, private to a test (moto keeps accounts apart), with
+/// credentials obtained by assuming a role in it.
+pub struct Account {
+    pub creds: Credentials,
+    pub dir: tempfile::TempDir,
+}
+
+fn sdk_config(creds: Credentials, region: &str) -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+        .build()
+}
+
+impl Account {
+    pub async fn new() -> Account {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
+        let id = format!(
+            "{:012}",
+            (u64::from(std::process::id()) * 1_000_003 + nanos % 1_000_000 * 1000 + n)
+                % 1_000_000_000_000
+        );
+        let base = Credentials::new("testing", "testing", None, None, "test");
+        let sts = aws_sdk_sts::Client::new(&sdk_config(base, "us-east-1"));
+        let out = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{id}:role/offhours-test"))
+            .role_session_name("offhours-test")
+            .send()
+            .await
+            .expect("AssumeRole in moto");
+        let c = out.credentials().expect("credentials");
+        let creds = Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "moto",
+        );
+        Account {
+            creds,
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&sdk_config(self.creds.clone(), region))
+    }
+
+    /// Launches one instance with these tags (`Name` included if given); returns its id.
+    pub async fn launch(&self, region: &str, tags: &[(&str, &str)]) -> String {
+        self.launch_many(region, 1, tags).await.remove(0)
+    }
+
+    pub async fn launch_many(
+        &self,
+        region: &str,
+        count: i32,
+        tags: &[(&str, &str)],
+    ) -> Vec<String> {
+        let mut req = self
+            .ec2(region)
+            .run_instances()
+            .image_id("ami-12c6146b")
+            .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+            .min_count(count)
+            .max_count(count);
+        if !tags.is_empty() {
+            let spec = TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                .set_tags(Some(
+                    tags.iter()
+                        .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
+                        .collect(),
+                ))
+                .build();
+            req = req.tag_specifications(spec);
+        }
+        let out = req.send().await.expect("RunInstances");
+        out.instances()
+            .iter()
+            .map(|i| i.instance_id().unwrap().to_string())
+            .collect()
+    }
+
+    pub async fn stop(&self, region: &str, ids: &[String]) {
+        self.ec2(region)
+            .stop_instances()
+            .set_instance_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .expect("StopInstances");
+    }
+
+    /// Instance id -> state name, for every instance in the region.
+    pub async fn states(&self, region: &str) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut pages = self
+            .ec2(region)
+            .describe_instances()
+            .max_results(1000)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for r in page.expect("DescribeInstances").reservations() {
+                for i in r.instances() {
+                    out.insert(
+                        i.instance_id().unwrap().to_string(),
+                        i.state()
+                            .and_then(|s| s.name())
+                            .unwrap()
+                            .as_str()
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// Writes a config file in the account's temp dir; returns its path.
+    pub fn write_config(&self, text: &str) -> PathBuf {
+        let path = self.dir.path().join("offhours.toml");
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+
+    /// The real binary, with this account's credentials, moto as endpoint, and no
+    /// trace of the developer's own AWS set-up.
+    pub fn offhours(&self, args: &[&str]) -> Command {
+        let aws_config = self.dir.path().join("aws-config");
+        let aws_credentials = self.dir.path().join("aws-credentials");
+        for empty in [&aws_config, &aws_credentials] {
+            if !empty.exists() {
+                std::fs::write(empty, "").expect("write empty aws file");
+            }
+        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_offhours"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TZ", "UTC")
+            .env("AWS_ENDPOINT_URL", endpoint())
+            .env("AWS_ACCESS_KEY_ID", self.creds.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", self.creds.secret_access_key())
+            .env(
+                "AWS_SESSION_TOKEN",
+                self.creds.session_token().unwrap_or_default(),
+            )
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", aws_config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", aws_credentials);
+        cmd
+    }
+
+    /// Runs the binary to completion.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let started = Instant::now();
+        let output = self.offhours(args).output().expect("run offhours");
+        Run {
+            output,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    /// Tells moto to answer matching requests of this account with an error.
+    pub fn fault(&self, spec: serde_json::Value) {
+        let mut spec = spec;
+        spec["access_key_id"] = self.creds.access_key_id().into();
+        control("POST", "/_offhours/faults", &spec.to_string());
+    }
+
+    pub fn falls_back(&self, instance_id: &str, code: &str, message: &str) {
+        let spec = serde_json::json!({
+            "access_key_id": self.creds.access_key_id(),
+            "instance_id": instance_id, "code": code, "message": message,
+        });
+        control("POST", "/_offhours/falls-back", &spec.to_string());
+    }
+
+    /// API calls moto received from this account, by action.
+    pub fn calls(&self) -> BTreeMap<String, u64> {
+        let body = control(
+            "GET",
+            &format!(
+                "/_offhours/calls?access_key_id={}",
+                self.creds.access_key_id()
+            ),
+            "",
+        );
+        serde_json::from_str(&body).expect("calls json")
+    }
+}
+
+/// A plain HTTP/1.1 request to moto's control paths.
+fn control(method: &str, path: &str, body: &str) -> String {
+    let addr = endpoint().trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&addr).expect("connect to moto");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read moto answer");
+    assert!(
+        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        "{response}"
+    );
+    response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub struct Run {
+    pub output: Output,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout(),
+                self.stderr()
+            )
+        })
+    }
+    /// Asserts the exit code, showing both streams when it is wrong.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
