@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod jobs;
 pub mod plan;
 pub mod policy;

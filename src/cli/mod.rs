@@ -7,6 +7,7 @@ mod apply;
 mod check;
 mod plan;
 mod policy;
+mod run;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -80,6 +81,25 @@ pub enum Command {
     },
     /// Print the least-privilege IAM policy the service needs.
     Policy,
+    /// Run the daemon: fire every job on time; SIGHUP reloads, SIGTERM stops.
+    Run {
+        /// Where the state file and heartbeat live [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// Exit 0 if the daemon's loop ran recently (for container health checks).
+    Health {
+        /// The daemon's state directory [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        /// How old the last loop may be.
+        #[arg(long, default_value = "90s", value_parser = parse_duration)]
+        max_age: std::time::Duration,
+    },
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    config::parse_duration(text)
 }
 
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
@@ -107,6 +127,12 @@ pub fn main() -> ExitCode {
         Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
         Command::Policy => policy::run(&cli),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
+        Command::Run { state_dir } => {
+            with_runtime(|| run::run(&cli, run::state_dir(state_dir.clone())))
+        }
+        Command::Health { state_dir, max_age } => {
+            run::health(run::state_dir(state_dir.clone()), *max_age)
+        }
         Command::Apply { schedule, action } => {
             let action = action.parse().expect("clap checked the value");
             with_runtime(|| apply::run(&cli, schedule, action))

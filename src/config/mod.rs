@@ -23,7 +23,7 @@ pub use validate::{HostTimezone, validate};
 pub const DEFAULT_PATH: &str = "/etc/offhours/offhours.toml";
 
 /// Settings after validation: every value here has been checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// The file it was read from, for messages.
     pub source: String,
@@ -85,7 +85,7 @@ impl Default for AwsSettings {
 }
 
 /// A named start/stop schedule and the instances it governs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     pub name: String,
     pub timezone: Tz,
@@ -99,6 +99,18 @@ pub struct Schedule {
     /// Further tags that must all match.
     pub tags: BTreeMap<String, String>,
     pub description: Option<String>,
+}
+
+impl Config {
+    /// True when everything but the schedules is the same.
+    pub fn same_settings(&self, other: &Config) -> bool {
+        let strip = |c: &Config| Config {
+            schedules: Vec::new(),
+            source: String::new(),
+            ..c.clone()
+        };
+        strip(self) == strip(other)
+    }
 }
 
 impl Schedule {

@@ -484,7 +484,11 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
             );
             None
         }
-        Some(v) if v.get_ref().as_f64().is_nan() || v.get_ref().as_f64() <= 0.0 || v.get_ref().as_f64().is_infinite() => {
+        Some(v)
+            if v.get_ref().as_f64().is_nan()
+                || v.get_ref().as_f64() <= 0.0
+                || v.get_ref().as_f64().is_infinite() =>
+        {
             c.error(
                 v.span(),
                 "billing_alarm.threshold",

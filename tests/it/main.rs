@@ -4,5 +4,6 @@
 
 mod apply;
 mod check;
+mod daemon;
 mod plan;
 mod support;

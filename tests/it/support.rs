@@ -223,6 +223,11 @@ impl Account {
     }
 }
 
+/// POSTs a JSON body to one of moto's control paths.
+pub fn control_json(path: &str, body: serde_json::Value) {
+    control("POST", path, &body.to_string());
+}
+
 /// A plain HTTP/1.1 request to moto's control paths.
 fn control(method: &str, path: &str, body: &str) -> String {
     let addr = endpoint().trim_start_matches("http://").to_string();

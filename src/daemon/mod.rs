@@ -1,0 +1,475 @@
+//! The long-running service: fires every job at its instant, catches up fires missed
+//! while it was down, reloads the file on request (validate first, then swap), and
+//! shuts down after in-flight work is done.
+//!
+//! Layout: [`timer`] decides which fires are due (pure); [`clock`] is where wall time
+//! comes from; [`state`] persists what has been handled; [`notify`] speaks systemd's
+//! readiness protocol. This file is the loop and the workers. What a fire *does* is
+//! the [`Executor`]'s business: AWS in production, a recorder in tests.
+
+pub mod clock;
+pub mod notify;
+pub mod service;
+pub mod state;
+pub mod timer;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::config::{self, Config, LoadError};
+use crate::jobs::apply::Trigger;
+use clock::Clock;
+use state::{State, StateFile};
+use timer::{Due, Fire, TimedJob};
+
+/// One fire handed to a worker, with the config it was found under.
+#[derive(Debug)]
+pub struct FireTask<P> {
+    pub fire: Fire,
+    pub trigger: Trigger,
+    pub config: Arc<Config>,
+    pub prepared: Arc<P>,
+}
+
+/// What the daemon needs from the outside world.
+pub trait Executor: Send + Sync + 'static {
+    /// Whatever a config needs before its jobs can run (clients, checked regions).
+    type Prepared: Send + Sync + 'static;
+    /// Readies a newly loaded config; an error rejects it (at start-up: exit; on
+    /// reload: the old config keeps running).
+    fn prepare(
+        &self,
+        config: Arc<Config>,
+    ) -> impl Future<Output = Result<Self::Prepared, String>> + Send;
+    /// Carries out one fire; failures are the executor's to log.
+    fn execute(&self, task: FireTask<Self::Prepared>) -> impl Future<Output = ()> + Send;
+}
+
+/// Requests from signal handlers (or tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Reload,
+    Shutdown,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config_path: PathBuf,
+    pub state_dir: PathBuf,
+    /// `--dry-run`: forced on whatever the file says.
+    pub force_dry_run: bool,
+    /// The longest the loop sleeps before reading the wall clock again, so that clock
+    /// steps and suspend are noticed.
+    pub max_sleep: Duration,
+    /// How long in-flight actions may run after a shutdown request.
+    pub shutdown_grace: Duration,
+    /// How often the heartbeat file is rewritten (at most).
+    pub heartbeat_every: Duration,
+}
+
+impl Options {
+    pub fn new(config_path: PathBuf, state_dir: PathBuf) -> Self {
+        Options {
+            config_path,
+            state_dir,
+            force_dry_run: false,
+            max_sleep: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(120),
+            heartbeat_every: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Config(#[from] LoadError),
+    #[error("{0}")]
+    Prepare(String),
+}
+
+/// The heartbeat file's name in the state directory: its content is the loop's last
+/// wall-clock reading (see `offhours health`).
+pub const HEARTBEAT_FILE: &str = "heartbeat";
+
+/// The state file shared by the workers.
+struct Store {
+    file: StateFile,
+    state: Mutex<State>,
+}
+
+impl Store {
+    fn record(&self, keys: &[String], at: DateTime<Utc>) {
+        let mut state = self.state.lock().expect("state lock");
+        for key in keys {
+            state.advance(key, at);
+        }
+        if let Err(e) = self.file.save(&state) {
+            tracing::error!(path = %self.file.path.display(), error = %e, "Cannot write the state file.");
+        }
+    }
+}
+
+struct Generation<P> {
+    config: Arc<Config>,
+    prepared: Arc<P>,
+    jobs: Vec<TimedJob>,
+}
+
+fn load(opts: &Options) -> Result<Config, LoadError> {
+    let mut c = config::load(&opts.config_path)?;
+    c.dry_run |= opts.force_dry_run;
+    Ok(c)
+}
+
+/// Runs until a [`Control::Shutdown`] (or the control channel closes).
+pub async fn run<E: Executor, C: Clock>(
+    opts: Options,
+    executor: Arc<E>,
+    clock: Arc<C>,
+    mut control: mpsc::UnboundedReceiver<Control>,
+) -> Result<(), DaemonError> {
+    let config = Arc::new(load(&opts)?);
+    let prepared = Arc::new(
+        executor
+            .prepare(config.clone())
+            .await
+            .map_err(DaemonError::Prepare)?,
+    );
+    let mut current = Generation {
+        jobs: timer::timed_jobs(&config),
+        config,
+        prepared,
+    };
+    let store = Arc::new(Store {
+        file: StateFile::in_dir(&opts.state_dir),
+        state: Mutex::new(State::default()),
+    });
+    *store.state.lock().expect("state lock") = store.file.load();
+
+    let mut workers = Workers {
+        senders: BTreeMap::new(),
+        tasks: JoinSet::new(),
+        executor: executor.clone(),
+        store: store.clone(),
+        clock: clock.clone(),
+    };
+
+    // Catch up what was missed while the daemon was down.
+    let now = clock.now();
+    let history = store.state.lock().expect("state lock").clone();
+    let caught_up = timer::due(
+        &current.jobs,
+        |j| history.handled_until.get(&j.key()).copied(),
+        now,
+        current.config.max_lateness,
+    );
+    tracing::info!(
+        config = %opts.config_path.display(),
+        schedules = current.config.schedules.len(),
+        jobs = current.jobs.len(),
+        dry_run = current.config.dry_run,
+        state = %store.file.path.display(),
+        "Daemon started."
+    );
+    let mut senders = Senders::default();
+    workers.ensure(&current.jobs);
+    senders.dispatch(
+        &workers.senders,
+        &current,
+        caught_up,
+        Trigger::CatchUp,
+        &store,
+        now,
+    );
+    // Everything before now is decided: jobs with no history start from here.
+    let keys: Vec<String> = current.jobs.iter().map(TimedJob::key).collect();
+    let untouched: Vec<String> = keys
+        .into_iter()
+        .filter(|k| !senders.in_flight.contains(k))
+        .collect();
+    store.record(&untouched, now);
+    notify::notify("READY=1\nSTATUS=running");
+
+    let mut watermark = now;
+    let mut last_beat: Option<DateTime<Utc>> = None;
+    loop {
+        let next = timer::next_fire(&current.jobs, watermark);
+        let sleep_for = match next {
+            Some(next) => (next - clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(opts.max_sleep),
+            None => opts.max_sleep,
+        };
+        let mut reloaded_now = false;
+        tokio::select! {
+            _ = tokio::time::sleep(sleep_for) => {}
+            request = control.recv() => match request {
+                Some(Control::Reload) => {
+                    notify::notify("RELOADING=1");
+                    if let Some(reloaded) = reload(&opts, &executor, &current).await {
+                        workers.ensure(&reloaded.jobs);
+                        current = reloaded;
+                        reloaded_now = true;
+                    }
+                    notify::notify("READY=1\nSTATUS=running");
+                }
+                Some(Control::Shutdown) | None => break,
+            },
+        }
+        let now = clock.now();
+        if now > watermark {
+            // Nothing is due before the next fire, unless a reload brought new jobs.
+            if reloaded_now || next.is_some_and(|n| n <= now) {
+                let found = timer::due(
+                    &current.jobs,
+                    |_| Some(watermark),
+                    now,
+                    current.config.max_lateness,
+                );
+                senders.dispatch(
+                    &workers.senders,
+                    &current,
+                    found,
+                    Trigger::Scheduled,
+                    &store,
+                    now,
+                );
+            }
+            watermark = now;
+        } else if now < watermark {
+            tracing::warn!(now = %now, handled_until = %watermark, "Wall clock went back; fires already handled are not repeated.");
+        }
+        if last_beat
+            .is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every)
+        {
+            heartbeat(&opts, now);
+            last_beat = Some(now);
+        }
+    }
+
+    notify::notify("STOPPING=1");
+    tracing::info!(
+        grace_s = opts.shutdown_grace.as_secs(),
+        "Shutting down: no new fires; waiting for in-flight actions."
+    );
+    let Workers {
+        senders, mut tasks, ..
+    } = workers;
+    drop(senders);
+    let finished = tokio::time::timeout(opts.shutdown_grace, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    match finished {
+        Ok(()) => tracing::info!("Daemon stopped."),
+        Err(_) => tracing::error!(
+            grace_s = opts.shutdown_grace.as_secs(),
+            "In-flight actions did not finish within the grace period; abandoning them."
+        ),
+    }
+    Ok(())
+}
+
+/// One worker task per group, so that a group's fires run one after another.
+struct Workers<E: Executor, C: Clock> {
+    senders: BTreeMap<String, mpsc::UnboundedSender<FireTask<E::Prepared>>>,
+    tasks: JoinSet<()>,
+    executor: Arc<E>,
+    store: Arc<Store>,
+    clock: Arc<C>,
+}
+
+impl<E: Executor, C: Clock> Workers<E, C> {
+    /// Starts workers for new groups; drops those of groups that are gone (they
+    /// finish what they hold, then end).
+    fn ensure(&mut self, jobs: &[TimedJob]) {
+        for job in jobs {
+            if !self.senders.contains_key(&job.group) {
+                let (tx, rx) = mpsc::unbounded_channel();
+                self.tasks.spawn(worker(
+                    rx,
+                    self.executor.clone(),
+                    self.store.clone(),
+                    self.clock.clone(),
+                ));
+                self.senders.insert(job.group.clone(), tx);
+            }
+        }
+        self.senders
+            .retain(|group, _| jobs.iter().any(|j| &j.group == group));
+    }
+}
+
+/// Hands due fires to their groups' workers and logs the ones not carried out.
+#[derive(Default)]
+struct Senders {
+    /// Keys of fires handed to workers and not yet finished (as far as start-up knows).
+    in_flight: Vec<String>,
+}
+
+impl Senders {
+    fn dispatch<P: Send + Sync + 'static>(
+        &mut self,
+        workers: &BTreeMap<String, mpsc::UnboundedSender<FireTask<P>>>,
+        current: &Generation<P>,
+        found: Vec<Due>,
+        trigger: Trigger,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) {
+        for due in found {
+            match due {
+                Due::Run(fire) => {
+                    let Some(tx) = workers.get(&fire.group) else {
+                        continue;
+                    };
+                    self.in_flight.push(fire.key.clone());
+                    let task = FireTask {
+                        fire,
+                        trigger,
+                        config: current.config.clone(),
+                        prepared: current.prepared.clone(),
+                    };
+                    if tx.send(task).is_err() {
+                        tracing::error!("A worker is gone; fire dropped.");
+                    }
+                }
+                Due::Missed(fire) => {
+                    tracing::warn!(
+                        job = trigger.as_str(),
+                        schedule = %fire.group,
+                        action = %fire.kind,
+                        fire_at = %fire.at,
+                        late_s = (now - fire.at).num_seconds(),
+                        max_lateness_s = current.config.max_lateness.as_secs(),
+                        "Fire missed: older than max_lateness, not carried out."
+                    );
+                    store.record(&[fire.key], fire.at);
+                }
+                Due::Superseded { fire, by } => {
+                    tracing::info!(
+                        job = trigger.as_str(),
+                        schedule = %fire.group,
+                        action = %fire.kind,
+                        fire_at = %fire.at,
+                        superseded_by = %by,
+                        "Fire superseded by a later fire of the same schedule."
+                    );
+                    store.record(&[fire.key], fire.at);
+                }
+            }
+        }
+    }
+}
+
+async fn worker<E: Executor, C: Clock>(
+    mut rx: mpsc::UnboundedReceiver<FireTask<E::Prepared>>,
+    executor: Arc<E>,
+    store: Arc<Store>,
+    clock: Arc<C>,
+) {
+    while let Some(task) = rx.recv().await {
+        let key = task.fire.key.clone();
+        let at = task.fire.at;
+        let lag = clock.now() - at;
+        tracing::info!(
+            job = task.trigger.as_str(),
+            schedule = %task.fire.group,
+            action = %task.fire.kind,
+            fire_at = %at,
+            lag_ms = lag.num_milliseconds(),
+            "Fire started."
+        );
+        executor.execute(task).await;
+        store.record(&[key], at);
+    }
+}
+
+/// Loads, validates and prepares the file again. `None` (logged) keeps the running
+/// generation.
+async fn reload<E: Executor>(
+    opts: &Options,
+    executor: &Arc<E>,
+    current: &Generation<E::Prepared>,
+) -> Option<Generation<E::Prepared>> {
+    let config = match load(opts) {
+        Ok(c) => Arc::new(c),
+        Err(LoadError::Invalid(errors)) => {
+            for e in &errors {
+                tracing::error!(file = %e.file, line = e.line, column = e.column, field = %e.field, error = %e.message, "{e}");
+            }
+            tracing::error!(
+                outcome = "rejected",
+                errors = errors.len(),
+                "Reload rejected: the file is invalid; the running schedules stay."
+            );
+            return None;
+        }
+        Err(e) => {
+            tracing::error!(outcome = "rejected", error = %e, "Reload rejected; the running schedules stay.");
+            return None;
+        }
+    };
+    let prepared = match executor.prepare(config.clone()).await {
+        Ok(p) => Arc::new(p),
+        Err(e) => {
+            tracing::error!(outcome = "rejected", error = %e, "Reload rejected; the running schedules stay.");
+            return None;
+        }
+    };
+    let names = |c: &Config| {
+        c.schedules
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let (old, new) = (names(&current.config), names(&config));
+    let added: Vec<&String> = new.iter().filter(|n| !old.contains(n)).collect();
+    let removed: Vec<&String> = old.iter().filter(|n| !new.contains(n)).collect();
+    let changed: Vec<&String> = config
+        .schedules
+        .iter()
+        .filter(|s| {
+            current
+                .config
+                .schedules
+                .iter()
+                .any(|o| o.name == s.name && o != *s)
+        })
+        .map(|s| &s.name)
+        .collect();
+    let join = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+    tracing::info!(
+        outcome = "applied",
+        added = %join(&added),
+        removed = %join(&removed),
+        changed = %join(&changed),
+        settings_changed = !config.same_settings(&current.config),
+        jobs = timer::timed_jobs(&config).len(),
+        "Reload applied."
+    );
+    Some(Generation {
+        jobs: timer::timed_jobs(&config),
+        config,
+        prepared,
+    })
+}
+
+fn heartbeat(opts: &Options, now: DateTime<Utc>) {
+    let path = opts.state_dir.join(HEARTBEAT_FILE);
+    if let Err(e) = std::fs::write(&path, now.to_rfc3339()) {
+        tracing::warn!(path = %path.display(), error = %e, "Cannot write the heartbeat file.");
+    }
+}
+
+#[cfg(test)]
+mod tests;

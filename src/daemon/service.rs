@@ -1,0 +1,62 @@
+//! The production [`Executor`]: fires act on AWS through the same code path as
+//! `offhours apply`.
+
+use std::sync::Arc;
+
+use super::timer::JobKind;
+use super::{Executor, FireTask};
+use crate::aws::{Aws, RegionError};
+use crate::config::Config;
+use crate::jobs::apply::{Request, apply};
+
+/// AWS clients and the checked regions of one config generation.
+#[derive(Debug)]
+pub struct Prepared {
+    aws: Aws,
+    regions: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct AwsExecutor;
+
+impl Executor for AwsExecutor {
+    type Prepared = Prepared;
+
+    async fn prepare(&self, config: Arc<Config>) -> Result<Prepared, String> {
+        let aws = Aws::connect(&config.aws).await;
+        let regions = match aws.regions(&config.regions).await {
+            Ok(r) => r,
+            // AWS unreachable at boot must not keep the schedules from running.
+            Err(RegionError::Check(e)) if !config.regions.is_empty() => {
+                tracing::warn!(error = %e, "Cannot check the regions now; using the configured ones.");
+                config.regions.clone()
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        Ok(Prepared { aws, regions })
+    }
+
+    async fn execute(&self, task: FireTask<Prepared>) {
+        let JobKind::Schedule(action) = task.fire.kind;
+        let Some(schedule) = task
+            .config
+            .schedules
+            .iter()
+            .find(|s| s.name == task.fire.group)
+        else {
+            return;
+        };
+        let req = Request {
+            config: &task.config,
+            schedule,
+            regions: &task.prepared.regions,
+            action,
+            dry_run: task.config.dry_run,
+            now: task.fire.at,
+            trigger: task.trigger,
+        };
+        if let Err(e) = apply(&task.prepared.aws, req).await {
+            tracing::error!(job = task.trigger.as_str(), schedule = %schedule.name, action = %action, error = %e, "Action failed.");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Which fires are due: pure functions of the jobs, the window of time since fires
+//! were last handled, and the lateness bound. The daemon's loop and its start-up
+//! catch-up both decide here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{Action, Config};
+use crate::schedule::Trigger;
+
+/// What a timed job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobKind {
+    Schedule(Action),
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobKind::Schedule(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+/// A job with its trigger. Jobs of one `group` (a schedule's start and stop) run one
+/// after another; groups run independently.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedJob {
+    pub group: String,
+    pub kind: JobKind,
+    pub trigger: Trigger,
+}
+
+impl TimedJob {
+    /// The job's name in the state file and the logs.
+    pub fn key(&self) -> String {
+        match self.kind {
+            JobKind::Schedule(a) => format!("schedule:{}:{a}", self.group),
+        }
+    }
+}
+
+/// Every timed job the file configures.
+pub fn timed_jobs(config: &Config) -> Vec<TimedJob> {
+    let mut jobs = Vec::new();
+    for s in &config.schedules {
+        for action in Action::ALL {
+            if let Some(t) = s.trigger(action) {
+                jobs.push(TimedJob {
+                    group: s.name.clone(),
+                    kind: JobKind::Schedule(action),
+                    trigger: t.clone(),
+                });
+            }
+        }
+    }
+    jobs
+}
+
+/// One fire of one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fire {
+    pub group: String,
+    pub kind: JobKind,
+    pub key: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What to do about a fire found in the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// Carry it out.
+    Run(Fire),
+    /// Too old (more than the lateness bound): log it, do nothing.
+    Missed(Fire),
+    /// A later fire of the same group makes it moot (a missed start followed by a
+    /// missed stop means: stop).
+    Superseded { fire: Fire, by: DateTime<Utc> },
+}
+
+/// For each group, the most recent fire in `(since(job), upto]` runs if it is at most
+/// `max_lateness` old and is missed otherwise; the latest earlier fire of each other
+/// job of the group is superseded. A job whose `since` is `None` has no history and
+/// nothing due.
+pub fn due(
+    jobs: &[TimedJob],
+    since: impl Fn(&TimedJob) -> Option<DateTime<Utc>>,
+    upto: DateTime<Utc>,
+    max_lateness: Duration,
+) -> Vec<Due> {
+    let mut by_group: BTreeMap<&str, Vec<Fire>> = BTreeMap::new();
+    for job in jobs {
+        let Some(from) = since(job) else { continue };
+        if let Some(at) = job.trigger.last_at_or_before(upto).filter(|t| *t > from) {
+            by_group.entry(&job.group).or_default().push(Fire {
+                group: job.group.clone(),
+                kind: job.kind,
+                key: job.key(),
+                at,
+            });
+        }
+    }
+    let lateness = chrono::TimeDelta::from_std(max_lateness).unwrap_or(chrono::TimeDelta::MAX);
+    let mut out = Vec::new();
+    for (_, mut fires) in by_group {
+        // Latest last; on a tie, stop wins (it sorts after start).
+        fires.sort_by_key(|f| (f.at, f.kind));
+        let latest = fires.pop().expect("group has a fire");
+        for f in fires {
+            out.push(Due::Superseded {
+                fire: f,
+                by: latest.at,
+            });
+        }
+        if upto - latest.at > lateness {
+            out.push(Due::Missed(latest));
+        } else {
+            out.push(Due::Run(latest));
+        }
+    }
+    out
+}
+
+/// The first fire of any job after `after`.
+pub fn next_fire(jobs: &[TimedJob], after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    jobs.iter()
+        .filter_map(|j| j.trigger.next_after(after))
+        .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::CronExpr;
+
+    fn job(group: &str, action: Action, cron: &str) -> TimedJob {
+        TimedJob {
+            group: group.into(),
+            kind: JobKind::Schedule(action),
+            trigger: Trigger::new(CronExpr::parse(cron).unwrap(), chrono_tz::Europe::Berlin),
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn render(d: &[Due]) -> Vec<String> {
+        let show = |f: &Fire| {
+            format!(
+                "{} {}",
+                f.key,
+                f.at.with_timezone(&chrono_tz::Europe::Berlin)
+                    .format("%a %H:%M")
+            )
+        };
+        d.iter()
+            .map(|d| match d {
+                Due::Run(f) => format!("run {}", show(f)),
+                Due::Missed(f) => format!("missed {}", show(f)),
+                Due::Superseded { fire, .. } => format!("superseded {}", show(fire)),
+            })
+            .collect()
+    }
+
+    fn office() -> Vec<TimedJob> {
+        vec![
+            job("office", Action::Start, "0 8 * * MON-FRI"),
+            job("office", Action::Stop, "0 19 * * MON-FRI"),
+            job("lab", Action::Stop, "0 20 * * *"),
+        ]
+    }
+
+    #[track_caller]
+    fn check_due(since: &str, upto: &str, lateness_h: u64, expect: &[&str]) {
+        let since = at(since);
+        let got = due(
+            &office(),
+            |_| Some(since),
+            at(upto),
+            Duration::from_secs(lateness_h * 3600),
+        );
+        assert_eq!(render(&got), expect);
+    }
+
+    #[test]
+    fn due_fires() {
+        // Mon 2026-11-23. Nothing in the window.
+        check_due(
+            "2026-11-23T08:30:00+01:00",
+            "2026-11-23T18:59:59+01:00",
+            6,
+            &[],
+        );
+        // The stop at 19:00 exactly, at the edge of the window.
+        check_due(
+            "2026-11-23T18:59:59+01:00",
+            "2026-11-23T19:00:00+01:00",
+            6,
+            &["run schedule:office:stop Mon 19:00"],
+        );
+        // Already handled: the window is exclusive at its start.
+        check_due(
+            "2026-11-23T19:00:00+01:00",
+            "2026-11-23T19:00:30+01:00",
+            6,
+            &[],
+        );
+        // Down from Monday 07:59 to 08:10: the start is carried out late.
+        check_due(
+            "2026-11-23T07:59:00+01:00",
+            "2026-11-23T08:10:00+01:00",
+            6,
+            &["run schedule:office:start Mon 08:00"],
+        );
+        // Down over the start and the stop: stop wins, the start is superseded.
+        check_due(
+            "2026-11-23T07:00:00+01:00",
+            "2026-11-23T19:30:00+01:00",
+            6,
+            &[
+                "superseded schedule:office:start Mon 08:00",
+                "run schedule:office:stop Mon 19:00",
+            ],
+        );
+        // Down all weekend: Friday's stop and Sunday's lab stop are too old.
+        check_due(
+            "2026-11-20T18:00:00+01:00",
+            "2026-11-23T07:00:00+01:00",
+            6,
+            &[
+                "missed schedule:lab:stop Sun 20:00",
+                "missed schedule:office:stop Fri 19:00",
+            ],
+        );
+        // The same with a lateness bound of three days.
+        check_due(
+            "2026-11-20T18:00:00+01:00",
+            "2026-11-23T07:00:00+01:00",
+            72,
+            &[
+                "run schedule:lab:stop Sun 20:00",
+                "run schedule:office:stop Fri 19:00",
+            ],
+        );
+    }
+
+    #[test]
+    fn jobs_without_history_have_nothing_due() {
+        let got = due(
+            &office(),
+            |_| None,
+            at("2026-11-23T19:30:00+01:00"),
+            Duration::from_secs(3600),
+        );
+        assert!(got.is_empty());
+    }
+
+    #[test]
+    fn next_fire_is_the_earliest_of_all_jobs() {
+        assert_eq!(
+            next_fire(&office(), at("2026-11-23T19:00:00+01:00")),
+            Some(at("2026-11-23T20:00:00+01:00"))
+        );
+    }
+}

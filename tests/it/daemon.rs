@@ -1,0 +1,262 @@
+//! `offhours run`: the real daemon against moto, driven with real signals.
+
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Timelike, Utc};
+use serde_json::{Value, json};
+
+use crate::support::Account;
+
+/// A running daemon whose JSON log goes to a file we can read while it runs.
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(account: &Account, config: &std::path::Path, run: &str) -> Daemon {
+        let log = account.dir.path().join(format!("daemon-{run}.log"));
+        let state = account.dir.path().join("state");
+        let child = account
+            .offhours(&[
+                "run",
+                "--config",
+                config.to_str().unwrap(),
+                "--state-dir",
+                state.to_str().unwrap(),
+                "--log-format",
+                "json",
+            ])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start the daemon");
+        let d = Daemon { child, log };
+        d.wait_for_event("daemon start", |e| e["message"] == "Daemon started.");
+        d
+    }
+
+    fn events(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Polls the log until an event matches, or fails after 30 s.
+    #[track_caller]
+    fn wait_for_event(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(e) = self.events().into_iter().find(|e| pred(e)) {
+                return e;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {what} within 30 s; log:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits (bounded) for the process to exit; returns its exit code.
+    fn wait_exit(&mut self) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < deadline, "daemon did not exit within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls moto until the instance is in `state`, or fails after 30 s.
+async fn wait_for_state(account: &Account, id: &str, state: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if account
+            .states("eu-west-1")
+            .await
+            .get(id)
+            .map(String::as_str)
+            == Some(state)
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{id} not {state} within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const HEADER: &str = "timezone = \"UTC\"\nregions = [\"eu-west-1\"]\nverify_timeout = \"10s\"\n";
+
+#[tokio::test]
+async fn schedules_firing_every_few_seconds_stop_and_start_instances() {
+    let account = Account::new().await;
+    let id = account
+        .launch("eu-west-1", &[("Schedule", "blink"), ("Name", "blinker")])
+        .await;
+    let bystander = account.launch("eu-west-1", &[("Schedule", "other")]).await;
+    let config = account.write_config(&format!(
+        "{HEADER}[schedules.blink]\nstop = \"0,20,40 * * * * *\"\nstart = \"10,30,50 * * * * *\"\n"
+    ));
+    let daemon = Daemon::start(&account, &config, "1");
+    wait_for_state(&account, &id, "stopped").await;
+    wait_for_state(&account, &id, "running").await;
+    let stopped = daemon.wait_for_event("a stop event", |e| {
+        e["instance_id"] == id.as_str() && e["outcome"] == "stopped"
+    });
+    assert_eq!(stopped["job"], "schedule");
+    assert_eq!(stopped["schedule"], "blink");
+    assert_eq!(stopped["name"], "blinker");
+    let fire = daemon.wait_for_event("a fire", |e| e["message"] == "Fire started.");
+    assert!(fire["lag_ms"].as_i64().unwrap() < 1000, "{fire}");
+    assert_eq!(account.states("eu-west-1").await[&bystander], "running");
+}
+
+#[tokio::test]
+async fn sighup_applies_a_changed_file_and_keeps_the_old_one_when_broken() {
+    let account = Account::new().await;
+    let id = account.launch("eu-west-1", &[("Schedule", "blink")]).await;
+    let config = account.write_config(&format!(
+        "{HEADER}[schedules.blink]\nstop = \"*/3 * * * * *\"\n"
+    ));
+    let mut daemon = Daemon::start(&account, &config, "1");
+    wait_for_state(&account, &id, "stopped").await;
+
+    // A start-only schedule: the instance comes back.
+    std::fs::write(
+        &config,
+        format!("{HEADER}[schedules.blink]\nstart = \"*/3 * * * * *\"\n"),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    let reload = daemon.wait_for_event("a reload", |e| e["message"] == "Reload applied.");
+    assert_eq!(
+        (reload["outcome"].as_str(), reload["changed"].as_str()),
+        (Some("applied"), Some("blink"))
+    );
+    wait_for_state(&account, &id, "running").await;
+
+    // A broken file: every error logged, the start-only schedule goes on.
+    std::fs::write(
+        &config,
+        format!("{HEADER}[schedules.blink]\nstrat = \"*/3 * * * * *\"\nstop = \"0 25 * * *\"\n"),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    daemon.signal("HUP");
+    let rejected = daemon.wait_for_event("a rejected reload", |e| e["outcome"] == "rejected");
+    assert_eq!(rejected["errors"], 1);
+    let error = daemon.wait_for_event("the config error", |e| {
+        e["field"] == "schedules.blink.strat"
+    });
+    assert_eq!(error["line"], 5);
+    account.stop("eu-west-1", std::slice::from_ref(&id)).await;
+    wait_for_state(&account, &id, "running").await;
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
+}
+
+#[tokio::test]
+async fn sigterm_during_an_action_exits_0_after_it_finished() {
+    let account = Account::new().await;
+    let id = account.launch("eu-west-1", &[("Schedule", "slow")]).await;
+    // StopInstances takes 3 s to answer.
+    crate::support::control_json(
+        "/_offhours/hang",
+        json!({"access_key_id": account.creds.access_key_id(), "action": "StopInstances", "seconds": 3}),
+    );
+    let config = account.write_config(&format!(
+        "{HEADER}[schedules.slow]\nstop = \"*/2 * * * * *\"\n"
+    ));
+    let mut daemon = Daemon::start(&account, &config, "1");
+    daemon.wait_for_event("a fire", |e| e["message"] == "Fire started.");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
+    let events = daemon.events();
+    let done = events
+        .iter()
+        .position(|e| e["message"] == "Action finished.")
+        .expect("the action finished");
+    let stopped = events
+        .iter()
+        .position(|e| e["message"] == "Daemon stopped.")
+        .expect("a clean stop");
+    assert!(done < stopped);
+    assert_eq!(account.states("eu-west-1").await[&id], "stopped");
+}
+
+#[tokio::test]
+async fn a_fire_missed_during_a_crash_is_carried_out_once_on_restart() {
+    let account = Account::new().await;
+    let id = account.launch("eu-west-1", &[("Schedule", "office")]).await;
+    // One stop, a few seconds from now.
+    let fire_at = Utc::now() + chrono::TimeDelta::seconds(6);
+    let cron = format!(
+        "{} {} {} * * *",
+        fire_at.second(),
+        fire_at.minute(),
+        fire_at.hour()
+    );
+    let config = account.write_config(&format!(
+        "{HEADER}max_lateness = \"10m\"\n[schedules.office]\nstop = \"{cron}\"\n"
+    ));
+    let mut daemon = Daemon::start(&account, &config, "1");
+    // kill -9 before the fire.
+    daemon.signal("KILL");
+    daemon.wait_exit();
+    while Utc::now() < fire_at + chrono::TimeDelta::seconds(1) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        account.states("eu-west-1").await[&id],
+        "running",
+        "nothing ran while down"
+    );
+
+    let mut daemon = Daemon::start(&account, &config, "2");
+    wait_for_state(&account, &id, "stopped").await;
+    let fire = daemon.wait_for_event("the catch-up", |e| e["message"] == "Fire started.");
+    assert_eq!(fire["job"], "catch-up");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
+
+    // A third start: already handled, nothing more.
+    let mut daemon = Daemon::start(&account, &config, "3");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
+    assert!(
+        !daemon
+            .events()
+            .iter()
+            .any(|e| e["message"] == "Fire started.")
+    );
+    assert_eq!(
+        account.calls()["StopInstances"],
+        1,
+        "carried out exactly once"
+    );
+}
