@@ -8,6 +8,7 @@ demo:
 
 test:
 	scripts/with-moto.sh cargo test --locked --no-fail-fast
+	scripts/check-packaging.sh
 
 ci:
 	bash .ci/run

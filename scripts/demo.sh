@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: offhours' main job against a local AWS emulator (moto) over a seeded
-# demo fleet. Needs only Rust and Python 3.
+# `make demo`: the offhours daemon against a local AWS emulator (moto) over a seeded
+# demo fleet: instances stop and start, the file is reloaded, the daemon stops
+# cleanly. Needs only Rust and Python 3; takes about a minute.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,20 +11,37 @@ if [ -z "${OFFHOURS_TEST_ENDPOINT:-}" ]; then
   exec scripts/with-moto.sh "$0"
 fi
 bin="$root/target/debug/offhours"
+demo="$root/target/demo"
+rm -rf "$demo" && mkdir -p "$demo/state"
+cp config/demo.toml "$demo/offhours.toml"
 export AWS_ENDPOINT_URL="$OFFHOURS_TEST_ENDPOINT" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
 export AWS_REGION=eu-west-1 AWS_EC2_METADATA_DISABLED=true
-export OFFHOURS_CONFIG="$root/config/demo.toml"
+export OFFHOURS_CONFIG="$demo/offhours.toml"
+
 echo "==> seeding a demo fleet (scripts/demo_seed.py)"
 .venv/bin/python scripts/demo_seed.py
 echo
-echo "==> offhours check --next 2     # validate, show the next fires"
+echo "==> offhours check --next 2          # validate the file, show the next fires"
 "$bin" check --next 2
 echo
-echo "==> offhours plan --at 2026-11-23T19:30:00+01:00     # read-only: what the last fire (Monday's 19:00 stop) would do"
-"$bin" plan --at 2026-11-23T19:30:00+01:00
+echo "==> offhours plan                    # read-only: what each schedule governs"
+"$bin" plan
 echo
-echo "==> offhours apply office-hours stop     # act now; the action log goes to stderr"
-"$bin" apply office-hours stop
+echo "==> offhours run --state-dir $demo/state &      # the daemon; its action log follows"
+"$bin" run --state-dir "$demo/state" &
+daemon=$!
+trap 'kill $daemon 2>/dev/null || true' EXIT
+sleep 25
 echo
-echo "==> offhours apply office-hours start --output json"
-"$bin" apply office-hours start --output json
+echo "==> editing the file: office-hours becomes stop-only; kill -HUP (what systemctl reload does)"
+sed -i 's/^start = .*/# start removed by the demo/' "$demo/offhours.toml"
+"$bin" check --next 1 >/dev/null && kill -HUP "$daemon"
+sleep 15
+echo
+echo "==> kill -TERM: in-flight actions finish, then exit 0"
+kill -TERM "$daemon"
+wait "$daemon" && echo "==> daemon exited with status 0"
+trap - EXIT
+echo
+echo "==> offhours plan                    # after the reload: everything stopped"
+"$bin" plan

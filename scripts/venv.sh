@@ -5,12 +5,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
 req="$root/tests/moto/requirements.txt"
-stamp="$venv/.installed-$(sha256sum "$req" | cut -c1-16)"
+tools="$root/tests/packaging-requirements.txt"
+stamp="$venv/.installed-$(cat "$req" "$tools" | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
 fi
-echo "==> creating $venv with moto $(grep -i '^moto==' "$req" | cut -d= -f3) (pinned in tests/moto/requirements.txt)"
+echo "==> creating $venv: moto $(grep -i '^moto==' "$req" | cut -d= -f3) (tests/moto/requirements.txt), hadolint (tests/packaging-requirements.txt)"
 python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" -r "$tools"
 touch "$stamp"
 echo "==> $venv ready"

@@ -49,14 +49,18 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         Format::Json => print_json(&report),
         Format::Text => {
             let dry = if report.dry_run { " (dry run)" } else { "" };
-            println!("{} {}{}", report.schedule, report.action, dry);
-            println!(
+            out!("{} {}{}", report.schedule, report.action, dry);
+            out!(
                 "  {:<20} {:<14} {:<24} {:<14} {:<12} REASON",
-                "INSTANCE", "REGION", "NAME", "BEFORE -> AFTER", "OUTCOME"
+                "INSTANCE",
+                "REGION",
+                "NAME",
+                "BEFORE -> AFTER",
+                "OUTCOME"
             );
             for r in &report.results {
                 let after = r.after.as_ref().map_or("-", |s| s.as_str());
-                println!(
+                out!(
                     "  {:<20} {:<14} {:<24} {:<20} {:<12} {}",
                     r.id,
                     r.region,
@@ -71,7 +75,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
                 .iter()
                 .map(|(o, n)| format!("{n} {o}"))
                 .collect();
-            println!(
+            out!(
                 "  {}",
                 if counts.is_empty() {
                     "no matching instances".to_string()

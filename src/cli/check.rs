@@ -63,7 +63,7 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
     match cli.output {
         Format::Json => print_json(&serde_json::json!({ "jobs": jobs })),
         Format::Text => {
-            println!(
+            out!(
                 "{}: valid; {} schedule(s), default timezone {}",
                 cli.config.display(),
                 config.schedules.len(),
@@ -71,13 +71,13 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
             );
             for job in &jobs {
                 let who = job.schedule.map(|s| format!("{s} ")).unwrap_or_default();
-                println!("\n{who}{} `{}` in {}", job.action, job.cron, job.timezone);
+                out!("\n{who}{} `{}` in {}", job.action, job.cron, job.timezone);
                 if job.next.is_empty() {
-                    println!("  (no further fires)");
+                    out!("  (no further fires)");
                 }
                 for t in &job.next {
                     let parsed = DateTime::parse_from_rfc3339(t).expect("just formatted");
-                    println!("  {}", parsed.format("%a %Y-%m-%d %H:%M:%S %:z"));
+                    out!("  {}", parsed.format("%a %Y-%m-%d %H:%M:%S %:z"));
                 }
             }
         }

@@ -3,6 +3,14 @@
 //!
 //! Layout: one file per command (`check`, `plan`, `apply`, `policy`).
 
+/// `println!` that does not panic when stdout is closed early (`offhours plan | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod apply;
 mod check;
 mod plan;

@@ -34,21 +34,25 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
     match cli.output {
         Format::Json => print_json(&report),
         Format::Text => {
-            println!("plan at {}", report.at);
+            out!("plan at {}", report.at);
             for s in &report.schedules {
-                println!("\nschedule {} ({})", s.schedule, s.timezone);
-                println!("  last fire: {}", fire(&s.last_fire));
-                println!("  next fire: {}", fire(&s.next_fire));
+                out!("\nschedule {} ({})", s.schedule, s.timezone);
+                out!("  last fire: {}", fire(&s.last_fire));
+                out!("  next fire: {}", fire(&s.next_fire));
                 if s.instances.is_empty() {
-                    println!("  no matching instances");
+                    out!("  no matching instances");
                     continue;
                 }
-                println!(
+                out!(
                     "  {:<20} {:<14} {:<24} {:<14} {:<6} REASON",
-                    "INSTANCE", "REGION", "NAME", "STATE", "DO"
+                    "INSTANCE",
+                    "REGION",
+                    "NAME",
+                    "STATE",
+                    "DO"
                 );
                 for i in &s.instances {
-                    println!(
+                    out!(
                         "  {:<20} {:<14} {:<24} {:<14} {:<6} {}",
                         i.id,
                         i.region,

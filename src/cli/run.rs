@@ -75,10 +75,10 @@ pub fn health(state_dir: PathBuf, max_age: std::time::Duration) -> u8 {
         Some(t) => {
             let age = chrono::Utc::now() - t.with_timezone(&chrono::Utc);
             if age.to_std().unwrap_or_default() <= max_age {
-                println!("ok: last loop {}s ago", age.num_seconds());
+                out!("ok: last loop {}s ago", age.num_seconds());
                 EXIT_OK
             } else {
-                println!(
+                out!(
                     "stale: last loop {}s ago (more than {}s)",
                     age.num_seconds(),
                     max_age.as_secs()
@@ -87,7 +87,7 @@ pub fn health(state_dir: PathBuf, max_age: std::time::Duration) -> u8 {
             }
         }
         None => {
-            println!("no heartbeat at {}", path.display());
+            out!("no heartbeat at {}", path.display());
             EXIT_FAILED
         }
     }

@@ -246,7 +246,7 @@ pub async fn run<E: Executor, C: Clock>(
             }
             watermark = now;
         } else if now < watermark {
-            tracing::warn!(now = %now, handled_until = %watermark, "Wall clock went back; fires already handled are not repeated.");
+            tracing::warn!(now = %now.to_rfc3339(), handled_until = %watermark.to_rfc3339(), "Wall clock went back; fires already handled are not repeated.");
         }
         if last_beat
             .is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every)
@@ -348,7 +348,7 @@ impl Senders {
                         job = trigger.as_str(),
                         schedule = %fire.group,
                         action = %fire.kind,
-                        fire_at = %fire.at,
+                        fire_at = %fire.at.to_rfc3339(),
                         late_s = (now - fire.at).num_seconds(),
                         max_lateness_s = current.config.max_lateness.as_secs(),
                         "Fire missed: older than max_lateness, not carried out."
@@ -360,8 +360,8 @@ impl Senders {
                         job = trigger.as_str(),
                         schedule = %fire.group,
                         action = %fire.kind,
-                        fire_at = %fire.at,
-                        superseded_by = %by,
+                        fire_at = %fire.at.to_rfc3339(),
+                        superseded_by = %by.to_rfc3339(),
                         "Fire superseded by a later fire of the same schedule."
                     );
                     store.record(&[fire.key], fire.at);
@@ -385,7 +385,7 @@ async fn worker<E: Executor, C: Clock>(
             job = task.trigger.as_str(),
             schedule = %task.fire.group,
             action = %task.fire.kind,
-            fire_at = %at,
+            fire_at = %at.to_rfc3339(),
             lag_ms = lag.num_milliseconds(),
             "Fire started."
         );

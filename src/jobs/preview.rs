@@ -127,7 +127,9 @@ pub async fn preview(
         });
     }
     Ok(PlanReport {
-        at: at.with_timezone(&config.timezone).to_rfc3339(),
+        at: at
+            .with_timezone(&config.timezone)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         schedules,
     })
 }
