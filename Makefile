@@ -1,7 +1,7 @@
 # The two set-up commands (see README): `make demo` and `make test`.
 # Each installs what it needs (a pinned moto in .venv) and says what it runs.
 
-.PHONY: demo test ci bench lint
+.PHONY: demo test ci bench
 
 demo:
 	scripts/demo.sh
@@ -14,4 +14,5 @@ ci:
 	bash .ci/run
 
 bench:
-	scripts/with-moto.sh scripts/bench.sh
+	scripts/venv.sh
+	scripts/with-moto.sh .venv/bin/python scripts/bench.py

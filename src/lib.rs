@@ -9,3 +9,6 @@ pub mod jobs;
 pub mod plan;
 pub mod policy;
 pub mod schedule;
+
+#[cfg(test)]
+mod tidy;

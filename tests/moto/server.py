@@ -14,6 +14,7 @@ own) never see each other's faults:
   POST /_offhours/hang  {"access_key_id", "action", "seconds"}
       hold matching requests that long before answering (a peer that never answers).
   GET  /_offhours/calls?access_key_id=...  -> {"Action": count, ...}
+  GET  /_offhours/call-log?access_key_id=...  -> [[unix time, "Action"], ...]
   POST /_offhours/clock  {"now": RFC 3339 | null}  moto's clock (freezegun, ticking).
 
 It exits by itself when the process that started it goes away.
@@ -38,6 +39,7 @@ faults = defaultdict(list)  # access key id -> [fault]
 falls_back = defaultdict(dict)  # access key id -> {instance id: (code, message)}
 hangs = defaultdict(dict)  # access key id -> {action: seconds}
 calls = defaultdict(lambda: defaultdict(int))  # access key id -> {action: count}
+call_log = defaultdict(list)  # access key id -> [(unix time, action)]
 clock = {"freezer": None}
 
 KEY_RE = re.compile(r"Credential=([A-Z0-9]+)/")
@@ -86,11 +88,13 @@ class Wrapper:
 
     def control(self, environ, start_response):
         path = environ["PATH_INFO"]
-        if environ["REQUEST_METHOD"] == "GET" and path == "/_offhours/calls":
+        if environ["REQUEST_METHOD"] == "GET" and path in ("/_offhours/calls", "/_offhours/call-log"):
             query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
             key = query.get("access_key_id", [""])[0]
             with lock:
-                return json_response(start_response, dict(calls[key]))
+                if path == "/_offhours/calls":
+                    return json_response(start_response, dict(calls[key]))
+                return json_response(start_response, list(call_log[key]))
         length = int(environ.get("CONTENT_LENGTH") or 0)
         spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
         with lock:
@@ -121,6 +125,7 @@ class Wrapper:
 
         with lock:
             calls[key][action] += 1
+            call_log[key].append((time.time(), action))
             hang = hangs[key].get(action)
             injected = None
             for fault in faults[key]:
