@@ -2,6 +2,7 @@
 //! access keys, and keeps a billing alarm in place. See ARCHITECTURE.md for the map.
 
 pub mod aws;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -9,15 +9,20 @@ use crate::config::Config;
 #[derive(Debug, Clone, Copy)]
 pub struct Features {
     pub schedules: bool,
+    pub billing_alarm: bool,
 }
 
 impl Features {
     /// Everything offhours can do: the policy to use when no file is at hand.
-    pub const ALL: Features = Features { schedules: true };
+    pub const ALL: Features = Features {
+        schedules: true,
+        billing_alarm: true,
+    };
 
     pub fn of(config: &Config) -> Self {
         Features {
             schedules: !config.schedules.is_empty(),
+            billing_alarm: config.billing_alarm.is_some(),
         }
     }
 }
@@ -29,7 +34,15 @@ pub const ACTIONS: &[&str] = &[
     "ec2:DescribeRegions",
     "ec2:StartInstances",
     "ec2:StopInstances",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:ListTagsForResource",
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:ListMetrics",
+    "sns:ListSubscriptionsByTopic",
 ];
+
+/// Permissions AWS checks behind a call without it being a call of its own.
+pub const IMPLIED: &[&str] = &["kms:CreateGrant", "cloudwatch:TagResource"];
 
 /// The policy document, as JSON.
 pub fn document(features: Features) -> Value {
@@ -57,6 +70,27 @@ pub fn document(features: Features) -> Value {
             "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
         }));
     }
+    if features.billing_alarm {
+        // PutMetricAlarm with tags also needs cloudwatch:TagResource.
+        statements.push(json!({
+            "Sid": "BillingAlarm",
+            "Effect": "Allow",
+            "Action": [
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:ListTagsForResource",
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:TagResource",
+                "cloudwatch:ListMetrics"
+            ],
+            "Resource": "*"
+        }));
+        statements.push(json!({
+            "Sid": "BillingAlarmTopic",
+            "Effect": "Allow",
+            "Action": ["sns:ListSubscriptionsByTopic"],
+            "Resource": "*"
+        }));
+    }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -76,31 +110,38 @@ mod tests {
                     .iter()
                     .map(|a| a.as_str().unwrap().to_string())
             })
-            .filter(|a| !a.starts_with("kms:"))
+            .filter(|a| !IMPLIED.contains(&a.as_str()))
             .collect();
         out.sort();
         out
     }
 
     /// Every operation an adapter names in its error classification is in the policy,
-    /// and the policy grants nothing the adapters do not call.
+    /// and the policy grants nothing the adapters do not call (but the implied ones).
     #[test]
     fn policy_matches_the_calls_in_the_adapters() {
         let mut called = Vec::new();
-        for (service, source) in [("ec2", include_str!("aws/ec2.rs"))] {
+        for source in [
+            include_str!("aws/ec2.rs"),
+            include_str!("aws/cloudwatch.rs"),
+        ] {
             for part in source.split("from_sdk(\"").skip(1) {
-                let op = part.split('"').next().unwrap();
-                called.push(format!("{service}:{op}"));
+                called.push(part.split('"').next().unwrap().to_string());
             }
         }
         called.sort();
         called.dedup();
-        let mut listed: Vec<String> = ACTIONS.iter().map(|s| s.to_string()).collect();
+        let mut listed: Vec<String> = ACTIONS
+            .iter()
+            .map(|a| a.split(':').nth(1).unwrap().to_string())
+            .collect();
         listed.sort();
         assert_eq!(
             called, listed,
             "ACTIONS must list exactly the operations the adapters call"
         );
-        assert_eq!(actions(&document(Features::ALL)), listed);
+        let mut all: Vec<String> = ACTIONS.iter().map(|s| s.to_string()).collect();
+        all.sort();
+        assert_eq!(actions(&document(Features::ALL)), all);
     }
 }

@@ -3,8 +3,9 @@
 //! crate talks to the SDK.
 //!
 //! Layout: this file builds clients and classifies errors; [`ec2`] lists, starts and
-//! stops instances.
+//! stops instances; [`cloudwatch`] reads and writes the billing alarm.
 
+pub mod cloudwatch;
 pub mod ec2;
 
 use std::fmt;
@@ -250,6 +251,21 @@ impl Aws {
             .region(Region::new(region.to_string()))
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    /// CloudWatch in us-east-1, where billing metrics live.
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.base)
+            .region(Region::from_static(GLOBAL_REGION))
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        let conf = aws_sdk_sns::config::Builder::from(&self.base)
+            .region(Region::from_static(GLOBAL_REGION))
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
     }
 
     pub fn sdk_config(&self) -> &SdkConfig {

@@ -12,6 +12,7 @@ macro_rules! out {
 }
 
 mod apply;
+mod billing;
 mod check;
 mod plan;
 mod policy;
@@ -87,6 +88,8 @@ pub enum Command {
         #[arg(value_parser = ["start", "stop"])]
         action: String,
     },
+    /// Make sure the billing alarm exists as the file describes (create, restore, or warn).
+    BillingAlarm,
     /// Print the least-privilege IAM policy the service needs.
     Policy,
     /// Run the daemon: fire every job on time; SIGHUP reloads, SIGTERM stops.
@@ -134,6 +137,7 @@ pub fn main() -> ExitCode {
     let code = match &cli.command {
         Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
         Command::Policy => policy::run(&cli),
+        Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
         Command::Run { state_dir } => {
             with_runtime(|| run::run(&cli, run::state_dir(state_dir.clone())))

@@ -17,6 +17,8 @@ pub const DEFAULT_SKIP_TAG: &str = "offhours:skip";
 pub const DEFAULT_MAX_INSTANCES_PER_ACTION: u32 = 50;
 pub const DEFAULT_MAX_LATENESS: &str = "6h";
 pub const DEFAULT_ALARM_NAME: &str = "offhours-estimated-charges";
+/// The billing alarm is re-checked daily unless the file says otherwise.
+pub const DEFAULT_BILLING_CRON: &str = "0 6 * * *";
 
 /// The host's timezone, found once by the shell and handed in so that validation
 /// stays pure.
@@ -535,11 +537,11 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
             Some(arn.clone())
         }
     });
-    let trigger = body
-        .cron
-        .as_ref()
-        .and_then(|v| c.cron(v, "billing_alarm.cron"))
-        .map(|cron| Trigger::new(cron, tz));
+    let trigger = match &body.cron {
+        Some(v) => c.cron(v, "billing_alarm.cron"),
+        None => CronExpr::parse(DEFAULT_BILLING_CRON).ok(),
+    }
+    .map(|cron| Trigger::new(cron, tz));
     let alarm_name = body
         .alarm_name
         .as_ref()

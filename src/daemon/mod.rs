@@ -27,7 +27,7 @@ use crate::config::{self, Config, LoadError};
 use crate::jobs::apply::Trigger;
 use clock::Clock;
 use state::{State, StateFile};
-use timer::{Due, Fire, TimedJob};
+use timer::{Due, Fire, JobKind, TimedJob};
 
 /// One fire handed to a worker, with the config it was found under.
 #[derive(Debug)]
@@ -217,6 +217,9 @@ pub async fn run<E: Executor, C: Clock>(
                     notify::notify("RELOADING=1");
                     if let Some(reloaded) = reload(&opts, &executor, &current).await {
                         workers.ensure(&reloaded.jobs);
+                        if reloaded.config.billing_alarm != current.config.billing_alarm {
+                            check_billing_now(&workers.senders, &reloaded, Trigger::Reload, clock.now());
+                        }
                         current = reloaded;
                         reloaded_now = true;
                     }
@@ -368,6 +371,32 @@ impl Senders {
                 }
             }
         }
+    }
+}
+
+/// Queues a billing alarm check now (at start-up, and after a reload that changed it).
+fn check_billing_now<P>(
+    workers: &BTreeMap<String, mpsc::UnboundedSender<FireTask<P>>>,
+    current: &Generation<P>,
+    trigger: Trigger,
+    now: DateTime<Utc>,
+) {
+    if current.config.billing_alarm.is_none() {
+        return;
+    }
+    if let Some(tx) = workers.get(timer::BILLING_GROUP) {
+        let fire = Fire {
+            group: timer::BILLING_GROUP.into(),
+            kind: JobKind::BillingAlarm,
+            key: timer::BILLING_GROUP.into(),
+            at: now,
+        };
+        let _ = tx.send(FireTask {
+            fire,
+            trigger,
+            config: current.config.clone(),
+            prepared: current.prepared.clone(),
+        });
     }
 }
 

@@ -1,5 +1,5 @@
-//! The production [`Executor`]: fires act on AWS through the same code path as
-//! `offhours apply`.
+//! The production [`Executor`]: fires act on AWS through the same code paths as
+//! `offhours apply` and `offhours billing-alarm`.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use super::{Executor, FireTask};
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
 use crate::jobs::apply::{Request, apply};
+use crate::jobs::billing::ensure;
 
 /// AWS clients and the checked regions of one config generation.
 #[derive(Debug)]
@@ -37,7 +38,24 @@ impl Executor for AwsExecutor {
     }
 
     async fn execute(&self, task: FireTask<Prepared>) {
-        let JobKind::Schedule(action) = task.fire.kind;
+        let action = match task.fire.kind {
+            JobKind::Schedule(action) => action,
+            JobKind::BillingAlarm => {
+                if let Some(cfg) = &task.config.billing_alarm {
+                    if let Err(e) = ensure(
+                        &task.prepared.aws,
+                        cfg,
+                        task.config.dry_run,
+                        task.trigger.as_str(),
+                    )
+                    .await
+                    {
+                        tracing::error!(job = task.trigger.as_str(), alarm_name = %cfg.alarm_name, error = %e, "Billing alarm check failed.");
+                    }
+                }
+                return;
+            }
+        };
         let Some(schedule) = task
             .config
             .schedules

@@ -15,12 +15,17 @@ use crate::schedule::Trigger;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobKind {
     Schedule(Action),
+    BillingAlarm,
 }
+
+/// The group (and job key) of the billing alarm check.
+pub const BILLING_GROUP: &str = "billing-alarm";
 
 impl fmt::Display for JobKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JobKind::Schedule(a) => write!(f, "{a}"),
+            JobKind::BillingAlarm => f.write_str("billing-alarm"),
         }
     }
 }
@@ -39,6 +44,7 @@ impl TimedJob {
     pub fn key(&self) -> String {
         match self.kind {
             JobKind::Schedule(a) => format!("schedule:{}:{a}", self.group),
+            JobKind::BillingAlarm => BILLING_GROUP.to_string(),
         }
     }
 }
@@ -56,6 +62,17 @@ pub fn timed_jobs(config: &Config) -> Vec<TimedJob> {
                 });
             }
         }
+    }
+    if let Some(t) = config
+        .billing_alarm
+        .as_ref()
+        .and_then(|b| b.trigger.as_ref())
+    {
+        jobs.push(TimedJob {
+            group: BILLING_GROUP.into(),
+            kind: JobKind::BillingAlarm,
+            trigger: t.clone(),
+        });
     }
     jobs
 }

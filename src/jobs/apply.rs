@@ -113,6 +113,10 @@ pub enum Trigger {
     Manual,
     Scheduled,
     CatchUp,
+    /// The daemon's check at start-up (the billing alarm).
+    Startup,
+    /// After a reload that changed the job (the billing alarm).
+    Reload,
 }
 
 impl Trigger {
@@ -121,6 +125,8 @@ impl Trigger {
             Trigger::Manual => "apply",
             Trigger::Scheduled => "schedule",
             Trigger::CatchUp => "catch-up",
+            Trigger::Startup => "startup",
+            Trigger::Reload => "reload",
         }
     }
 }

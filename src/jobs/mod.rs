@@ -1,8 +1,9 @@
 //! The jobs: each joins the pure core (config, schedule, plan) to the AWS adapters and
 //! logs what it did. The CLI and the daemon call these and nothing below them.
 //!
-//! Layout: [`apply`] carries out one start/stop action; [`preview`] is the read-only
-//! view behind `offhours plan`.
+//! Layout: [`apply`] carries out one start/stop action; [`billing`] ensures the billing
+//! alarm; [`preview`] is the read-only view behind `offhours plan`.
 
 pub mod apply;
+pub mod billing;
 pub mod preview;

@@ -446,3 +446,90 @@ async fn every_action_is_one_json_log_event_without_secrets() {
     assert!(!stderr.contains(account.creds.secret_access_key()));
     assert!(!stderr.contains(account.creds.session_token().unwrap()));
 }
+
+#[tokio::test]
+async fn hibernate_where_configured_and_warn_where_not() {
+    let account = Account::new().await;
+    let plain = account.launch("eu-west-1", &[("Schedule", "office")]).await;
+    let out = account
+        .ec2("eu-west-1")
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .hibernation_options(
+            aws_sdk_ec2::types::HibernationOptionsRequest::builder()
+                .configured(true)
+                .build(),
+        )
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                .tags(
+                    aws_sdk_ec2::types::Tag::builder()
+                        .key("Schedule")
+                        .value("office")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let sleeper = out.instances()[0].instance_id().unwrap().to_string();
+    let config = account.write_config(&TWO_REGIONS.replace(
+        "stop = \"0 19 * * MON-FRI\"",
+        "stop = \"0 19 * * MON-FRI\"\nhibernate = true",
+    ));
+    let run = account.run(&[
+        "apply",
+        "office",
+        "stop",
+        "--config",
+        config.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    run.expect_code(0);
+    let o = outcomes(&run.json());
+    assert_eq!(
+        (o[&sleeper].as_str(), o[&plain].as_str()),
+        ("hibernated", "stopped")
+    );
+    assert!(
+        run.stderr()
+            .contains("hibernation is not configured on this instance: a normal stop instead"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[tokio::test]
+async fn an_incorrect_state_answer_is_a_race_read_again_and_decided_again() {
+    let account = Account::new().await;
+    let ids = account
+        .launch_many("eu-west-1", 3, &[("Schedule", "office")])
+        .await;
+    let raced = ids[1].clone();
+    account.fault(json!({"action": "StopInstances", "if_instance": raced, "status": 400, "code": "IncorrectInstanceState", "message": "The instance is not in a state from which it can be stopped.", "count": 2}));
+    let config = account.write_config(TWO_REGIONS);
+    let run = account.run(&[
+        "apply",
+        "office",
+        "stop",
+        "--config",
+        config.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    run.expect_code(0);
+    let o = outcomes(&run.json());
+    assert!(ids.iter().all(|id| o[id] == "stopped"), "{o:?}");
+    assert!(
+        account
+            .states("eu-west-1")
+            .await
+            .values()
+            .all(|s| s == "stopped")
+    );
+}

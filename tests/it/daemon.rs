@@ -260,3 +260,46 @@ async fn a_fire_missed_during_a_crash_is_carried_out_once_on_restart() {
         "carried out exactly once"
     );
 }
+
+#[tokio::test]
+async fn readiness_is_notified_to_systemd() {
+    let account = Account::new().await;
+    let socket_path = account.dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let config = account.write_config(&format!("{HEADER}[schedules.a]\nstart = \"0 8 * * *\"\n"));
+    let state = account.dir.path().join("state");
+    let mut child = account
+        .offhours(&[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+        ])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let next = || {
+        let mut buf = [0u8; 256];
+        let n = socket.recv(&mut buf).expect("a notification within 30 s");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert!(next().starts_with("READY=1"));
+    let kill = |sig: &str| {
+        std::process::Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap()
+    };
+    kill("HUP");
+    assert_eq!(next(), "RELOADING=1");
+    assert!(next().starts_with("READY=1"));
+    kill("TERM");
+    assert_eq!(next(), "STOPPING=1");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

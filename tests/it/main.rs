@@ -3,6 +3,7 @@
 //! parallel without seeing each other.
 
 mod apply;
+mod billing;
 mod check;
 mod daemon;
 mod plan;

@@ -266,3 +266,72 @@ async fn an_unknown_region_is_a_clear_error() {
     );
     assert!(run.elapsed.as_secs() < 10);
 }
+
+#[tokio::test]
+async fn role_arn_assumes_a_role_in_another_account() {
+    let home = Account::new().await;
+    let target = Account::new().await;
+    let id = target.launch("eu-west-1", &[("Schedule", "office")]).await;
+    home.launch("eu-west-1", &[("Schedule", "office")]).await;
+    let config = home.write_config(&format!(
+        "regions = [\"eu-west-1\"]\n[aws]\nrole_arn = \"arn:aws:iam::{}:role/offhours\"\nexternal_id = \"x-1\"\n[schedules.office]\nstart = \"0 8 * * *\"\n",
+        target.id
+    ));
+    let run = home.run(&[
+        "plan",
+        "--config",
+        config.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    run.expect_code(0);
+    let ids: Vec<String> = run.json()["schedules"][0]["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![id],
+        "the instances of the assumed role's account, not the caller's"
+    );
+}
+
+#[tokio::test]
+async fn a_named_profile_supplies_the_credentials() {
+    let account = Account::new().await;
+    let id = account.launch("eu-west-1", &[("Schedule", "office")]).await;
+    let config = account.write_config("regions = [\"eu-west-1\"]\n[aws]\nprofile = \"ops\"\n[schedules.office]\nstart = \"0 8 * * *\"\n");
+    let mut cmd = account.offhours(&[
+        "plan",
+        "--config",
+        config.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let credentials = account.dir.path().join("aws-credentials");
+    std::fs::write(
+        &credentials,
+        format!(
+            "[ops]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            account.creds.access_key_id(),
+            account.creds.secret_access_key(),
+            account.creds.session_token().unwrap()
+        ),
+    )
+    .unwrap();
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN");
+    let output = cmd.output().unwrap();
+    let run = crate::support::Run {
+        output,
+        elapsed: std::time::Duration::ZERO,
+    };
+    run.expect_code(0);
+    assert_eq!(
+        run.json()["schedules"][0]["instances"][0]["id"],
+        id.as_str()
+    );
+}

@@ -24,6 +24,8 @@ static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(0);
 /// One AWS account in moto, private to a test (moto keeps accounts apart), with
 /// credentials obtained by assuming a role in it.
 pub struct Account {
+    /// The 12-digit account id.
+    pub id: String,
     pub creds: Credentials,
     pub dir: tempfile::TempDir,
 }
@@ -67,6 +69,7 @@ impl Account {
             "moto",
         );
         Account {
+            id,
             creds,
             dir: tempfile::tempdir().expect("temp dir"),
         }
@@ -74,6 +77,14 @@ impl Account {
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
         aws_sdk_ec2::Client::new(&sdk_config(self.creds.clone(), region))
+    }
+
+    pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&sdk_config(self.creds.clone(), "us-east-1"))
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&sdk_config(self.creds.clone(), "us-east-1"))
     }
 
     /// Launches one instance with these tags (`Name` included if given); returns its id.
