@@ -25,6 +25,8 @@ for _ in $(seq 1 300); do
 done
 [ -s "$portfile" ] || { echo "moto did not start within 30 s; see $log" >&2; exit 1; }
 export OFFHOURS_TEST_ENDPOINT="http://127.0.0.1:$(cat "$portfile")"
+# Tests that need a moto of their own (e.g. to move its clock) start it with these.
+export OFFHOURS_TEST_PYTHON="$root/.venv/bin/python" OFFHOURS_TEST_MOTO_SERVER="$root/tests/moto/server.py"
 echo "==> moto listening on $OFFHOURS_TEST_ENDPOINT (log: target/moto.log)"
 echo "==> $*"
 "$@"

@@ -10,6 +10,9 @@ use crate::config::Config;
 pub struct Features {
     pub schedules: bool,
     pub billing_alarm: bool,
+    pub iam_audit: bool,
+    /// The audit may set keys Inactive (`deactivate = true` or `--deactivate`).
+    pub iam_deactivate: bool,
 }
 
 impl Features {
@@ -17,12 +20,17 @@ impl Features {
     pub const ALL: Features = Features {
         schedules: true,
         billing_alarm: true,
+        iam_audit: true,
+        iam_deactivate: true,
     };
 
     pub fn of(config: &Config) -> Self {
         Features {
             schedules: !config.schedules.is_empty(),
             billing_alarm: config.billing_alarm.is_some(),
+            iam_audit: config.iam_audit.is_some(),
+            // `--deactivate` can turn it on from the command line: grant it with the audit.
+            iam_deactivate: config.iam_audit.is_some(),
         }
     }
 }
@@ -39,7 +47,17 @@ pub const ACTIONS: &[&str] = &[
     "cloudwatch:PutMetricAlarm",
     "cloudwatch:ListMetrics",
     "sns:ListSubscriptionsByTopic",
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "iam:ListAccessKeys",
+    "iam:GetAccessKeyLastUsed",
+    "iam:ListUserTags",
+    "iam:UpdateAccessKey",
+    "sts:GetCallerIdentity",
 ];
+
+/// Calls that need no permission (not in the policy).
+pub const UNRESTRICTED: &[&str] = &["sts:GetCallerIdentity"];
 
 /// Permissions AWS checks behind a call without it being a call of its own.
 pub const IMPLIED: &[&str] = &["kms:CreateGrant", "cloudwatch:TagResource"];
@@ -91,6 +109,28 @@ pub fn document(features: Features) -> Value {
             "Resource": "*"
         }));
     }
+    if features.iam_audit {
+        statements.push(json!({
+            "Sid": "AccessKeyAudit",
+            "Effect": "Allow",
+            "Action": [
+                "iam:GenerateCredentialReport",
+                "iam:GetCredentialReport",
+                "iam:ListAccessKeys",
+                "iam:GetAccessKeyLastUsed",
+                "iam:ListUserTags"
+            ],
+            "Resource": "*"
+        }));
+    }
+    if features.iam_deactivate {
+        statements.push(json!({
+            "Sid": "DeactivateStaleAccessKeys",
+            "Effect": "Allow",
+            "Action": ["iam:UpdateAccessKey"],
+            "Resource": "arn:aws:iam::*:user/*"
+        }));
+    }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -124,6 +164,7 @@ mod tests {
         for source in [
             include_str!("aws/ec2.rs"),
             include_str!("aws/cloudwatch.rs"),
+            include_str!("aws/iam.rs"),
         ] {
             for part in source.split("from_sdk(\"").skip(1) {
                 called.push(part.split('"').next().unwrap().to_string());
@@ -140,7 +181,11 @@ mod tests {
             called, listed,
             "ACTIONS must list exactly the operations the adapters call"
         );
-        let mut all: Vec<String> = ACTIONS.iter().map(|s| s.to_string()).collect();
+        let mut all: Vec<String> = ACTIONS
+            .iter()
+            .filter(|a| !UNRESTRICTED.contains(a))
+            .map(|s| s.to_string())
+            .collect();
         all.sort();
         assert_eq!(actions(&document(Features::ALL)), all);
     }

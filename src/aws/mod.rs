@@ -3,10 +3,12 @@
 //! crate talks to the SDK.
 //!
 //! Layout: this file builds clients and classifies errors; [`ec2`] lists, starts and
-//! stops instances; [`cloudwatch`] reads and writes the billing alarm.
+//! stops instances; [`cloudwatch`] reads and writes the billing alarm; [`iam`] reads the
+//! credential report and access keys.
 
 pub mod cloudwatch;
 pub mod ec2;
+pub mod iam;
 
 use std::fmt;
 use std::time::Duration;
@@ -164,6 +166,8 @@ fn classify_code(code: Option<&str>) -> ErrorKind {
 #[derive(Clone, Debug)]
 pub struct Aws {
     base: SdkConfig,
+    /// The credentials before AssumeRole, when a role is assumed.
+    base_credentials: Option<SharedCredentialsProvider>,
 }
 
 impl Aws {
@@ -183,7 +187,9 @@ impl Aws {
             loader = loader.profile_name(profile);
         }
         let mut base = loader.load().await;
+        let mut base_credentials = None;
         if let Some(role) = &settings.role_arn {
+            base_credentials = base.credentials_provider();
             let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
                 .session_name(&settings.session_name)
                 .configure(&base);
@@ -200,7 +206,10 @@ impl Aws {
                 .credentials_provider(SharedCredentialsProvider::new(provider))
                 .build();
         }
-        Aws { base }
+        Aws {
+            base,
+            base_credentials,
+        }
     }
 
     /// Regions to act in: the file's list, else the SDK's default region; each
@@ -259,6 +268,44 @@ impl Aws {
             .region(Region::from_static(GLOBAL_REGION))
             .build();
         aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+
+    /// IAM is global: its client is pinned to us-east-1 whatever `regions` says.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::config::Builder::from(&self.base)
+            .region(Region::from_static(GLOBAL_REGION))
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let region = self
+            .base
+            .region()
+            .cloned()
+            .unwrap_or(Region::from_static(GLOBAL_REGION));
+        let conf = aws_sdk_sts::config::Builder::from(&self.base)
+            .region(region)
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    /// The access key ids of the credentials offhours itself runs with (the base
+    /// ones, and the assumed role's when `role_arn` is set).
+    pub async fn own_key_ids(&self) -> Vec<String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let mut ids = Vec::new();
+        if let Some(provider) = self.base.credentials_provider() {
+            if let Ok(c) = provider.provide_credentials().await {
+                ids.push(c.access_key_id().to_string());
+            }
+        }
+        if let Some(base) = &self.base_credentials {
+            if let Ok(c) = base.provide_credentials().await {
+                ids.push(c.access_key_id().to_string());
+            }
+        }
+        ids
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {

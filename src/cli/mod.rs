@@ -1,7 +1,8 @@
 //! Command line: argument parsing, logging set-up, and rendering results as text or
 //! JSON. Decisions and AWS calls live in the library; this is only the front.
 //!
-//! Layout: one file per command (`check`, `plan`, `apply`, `policy`).
+//! Layout: one file per command (`check`, `plan`, `apply`, `run`, `keys` for
+//! `audit-keys`, `billing`, `policy`).
 
 /// `println!` that does not panic when stdout is closed early (`offhours plan | head`).
 macro_rules! out {
@@ -14,6 +15,7 @@ macro_rules! out {
 mod apply;
 mod billing;
 mod check;
+mod keys;
 mod plan;
 mod policy;
 mod run;
@@ -88,6 +90,15 @@ pub enum Command {
         #[arg(value_parser = ["start", "stop"])]
         action: String,
     },
+    /// Audit IAM access keys: too old, unused, root keys, two active keys.
+    AuditKeys {
+        /// Evaluate as of this instant (RFC 3339) instead of now.
+        #[arg(long, value_parser = parse_instant)]
+        at: Option<DateTime<Utc>>,
+        /// Set stale keys Inactive (with every guard), even if the file does not say so.
+        #[arg(long)]
+        deactivate: bool,
+    },
     /// Make sure the billing alarm exists as the file describes (create, restore, or warn).
     BillingAlarm,
     /// Print the least-privilege IAM policy the service needs.
@@ -138,6 +149,9 @@ pub fn main() -> ExitCode {
         Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
         Command::Policy => policy::run(&cli),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
+        Command::AuditKeys { at, deactivate } => {
+            with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate))
+        }
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
         Command::Run { state_dir } => {
             with_runtime(|| run::run(&cli, run::state_dir(state_dir.clone())))

@@ -17,6 +17,8 @@ pub const DEFAULT_SKIP_TAG: &str = "offhours:skip";
 pub const DEFAULT_MAX_INSTANCES_PER_ACTION: u32 = 50;
 pub const DEFAULT_MAX_LATENESS: &str = "6h";
 pub const DEFAULT_ALARM_NAME: &str = "offhours-estimated-charges";
+/// The access keys are audited every morning unless the file says otherwise.
+pub const DEFAULT_AUDIT_CRON: &str = "0 7 * * *";
 /// The billing alarm is re-checked daily unless the file says otherwise.
 pub const DEFAULT_BILLING_CRON: &str = "0 6 * * *";
 
@@ -444,11 +446,11 @@ fn date_text(value: &DateValue) -> String {
 }
 
 fn iam_audit(c: &mut Checker, raw: &RawIamAudit, tz: Tz) -> IamAudit {
-    let trigger = raw
-        .cron
-        .as_ref()
-        .and_then(|v| c.cron(v, "iam_audit.cron"))
-        .map(|cron| Trigger::new(cron, tz));
+    let trigger = match &raw.cron {
+        Some(v) => c.cron(v, "iam_audit.cron"),
+        None => CronExpr::parse(DEFAULT_AUDIT_CRON).ok(),
+    }
+    .map(|cron| Trigger::new(cron, tz));
     IamAudit {
         trigger,
         max_key_age_days: raw

@@ -9,6 +9,7 @@ use crate::aws::{Aws, RegionError};
 use crate::config::Config;
 use crate::jobs::apply::{Request, apply};
 use crate::jobs::billing::ensure;
+use crate::jobs::keys::{AuditRun, audit};
 
 /// AWS clients and the checked regions of one config generation.
 #[derive(Debug)]
@@ -40,6 +41,22 @@ impl Executor for AwsExecutor {
     async fn execute(&self, task: FireTask<Prepared>) {
         let action = match task.fire.kind {
             JobKind::Schedule(action) => action,
+            JobKind::AuditKeys => {
+                if let Some(cfg) = &task.config.iam_audit {
+                    let run = AuditRun {
+                        cfg,
+                        at: task.fire.at,
+                        deactivate: false,
+                        dry_run: task.config.dry_run,
+                        tz: task.config.timezone,
+                        job: "audit-keys",
+                    };
+                    if let Err(e) = audit(&task.prepared.aws, run).await {
+                        tracing::error!(job = "audit-keys", error = %e, "Access key audit could not complete.");
+                    }
+                }
+                return;
+            }
             JobKind::BillingAlarm => {
                 if let Some(cfg) = &task.config.billing_alarm {
                     if let Err(e) = ensure(

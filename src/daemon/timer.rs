@@ -16,7 +16,11 @@ use crate::schedule::Trigger;
 pub enum JobKind {
     Schedule(Action),
     BillingAlarm,
+    AuditKeys,
 }
+
+/// The group (and job key) of the access-key audit.
+pub const AUDIT_GROUP: &str = "audit-keys";
 
 /// The group (and job key) of the billing alarm check.
 pub const BILLING_GROUP: &str = "billing-alarm";
@@ -26,6 +30,7 @@ impl fmt::Display for JobKind {
         match self {
             JobKind::Schedule(a) => write!(f, "{a}"),
             JobKind::BillingAlarm => f.write_str("billing-alarm"),
+            JobKind::AuditKeys => f.write_str("audit-keys"),
         }
     }
 }
@@ -45,6 +50,7 @@ impl TimedJob {
         match self.kind {
             JobKind::Schedule(a) => format!("schedule:{}:{a}", self.group),
             JobKind::BillingAlarm => BILLING_GROUP.to_string(),
+            JobKind::AuditKeys => AUDIT_GROUP.to_string(),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! logs what it did. The CLI and the daemon call these and nothing below them.
 //!
 //! Layout: [`apply`] carries out one start/stop action; [`billing`] ensures the billing
-//! alarm; [`preview`] is the read-only view behind `offhours plan`.
+//! alarm; [`keys`] audits IAM access keys; [`preview`] is the read-only view behind `offhours plan`.
 
 pub mod apply;
 pub mod billing;
+pub mod keys;
 pub mod preview;

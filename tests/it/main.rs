@@ -6,5 +6,6 @@ mod apply;
 mod billing;
 mod check;
 mod daemon;
+mod keys;
 mod plan;
 mod support;

@@ -26,21 +26,28 @@ static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(0);
 pub struct Account {
     /// The 12-digit account id.
     pub id: String,
+    /// The moto this account lives in.
+    pub endpoint: String,
     pub creds: Credentials,
     pub dir: tempfile::TempDir,
 }
 
-fn sdk_config(creds: Credentials, region: &str) -> aws_config::SdkConfig {
+fn sdk_config(endpoint: &str, creds: Credentials, region: &str) -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))
-        .endpoint_url(endpoint())
+        .endpoint_url(endpoint)
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
         .build()
 }
 
 impl Account {
     pub async fn new() -> Account {
+        Self::new_on(&endpoint()).await
+    }
+
+    /// An account in the moto at `endpoint`.
+    pub async fn new_on(endpoint: &str) -> Account {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -52,7 +59,7 @@ impl Account {
                 % 1_000_000_000_000
         );
         let base = Credentials::new("testing", "testing", None, None, "test");
-        let sts = aws_sdk_sts::Client::new(&sdk_config(base, "us-east-1"));
+        let sts = aws_sdk_sts::Client::new(&sdk_config(endpoint, base, "us-east-1"));
         let out = sts
             .assume_role()
             .role_arn(format!("arn:aws:iam::{id}:role/offhours-test"))
@@ -70,21 +77,26 @@ impl Account {
         );
         Account {
             id,
+            endpoint: endpoint.to_string(),
             creds,
             dir: tempfile::tempdir().expect("temp dir"),
         }
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&sdk_config(self.creds.clone(), region))
+        aws_sdk_ec2::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
     }
 
     pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
-        aws_sdk_cloudwatch::Client::new(&sdk_config(self.creds.clone(), "us-east-1"))
+        aws_sdk_cloudwatch::Client::new(&sdk_config(
+            &self.endpoint,
+            self.creds.clone(),
+            "us-east-1",
+        ))
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {
-        aws_sdk_sns::Client::new(&sdk_config(self.creds.clone(), "us-east-1"))
+        aws_sdk_sns::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
     }
 
     /// Launches one instance with these tags (`Name` included if given); returns its id.
@@ -181,7 +193,7 @@ impl Account {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
             .env("TZ", "UTC")
-            .env("AWS_ENDPOINT_URL", endpoint())
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ACCESS_KEY_ID", self.creds.access_key_id())
             .env("AWS_SECRET_ACCESS_KEY", self.creds.secret_access_key())
             .env(
@@ -209,7 +221,12 @@ impl Account {
     pub fn fault(&self, spec: serde_json::Value) {
         let mut spec = spec;
         spec["access_key_id"] = self.creds.access_key_id().into();
-        control("POST", "/_offhours/faults", &spec.to_string());
+        control(
+            &self.endpoint,
+            "POST",
+            "/_offhours/faults",
+            &spec.to_string(),
+        );
     }
 
     pub fn falls_back(&self, instance_id: &str, code: &str, message: &str) {
@@ -217,31 +234,33 @@ impl Account {
             "access_key_id": self.creds.access_key_id(),
             "instance_id": instance_id, "code": code, "message": message,
         });
-        control("POST", "/_offhours/falls-back", &spec.to_string());
+        control(
+            &self.endpoint,
+            "POST",
+            "/_offhours/falls-back",
+            &spec.to_string(),
+        );
     }
 
     /// API calls moto received from this account, by action.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        let body = control(
-            "GET",
-            &format!(
-                "/_offhours/calls?access_key_id={}",
-                self.creds.access_key_id()
-            ),
-            "",
+        let path = format!(
+            "/_offhours/calls?access_key_id={}",
+            self.creds.access_key_id()
         );
+        let body = control(&self.endpoint, "GET", &path, "");
         serde_json::from_str(&body).expect("calls json")
     }
 }
 
 /// POSTs a JSON body to one of moto's control paths.
 pub fn control_json(path: &str, body: serde_json::Value) {
-    control("POST", path, &body.to_string());
+    control(&endpoint(), "POST", path, &body.to_string());
 }
 
 /// A plain HTTP/1.1 request to moto's control paths.
-fn control(method: &str, path: &str, body: &str) -> String {
-    let addr = endpoint().trim_start_matches("http://").to_string();
+pub fn control(endpoint: &str, method: &str, path: &str, body: &str) -> String {
+    let addr = endpoint.trim_start_matches("http://").to_string();
     let mut stream = TcpStream::connect(&addr).expect("connect to moto");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -302,5 +321,64 @@ impl Run {
             self.stderr()
         );
         self
+    }
+}
+
+/// A moto server of a test's own, for what would disturb the shared one (its clock).
+pub struct PrivateMoto {
+    child: std::process::Child,
+    pub endpoint: String,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateMoto {
+    pub fn start() -> PrivateMoto {
+        let python = std::env::var("OFFHOURS_TEST_PYTHON")
+            .expect("OFFHOURS_TEST_PYTHON: run the tests with `make test`");
+        let server = std::env::var("OFFHOURS_TEST_MOTO_SERVER")
+            .expect("OFFHOURS_TEST_MOTO_SERVER: run the tests with `make test`");
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port");
+        let child = Command::new(python)
+            .arg(server)
+            .arg("--port-file")
+            .arg(&port_file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start a private moto");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                break p;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "private moto did not start within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        PrivateMoto {
+            child,
+            endpoint: format!("http://127.0.0.1:{}", port.trim()),
+            _dir: dir,
+        }
+    }
+
+    /// Sets moto's clock (it keeps ticking from there); `None` back to real time.
+    pub fn set_clock(&self, now: Option<&str>) {
+        control(
+            &self.endpoint,
+            "POST",
+            "/_offhours/clock",
+            &serde_json::json!({ "now": now }).to_string(),
+        );
+    }
+}
+
+impl Drop for PrivateMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
