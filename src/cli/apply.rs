@@ -2,8 +2,7 @@
 
 use chrono::Utc;
 
-use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
-use crate::aws::Aws;
+use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, connect, load_config, print_json};
 use crate::config::Action;
 use crate::jobs::apply::{Request, Trigger, apply};
 
@@ -21,13 +20,9 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         );
         return EXIT_USAGE;
     };
-    let aws = Aws::connect(&config.aws).await;
-    let regions = match aws.regions(&config.regions).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("offhours: {e}");
-            return EXIT_FAILED;
-        }
+    let (aws, regions) = match connect(&config).await {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let req = Request {
         config: &config,

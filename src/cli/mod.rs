@@ -226,6 +226,18 @@ pub fn load_config(cli: &Cli) -> Result<Config, u8> {
     }
 }
 
+/// Connects to AWS and settles the regions to act in; on failure prints why.
+pub async fn connect(config: &Config) -> Result<(crate::aws::Aws, Vec<String>), u8> {
+    let aws = crate::aws::Aws::connect(&config.aws).await;
+    match aws.regions(&config.regions).await {
+        Ok(regions) => Ok((aws, regions)),
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            Err(EXIT_FAILED)
+        }
+    }
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) {
     println!(

@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Cli, EXIT_FAILED, EXIT_OK, Format, load_config, print_json};
-use crate::aws::Aws;
+use super::{Cli, EXIT_FAILED, EXIT_OK, Format, connect, load_config, print_json};
 use crate::jobs::preview::{FireView, preview};
 
 fn fire(f: &Option<FireView>) -> String {
@@ -16,13 +15,9 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let aws = Aws::connect(&config.aws).await;
-    let regions = match aws.regions(&config.regions).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("offhours: {e}");
-            return EXIT_FAILED;
-        }
+    let (aws, regions) = match connect(&config).await {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let report = match preview(&aws, &config, &regions, at).await {
         Ok(r) => r,

@@ -198,20 +198,7 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
                 .entry((d.instance.region.clone(), hibernate))
                 .or_default()
                 .push(d.instance),
-            Verdict::Unchanged => results.push(result(
-                &d.instance,
-                Some(d.instance.state.clone()),
-                Outcome::Unchanged,
-                None,
-                None,
-            )),
-            Verdict::Skip(reason) => results.push(result(
-                &d.instance,
-                Some(d.instance.state.clone()),
-                Outcome::Skipped,
-                Some(reason.to_string()),
-                None,
-            )),
+            _ => results.extend(without_action(&d)),
         }
     }
 
@@ -275,6 +262,23 @@ fn result(
         outcome,
         reason,
         request_id,
+    }
+}
+
+/// The result of a decision that needs no call (unchanged or skipped); `None` when
+/// the instance is to be acted on.
+fn without_action(d: &Decision) -> Option<InstanceResult> {
+    let state = Some(d.instance.state.clone());
+    match &d.verdict {
+        Verdict::Act { .. } => None,
+        Verdict::Unchanged => Some(result(&d.instance, state, Outcome::Unchanged, None, None)),
+        Verdict::Skip(reason) => Some(result(
+            &d.instance,
+            state,
+            Outcome::Skipped,
+            Some(reason.to_string()),
+            None,
+        )),
     }
 }
 
@@ -394,22 +398,9 @@ impl Acting<'_> {
                             self.req.now,
                             &fresh,
                         ) {
-                            match d.verdict {
-                                Verdict::Act { .. } => pending.push(d.instance.id.clone()),
-                                Verdict::Unchanged => out.push(result(
-                                    &d.instance,
-                                    Some(d.instance.state.clone()),
-                                    Outcome::Unchanged,
-                                    None,
-                                    None,
-                                )),
-                                Verdict::Skip(reason) => out.push(result(
-                                    &d.instance,
-                                    Some(d.instance.state.clone()),
-                                    Outcome::Skipped,
-                                    Some(reason.to_string()),
-                                    None,
-                                )),
+                            match without_action(&d) {
+                                Some(done) => out.push(done),
+                                None => pending.push(d.instance.id.clone()),
                             }
                         }
                     }
