@@ -181,6 +181,9 @@ pub async fn run<E: Executor, C: Clock>(
     );
     let mut senders = Senders::default();
     workers.ensure(&current.jobs);
+    let billing_caught_up = caught_up
+        .iter()
+        .any(|d| matches!(d, Due::Run(f) if f.kind == JobKind::BillingAlarm));
     senders.dispatch(
         &workers.senders,
         &current,
@@ -189,6 +192,9 @@ pub async fn run<E: Executor, C: Clock>(
         &store,
         now,
     );
+    if !billing_caught_up {
+        check_billing_now(&workers.senders, &current, Trigger::Startup, now);
+    }
     // Everything before now is decided: jobs with no history start from here.
     let keys: Vec<String> = current.jobs.iter().map(TimedJob::key).collect();
     let untouched: Vec<String> = keys

@@ -26,6 +26,13 @@ impl Executor for AwsExecutor {
 
     async fn prepare(&self, config: Arc<Config>) -> Result<Prepared, String> {
         let aws = Aws::connect(&config.aws).await;
+        if config.schedules.is_empty() {
+            // Only the audit and the billing alarm: both are global.
+            return Ok(Prepared {
+                aws,
+                regions: Vec::new(),
+            });
+        }
         let regions = match aws.regions(&config.regions).await {
             Ok(r) => r,
             // AWS unreachable at boot must not keep the schedules from running.

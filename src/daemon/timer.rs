@@ -69,6 +69,13 @@ pub fn timed_jobs(config: &Config) -> Vec<TimedJob> {
             }
         }
     }
+    if let Some(t) = config.iam_audit.as_ref().and_then(|a| a.trigger.as_ref()) {
+        jobs.push(TimedJob {
+            group: AUDIT_GROUP.into(),
+            kind: JobKind::AuditKeys,
+            trigger: t.clone(),
+        });
+    }
     if let Some(t) = config
         .billing_alarm
         .as_ref()

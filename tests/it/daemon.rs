@@ -303,3 +303,49 @@ async fn readiness_is_notified_to_systemd() {
     assert_eq!(next(), "STOPPING=1");
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+#[tokio::test]
+async fn the_global_jobs_run_without_schedules_billing_at_start_up_and_reload_audit_on_cron() {
+    let account = Account::new().await;
+    let threshold = |account: &Account| {
+        let cw = account.cloudwatch();
+        async move {
+            let out = cw
+                .describe_alarms()
+                .alarm_names("budget")
+                .send()
+                .await
+                .unwrap();
+            out.metric_alarms().first().and_then(|a| a.threshold())
+        }
+    };
+    // No schedules at all: the daemon runs the global jobs only.
+    let config = account.write_config("[billing_alarm]\nthreshold = 100\nalarm_name = \"budget\"\n[iam_audit]\ncron = \"*/3 * * * * *\"\n");
+    let mut daemon = Daemon::start(&account, &config, "1");
+    let created = daemon.wait_for_event("the start-up check", |e| {
+        e["message"] == "Billing alarm checked."
+    });
+    assert_eq!(
+        (created["job"].as_str(), created["outcome"].as_str()),
+        (Some("startup"), Some("created"))
+    );
+    assert_eq!(threshold(&account).await, Some(100.0));
+    // The key audit runs on its cron.
+    let audit = daemon.wait_for_event("an audit run", |e| {
+        e["message"] == "Access key audit finished."
+    });
+    assert_eq!(audit["job"], "audit-keys");
+
+    std::fs::write(&config, "[billing_alarm]\nthreshold = 250\nalarm_name = \"budget\"\n[iam_audit]\ncron = \"*/3 * * * * *\"\n").unwrap();
+    daemon.signal("HUP");
+    let updated = daemon.wait_for_event("the reload check", |e| {
+        e["message"] == "Billing alarm checked." && e["job"] == "reload"
+    });
+    assert_eq!(
+        (updated["outcome"].as_str(), updated["changed"].as_str()),
+        (Some("updated"), Some("threshold"))
+    );
+    assert_eq!(threshold(&account).await, Some(250.0));
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
+}
