@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, connect, load_config, print_json};
 use crate::config::Action;
-use crate::jobs::apply::{Request, Trigger, apply};
+use crate::jobs::apply::{Cause, Request, apply};
 
 pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
     let config = match load_config(cli) {
@@ -31,7 +31,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         action,
         dry_run: config.dry_run,
         now: Utc::now(),
-        trigger: Trigger::Manual,
+        cause: Cause::Manual,
     };
     let report = match apply(&aws, req).await {
         Ok(r) => r,

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::config::{self, Config, LoadError};
-use crate::jobs::apply::Trigger;
+use crate::jobs::apply::Cause;
 use clock::Clock;
 use state::{State, StateFile};
 use timer::{Due, Fire, JobKind, TimedJob};
@@ -33,7 +33,7 @@ use timer::{Due, Fire, JobKind, TimedJob};
 #[derive(Debug)]
 pub struct FireTask<P> {
     pub fire: Fire,
-    pub trigger: Trigger,
+    pub cause: Cause,
     pub config: Arc<Config>,
     pub prepared: Arc<P>,
 }
@@ -188,12 +188,12 @@ pub async fn run<E: Executor, C: Clock>(
         &workers.senders,
         &current,
         caught_up,
-        Trigger::CatchUp,
+        Cause::CatchUp,
         &store,
         now,
     );
     if !billing_caught_up {
-        check_billing_now(&workers.senders, &current, Trigger::Startup, now);
+        check_billing_now(&workers.senders, &current, Cause::Startup, now);
     }
     // Everything before now is decided: jobs with no history start from here.
     let keys: Vec<String> = current.jobs.iter().map(TimedJob::key).collect();
@@ -224,7 +224,7 @@ pub async fn run<E: Executor, C: Clock>(
                     if let Some(reloaded) = reload(&opts, &executor, &current).await {
                         workers.ensure(&reloaded.jobs);
                         if reloaded.config.billing_alarm != current.config.billing_alarm {
-                            check_billing_now(&workers.senders, &reloaded, Trigger::Reload, clock.now());
+                            check_billing_now(&workers.senders, &reloaded, Cause::Reload, clock.now());
                         }
                         current = reloaded;
                         reloaded_now = true;
@@ -248,7 +248,7 @@ pub async fn run<E: Executor, C: Clock>(
                     &workers.senders,
                     &current,
                     found,
-                    Trigger::Scheduled,
+                    Cause::Scheduled,
                     &store,
                     now,
                 );
@@ -331,7 +331,7 @@ impl Senders {
         workers: &BTreeMap<String, mpsc::UnboundedSender<FireTask<P>>>,
         current: &Generation<P>,
         found: Vec<Due>,
-        trigger: Trigger,
+        cause: Cause,
         store: &Store,
         now: DateTime<Utc>,
     ) {
@@ -344,7 +344,7 @@ impl Senders {
                     self.in_flight.push(fire.key.clone());
                     let task = FireTask {
                         fire,
-                        trigger,
+                        cause,
                         config: current.config.clone(),
                         prepared: current.prepared.clone(),
                     };
@@ -354,7 +354,7 @@ impl Senders {
                 }
                 Due::Missed(fire) => {
                     tracing::warn!(
-                        job = trigger.as_str(),
+                        job = cause.as_str(),
                         schedule = %fire.group,
                         action = %fire.kind,
                         fire_at = %fire.at.to_rfc3339(),
@@ -366,7 +366,7 @@ impl Senders {
                 }
                 Due::Superseded { fire, by } => {
                     tracing::info!(
-                        job = trigger.as_str(),
+                        job = cause.as_str(),
                         schedule = %fire.group,
                         action = %fire.kind,
                         fire_at = %fire.at.to_rfc3339(),
@@ -384,7 +384,7 @@ impl Senders {
 fn check_billing_now<P>(
     workers: &BTreeMap<String, mpsc::UnboundedSender<FireTask<P>>>,
     current: &Generation<P>,
-    trigger: Trigger,
+    cause: Cause,
     now: DateTime<Utc>,
 ) {
     if current.config.billing_alarm.is_none() {
@@ -399,7 +399,7 @@ fn check_billing_now<P>(
         };
         let _ = tx.send(FireTask {
             fire,
-            trigger,
+            cause,
             config: current.config.clone(),
             prepared: current.prepared.clone(),
         });
@@ -417,7 +417,7 @@ async fn worker<E: Executor, C: Clock>(
         let at = task.fire.at;
         let lag = clock.now() - at;
         tracing::info!(
-            job = task.trigger.as_str(),
+            job = task.cause.as_str(),
             schedule = %task.fire.group,
             action = %task.fire.kind,
             fire_at = %at.to_rfc3339(),

@@ -70,11 +70,11 @@ impl Executor for AwsExecutor {
                         &task.prepared.aws,
                         cfg,
                         task.config.dry_run,
-                        task.trigger.as_str(),
+                        task.cause.as_str(),
                     )
                     .await
                     {
-                        tracing::error!(job = task.trigger.as_str(), alarm_name = %cfg.alarm_name, error = %e, "Billing alarm check failed.");
+                        tracing::error!(job = task.cause.as_str(), alarm_name = %cfg.alarm_name, error = %e, "Billing alarm check failed.");
                     }
                 }
                 return;
@@ -95,10 +95,10 @@ impl Executor for AwsExecutor {
             action,
             dry_run: task.config.dry_run,
             now: task.fire.at,
-            trigger: task.trigger,
+            cause: task.cause,
         };
         if let Err(e) = apply(&task.prepared.aws, req).await {
-            tracing::error!(job = task.trigger.as_str(), schedule = %schedule.name, action = %action, error = %e, "Action failed.");
+            tracing::error!(job = task.cause.as_str(), schedule = %schedule.name, action = %action, error = %e, "Action failed.");
         }
     }
 }

@@ -8,7 +8,7 @@ use super::clock::TestClock;
 use super::*;
 
 /// A recorded fire: job key, fire instant, wall time it ran at, why it ran.
-type Recorded = (String, DateTime<Utc>, DateTime<Utc>, Trigger);
+type Recorded = (String, DateTime<Utc>, DateTime<Utc>, Cause);
 
 /// Records every fire it is given, with the wall time it ran at.
 struct Recorder {
@@ -28,12 +28,10 @@ impl Executor for Recorder {
     async fn execute(&self, task: FireTask<()>) {
         let ran_at = self.clock.now();
         tokio::time::sleep(self.work).await;
-        self.fires.lock().unwrap().push((
-            task.fire.key.clone(),
-            task.fire.at,
-            ran_at,
-            task.trigger,
-        ));
+        self.fires
+            .lock()
+            .unwrap()
+            .push((task.fire.key.clone(), task.fire.at, ran_at, task.cause));
     }
 }
 
@@ -89,7 +87,7 @@ impl Harness {
     async fn stop(
         self,
     ) -> (
-        Vec<(String, DateTime<Utc>, DateTime<Utc>, Trigger)>,
+        Vec<(String, DateTime<Utc>, DateTime<Utc>, Cause)>,
         tempfile::TempDir,
     ) {
         self.control.send(Control::Shutdown).unwrap();
@@ -145,7 +143,7 @@ async fn every_fire_once_at_its_instant_across_both_dst_changes() {
         assert_eq!(got.len(), want.len(), "from {from}");
         assert_eq!(got, want, "from {from}");
         for (key, fire_at, ran_at, trigger) in &fires {
-            assert_eq!(*trigger, Trigger::Scheduled);
+            assert_eq!(*trigger, Cause::Scheduled);
             let lag = *ran_at - *fire_at;
             assert!(
                 lag >= TimeDelta::zero() && lag < TimeDelta::milliseconds(50),
@@ -252,7 +250,7 @@ async fn a_fire_missed_while_down_is_caught_up_once() {
         (
             "schedule:office:start",
             at("2026-06-01T08:00:00Z"),
-            Trigger::CatchUp
+            Cause::CatchUp
         )
     );
 

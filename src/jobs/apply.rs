@@ -109,7 +109,7 @@ pub enum ApplyError {
 
 /// Which code path asked for the action: a person, or the daemon's timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
+pub enum Cause {
     Manual,
     Scheduled,
     CatchUp,
@@ -119,14 +119,14 @@ pub enum Trigger {
     Reload,
 }
 
-impl Trigger {
+impl Cause {
     pub fn as_str(self) -> &'static str {
         match self {
-            Trigger::Manual => "apply",
-            Trigger::Scheduled => "schedule",
-            Trigger::CatchUp => "catch-up",
-            Trigger::Startup => "startup",
-            Trigger::Reload => "reload",
+            Cause::Manual => "apply",
+            Cause::Scheduled => "schedule",
+            Cause::CatchUp => "catch-up",
+            Cause::Startup => "startup",
+            Cause::Reload => "reload",
         }
     }
 }
@@ -141,7 +141,7 @@ pub struct Request<'a> {
     pub action: Action,
     pub dry_run: bool,
     pub now: DateTime<Utc>,
-    pub trigger: Trigger,
+    pub cause: Cause,
 }
 
 /// Lists, decides, checks the brake, acts, verifies. Instance failures are in the
@@ -176,7 +176,7 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
         req.config.max_instances_per_action,
     ) {
         tracing::error!(
-            job = req.trigger.as_str(),
+            job = req.cause.as_str(),
             schedule = %req.schedule.name,
             action = %req.action,
             would_touch = brake.would_touch,
@@ -191,7 +191,7 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
     let mut to_act: BTreeMap<(String, bool), Vec<Instance>> = BTreeMap::new();
     for d in decisions {
         if let Some(w) = &d.warning {
-            tracing::warn!(job = req.trigger.as_str(), schedule = %req.schedule.name, action = %req.action, region = %d.instance.region, instance_id = %d.instance.id, name = d.instance.name(), warning = %w, "Instance needs attention.");
+            tracing::warn!(job = req.cause.as_str(), schedule = %req.schedule.name, action = %req.action, region = %d.instance.region, instance_id = %d.instance.id, name = d.instance.name(), warning = %w, "Instance needs attention.");
         }
         match d.verdict {
             Verdict::Act { hibernate } => to_act
@@ -232,7 +232,7 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
         .map(|(o, n)| (o.as_str(), n))
         .collect();
     tracing::info!(
-        job = req.trigger.as_str(),
+        job = req.cause.as_str(),
         schedule = %req.schedule.name,
         action = %req.action,
         dry_run = req.dry_run,
@@ -288,7 +288,7 @@ fn log_result(req: &Request<'_>, r: &InstanceResult) {
     macro_rules! event {
         ($level:ident, $msg:literal) => {
             tracing::$level!(
-                job = req.trigger.as_str(),
+                job = req.cause.as_str(),
                 schedule = %req.schedule.name,
                 action = %req.action,
                 region = %r.region,
@@ -415,7 +415,7 @@ impl Acting<'_> {
                 if capacity_tries < self.req.config.capacity_retries {
                     capacity_tries += 1;
                     tracing::warn!(
-                        job = self.req.trigger.as_str(),
+                        job = self.req.cause.as_str(),
                         schedule = %self.req.schedule.name,
                         action = %self.req.action,
                         region = self.region,
