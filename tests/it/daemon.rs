@@ -214,7 +214,7 @@ async fn a_fire_missed_during_a_crash_is_carried_out_once_on_restart() {
     let account = Account::new().await;
     let id = account.launch("eu-west-1", &[("Schedule", "office")]).await;
     // One stop, a few seconds from now.
-    let fire_at = Utc::now() + chrono::TimeDelta::seconds(6);
+    let fire_at = Utc::now() + chrono::TimeDelta::seconds(10);
     let cron = format!(
         "{} {} {} * * *",
         fire_at.second(),
@@ -225,6 +225,10 @@ async fn a_fire_missed_during_a_crash_is_carried_out_once_on_restart() {
         "{HEADER}max_lateness = \"10m\"\n[schedules.office]\nstop = \"{cron}\"\n"
     ));
     let mut daemon = Daemon::start(&account, &config, "1");
+    assert!(
+        Utc::now() < fire_at - chrono::TimeDelta::seconds(1),
+        "the daemon took too long to start for this test"
+    );
     // kill -9 before the fire.
     daemon.signal("KILL");
     daemon.wait_exit();
