@@ -4,7 +4,7 @@
 //! - `key-too-old`: an active key created (rotated) more than `max_key_age_days` ago;
 //! - `key-unused`: an active key not used for `max_unused_days` or more; a key never
 //!   used counts from its creation date (a week-old unused key is not yet a finding);
-//! - `root-key`: the root user has an active access key (critical);
+//! - `root-key`: the root user has an access key, active or not (critical);
 //! - `two-active-keys`: a user with both key slots active (informational).
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -197,7 +197,10 @@ pub fn findings(rows: &[ReportRow], now: DateTime<Utc>, limits: Limits) -> Vec<F
     for row in rows {
         let root = row.user == ROOT_USER;
         for (i, key) in row.keys.iter().enumerate() {
-            if !key.active {
+            // Root may have no access key at all, active or not (CIS); others are
+            // judged on their active keys only.
+            let present = key.active || (root && key.last_rotated.is_some());
+            if !present {
                 continue;
             }
             let age = key.last_rotated.map(|t| now - t);
@@ -398,6 +401,13 @@ mod tests {
             OFF,
             ("true", "2026-11-20T00:00:00+00:00", "N/A"),
             &["root-key 2 age=Some(3) idle=Some(3)"],
+        );
+        // Present but inactive: still a root key.
+        check_user(
+            ROOT_USER,
+            ("false", "2026-11-20T00:00:00+00:00", "N/A"),
+            OFF,
+            &["root-key 1 age=Some(3) idle=Some(3)"],
         );
         check_user(ROOT_USER, OFF, OFF, &[]);
     }
