@@ -43,19 +43,14 @@ pub enum ReportError {
 
 /// Values the report uses for "nothing here".
 fn absent(v: &str) -> bool {
-    matches!(
-        v.trim().to_ascii_lowercase().as_str(),
-        "" | "n/a" | "no_information" | "not_supported" | "none"
-    )
+    matches!(v.trim().to_ascii_lowercase().as_str(), "" | "n/a" | "no_information" | "not_supported" | "none")
 }
 
 fn time(v: &str) -> Option<DateTime<Utc>> {
     if absent(v) {
         return None;
     }
-    DateTime::parse_from_rfc3339(v.trim())
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(v.trim()).ok().map(|t| t.with_timezone(&Utc))
 }
 
 fn text(v: &str) -> Option<String> {
@@ -65,19 +60,9 @@ fn text(v: &str) -> Option<String> {
 /// Parses the report's CSV: booleans case-insensitively, `N/A`, `no_information` and
 /// `not_supported` as absent.
 pub fn parse_report(csv_text: &[u8]) -> Result<Vec<ReportRow>, ReportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(csv_text);
-    let headers = reader
-        .headers()
-        .map_err(|e| ReportError::Csv(e.to_string()))?
-        .clone();
-    let col = |name: &'static str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or(ReportError::MissingColumn(name))
-    };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(csv_text);
+    let headers = reader.headers().map_err(|e| ReportError::Csv(e.to_string()))?.clone();
+    let col = |name: &'static str| headers.iter().position(|h| h == name).ok_or(ReportError::MissingColumn(name));
     let user = col("user")?;
     let arn = col("arn")?;
     let created = col("user_creation_time")?;
@@ -97,13 +82,7 @@ pub fn parse_report(csv_text: &[u8]) -> Result<Vec<ReportRow>, ReportError> {
                 _ => "access_key_2_last_used_service",
             }
         };
-        slots.push([
-            col(name("active"))?,
-            col(name("rotated"))?,
-            col(name("used"))?,
-            col(name("region"))?,
-            col(name("service"))?,
-        ]);
+        slots.push([col(name("active"))?, col(name("rotated"))?, col(name("used"))?, col(name("region"))?, col(name("service"))?]);
     }
     let mut rows = Vec::new();
     for record in reader.records() {
@@ -245,14 +224,7 @@ pub fn findings(rows: &[ReportRow], now: DateTime<Utc>, limits: Limits) -> Vec<F
             });
         }
     }
-    out.sort_by(|a, b| {
-        (a.rule.severity(), &a.user, a.slot, a.rule).cmp(&(
-            b.rule.severity(),
-            &b.user,
-            b.slot,
-            b.rule,
-        ))
-    });
+    out.sort_by(|a, b| (a.rule.severity(), &a.user, a.slot, a.rule).cmp(&(b.rule.severity(), &b.user, b.slot, b.rule)));
     out
 }
 
@@ -287,25 +259,10 @@ mod tests {
     #[track_caller]
     fn check_user(user: &str, k1: (&str, &str, &str), k2: (&str, &str, &str), expect: &[&str]) {
         let rows = parse_report(&report(user, k1, k2)).unwrap();
-        let got: Vec<String> = findings(
-            &rows,
-            t(NOW),
-            Limits {
-                max_key_age_days: 90,
-                max_unused_days: 45,
-            },
-        )
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} age={:?} idle={:?}",
-                f.rule.as_str(),
-                f.slot,
-                f.age_days,
-                f.idle_days
-            )
-        })
-        .collect();
+        let got: Vec<String> = findings(&rows, t(NOW), Limits { max_key_age_days: 90, max_unused_days: 45 })
+            .iter()
+            .map(|f| format!("{} {} age={:?} idle={:?}", f.rule.as_str(), f.slot, f.age_days, f.idle_days))
+            .collect();
         assert_eq!(got, expect);
     }
 
@@ -314,101 +271,40 @@ mod tests {
         let used_today = "2026-11-23T08:00:00+00:00";
         // Exactly 90 days old: fine; a second more: too old.
         check(("true", "2026-08-25T12:00:00+00:00", used_today), OFF, &[]);
-        check(
-            ("true", "2026-08-25T11:59:59+00:00", used_today),
-            OFF,
-            &["key-too-old 1 age=Some(90) idle=Some(0)"],
-        );
+        check(("true", "2026-08-25T11:59:59+00:00", used_today), OFF, &["key-too-old 1 age=Some(90) idle=Some(0)"]);
         // Unused for 44 days 23:59:59: fine; exactly 45 days: unused.
-        check(
-            (
-                "true",
-                "2026-01-01T00:00:00+00:00",
-                "2026-10-09T12:00:01+00:00",
-            ),
-            OFF,
-            &["key-too-old 1 age=Some(326) idle=Some(44)"],
-        );
-        check(
-            (
-                "true",
-                "2026-10-01T00:00:00+00:00",
-                "2026-10-09T12:00:00+00:00",
-            ),
-            OFF,
-            &["key-unused 1 age=Some(53) idle=Some(45)"],
-        );
+        check(("true", "2026-01-01T00:00:00+00:00", "2026-10-09T12:00:01+00:00"), OFF, &["key-too-old 1 age=Some(326) idle=Some(44)"]);
+        check(("true", "2026-10-01T00:00:00+00:00", "2026-10-09T12:00:00+00:00"), OFF, &["key-unused 1 age=Some(53) idle=Some(45)"]);
         // Never used: counts from creation. A week-old key is no finding; a 50-day-old one is.
         check(("true", "2026-11-16T12:00:00+00:00", "N/A"), OFF, &[]);
-        check(
-            ("true", "2026-10-04T12:00:00+00:00", "no_information"),
-            OFF,
-            &["key-unused 1 age=Some(50) idle=Some(50)"],
-        );
+        check(("true", "2026-10-04T12:00:00+00:00", "no_information"), OFF, &["key-unused 1 age=Some(50) idle=Some(50)"]);
         // Old and unused: both.
         check(
             ("true", "2025-01-01T00:00:00+00:00", "N/A"),
             OFF,
-            &[
-                "key-too-old 1 age=Some(691) idle=Some(691)",
-                "key-unused 1 age=Some(691) idle=Some(691)",
-            ],
+            &["key-too-old 1 age=Some(691) idle=Some(691)", "key-unused 1 age=Some(691) idle=Some(691)"],
         );
         // Inactive keys are ignored however old.
-        check(
-            ("false", "2020-01-01T00:00:00+00:00", "N/A"),
-            ("FALSE", "2020-01-01T00:00:00+00:00", "N/A"),
-            &[],
-        );
+        check(("false", "2020-01-01T00:00:00+00:00", "N/A"), ("FALSE", "2020-01-01T00:00:00+00:00", "N/A"), &[]);
     }
 
     #[test]
     fn both_slots_and_two_active_keys() {
-        let fresh = (
-            "TRUE",
-            "2026-11-20T00:00:00+00:00",
-            "2026-11-22T00:00:00+00:00",
-        );
+        let fresh = ("TRUE", "2026-11-20T00:00:00+00:00", "2026-11-22T00:00:00+00:00");
         check(
             fresh,
-            (
-                "True",
-                "2026-01-01T00:00:00+00:00",
-                "2026-11-22T00:00:00+00:00",
-            ),
-            &[
-                "key-too-old 2 age=Some(326) idle=Some(1)",
-                "two-active-keys 2 age=Some(326) idle=Some(1)",
-            ],
+            ("True", "2026-01-01T00:00:00+00:00", "2026-11-22T00:00:00+00:00"),
+            &["key-too-old 2 age=Some(326) idle=Some(1)", "two-active-keys 2 age=Some(326) idle=Some(1)"],
         );
-        check(
-            fresh,
-            fresh,
-            &["two-active-keys 2 age=Some(3) idle=Some(1)"],
-        );
+        check(fresh, fresh, &["two-active-keys 2 age=Some(3) idle=Some(1)"]);
     }
 
     #[test]
     fn root_keys_are_critical() {
-        check_user(
-            ROOT_USER,
-            ("true", "2026-11-20T00:00:00+00:00", "N/A"),
-            OFF,
-            &["root-key 1 age=Some(3) idle=Some(3)"],
-        );
-        check_user(
-            ROOT_USER,
-            OFF,
-            ("true", "2026-11-20T00:00:00+00:00", "N/A"),
-            &["root-key 2 age=Some(3) idle=Some(3)"],
-        );
+        check_user(ROOT_USER, ("true", "2026-11-20T00:00:00+00:00", "N/A"), OFF, &["root-key 1 age=Some(3) idle=Some(3)"]);
+        check_user(ROOT_USER, OFF, ("true", "2026-11-20T00:00:00+00:00", "N/A"), &["root-key 2 age=Some(3) idle=Some(3)"]);
         // Present but inactive: still a root key.
-        check_user(
-            ROOT_USER,
-            ("false", "2026-11-20T00:00:00+00:00", "N/A"),
-            OFF,
-            &["root-key 1 age=Some(3) idle=Some(3)"],
-        );
+        check_user(ROOT_USER, ("false", "2026-11-20T00:00:00+00:00", "N/A"), OFF, &["root-key 1 age=Some(3) idle=Some(3)"]);
         check_user(ROOT_USER, OFF, OFF, &[]);
     }
 
@@ -416,25 +312,9 @@ mod tests {
     fn unknown_values_are_absent() {
         let rows = parse_report(&report("bob", ("true", "not_supported", "N/A"), OFF)).unwrap();
         assert_eq!(rows[0].keys[0].last_rotated, None);
-        assert_eq!(
-            rows[0].keys[0].last_used_region.as_deref(),
-            Some("eu-west-1")
-        );
+        assert_eq!(rows[0].keys[0].last_used_region.as_deref(), Some("eu-west-1"));
         // No creation date known: no age finding can be made.
-        assert!(
-            findings(
-                &rows,
-                t(NOW),
-                Limits {
-                    max_key_age_days: 90,
-                    max_unused_days: 45
-                }
-            )
-            .is_empty()
-        );
-        assert_eq!(
-            parse_report(b"user,arn\nx,y\n"),
-            Err(ReportError::MissingColumn("user_creation_time"))
-        );
+        assert!(findings(&rows, t(NOW), Limits { max_key_age_days: 90, max_unused_days: 45 }).is_empty());
+        assert_eq!(parse_report(b"user,arn\nx,y\n"), Err(ReportError::MissingColumn("user_creation_time")));
     }
 }

@@ -76,24 +76,15 @@ pub fn differences(desired: &AlarmSpec, actual: &AlarmSpec) -> Vec<&'static str>
             out.push(field);
         }
     };
-    check(
-        "description",
-        desired.description.as_deref().unwrap_or("") == actual.description.as_deref().unwrap_or(""),
-    );
+    check("description", desired.description.as_deref().unwrap_or("") == actual.description.as_deref().unwrap_or(""));
     check("namespace", desired.namespace == actual.namespace);
     check("metric_name", desired.metric_name == actual.metric_name);
     check("dimensions", desired.dimensions == actual.dimensions);
     check("statistic", desired.statistic == actual.statistic);
     check("period", desired.period == actual.period);
-    check(
-        "evaluation_periods",
-        desired.evaluation_periods == actual.evaluation_periods,
-    );
+    check("evaluation_periods", desired.evaluation_periods == actual.evaluation_periods);
     let datapoints = |s: &AlarmSpec| s.datapoints_to_alarm.or(s.evaluation_periods);
-    check(
-        "datapoints_to_alarm",
-        datapoints(desired) == datapoints(actual),
-    );
+    check("datapoints_to_alarm", datapoints(desired) == datapoints(actual));
     check(
         "threshold",
         match (desired.threshold, actual.threshold) {
@@ -101,29 +92,13 @@ pub fn differences(desired: &AlarmSpec, actual: &AlarmSpec) -> Vec<&'static str>
             (a, b) => a.is_none() && b.is_none(),
         },
     );
-    check(
-        "comparison_operator",
-        desired.comparison_operator == actual.comparison_operator,
-    );
-    let missing = |s: &AlarmSpec| {
-        s.treat_missing_data
-            .clone()
-            .unwrap_or_else(|| "missing".into())
-    };
+    check("comparison_operator", desired.comparison_operator == actual.comparison_operator);
+    let missing = |s: &AlarmSpec| s.treat_missing_data.clone().unwrap_or_else(|| "missing".into());
     check("treat_missing_data", missing(desired) == missing(actual));
-    check(
-        "actions_enabled",
-        desired.actions_enabled.unwrap_or(true) == actual.actions_enabled.unwrap_or(true),
-    );
-    check(
-        "alarm_actions",
-        desired.alarm_actions == actual.alarm_actions,
-    );
+    check("actions_enabled", desired.actions_enabled.unwrap_or(true) == actual.actions_enabled.unwrap_or(true));
+    check("alarm_actions", desired.alarm_actions == actual.alarm_actions);
     check("ok_actions", desired.ok_actions == actual.ok_actions);
-    check(
-        "insufficient_data_actions",
-        desired.insufficient_data_actions == actual.insufficient_data_actions,
-    );
+    check("insufficient_data_actions", desired.insufficient_data_actions == actual.insufficient_data_actions);
     out
 }
 
@@ -186,10 +161,7 @@ mod tests {
         check(|a| a.threshold = Some(500.0 + 1e-9), &[]);
         check(|a| a.threshold = Some(499.99), &["threshold"]);
         check(|a| a.threshold = None, &["threshold"]);
-        check(
-            |a| a.dimensions = [("Currency".to_string(), "EUR".to_string())].into(),
-            &["dimensions"],
-        );
+        check(|a| a.dimensions = [("Currency".to_string(), "EUR".to_string())].into(), &["dimensions"]);
         check(
             |a| {
                 a.dimensions.insert(("LinkedAccount".into(), "1".into()));
@@ -199,14 +171,8 @@ mod tests {
         check(|a| a.statistic = Some("Average".into()), &["statistic"]);
         check(|a| a.period = Some(3600), &["period"]);
         check(|a| a.evaluation_periods = Some(2), &["evaluation_periods"]);
-        check(
-            |a| a.datapoints_to_alarm = Some(2),
-            &["datapoints_to_alarm"],
-        );
-        check(
-            |a| a.comparison_operator = Some("GreaterThanOrEqualToThreshold".into()),
-            &["comparison_operator"],
-        );
+        check(|a| a.datapoints_to_alarm = Some(2), &["datapoints_to_alarm"]);
+        check(|a| a.comparison_operator = Some("GreaterThanOrEqualToThreshold".into()), &["comparison_operator"]);
         check(|a| a.treat_missing_data = None, &["treat_missing_data"]);
         check(|a| a.alarm_actions.clear(), &["alarm_actions"]);
         check(
@@ -215,10 +181,7 @@ mod tests {
             },
             &["ok_actions"],
         );
-        check(
-            |a| a.description = Some("hand-edited".into()),
-            &["description"],
-        );
+        check(|a| a.description = Some("hand-edited".into()), &["description"]);
         check(|a| a.namespace = Some("AWS/EC2".into()), &["namespace"]);
         check(|a| a.metric_name = None, &["metric_name"]);
     }
@@ -254,17 +217,7 @@ mod tests {
         assert_eq!(decide(&want, None), Plan::Create);
         assert_eq!(decide(&want, Some((&want, true))), Plan::Unchanged);
         assert_eq!(decide(&want, Some((&want, false))), Plan::Unchanged);
-        assert_eq!(
-            decide(&want, Some((&drifted, true))),
-            Plan::Update {
-                changed: vec!["threshold"]
-            }
-        );
-        assert_eq!(
-            decide(&want, Some((&drifted, false))),
-            Plan::Foreign {
-                changed: vec!["threshold"]
-            }
-        );
+        assert_eq!(decide(&want, Some((&drifted, true))), Plan::Update { changed: vec!["threshold"] });
+        assert_eq!(decide(&want, Some((&drifted, false))), Plan::Foreign { changed: vec!["threshold"] });
     }
 }

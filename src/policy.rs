@@ -17,12 +17,7 @@ pub struct Features {
 
 impl Features {
     /// Everything offhours can do: the policy to use when no file is at hand.
-    pub const ALL: Features = Features {
-        schedules: true,
-        billing_alarm: true,
-        iam_audit: true,
-        iam_deactivate: true,
-    };
+    pub const ALL: Features = Features { schedules: true, billing_alarm: true, iam_audit: true, iam_deactivate: true };
 
     pub fn of(config: &Config) -> Self {
         Features {
@@ -143,13 +138,7 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .flat_map(|s| {
-                s["Action"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|a| a.as_str().unwrap().to_string())
-            })
+            .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
             .filter(|a| !IMPLIED.contains(&a.as_str()))
             .collect();
         out.sort();
@@ -161,31 +150,17 @@ mod tests {
     #[test]
     fn policy_matches_the_calls_in_the_adapters() {
         let mut called = Vec::new();
-        for source in [
-            include_str!("aws/ec2.rs"),
-            include_str!("aws/cloudwatch.rs"),
-            include_str!("aws/iam.rs"),
-        ] {
+        for source in [include_str!("aws/ec2.rs"), include_str!("aws/cloudwatch.rs"), include_str!("aws/iam.rs")] {
             for part in source.split("from_sdk(\"").skip(1) {
                 called.push(part.split('"').next().unwrap().to_string());
             }
         }
         called.sort();
         called.dedup();
-        let mut listed: Vec<String> = ACTIONS
-            .iter()
-            .map(|a| a.split(':').nth(1).unwrap().to_string())
-            .collect();
+        let mut listed: Vec<String> = ACTIONS.iter().map(|a| a.split(':').nth(1).unwrap().to_string()).collect();
         listed.sort();
-        assert_eq!(
-            called, listed,
-            "ACTIONS must list exactly the operations the adapters call"
-        );
-        let mut all: Vec<String> = ACTIONS
-            .iter()
-            .filter(|a| !UNRESTRICTED.contains(a))
-            .map(|s| s.to_string())
-            .collect();
+        assert_eq!(called, listed, "ACTIONS must list exactly the operations the adapters call");
+        let mut all: Vec<String> = ACTIONS.iter().filter(|a| !UNRESTRICTED.contains(a)).map(|s| s.to_string()).collect();
         all.sort();
         assert_eq!(actions(&document(Features::ALL)), all);
     }

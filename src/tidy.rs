@@ -9,10 +9,7 @@ fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
         if path.is_dir() {
             sources(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push((
-                path.display().to_string(),
-                std::fs::read_to_string(&path).unwrap(),
-            ));
+            out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
         }
     }
 }
@@ -37,25 +34,17 @@ fn the_readme_names_every_config_field() {
         } else if line.starts_with('}') {
             in_raw_struct = false;
         } else if in_raw_struct {
-            if let Some(name) = line
-                .trim()
-                .strip_prefix("pub ")
-                .and_then(|l| l.split(':').next())
-            {
+            if let Some(name) = line.trim().strip_prefix("pub ").and_then(|l| l.split(':').next()) {
                 fields.push(name.to_string());
             }
         }
     }
     assert!(fields.len() > 30, "found only {fields:?}");
     for field in fields {
-        let described = readme.contains(&format!("`{field}`"))
-            || readme.contains(&format!("`[{field}"))
-            || readme.contains(&format!("[{field}."));
+        let described =
+            readme.contains(&format!("`{field}`")) || readme.contains(&format!("`[{field}")) || readme.contains(&format!("[{field}."));
         assert!(described, "README.md does not describe `{field}`");
-        assert!(
-            example.contains(&field),
-            "config/offhours.toml does not show `{field}`"
-        );
+        assert!(example.contains(&field), "config/offhours.toml does not show `{field}`");
     }
 }
 
@@ -71,11 +60,7 @@ fn every_module_says_what_it_is_for() {
 
 #[test]
 fn no_debugging_leftovers() {
-    let banned = [
-        concat!("db", "g!("),
-        concat!("to", "do!("),
-        concat!("unimple", "mented!("),
-    ];
+    let banned = [concat!("db", "g!("), concat!("to", "do!("), concat!("unimple", "mented!(")];
     for (path, text) in all_sources() {
         for b in banned {
             assert!(!text.contains(b), "{path} contains {b}");

@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::types::{
-    AlarmType, ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag,
-};
+use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
 
 use super::AwsError;
 use crate::billing::{AlarmSpec, BILLING_REGION, METRIC, NAMESPACE};
@@ -19,12 +17,7 @@ fn spec_from_sdk(a: &MetricAlarm) -> AlarmSpec {
         dimensions: a
             .dimensions()
             .iter()
-            .map(|d| {
-                (
-                    d.name().unwrap_or_default().to_string(),
-                    d.value().unwrap_or_default().to_string(),
-                )
-            })
+            .map(|d| (d.name().unwrap_or_default().to_string(), d.value().unwrap_or_default().to_string()))
             .collect(),
         statistic: a.statistic().map(|s| s.as_str().to_string()),
         period: a.period(),
@@ -41,10 +34,7 @@ fn spec_from_sdk(a: &MetricAlarm) -> AlarmSpec {
 }
 
 /// The metric alarm of that name, with its ARN, if it exists.
-pub async fn find_alarm(
-    client: &Client,
-    name: &str,
-) -> Result<Option<(AlarmSpec, String)>, AwsError> {
+pub async fn find_alarm(client: &Client, name: &str) -> Result<Option<(AlarmSpec, String)>, AwsError> {
     let out = client
         .describe_alarms()
         .alarm_names(name)
@@ -56,12 +46,7 @@ pub async fn find_alarm(
         .metric_alarms()
         .iter()
         .find(|a| a.alarm_name() == Some(name))
-        .map(|a| {
-            (
-                spec_from_sdk(a),
-                a.alarm_arn().unwrap_or_default().to_string(),
-            )
-        }))
+        .map(|a| (spec_from_sdk(a), a.alarm_arn().unwrap_or_default().to_string())))
 }
 
 pub async fn tags(client: &Client, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
@@ -71,25 +56,12 @@ pub async fn tags(client: &Client, arn: &str) -> Result<BTreeMap<String, String>
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("ListTagsForResource", BILLING_REGION, e))?;
-    Ok(out
-        .tags()
-        .iter()
-        .map(|t| {
-            (
-                t.key().unwrap_or_default().to_string(),
-                t.value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect())
+    Ok(out.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())).collect())
 }
 
 /// Creates or replaces the alarm with exactly `spec` (PutMetricAlarm is a full
 /// replace); `tags` are set on creation.
-pub async fn put_alarm(
-    client: &Client,
-    spec: &AlarmSpec,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), AwsError> {
+pub async fn put_alarm(client: &Client, spec: &AlarmSpec, tags: &BTreeMap<String, String>) -> Result<(), AwsError> {
     let mut req = client
         .put_metric_alarm()
         .alarm_name(&spec.name)
@@ -101,27 +73,19 @@ pub async fn put_alarm(
         .set_evaluation_periods(spec.evaluation_periods)
         .set_datapoints_to_alarm(spec.datapoints_to_alarm)
         .set_threshold(spec.threshold)
-        .set_comparison_operator(
-            spec.comparison_operator
-                .as_deref()
-                .map(ComparisonOperator::from),
-        )
+        .set_comparison_operator(spec.comparison_operator.as_deref().map(ComparisonOperator::from))
         .set_treat_missing_data(spec.treat_missing_data.clone())
         .set_actions_enabled(spec.actions_enabled)
         .set_alarm_actions(Some(spec.alarm_actions.iter().cloned().collect()))
         .set_ok_actions(Some(spec.ok_actions.iter().cloned().collect()))
-        .set_insufficient_data_actions(Some(
-            spec.insufficient_data_actions.iter().cloned().collect(),
-        ));
+        .set_insufficient_data_actions(Some(spec.insufficient_data_actions.iter().cloned().collect()));
     for (name, value) in &spec.dimensions {
         req = req.dimensions(Dimension::builder().name(name).value(value).build());
     }
     for (key, value) in tags {
         req = req.tags(Tag::builder().key(key).value(value).build());
     }
-    req.send()
-        .await
-        .map_err(|e| AwsError::from_sdk("PutMetricAlarm", BILLING_REGION, e))?;
+    req.send().await.map_err(|e| AwsError::from_sdk("PutMetricAlarm", BILLING_REGION, e))?;
     Ok(())
 }
 
@@ -139,24 +103,12 @@ pub async fn billing_metrics_published(client: &Client) -> Result<bool, AwsError
 }
 
 /// How many of the topic's subscriptions are confirmed.
-pub async fn confirmed_subscriptions(
-    client: &aws_sdk_sns::Client,
-    topic_arn: &str,
-) -> Result<usize, AwsError> {
-    let mut pages = client
-        .list_subscriptions_by_topic()
-        .topic_arn(topic_arn)
-        .into_paginator()
-        .send();
+pub async fn confirmed_subscriptions(client: &aws_sdk_sns::Client, topic_arn: &str) -> Result<usize, AwsError> {
+    let mut pages = client.list_subscriptions_by_topic().topic_arn(topic_arn).into_paginator().send();
     let mut confirmed = 0;
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| AwsError::from_sdk("ListSubscriptionsByTopic", BILLING_REGION, e))?;
-        confirmed += page
-            .subscriptions()
-            .iter()
-            .filter(|s| s.subscription_arn().is_some_and(|a| a.starts_with("arn:")))
-            .count();
+        let page = page.map_err(|e| AwsError::from_sdk("ListSubscriptionsByTopic", BILLING_REGION, e))?;
+        confirmed += page.subscriptions().iter().filter(|s| s.subscription_arn().is_some_and(|a| a.starts_with("arn:"))).count();
     }
     Ok(confirmed)
 }

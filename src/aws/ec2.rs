@@ -27,12 +27,7 @@ pub struct CallCounter(Mutex<BTreeMap<&'static str, u64>>);
 
 impl CallCounter {
     pub fn add(&self, operation: &'static str) {
-        *self
-            .0
-            .lock()
-            .expect("counter lock")
-            .entry(operation)
-            .or_default() += 1;
+        *self.0.lock().expect("counter lock").entry(operation).or_default() += 1;
     }
 
     pub fn snapshot(&self) -> BTreeMap<&'static str, u64> {
@@ -52,47 +47,19 @@ fn instance_from_sdk(region: &str, i: &SdkInstance) -> Option<Instance> {
     Some(Instance {
         id: i.instance_id()?.to_string(),
         region: region.to_string(),
-        state: InstanceState::parse(
-            i.state()
-                .and_then(|s| s.name())
-                .map_or("unknown", |n| n.as_str()),
-        ),
-        tags: i
-            .tags()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect(),
+        state: InstanceState::parse(i.state().and_then(|s| s.name()).map_or("unknown", |n| n.as_str())),
+        tags: i.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect(),
         root_device_type: i.root_device_type().map(|d| d.as_str().to_string()),
         lifecycle: i.instance_lifecycle().map(|l| l.as_str().to_string()),
-        hibernation_configured: i
-            .hibernation_options()
-            .and_then(|h| h.configured())
-            .unwrap_or(false),
-        state_reason: i
-            .state_reason()
-            .and_then(|r| r.message())
-            .filter(|m| !m.is_empty())
-            .map(str::to_string),
+        hibernation_configured: i.hibernation_options().and_then(|h| h.configured()).unwrap_or(false),
+        state_reason: i.state_reason().and_then(|r| r.message()).filter(|m| !m.is_empty()).map(str::to_string),
     })
 }
 
 /// The regions enabled for the account.
 pub async fn enabled_regions(client: &Client, region: &str) -> Result<Vec<String>, AwsError> {
-    let out = client
-        .describe_regions()
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("DescribeRegions", region, e))?;
-    let mut names: Vec<String> = out
-        .regions()
-        .iter()
-        .filter_map(|r| r.region_name().map(str::to_string))
-        .collect();
+    let out = client.describe_regions().send().await.map_err(|e| AwsError::from_sdk("DescribeRegions", region, e))?;
+    let mut names: Vec<String> = out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
     names.sort();
     Ok(names)
 }
@@ -105,61 +72,32 @@ pub async fn describe_tagged(
     selector: &BTreeMap<String, String>,
     calls: &CallCounter,
 ) -> Result<Vec<Instance>, AwsError> {
-    let mut filters: Vec<Filter> = selector
-        .iter()
-        .map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build())
-        .collect();
+    let mut filters: Vec<Filter> = selector.iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build()).collect();
     filters.push(
-        Filter::builder()
-            .name("instance-state-name")
-            .set_values(Some(LISTED_STATES.iter().map(|s| s.to_string()).collect()))
-            .build(),
+        Filter::builder().name("instance-state-name").set_values(Some(LISTED_STATES.iter().map(|s| s.to_string()).collect())).build(),
     );
     describe(client, region, filters, calls).await
 }
 
 /// The current view of the given instances (a filter, not InstanceIds, so that one
 /// vanished id does not fail the whole call).
-pub async fn describe_ids(
-    client: &Client,
-    region: &str,
-    ids: &[String],
-    calls: &CallCounter,
-) -> Result<Vec<Instance>, AwsError> {
+pub async fn describe_ids(client: &Client, region: &str, ids: &[String], calls: &CallCounter) -> Result<Vec<Instance>, AwsError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(FILTER_VALUES) {
-        let filter = Filter::builder()
-            .name("instance-id")
-            .set_values(Some(chunk.to_vec()))
-            .build();
+        let filter = Filter::builder().name("instance-id").set_values(Some(chunk.to_vec())).build();
         out.extend(describe(client, region, vec![filter], calls).await?);
     }
     Ok(out)
 }
 
-async fn describe(
-    client: &Client,
-    region: &str,
-    filters: Vec<Filter>,
-    calls: &CallCounter,
-) -> Result<Vec<Instance>, AwsError> {
-    let mut pages = client
-        .describe_instances()
-        .set_filters(Some(filters))
-        .max_results(1000)
-        .into_paginator()
-        .send();
+async fn describe(client: &Client, region: &str, filters: Vec<Filter>, calls: &CallCounter) -> Result<Vec<Instance>, AwsError> {
+    let mut pages = client.describe_instances().set_filters(Some(filters)).max_results(1000).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         calls.add("DescribeInstances");
         let page = page.map_err(|e| AwsError::from_sdk("DescribeInstances", region, e))?;
         for reservation in page.reservations() {
-            out.extend(
-                reservation
-                    .instances()
-                    .iter()
-                    .filter_map(|i| instance_from_sdk(region, i)),
-            );
+            out.extend(reservation.instances().iter().filter_map(|i| instance_from_sdk(region, i)));
         }
     }
     Ok(out)
@@ -223,10 +161,7 @@ pub async fn change_state(
 /// Whether a failed batch may be split to find the instances at fault: errors that
 /// belong to the call as a whole (throttling, timeouts, credentials) are not.
 fn splittable(kind: &ErrorKind) -> bool {
-    !matches!(
-        kind,
-        ErrorKind::Throttled | ErrorKind::Timeout | ErrorKind::Unreachable | ErrorKind::Credentials
-    )
+    !matches!(kind, ErrorKind::Throttled | ErrorKind::Timeout | ErrorKind::Unreachable | ErrorKind::Credentials)
 }
 
 /// The outcome of one batch after splitting: which ids it covered and how it went.
@@ -241,11 +176,7 @@ where
     Fut: Future<Output = Result<Vec<StateChange>, AwsError>>,
 {
     let mut results = Vec::new();
-    let mut pending: Vec<Vec<String>> = ids
-        .chunks(BATCH_SIZE)
-        .rev()
-        .map(<[String]>::to_vec)
-        .collect();
+    let mut pending: Vec<Vec<String>> = ids.chunks(BATCH_SIZE).rev().map(<[String]>::to_vec).collect();
     while let Some(batch) = pending.pop() {
         match call(batch.clone()).await {
             Err(e) if batch.len() > 1 && splittable(&e.kind) => {
@@ -290,32 +221,17 @@ mod tests {
             let kind = kind.clone();
             async move {
                 match batch.iter().find(|id| bad.contains(id)) {
-                    Some(id) => Err(AwsError {
-                        kind,
-                        ..refused(id)
-                    }),
+                    Some(id) => Err(AwsError { kind, ..refused(id) }),
                     None => Ok(batch
                         .iter()
-                        .map(|id| StateChange {
-                            id: id.clone(),
-                            previous: InstanceState::Running,
-                            current: InstanceState::Stopping,
-                        })
+                        .map(|id| StateChange { id: id.clone(), previous: InstanceState::Running, current: InstanceState::Stopping })
                         .collect()),
                 }
             }
         })
         .await;
-        let acted = results
-            .iter()
-            .filter(|(_, r)| r.is_ok())
-            .map(|(b, _)| b.len())
-            .sum();
-        let failed = results
-            .iter()
-            .filter(|(_, r)| r.is_err())
-            .flat_map(|(b, _)| b.clone())
-            .collect();
+        let acted = results.iter().filter(|(_, r)| r.is_ok()).map(|(b, _)| b.len()).sum();
+        let failed = results.iter().filter(|(_, r)| r.is_err()).flat_map(|(b, _)| b.clone()).collect();
         (calls.into_inner(), acted, failed)
     }
 

@@ -16,19 +16,13 @@ pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
 
 /// The credential report, generated if needed: its CSV and when it was generated.
 /// Waits (bounded by `max_wait`) while IAM builds it.
-pub async fn credential_report(
-    client: &Client,
-    max_wait: Duration,
-) -> Result<(Vec<u8>, Option<DateTime<Utc>>), AwsError> {
+pub async fn credential_report(client: &Client, max_wait: Duration) -> Result<(Vec<u8>, Option<DateTime<Utc>>), AwsError> {
     let deadline = tokio::time::Instant::now() + max_wait;
     let mut pause = Duration::from_millis(500);
     loop {
         match client.get_credential_report().send().await {
             Ok(out) => {
-                let csv = out
-                    .content()
-                    .map(|b| b.as_ref().to_vec())
-                    .unwrap_or_default();
+                let csv = out.content().map(|b| b.as_ref().to_vec()).unwrap_or_default();
                 return Ok((csv, out.generated_time().and_then(to_chrono)));
             }
             Err(e) => {
@@ -41,13 +35,7 @@ pub async fn credential_report(
                     _ => return Err(e),
                 }
                 if tokio::time::Instant::now() + pause > deadline {
-                    return Err(AwsError {
-                        message: format!(
-                            "the credential report was not ready within {}s",
-                            max_wait.as_secs()
-                        ),
-                        ..e
-                    });
+                    return Err(AwsError { message: format!("the credential report was not ready within {}s", max_wait.as_secs()), ..e });
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(8));
@@ -67,11 +55,7 @@ async fn generate(client: &Client) -> Result<(), AwsError> {
         Err(e) => {
             let e = AwsError::from_sdk("GenerateCredentialReport", GLOBAL_REGION, e);
             // Someone else asked for one a moment ago: it is on its way.
-            if e.code.as_deref() == Some("LimitExceeded") {
-                Ok(())
-            } else {
-                Err(e)
-            }
+            if e.code.as_deref() == Some("LimitExceeded") { Ok(()) } else { Err(e) }
         }
     }
 }
@@ -86,11 +70,7 @@ pub struct AccessKey {
 
 /// A user's access keys.
 pub async fn access_keys(client: &Client, user: &str) -> Result<Vec<AccessKey>, AwsError> {
-    let mut pages = client
-        .list_access_keys()
-        .user_name(user)
-        .into_paginator()
-        .send();
+    let mut pages = client.list_access_keys().user_name(user).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("ListAccessKeys", GLOBAL_REGION, e))?;
@@ -108,28 +88,18 @@ pub async fn access_keys(client: &Client, user: &str) -> Result<Vec<AccessKey>, 
 }
 
 /// When the key was last used, if ever.
-pub async fn key_last_used(
-    client: &Client,
-    access_key_id: &str,
-) -> Result<Option<DateTime<Utc>>, AwsError> {
+pub async fn key_last_used(client: &Client, access_key_id: &str) -> Result<Option<DateTime<Utc>>, AwsError> {
     let out = client
         .get_access_key_last_used()
         .access_key_id(access_key_id)
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("GetAccessKeyLastUsed", GLOBAL_REGION, e))?;
-    Ok(out
-        .access_key_last_used()
-        .and_then(|u| u.last_used_date())
-        .and_then(to_chrono))
+    Ok(out.access_key_last_used().and_then(|u| u.last_used_date()).and_then(to_chrono))
 }
 
 pub async fn user_tags(client: &Client, user: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let mut pages = client
-        .list_user_tags()
-        .user_name(user)
-        .into_paginator()
-        .send();
+    let mut pages = client.list_user_tags().user_name(user).into_paginator().send();
     let mut out = BTreeMap::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| AwsError::from_sdk("ListUserTags", GLOBAL_REGION, e))?;
@@ -141,11 +111,7 @@ pub async fn user_tags(client: &Client, user: &str) -> Result<BTreeMap<String, S
 }
 
 /// Sets the key Inactive (never deletes it).
-pub async fn deactivate_key(
-    client: &Client,
-    user: &str,
-    access_key_id: &str,
-) -> Result<(), AwsError> {
+pub async fn deactivate_key(client: &Client, user: &str, access_key_id: &str) -> Result<(), AwsError> {
     client
         .update_access_key()
         .user_name(user)
@@ -159,10 +125,6 @@ pub async fn deactivate_key(
 
 /// The caller's ARN (GetCallerIdentity needs no permission).
 pub async fn caller_arn(client: &aws_sdk_sts::Client) -> Result<String, AwsError> {
-    let out = client
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("GetCallerIdentity", GLOBAL_REGION, e))?;
+    let out = client.get_caller_identity().send().await.map_err(|e| AwsError::from_sdk("GetCallerIdentity", GLOBAL_REGION, e))?;
     Ok(out.arn().unwrap_or_default().to_string())
 }

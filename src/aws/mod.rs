@@ -97,11 +97,7 @@ impl AwsError {
         }
         .or_else(|| err.request_id().map(str::to_string));
         let (kind, code, message) = match &err {
-            SdkError::TimeoutError(_) => (
-                ErrorKind::Timeout,
-                None,
-                "operation or attempt timeout".to_string(),
-            ),
+            SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "operation or attempt timeout".to_string()),
             SdkError::DispatchFailure(d) => {
                 let text = DisplayErrorContext(&err).to_string();
                 let kind = if d.is_timeout() {
@@ -115,30 +111,16 @@ impl AwsError {
             }
             SdkError::ConstructionFailure(_) => {
                 let text = DisplayErrorContext(&err).to_string();
-                let kind = if text.contains("credential") {
-                    ErrorKind::Credentials
-                } else {
-                    ErrorKind::Other
-                };
+                let kind = if text.contains("credential") { ErrorKind::Credentials } else { ErrorKind::Other };
                 (kind, None, text)
             }
             _ => {
                 let code = err.code().map(str::to_string);
-                let message = err
-                    .message()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+                let message = err.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(&err).to_string());
                 (classify_code(code.as_deref()), code, message)
             }
         };
-        AwsError {
-            operation,
-            region: region.to_string(),
-            kind,
-            code,
-            message,
-            request_id,
-        }
+        AwsError { operation, region: region.to_string(), kind, code, message, request_id }
     }
 }
 
@@ -147,17 +129,11 @@ fn classify_code(code: Option<&str>) -> ErrorKind {
         c if c.starts_with("InvalidInstanceID") => ErrorKind::NotFound,
         "IncorrectInstanceState" | "IncorrectState" => ErrorKind::IncorrectState,
         "UnsupportedOperation" | "UnsupportedHibernationConfiguration" => ErrorKind::Unsupported,
-        "InsufficientInstanceCapacity" | "Server.InsufficientInstanceCapacity" => {
-            ErrorKind::InsufficientCapacity
-        }
+        "InsufficientInstanceCapacity" | "Server.InsufficientInstanceCapacity" => ErrorKind::InsufficientCapacity,
         "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => ErrorKind::Throttled,
-        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "AuthFailure" => {
-            ErrorKind::Unauthorized
-        }
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "AuthFailure" => ErrorKind::Unauthorized,
         "DryRunOperation" => ErrorKind::DryRunOk,
-        "ExpiredToken" | "InvalidClientTokenId" | "UnrecognizedClientException" => {
-            ErrorKind::Credentials
-        }
+        "ExpiredToken" | "InvalidClientTokenId" | "UnrecognizedClientException" => ErrorKind::Credentials,
         _ => ErrorKind::Other,
     }
 }
@@ -190,9 +166,7 @@ impl Aws {
         let mut base_credentials = None;
         if let Some(role) = &settings.role_arn {
             base_credentials = base.credentials_provider();
-            let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
-                .session_name(&settings.session_name)
-                .configure(&base);
+            let mut provider = aws_config::sts::AssumeRoleProvider::builder(role).session_name(&settings.session_name).configure(&base);
             if let Some(id) = &settings.external_id {
                 provider = provider.external_id(id);
             }
@@ -201,15 +175,9 @@ impl Aws {
                 provider = provider.region(Region::from_static(GLOBAL_REGION));
             }
             let provider = provider.build().await;
-            base = base
-                .into_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
-                .build();
+            base = base.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
         }
-        Aws {
-            base,
-            base_credentials,
-        }
+        Aws { base, base_credentials }
     }
 
     /// Regions to act in: the file's list, else the SDK's default region; each
@@ -217,35 +185,17 @@ impl Aws {
     /// that a typo is an error now rather than a DNS failure at 7 pm. If the check
     /// itself cannot be made (e.g. not permitted), the list is used as it is.
     pub async fn regions(&self, configured: &[String]) -> Result<Vec<String>, RegionError> {
-        let regions = if configured.is_empty() {
-            vec![self.base.region().ok_or(RegionError::NoRegion)?.to_string()]
-        } else {
-            configured.to_vec()
-        };
-        let home = self
-            .base
-            .region()
-            .map_or(GLOBAL_REGION.to_string(), ToString::to_string);
-        let home = if regions.contains(&home) || configured.is_empty() {
-            home
-        } else {
-            GLOBAL_REGION.to_string()
-        };
+        let regions =
+            if configured.is_empty() { vec![self.base.region().ok_or(RegionError::NoRegion)?.to_string()] } else { configured.to_vec() };
+        let home = self.base.region().map_or(GLOBAL_REGION.to_string(), ToString::to_string);
+        let home = if regions.contains(&home) || configured.is_empty() { home } else { GLOBAL_REGION.to_string() };
         match ec2::enabled_regions(&self.ec2(&home), &home).await {
             Ok(enabled) => {
                 if let Some(unknown) = regions.iter().find(|r| !enabled.contains(r)) {
-                    return Err(RegionError::Unknown {
-                        region: unknown.clone(),
-                        enabled,
-                    });
+                    return Err(RegionError::Unknown { region: unknown.clone(), enabled });
                 }
             }
-            Err(e)
-                if matches!(
-                    e.kind,
-                    ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Credentials
-                ) =>
-            {
+            Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Credentials) => {
                 return Err(RegionError::Check(e));
             }
             Err(e) => {
@@ -256,37 +206,25 @@ impl Aws {
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&self.base)
-            .region(Region::new(region.to_string()))
-            .build();
+        let conf = aws_sdk_ec2::config::Builder::from(&self.base).region(Region::new(region.to_string())).build();
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
     /// CloudWatch in us-east-1, where billing metrics live.
     pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
-        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.base)
-            .region(Region::from_static(GLOBAL_REGION))
-            .build();
+        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.base).region(Region::from_static(GLOBAL_REGION)).build();
         aws_sdk_cloudwatch::Client::from_conf(conf)
     }
 
     /// IAM is global: its client is pinned to us-east-1 whatever `regions` says.
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        let conf = aws_sdk_iam::config::Builder::from(&self.base)
-            .region(Region::from_static(GLOBAL_REGION))
-            .build();
+        let conf = aws_sdk_iam::config::Builder::from(&self.base).region(Region::from_static(GLOBAL_REGION)).build();
         aws_sdk_iam::Client::from_conf(conf)
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        let region = self
-            .base
-            .region()
-            .cloned()
-            .unwrap_or(Region::from_static(GLOBAL_REGION));
-        let conf = aws_sdk_sts::config::Builder::from(&self.base)
-            .region(region)
-            .build();
+        let region = self.base.region().cloned().unwrap_or(Region::from_static(GLOBAL_REGION));
+        let conf = aws_sdk_sts::config::Builder::from(&self.base).region(region).build();
         aws_sdk_sts::Client::from_conf(conf)
     }
 
@@ -309,9 +247,7 @@ impl Aws {
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {
-        let conf = aws_sdk_sns::config::Builder::from(&self.base)
-            .region(Region::from_static(GLOBAL_REGION))
-            .build();
+        let conf = aws_sdk_sns::config::Builder::from(&self.base).region(Region::from_static(GLOBAL_REGION)).build();
         aws_sdk_sns::Client::from_conf(conf)
     }
 
@@ -326,10 +262,7 @@ pub enum RegionError {
     #[error("no region: list `regions` in the file, or set AWS_REGION or a profile's region")]
     NoRegion,
     #[error("region {region} does not exist or is not enabled for this account (enabled: {})", enabled.join(", "))]
-    Unknown {
-        region: String,
-        enabled: Vec<String>,
-    },
+    Unknown { region: String, enabled: Vec<String> },
     #[error("cannot list the account's regions: {0}")]
     Check(AwsError),
 }

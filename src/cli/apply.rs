@@ -13,11 +13,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
     };
     let Some(sched) = config.schedules.iter().find(|s| s.name == schedule) else {
         let names: Vec<&str> = config.schedules.iter().map(|s| s.name.as_str()).collect();
-        eprintln!(
-            "offhours: no schedule `{schedule}` in {} (it has: {})",
-            cli.config.display(),
-            names.join(", ")
-        );
+        eprintln!("offhours: no schedule `{schedule}` in {} (it has: {})", cli.config.display(), names.join(", "));
         return EXIT_USAGE;
     };
     let (aws, regions) = match connect(&config).await {
@@ -45,14 +41,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         Format::Text => {
             let dry = if report.dry_run { " (dry run)" } else { "" };
             out!("{} {}{}", report.schedule, report.action, dry);
-            out!(
-                "  {:<20} {:<14} {:<24} {:<14} {:<12} REASON",
-                "INSTANCE",
-                "REGION",
-                "NAME",
-                "BEFORE -> AFTER",
-                "OUTCOME"
-            );
+            out!("  {:<20} {:<14} {:<24} {:<14} {:<12} REASON", "INSTANCE", "REGION", "NAME", "BEFORE -> AFTER", "OUTCOME");
             for r in &report.results {
                 let after = r.after.as_ref().map_or("-", |s| s.as_str());
                 out!(
@@ -65,24 +54,9 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
                     r.reason.as_deref().unwrap_or("")
                 );
             }
-            let counts: Vec<String> = report
-                .counts()
-                .iter()
-                .map(|(o, n)| format!("{n} {o}"))
-                .collect();
-            out!(
-                "  {}",
-                if counts.is_empty() {
-                    "no matching instances".to_string()
-                } else {
-                    counts.join(", ")
-                }
-            );
+            let counts: Vec<String> = report.counts().iter().map(|(o, n)| format!("{n} {o}")).collect();
+            out!("  {}", if counts.is_empty() { "no matching instances".to_string() } else { counts.join(", ") });
         }
     }
-    if report.failed() > 0 {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    }
+    if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK }
 }

@@ -10,10 +10,7 @@ pub async fn run(cli: &Cli) -> u8 {
         Err(code) => return code,
     };
     let Some(cfg) = &config.billing_alarm else {
-        eprintln!(
-            "offhours: {} has no [billing_alarm] section",
-            cli.config.display()
-        );
+        eprintln!("offhours: {} has no [billing_alarm] section", cli.config.display());
         return EXIT_USAGE;
     };
     let aws = Aws::connect(&config.aws).await;
@@ -27,24 +24,12 @@ pub async fn run(cli: &Cli) -> u8 {
     match cli.output {
         Format::Json => print_json(&report),
         Format::Text => {
-            let changed = if report.changed.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", report.changed.join(", "))
-            };
-            out!(
-                "billing alarm {}: {}{changed}",
-                report.alarm_name,
-                report.outcome
-            );
+            let changed = if report.changed.is_empty() { String::new() } else { format!(" ({})", report.changed.join(", ")) };
+            out!("billing alarm {}: {}{changed}", report.alarm_name, report.outcome);
             for w in &report.warnings {
                 out!("  warning: {w}");
             }
         }
     }
-    if report.as_desired() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    }
+    if report.as_desired() { EXIT_OK } else { EXIT_FAILED }
 }

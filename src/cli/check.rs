@@ -31,11 +31,7 @@ fn jobs(config: &Config) -> Vec<(Option<&str>, &'static str, &Trigger)> {
     if let Some(t) = config.iam_audit.as_ref().and_then(|a| a.trigger.as_ref()) {
         out.push((None, "audit-keys", t));
     }
-    if let Some(t) = config
-        .billing_alarm
-        .as_ref()
-        .and_then(|a| a.trigger.as_ref())
-    {
+    if let Some(t) = config.billing_alarm.as_ref().and_then(|a| a.trigger.as_ref()) {
         out.push((None, "billing-alarm", t));
     }
     out
@@ -53,22 +49,13 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
             action,
             cron: t.cron.as_str(),
             timezone: t.tz.name(),
-            next: t
-                .upcoming(from, next)
-                .into_iter()
-                .map(|f| f.with_timezone(&t.tz).to_rfc3339())
-                .collect(),
+            next: t.upcoming(from, next).into_iter().map(|f| f.with_timezone(&t.tz).to_rfc3339()).collect(),
         })
         .collect();
     match cli.output {
         Format::Json => print_json(&serde_json::json!({ "jobs": jobs })),
         Format::Text => {
-            out!(
-                "{}: valid; {} schedule(s), default timezone {}",
-                cli.config.display(),
-                config.schedules.len(),
-                config.timezone.name()
-            );
+            out!("{}: valid; {} schedule(s), default timezone {}", cli.config.display(), config.schedules.len(), config.timezone.name());
             for job in &jobs {
                 let who = job.schedule.map(|s| format!("{s} ")).unwrap_or_default();
                 out!("\n{who}{} `{}` in {}", job.action, job.cron, job.timezone);

@@ -12,21 +12,11 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
         Err(code) => return code,
     };
     let Some(cfg) = &config.iam_audit else {
-        eprintln!(
-            "offhours: {} has no [iam_audit] section",
-            cli.config.display()
-        );
+        eprintln!("offhours: {} has no [iam_audit] section", cli.config.display());
         return EXIT_USAGE;
     };
     let aws = Aws::connect(&config.aws).await;
-    let run = AuditRun {
-        cfg,
-        at,
-        deactivate,
-        dry_run: config.dry_run,
-        tz: config.timezone,
-        job: "audit-keys",
-    };
+    let run = AuditRun { cfg, at, deactivate, dry_run: config.dry_run, tz: config.timezone, job: "audit-keys" };
     let report = match audit(&aws, run).await {
         Ok(r) => r,
         Err(e) => {
@@ -40,10 +30,7 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
             out!(
                 "access keys at {} (credential report of {}): {} users, {} active keys, {} findings",
                 report.evaluated_at,
-                report
-                    .report_generated_at
-                    .as_deref()
-                    .unwrap_or("unknown time"),
+                report.report_generated_at.as_deref().unwrap_or("unknown time"),
                 report.users,
                 report.active_keys,
                 report.findings.len()
@@ -68,16 +55,12 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
                     format!("{:?}", f.severity).to_lowercase(),
                     f.rule,
                     f.user,
-                    f.access_key_id
-                        .as_deref()
-                        .unwrap_or(&format!("slot {}", f.slot)),
+                    f.access_key_id.as_deref().unwrap_or(&format!("slot {}", f.slot)),
                     days(f.age_days),
                     days(f.idle_days),
                     f.last_used.as_deref().unwrap_or("never"),
                     f.action,
-                    f.note
-                        .as_deref()
-                        .unwrap_or(if f.own_key { "offhours' own key" } else { "" })
+                    f.note.as_deref().unwrap_or(if f.own_key { "offhours' own key" } else { "" })
                 );
             }
         }

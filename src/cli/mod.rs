@@ -37,11 +37,7 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "offhours",
-    version,
-    about = "Start and stop EC2 instances on local-time cron schedules"
-)]
+#[command(name = "offhours", version, about = "Start and stop EC2 instances on local-time cron schedules")]
 pub struct Cli {
     /// The config file.
     #[arg(long, global = true, env = "OFFHOURS_CONFIG", default_value = config::DEFAULT_PATH)]
@@ -130,9 +126,7 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            format!("`{text}` is not an RFC 3339 instant such as 2026-03-30T08:00:00+02:00 ({e})")
-        })
+        .map_err(|e| format!("`{text}` is not an RFC 3339 instant such as 2026-03-30T08:00:00+02:00 ({e})"))
 }
 
 /// Parses the command line, runs the command, and returns the process's exit status.
@@ -149,16 +143,10 @@ pub fn main() -> ExitCode {
         Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
         Command::Policy => policy::run(&cli),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
-        Command::AuditKeys { at, deactivate } => {
-            with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate))
-        }
+        Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
-        Command::Run { state_dir } => {
-            with_runtime(|| run::run(&cli, run::state_dir(state_dir.clone())))
-        }
-        Command::Health { state_dir, max_age } => {
-            run::health(run::state_dir(state_dir.clone()), *max_age)
-        }
+        Command::Run { state_dir } => with_runtime(|| run::run(&cli, run::state_dir(state_dir.clone()))),
+        Command::Health { state_dir, max_age } => run::health(run::state_dir(state_dir.clone()), *max_age),
         Command::Apply { schedule, action } => {
             let action = action.parse().expect("clap checked the value");
             with_runtime(|| apply::run(&cli, schedule, action))
@@ -172,11 +160,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = u8>,
 {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt.block_on(f()),
         Err(e) => {
             eprintln!("offhours: cannot start the async runtime: {e}");
@@ -189,22 +173,12 @@ where
 /// comes from `OFFHOURS_LOG` (e.g. `debug`), default `info`.
 pub fn init_logging(format: Format) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("OFFHOURS_LOG").unwrap_or_else(|_| {
-        EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn")
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
+    let filter = EnvFilter::try_from_env("OFFHOURS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     let _ = match format {
-        Format::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
-        Format::Text => builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .try_init(),
+        Format::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        Format::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
     };
 }
 
@@ -240,8 +214,5 @@ pub async fn connect(config: &Config) -> Result<(crate::aws::Aws, Vec<String>), 
 
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("serializable")
-    );
+    println!("{}", serde_json::to_string_pretty(value).expect("serializable"));
 }

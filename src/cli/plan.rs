@@ -6,8 +6,7 @@ use super::{Cli, EXIT_FAILED, EXIT_OK, Format, connect, load_config, print_json}
 use crate::jobs::preview::{FireView, preview};
 
 fn fire(f: &Option<FireView>) -> String {
-    f.as_ref()
-        .map_or("none".to_string(), |f| format!("{} at {}", f.action, f.at))
+    f.as_ref().map_or("none".to_string(), |f| format!("{} at {}", f.action, f.at))
 }
 
 pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
@@ -38,14 +37,7 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
                     out!("  no matching instances");
                     continue;
                 }
-                out!(
-                    "  {:<20} {:<14} {:<24} {:<14} {:<6} REASON",
-                    "INSTANCE",
-                    "REGION",
-                    "NAME",
-                    "STATE",
-                    "DO"
-                );
+                out!("  {:<20} {:<14} {:<24} {:<14} {:<6} REASON", "INSTANCE", "REGION", "NAME", "STATE", "DO");
                 for i in &s.instances {
                     out!(
                         "  {:<20} {:<14} {:<24} {:<14} {:<6} {}",

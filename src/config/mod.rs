@@ -104,11 +104,7 @@ pub struct Schedule {
 impl Config {
     /// True when everything but the schedules is the same.
     pub fn same_settings(&self, other: &Config) -> bool {
-        let strip = |c: &Config| Config {
-            schedules: Vec::new(),
-            source: String::new(),
-            ..c.clone()
-        };
+        let strip = |c: &Config| Config { schedules: Vec::new(), source: String::new(), ..c.clone() };
         strip(self) == strip(other)
     }
 }
@@ -224,10 +220,7 @@ pub enum LoadError {
 
 /// Reads and validates the file at `path` against the host's timezone.
 pub fn load(path: &Path) -> Result<Config, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
     from_str(&text, &path.display().to_string(), &HostTimezone::detect())
 }
 
@@ -240,13 +233,7 @@ pub fn from_str(text: &str, source: &str, host: &HostTimezone) -> Result<Config,
                 .into_iter()
                 .map(|e| {
                     let (line, column) = position(e.span);
-                    ConfigError {
-                        file: source.to_string(),
-                        line,
-                        column,
-                        field: e.field,
-                        message: e.message,
-                    }
+                    ConfigError { file: source.to_string(), line, column, field: e.field, message: e.message }
                 })
                 .collect(),
         )
@@ -257,13 +244,7 @@ pub fn from_str(text: &str, source: &str, host: &HostTimezone) -> Result<Config,
                 .into_iter()
                 .map(|(span, field, message)| {
                     let (line, column) = position(span);
-                    ConfigError {
-                        file: source.to_string(),
-                        line,
-                        column,
-                        field,
-                        message,
-                    }
+                    ConfigError { file: source.to_string(), line, column, field, message }
                 })
                 .collect(),
         )
@@ -281,10 +262,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a
 /// plausible misspelling.
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word_lower = word.to_lowercase();
     candidates
         .into_iter()
@@ -306,9 +284,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
@@ -336,21 +312,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'h' => 3600,
             'd' => 86_400,
             _ => {
-                return Err(format!(
-                    "`{text}` is not a duration (use e.g. 90s, 15m, 6h, 1d)"
-                ));
+                return Err(format!("`{text}` is not a duration (use e.g. 90s, 15m, 6h, 1d)"));
             }
         };
-        let n: u64 = digits
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration (use e.g. 90s, 15m, 6h, 1d)"))?;
+        let n: u64 = digits.parse().map_err(|_| format!("`{text}` is not a duration (use e.g. 90s, 15m, 6h, 1d)"))?;
         total = total.saturating_add(n.saturating_mul(unit));
         digits.clear();
     }
     if !digits.is_empty() {
-        return Err(format!(
-            "`{text}` has no unit (use e.g. {text}s or {text}m)"
-        ));
+        return Err(format!("`{text}` has no unit (use e.g. {text}s or {text}m)"));
     }
     Ok(Duration::from_secs(total))
 }

@@ -139,17 +139,11 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<RawError>> {
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
                 match remove_at(root.get_mut(), &span, String::new()) {
-                    Some((field, key_span)) => errors.push(RawError {
-                        span: if span.is_empty() { key_span } else { span },
-                        message: friendly(e.message()),
-                        field,
-                    }),
+                    Some((field, key_span)) => {
+                        errors.push(RawError { span: if span.is_empty() { key_span } else { span }, message: friendly(e.message()), field })
+                    }
                     None => {
-                        errors.push(RawError {
-                            span,
-                            field: String::new(),
-                            message: friendly(e.message()),
-                        });
+                        errors.push(RawError { span, field: String::new(), message: friendly(e.message()) });
                         return Err(errors);
                     }
                 }
@@ -162,11 +156,7 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<RawError>> {
 /// Removes the innermost key whose key or (non-table) value covers `span`; returns
 /// its dotted path and the key's span. Tables opened by a `[header]` have spans that
 /// need not cover their keys, so every branch is searched.
-fn remove_at(
-    table: &mut DeTable<'_>,
-    span: &Range<usize>,
-    prefix: String,
-) -> Option<(String, Range<usize>)> {
+fn remove_at(table: &mut DeTable<'_>, span: &Range<usize>, prefix: String) -> Option<(String, Range<usize>)> {
     let covers = |r: Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
     let mut hit = None;
     for (key, value) in table.iter_mut() {
@@ -186,11 +176,7 @@ fn remove_at(
 }
 
 fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
+    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
 }
 
 /// Rewrites serde's messages for people editing a file: names TOML types, and
@@ -217,14 +203,8 @@ fn friendly(message: &str) -> String {
         ("expected struct RawAws", "expected a table"),
         ("expected struct RawIamAudit", "expected a table"),
         ("expected struct RawBillingAlarm", "expected a table"),
-        (
-            "data did not match any variant of untagged enum DateValue",
-            "expected a date such as 2026-12-25",
-        ),
-        (
-            "data did not match any variant of untagged enum Number",
-            "expected a number",
-        ),
+        ("data did not match any variant of untagged enum DateValue", "expected a date such as 2026-12-25"),
+        ("data did not match any variant of untagged enum Number", "expected a number"),
     ] {
         out = out.replace(rust, toml);
     }

@@ -35,9 +35,7 @@ fn one_error_per_case() {
     );
     check_errors(
         "[schedules.office]\nstart = \"0 25 * * *\"\n",
-        &[
-            "t.toml:2:9: schedules.office.start: bad cron `0 25 * * *`: hour field `25`: number out of bounds",
-        ],
+        &["t.toml:2:9: schedules.office.start: bad cron `0 25 * * *`: hour field `25`: number out of bounds"],
     );
     check_errors(
         "[schedules.office]\nstart = \"0 8 * *\"\n",
@@ -57,25 +55,15 @@ fn one_error_per_case() {
         "[schedules.office]\nstart = \"0 8 * * *\"\nskip_dates = [2026-12-25, \"2026-13-01\"]\n",
         &["t.toml:3:27: schedules.office.skip_dates: `2026-13-01` is not a date (YYYY-MM-DD)"],
     );
-    check_errors(
-        "[schedules.office]\nhibernate = true\n",
-        &["t.toml:1:1: schedules.office: has neither `start` nor `stop`"],
-    );
+    check_errors("[schedules.office]\nhibernate = true\n", &["t.toml:1:1: schedules.office: has neither `start` nor `stop`"]);
     check_errors(
         "[schedules.office]\nstart = \"0 8 * * *\"\nby_name = false\n",
-        &[
-            "t.toml:1:1: schedules.office: selects no instances: with by_name = false, `tags` must name at least one tag",
-        ],
+        &["t.toml:1:1: schedules.office: selects no instances: with by_name = false, `tags` must name at least one tag"],
     );
-    check_errors(
-        "[schedules.office]\nstart = \"0 8 * * *\"\n[schedules.office]\nstop = \"0 9 * * *\"\n",
-        &["t.toml:3:12: duplicate key"],
-    );
+    check_errors("[schedules.office]\nstart = \"0 8 * * *\"\n[schedules.office]\nstop = \"0 9 * * *\"\n", &["t.toml:3:12: duplicate key"]);
     check_errors(
         "max_instances_per_action = \"ten\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
-        &[
-            "t.toml:1:28: max_instances_per_action: invalid type: string \"ten\", expected an integer",
-        ],
+        &["t.toml:1:28: max_instances_per_action: invalid type: string \"ten\", expected an integer"],
     );
     check_errors(
         "max_instances_per_action = -1\n[schedules.a]\nstart = \"0 8 * * *\"\n",
@@ -98,15 +86,11 @@ fn one_error_per_case() {
     );
     check_errors(
         "[schedules.a]\nstart = \"0 0 30 2 *\"\n",
-        &[
-            "t.toml:2:9: schedules.a.start: bad cron `0 0 30 2 *`: never fires (no matching date exists)",
-        ],
+        &["t.toml:2:9: schedules.a.start: bad cron `0 0 30 2 *`: never fires (no matching date exists)"],
     );
     check_errors(
         "[aws]\nrole_arn = \"offhours\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
-        &[
-            "t.toml:2:12: aws.role_arn: `offhours` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
-        ],
+        &["t.toml:2:12: aws.role_arn: `offhours` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"],
     );
     check_errors(
         "[aws]\nexternal_id = \"x\"\n[schedules.a]\nstart = \"0 8 * * *\"\n",
@@ -114,36 +98,19 @@ fn one_error_per_case() {
     );
     check_errors(
         "[billing_alarm]\ncurrency = \"USD\"\n",
-        &[
-            "t.toml:1:1: billing_alarm.threshold: is required (the estimated charges, in `currency`, that raise the alarm)",
-        ],
+        &["t.toml:1:1: billing_alarm.threshold: is required (the estimated charges, in `currency`, that raise the alarm)"],
     );
-    check_errors(
-        "[billing_alarm]\nthreshold = 0\n",
-        &["t.toml:2:13: billing_alarm.threshold: must be greater than 0, found 0"],
-    );
+    check_errors("[billing_alarm]\nthreshold = 0\n", &["t.toml:2:13: billing_alarm.threshold: must be greater than 0, found 0"]);
     check_errors(
         "[billing_alarm]\nthreshold = 50\nsns_topic_arn = \"arn:aws:sns:eu-west-1:123456789012:bills\"\n",
         &[
             "t.toml:3:17: billing_alarm.sns_topic_arn: the topic is in eu-west-1, but billing alarms live in us-east-1 and can only notify a topic there",
         ],
     );
-    check_errors(
-        "[iam_audit]\nmax_key_age_days = 0\n",
-        &["t.toml:2:20: iam_audit.max_key_age_days: must be between 1 and 3650, found 0"],
-    );
-    check_errors(
-        "dry_run = \"yes\"\n",
-        &["t.toml:1:11: dry_run: invalid type: string \"yes\", expected true or false"],
-    );
-    check_errors(
-        "dry_run = true\n",
-        &["t.toml:1:1: schedules: the file configures nothing: add a [schedules.NAME] table"],
-    );
-    check_errors(
-        "[schedules.a\nstart = 1\n",
-        &["t.toml:1:13: unclosed table, expected `]`"],
-    );
+    check_errors("[iam_audit]\nmax_key_age_days = 0\n", &["t.toml:2:20: iam_audit.max_key_age_days: must be between 1 and 3650, found 0"]);
+    check_errors("dry_run = \"yes\"\n", &["t.toml:1:11: dry_run: invalid type: string \"yes\", expected true or false"]);
+    check_errors("dry_run = true\n", &["t.toml:1:1: schedules: the file configures nothing: add a [schedules.NAME] table"]);
+    check_errors("[schedules.a\nstart = 1\n", &["t.toml:1:13: unclosed table, expected `]`"]);
 }
 
 #[test]
@@ -194,11 +161,7 @@ hibernate = true
 #[test]
 fn defaults_apply() {
     let c = load_str(OK_SCHEDULE).unwrap();
-    assert_eq!(
-        c.timezone,
-        chrono_tz::Europe::Berlin,
-        "host timezone is the default"
-    );
+    assert_eq!(c.timezone, chrono_tz::Europe::Berlin, "host timezone is the default");
     assert_eq!(c.tag_key, "Schedule");
     assert_eq!(c.skip_tag, "offhours:skip");
     assert_eq!(c.max_instances_per_action, 50);
@@ -207,15 +170,9 @@ fn defaults_apply() {
     assert!(!c.dry_run);
     assert_eq!(c.aws, AwsSettings::default());
     let s = &c.schedules[0];
-    assert_eq!(
-        (s.name.as_str(), s.by_name, s.hibernate),
-        ("office", true, false)
-    );
+    assert_eq!((s.name.as_str(), s.by_name, s.hibernate), ("office", true, false));
     assert!(s.stop.is_none());
-    assert_eq!(
-        s.selector("Schedule"),
-        BTreeMap::from([("Schedule".to_string(), "office".to_string())])
-    );
+    assert_eq!(s.selector("Schedule"), BTreeMap::from([("Schedule".to_string(), "office".to_string())]));
 }
 
 #[test]
@@ -223,10 +180,7 @@ fn schedule_timezone_overrides_file_timezone() {
     let c = load_str("timezone = \"America/New_York\"\n[schedules.a]\nstart = \"0 8 * * *\"\n[schedules.b]\nstart = \"0 8 * * *\"\ntimezone = \"Asia/Kolkata\"\n").unwrap();
     assert_eq!(c.schedules[0].timezone, chrono_tz::America::New_York);
     assert_eq!(c.schedules[1].timezone, chrono_tz::Asia::Kolkata);
-    assert_eq!(
-        c.schedules[1].start.as_ref().unwrap().tz,
-        chrono_tz::Asia::Kolkata
-    );
+    assert_eq!(c.schedules[1].start.as_ref().unwrap().tz, chrono_tz::Asia::Kolkata);
 }
 
 #[test]
@@ -240,18 +194,8 @@ fn the_annotated_example_parses() {
 
 #[test]
 fn durations() {
-    for (text, secs) in [
-        ("90s", 90),
-        ("15m", 900),
-        ("6h", 21_600),
-        ("1d", 86_400),
-        ("1h30m", 5_400),
-    ] {
-        assert_eq!(
-            parse_duration(text),
-            Ok(Duration::from_secs(secs)),
-            "{text}"
-        );
+    for (text, secs) in [("90s", 90), ("15m", 900), ("6h", 21_600), ("1d", 86_400), ("1h30m", 5_400)] {
+        assert_eq!(parse_duration(text), Ok(Duration::from_secs(secs)), "{text}");
     }
     for text in ["", "10", "1w", "h"] {
         assert!(parse_duration(text).is_err(), "{text}");

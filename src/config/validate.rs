@@ -38,29 +38,17 @@ impl HostTimezone {
             let name = value.trim_start_matches(':');
             let name = name.rsplit_once("zoneinfo/").map_or(name, |(_, n)| n);
             if let Ok(tz) = Tz::from_str(name) {
-                return HostTimezone {
-                    tz,
-                    origin: "TZ".into(),
-                };
+                return HostTimezone { tz, origin: "TZ".into() };
             }
         }
         match iana_time_zone::get_timezone().map(|n| Tz::from_str(&n)) {
-            Ok(Ok(tz)) => HostTimezone {
-                tz,
-                origin: "/etc/localtime".into(),
-            },
-            _ => HostTimezone {
-                tz: Tz::UTC,
-                origin: "fallback: the host's timezone is unknown".into(),
-            },
+            Ok(Ok(tz)) => HostTimezone { tz, origin: "/etc/localtime".into() },
+            _ => HostTimezone { tz: Tz::UTC, origin: "fallback: the host's timezone is unknown".into() },
         }
     }
 
     pub fn fixed(tz: Tz) -> Self {
-        HostTimezone {
-            tz,
-            origin: "given".into(),
-        }
+        HostTimezone { tz, origin: "given".into() }
     }
 }
 
@@ -80,14 +68,8 @@ impl Checker {
             Ok(tz) => Some(tz),
             Err(_) => {
                 let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
-                let hint = closest(value.get_ref(), names)
-                    .map(|n| format!(" (did you mean `{n}`?)"))
-                    .unwrap_or_default();
-                self.error(
-                    value.span(),
-                    field,
-                    format!("unknown timezone `{}`{hint}", value.get_ref()),
-                );
+                let hint = closest(value.get_ref(), names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+                self.error(value.span(), field, format!("unknown timezone `{}`{hint}", value.get_ref()));
                 None
             }
         }
@@ -97,11 +79,7 @@ impl Checker {
         match CronExpr::parse(value.get_ref()) {
             Ok(c) => Some(c),
             Err(e) => {
-                self.error(
-                    value.span(),
-                    field,
-                    format!("bad cron `{}`: {e}", value.get_ref()),
-                );
+                self.error(value.span(), field, format!("bad cron `{}`: {e}", value.get_ref()));
                 None
             }
         }
@@ -119,11 +97,7 @@ impl Checker {
     fn count(&mut self, value: &Spanned<i64>, field: &str, min: i64, max: i64) -> Option<u32> {
         let n = *value.get_ref();
         if n < min || n > max {
-            self.error(
-                value.span(),
-                field,
-                format!("must be between {min} and {max}, found {n}"),
-            );
+            self.error(value.span(), field, format!("must be between {min} and {max}, found {n}"));
             None
         } else {
             u32::try_from(n).ok()
@@ -158,20 +132,12 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     let mut regions = Vec::new();
     if let Some(list) = &raw.regions {
         if list.get_ref().is_empty() {
-            c.error(
-                list.span(),
-                "regions",
-                "must list at least one region (or be left out for the SDK's default)",
-            );
+            c.error(list.span(), "regions", "must list at least one region (or be left out for the SDK's default)");
         }
         for r in list.get_ref() {
             let name = r.get_ref();
             if !is_region_name(name) {
-                c.error(
-                    r.span(),
-                    "regions",
-                    format!("`{name}` is not a region name (e.g. eu-central-1)"),
-                );
+                c.error(r.span(), "regions", format!("`{name}` is not a region name (e.g. eu-central-1)"));
             } else if regions.contains(name) {
                 c.error(r.span(), "regions", format!("`{name}` is listed twice"));
             } else {
@@ -180,56 +146,29 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         }
     }
 
-    let tag_key = raw
-        .tag_key
-        .as_ref()
-        .and_then(|v| c.non_empty(v, "tag_key"))
-        .unwrap_or_else(|| DEFAULT_TAG_KEY.into());
-    let skip_tag = raw
-        .skip_tag
-        .as_ref()
-        .and_then(|v| c.non_empty(v, "skip_tag"))
-        .unwrap_or_else(|| DEFAULT_SKIP_TAG.into());
+    let tag_key = raw.tag_key.as_ref().and_then(|v| c.non_empty(v, "tag_key")).unwrap_or_else(|| DEFAULT_TAG_KEY.into());
+    let skip_tag = raw.skip_tag.as_ref().and_then(|v| c.non_empty(v, "skip_tag")).unwrap_or_else(|| DEFAULT_SKIP_TAG.into());
     let max_instances_per_action = raw
         .max_instances_per_action
         .as_ref()
-        .map_or(Some(DEFAULT_MAX_INSTANCES_PER_ACTION), |v| {
-            c.count(v, "max_instances_per_action", 0, 1_000_000)
-        })
+        .map_or(Some(DEFAULT_MAX_INSTANCES_PER_ACTION), |v| c.count(v, "max_instances_per_action", 0, 1_000_000))
         .unwrap_or(DEFAULT_MAX_INSTANCES_PER_ACTION);
     let max_lateness = raw
         .max_lateness
         .as_ref()
-        .map_or_else(
-            || parse_duration(DEFAULT_MAX_LATENESS).ok(),
-            |v| c.duration(v, "max_lateness"),
-        )
+        .map_or_else(|| parse_duration(DEFAULT_MAX_LATENESS).ok(), |v| c.duration(v, "max_lateness"))
         .unwrap_or_default();
 
-    let verify_timeout = raw
-        .verify_timeout
-        .as_ref()
-        .and_then(|v| c.duration(v, "verify_timeout"))
-        .unwrap_or(std::time::Duration::from_secs(300));
-    let capacity_retries = raw
-        .capacity_retries
-        .as_ref()
-        .and_then(|v| c.count(v, "capacity_retries", 0, 20))
-        .unwrap_or(2);
-    let capacity_retry_delay = raw
-        .capacity_retry_delay
-        .as_ref()
-        .and_then(|v| c.duration(v, "capacity_retry_delay"))
-        .unwrap_or(std::time::Duration::from_secs(60));
+    let verify_timeout =
+        raw.verify_timeout.as_ref().and_then(|v| c.duration(v, "verify_timeout")).unwrap_or(std::time::Duration::from_secs(300));
+    let capacity_retries = raw.capacity_retries.as_ref().and_then(|v| c.count(v, "capacity_retries", 0, 20)).unwrap_or(2);
+    let capacity_retry_delay =
+        raw.capacity_retry_delay.as_ref().and_then(|v| c.duration(v, "capacity_retry_delay")).unwrap_or(std::time::Duration::from_secs(60));
     let aws = aws_settings(&mut c, raw.aws.unwrap_or_default());
 
     let mut schedules = Vec::new();
     if raw.schedules.is_empty() && raw.iam_audit.is_none() && raw.billing_alarm.is_none() {
-        c.error(
-            0..0,
-            "schedules",
-            "the file configures nothing: add a [schedules.NAME] table",
-        );
+        c.error(0..0, "schedules", "the file configures nothing: add a [schedules.NAME] table");
     }
     for (name, body) in &raw.schedules {
         if let Some(s) = schedule(&mut c, name, body, timezone, &tag_key) {
@@ -237,14 +176,8 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         }
     }
 
-    let iam_audit = raw
-        .iam_audit
-        .as_ref()
-        .map(|a| iam_audit(&mut c, a.get_ref(), timezone));
-    let billing_alarm = raw
-        .billing_alarm
-        .as_ref()
-        .and_then(|b| billing_alarm(&mut c, b, timezone));
+    let iam_audit = raw.iam_audit.as_ref().map(|a| iam_audit(&mut c, a.get_ref(), timezone));
+    let billing_alarm = raw.billing_alarm.as_ref().and_then(|b| billing_alarm(&mut c, b, timezone));
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|(span, _, _)| span.start);
@@ -272,9 +205,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
 fn is_region_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();
     parts.len() >= 3
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
@@ -285,75 +216,44 @@ fn aws_settings(c: &mut Checker, raw: RawAws) -> AwsSettings {
         let arn = v.get_ref();
         let ok = arn.starts_with("arn:aws") && arn.contains(":iam::") && arn.contains(":role/");
         if !ok {
-            c.error(
-                v.span(),
-                "aws.role_arn",
-                format!("`{arn}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
-            );
+            c.error(v.span(), "aws.role_arn", format!("`{arn}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"));
         }
         ok.then(|| arn.clone())
     });
     if let (Some(ext), None) = (&raw.external_id, &raw.role_arn) {
-        c.error(
-            ext.span(),
-            "aws.external_id",
-            "only has a meaning with aws.role_arn",
-        );
+        c.error(ext.span(), "aws.external_id", "only has a meaning with aws.role_arn");
     }
-    let operation_timeout = raw
-        .operation_timeout
-        .as_ref()
-        .and_then(|v| c.duration(v, "aws.operation_timeout"))
-        .unwrap_or(defaults.operation_timeout);
-    let attempt_timeout = raw
-        .attempt_timeout
-        .as_ref()
-        .and_then(|v| c.duration(v, "aws.attempt_timeout"))
-        .unwrap_or(defaults.attempt_timeout);
+    let operation_timeout =
+        raw.operation_timeout.as_ref().and_then(|v| c.duration(v, "aws.operation_timeout")).unwrap_or(defaults.operation_timeout);
+    let attempt_timeout =
+        raw.attempt_timeout.as_ref().and_then(|v| c.duration(v, "aws.attempt_timeout")).unwrap_or(defaults.attempt_timeout);
     if let Some(v) = &raw.attempt_timeout {
         if attempt_timeout > operation_timeout {
-            c.error(
-                v.span(),
-                "aws.attempt_timeout",
-                "must not be longer than aws.operation_timeout",
-            );
+            c.error(v.span(), "aws.attempt_timeout", "must not be longer than aws.operation_timeout");
         }
     }
     AwsSettings {
-        profile: raw
-            .profile
-            .as_ref()
-            .and_then(|v| c.non_empty(v, "aws.profile")),
+        profile: raw.profile.as_ref().and_then(|v| c.non_empty(v, "aws.profile")),
         role_arn,
         external_id: raw.external_id.map(Spanned::into_inner),
-        session_name: raw
-            .session_name
-            .as_ref()
-            .and_then(|v| c.non_empty(v, "aws.session_name"))
-            .unwrap_or(defaults.session_name),
+        session_name: raw.session_name.as_ref().and_then(|v| c.non_empty(v, "aws.session_name")).unwrap_or(defaults.session_name),
         operation_timeout,
         attempt_timeout,
-        max_attempts: raw
-            .max_attempts
-            .as_ref()
-            .and_then(|v| c.count(v, "aws.max_attempts", 1, 20))
-            .unwrap_or(defaults.max_attempts),
+        max_attempts: raw.max_attempts.as_ref().and_then(|v| c.count(v, "aws.max_attempts", 1, 20)).unwrap_or(defaults.max_attempts),
     }
 }
 
-fn schedule(
-    c: &mut Checker,
-    name: &Spanned<String>,
-    body: &Spanned<RawSchedule>,
-    file_tz: Tz,
-    tag_key: &str,
-) -> Option<Schedule> {
+fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>, file_tz: Tz, tag_key: &str) -> Option<Schedule> {
     let errors_before = c.errors.len();
     let field = |f: &str| format!("schedules.{}.{f}", name.get_ref());
     let raw = body.get_ref();
     let n = name.get_ref();
     if n.is_empty() || n.len() > 256 || n.chars().any(|ch| ch.is_control()) {
-        c.error(name.span(), format!("schedules.{n}"), "a schedule name must be 1 to 256 printable characters (it is matched against a tag value)");
+        c.error(
+            name.span(),
+            format!("schedules.{n}"),
+            "a schedule name must be 1 to 256 printable characters (it is matched against a tag value)",
+        );
     }
     let timezone = match &raw.timezone {
         Some(v) => c.timezone(v, &field("timezone")).unwrap_or(file_tz),
@@ -365,21 +265,13 @@ fn schedule(
             Some(date) => {
                 skip_dates.insert(date);
             }
-            None => c.error(
-                d.span(),
-                field("skip_dates"),
-                format!("`{}` is not a date (YYYY-MM-DD)", date_text(d.get_ref())),
-            ),
+            None => c.error(d.span(), field("skip_dates"), format!("`{}` is not a date (YYYY-MM-DD)", date_text(d.get_ref()))),
         }
     }
     let start = raw.start.as_ref().and_then(|v| c.cron(v, &field("start")));
     let stop = raw.stop.as_ref().and_then(|v| c.cron(v, &field("stop")));
     if raw.start.is_none() && raw.stop.is_none() {
-        c.error(
-            body.span(),
-            format!("schedules.{n}"),
-            "has neither `start` nor `stop`",
-        );
+        c.error(body.span(), format!("schedules.{n}"), "has neither `start` nor `stop`");
     }
     if let (Some(a), Some(b)) = (&raw.start, &raw.stop) {
         if a.get_ref().trim() == b.get_ref().trim() {
@@ -387,27 +279,25 @@ fn schedule(
         }
     }
     let by_name = raw.by_name.unwrap_or(true);
-    let tags: BTreeMap<String, String> = raw
-        .tags
-        .as_ref()
-        .map(|t| t.get_ref().clone())
-        .unwrap_or_default();
+    let tags: BTreeMap<String, String> = raw.tags.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
     if let Some(t) = &raw.tags {
         for key in t.get_ref().keys() {
             if key.trim().is_empty() {
                 c.error(t.span(), field("tags"), "a tag key must not be empty");
             }
             if by_name && key == tag_key {
-                c.error(t.span(), field("tags"), format!("`{key}` is the schedule tag (tag_key) already matched by the schedule's name; set by_name = false to match it here"));
+                c.error(
+                    t.span(),
+                    field("tags"),
+                    format!(
+                        "`{key}` is the schedule tag (tag_key) already matched by the schedule's name; set by_name = false to match it here"
+                    ),
+                );
             }
         }
     }
     if !by_name && tags.is_empty() {
-        c.error(
-            body.span(),
-            format!("schedules.{n}"),
-            "selects no instances: with by_name = false, `tags` must name at least one tag",
-        );
+        c.error(body.span(), format!("schedules.{n}"), "selects no instances: with by_name = false, `tags` must name at least one tag");
     }
     if c.errors.len() > errors_before {
         return None;
@@ -429,9 +319,7 @@ fn schedule(
 fn date_of(value: &DateValue) -> Option<NaiveDate> {
     match value {
         DateValue::Toml(dt) => match (dt.date, dt.time) {
-            (Some(d), None) => {
-                NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
-            }
+            (Some(d), None) => NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day)),
             _ => None,
         },
         DateValue::Text(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
@@ -453,16 +341,8 @@ fn iam_audit(c: &mut Checker, raw: &RawIamAudit, tz: Tz) -> IamAudit {
     .map(|cron| Trigger::new(cron, tz));
     IamAudit {
         trigger,
-        max_key_age_days: raw
-            .max_key_age_days
-            .as_ref()
-            .and_then(|v| c.count(v, "iam_audit.max_key_age_days", 1, 3650))
-            .unwrap_or(90),
-        max_unused_days: raw
-            .max_unused_days
-            .as_ref()
-            .and_then(|v| c.count(v, "iam_audit.max_unused_days", 1, 3650))
-            .unwrap_or(45),
+        max_key_age_days: raw.max_key_age_days.as_ref().and_then(|v| c.count(v, "iam_audit.max_key_age_days", 1, 3650)).unwrap_or(90),
+        max_unused_days: raw.max_unused_days.as_ref().and_then(|v| c.count(v, "iam_audit.max_unused_days", 1, 3650)).unwrap_or(45),
         deactivate: raw.deactivate.unwrap_or(false),
         max_deactivations_per_run: raw
             .max_deactivations_per_run
@@ -470,10 +350,7 @@ fn iam_audit(c: &mut Checker, raw: &RawIamAudit, tz: Tz) -> IamAudit {
             .and_then(|v| c.count(v, "iam_audit.max_deactivations_per_run", 0, 10_000))
             .unwrap_or(5),
         exempt_users: raw.exempt_users.iter().cloned().collect(),
-        exempt_tag: raw
-            .exempt_tag
-            .as_ref()
-            .and_then(|v| c.non_empty(v, "iam_audit.exempt_tag")),
+        exempt_tag: raw.exempt_tag.as_ref().and_then(|v| c.non_empty(v, "iam_audit.exempt_tag")),
     }
 }
 
@@ -481,39 +358,18 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
     let body = raw.get_ref();
     let threshold = match &body.threshold {
         None => {
-            c.error(
-                raw.span(),
-                "billing_alarm.threshold",
-                "is required (the estimated charges, in `currency`, that raise the alarm)",
-            );
+            c.error(raw.span(), "billing_alarm.threshold", "is required (the estimated charges, in `currency`, that raise the alarm)");
             None
         }
-        Some(v)
-            if v.get_ref().as_f64().is_nan()
-                || v.get_ref().as_f64() <= 0.0
-                || v.get_ref().as_f64().is_infinite() =>
-        {
-            c.error(
-                v.span(),
-                "billing_alarm.threshold",
-                format!("must be greater than 0, found {}", v.get_ref().as_f64()),
-            );
+        Some(v) if v.get_ref().as_f64().is_nan() || v.get_ref().as_f64() <= 0.0 || v.get_ref().as_f64().is_infinite() => {
+            c.error(v.span(), "billing_alarm.threshold", format!("must be greater than 0, found {}", v.get_ref().as_f64()));
             None
         }
         Some(v) => Some(v.get_ref().as_f64()),
     };
     let currency = match &body.currency {
-        Some(v)
-            if v.get_ref().len() != 3 || !v.get_ref().chars().all(|ch| ch.is_ascii_uppercase()) =>
-        {
-            c.error(
-                v.span(),
-                "billing_alarm.currency",
-                format!(
-                    "`{}` is not an ISO 4217 currency code (e.g. USD)",
-                    v.get_ref()
-                ),
-            );
+        Some(v) if v.get_ref().len() != 3 || !v.get_ref().chars().all(|ch| ch.is_ascii_uppercase()) => {
+            c.error(v.span(), "billing_alarm.currency", format!("`{}` is not an ISO 4217 currency code (e.g. USD)", v.get_ref()));
             None
         }
         Some(v) => Some(v.get_ref().clone()),
@@ -530,10 +386,18 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
             && parts[4].chars().all(|ch| ch.is_ascii_digit())
             && !parts[5].is_empty();
         if !ok {
-            c.error(v.span(), "billing_alarm.sns_topic_arn", format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:us-east-1:ACCOUNT:NAME)"));
+            c.error(
+                v.span(),
+                "billing_alarm.sns_topic_arn",
+                format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:us-east-1:ACCOUNT:NAME)"),
+            );
             None
         } else if parts[3] != "us-east-1" {
-            c.error(v.span(), "billing_alarm.sns_topic_arn", format!("the topic is in {}, but billing alarms live in us-east-1 and can only notify a topic there", parts[3]));
+            c.error(
+                v.span(),
+                "billing_alarm.sns_topic_arn",
+                format!("the topic is in {}, but billing alarms live in us-east-1 and can only notify a topic there", parts[3]),
+            );
             None
         } else {
             Some(arn.clone())
@@ -544,18 +408,15 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
         None => CronExpr::parse(DEFAULT_BILLING_CRON).ok(),
     }
     .map(|cron| Trigger::new(cron, tz));
-    let alarm_name = body
-        .alarm_name
-        .as_ref()
-        .and_then(|v| c.non_empty(v, "billing_alarm.alarm_name"))
-        .unwrap_or_else(|| DEFAULT_ALARM_NAME.into());
+    let alarm_name =
+        body.alarm_name.as_ref().and_then(|v| c.non_empty(v, "billing_alarm.alarm_name")).unwrap_or_else(|| DEFAULT_ALARM_NAME.into());
     Some(BillingAlarm {
         threshold: threshold?,
         currency: currency?,
-        description: body.description.clone().unwrap_or_else(|| {
-            "Estimated AWS charges for the month are above the threshold (managed by offhours)"
-                .into()
-        }),
+        description: body
+            .description
+            .clone()
+            .unwrap_or_else(|| "Estimated AWS charges for the month are above the threshold (managed by offhours)".into()),
         alarm_name,
         sns_topic_arn,
         trigger,

@@ -31,11 +31,7 @@ pub struct TestClock {
 
 impl TestClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        TestClock {
-            start,
-            started: tokio::time::Instant::now(),
-            stepped: Mutex::new(TimeDelta::zero()),
-        }
+        TestClock { start, started: tokio::time::Instant::now(), stepped: Mutex::new(TimeDelta::zero()) }
     }
 
     pub fn step(&self, delta: TimeDelta) {

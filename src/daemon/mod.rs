@@ -44,10 +44,7 @@ pub trait Executor: Send + Sync + 'static {
     type Prepared: Send + Sync + 'static;
     /// Readies a newly loaded config; an error rejects it (at start-up: exit; on
     /// reload: the old config keeps running).
-    fn prepare(
-        &self,
-        config: Arc<Config>,
-    ) -> impl Future<Output = Result<Self::Prepared, String>> + Send;
+    fn prepare(&self, config: Arc<Config>) -> impl Future<Output = Result<Self::Prepared, String>> + Send;
     /// Carries out one fire; failures are the executor's to log.
     fn execute(&self, task: FireTask<Self::Prepared>) -> impl Future<Output = ()> + Send;
 }
@@ -137,40 +134,30 @@ pub async fn run<E: Executor, C: Clock>(
     mut control: mpsc::UnboundedReceiver<Control>,
 ) -> Result<(), DaemonError> {
     let config = Arc::new(load(&opts)?);
-    let prepared = Arc::new(
-        executor
-            .prepare(config.clone())
-            .await
-            .map_err(DaemonError::Prepare)?,
-    );
-    let mut current = Generation {
-        jobs: timer::timed_jobs(&config),
-        config,
-        prepared,
-    };
-    let store = Arc::new(Store {
-        file: StateFile::in_dir(&opts.state_dir),
-        state: Mutex::new(State::default()),
-    });
+    let prepared = Arc::new(executor.prepare(config.clone()).await.map_err(DaemonError::Prepare)?);
+    let mut current = Generation { jobs: timer::timed_jobs(&config), config, prepared };
+    let store = Arc::new(Store { file: StateFile::in_dir(&opts.state_dir), state: Mutex::new(State::default()) });
     *store.state.lock().expect("state lock") = store.file.load();
 
-    let mut workers = Workers {
-        senders: BTreeMap::new(),
-        tasks: JoinSet::new(),
-        executor: executor.clone(),
-        store: store.clone(),
-        clock: clock.clone(),
-    };
+    let mut workers =
+        Workers { senders: BTreeMap::new(), tasks: JoinSet::new(), executor: executor.clone(), store: store.clone(), clock: clock.clone() };
 
     // Catch up what was missed while the daemon was down.
     let now = clock.now();
     let history = store.state.lock().expect("state lock").clone();
-    let caught_up = timer::due(
-        &current.jobs,
-        |j| history.handled_until.get(&j.key()).copied(),
-        now,
-        current.config.max_lateness,
-    );
+    let caught_up = timer::due(&current.jobs, |j| history.handled_until.get(&j.key()).copied(), now, current.config.max_lateness);
+    let mut senders = Senders::default();
+    workers.ensure(&current.jobs);
+    let billing_caught_up = caught_up.iter().any(|d| matches!(d, Due::Run(f) if f.kind == JobKind::BillingAlarm));
+    senders.dispatch(&workers.senders, &current, caught_up, Cause::CatchUp, &store, now);
+    if !billing_caught_up {
+        check_billing_now(&workers.senders, &current, Cause::Startup, now);
+    }
+    // Everything before now is decided: jobs with no history start from here.
+    let keys: Vec<String> = current.jobs.iter().map(TimedJob::key).collect();
+    let untouched: Vec<String> = keys.into_iter().filter(|k| !senders.in_flight.contains(k)).collect();
+    store.record(&untouched, now);
+    // Ready only now: the state file holds where every job starts from.
     tracing::info!(
         config = %opts.config_path.display(),
         schedules = current.config.schedules.len(),
@@ -179,29 +166,6 @@ pub async fn run<E: Executor, C: Clock>(
         state = %store.file.path.display(),
         "Daemon started."
     );
-    let mut senders = Senders::default();
-    workers.ensure(&current.jobs);
-    let billing_caught_up = caught_up
-        .iter()
-        .any(|d| matches!(d, Due::Run(f) if f.kind == JobKind::BillingAlarm));
-    senders.dispatch(
-        &workers.senders,
-        &current,
-        caught_up,
-        Cause::CatchUp,
-        &store,
-        now,
-    );
-    if !billing_caught_up {
-        check_billing_now(&workers.senders, &current, Cause::Startup, now);
-    }
-    // Everything before now is decided: jobs with no history start from here.
-    let keys: Vec<String> = current.jobs.iter().map(TimedJob::key).collect();
-    let untouched: Vec<String> = keys
-        .into_iter()
-        .filter(|k| !senders.in_flight.contains(k))
-        .collect();
-    store.record(&untouched, now);
     notify::notify("READY=1\nSTATUS=running");
 
     let mut watermark = now;
@@ -209,10 +173,7 @@ pub async fn run<E: Executor, C: Clock>(
     loop {
         let next = timer::next_fire(&current.jobs, watermark);
         let sleep_for = match next {
-            Some(next) => (next - clock.now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .min(opts.max_sleep),
+            Some(next) => (next - clock.now()).to_std().unwrap_or(Duration::ZERO).min(opts.max_sleep),
             None => opts.max_sleep,
         };
         let mut reloaded_now = false;
@@ -238,46 +199,24 @@ pub async fn run<E: Executor, C: Clock>(
         if now > watermark {
             // Nothing is due before the next fire, unless a reload brought new jobs.
             if reloaded_now || next.is_some_and(|n| n <= now) {
-                let found = timer::due(
-                    &current.jobs,
-                    |_| Some(watermark),
-                    now,
-                    current.config.max_lateness,
-                );
-                senders.dispatch(
-                    &workers.senders,
-                    &current,
-                    found,
-                    Cause::Scheduled,
-                    &store,
-                    now,
-                );
+                let found = timer::due(&current.jobs, |_| Some(watermark), now, current.config.max_lateness);
+                senders.dispatch(&workers.senders, &current, found, Cause::Scheduled, &store, now);
             }
             watermark = now;
         } else if now < watermark {
             tracing::warn!(now = %now.to_rfc3339(), handled_until = %watermark.to_rfc3339(), "Wall clock went back; fires already handled are not repeated.");
         }
-        if last_beat
-            .is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every)
-        {
+        if last_beat.is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every) {
             heartbeat(&opts, now);
             last_beat = Some(now);
         }
     }
 
     notify::notify("STOPPING=1");
-    tracing::info!(
-        grace_s = opts.shutdown_grace.as_secs(),
-        "Shutting down: no new fires; waiting for in-flight actions."
-    );
-    let Workers {
-        senders, mut tasks, ..
-    } = workers;
+    tracing::info!(grace_s = opts.shutdown_grace.as_secs(), "Shutting down: no new fires; waiting for in-flight actions.");
+    let Workers { senders, mut tasks, .. } = workers;
     drop(senders);
-    let finished = tokio::time::timeout(opts.shutdown_grace, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
+    let finished = tokio::time::timeout(opts.shutdown_grace, async { while tasks.join_next().await.is_some() {} }).await;
     match finished {
         Ok(()) => tracing::info!("Daemon stopped."),
         Err(_) => tracing::error!(
@@ -304,17 +243,11 @@ impl<E: Executor, C: Clock> Workers<E, C> {
         for job in jobs {
             if !self.senders.contains_key(&job.group) {
                 let (tx, rx) = mpsc::unbounded_channel();
-                self.tasks.spawn(worker(
-                    rx,
-                    self.executor.clone(),
-                    self.store.clone(),
-                    self.clock.clone(),
-                ));
+                self.tasks.spawn(worker(rx, self.executor.clone(), self.store.clone(), self.clock.clone()));
                 self.senders.insert(job.group.clone(), tx);
             }
         }
-        self.senders
-            .retain(|group, _| jobs.iter().any(|j| &j.group == group));
+        self.senders.retain(|group, _| jobs.iter().any(|j| &j.group == group));
     }
 }
 
@@ -342,12 +275,7 @@ impl Senders {
                         continue;
                     };
                     self.in_flight.push(fire.key.clone());
-                    let task = FireTask {
-                        fire,
-                        cause,
-                        config: current.config.clone(),
-                        prepared: current.prepared.clone(),
-                    };
+                    let task = FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone() };
                     if tx.send(task).is_err() {
                         tracing::error!("A worker is gone; fire dropped.");
                     }
@@ -391,18 +319,8 @@ fn check_billing_now<P>(
         return;
     }
     if let Some(tx) = workers.get(timer::BILLING_GROUP) {
-        let fire = Fire {
-            group: timer::BILLING_GROUP.into(),
-            kind: JobKind::BillingAlarm,
-            key: timer::BILLING_GROUP.into(),
-            at: now,
-        };
-        let _ = tx.send(FireTask {
-            fire,
-            cause,
-            config: current.config.clone(),
-            prepared: current.prepared.clone(),
-        });
+        let fire = Fire { group: timer::BILLING_GROUP.into(), kind: JobKind::BillingAlarm, key: timer::BILLING_GROUP.into(), at: now };
+        let _ = tx.send(FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone() });
     }
 }
 
@@ -431,11 +349,7 @@ async fn worker<E: Executor, C: Clock>(
 
 /// Loads, validates and prepares the file again. `None` (logged) keeps the running
 /// generation.
-async fn reload<E: Executor>(
-    opts: &Options,
-    executor: &Arc<E>,
-    current: &Generation<E::Prepared>,
-) -> Option<Generation<E::Prepared>> {
+async fn reload<E: Executor>(opts: &Options, executor: &Arc<E>, current: &Generation<E::Prepared>) -> Option<Generation<E::Prepared>> {
     let config = match load(opts) {
         Ok(c) => Arc::new(c),
         Err(LoadError::Invalid(errors)) => {
@@ -461,27 +375,12 @@ async fn reload<E: Executor>(
             return None;
         }
     };
-    let names = |c: &Config| {
-        c.schedules
-            .iter()
-            .map(|s| s.name.clone())
-            .collect::<Vec<_>>()
-    };
+    let names = |c: &Config| c.schedules.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
     let (old, new) = (names(&current.config), names(&config));
     let added: Vec<&String> = new.iter().filter(|n| !old.contains(n)).collect();
     let removed: Vec<&String> = old.iter().filter(|n| !new.contains(n)).collect();
-    let changed: Vec<&String> = config
-        .schedules
-        .iter()
-        .filter(|s| {
-            current
-                .config
-                .schedules
-                .iter()
-                .any(|o| o.name == s.name && o != *s)
-        })
-        .map(|s| &s.name)
-        .collect();
+    let changed: Vec<&String> =
+        config.schedules.iter().filter(|s| current.config.schedules.iter().any(|o| o.name == s.name && o != *s)).map(|s| &s.name).collect();
     let join = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
     tracing::info!(
         outcome = "applied",
@@ -492,11 +391,7 @@ async fn reload<E: Executor>(
         jobs = timer::timed_jobs(&config).len(),
         "Reload applied."
     );
-    Some(Generation {
-        jobs: timer::timed_jobs(&config),
-        config,
-        prepared,
-    })
+    Some(Generation { jobs: timer::timed_jobs(&config), config, prepared })
 }
 
 fn heartbeat(opts: &Options, now: DateTime<Utc>) {

@@ -18,8 +18,7 @@ pub fn notify(message: &str) {
     let sent = if let Some(name) = bytes.strip_prefix(b"@") {
         // Abstract namespace socket.
         use std::os::linux::net::SocketAddrExt;
-        std::os::unix::net::SocketAddr::from_abstract_name(name)
-            .and_then(|addr| socket.send_to_addr(message.as_bytes(), &addr))
+        std::os::unix::net::SocketAddr::from_abstract_name(name).and_then(|addr| socket.send_to_addr(message.as_bytes(), &addr))
     } else {
         socket.send_to(message.as_bytes(), &path)
     };

@@ -28,10 +28,7 @@ impl Executor for AwsExecutor {
         let aws = Aws::connect(&config.aws).await;
         if config.schedules.is_empty() {
             // Only the audit and the billing alarm: both are global.
-            return Ok(Prepared {
-                aws,
-                regions: Vec::new(),
-            });
+            return Ok(Prepared { aws, regions: Vec::new() });
         }
         let regions = match aws.regions(&config.regions).await {
             Ok(r) => r,
@@ -66,26 +63,14 @@ impl Executor for AwsExecutor {
             }
             JobKind::BillingAlarm => {
                 if let Some(cfg) = &task.config.billing_alarm {
-                    if let Err(e) = ensure(
-                        &task.prepared.aws,
-                        cfg,
-                        task.config.dry_run,
-                        task.cause.as_str(),
-                    )
-                    .await
-                    {
+                    if let Err(e) = ensure(&task.prepared.aws, cfg, task.config.dry_run, task.cause.as_str()).await {
                         tracing::error!(job = task.cause.as_str(), alarm_name = %cfg.alarm_name, error = %e, "Billing alarm check failed.");
                     }
                 }
                 return;
             }
         };
-        let Some(schedule) = task
-            .config
-            .schedules
-            .iter()
-            .find(|s| s.name == task.fire.group)
-        else {
+        let Some(schedule) = task.config.schedules.iter().find(|s| s.name == task.fire.group) else {
             return;
         };
         let req = Request {

@@ -37,9 +37,7 @@ pub struct StateFile {
 
 impl StateFile {
     pub fn in_dir(dir: &Path) -> Self {
-        StateFile {
-            path: dir.join(FILE_NAME),
-        }
+        StateFile { path: dir.join(FILE_NAME) }
     }
 
     pub fn load(&self) -> State {
@@ -68,13 +66,7 @@ impl StateFile {
         let tmp = self.path.with_extension("json.tmp");
         {
             let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(
-                &serde_json::to_vec_pretty(&State {
-                    version: 1,
-                    ..state.clone()
-                })
-                .expect("serializable"),
-            )?;
+            f.write_all(&serde_json::to_vec_pretty(&State { version: 1, ..state.clone() }).expect("serializable"))?;
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &self.path)?;
@@ -97,10 +89,7 @@ mod tests {
         state.advance("schedule:office:stop", t - chrono::TimeDelta::hours(1));
         file.save(&state).unwrap();
         let loaded = file.load();
-        assert_eq!(
-            loaded.handled_until["schedule:office:stop"], t,
-            "never moves back"
-        );
+        assert_eq!(loaded.handled_until["schedule:office:stop"], t, "never moves back");
         std::fs::write(&file.path, b"{ not json").unwrap();
         assert_eq!(file.load(), State::default(), "corrupt file: no history");
     }

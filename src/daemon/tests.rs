@@ -28,10 +28,7 @@ impl Executor for Recorder {
     async fn execute(&self, task: FireTask<()>) {
         let ran_at = self.clock.now();
         tokio::time::sleep(self.work).await;
-        self.fires
-            .lock()
-            .unwrap()
-            .push((task.fire.key.clone(), task.fire.at, ran_at, task.cause));
+        self.fires.lock().unwrap().push((task.fire.key.clone(), task.fire.at, ran_at, task.cause));
     }
 }
 
@@ -60,36 +57,21 @@ impl Harness {
 
     async fn start_in(dir: tempfile::TempDir, start: &str) -> Harness {
         let clock = Arc::new(TestClock::new(at(start)));
-        let recorder = Arc::new(Recorder {
-            clock: clock.clone(),
-            fires: Mutex::new(Vec::new()),
-            work: Duration::from_millis(10),
-        });
+        let recorder = Arc::new(Recorder { clock: clock.clone(), fires: Mutex::new(Vec::new()), work: Duration::from_millis(10) });
         let (control, rx) = mpsc::unbounded_channel();
         let mut opts = Options::new(dir.path().join("offhours.toml"), dir.path().to_path_buf());
         opts.heartbeat_every = Duration::from_secs(3600);
         let daemon = tokio::spawn(run(opts, recorder.clone(), clock.clone(), rx));
         // Let it start up.
         tokio::time::sleep(Duration::from_millis(1)).await;
-        Harness {
-            dir,
-            clock,
-            recorder,
-            control,
-            daemon,
-        }
+        Harness { dir, clock, recorder, control, daemon }
     }
 
     async fn advance(&self, d: TimeDelta) {
         tokio::time::sleep(d.to_std().unwrap()).await;
     }
 
-    async fn stop(
-        self,
-    ) -> (
-        Vec<(String, DateTime<Utc>, DateTime<Utc>, Cause)>,
-        tempfile::TempDir,
-    ) {
+    async fn stop(self) -> (Vec<(String, DateTime<Utc>, DateTime<Utc>, Cause)>, tempfile::TempDir) {
         self.control.send(Control::Shutdown).unwrap();
         self.daemon.await.unwrap().unwrap();
         let fires = self.recorder.fires.lock().unwrap().clone();
@@ -99,20 +81,10 @@ impl Harness {
 
 /// Every fire of every job between `from` and `to`, as the schedule engine lists them.
 fn expected(config: &str, from: &str, to: &str) -> Vec<(String, DateTime<Utc>)> {
-    let c = config::from_str(
-        config,
-        "t.toml",
-        &config::HostTimezone::fixed(chrono_tz::UTC),
-    )
-    .unwrap();
+    let c = config::from_str(config, "t.toml", &config::HostTimezone::fixed(chrono_tz::UTC)).unwrap();
     let mut all: Vec<(String, DateTime<Utc>)> = timer::timed_jobs(&c)
         .iter()
-        .flat_map(|j| {
-            j.trigger
-                .fires_between(at(from), at(to))
-                .into_iter()
-                .map(move |t| (j.key(), t))
-        })
+        .flat_map(|j| j.trigger.fires_between(at(from), at(to)).into_iter().map(move |t| (j.key(), t)))
         .collect();
     all.sort_by_key(|(k, t)| (*t, k.clone()));
     all
@@ -137,18 +109,14 @@ async fn every_fire_once_at_its_instant_across_both_dst_changes() {
         let to = h.clock.now();
         let (fires, _dir) = h.stop().await;
         let want = expected(DST_ZONES, from, &to.to_rfc3339());
-        let mut got: Vec<(String, DateTime<Utc>)> =
-            fires.iter().map(|(k, t, _, _)| (k.clone(), *t)).collect();
+        let mut got: Vec<(String, DateTime<Utc>)> = fires.iter().map(|(k, t, _, _)| (k.clone(), *t)).collect();
         got.sort_by_key(|(k, t)| (*t, k.clone()));
         assert_eq!(got.len(), want.len(), "from {from}");
         assert_eq!(got, want, "from {from}");
         for (key, fire_at, ran_at, trigger) in &fires {
             assert_eq!(*trigger, Cause::Scheduled);
             let lag = *ran_at - *fire_at;
-            assert!(
-                lag >= TimeDelta::zero() && lag < TimeDelta::milliseconds(50),
-                "{key} at {fire_at} ran {lag} late"
-            );
+            assert!(lag >= TimeDelta::zero() && lag < TimeDelta::milliseconds(50), "{key} at {fire_at} ran {lag} late");
         }
     }
 }
@@ -175,10 +143,7 @@ async fn a_clock_step_forward_runs_the_latest_fire_once_and_back_repeats_nothing
     h.clock.step(TimeDelta::hours(-1));
     h.advance(TimeDelta::minutes(80)).await; // wall ~04:06
     let (fires, _dir) = h.stop().await;
-    let got: Vec<(String, String)> = fires
-        .iter()
-        .map(|(k, t, _, _)| (k.clone(), t.format("%H:%M").to_string()))
-        .collect();
+    let got: Vec<(String, String)> = fires.iter().map(|(k, t, _, _)| (k.clone(), t.format("%H:%M").to_string())).collect();
     let want: Vec<(String, String)> = [
         ("schedule:halves:start", "00:30"),
         ("schedule:hourly:start", "01:00"),
@@ -200,30 +165,22 @@ async fn a_clock_step_forward_runs_the_latest_fire_once_and_back_repeats_nothing
 
 #[tokio::test(start_paused = true)]
 async fn a_reload_mid_day_changes_what_fires_next_and_a_bad_file_keeps_the_old() {
-    let h = Harness::start(
-        "2026-06-01T06:00:00Z",
-        "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n",
-        None,
-    )
-    .await;
+    let h = Harness::start("2026-06-01T06:00:00Z", "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n", None).await;
     h.advance(TimeDelta::hours(3)).await; // 09:00: a:start ran at 08:00
     let path = h.dir.path().join("offhours.toml");
-    std::fs::write(&path, "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 10 * * *\"\n[schedules.b]\ntimezone = \"UTC\"\nstop = \"0 11 * * *\"\n").unwrap();
-    h.control.send(Control::Reload).unwrap();
-    h.advance(TimeDelta::hours(3)).await; // 12:00: a:start at 10:00, b:stop at 11:00
     std::fs::write(
         &path,
-        "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 25 * * *\"\n",
+        "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 10 * * *\"\n[schedules.b]\ntimezone = \"UTC\"\nstop = \"0 11 * * *\"\n",
     )
     .unwrap();
+    h.control.send(Control::Reload).unwrap();
+    h.advance(TimeDelta::hours(3)).await; // 12:00: a:start at 10:00, b:stop at 11:00
+    std::fs::write(&path, "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 25 * * *\"\n").unwrap();
     h.control.send(Control::Reload).unwrap();
     h.control.send(Control::Reload).unwrap();
     h.advance(TimeDelta::hours(24)).await; // the old jobs keep running: a at 10:00, b at 11:00
     let (fires, _dir) = h.stop().await;
-    let got: Vec<String> = fires
-        .iter()
-        .map(|(k, t, _, _)| format!("{k} {}", t.format("%d %H:%M")))
-        .collect();
+    let got: Vec<String> = fires.iter().map(|(k, t, _, _)| format!("{k} {}", t.format("%d %H:%M"))).collect();
     assert_eq!(
         got,
         vec![
@@ -240,19 +197,13 @@ async fn a_reload_mid_day_changes_what_fires_next_and_a_bad_file_keeps_the_old()
 async fn a_fire_missed_while_down_is_caught_up_once() {
     let config = "max_lateness = \"2h\"\n[schedules.office]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\nstop = \"0 18 * * *\"\n";
     // Last ran until 07:59; back at 08:10: the start is carried out, once.
-    let state = r#"{"version":1,"handled_until":{"schedule:office:start":"2026-06-01T07:59:00Z","schedule:office:stop":"2026-06-01T07:59:00Z"}}"#;
+    let state =
+        r#"{"version":1,"handled_until":{"schedule:office:start":"2026-06-01T07:59:00Z","schedule:office:stop":"2026-06-01T07:59:00Z"}}"#;
     let h = Harness::start("2026-06-01T08:10:00Z", config, Some(state)).await;
     h.advance(TimeDelta::minutes(30)).await;
     let (fires, dir) = h.stop().await;
     assert_eq!(fires.len(), 1);
-    assert_eq!(
-        (fires[0].0.as_str(), fires[0].1, fires[0].3),
-        (
-            "schedule:office:start",
-            at("2026-06-01T08:00:00Z"),
-            Cause::CatchUp
-        )
-    );
+    assert_eq!((fires[0].0.as_str(), fires[0].1, fires[0].3), ("schedule:office:start", at("2026-06-01T08:00:00Z"), Cause::CatchUp));
 
     // Restarted again: nothing left to catch up.
     let h = Harness::start_in(dir, "2026-06-01T08:45:00Z").await;
@@ -264,13 +215,7 @@ async fn a_fire_missed_while_down_is_caught_up_once() {
     let h = Harness::start_in(dir, "2026-06-01T19:00:00Z").await;
     h.advance(TimeDelta::minutes(1)).await;
     let (fires, dir) = h.stop().await;
-    assert_eq!(
-        fires
-            .iter()
-            .map(|f| (f.0.as_str(), f.1))
-            .collect::<Vec<_>>(),
-        vec![("schedule:office:stop", at("2026-06-01T18:00:00Z"))]
-    );
+    assert_eq!(fires.iter().map(|f| (f.0.as_str(), f.1)).collect::<Vec<_>>(), vec![("schedule:office:stop", at("2026-06-01T18:00:00Z"))]);
 
     // Down for two days: the last fire is older than max_lateness: nothing runs.
     let h = Harness::start_in(dir, "2026-06-03T21:00:00Z").await;
@@ -286,37 +231,21 @@ async fn a_corrupt_state_file_means_no_history() {
     h.advance(TimeDelta::minutes(5)).await;
     let (fires, dir) = h.stop().await;
     assert!(fires.is_empty());
-    let state: State =
-        serde_json::from_slice(&std::fs::read(dir.path().join(state::FILE_NAME)).unwrap()).unwrap();
-    assert!(
-        state.handled_until.contains_key("schedule:office:start"),
-        "rewritten: {state:?}"
-    );
+    let state: State = serde_json::from_slice(&std::fs::read(dir.path().join(state::FILE_NAME)).unwrap()).unwrap();
+    assert!(state.handled_until.contains_key("schedule:office:start"), "rewritten: {state:?}");
 }
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_waits_for_the_action_in_flight() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("offhours.toml"),
-        "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("offhours.toml"), "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n").unwrap();
     let clock = Arc::new(TestClock::new(at("2026-06-01T07:59:00Z")));
-    let recorder = Arc::new(Recorder {
-        clock: clock.clone(),
-        fires: Mutex::new(Vec::new()),
-        work: Duration::from_secs(20),
-    });
+    let recorder = Arc::new(Recorder { clock: clock.clone(), fires: Mutex::new(Vec::new()), work: Duration::from_secs(20) });
     let (control, rx) = mpsc::unbounded_channel();
     let opts = Options::new(dir.path().join("offhours.toml"), dir.path().to_path_buf());
     let daemon = tokio::spawn(run(opts, recorder.clone(), clock.clone(), rx));
     tokio::time::sleep(Duration::from_secs(65)).await; // the fire at 08:00 is 5 s into its 20 s of work
     control.send(Control::Shutdown).unwrap();
     daemon.await.unwrap().unwrap();
-    assert_eq!(
-        recorder.fires.lock().unwrap().len(),
-        1,
-        "the action finished before the daemon returned"
-    );
+    assert_eq!(recorder.fires.lock().unwrap().len(), 1, "the action finished before the daemon returned");
 }

@@ -61,31 +61,15 @@ pub fn timed_jobs(config: &Config) -> Vec<TimedJob> {
     for s in &config.schedules {
         for action in Action::ALL {
             if let Some(t) = s.trigger(action) {
-                jobs.push(TimedJob {
-                    group: s.name.clone(),
-                    kind: JobKind::Schedule(action),
-                    trigger: t.clone(),
-                });
+                jobs.push(TimedJob { group: s.name.clone(), kind: JobKind::Schedule(action), trigger: t.clone() });
             }
         }
     }
     if let Some(t) = config.iam_audit.as_ref().and_then(|a| a.trigger.as_ref()) {
-        jobs.push(TimedJob {
-            group: AUDIT_GROUP.into(),
-            kind: JobKind::AuditKeys,
-            trigger: t.clone(),
-        });
+        jobs.push(TimedJob { group: AUDIT_GROUP.into(), kind: JobKind::AuditKeys, trigger: t.clone() });
     }
-    if let Some(t) = config
-        .billing_alarm
-        .as_ref()
-        .and_then(|b| b.trigger.as_ref())
-    {
-        jobs.push(TimedJob {
-            group: BILLING_GROUP.into(),
-            kind: JobKind::BillingAlarm,
-            trigger: t.clone(),
-        });
+    if let Some(t) = config.billing_alarm.as_ref().and_then(|b| b.trigger.as_ref()) {
+        jobs.push(TimedJob { group: BILLING_GROUP.into(), kind: JobKind::BillingAlarm, trigger: t.clone() });
     }
     jobs
 }
@@ -115,22 +99,12 @@ pub enum Due {
 /// `max_lateness` old and is missed otherwise; the latest earlier fire of each other
 /// job of the group is superseded. A job whose `since` is `None` has no history and
 /// nothing due.
-pub fn due(
-    jobs: &[TimedJob],
-    since: impl Fn(&TimedJob) -> Option<DateTime<Utc>>,
-    upto: DateTime<Utc>,
-    max_lateness: Duration,
-) -> Vec<Due> {
+pub fn due(jobs: &[TimedJob], since: impl Fn(&TimedJob) -> Option<DateTime<Utc>>, upto: DateTime<Utc>, max_lateness: Duration) -> Vec<Due> {
     let mut by_group: BTreeMap<&str, Vec<Fire>> = BTreeMap::new();
     for job in jobs {
         let Some(from) = since(job) else { continue };
         if let Some(at) = job.trigger.last_at_or_before(upto).filter(|t| *t > from) {
-            by_group.entry(&job.group).or_default().push(Fire {
-                group: job.group.clone(),
-                kind: job.kind,
-                key: job.key(),
-                at,
-            });
+            by_group.entry(&job.group).or_default().push(Fire { group: job.group.clone(), kind: job.kind, key: job.key(), at });
         }
     }
     let lateness = chrono::TimeDelta::from_std(max_lateness).unwrap_or(chrono::TimeDelta::MAX);
@@ -140,10 +114,7 @@ pub fn due(
         fires.sort_by_key(|f| (f.at, f.kind));
         let latest = fires.pop().expect("group has a fire");
         for f in fires {
-            out.push(Due::Superseded {
-                fire: f,
-                by: latest.at,
-            });
+            out.push(Due::Superseded { fire: f, by: latest.at });
         }
         if upto - latest.at > lateness {
             out.push(Due::Missed(latest));
@@ -156,9 +127,7 @@ pub fn due(
 
 /// The first fire of any job after `after`.
 pub fn next_fire(jobs: &[TimedJob], after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    jobs.iter()
-        .filter_map(|j| j.trigger.next_after(after))
-        .min()
+    jobs.iter().filter_map(|j| j.trigger.next_after(after)).min()
 }
 
 #[cfg(test)]
@@ -179,14 +148,7 @@ mod tests {
     }
 
     fn render(d: &[Due]) -> Vec<String> {
-        let show = |f: &Fire| {
-            format!(
-                "{} {}",
-                f.key,
-                f.at.with_timezone(&chrono_tz::Europe::Berlin)
-                    .format("%a %H:%M")
-            )
-        };
+        let show = |f: &Fire| format!("{} {}", f.key, f.at.with_timezone(&chrono_tz::Europe::Berlin).format("%a %H:%M"));
         d.iter()
             .map(|d| match d {
                 Due::Run(f) => format!("run {}", show(f)),
@@ -207,93 +169,51 @@ mod tests {
     #[track_caller]
     fn check_due(since: &str, upto: &str, lateness_h: u64, expect: &[&str]) {
         let since = at(since);
-        let got = due(
-            &office(),
-            |_| Some(since),
-            at(upto),
-            Duration::from_secs(lateness_h * 3600),
-        );
+        let got = due(&office(), |_| Some(since), at(upto), Duration::from_secs(lateness_h * 3600));
         assert_eq!(render(&got), expect);
     }
 
     #[test]
     fn due_fires() {
         // Mon 2026-11-23. Nothing in the window.
-        check_due(
-            "2026-11-23T08:30:00+01:00",
-            "2026-11-23T18:59:59+01:00",
-            6,
-            &[],
-        );
+        check_due("2026-11-23T08:30:00+01:00", "2026-11-23T18:59:59+01:00", 6, &[]);
         // The stop at 19:00 exactly, at the edge of the window.
-        check_due(
-            "2026-11-23T18:59:59+01:00",
-            "2026-11-23T19:00:00+01:00",
-            6,
-            &["run schedule:office:stop Mon 19:00"],
-        );
+        check_due("2026-11-23T18:59:59+01:00", "2026-11-23T19:00:00+01:00", 6, &["run schedule:office:stop Mon 19:00"]);
         // Already handled: the window is exclusive at its start.
-        check_due(
-            "2026-11-23T19:00:00+01:00",
-            "2026-11-23T19:00:30+01:00",
-            6,
-            &[],
-        );
+        check_due("2026-11-23T19:00:00+01:00", "2026-11-23T19:00:30+01:00", 6, &[]);
         // Down from Monday 07:59 to 08:10: the start is carried out late.
-        check_due(
-            "2026-11-23T07:59:00+01:00",
-            "2026-11-23T08:10:00+01:00",
-            6,
-            &["run schedule:office:start Mon 08:00"],
-        );
+        check_due("2026-11-23T07:59:00+01:00", "2026-11-23T08:10:00+01:00", 6, &["run schedule:office:start Mon 08:00"]);
         // Down over the start and the stop: stop wins, the start is superseded.
         check_due(
             "2026-11-23T07:00:00+01:00",
             "2026-11-23T19:30:00+01:00",
             6,
-            &[
-                "superseded schedule:office:start Mon 08:00",
-                "run schedule:office:stop Mon 19:00",
-            ],
+            &["superseded schedule:office:start Mon 08:00", "run schedule:office:stop Mon 19:00"],
         );
         // Down all weekend: Friday's stop and Sunday's lab stop are too old.
         check_due(
             "2026-11-20T18:00:00+01:00",
             "2026-11-23T07:00:00+01:00",
             6,
-            &[
-                "missed schedule:lab:stop Sun 20:00",
-                "missed schedule:office:stop Fri 19:00",
-            ],
+            &["missed schedule:lab:stop Sun 20:00", "missed schedule:office:stop Fri 19:00"],
         );
         // The same with a lateness bound of three days.
         check_due(
             "2026-11-20T18:00:00+01:00",
             "2026-11-23T07:00:00+01:00",
             72,
-            &[
-                "run schedule:lab:stop Sun 20:00",
-                "run schedule:office:stop Fri 19:00",
-            ],
+            &["run schedule:lab:stop Sun 20:00", "run schedule:office:stop Fri 19:00"],
         );
     }
 
     #[test]
     fn jobs_without_history_have_nothing_due() {
-        let got = due(
-            &office(),
-            |_| None,
-            at("2026-11-23T19:30:00+01:00"),
-            Duration::from_secs(3600),
-        );
+        let got = due(&office(), |_| None, at("2026-11-23T19:30:00+01:00"), Duration::from_secs(3600));
         assert!(got.is_empty());
     }
 
     #[test]
     fn next_fire_is_the_earliest_of_all_jobs() {
-        assert_eq!(
-            next_fire(&office(), at("2026-11-23T19:00:00+01:00")),
-            Some(at("2026-11-23T20:00:00+01:00"))
-        );
+        assert_eq!(next_fire(&office(), at("2026-11-23T19:00:00+01:00")), Some(at("2026-11-23T20:00:00+01:00")));
     }
 }

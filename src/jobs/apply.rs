@@ -79,10 +79,7 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn failed(&self) -> usize {
-        self.results
-            .iter()
-            .filter(|r| r.outcome == Outcome::Failed)
-            .count()
+        self.results.iter().filter(|r| r.outcome == Outcome::Failed).count()
     }
 
     pub fn counts(&self) -> BTreeMap<Outcome, usize> {
@@ -157,24 +154,10 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
         let client = aws.ec2(region);
         let instances = ec2::describe_tagged(&client, region, &selector, &calls)
             .await
-            .map_err(|source| ApplyError::Describe {
-                schedule: req.schedule.name.clone(),
-                source,
-            })?;
-        decisions.extend(plan::plan(
-            req.schedule,
-            req.action,
-            &req.config.skip_tag,
-            req.now,
-            &instances,
-        ));
+            .map_err(|source| ApplyError::Describe { schedule: req.schedule.name.clone(), source })?;
+        decisions.extend(plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &instances));
     }
-    if let Err(brake) = plan::check_brake(
-        &req.schedule.name,
-        req.action,
-        &decisions,
-        req.config.max_instances_per_action,
-    ) {
+    if let Err(brake) = plan::check_brake(&req.schedule.name, req.action, &decisions, req.config.max_instances_per_action) {
         tracing::error!(
             job = req.cause.as_str(),
             schedule = %req.schedule.name,
@@ -194,23 +177,14 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
             tracing::warn!(job = req.cause.as_str(), schedule = %req.schedule.name, action = %req.action, region = %d.instance.region, instance_id = %d.instance.id, name = d.instance.name(), warning = %w, "Instance needs attention.");
         }
         match d.verdict {
-            Verdict::Act { hibernate } => to_act
-                .entry((d.instance.region.clone(), hibernate))
-                .or_default()
-                .push(d.instance),
+            Verdict::Act { hibernate } => to_act.entry((d.instance.region.clone(), hibernate)).or_default().push(d.instance),
             _ => results.extend(without_action(&d)),
         }
     }
 
     for ((region, hibernate), instances) in to_act {
         let client = aws.ec2(&region);
-        let acted = Acting {
-            client: &client,
-            region: &region,
-            req: &req,
-            hibernate,
-            calls: &calls,
-        };
+        let acted = Acting { client: &client, region: &region, req: &req, hibernate, calls: &calls };
         results.extend(acted.run(instances).await);
     }
 
@@ -226,11 +200,7 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
         calls: calls.snapshot(),
         duration: started.elapsed(),
     };
-    let counts: BTreeMap<&str, usize> = report
-        .counts()
-        .into_iter()
-        .map(|(o, n)| (o.as_str(), n))
-        .collect();
+    let counts: BTreeMap<&str, usize> = report.counts().into_iter().map(|(o, n)| (o.as_str(), n)).collect();
     tracing::info!(
         job = req.cause.as_str(),
         schedule = %req.schedule.name,
@@ -272,13 +242,7 @@ fn without_action(d: &Decision) -> Option<InstanceResult> {
     match &d.verdict {
         Verdict::Act { .. } => None,
         Verdict::Unchanged => Some(result(&d.instance, state, Outcome::Unchanged, None, None)),
-        Verdict::Skip(reason) => Some(result(
-            &d.instance,
-            state,
-            Outcome::Skipped,
-            Some(reason.to_string()),
-            None,
-        )),
+        Verdict::Skip(reason) => Some(result(&d.instance, state, Outcome::Skipped, Some(reason.to_string()), None)),
     }
 }
 
@@ -324,23 +288,13 @@ struct Acting<'a> {
 impl Acting<'_> {
     async fn send(&self, ids: &[String]) -> Vec<ec2::BatchResult> {
         ec2::in_batches(ids, |batch| async move {
-            ec2::change_state(
-                self.client,
-                self.region,
-                self.req.action,
-                &batch,
-                self.hibernate,
-                self.req.dry_run,
-                self.calls,
-            )
-            .await
+            ec2::change_state(self.client, self.region, self.req.action, &batch, self.hibernate, self.req.dry_run, self.calls).await
         })
         .await
     }
 
     async fn run(&self, instances: Vec<Instance>) -> Vec<InstanceResult> {
-        let by_id: BTreeMap<String, Instance> =
-            instances.into_iter().map(|i| (i.id.clone(), i)).collect();
+        let by_id: BTreeMap<String, Instance> = instances.into_iter().map(|i| (i.id.clone(), i)).collect();
         let mut out = Vec::new();
         let mut accepted: Vec<String> = Vec::new();
         let mut pending: Vec<String> = by_id.keys().cloned().collect();
@@ -357,22 +311,12 @@ impl Acting<'_> {
                             Action::Start => Outcome::WouldStart,
                             Action::Stop => Outcome::WouldStop,
                         };
-                        out.extend(
-                            ids.iter()
-                                .map(|id| result(&by_id[id], None, would, None, None)),
-                        );
+                        out.extend(ids.iter().map(|id| result(&by_id[id], None, would, None, None)));
                     }
                     Ok(changes) => accepted.extend(accepted_ids(&ids, &changes)),
-                    Err(e) if e.kind == ErrorKind::InsufficientCapacity => {
-                        capacity.extend(ids.into_iter().map(|id| (id, e.clone())))
-                    }
-                    Err(e) if e.kind == ErrorKind::IncorrectState && !raced_once => {
-                        raced.extend(ids)
-                    }
-                    Err(e) => out.extend(
-                        ids.iter()
-                            .map(|id| failure(&by_id[id], &e, self.req.action)),
-                    ),
+                    Err(e) if e.kind == ErrorKind::InsufficientCapacity => capacity.extend(ids.into_iter().map(|id| (id, e.clone()))),
+                    Err(e) if e.kind == ErrorKind::IncorrectState && !raced_once => raced.extend(ids),
+                    Err(e) => out.extend(ids.iter().map(|id| failure(&by_id[id], &e, self.req.action))),
                 }
             }
             pending = Vec::new();
@@ -383,32 +327,16 @@ impl Acting<'_> {
                     Ok(fresh) => {
                         let fresh_ids: Vec<String> = fresh.iter().map(|i| i.id.clone()).collect();
                         for id in raced.iter().filter(|id| !fresh_ids.contains(id)) {
-                            out.push(result(
-                                &by_id[id],
-                                None,
-                                Outcome::Failed,
-                                Some("instance vanished while acting".into()),
-                                None,
-                            ));
+                            out.push(result(&by_id[id], None, Outcome::Failed, Some("instance vanished while acting".into()), None));
                         }
-                        for d in plan::plan(
-                            self.req.schedule,
-                            self.req.action,
-                            &self.req.config.skip_tag,
-                            self.req.now,
-                            &fresh,
-                        ) {
+                        for d in plan::plan(self.req.schedule, self.req.action, &self.req.config.skip_tag, self.req.now, &fresh) {
                             match without_action(&d) {
                                 Some(done) => out.push(done),
                                 None => pending.push(d.instance.id.clone()),
                             }
                         }
                     }
-                    Err(e) => out.extend(
-                        raced
-                            .iter()
-                            .map(|id| failure(&by_id[id], &e, self.req.action)),
-                    ),
+                    Err(e) => out.extend(raced.iter().map(|id| failure(&by_id[id], &e, self.req.action))),
                 }
             }
             if !capacity.is_empty() {
@@ -429,11 +357,7 @@ impl Acting<'_> {
                 } else {
                     out.extend(capacity.iter().map(|(id, e)| {
                         let mut r = failure(&by_id[id], e, self.req.action);
-                        r.reason = Some(format!(
-                            "{} (gave up after {} retries)",
-                            r.reason.unwrap_or_default(),
-                            capacity_tries
-                        ));
+                        r.reason = Some(format!("{} (gave up after {} retries)", r.reason.unwrap_or_default(), capacity_tries));
                         r
                     }));
                 }
@@ -448,11 +372,7 @@ impl Acting<'_> {
     /// Polls until every accepted instance reaches the action's target state, falls
     /// back, or the deadline passes. A start that ends in `stopped` (what a KMS key
     /// problem on an encrypted volume does) is a failure with its state reason.
-    async fn verify(
-        &self,
-        by_id: &BTreeMap<String, Instance>,
-        accepted: &[String],
-    ) -> Vec<InstanceResult> {
+    async fn verify(&self, by_id: &BTreeMap<String, Instance>, accepted: &[String]) -> Vec<InstanceResult> {
         let target = InstanceState::target_of(self.req.action);
         let timeout = self.req.config.verify_timeout;
         let interval = (timeout / 20).clamp(Duration::from_millis(200), Duration::from_secs(5));
@@ -480,38 +400,23 @@ impl Acting<'_> {
                     (_, s) if *s == target => Some((self.success(), None)),
                     (
                         Action::Start,
-                        InstanceState::Stopped
-                        | InstanceState::Stopping
-                        | InstanceState::ShuttingDown
-                        | InstanceState::Terminated,
+                        InstanceState::Stopped | InstanceState::Stopping | InstanceState::ShuttingDown | InstanceState::Terminated,
                     ) => Some((
                         Outcome::Failed,
                         Some(format!(
                             "did not start: fell back to {}{}",
                             now.state,
-                            now.state_reason
-                                .as_deref()
-                                .map(|r| format!(" ({r})"))
-                                .unwrap_or_default()
+                            now.state_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
                         )),
                     )),
                     (Action::Stop, InstanceState::Terminated | InstanceState::ShuttingDown) => {
-                        Some((
-                            Outcome::Failed,
-                            Some(format!("went to {} instead of stopped", now.state)),
-                        ))
+                        Some((Outcome::Failed, Some(format!("went to {} instead of stopped", now.state))))
                     }
                     _ => None,
                 };
                 match done {
                     Some((outcome, reason)) => {
-                        out.push(result(
-                            before,
-                            Some(now.state.clone()),
-                            outcome,
-                            reason,
-                            None,
-                        ));
+                        out.push(result(before, Some(now.state.clone()), outcome, reason, None));
                         false
                     }
                     None => true,
@@ -528,13 +433,7 @@ impl Acting<'_> {
                         timeout.as_secs(),
                         state.as_ref().map_or("nowhere", InstanceState::as_str)
                     );
-                    out.push(result(
-                        &by_id[id],
-                        state,
-                        Outcome::Failed,
-                        Some(reason),
-                        None,
-                    ));
+                    out.push(result(&by_id[id], state, Outcome::Failed, Some(reason), None));
                 }
                 break;
             }
@@ -557,11 +456,7 @@ fn accepted_ids(ids: &[String], changes: &[StateChange]) -> Vec<String> {
     if changes.is_empty() {
         return ids.to_vec();
     }
-    changes
-        .iter()
-        .map(|c| c.id.clone())
-        .filter(|id| ids.contains(id))
-        .collect()
+    changes.iter().map(|c| c.id.clone()).filter(|id| ids.contains(id)).collect()
 }
 
 fn failure(i: &Instance, e: &AwsError, action: Action) -> InstanceResult {

@@ -32,23 +32,12 @@ Billing preferences, Alert preferences, \"Receive CloudWatch billing alerts\"; m
 
 /// Runs the ensure once. `job` names the caller in the log (`billing-alarm`, `schedule`,
 /// `startup`, `reload`).
-pub async fn ensure(
-    aws: &Aws,
-    cfg: &BillingAlarm,
-    dry_run: bool,
-    job: &str,
-) -> Result<BillingReport, AwsError> {
+pub async fn ensure(aws: &Aws, cfg: &BillingAlarm, dry_run: bool, job: &str) -> Result<BillingReport, AwsError> {
     let cw = aws.cloudwatch();
     let desired = billing::desired(cfg);
     let found = cloudwatch::find_alarm(&cw, &cfg.alarm_name).await?;
     let managed = match &found {
-        Some((_, arn)) => {
-            cloudwatch::tags(&cw, arn)
-                .await?
-                .get(MANAGED_TAG_KEY)
-                .map(String::as_str)
-                == Some(MANAGED_TAG_VALUE)
-        }
+        Some((_, arn)) => cloudwatch::tags(&cw, arn).await?.get(MANAGED_TAG_KEY).map(String::as_str) == Some(MANAGED_TAG_VALUE),
         None => false,
     };
     let plan = billing::decide(&desired, found.as_ref().map(|(spec, _)| (spec, managed)));
@@ -79,15 +68,11 @@ pub async fn ensure(
     match cloudwatch::billing_metrics_published(&cw).await {
         Ok(true) => {}
         Ok(false) => warnings.push(NOT_ENABLED.to_string()),
-        Err(e) => warnings.push(format!(
-            "cannot tell whether billing metrics are published: {e}"
-        )),
+        Err(e) => warnings.push(format!("cannot tell whether billing metrics are published: {e}")),
     }
     if let Some(topic) = &cfg.sns_topic_arn {
         match cloudwatch::confirmed_subscriptions(&aws.sns(), topic).await {
-            Ok(0) => warnings.push(format!(
-                "SNS topic {topic} has no confirmed subscription: the alarm will notify nobody"
-            )),
+            Ok(0) => warnings.push(format!("SNS topic {topic} has no confirmed subscription: the alarm will notify nobody")),
             Ok(_) => {}
             Err(e) if e.kind == ErrorKind::Other && e.code.as_deref() == Some("NotFound") => {
                 warnings.push(format!("SNS topic {topic} does not exist"))
@@ -109,10 +94,5 @@ pub async fn ensure(
     for w in &warnings {
         tracing::warn!(job, alarm_name = %cfg.alarm_name, warning = %w, "Billing alarm needs attention.");
     }
-    Ok(BillingReport {
-        alarm_name: cfg.alarm_name.clone(),
-        outcome,
-        changed,
-        warnings,
-    })
+    Ok(BillingReport { alarm_name: cfg.alarm_name.clone(), outcome, changed, warnings })
 }

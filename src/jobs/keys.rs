@@ -66,18 +66,13 @@ pub struct AuditRun<'a> {
 }
 
 fn show(t: Option<DateTime<Utc>>, tz: Tz) -> Option<String> {
-    t.map(|t| {
-        t.with_timezone(&tz)
-            .to_rfc3339_opts(SecondsFormat::Secs, false)
-    })
+    t.map(|t| t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Secs, false))
 }
 
 /// The key id in `slot` of a user: matched by creation date (the report's
 /// "last rotated"), else by order (slot 1 is the older key).
 fn key_in_slot(keys: &[AccessKey], f: &Finding) -> Option<String> {
-    let same_second = |k: &&AccessKey| {
-        k.created.is_some() && k.created.map(|c| c.timestamp()) == f.created.map(|c| c.timestamp())
-    };
+    let same_second = |k: &&AccessKey| k.created.is_some() && k.created.map(|c| c.timestamp()) == f.created.map(|c| c.timestamp());
     if let Some(k) = keys.iter().find(same_second) {
         return Some(k.id.clone());
     }
@@ -90,10 +85,7 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
     let client = aws.iam();
     let (csv, generated) = iam::credential_report(&client, Duration::from_secs(60)).await?;
     let rows = audit::parse_report(&csv)?;
-    let limits = Limits {
-        max_key_age_days: run.cfg.max_key_age_days,
-        max_unused_days: run.cfg.max_unused_days,
-    };
+    let limits = Limits { max_key_age_days: run.cfg.max_key_age_days, max_unused_days: run.cfg.max_unused_days };
     let found = audit::findings(&rows, run.at, limits);
     let own = aws.own_key_ids().await;
     let caller = iam::caller_arn(&aws.sts()).await.ok();
@@ -113,17 +105,13 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
     let mut views = Vec::with_capacity(found.len());
     for f in &found {
         let key_id = keys_of.get(&f.user).and_then(|keys| key_in_slot(keys, f));
-        let own_key = key_id.as_ref().is_some_and(|id| own.contains(id))
-            || (key_id.is_none() && caller.as_deref() == Some(f.arn.as_str()));
+        let own_key = key_id.as_ref().is_some_and(|id| own.contains(id)) || (key_id.is_none() && caller.as_deref() == Some(f.arn.as_str()));
         let (action, note) = if !(deactivating && f.rule.stale()) {
             ("none", None)
         } else if key_id.as_ref().is_some_and(|id| acted_on.contains(id)) {
             ("none", Some("same key as the finding above".to_string()))
         } else if own_key {
-            (
-                "protected",
-                Some("offhours itself runs with this key".to_string()),
-            )
+            ("protected", Some("offhours itself runs with this key".to_string()))
         } else if run.cfg.exempt_users.contains(&f.user) {
             ("exempt", Some("listed in exempt_users".to_string()))
         } else if let Some(id) = &key_id {
@@ -137,21 +125,9 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
                 None => false,
             };
             if exempt_by_tag {
-                (
-                    "exempt",
-                    Some(format!(
-                        "user carries the tag {}",
-                        run.cfg.exempt_tag.as_deref().unwrap_or_default()
-                    )),
-                )
+                ("exempt", Some(format!("user carries the tag {}", run.cfg.exempt_tag.as_deref().unwrap_or_default())))
             } else if actions >= run.cfg.max_deactivations_per_run {
-                (
-                    "none",
-                    Some(format!(
-                        "max_deactivations_per_run = {} reached",
-                        run.cfg.max_deactivations_per_run
-                    )),
-                )
+                ("none", Some(format!("max_deactivations_per_run = {} reached", run.cfg.max_deactivations_per_run)))
             } else {
                 acted_on.insert(id.clone());
                 deactivate(&client, &run, f, id, limits, &mut actions).await
@@ -200,20 +176,13 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
                 )
             };
         }
-        if sev == audit::Severity::Info {
-            event!(info)
-        } else {
-            event!(warn)
-        }
+        if sev == audit::Severity::Info { event!(info) } else { event!(warn) }
     }
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     for v in &views {
         *by_rule.entry(v.rule).or_default() += 1;
     }
-    let active_keys = rows
-        .iter()
-        .map(|r| r.keys.iter().filter(|k| k.active).count())
-        .sum();
+    let active_keys = rows.iter().map(|r| r.keys.iter().filter(|k| k.active).count()).sum();
     tracing::info!(
         job = run.job,
         users = rows.len(),
@@ -224,10 +193,7 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
         "Access key audit finished."
     );
     Ok(AuditReport {
-        evaluated_at: run
-            .at
-            .with_timezone(&run.tz)
-            .to_rfc3339_opts(SecondsFormat::Secs, false),
+        evaluated_at: run.at.with_timezone(&run.tz).to_rfc3339_opts(SecondsFormat::Secs, false),
         report_generated_at: show(generated, run.tz),
         users: rows.len(),
         active_keys,
@@ -247,26 +213,15 @@ async fn deactivate(
 ) -> (&'static str, Option<String>) {
     if f.rule == audit::Rule::KeyUnused {
         match iam::key_last_used(client, id).await {
-            Ok(Some(used))
-                if run.at - used < chrono::TimeDelta::days(i64::from(limits.max_unused_days)) =>
-            {
-                return (
-                    "none",
-                    Some(format!(
-                        "used since the report ({})",
-                        show(Some(used), run.tz).unwrap_or_default()
-                    )),
-                );
+            Ok(Some(used)) if run.at - used < chrono::TimeDelta::days(i64::from(limits.max_unused_days)) => {
+                return ("none", Some(format!("used since the report ({})", show(Some(used), run.tz).unwrap_or_default())));
             }
             Ok(_) => {}
             Err(e) => return ("failed", Some(format!("cannot re-check the last use: {e}"))),
         }
     }
     *actions += 1;
-    let undo = format!(
-        "aws iam update-access-key --user-name {} --access-key-id {id} --status Active",
-        f.user
-    );
+    let undo = format!("aws iam update-access-key --user-name {} --access-key-id {id} --status Active", f.user);
     if run.dry_run {
         tracing::info!(job = run.job, user = %f.user, access_key_id = id, rule = f.rule.as_str(), dry_run = true, undo = %undo, "Access key would be deactivated.");
         return ("would-deactivate", None);

@@ -52,36 +52,20 @@ pub enum PreviewError {
 }
 
 fn view(schedule: &Schedule, fire: Option<Fire>) -> Option<FireView> {
-    fire.map(|f| FireView {
-        action: f.action,
-        at: f.at.with_timezone(&schedule.timezone).to_rfc3339(),
-    })
+    fire.map(|f| FireView { action: f.action, at: f.at.with_timezone(&schedule.timezone).to_rfc3339() })
 }
 
 /// The plan of every schedule at `at`.
-pub async fn preview(
-    aws: &Aws,
-    config: &Config,
-    regions: &[String],
-    at: DateTime<Utc>,
-) -> Result<PlanReport, PreviewError> {
+pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTime<Utc>) -> Result<PlanReport, PreviewError> {
     let calls = CallCounter::default();
     let mut schedules = Vec::with_capacity(config.schedules.len());
     for schedule in &config.schedules {
         let last = plan::last_fire(schedule, at);
         let mut instances = Vec::new();
         for region in regions {
-            let found = ec2::describe_tagged(
-                &aws.ec2(region),
-                region,
-                &schedule.selector(&config.tag_key),
-                &calls,
-            )
-            .await
-            .map_err(|source| PreviewError::Describe {
-                schedule: schedule.name.clone(),
-                source,
-            })?;
+            let found = ec2::describe_tagged(&aws.ec2(region), region, &schedule.selector(&config.tag_key), &calls)
+                .await
+                .map_err(|source| PreviewError::Describe { schedule: schedule.name.clone(), source })?;
             match last {
                 None => instances.extend(found.into_iter().map(|i| PlannedInstance {
                     name: i.name().map(str::to_string),
@@ -94,15 +78,9 @@ pub async fn preview(
                 Some(fire) => {
                     for d in plan::plan(schedule, fire.action, &config.skip_tag, at, &found) {
                         let (decision, reason) = match d.verdict {
-                            Verdict::Act { hibernate: true } => {
-                                (fire.action.as_str(), Some("hibernate".to_string()))
-                            }
-                            Verdict::Act { hibernate: false } => {
-                                (fire.action.as_str(), d.warning.clone())
-                            }
-                            Verdict::Unchanged => {
-                                ("none", Some(format!("already {}", d.instance.state)))
-                            }
+                            Verdict::Act { hibernate: true } => (fire.action.as_str(), Some("hibernate".to_string())),
+                            Verdict::Act { hibernate: false } => (fire.action.as_str(), d.warning.clone()),
+                            Verdict::Unchanged => ("none", Some(format!("already {}", d.instance.state))),
                             Verdict::Skip(r) => ("skip", Some(r.to_string())),
                         };
                         instances.push(PlannedInstance {
@@ -126,10 +104,5 @@ pub async fn preview(
             instances,
         });
     }
-    Ok(PlanReport {
-        at: at
-            .with_timezone(&config.timezone)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        schedules,
-    })
+    Ok(PlanReport { at: at.with_timezone(&config.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false), schedules })
 }

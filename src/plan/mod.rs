@@ -118,10 +118,9 @@ impl fmt::Display for SkipReason {
             Self::Terminated(s) => write!(f, "{s}"),
             Self::OverrideAlways { tag } => write!(f, "override tag {tag}=true"),
             Self::OverrideUntil { tag, until } => write!(f, "override tag {tag} until {until}"),
-            Self::BadOverride { tag, value } => write!(
-                f,
-                "bad override tag value {tag}={value:?} (expected true, a date YYYY-MM-DD or an RFC 3339 time)"
-            ),
+            Self::BadOverride { tag, value } => {
+                write!(f, "bad override tag value {tag}={value:?} (expected true, a date YYYY-MM-DD or an RFC 3339 time)")
+            }
             Self::SkipDate(d) => write!(f, "{d} is a skip date"),
         }
     }
@@ -159,32 +158,17 @@ fn override_skip(tag: &str, value: &str, now: DateTime<Utc>, tz: Tz) -> Option<S
     if let Ok(date) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
         // A date means "leave it alone until that day begins" in the schedule's zone.
         let until = crate::schedule::first_instant_at_or_after(&tz, date.and_hms_opt(0, 0, 0)?);
-        return (now < until).then(|| SkipReason::OverrideUntil {
-            tag: tag.into(),
-            until: v.into(),
-        });
+        return (now < until).then(|| SkipReason::OverrideUntil { tag: tag.into(), until: v.into() });
     }
     if let Ok(until) = DateTime::parse_from_rfc3339(v) {
-        return (now < until).then(|| SkipReason::OverrideUntil {
-            tag: tag.into(),
-            until: v.into(),
-        });
+        return (now < until).then(|| SkipReason::OverrideUntil { tag: tag.into(), until: v.into() });
     }
-    Some(SkipReason::BadOverride {
-        tag: tag.into(),
-        value: value.into(),
-    })
+    Some(SkipReason::BadOverride { tag: tag.into(), value: value.into() })
 }
 
 /// Decides, for each instance, what `action` of `schedule` does at `now`.
 /// Checks run from the ones that protect machines to the ones about timing.
-pub fn plan(
-    schedule: &Schedule,
-    action: Action,
-    skip_tag: &str,
-    now: DateTime<Utc>,
-    instances: &[Instance],
-) -> Vec<Decision> {
+pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<Utc>, instances: &[Instance]) -> Vec<Decision> {
     let today = now.with_timezone(&schedule.timezone).date_naive();
     instances
         .iter()
@@ -196,50 +180,26 @@ pub fn plan(
                 skip(SkipReason::InstanceStoreRoot)
             } else if instance.lifecycle.as_deref() == Some("spot") {
                 skip(SkipReason::Spot)
-            } else if matches!(
-                instance.state,
-                InstanceState::Terminated | InstanceState::ShuttingDown
-            ) {
+            } else if matches!(instance.state, InstanceState::Terminated | InstanceState::ShuttingDown) {
                 skip(SkipReason::Terminated(instance.state.clone()))
-            } else if let Some(reason) = instance
-                .tags
-                .get(skip_tag)
-                .and_then(|v| override_skip(skip_tag, v, now, schedule.timezone))
-            {
+            } else if let Some(reason) = instance.tags.get(skip_tag).and_then(|v| override_skip(skip_tag, v, now, schedule.timezone)) {
                 skip(reason)
             } else if schedule.skip_dates.contains(&today) {
                 skip(SkipReason::SkipDate(today))
             } else if instance.state == InstanceState::target_of(action) {
                 (Verdict::Unchanged, None)
-            } else if !matches!(
-                (action, &instance.state),
-                (Action::Start, InstanceState::Stopped) | (Action::Stop, InstanceState::Running)
-            ) {
-                skip(SkipReason::Transitional(instance.state.clone()))
-            } else if action == Action::Stop
-                && schedule.hibernate
-                && !instance.hibernation_configured
+            } else if !matches!((action, &instance.state), (Action::Start, InstanceState::Stopped) | (Action::Stop, InstanceState::Running))
             {
+                skip(SkipReason::Transitional(instance.state.clone()))
+            } else if action == Action::Stop && schedule.hibernate && !instance.hibernation_configured {
                 (
                     Verdict::Act { hibernate: false },
-                    Some(
-                        "hibernation is not configured on this instance: a normal stop instead"
-                            .to_string(),
-                    ),
+                    Some("hibernation is not configured on this instance: a normal stop instead".to_string()),
                 )
             } else {
-                (
-                    Verdict::Act {
-                        hibernate: action == Action::Stop && schedule.hibernate,
-                    },
-                    None,
-                )
+                (Verdict::Act { hibernate: action == Action::Stop && schedule.hibernate }, None)
             };
-            Decision {
-                instance: instance.clone(),
-                verdict,
-                warning,
-            }
+            Decision { instance: instance.clone(), verdict, warning }
         })
         .collect()
 }
@@ -257,23 +217,10 @@ pub struct BrakeError {
 }
 
 /// Checks the safety brake over the decisions of one action in every region.
-pub fn check_brake(
-    schedule: &str,
-    action: Action,
-    decisions: &[Decision],
-    limit: u32,
-) -> Result<(), BrakeError> {
-    let would_touch = decisions
-        .iter()
-        .filter(|d| matches!(d.verdict, Verdict::Act { .. }))
-        .count();
+pub fn check_brake(schedule: &str, action: Action, decisions: &[Decision], limit: u32) -> Result<(), BrakeError> {
+    let would_touch = decisions.iter().filter(|d| matches!(d.verdict, Verdict::Act { .. })).count();
     if limit != 0 && would_touch > limit as usize {
-        return Err(BrakeError {
-            schedule: schedule.into(),
-            action,
-            would_touch,
-            limit,
-        });
+        return Err(BrakeError { schedule: schedule.into(), action, would_touch, limit });
     }
     Ok(())
 }

@@ -15,9 +15,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{
-    DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc,
-};
+use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -37,16 +35,10 @@ pub struct CronExpr {
 /// Why a cron expression was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CronError {
-    #[error(
-        "expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found {0}"
-    )]
+    #[error("expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, found {0}")]
     FieldCount(usize),
     #[error("{field} field `{value}`: {reason}")]
-    Field {
-        field: &'static str,
-        value: String,
-        reason: String,
-    },
+    Field { field: &'static str, value: String, reason: String },
     #[error("`{0}` is not a valid cron expression")]
     Invalid(String),
     #[error("never fires (no matching date exists)")]
@@ -54,14 +46,7 @@ pub enum CronError {
 }
 
 const FIVE_FIELDS: [&str; 5] = ["minute", "hour", "day-of-month", "month", "day-of-week"];
-const SIX_FIELDS: [&str; 6] = [
-    "second",
-    "minute",
-    "hour",
-    "day-of-month",
-    "month",
-    "day-of-week",
-];
+const SIX_FIELDS: [&str; 6] = ["second", "minute", "hour", "day-of-month", "month", "day-of-week"];
 
 fn expand_macro(expr: &str) -> Option<&'static str> {
     Some(match expr.to_ascii_lowercase().as_str() {
@@ -101,30 +86,16 @@ impl CronExpr {
         // croner names no field in its errors: parse each field alone, with the others
         // wildcarded, to say which one is wrong.
         for (i, value) in fields.iter().enumerate() {
-            let probe: Vec<&str> = (0..fields.len())
-                .map(|j| if j == i { *value } else { "*" })
-                .collect();
+            let probe: Vec<&str> = (0..fields.len()).map(|j| if j == i { *value } else { "*" }).collect();
             if let Err(e) = parser.parse(&probe.join(" ")) {
-                return Err(CronError::Field {
-                    field: names[i],
-                    value: (*value).to_string(),
-                    reason: describe_croner_error(&e),
-                });
+                return Err(CronError::Field { field: names[i], value: (*value).to_string(), reason: describe_croner_error(&e) });
             }
         }
-        let cron = parser
-            .parse(expanded)
-            .map_err(|_| CronError::Invalid(source.into()))?;
+        let cron = parser.parse(expanded).map_err(|_| CronError::Invalid(source.into()))?;
         let hour = fields[names.iter().position(|n| *n == "hour").expect("hour field")];
-        let expr = CronExpr {
-            source: source.to_string(),
-            cron,
-            follows_wall_clock: hour.starts_with('*'),
-        };
+        let expr = CronExpr { source: source.to_string(), cron, follows_wall_clock: hour.starts_with('*') };
         // A pattern such as `0 0 30 2 *` parses but matches no date at all.
-        let probe_from = NaiveDate::from_ymd_opt(2000, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .expect("valid date");
+        let probe_from = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("valid date");
         if expr.cron.find_next_occurrence(&probe_from, false).is_err() {
             return Err(CronError::NeverFires);
         }
@@ -158,8 +129,7 @@ impl CronExpr {
     pub fn next_after(&self, tz: &Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         // When the clock goes back within the next few hours, wall-clock times just
         // before `after`'s local time still lie ahead: start the walk that far back.
-        let lookback =
-            (offset(tz, after) - offset(tz, after + TRANSITION_WINDOW)).max(TimeDelta::zero());
+        let lookback = (offset(tz, after) - offset(tz, after + TRANSITION_WINDOW)).max(TimeDelta::zero());
         let mut local = naive_local(tz, after) - lookback;
         let mut best: Option<DateTime<Utc>> = None;
         loop {
@@ -186,8 +156,7 @@ impl CronExpr {
 
     /// The last fire at or before `at`, ignoring skip dates.
     pub fn last_at_or_before(&self, tz: &Tz, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let lookahead =
-            (offset(tz, at - TRANSITION_WINDOW) - offset(tz, at)).max(TimeDelta::zero());
+        let lookahead = (offset(tz, at - TRANSITION_WINDOW) - offset(tz, at)).max(TimeDelta::zero());
         let mut local = naive_local(tz, at) + lookahead;
         let mut inclusive = true;
         let mut best: Option<DateTime<Utc>> = None;
@@ -226,9 +195,7 @@ fn naive_local(tz: &Tz, t: DateTime<Utc>) -> NaiveDateTime {
 }
 
 fn offset(tz: &Tz, t: DateTime<Utc>) -> TimeDelta {
-    TimeDelta::seconds(i64::from(
-        t.with_timezone(tz).offset().fix().local_minus_utc(),
-    ))
+    TimeDelta::seconds(i64::from(t.with_timezone(tz).offset().fix().local_minus_utc()))
 }
 
 /// The first real instant whose local time is `local` or later: for a time inside a
@@ -266,11 +233,7 @@ pub struct Trigger {
 
 impl Trigger {
     pub fn new(cron: CronExpr, tz: Tz) -> Self {
-        Trigger {
-            cron,
-            tz,
-            skip_dates: BTreeSet::new(),
-        }
+        Trigger { cron, tz, skip_dates: BTreeSet::new() }
     }
 
     pub fn with_skip_dates(mut self, dates: BTreeSet<NaiveDate>) -> Self {
@@ -293,8 +256,7 @@ impl Trigger {
             }
             // Jump over the rest of the skipped day rather than walk each fire.
             let next_day = date.checked_add_days(Days::new(1))?.and_hms_opt(0, 0, 0)?;
-            from =
-                (first_instant_at_or_after(&self.tz, next_day) - TimeDelta::nanoseconds(1)).max(t);
+            from = (first_instant_at_or_after(&self.tz, next_day) - TimeDelta::nanoseconds(1)).max(t);
         }
     }
 

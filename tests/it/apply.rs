@@ -24,22 +24,12 @@ fn outcomes(json: &Value) -> BTreeMap<String, String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| {
-            (
-                r["id"].as_str().unwrap().to_string(),
-                r["outcome"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|r| (r["id"].as_str().unwrap().to_string(), r["outcome"].as_str().unwrap().to_string()))
         .collect()
 }
 
 fn result<'a>(json: &'a Value, id: &str) -> &'a Value {
-    json["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .expect("instance in results")
+    json["results"].as_array().unwrap().iter().find(|r| r["id"] == id).expect("instance in results")
 }
 
 async fn all_states(account: &Account) -> BTreeMap<String, String> {
@@ -52,48 +42,15 @@ async fn all_states(account: &Account) -> BTreeMap<String, String> {
 #[tokio::test]
 async fn stop_then_start_acts_on_exactly_the_right_instances() {
     let account = Account::new().await;
-    let web = account
-        .launch("eu-west-1", &[("Schedule", "office"), ("Name", "web")])
-        .await;
-    let db = account
-        .launch("eu-central-1", &[("Schedule", "office"), ("Name", "db")])
-        .await;
-    let cold = account
-        .launch("eu-central-1", &[("Schedule", "office")])
-        .await;
-    account
-        .stop("eu-central-1", std::slice::from_ref(&cold))
-        .await;
-    let asg = account
-        .launch(
-            "eu-west-1",
-            &[("Schedule", "office"), ("aws:autoscaling:groupName", "g")],
-        )
-        .await;
-    let pinned = account
-        .launch(
-            "eu-west-1",
-            &[("Schedule", "office"), ("offhours:skip", "true")],
-        )
-        .await;
-    let later = account
-        .launch(
-            "eu-west-1",
-            &[("Schedule", "office"), ("offhours:skip", "2999-01-01")],
-        )
-        .await;
-    let expired = account
-        .launch(
-            "eu-west-1",
-            &[("Schedule", "office"), ("offhours:skip", "2001-01-01")],
-        )
-        .await;
-    let garbage = account
-        .launch(
-            "eu-west-1",
-            &[("Schedule", "office"), ("offhours:skip", "soon")],
-        )
-        .await;
+    let web = account.launch("eu-west-1", &[("Schedule", "office"), ("Name", "web")]).await;
+    let db = account.launch("eu-central-1", &[("Schedule", "office"), ("Name", "db")]).await;
+    let cold = account.launch("eu-central-1", &[("Schedule", "office")]).await;
+    account.stop("eu-central-1", std::slice::from_ref(&cold)).await;
+    let asg = account.launch("eu-west-1", &[("Schedule", "office"), ("aws:autoscaling:groupName", "g")]).await;
+    let pinned = account.launch("eu-west-1", &[("Schedule", "office"), ("offhours:skip", "true")]).await;
+    let later = account.launch("eu-west-1", &[("Schedule", "office"), ("offhours:skip", "2999-01-01")]).await;
+    let expired = account.launch("eu-west-1", &[("Schedule", "office"), ("offhours:skip", "2001-01-01")]).await;
+    let garbage = account.launch("eu-west-1", &[("Schedule", "office"), ("offhours:skip", "soon")]).await;
     let other = account.launch("eu-west-1", &[("Schedule", "other")]).await;
     let untagged = account.launch("eu-central-1", &[]).await;
     let far = account.launch("us-east-1", &[("Schedule", "office")]).await;
@@ -102,33 +59,15 @@ async fn stop_then_start_acts_on_exactly_the_right_instances() {
     let before = all_states(&account).await;
 
     // Dry run: nothing changes, and the would-be actions are listed.
-    let run = account.run(&[
-        "apply",
-        "office",
-        "stop",
-        "--config",
-        path,
-        "--dry-run",
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["apply", "office", "stop", "--config", path, "--dry-run", "--output", "json"]);
     run.expect_code(0);
     let json = run.json();
     assert_eq!(json["dry_run"], true);
     let o = outcomes(&json);
-    assert_eq!(
-        (o[&web].as_str(), o[&db].as_str(), o[&expired].as_str()),
-        ("would-stop", "would-stop", "would-stop")
-    );
-    assert_eq!(
-        all_states(&account).await,
-        before,
-        "dry run changed something"
-    );
+    assert_eq!((o[&web].as_str(), o[&db].as_str(), o[&expired].as_str()), ("would-stop", "would-stop", "would-stop"));
+    assert_eq!(all_states(&account).await, before, "dry run changed something");
 
-    let run = account.run(&[
-        "apply", "office", "stop", "--config", path, "--output", "json",
-    ]);
+    let run = account.run(&["apply", "office", "stop", "--config", path, "--output", "json"]);
     run.expect_code(0);
     let json = run.json();
     let o = outcomes(&json);
@@ -150,16 +89,8 @@ async fn stop_then_start_acts_on_exactly_the_right_instances() {
     assert_eq!(result(&json, &web)["after"], "stopped");
     assert_eq!(result(&json, &web)["name"], "web");
     assert_eq!(result(&json, &web)["region"], "eu-west-1");
-    assert_eq!(
-        result(&json, &asg)["reason"],
-        "member of auto scaling group g"
-    );
-    assert!(
-        result(&json, &garbage)["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("bad override tag value offhours:skip=\"soon\"")
-    );
+    assert_eq!(result(&json, &asg)["reason"], "member of auto scaling group g");
+    assert!(result(&json, &garbage)["reason"].as_str().unwrap().starts_with("bad override tag value offhours:skip=\"soon\""));
 
     let after = all_states(&account).await;
     for id in [&web, &db, &expired, &cold] {
@@ -170,9 +101,7 @@ async fn stop_then_start_acts_on_exactly_the_right_instances() {
     }
 
     // Start brings back exactly those it governs, including the one that was stopped before.
-    let run = account.run(&[
-        "apply", "office", "start", "--config", path, "--output", "json",
-    ]);
+    let run = account.run(&["apply", "office", "start", "--config", path, "--output", "json"]);
     run.expect_code(0);
     let o = outcomes(&run.json());
     for id in [&web, &db, &expired, &cold] {
@@ -183,9 +112,7 @@ async fn stop_then_start_acts_on_exactly_the_right_instances() {
         assert_eq!(after[id], "running", "{id}");
     }
     // Again: nothing left to do.
-    let run = account.run(&[
-        "apply", "office", "start", "--config", path, "--output", "json",
-    ]);
+    let run = account.run(&["apply", "office", "start", "--config", path, "--output", "json"]);
     run.expect_code(0);
     let o = outcomes(&run.json());
     for id in [&web, &db, &expired, &cold] {
@@ -196,48 +123,26 @@ async fn stop_then_start_acts_on_exactly_the_right_instances() {
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk() {
     let account = Account::new().await;
-    let ids = account
-        .launch_many("eu-west-1", 3, &[("Schedule", "office")])
-        .await;
-    account.fault(json!({"action": "StopInstances", "status": 503, "code": "RequestLimitExceeded", "message": "Request limit exceeded.", "count": 2}));
+    let ids = account.launch_many("eu-west-1", 3, &[("Schedule", "office")]).await;
+    account.fault(
+        json!({"action": "StopInstances", "status": 503, "code": "RequestLimitExceeded", "message": "Request limit exceeded.", "count": 2}),
+    );
     let config = account.write_config(TWO_REGIONS);
-    let run = account.run(&[
-        "apply",
-        "office",
-        "stop",
-        "--config",
-        config.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--output", "json"]);
     run.expect_code(0);
     let o = outcomes(&run.json());
     assert!(ids.iter().all(|id| o[id] == "stopped"), "{o:?}");
-    assert_eq!(
-        account.calls()["StopInstances"],
-        3,
-        "two throttled attempts, then success"
-    );
+    assert_eq!(account.calls()["StopInstances"], 3, "two throttled attempts, then success");
 }
 
 #[tokio::test]
 async fn a_batch_with_one_bad_instance_isolates_it_and_the_rest_act() {
     let account = Account::new().await;
-    let ids = account
-        .launch_many("eu-west-1", 20, &[("Schedule", "office")])
-        .await;
+    let ids = account.launch_many("eu-west-1", 20, &[("Schedule", "office")]).await;
     let bad = ids[7].clone();
     account.fault(json!({"action": "StopInstances", "if_instance": bad, "status": 400, "code": "UnsupportedOperation", "message": format!("The instance '{bad}' does not support this operation."), "count": -1}));
     let config = account.write_config(TWO_REGIONS);
-    let run = account.run(&[
-        "apply",
-        "office",
-        "stop",
-        "--config",
-        config.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--output", "json"]);
     run.expect_code(1);
     let json = run.json();
     let o = outcomes(&json);
@@ -246,10 +151,7 @@ async fn a_batch_with_one_bad_instance_isolates_it_and_the_rest_act() {
         assert_eq!(o[id], want, "{id}");
     }
     let reason = result(&json, &bad)["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("UnsupportedOperation") && reason.contains("offhours-injected-fault"),
-        "{reason}"
-    );
+    assert!(reason.contains("UnsupportedOperation") && reason.contains("offhours-injected-fault"), "{reason}");
     // 20 ids, one bad: 1 + 2 per halving (20 -> 10 -> 5 -> 3 -> 2 -> 1), not 20 calls.
     let stops = account.calls()["StopInstances"];
     assert!(stops <= 11, "{stops} StopInstances calls");
@@ -258,78 +160,38 @@ async fn a_batch_with_one_bad_instance_isolates_it_and_the_rest_act() {
 #[tokio::test]
 async fn a_start_that_falls_back_to_stopped_is_a_failure_with_its_reason() {
     let account = Account::new().await;
-    let ids = account
-        .launch_many("eu-west-1", 2, &[("Schedule", "office")])
-        .await;
+    let ids = account.launch_many("eu-west-1", 2, &[("Schedule", "office")]).await;
     account.stop("eu-west-1", &ids).await;
-    account.falls_back(
-        &ids[0],
-        "Client.InternalError",
-        "Client.InternalError: Client error on launch",
-    );
+    account.falls_back(&ids[0], "Client.InternalError", "Client.InternalError: Client error on launch");
     let config = account.write_config(TWO_REGIONS);
-    let run = account.run(&[
-        "apply",
-        "office",
-        "start",
-        "--config",
-        config.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["apply", "office", "start", "--config", config.to_str().unwrap(), "--output", "json"]);
     run.expect_code(1);
     let json = run.json();
     let failed = result(&json, &ids[0]);
     assert_eq!(failed["outcome"], "failed");
     assert_eq!(failed["after"], "stopped");
-    assert_eq!(
-        failed["reason"],
-        "did not start: fell back to stopped (Client.InternalError: Client error on launch)"
-    );
+    assert_eq!(failed["reason"], "did not start: fell back to stopped (Client.InternalError: Client error on launch)");
     assert_eq!(result(&json, &ids[1])["outcome"], "started");
 }
 
 #[tokio::test]
 async fn capacity_errors_are_retried_then_reported() {
     let account = Account::new().await;
-    let ids = account
-        .launch_many("eu-west-1", 4, &[("Schedule", "office")])
-        .await;
+    let ids = account.launch_many("eu-west-1", 4, &[("Schedule", "office")]).await;
     account.stop("eu-west-1", &ids).await;
     let scarce = ids[2].clone();
     account.fault(json!({"action": "StartInstances", "if_instance": scarce, "status": 400, "code": "InsufficientInstanceCapacity", "message": "We currently do not have sufficient t3.micro capacity in the Availability Zone you requested.", "count": -1}));
     let config = account.write_config(TWO_REGIONS);
-    let run = account.run(&[
-        "apply",
-        "office",
-        "start",
-        "--config",
-        config.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["apply", "office", "start", "--config", config.to_str().unwrap(), "--output", "json"]);
     run.expect_code(1);
     let json = run.json();
     let o = outcomes(&json);
     for id in &ids {
-        assert_eq!(
-            o[id],
-            if *id == scarce { "failed" } else { "started" },
-            "{id}"
-        );
+        assert_eq!(o[id], if *id == scarce { "failed" } else { "started" }, "{id}");
     }
     let reason = result(&json, &scarce)["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("InsufficientInstanceCapacity")
-            && reason.ends_with("(gave up after 2 retries)"),
-        "{reason}"
-    );
-    assert!(
-        run.stderr()
-            .contains("Insufficient capacity, retrying later."),
-        "{}",
-        run.stderr()
-    );
+    assert!(reason.contains("InsufficientInstanceCapacity") && reason.ends_with("(gave up after 2 retries)"), "{reason}");
+    assert!(run.stderr().contains("Insufficient capacity, retrying later."), "{}", run.stderr());
 }
 
 #[tokio::test]
@@ -338,23 +200,11 @@ async fn a_missing_permission_is_named_in_dry_run() {
     let id = account.launch("eu-west-1", &[("Schedule", "office")]).await;
     account.fault(json!({"action": "StopInstances", "status": 403, "code": "UnauthorizedOperation", "message": "You are not authorized to perform this operation.", "count": -1}));
     let config = account.write_config(TWO_REGIONS);
-    let run = account.run(&[
-        "apply",
-        "office",
-        "stop",
-        "--config",
-        config.to_str().unwrap(),
-        "--dry-run",
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--dry-run", "--output", "json"]);
     run.expect_code(1);
     let json = run.json();
     assert_eq!(result(&json, &id)["outcome"], "failed");
-    assert_eq!(
-        result(&json, &id)["reason"],
-        "not authorized: the credentials lack ec2:StopInstances (UnauthorizedOperation)"
-    );
+    assert_eq!(result(&json, &id)["reason"], "not authorized: the credentials lack ec2:StopInstances (UnauthorizedOperation)");
     assert_eq!(result(&json, &id)["request_id"], "offhours-injected-fault");
     assert_eq!(account.states("eu-west-1").await[&id], "running");
 }
@@ -362,17 +212,9 @@ async fn a_missing_permission_is_named_in_dry_run() {
 #[tokio::test]
 async fn the_safety_brake_touches_nothing() {
     let account = Account::new().await;
-    let ids = account
-        .launch_many("eu-west-1", 3, &[("Schedule", "office")])
-        .await;
+    let ids = account.launch_many("eu-west-1", 3, &[("Schedule", "office")]).await;
     let config = account.write_config(&format!("max_instances_per_action = 2\n{TWO_REGIONS}"));
-    let run = account.run(&[
-        "apply",
-        "office",
-        "stop",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap()]);
     run.expect_code(1);
     assert!(
         run.stderr().contains("schedule office: stop would touch 3 instances, more than max_instances_per_action = 2; nothing was touched"),
@@ -387,33 +229,14 @@ async fn the_safety_brake_touches_nothing() {
 #[tokio::test]
 async fn every_action_is_one_json_log_event_without_secrets() {
     let account = Account::new().await;
-    let web = account
-        .launch("eu-west-1", &[("Schedule", "office"), ("Name", "web")])
-        .await;
-    let asg = account
-        .launch(
-            "eu-west-1",
-            &[("Schedule", "office"), ("aws:autoscaling:groupName", "g")],
-        )
-        .await;
+    let web = account.launch("eu-west-1", &[("Schedule", "office"), ("Name", "web")]).await;
+    let asg = account.launch("eu-west-1", &[("Schedule", "office"), ("aws:autoscaling:groupName", "g")]).await;
     let config = account.write_config(TWO_REGIONS);
-    let run = account.run(&[
-        "apply",
-        "office",
-        "stop",
-        "--config",
-        config.to_str().unwrap(),
-        "--log-format",
-        "json",
-    ]);
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--log-format", "json"]);
     run.expect_code(0);
     let stderr = run.stderr();
-    let events: Vec<Value> = stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    let for_instance =
-        |id: &str| -> Vec<&Value> { events.iter().filter(|e| e["instance_id"] == id).collect() };
+    let events: Vec<Value> = stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let for_instance = |id: &str| -> Vec<&Value> { events.iter().filter(|e| e["instance_id"] == id).collect() };
     let stopped = for_instance(&web);
     assert_eq!(stopped.len(), 1, "{stderr}");
     let e = stopped[0];
@@ -433,14 +256,8 @@ async fn every_action_is_one_json_log_event_without_secrets() {
     assert_eq!(e["dry_run"], false);
     let skipped = for_instance(&asg);
     assert_eq!(skipped.len(), 1);
-    assert_eq!(
-        (skipped[0]["outcome"].as_str(), skipped[0]["level"].as_str()),
-        (Some("skipped"), Some("WARN"))
-    );
-    let summary: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["message"] == "Action finished.")
-        .collect();
+    assert_eq!((skipped[0]["outcome"].as_str(), skipped[0]["level"].as_str()), (Some("skipped"), Some("WARN")));
+    let summary: Vec<&Value> = events.iter().filter(|e| e["message"] == "Action finished.").collect();
     assert_eq!(summary.len(), 1);
     assert_eq!(summary[0]["outcomes"], r#"{"skipped":1,"stopped":1}"#);
     assert!(!stderr.contains(account.creds.secret_access_key()));
@@ -457,79 +274,35 @@ async fn hibernate_where_configured_and_warn_where_not() {
         .image_id("ami-12c6146b")
         .min_count(1)
         .max_count(1)
-        .hibernation_options(
-            aws_sdk_ec2::types::HibernationOptionsRequest::builder()
-                .configured(true)
-                .build(),
-        )
+        .hibernation_options(aws_sdk_ec2::types::HibernationOptionsRequest::builder().configured(true).build())
         .tag_specifications(
             aws_sdk_ec2::types::TagSpecification::builder()
                 .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
-                .tags(
-                    aws_sdk_ec2::types::Tag::builder()
-                        .key("Schedule")
-                        .value("office")
-                        .build(),
-                )
+                .tags(aws_sdk_ec2::types::Tag::builder().key("Schedule").value("office").build())
                 .build(),
         )
         .send()
         .await
         .unwrap();
     let sleeper = out.instances()[0].instance_id().unwrap().to_string();
-    let config = account.write_config(&TWO_REGIONS.replace(
-        "stop = \"0 19 * * MON-FRI\"",
-        "stop = \"0 19 * * MON-FRI\"\nhibernate = true",
-    ));
-    let run = account.run(&[
-        "apply",
-        "office",
-        "stop",
-        "--config",
-        config.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let config = account.write_config(&TWO_REGIONS.replace("stop = \"0 19 * * MON-FRI\"", "stop = \"0 19 * * MON-FRI\"\nhibernate = true"));
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--output", "json"]);
     run.expect_code(0);
     let o = outcomes(&run.json());
-    assert_eq!(
-        (o[&sleeper].as_str(), o[&plain].as_str()),
-        ("hibernated", "stopped")
-    );
-    assert!(
-        run.stderr()
-            .contains("hibernation is not configured on this instance: a normal stop instead"),
-        "{}",
-        run.stderr()
-    );
+    assert_eq!((o[&sleeper].as_str(), o[&plain].as_str()), ("hibernated", "stopped"));
+    assert!(run.stderr().contains("hibernation is not configured on this instance: a normal stop instead"), "{}", run.stderr());
 }
 
 #[tokio::test]
 async fn an_incorrect_state_answer_is_a_race_read_again_and_decided_again() {
     let account = Account::new().await;
-    let ids = account
-        .launch_many("eu-west-1", 3, &[("Schedule", "office")])
-        .await;
+    let ids = account.launch_many("eu-west-1", 3, &[("Schedule", "office")]).await;
     let raced = ids[1].clone();
     account.fault(json!({"action": "StopInstances", "if_instance": raced, "status": 400, "code": "IncorrectInstanceState", "message": "The instance is not in a state from which it can be stopped.", "count": 2}));
     let config = account.write_config(TWO_REGIONS);
-    let run = account.run(&[
-        "apply",
-        "office",
-        "stop",
-        "--config",
-        config.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--output", "json"]);
     run.expect_code(0);
     let o = outcomes(&run.json());
     assert!(ids.iter().all(|id| o[id] == "stopped"), "{o:?}");
-    assert!(
-        account
-            .states("eu-west-1")
-            .await
-            .values()
-            .all(|s| s == "stopped")
-    );
+    assert!(account.states("eu-west-1").await.values().all(|s| s == "stopped"));
 }

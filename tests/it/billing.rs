@@ -5,19 +5,11 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricDatum, Stat
 use crate::support::Account;
 
 fn config(threshold: u32, extra: &str) -> String {
-    format!(
-        "[billing_alarm]\nthreshold = {threshold}\ncurrency = \"EUR\"\nalarm_name = \"budget\"\n{extra}"
-    )
+    format!("[billing_alarm]\nthreshold = {threshold}\ncurrency = \"EUR\"\nalarm_name = \"budget\"\n{extra}")
 }
 
 async fn alarm(account: &Account) -> Option<aws_sdk_cloudwatch::types::MetricAlarm> {
-    let out = account
-        .cloudwatch()
-        .describe_alarms()
-        .alarm_names("budget")
-        .send()
-        .await
-        .unwrap();
+    let out = account.cloudwatch().describe_alarms().alarm_names("budget").send().await.unwrap();
     out.metric_alarms().first().cloned()
 }
 
@@ -32,14 +24,7 @@ async fn create_keep_update_and_restore() {
     let p = path.to_str().unwrap();
 
     // Dry run: nothing written.
-    let run = account.run(&[
-        "billing-alarm",
-        "--config",
-        p,
-        "--dry-run",
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["billing-alarm", "--config", p, "--dry-run", "--output", "json"]);
     run.expect_code(0);
     assert_eq!(run.json()["outcome"], "would-create");
     assert!(alarm(&account).await.is_none());
@@ -50,30 +35,15 @@ async fn create_keep_update_and_restore() {
     assert_eq!(json["outcome"], "created");
     assert_eq!(json["alarm_name"], "budget");
     let a = alarm(&account).await.expect("alarm created");
-    assert_eq!(
-        (a.namespace(), a.metric_name()),
-        (Some("AWS/Billing"), Some("EstimatedCharges"))
-    );
+    assert_eq!((a.namespace(), a.metric_name()), (Some("AWS/Billing"), Some("EstimatedCharges")));
     assert_eq!(a.dimensions()[0].value(), Some("EUR"));
-    assert_eq!(
-        (a.statistic(), a.period(), a.evaluation_periods()),
-        (Some(&Statistic::Maximum), Some(21600), Some(1))
-    );
+    assert_eq!((a.statistic(), a.period(), a.evaluation_periods()), (Some(&Statistic::Maximum), Some(21600), Some(1)));
     assert_eq!(a.threshold(), Some(500.0));
-    assert_eq!(
-        a.comparison_operator(),
-        Some(&ComparisonOperator::GreaterThanThreshold)
-    );
+    assert_eq!(a.comparison_operator(), Some(&ComparisonOperator::GreaterThanThreshold));
     assert_eq!(a.treat_missing_data(), Some("ignore"));
     // A fresh account publishes no billing metrics: said so.
     let warnings = json["warnings"].as_array().unwrap();
-    assert!(
-        warnings.iter().any(|w| w
-            .as_str()
-            .unwrap()
-            .contains("billing alerts are not enabled")),
-        "{warnings:?}"
-    );
+    assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("billing alerts are not enabled")), "{warnings:?}");
     assert_eq!(puts(&account), 1);
 
     // Equal: no write.
@@ -110,25 +80,12 @@ async fn create_keep_update_and_restore() {
     run.expect_code(0);
     let json = run.json();
     assert_eq!(json["outcome"], "updated");
-    let changed: Vec<&str> = json["changed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap())
-        .collect();
-    for field in [
-        "description",
-        "statistic",
-        "threshold",
-        "treat_missing_data",
-    ] {
+    let changed: Vec<&str> = json["changed"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    for field in ["description", "statistic", "threshold", "treat_missing_data"] {
         assert!(changed.contains(&field), "{field} not in {changed:?}");
     }
     let a = alarm(&account).await.unwrap();
-    assert_eq!(
-        (a.threshold(), a.statistic()),
-        (Some(750.0), Some(&Statistic::Maximum))
-    );
+    assert_eq!((a.threshold(), a.statistic()), (Some(750.0), Some(&Statistic::Maximum)));
 
     // Once billing metrics exist, the warning goes away.
     account
@@ -168,13 +125,7 @@ async fn an_alarm_offhours_does_not_manage_is_left_alone() {
         .await
         .unwrap();
     let path = account.write_config(&config(500, ""));
-    let run = account.run(&[
-        "billing-alarm",
-        "--config",
-        path.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["billing-alarm", "--config", path.to_str().unwrap(), "--output", "json"]);
     run.expect_code(1);
     let json = run.json();
     assert_eq!(json["outcome"], "foreign");
@@ -187,22 +138,10 @@ async fn an_alarm_offhours_does_not_manage_is_left_alone() {
 #[tokio::test]
 async fn a_topic_nobody_confirmed_is_a_warning() {
     let account = Account::new().await;
-    let topic = account
-        .sns()
-        .create_topic()
-        .name("billing")
-        .send()
-        .await
-        .unwrap();
+    let topic = account.sns().create_topic().name("billing").send().await.unwrap();
     let arn = topic.topic_arn().unwrap().to_string();
     let path = account.write_config(&config(500, &format!("sns_topic_arn = \"{arn}\"\n")));
-    let run = account.run(&[
-        "billing-alarm",
-        "--config",
-        path.to_str().unwrap(),
-        "--output",
-        "json",
-    ]);
+    let run = account.run(&["billing-alarm", "--config", path.to_str().unwrap(), "--output", "json"]);
     run.expect_code(0);
     let json = run.json();
     assert_eq!(json["outcome"], "created");
@@ -211,10 +150,7 @@ async fn a_topic_nobody_confirmed_is_a_warning() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|w| w.as_str().unwrap()
-                == format!(
-                    "SNS topic {arn} has no confirmed subscription: the alarm will notify nobody"
-                )),
+            .any(|w| w.as_str().unwrap() == format!("SNS topic {arn} has no confirmed subscription: the alarm will notify nobody")),
         "{json}"
     );
     assert_eq!(alarm(&account).await.unwrap().alarm_actions(), [arn]);

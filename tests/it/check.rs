@@ -35,53 +35,18 @@ cron = "0 7 * * MON"
             (
                 j["schedule"].as_str().unwrap_or("-").to_string(),
                 j["action"].as_str().unwrap().to_string(),
-                j["next"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| t.as_str().unwrap().to_string())
-                    .collect(),
+                j["next"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect(),
             )
         })
         .collect();
-    let s = |a: &str, b: &str, c: &[&str]| {
-        (
-            a.to_string(),
-            b.to_string(),
-            c.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
-        )
-    };
+    let s = |a: &str, b: &str, c: &[&str]| (a.to_string(), b.to_string(), c.iter().map(|x| x.to_string()).collect::<Vec<_>>());
     assert_eq!(
         summary,
         vec![
-            s(
-                "office-hours",
-                "start",
-                &[
-                    "2026-03-30T08:00:00+02:00",
-                    "2026-03-31T08:00:00+02:00",
-                    "2026-04-01T08:00:00+02:00"
-                ]
-            ),
+            s("office-hours", "start", &["2026-03-30T08:00:00+02:00", "2026-03-31T08:00:00+02:00", "2026-04-01T08:00:00+02:00"]),
             // The 02:30 of the spring-forward night does not exist: it fires at 03:00.
-            s(
-                "office-hours",
-                "stop",
-                &[
-                    "2026-03-28T02:30:00+01:00",
-                    "2026-03-29T03:00:00+02:00",
-                    "2026-03-30T02:30:00+02:00"
-                ]
-            ),
-            s(
-                "-",
-                "audit-keys",
-                &[
-                    "2026-03-30T07:00:00+02:00",
-                    "2026-04-06T07:00:00+02:00",
-                    "2026-04-13T07:00:00+02:00"
-                ]
-            ),
+            s("office-hours", "stop", &["2026-03-28T02:30:00+01:00", "2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"]),
+            s("-", "audit-keys", &["2026-03-30T07:00:00+02:00", "2026-04-06T07:00:00+02:00", "2026-04-13T07:00:00+02:00"]),
         ]
     );
     assert!(jobs.iter().all(|j| j["timezone"] == "Europe/Berlin"));
@@ -91,23 +56,11 @@ cron = "0 7 * * MON"
 #[tokio::test]
 async fn check_text_output_names_zone_and_offset() {
     let account = Account::new().await;
-    let config = account
-        .write_config("[schedules.lab]\ntimezone = \"America/New_York\"\nstop = \"0 1-3 * * *\"\n");
-    let run = account.run(&[
-        "check",
-        "--config",
-        config.to_str().unwrap(),
-        "--from",
-        "2026-11-01T00:00:00-04:00",
-        "--next",
-        "3",
-    ]);
+    let config = account.write_config("[schedules.lab]\ntimezone = \"America/New_York\"\nstop = \"0 1-3 * * *\"\n");
+    let run = account.run(&["check", "--config", config.to_str().unwrap(), "--from", "2026-11-01T00:00:00-04:00", "--next", "3"]);
     run.expect_code(0);
     let out = run.stdout();
-    assert!(
-        out.contains("lab stop `0 1-3 * * *` in America/New_York"),
-        "{out}"
-    );
+    assert!(out.contains("lab stop `0 1-3 * * *` in America/New_York"), "{out}");
     // 01:00 happens twice on the fall-back night: it fires once, at its first occurrence.
     assert!(out.contains("Sun 2026-11-01 01:00:00 -04:00\n  Sun 2026-11-01 02:00:00 -05:00\n  Sun 2026-11-01 03:00:00 -05:00"), "{out}");
 }
@@ -130,15 +83,9 @@ hibernate = true
     run.expect_code(2);
     assert_eq!(run.stdout(), "");
     let expected = [
-        format!(
-            "{path}:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)"
-        ),
-        format!(
-            "{path}:4:8: schedules.office.stop: bad cron `0 25 * * *`: hour field `25`: number out of bounds"
-        ),
-        format!(
-            "{path}:5:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)"
-        ),
+        format!("{path}:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)"),
+        format!("{path}:4:8: schedules.office.stop: bad cron `0 25 * * *`: hour field `25`: number out of bounds"),
+        format!("{path}:5:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)"),
         format!("{path}:6:1: schedules.empty: has neither `start` nor `stop`"),
     ];
     assert_eq!(run.stderr().lines().collect::<Vec<_>>(), expected);
@@ -149,10 +96,5 @@ async fn a_missing_file_is_a_usage_error() {
     let account = Account::new().await;
     let run = account.run(&["check", "--config", "/nonexistent/offhours.toml"]);
     run.expect_code(2);
-    assert!(
-        run.stderr()
-            .contains("/nonexistent/offhours.toml: cannot read"),
-        "{}",
-        run.stderr()
-    );
+    assert!(run.stderr().contains("/nonexistent/offhours.toml: cannot read"), "{}", run.stderr());
 }

@@ -20,15 +20,7 @@ impl Daemon {
         let log = account.dir.path().join(format!("daemon-{run}.log"));
         let state = account.dir.path().join("state");
         let child = account
-            .offhours(&[
-                "run",
-                "--config",
-                config.to_str().unwrap(),
-                "--state-dir",
-                state.to_str().unwrap(),
-                "--log-format",
-                "json",
-            ])
+            .offhours(&["run", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap(), "--log-format", "json"])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -39,11 +31,7 @@ impl Daemon {
     }
 
     fn events(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
     /// Polls the log until an event matches, or fails after 30 s.
@@ -54,21 +42,13 @@ impl Daemon {
             if let Some(e) = self.events().into_iter().find(|e| pred(e)) {
                 return e;
             }
-            assert!(
-                Instant::now() < deadline,
-                "no {what} within 30 s; log:\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
+            assert!(Instant::now() < deadline, "no {what} within 30 s; log:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default());
             std::thread::sleep(Duration::from_millis(50));
         }
     }
 
     fn signal(&self, name: &str) {
-        let status = std::process::Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
+        let status = std::process::Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().unwrap();
         assert!(status.success());
     }
 
@@ -96,13 +76,7 @@ impl Drop for Daemon {
 async fn wait_for_state(account: &Account, id: &str, state: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if account
-            .states("eu-west-1")
-            .await
-            .get(id)
-            .map(String::as_str)
-            == Some(state)
-        {
+        if account.states("eu-west-1").await.get(id).map(String::as_str) == Some(state) {
             return;
         }
         assert!(Instant::now() < deadline, "{id} not {state} within 30 s");
@@ -115,19 +89,14 @@ const HEADER: &str = "timezone = \"UTC\"\nregions = [\"eu-west-1\"]\nverify_time
 #[tokio::test]
 async fn schedules_firing_every_few_seconds_stop_and_start_instances() {
     let account = Account::new().await;
-    let id = account
-        .launch("eu-west-1", &[("Schedule", "blink"), ("Name", "blinker")])
-        .await;
+    let id = account.launch("eu-west-1", &[("Schedule", "blink"), ("Name", "blinker")]).await;
     let bystander = account.launch("eu-west-1", &[("Schedule", "other")]).await;
-    let config = account.write_config(&format!(
-        "{HEADER}[schedules.blink]\nstop = \"0,20,40 * * * * *\"\nstart = \"10,30,50 * * * * *\"\n"
-    ));
+    let config =
+        account.write_config(&format!("{HEADER}[schedules.blink]\nstop = \"0,20,40 * * * * *\"\nstart = \"10,30,50 * * * * *\"\n"));
     let daemon = Daemon::start(&account, &config, "1");
     wait_for_state(&account, &id, "stopped").await;
     wait_for_state(&account, &id, "running").await;
-    let stopped = daemon.wait_for_event("a stop event", |e| {
-        e["instance_id"] == id.as_str() && e["outcome"] == "stopped"
-    });
+    let stopped = daemon.wait_for_event("a stop event", |e| e["instance_id"] == id.as_str() && e["outcome"] == "stopped");
     assert_eq!(stopped["job"], "schedule");
     assert_eq!(stopped["schedule"], "blink");
     assert_eq!(stopped["name"], "blinker");
@@ -140,39 +109,24 @@ async fn schedules_firing_every_few_seconds_stop_and_start_instances() {
 async fn sighup_applies_a_changed_file_and_keeps_the_old_one_when_broken() {
     let account = Account::new().await;
     let id = account.launch("eu-west-1", &[("Schedule", "blink")]).await;
-    let config = account.write_config(&format!(
-        "{HEADER}[schedules.blink]\nstop = \"*/3 * * * * *\"\n"
-    ));
+    let config = account.write_config(&format!("{HEADER}[schedules.blink]\nstop = \"*/3 * * * * *\"\n"));
     let mut daemon = Daemon::start(&account, &config, "1");
     wait_for_state(&account, &id, "stopped").await;
 
     // A start-only schedule: the instance comes back.
-    std::fs::write(
-        &config,
-        format!("{HEADER}[schedules.blink]\nstart = \"*/3 * * * * *\"\n"),
-    )
-    .unwrap();
+    std::fs::write(&config, format!("{HEADER}[schedules.blink]\nstart = \"*/3 * * * * *\"\n")).unwrap();
     daemon.signal("HUP");
     let reload = daemon.wait_for_event("a reload", |e| e["message"] == "Reload applied.");
-    assert_eq!(
-        (reload["outcome"].as_str(), reload["changed"].as_str()),
-        (Some("applied"), Some("blink"))
-    );
+    assert_eq!((reload["outcome"].as_str(), reload["changed"].as_str()), (Some("applied"), Some("blink")));
     wait_for_state(&account, &id, "running").await;
 
     // A broken file: every error logged, the start-only schedule goes on.
-    std::fs::write(
-        &config,
-        format!("{HEADER}[schedules.blink]\nstrat = \"*/3 * * * * *\"\nstop = \"0 25 * * *\"\n"),
-    )
-    .unwrap();
+    std::fs::write(&config, format!("{HEADER}[schedules.blink]\nstrat = \"*/3 * * * * *\"\nstop = \"0 25 * * *\"\n")).unwrap();
     daemon.signal("HUP");
     daemon.signal("HUP");
     let rejected = daemon.wait_for_event("a rejected reload", |e| e["outcome"] == "rejected");
     assert_eq!(rejected["errors"], 1);
-    let error = daemon.wait_for_event("the config error", |e| {
-        e["field"] == "schedules.blink.strat"
-    });
+    let error = daemon.wait_for_event("the config error", |e| e["field"] == "schedules.blink.strat");
     assert_eq!(error["line"], 5);
     account.stop("eu-west-1", std::slice::from_ref(&id)).await;
     wait_for_state(&account, &id, "running").await;
@@ -189,22 +143,14 @@ async fn sigterm_during_an_action_exits_0_after_it_finished() {
         "/_offhours/hang",
         json!({"access_key_id": account.creds.access_key_id(), "action": "StopInstances", "seconds": 3}),
     );
-    let config = account.write_config(&format!(
-        "{HEADER}[schedules.slow]\nstop = \"*/2 * * * * *\"\n"
-    ));
+    let config = account.write_config(&format!("{HEADER}[schedules.slow]\nstop = \"*/2 * * * * *\"\n"));
     let mut daemon = Daemon::start(&account, &config, "1");
     daemon.wait_for_event("a fire", |e| e["message"] == "Fire started.");
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(), 0);
     let events = daemon.events();
-    let done = events
-        .iter()
-        .position(|e| e["message"] == "Action finished.")
-        .expect("the action finished");
-    let stopped = events
-        .iter()
-        .position(|e| e["message"] == "Daemon stopped.")
-        .expect("a clean stop");
+    let done = events.iter().position(|e| e["message"] == "Action finished.").expect("the action finished");
+    let stopped = events.iter().position(|e| e["message"] == "Daemon stopped.").expect("a clean stop");
     assert!(done < stopped);
     assert_eq!(account.states("eu-west-1").await[&id], "stopped");
 }
@@ -215,31 +161,17 @@ async fn a_fire_missed_during_a_crash_is_carried_out_once_on_restart() {
     let id = account.launch("eu-west-1", &[("Schedule", "office")]).await;
     // One stop, a few seconds from now.
     let fire_at = Utc::now() + chrono::TimeDelta::seconds(10);
-    let cron = format!(
-        "{} {} {} * * *",
-        fire_at.second(),
-        fire_at.minute(),
-        fire_at.hour()
-    );
-    let config = account.write_config(&format!(
-        "{HEADER}max_lateness = \"10m\"\n[schedules.office]\nstop = \"{cron}\"\n"
-    ));
+    let cron = format!("{} {} {} * * *", fire_at.second(), fire_at.minute(), fire_at.hour());
+    let config = account.write_config(&format!("{HEADER}max_lateness = \"10m\"\n[schedules.office]\nstop = \"{cron}\"\n"));
     let mut daemon = Daemon::start(&account, &config, "1");
-    assert!(
-        Utc::now() < fire_at - chrono::TimeDelta::seconds(1),
-        "the daemon took too long to start for this test"
-    );
+    assert!(Utc::now() < fire_at - chrono::TimeDelta::seconds(1), "the daemon took too long to start for this test");
     // kill -9 before the fire.
     daemon.signal("KILL");
     daemon.wait_exit();
     while Utc::now() < fire_at + chrono::TimeDelta::seconds(1) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        account.states("eu-west-1").await[&id],
-        "running",
-        "nothing ran while down"
-    );
+    assert_eq!(account.states("eu-west-1").await[&id], "running", "nothing ran while down");
 
     let mut daemon = Daemon::start(&account, &config, "2");
     wait_for_state(&account, &id, "stopped").await;
@@ -252,17 +184,8 @@ async fn a_fire_missed_during_a_crash_is_carried_out_once_on_restart() {
     let mut daemon = Daemon::start(&account, &config, "3");
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(), 0);
-    assert!(
-        !daemon
-            .events()
-            .iter()
-            .any(|e| e["message"] == "Fire started.")
-    );
-    assert_eq!(
-        account.calls()["StopInstances"],
-        1,
-        "carried out exactly once"
-    );
+    assert!(!daemon.events().iter().any(|e| e["message"] == "Fire started."));
+    assert_eq!(account.calls()["StopInstances"], 1, "carried out exactly once");
 }
 
 #[tokio::test]
@@ -270,19 +193,11 @@ async fn readiness_is_notified_to_systemd() {
     let account = Account::new().await;
     let socket_path = account.dir.path().join("notify.sock");
     let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let config = account.write_config(&format!("{HEADER}[schedules.a]\nstart = \"0 8 * * *\"\n"));
     let state = account.dir.path().join("state");
     let mut child = account
-        .offhours(&[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--state-dir",
-            state.to_str().unwrap(),
-        ])
+        .offhours(&["run", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap()])
         .env("NOTIFY_SOCKET", &socket_path)
         .stderr(Stdio::null())
         .spawn()
@@ -293,13 +208,7 @@ async fn readiness_is_notified_to_systemd() {
         String::from_utf8_lossy(&buf[..n]).into_owned()
     };
     assert!(next().starts_with("READY=1"));
-    let kill = |sig: &str| {
-        std::process::Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(child.id().to_string())
-            .status()
-            .unwrap()
-    };
+    let kill = |sig: &str| std::process::Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status().unwrap();
     kill("HUP");
     assert_eq!(next(), "RELOADING=1");
     assert!(next().starts_with("READY=1"));
@@ -314,41 +223,24 @@ async fn the_global_jobs_run_without_schedules_billing_at_start_up_and_reload_au
     let threshold = |account: &Account| {
         let cw = account.cloudwatch();
         async move {
-            let out = cw
-                .describe_alarms()
-                .alarm_names("budget")
-                .send()
-                .await
-                .unwrap();
+            let out = cw.describe_alarms().alarm_names("budget").send().await.unwrap();
             out.metric_alarms().first().and_then(|a| a.threshold())
         }
     };
     // No schedules at all: the daemon runs the global jobs only.
     let config = account.write_config("[billing_alarm]\nthreshold = 100\nalarm_name = \"budget\"\n[iam_audit]\ncron = \"*/3 * * * * *\"\n");
     let mut daemon = Daemon::start(&account, &config, "1");
-    let created = daemon.wait_for_event("the start-up check", |e| {
-        e["message"] == "Billing alarm checked."
-    });
-    assert_eq!(
-        (created["job"].as_str(), created["outcome"].as_str()),
-        (Some("startup"), Some("created"))
-    );
+    let created = daemon.wait_for_event("the start-up check", |e| e["message"] == "Billing alarm checked.");
+    assert_eq!((created["job"].as_str(), created["outcome"].as_str()), (Some("startup"), Some("created")));
     assert_eq!(threshold(&account).await, Some(100.0));
     // The key audit runs on its cron.
-    let audit = daemon.wait_for_event("an audit run", |e| {
-        e["message"] == "Access key audit finished."
-    });
+    let audit = daemon.wait_for_event("an audit run", |e| e["message"] == "Access key audit finished.");
     assert_eq!(audit["job"], "audit-keys");
 
     std::fs::write(&config, "[billing_alarm]\nthreshold = 250\nalarm_name = \"budget\"\n[iam_audit]\ncron = \"*/3 * * * * *\"\n").unwrap();
     daemon.signal("HUP");
-    let updated = daemon.wait_for_event("the reload check", |e| {
-        e["message"] == "Billing alarm checked." && e["job"] == "reload"
-    });
-    assert_eq!(
-        (updated["outcome"].as_str(), updated["changed"].as_str()),
-        (Some("updated"), Some("threshold"))
-    );
+    let updated = daemon.wait_for_event("the reload check", |e| e["message"] == "Billing alarm checked." && e["job"] == "reload");
+    assert_eq!((updated["outcome"].as_str(), updated["changed"].as_str()), (Some("updated"), Some("threshold")));
     assert_eq!(threshold(&account).await, Some(250.0));
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(), 0);

@@ -14,9 +14,8 @@ use aws_sdk_ec2::types::{Tag, TagSpecification};
 
 /// The moto endpoint `scripts/with-moto.sh` started.
 pub fn endpoint() -> String {
-    std::env::var("OFFHOURS_TEST_ENDPOINT").expect(
-        "OFFHOURS_TEST_ENDPOINT is not set: run the tests with `make test`, which starts the AWS emulator",
-    )
+    std::env::var("OFFHOURS_TEST_ENDPOINT")
+        .expect("OFFHOURS_TEST_ENDPOINT is not set: run the tests with `make test`, which starts the AWS emulator")
 }
 
 static NEXT_ACCOUNT: AtomicU64 = AtomicU64::new(0);
@@ -48,16 +47,9 @@ impl Account {
 
     /// An account in the moto at `endpoint`.
     pub async fn new_on(endpoint: &str) -> Account {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
         let n = NEXT_ACCOUNT.fetch_add(1, Ordering::SeqCst);
-        let id = format!(
-            "{:012}",
-            (u64::from(std::process::id()) * 1_000_003 + nanos % 1_000_000 * 1000 + n)
-                % 1_000_000_000_000
-        );
+        let id = format!("{:012}", (u64::from(std::process::id()) * 1_000_003 + nanos % 1_000_000 * 1000 + n) % 1_000_000_000_000);
         let base = Credentials::new("testing", "testing", None, None, "test");
         let sts = aws_sdk_sts::Client::new(&sdk_config(endpoint, base, "us-east-1"));
         let out = sts
@@ -68,19 +60,8 @@ impl Account {
             .await
             .expect("AssumeRole in moto");
         let c = out.credentials().expect("credentials");
-        let creds = Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            None,
-            "moto",
-        );
-        Account {
-            id,
-            endpoint: endpoint.to_string(),
-            creds,
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
+        let creds = Credentials::new(c.access_key_id(), c.secret_access_key(), Some(c.session_token().to_string()), None, "moto");
+        Account { id, endpoint: endpoint.to_string(), creds, dir: tempfile::tempdir().expect("temp dir") }
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
@@ -88,11 +69,7 @@ impl Account {
     }
 
     pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
-        aws_sdk_cloudwatch::Client::new(&sdk_config(
-            &self.endpoint,
-            self.creds.clone(),
-            "us-east-1",
-        ))
+        aws_sdk_cloudwatch::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {
@@ -104,12 +81,7 @@ impl Account {
         self.launch_many(region, 1, tags).await.remove(0)
     }
 
-    pub async fn launch_many(
-        &self,
-        region: &str,
-        count: i32,
-        tags: &[(&str, &str)],
-    ) -> Vec<String> {
+    pub async fn launch_many(&self, region: &str, count: i32, tags: &[(&str, &str)]) -> Vec<String> {
         let mut req = self
             .ec2(region)
             .run_instances()
@@ -120,50 +92,26 @@ impl Account {
         if !tags.is_empty() {
             let spec = TagSpecification::builder()
                 .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
-                .set_tags(Some(
-                    tags.iter()
-                        .map(|(k, v)| Tag::builder().key(*k).value(*v).build())
-                        .collect(),
-                ))
+                .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
                 .build();
             req = req.tag_specifications(spec);
         }
         let out = req.send().await.expect("RunInstances");
-        out.instances()
-            .iter()
-            .map(|i| i.instance_id().unwrap().to_string())
-            .collect()
+        out.instances().iter().map(|i| i.instance_id().unwrap().to_string()).collect()
     }
 
     pub async fn stop(&self, region: &str, ids: &[String]) {
-        self.ec2(region)
-            .stop_instances()
-            .set_instance_ids(Some(ids.to_vec()))
-            .send()
-            .await
-            .expect("StopInstances");
+        self.ec2(region).stop_instances().set_instance_ids(Some(ids.to_vec())).send().await.expect("StopInstances");
     }
 
     /// Instance id -> state name, for every instance in the region.
     pub async fn states(&self, region: &str) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        let mut pages = self
-            .ec2(region)
-            .describe_instances()
-            .max_results(1000)
-            .into_paginator()
-            .send();
+        let mut pages = self.ec2(region).describe_instances().max_results(1000).into_paginator().send();
         while let Some(page) = pages.next().await {
             for r in page.expect("DescribeInstances").reservations() {
                 for i in r.instances() {
-                    out.insert(
-                        i.instance_id().unwrap().to_string(),
-                        i.state()
-                            .and_then(|s| s.name())
-                            .unwrap()
-                            .as_str()
-                            .to_string(),
-                    );
+                    out.insert(i.instance_id().unwrap().to_string(), i.state().and_then(|s| s.name()).unwrap().as_str().to_string());
                 }
             }
         }
@@ -196,10 +144,7 @@ impl Account {
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ACCESS_KEY_ID", self.creds.access_key_id())
             .env("AWS_SECRET_ACCESS_KEY", self.creds.secret_access_key())
-            .env(
-                "AWS_SESSION_TOKEN",
-                self.creds.session_token().unwrap_or_default(),
-            )
+            .env("AWS_SESSION_TOKEN", self.creds.session_token().unwrap_or_default())
             .env("AWS_REGION", "eu-west-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", aws_config)
@@ -211,22 +156,14 @@ impl Account {
     pub fn run(&self, args: &[&str]) -> Run {
         let started = Instant::now();
         let output = self.offhours(args).output().expect("run offhours");
-        Run {
-            output,
-            elapsed: started.elapsed(),
-        }
+        Run { output, elapsed: started.elapsed() }
     }
 
     /// Tells moto to answer matching requests of this account with an error.
     pub fn fault(&self, spec: serde_json::Value) {
         let mut spec = spec;
         spec["access_key_id"] = self.creds.access_key_id().into();
-        control(
-            &self.endpoint,
-            "POST",
-            "/_offhours/faults",
-            &spec.to_string(),
-        );
+        control(&self.endpoint, "POST", "/_offhours/faults", &spec.to_string());
     }
 
     pub fn falls_back(&self, instance_id: &str, code: &str, message: &str) {
@@ -234,20 +171,12 @@ impl Account {
             "access_key_id": self.creds.access_key_id(),
             "instance_id": instance_id, "code": code, "message": message,
         });
-        control(
-            &self.endpoint,
-            "POST",
-            "/_offhours/falls-back",
-            &spec.to_string(),
-        );
+        control(&self.endpoint, "POST", "/_offhours/falls-back", &spec.to_string());
     }
 
     /// API calls moto received from this account, by action.
     pub fn calls(&self) -> BTreeMap<String, u64> {
-        let path = format!(
-            "/_offhours/calls?access_key_id={}",
-            self.creds.access_key_id()
-        );
+        let path = format!("/_offhours/calls?access_key_id={}", self.creds.access_key_id());
         let body = control(&self.endpoint, "GET", &path, "");
         serde_json::from_str(&body).expect("calls json")
     }
@@ -262,9 +191,7 @@ pub fn control_json(path: &str, body: serde_json::Value) {
 pub fn control(endpoint: &str, method: &str, path: &str, body: &str) -> String {
     let addr = endpoint.trim_start_matches("http://").to_string();
     let mut stream = TcpStream::connect(&addr).expect("connect to moto");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -272,18 +199,9 @@ pub fn control(endpoint: &str, method: &str, path: &str, body: &str) -> String {
     )
     .unwrap();
     let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .expect("read moto answer");
-    assert!(
-        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
-        "{response}"
-    );
-    response
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string()
+    stream.read_to_string(&mut response).expect("read moto answer");
+    assert!(response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"), "{response}");
+    response.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
 }
 
 pub struct Run {
@@ -302,24 +220,13 @@ impl Run {
         String::from_utf8_lossy(&self.output.stderr).into_owned()
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.output.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout(),
-                self.stderr()
-            )
-        })
+        serde_json::from_slice(&self.output.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout(), self.stderr()))
     }
     /// Asserts the exit code, showing both streams when it is wrong.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code(),
-            code,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout(),
-            self.stderr()
-        );
+        assert_eq!(self.code(), code, "stdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
         self
     }
 }
@@ -333,10 +240,8 @@ pub struct PrivateMoto {
 
 impl PrivateMoto {
     pub fn start() -> PrivateMoto {
-        let python = std::env::var("OFFHOURS_TEST_PYTHON")
-            .expect("OFFHOURS_TEST_PYTHON: run the tests with `make test`");
-        let server = std::env::var("OFFHOURS_TEST_MOTO_SERVER")
-            .expect("OFFHOURS_TEST_MOTO_SERVER: run the tests with `make test`");
+        let python = std::env::var("OFFHOURS_TEST_PYTHON").expect("OFFHOURS_TEST_PYTHON: run the tests with `make test`");
+        let server = std::env::var("OFFHOURS_TEST_MOTO_SERVER").expect("OFFHOURS_TEST_MOTO_SERVER: run the tests with `make test`");
         let dir = tempfile::tempdir().unwrap();
         let port_file = dir.path().join("port");
         let child = Command::new(python)
@@ -352,27 +257,15 @@ impl PrivateMoto {
             if let Ok(p) = std::fs::read_to_string(&port_file) {
                 break p;
             }
-            assert!(
-                Instant::now() < deadline,
-                "private moto did not start within 30 s"
-            );
+            assert!(Instant::now() < deadline, "private moto did not start within 30 s");
             std::thread::sleep(Duration::from_millis(50));
         };
-        PrivateMoto {
-            child,
-            endpoint: format!("http://127.0.0.1:{}", port.trim()),
-            _dir: dir,
-        }
+        PrivateMoto { child, endpoint: format!("http://127.0.0.1:{}", port.trim()), _dir: dir }
     }
 
     /// Sets moto's clock (it keeps ticking from there); `None` back to real time.
     pub fn set_clock(&self, now: Option<&str>) {
-        control(
-            &self.endpoint,
-            "POST",
-            "/_offhours/clock",
-            &serde_json::json!({ "now": now }).to_string(),
-        );
+        control(&self.endpoint, "POST", "/_offhours/clock", &serde_json::json!({ "now": now }).to_string());
     }
 }
 
