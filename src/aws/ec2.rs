@@ -35,14 +35,6 @@ impl CallCounter {
     }
 }
 
-/// One instance's state change as Start/StopInstances answered it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateChange {
-    pub id: String,
-    pub previous: InstanceState,
-    pub current: InstanceState,
-}
-
 fn instance_from_sdk(region: &str, i: &SdkInstance) -> Option<Instance> {
     Some(Instance {
         id: i.instance_id()?.to_string(),
@@ -103,8 +95,8 @@ async fn describe(client: &Client, region: &str, filters: Vec<Filter>, calls: &C
     Ok(out)
 }
 
-/// One Start/StopInstances call for `ids`. A dry run that would succeed answers an
-/// empty list of changes.
+/// One Start/StopInstances call for `ids`; the ids EC2 answered for. A dry run that
+/// would succeed answers an empty list.
 pub async fn change_state(
     client: &Client,
     region: &str,
@@ -113,7 +105,7 @@ pub async fn change_state(
     hibernate: bool,
     dry_run: bool,
     calls: &CallCounter,
-) -> Result<Vec<StateChange>, AwsError> {
+) -> Result<Vec<String>, AwsError> {
     let changes = match action {
         Action::Start => {
             calls.add("StartInstances");
@@ -140,19 +132,7 @@ pub async fn change_state(
         }
     };
     match changes {
-        Ok(list) => Ok(list
-            .iter()
-            .filter_map(|c| {
-                let state = |s: Option<&aws_sdk_ec2::types::InstanceState>| {
-                    InstanceState::parse(s.and_then(|s| s.name()).map_or("unknown", |n| n.as_str()))
-                };
-                Some(StateChange {
-                    id: c.instance_id()?.to_string(),
-                    previous: state(c.previous_state()),
-                    current: state(c.current_state()),
-                })
-            })
-            .collect()),
+        Ok(list) => Ok(list.iter().filter_map(|c| c.instance_id().map(str::to_string)).collect()),
         Err(e) if dry_run && e.kind == ErrorKind::DryRunOk => Ok(Vec::new()),
         Err(e) => Err(e),
     }
@@ -165,7 +145,7 @@ fn splittable(kind: &ErrorKind) -> bool {
 }
 
 /// The outcome of one batch after splitting: which ids it covered and how it went.
-pub type BatchResult = (Vec<String>, Result<Vec<StateChange>, AwsError>);
+pub type BatchResult = (Vec<String>, Result<Vec<String>, AwsError>);
 
 /// Sends `ids` through `call` in batches of [`BATCH_SIZE`]. A batch refused because of
 /// some of its instances is halved, recursively, until each refused instance stands
@@ -173,7 +153,7 @@ pub type BatchResult = (Vec<String>, Result<Vec<StateChange>, AwsError>);
 pub async fn in_batches<F, Fut>(ids: &[String], call: F) -> Vec<BatchResult>
 where
     F: Fn(Vec<String>) -> Fut,
-    Fut: Future<Output = Result<Vec<StateChange>, AwsError>>,
+    Fut: Future<Output = Result<Vec<String>, AwsError>>,
 {
     let mut results = Vec::new();
     let mut pending: Vec<Vec<String>> = ids.chunks(BATCH_SIZE).rev().map(<[String]>::to_vec).collect();
@@ -222,10 +202,7 @@ mod tests {
             async move {
                 match batch.iter().find(|id| bad.contains(id)) {
                     Some(id) => Err(AwsError { kind, ..refused(id) }),
-                    None => Ok(batch
-                        .iter()
-                        .map(|id| StateChange { id: id.clone(), previous: InstanceState::Running, current: InstanceState::Stopping })
-                        .collect()),
+                    None => Ok(batch.clone()),
                 }
             }
         })

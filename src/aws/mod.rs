@@ -250,10 +250,6 @@ impl Aws {
         let conf = aws_sdk_sns::config::Builder::from(&self.base).region(Region::from_static(GLOBAL_REGION)).build();
         aws_sdk_sns::Client::from_conf(conf)
     }
-
-    pub fn sdk_config(&self) -> &SdkConfig {
-        &self.base
-    }
 }
 
 /// The regions to act in cannot be settled.

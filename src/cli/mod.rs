@@ -111,13 +111,9 @@ pub enum Command {
         #[arg(long)]
         state_dir: Option<PathBuf>,
         /// How old the last loop may be.
-        #[arg(long, default_value = "90s", value_parser = parse_duration)]
+        #[arg(long, default_value = "90s", value_parser = config::parse_duration)]
         max_age: std::time::Duration,
     },
-}
-
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    config::parse_duration(text)
 }
 
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {

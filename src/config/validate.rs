@@ -27,8 +27,6 @@ pub const DEFAULT_BILLING_CRON: &str = "0 6 * * *";
 #[derive(Debug, Clone)]
 pub struct HostTimezone {
     pub tz: Tz,
-    /// How it was found, or why it fell back to UTC.
-    pub origin: String,
 }
 
 impl HostTimezone {
@@ -38,17 +36,17 @@ impl HostTimezone {
             let name = value.trim_start_matches(':');
             let name = name.rsplit_once("zoneinfo/").map_or(name, |(_, n)| n);
             if let Ok(tz) = Tz::from_str(name) {
-                return HostTimezone { tz, origin: "TZ".into() };
+                return HostTimezone { tz };
             }
         }
         match iana_time_zone::get_timezone().map(|n| Tz::from_str(&n)) {
-            Ok(Ok(tz)) => HostTimezone { tz, origin: "/etc/localtime".into() },
-            _ => HostTimezone { tz: Tz::UTC, origin: "fallback: the host's timezone is unknown".into() },
+            Ok(Ok(tz)) => HostTimezone { tz },
+            _ => HostTimezone { tz: Tz::UTC },
         }
     }
 
     pub fn fixed(tz: Tz) -> Self {
-        HostTimezone { tz, origin: "given".into() }
+        HostTimezone { tz }
     }
 }
 

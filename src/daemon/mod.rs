@@ -146,16 +146,15 @@ pub async fn run<E: Executor, C: Clock>(
     let now = clock.now();
     let history = store.state.lock().expect("state lock").clone();
     let caught_up = timer::due(&current.jobs, |j| history.handled_until.get(&j.key()).copied(), now, current.config.max_lateness);
-    let mut senders = Senders::default();
     workers.ensure(&current.jobs);
-    let billing_caught_up = caught_up.iter().any(|d| matches!(d, Due::Run(f) if f.kind == JobKind::BillingAlarm));
-    senders.dispatch(&workers.senders, &current, caught_up, Cause::CatchUp, &store, now);
-    if !billing_caught_up {
-        check_billing_now(&workers.senders, &current, Cause::Startup, now);
+    // Fires handed to workers are recorded when they finish; every other job is
+    // decided up to now.
+    let running: Vec<String> = caught_up.iter().filter_map(|d| if let Due::Run(f) = d { Some(f.key.clone()) } else { None }).collect();
+    if !running.iter().any(|k| k == timer::BILLING_GROUP) {
+        dispatch(&workers.senders, &current, billing_check_now(&current.config, now), Cause::Startup, &store, now);
     }
-    // Everything before now is decided: jobs with no history start from here.
-    let keys: Vec<String> = current.jobs.iter().map(TimedJob::key).collect();
-    let untouched: Vec<String> = keys.into_iter().filter(|k| !senders.in_flight.contains(k)).collect();
+    dispatch(&workers.senders, &current, caught_up, Cause::CatchUp, &store, now);
+    let untouched: Vec<String> = current.jobs.iter().map(TimedJob::key).filter(|k| !running.contains(k)).collect();
     store.record(&untouched, now);
     // Ready only now: the state file holds where every job starts from.
     tracing::info!(
@@ -185,7 +184,8 @@ pub async fn run<E: Executor, C: Clock>(
                     if let Some(reloaded) = reload(&opts, &executor, &current).await {
                         workers.ensure(&reloaded.jobs);
                         if reloaded.config.billing_alarm != current.config.billing_alarm {
-                            check_billing_now(&workers.senders, &reloaded, Cause::Reload, clock.now());
+                            let now = clock.now();
+                            dispatch(&workers.senders, &reloaded, billing_check_now(&reloaded.config, now), Cause::Reload, &store, now);
                         }
                         current = reloaded;
                         reloaded_now = true;
@@ -200,7 +200,7 @@ pub async fn run<E: Executor, C: Clock>(
             // Nothing is due before the next fire, unless a reload brought new jobs.
             if reloaded_now || next.is_some_and(|n| n <= now) {
                 let found = timer::due(&current.jobs, |_| Some(watermark), now, current.config.max_lateness);
-                senders.dispatch(&workers.senders, &current, found, Cause::Scheduled, &store, now);
+                dispatch(&workers.senders, &current, found, Cause::Scheduled, &store, now);
             }
             watermark = now;
         } else if now < watermark {
@@ -252,76 +252,62 @@ impl<E: Executor, C: Clock> Workers<E, C> {
 }
 
 /// Hands due fires to their groups' workers and logs the ones not carried out.
-#[derive(Default)]
-struct Senders {
-    /// Keys of fires handed to workers and not yet finished (as far as start-up knows).
-    in_flight: Vec<String>,
-}
-
-impl Senders {
-    fn dispatch<P: Send + Sync + 'static>(
-        &mut self,
-        workers: &BTreeMap<String, mpsc::UnboundedSender<FireTask<P>>>,
-        current: &Generation<P>,
-        found: Vec<Due>,
-        cause: Cause,
-        store: &Store,
-        now: DateTime<Utc>,
-    ) {
-        for due in found {
-            match due {
-                Due::Run(fire) => {
-                    let Some(tx) = workers.get(&fire.group) else {
-                        continue;
-                    };
-                    self.in_flight.push(fire.key.clone());
-                    let task = FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone() };
-                    if tx.send(task).is_err() {
-                        tracing::error!("A worker is gone; fire dropped.");
-                    }
+fn dispatch<P: Send + Sync + 'static>(
+    workers: &BTreeMap<String, mpsc::UnboundedSender<FireTask<P>>>,
+    current: &Generation<P>,
+    found: Vec<Due>,
+    cause: Cause,
+    store: &Store,
+    now: DateTime<Utc>,
+) {
+    for due in found {
+        match due {
+            Due::Run(fire) => {
+                let Some(tx) = workers.get(&fire.group) else {
+                    continue;
+                };
+                let task = FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone() };
+                if tx.send(task).is_err() {
+                    tracing::error!("A worker is gone; fire dropped.");
                 }
-                Due::Missed(fire) => {
-                    tracing::warn!(
-                        job = cause.as_str(),
-                        schedule = %fire.group,
-                        action = %fire.kind,
-                        fire_at = %fire.at.to_rfc3339(),
-                        late_s = (now - fire.at).num_seconds(),
-                        max_lateness_s = current.config.max_lateness.as_secs(),
-                        "Fire missed: older than max_lateness, not carried out."
-                    );
-                    store.record(&[fire.key], fire.at);
-                }
-                Due::Superseded { fire, by } => {
-                    tracing::info!(
-                        job = cause.as_str(),
-                        schedule = %fire.group,
-                        action = %fire.kind,
-                        fire_at = %fire.at.to_rfc3339(),
-                        superseded_by = %by.to_rfc3339(),
-                        "Fire superseded by a later fire of the same schedule."
-                    );
-                    store.record(&[fire.key], fire.at);
-                }
+            }
+            Due::Missed(fire) => {
+                tracing::warn!(
+                    job = cause.as_str(),
+                    schedule = %fire.group,
+                    action = %fire.kind,
+                    fire_at = %fire.at.to_rfc3339(),
+                    late_s = (now - fire.at).num_seconds(),
+                    max_lateness_s = current.config.max_lateness.as_secs(),
+                    "Fire missed: older than max_lateness, not carried out."
+                );
+                store.record(&[fire.key], fire.at);
+            }
+            Due::Superseded { fire, by } => {
+                tracing::info!(
+                    job = cause.as_str(),
+                    schedule = %fire.group,
+                    action = %fire.kind,
+                    fire_at = %fire.at.to_rfc3339(),
+                    superseded_by = %by.to_rfc3339(),
+                    "Fire superseded by a later fire of the same schedule."
+                );
+                store.record(&[fire.key], fire.at);
             }
         }
     }
 }
 
-/// Queues a billing alarm check now (at start-up, and after a reload that changed it).
-fn check_billing_now<P>(
-    workers: &BTreeMap<String, mpsc::UnboundedSender<FireTask<P>>>,
-    current: &Generation<P>,
-    cause: Cause,
-    now: DateTime<Utc>,
-) {
-    if current.config.billing_alarm.is_none() {
-        return;
-    }
-    if let Some(tx) = workers.get(timer::BILLING_GROUP) {
-        let fire = Fire { group: timer::BILLING_GROUP.into(), kind: JobKind::BillingAlarm, key: timer::BILLING_GROUP.into(), at: now };
-        let _ = tx.send(FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone() });
-    }
+/// A billing alarm check due now (at start-up, and after a reload that changed it),
+/// if the file has the section.
+fn billing_check_now(config: &Config, now: DateTime<Utc>) -> Vec<Due> {
+    config
+        .billing_alarm
+        .iter()
+        .map(|_| {
+            Due::Run(Fire { group: timer::BILLING_GROUP.into(), kind: JobKind::BillingAlarm, key: timer::BILLING_GROUP.into(), at: now })
+        })
+        .collect()
 }
 
 async fn worker<E: Executor, C: Clock>(

@@ -56,8 +56,13 @@ impl Harness {
     }
 
     async fn start_in(dir: tempfile::TempDir, start: &str) -> Harness {
+        Self::start_working(dir, start, Duration::from_millis(10)).await
+    }
+
+    /// As `start_in`, each fire taking `work` of virtual time.
+    async fn start_working(dir: tempfile::TempDir, start: &str, work: Duration) -> Harness {
         let clock = Arc::new(TestClock::new(at(start)));
-        let recorder = Arc::new(Recorder { clock: clock.clone(), fires: Mutex::new(Vec::new()), work: Duration::from_millis(10) });
+        let recorder = Arc::new(Recorder { clock: clock.clone(), fires: Mutex::new(Vec::new()), work });
         let (control, rx) = mpsc::unbounded_channel();
         let mut opts = Options::new(dir.path().join("offhours.toml"), dir.path().to_path_buf());
         opts.heartbeat_every = Duration::from_secs(3600);
@@ -71,7 +76,7 @@ impl Harness {
         tokio::time::sleep(d.to_std().unwrap()).await;
     }
 
-    async fn stop(self) -> (Vec<(String, DateTime<Utc>, DateTime<Utc>, Cause)>, tempfile::TempDir) {
+    async fn stop(self) -> (Vec<Recorded>, tempfile::TempDir) {
         self.control.send(Control::Shutdown).unwrap();
         self.daemon.await.unwrap().unwrap();
         let fires = self.recorder.fires.lock().unwrap().clone();
@@ -239,13 +244,8 @@ async fn a_corrupt_state_file_means_no_history() {
 async fn shutdown_waits_for_the_action_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("offhours.toml"), "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n").unwrap();
-    let clock = Arc::new(TestClock::new(at("2026-06-01T07:59:00Z")));
-    let recorder = Arc::new(Recorder { clock: clock.clone(), fires: Mutex::new(Vec::new()), work: Duration::from_secs(20) });
-    let (control, rx) = mpsc::unbounded_channel();
-    let opts = Options::new(dir.path().join("offhours.toml"), dir.path().to_path_buf());
-    let daemon = tokio::spawn(run(opts, recorder.clone(), clock.clone(), rx));
-    tokio::time::sleep(Duration::from_secs(65)).await; // the fire at 08:00 is 5 s into its 20 s of work
-    control.send(Control::Shutdown).unwrap();
-    daemon.await.unwrap().unwrap();
-    assert_eq!(recorder.fires.lock().unwrap().len(), 1, "the action finished before the daemon returned");
+    let h = Harness::start_working(dir, "2026-06-01T07:59:00Z", Duration::from_secs(20)).await;
+    h.advance(TimeDelta::seconds(65)).await; // the fire at 08:00 is 5 s into its 20 s of work
+    let (fires, _dir) = h.stop().await;
+    assert_eq!(fires.len(), 1, "the action finished before the daemon returned");
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::aws::ec2::{self, CallCounter, StateChange};
+use crate::aws::ec2::{self, CallCounter};
 use crate::aws::{Aws, AwsError, ErrorKind};
 use crate::config::{Action, Config, Schedule};
 use crate::plan::{self, BrakeError, Decision, Instance, InstanceState, Verdict};
@@ -452,11 +452,11 @@ impl Acting<'_> {
 }
 
 /// Ids EC2 accepted in a successful call (all of the batch, as it answers for each).
-fn accepted_ids(ids: &[String], changes: &[StateChange]) -> Vec<String> {
-    if changes.is_empty() {
+fn accepted_ids(ids: &[String], answered: &[String]) -> Vec<String> {
+    if answered.is_empty() {
         return ids.to_vec();
     }
-    changes.iter().map(|c| c.id.clone()).filter(|id| ids.contains(id)).collect()
+    answered.iter().filter(|id| ids.contains(id)).cloned().collect()
 }
 
 fn failure(i: &Instance, e: &AwsError, action: Action) -> InstanceResult {

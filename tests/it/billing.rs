@@ -13,6 +13,25 @@ async fn alarm(account: &Account) -> Option<aws_sdk_cloudwatch::types::MetricAla
     out.metric_alarms().first().cloned()
 }
 
+/// An alarm of that name put by someone else than offhours (no tags).
+async fn put_by_hand(account: &Account, statistic: Statistic, period: i32, threshold: f64, currency: Option<&str>) {
+    let mut req = account
+        .cloudwatch()
+        .put_metric_alarm()
+        .alarm_name("budget")
+        .namespace("AWS/Billing")
+        .metric_name("EstimatedCharges")
+        .statistic(statistic)
+        .period(period)
+        .evaluation_periods(1)
+        .threshold(threshold)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold);
+    if let Some(c) = currency {
+        req = req.dimensions(Dimension::builder().name("Currency").value(c).build());
+    }
+    req.send().await.unwrap();
+}
+
 fn puts(account: &Account) -> u64 {
     account.calls().get("PutMetricAlarm").copied().unwrap_or(0)
 }
@@ -61,21 +80,7 @@ async fn create_keep_update_and_restore() {
     assert_eq!(alarm(&account).await.unwrap().threshold(), Some(750.0));
 
     // Edited by hand (tags kept, as on AWS): restored.
-    account
-        .cloudwatch()
-        .put_metric_alarm()
-        .alarm_name("budget")
-        .namespace("AWS/Billing")
-        .metric_name("EstimatedCharges")
-        .dimensions(Dimension::builder().name("Currency").value("EUR").build())
-        .statistic(Statistic::Average)
-        .period(21600)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    put_by_hand(&account, Statistic::Average, 21600, 1.0, Some("EUR")).await;
     let run = account.run(&["billing-alarm", "--config", p, "--output", "json"]);
     run.expect_code(0);
     let json = run.json();
@@ -110,20 +115,7 @@ async fn create_keep_update_and_restore() {
 #[tokio::test]
 async fn an_alarm_offhours_does_not_manage_is_left_alone() {
     let account = Account::new().await;
-    account
-        .cloudwatch()
-        .put_metric_alarm()
-        .alarm_name("budget")
-        .namespace("AWS/Billing")
-        .metric_name("EstimatedCharges")
-        .statistic(Statistic::Maximum)
-        .period(3600)
-        .evaluation_periods(1)
-        .threshold(42.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    put_by_hand(&account, Statistic::Maximum, 3600, 42.0, None).await;
     let path = account.write_config(&config(500, ""));
     let run = account.run(&["billing-alarm", "--config", path.to_str().unwrap(), "--output", "json"]);
     run.expect_code(1);
