@@ -1,5 +1,5 @@
 //! IAM (global; its client is pinned to us-east-1) and STS identity: the credential
-//! report, access keys, user tags.
+//! report, access keys and their last use, user tags.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use aws_sdk_iam::types::{ReportStateType, StatusType};
 use chrono::{DateTime, Utc};
 
 use super::{AwsError, GLOBAL_REGION};
+use crate::audit::{AccessKey, LastUsed};
 
 pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
@@ -60,15 +61,7 @@ async fn generate(client: &Client) -> Result<(), AwsError> {
     }
 }
 
-/// One of a user's access keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessKey {
-    pub id: String,
-    pub created: Option<DateTime<Utc>>,
-    pub active: bool,
-}
-
-/// A user's access keys.
+/// A user's access keys: id, status, creation date.
 pub async fn access_keys(client: &Client, user: &str) -> Result<Vec<AccessKey>, AwsError> {
     let mut pages = client.list_access_keys().user_name(user).into_paginator().send();
     let mut out = Vec::new();
@@ -87,15 +80,16 @@ pub async fn access_keys(client: &Client, user: &str) -> Result<Vec<AccessKey>, 
     Ok(out)
 }
 
-/// When the key was last used, if ever.
-pub async fn key_last_used(client: &Client, access_key_id: &str) -> Result<Option<DateTime<Utc>>, AwsError> {
+/// When, with which service and in which region the key was last used, if ever.
+pub async fn key_last_used(client: &Client, access_key_id: &str) -> Result<LastUsed, AwsError> {
     let out = client
         .get_access_key_last_used()
         .access_key_id(access_key_id)
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("GetAccessKeyLastUsed", GLOBAL_REGION, e))?;
-    Ok(out.access_key_last_used().and_then(|u| u.last_used_date()).and_then(to_chrono))
+    let used = out.access_key_last_used();
+    Ok(LastUsed::new(used.and_then(|u| u.last_used_date()).and_then(to_chrono), used.map(|u| u.service_name()), used.map(|u| u.region())))
 }
 
 pub async fn user_tags(client: &Client, user: &str) -> Result<BTreeMap<String, String>, AwsError> {

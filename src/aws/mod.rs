@@ -127,6 +127,7 @@ impl AwsError {
 fn classify_code(code: Option<&str>) -> ErrorKind {
     match code.unwrap_or_default() {
         c if c.starts_with("InvalidInstanceID") => ErrorKind::NotFound,
+        "NoSuchEntity" => ErrorKind::NotFound,
         "IncorrectInstanceState" | "IncorrectState" => ErrorKind::IncorrectState,
         "UnsupportedOperation" | "UnsupportedHibernationConfiguration" => ErrorKind::Unsupported,
         "InsufficientInstanceCapacity" | "Server.InsufficientInstanceCapacity" => ErrorKind::InsufficientCapacity,

@@ -50,12 +50,18 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
             }
             for f in &report.findings {
                 let days = |d: Option<i64>| d.map_or("-".to_string(), |d| format!("{d}d"));
+                // Root's keys cannot be listed: the report's slot is all there is to show.
+                let key = match (&f.access_key_id, f.slot) {
+                    (Some(id), _) => id.clone(),
+                    (None, Some(slot)) => format!("slot {slot}"),
+                    (None, None) => "-".to_string(),
+                };
                 out!(
                     "  {:<9} {:<16} {:<22} {:<16} {:>5} {:>5}  {:<25} {:<17} {}",
                     format!("{:?}", f.severity).to_lowercase(),
                     f.rule,
                     f.user,
-                    f.access_key_id.as_deref().unwrap_or(&format!("slot {}", f.slot)),
+                    key,
                     days(f.age_days),
                     days(f.idle_days),
                     f.last_used.as_deref().unwrap_or("never"),

@@ -1,8 +1,8 @@
 //! Command line: argument parsing, logging set-up, and rendering results as text or
 //! JSON. Decisions and AWS calls live in the library; this is only the front.
 //!
-//! Layout: one file per command (`check`, `plan`, `apply`, `run`, `keys` for
-//! `audit-keys`, `billing`, `policy`).
+//! Layout: one file per command (`check`, `plan`, `apply`, `run` (with `health` and
+//! `reload`), `keys` for `audit-keys`, `billing`, `policy`).
 
 /// `println!` that does not panic when stdout is closed early (`offhours plan | head`).
 macro_rules! out {
@@ -105,7 +105,21 @@ pub enum Command {
         #[arg(long)]
         state_dir: Option<PathBuf>,
     },
-    /// Exit 0 if the daemon's loop ran recently (for container health checks).
+    /// Validate the file, make the running daemon reload it, and wait for the outcome
+    /// (systemd's ExecReload): exit 0 when applied, 1 when the daemon rejected it.
+    Reload {
+        /// The daemon's process id [default: $MAINPID, as systemd sets it for ExecReload].
+        #[arg(long, env = "MAINPID")]
+        pid: Option<i32>,
+        /// The daemon's state directory [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        /// How long to wait for the daemon to report the reload.
+        #[arg(long, default_value = "90s", value_parser = config::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Exit 0 if the daemon's loop ran recently and can record its state (for container
+    /// health checks); 1 when stale, stopped, or its state file cannot be written.
     Health {
         /// The daemon's state directory [default: $STATE_DIRECTORY, else /var/lib/offhours].
         #[arg(long)]
@@ -143,6 +157,9 @@ pub fn main() -> ExitCode {
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
         Command::Run { state_dir } => with_runtime(|| run::run(&cli, run::state_dir(state_dir.clone()))),
         Command::Health { state_dir, max_age } => run::health(run::state_dir(state_dir.clone()), *max_age),
+        Command::Reload { pid, state_dir, timeout } => {
+            with_runtime(|| run::reload(&cli, *pid, run::state_dir(state_dir.clone()), *timeout))
+        }
         Command::Apply { schedule, action } => {
             let action = action.parse().expect("clap checked the value");
             with_runtime(|| apply::run(&cli, schedule, action))

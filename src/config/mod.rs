@@ -224,31 +224,40 @@ pub fn load(path: &Path) -> Result<Config, LoadError> {
     from_str(&text, &path.display().to_string(), &HostTimezone::detect())
 }
 
-/// Parses and validates `text`; `source` names it in errors.
+/// Parses and validates `text`; `source` names it in errors. What the first pass
+/// cannot read (unknown fields, wrong types) is reported and dropped, the rest is
+/// still validated, and every error of both passes comes back in file order.
 pub fn from_str(text: &str, source: &str, host: &HostTimezone) -> Result<Config, LoadError> {
-    let position = |span: std::ops::Range<usize>| line_col(text, span.start);
-    let raw = raw::parse(text).map_err(|errors| {
-        LoadError::Invalid(
-            errors
-                .into_iter()
-                .map(|e| {
-                    let (line, column) = position(e.span);
-                    ConfigError { file: source.to_string(), line, column, field: e.field, message: e.message }
-                })
-                .collect(),
-        )
-    })?;
-    validate(raw, source, host).map_err(|errors| {
-        LoadError::Invalid(
-            errors
-                .into_iter()
-                .map(|(span, field, message)| {
-                    let (line, column) = position(span);
-                    ConfigError { file: source.to_string(), line, column, field, message }
-                })
-                .collect(),
-        )
-    })
+    let error = |span: std::ops::Range<usize>, field: String, message: String| {
+        let (line, column) = line_col(text, span.start);
+        (span.start, ConfigError { file: source.to_string(), line, column, field, message })
+    };
+    let parsed = raw::parse(text);
+    let dropped: Vec<String> = parsed.errors.iter().map(|e| e.field.clone()).filter(|f| !f.is_empty()).collect();
+    let mut errors: Vec<(usize, ConfigError)> = parsed.errors.into_iter().map(|e| error(e.span, e.field, e.message)).collect();
+    let config = match parsed.raw {
+        Some(raw) => match validate(raw, source, host) {
+            Ok(config) => Some(config),
+            Err(found) => {
+                // A table that lost an unreadable key may look incomplete (`has neither
+                // start nor stop`): that is a consequence, not a second mistake.
+                let consequence = |field: &str| dropped.iter().any(|d| d.starts_with(&format!("{field}.")));
+                errors.extend(
+                    found.into_iter().filter(|(_, field, _)| !consequence(field)).map(|(span, field, message)| error(span, field, message)),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    match config {
+        Some(config) if errors.is_empty() => Ok(config),
+        _ => {
+            // Stable: errors at one position keep the order they were found in.
+            errors.sort_by_key(|(offset, _)| *offset);
+            Err(LoadError::Invalid(errors.into_iter().map(|(_, e)| e).collect()))
+        }
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

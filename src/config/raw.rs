@@ -113,28 +113,39 @@ pub struct RawError {
     pub message: String,
 }
 
-/// Parses the text into [`RawConfig`], or every syntax, unknown-field and type error.
-pub fn parse(text: &str) -> Result<RawConfig, Vec<RawError>> {
+/// What the first pass could read, and every error it met on the way.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The file without the keys named in `errors`; `None` only when the text is not
+    /// TOML at all (a syntax error), since then no key can be trusted.
+    pub raw: Option<RawConfig>,
+    /// Syntax, unknown-field and type errors, in file order.
+    pub errors: Vec<RawError>,
+}
+
+/// Parses the text into [`RawConfig`]. Unknown fields and wrong types are reported
+/// and dropped, so that the rest of the file can still be validated.
+pub fn parse(text: &str) -> Parsed {
     let (mut root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
-        return Err(syntax
+        let errors = syntax
             .into_iter()
             .map(|e| RawError {
                 span: e.span().unwrap_or(0..0),
                 field: String::new(),
                 message: e.message().trim_end_matches('.').to_string(),
             })
-            .collect());
+            .collect();
+        return Parsed { raw: None, errors };
     }
     root.get_mut().make_owned();
     let mut errors = Vec::new();
     // Each round removes one key, so the loop ends; the bound is a guard.
     for _ in 0..1000 {
         match RawConfig::deserialize(toml::de::Deserializer::from(root.clone())) {
-            Ok(raw) if errors.is_empty() => return Ok(raw),
-            Ok(_) => {
+            Ok(raw) => {
                 errors.sort_by_key(|e: &RawError| e.span.start);
-                return Err(errors);
+                return Parsed { raw: Some(raw), errors };
             }
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
@@ -144,13 +155,14 @@ pub fn parse(text: &str) -> Result<RawConfig, Vec<RawError>> {
                     }
                     None => {
                         errors.push(RawError { span, field: String::new(), message: friendly(e.message()) });
-                        return Err(errors);
+                        break;
                     }
                 }
             }
         }
     }
-    Err(errors)
+    errors.sort_by_key(|e: &RawError| e.span.start);
+    Parsed { raw: None, errors }
 }
 
 /// Removes the innermost key whose key or (non-table) value covers `span`; returns

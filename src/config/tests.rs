@@ -24,6 +24,28 @@ fn check_errors(text: &str, expect: &[&str]) {
 const OK_SCHEDULE: &str = "[schedules.office]\nstart = \"0 8 * * MON-FRI\"\n";
 
 #[test]
+fn unknown_fields_do_not_hide_other_errors() {
+    check_errors(
+        "timezone = \"Mars/Olympus\"\n[schedules.a]\nstart = \"61 * * * *\"\nstrat = \"0 8 * * *\"\n",
+        &[
+            "t.toml:1:12: timezone: unknown timezone `Mars/Olympus`",
+            "t.toml:3:9: schedules.a.start: bad cron `61 * * * *`: minute field `61`: number out of bounds",
+            "t.toml:4:1: schedules.a.strat: unknown field (did you mean `start`?)",
+        ],
+    );
+    // A wrong type and a bad value in the same table: both.
+    check_errors(
+        "[schedules.a]\nhibernate = \"yes\"\nstop = \"0 25 * * *\"\n",
+        &[
+            "t.toml:2:13: schedules.a.hibernate: invalid type: string \"yes\", expected true or false",
+            "t.toml:3:8: schedules.a.stop: bad cron `0 25 * * *`: hour field `25`: number out of bounds",
+        ],
+    );
+    // The only trigger is unreadable: its table is not also called empty.
+    check_errors("[schedules.a]\nstart = 8\n", &["t.toml:2:9: schedules.a.start: invalid type: integer `8`, expected a string"]);
+}
+
+#[test]
 fn one_error_per_case() {
     check_errors(
         "[schedules.office]\nstrat = \"0 8 * * *\"\nstop = \"0 19 * * *\"\n",
@@ -108,7 +130,13 @@ fn one_error_per_case() {
         ],
     );
     check_errors("[iam_audit]\nmax_key_age_days = 0\n", &["t.toml:2:20: iam_audit.max_key_age_days: must be between 1 and 3650, found 0"]);
-    check_errors("dry_run = \"yes\"\n", &["t.toml:1:11: dry_run: invalid type: string \"yes\", expected true or false"]);
+    check_errors(
+        "dry_run = \"yes\"\n",
+        &[
+            "t.toml:1:1: schedules: the file configures nothing: add a [schedules.NAME] table",
+            "t.toml:1:11: dry_run: invalid type: string \"yes\", expected true or false",
+        ],
+    );
     check_errors("dry_run = true\n", &["t.toml:1:1: schedules: the file configures nothing: add a [schedules.NAME] table"]);
     check_errors("[schedules.a\nstart = 1\n", &["t.toml:1:13: unclosed table, expected `]`"]);
 }
@@ -129,10 +157,15 @@ skip_dates = [\"2026-02-30\"]
 strat = \"0 7 * * *\"
 hibernate = \"yes\"
 ";
+    // Both passes: what serde could not read, and what the rest means. `schedules.lab`
+    // lost both its keys; that it now has no trigger is not reported a second time.
     check_errors(
         text,
         &[
+            "t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)",
             "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, verify_timeout, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, billing_alarm)",
+            "t.toml:7:8: schedules.office.stop: bad cron `0 19 * * MON-FRYDAY`: day-of-week field `MON-FRYDAY`: unknown name or character",
+            "t.toml:8:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",
             "t.toml:12:13: schedules.lab.hibernate: invalid type: string \"yes\", expected true or false",
         ],

@@ -3,14 +3,16 @@
 //! shuts down after in-flight work is done.
 //!
 //! Layout: [`timer`] decides which fires are due (pure); [`clock`] is where wall time
-//! comes from; [`state`] persists what has been handled; [`notify`] speaks systemd's
-//! readiness protocol. This file is the loop and the workers. What a fire *does* is
-//! the [`Executor`]'s business: AWS in production, a recorder in tests.
+//! comes from; [`state`] persists what has been handled; [`status`] is what other
+//! processes read (heartbeat, last reload); [`notify`] speaks systemd's protocol
+//! (readiness, reload, watchdog). This file is the loop and the workers. What a fire
+//! *does* is the [`Executor`]'s business: AWS in production, a recorder in tests.
 
 pub mod clock;
 pub mod notify;
 pub mod service;
 pub mod state;
+pub mod status;
 pub mod timer;
 
 use std::collections::BTreeMap;
@@ -26,7 +28,9 @@ use tokio::task::JoinSet;
 use crate::config::{self, Config, LoadError};
 use crate::jobs::apply::Cause;
 use clock::Clock;
+use notify::{Note, Notifier};
 use state::{State, StateFile};
+use status::{Heartbeat, ReloadStatus};
 use timer::{Due, Fire, JobKind, TimedJob};
 
 /// One fire handed to a worker, with the config it was found under.
@@ -56,7 +60,7 @@ pub enum Control {
     Shutdown,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     pub config_path: PathBuf,
     pub state_dir: PathBuf,
@@ -69,6 +73,10 @@ pub struct Options {
     pub shutdown_grace: Duration,
     /// How often the heartbeat file is rewritten (at most).
     pub heartbeat_every: Duration,
+    /// Where readiness, reloads and watchdog pings are reported.
+    pub notifier: Arc<dyn Notifier>,
+    /// systemd's watchdog interval (`WATCHDOG_USEC`): the loop pings at half of it.
+    pub watchdog: Option<Duration>,
 }
 
 impl Options {
@@ -80,6 +88,8 @@ impl Options {
             max_sleep: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(120),
             heartbeat_every: Duration::from_secs(30),
+            notifier: Arc::new(notify::Systemd),
+            watchdog: None,
         }
     }
 }
@@ -90,16 +100,37 @@ pub enum DaemonError {
     Config(#[from] LoadError),
     #[error("{0}")]
     Prepare(String),
+    #[error(transparent)]
+    StateDir(#[from] status::StateDirError),
 }
 
-/// The heartbeat file's name in the state directory: its content is the loop's last
-/// wall-clock reading (see `offhours health`).
-pub const HEARTBEAT_FILE: &str = "heartbeat";
+pub use status::HEARTBEAT_FILE;
+
+/// The heartbeat file, written by the loop (it is alive) and by the store (a state
+/// write failed, or works again), so `offhours health` sees either at once.
+struct Health {
+    path: std::path::PathBuf,
+    beat: Mutex<Heartbeat>,
+}
+
+impl Health {
+    fn update(&self, change: impl FnOnce(&mut Heartbeat) -> bool) {
+        let mut beat = self.beat.lock().expect("heartbeat lock");
+        if !change(&mut beat) {
+            return;
+        }
+        let bytes = serde_json::to_vec(&*beat).expect("serializable");
+        if let Err(e) = status::write_atomic(&self.path, &bytes) {
+            tracing::warn!(path = %self.path.display(), error = %e, "Cannot write the heartbeat file.");
+        }
+    }
+}
 
 /// The state file shared by the workers.
 struct Store {
     file: StateFile,
     state: Mutex<State>,
+    health: Arc<Health>,
 }
 
 impl Store {
@@ -108,9 +139,23 @@ impl Store {
         for key in keys {
             state.advance(key, at);
         }
-        if let Err(e) = self.file.save(&state) {
-            tracing::error!(path = %self.file.path.display(), error = %e, "Cannot write the state file.");
-        }
+        let error = match self.file.save(&state) {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!(
+                    path = %self.file.path.display(),
+                    error = %e,
+                    jobs = %keys.join(","),
+                    "Cannot write the state file: fires handled now may run again after a restart, and missed ones may not be caught up."
+                );
+                Some(format!("cannot write {}: {e}", self.file.path.display()))
+            }
+        };
+        self.health.update(|beat| {
+            let changed = beat.state_error != error;
+            beat.state_error = error;
+            changed
+        });
     }
 }
 
@@ -134,9 +179,13 @@ pub async fn run<E: Executor, C: Clock>(
     mut control: mpsc::UnboundedReceiver<Control>,
 ) -> Result<(), DaemonError> {
     let config = Arc::new(load(&opts)?);
+    // Before anything is fired: a daemon that cannot record what it handled would
+    // silently lose catch-up after a restart.
+    status::probe_state_dir(&opts.state_dir)?;
     let prepared = Arc::new(executor.prepare(config.clone()).await.map_err(DaemonError::Prepare)?);
     let mut current = Generation { jobs: timer::timed_jobs(&config), config, prepared };
-    let store = Arc::new(Store { file: StateFile::in_dir(&opts.state_dir), state: Mutex::new(State::default()) });
+    let health = Arc::new(Health { path: opts.state_dir.join(HEARTBEAT_FILE), beat: Mutex::new(Heartbeat::default()) });
+    let store = Arc::new(Store { file: StateFile::in_dir(&opts.state_dir), state: Mutex::new(State::default()), health: health.clone() });
     *store.state.lock().expect("state lock") = store.file.load();
 
     let mut workers =
@@ -163,25 +212,54 @@ pub async fn run<E: Executor, C: Clock>(
         jobs = current.jobs.len(),
         dry_run = current.config.dry_run,
         state = %store.file.path.display(),
+        watchdog_s = opts.watchdog.map(|d| d.as_secs_f64()),
         "Daemon started."
     );
-    notify::notify("READY=1\nSTATUS=running");
+    health.update(|beat| {
+        beat.loop_at = Some(now);
+        true
+    });
+    opts.notifier.notify(Note::Ready);
+    // Pings come from this loop only: a worker busy with a long action does not stop
+    // them, a loop that is stuck does, and systemd restarts the service.
+    let ping_every = opts.watchdog.map(|d| d / 2);
+    let mut last_ping: Option<tokio::time::Instant> = None;
 
     let mut watermark = now;
-    let mut last_beat: Option<DateTime<Utc>> = None;
+    let mut last_beat = Some(now);
     loop {
+        if let Some(every) = ping_every {
+            if last_ping.is_none_or(|p| p.elapsed() >= every) {
+                opts.notifier.notify(Note::Watchdog);
+                last_ping = Some(tokio::time::Instant::now());
+            }
+        }
         let next = timer::next_fire(&current.jobs, watermark);
-        let sleep_for = match next {
+        let mut sleep_for = match next {
             Some(next) => (next - clock.now()).to_std().unwrap_or(Duration::ZERO).min(opts.max_sleep),
             None => opts.max_sleep,
         };
+        if let (Some(every), Some(last)) = (ping_every, last_ping) {
+            sleep_for = sleep_for.min(every.saturating_sub(last.elapsed()));
+        }
         let mut reloaded_now = false;
         tokio::select! {
             _ = tokio::time::sleep(sleep_for) => {}
             request = control.recv() => match request {
                 Some(Control::Reload) => {
-                    notify::notify("RELOADING=1");
-                    if let Some(reloaded) = reload(&opts, &executor, &current).await {
+                    let began = notify::monotonic_usec();
+                    opts.notifier.notify(Note::Reloading { monotonic_usec: began });
+                    let outcome = reload(&opts, &executor, &current).await;
+                    let report = ReloadStatus {
+                        began_monotonic_usec: began,
+                        outcome: if outcome.is_ok() { "applied" } else { "rejected" }.into(),
+                        errors: outcome.as_ref().err().cloned().unwrap_or_default(),
+                    };
+                    let path = opts.state_dir.join(status::RELOAD_FILE);
+                    if let Err(e) = status::write_atomic(&path, &serde_json::to_vec(&report).expect("serializable")) {
+                        tracing::error!(path = %path.display(), error = %e, "Cannot record the reload's outcome.");
+                    }
+                    if let Ok(reloaded) = outcome {
                         workers.ensure(&reloaded.jobs);
                         if reloaded.config.billing_alarm != current.config.billing_alarm {
                             let now = clock.now();
@@ -190,7 +268,7 @@ pub async fn run<E: Executor, C: Clock>(
                         current = reloaded;
                         reloaded_now = true;
                     }
-                    notify::notify("READY=1\nSTATUS=running");
+                    opts.notifier.notify(Note::Ready);
                 }
                 Some(Control::Shutdown) | None => break,
             },
@@ -207,12 +285,15 @@ pub async fn run<E: Executor, C: Clock>(
             tracing::warn!(now = %now.to_rfc3339(), handled_until = %watermark.to_rfc3339(), "Wall clock went back; fires already handled are not repeated.");
         }
         if last_beat.is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every) {
-            heartbeat(&opts, now);
+            health.update(|beat| {
+                beat.loop_at = Some(now);
+                true
+            });
             last_beat = Some(now);
         }
     }
 
-    notify::notify("STOPPING=1");
+    opts.notifier.notify(Note::Stopping);
     tracing::info!(grace_s = opts.shutdown_grace.as_secs(), "Shutting down: no new fires; waiting for in-flight actions.");
     let Workers { senders, mut tasks, .. } = workers;
     drop(senders);
@@ -224,6 +305,12 @@ pub async fn run<E: Executor, C: Clock>(
             "In-flight actions did not finish within the grace period; abandoning them."
         ),
     }
+    // `offhours health` must not call a stopped daemon healthy while its last beat is young.
+    let stopped_at = clock.now();
+    health.update(|beat| {
+        beat.stopped_at = Some(stopped_at);
+        true
+    });
     Ok(())
 }
 
@@ -333,9 +420,13 @@ async fn worker<E: Executor, C: Clock>(
     }
 }
 
-/// Loads, validates and prepares the file again. `None` (logged) keeps the running
-/// generation.
-async fn reload<E: Executor>(opts: &Options, executor: &Arc<E>, current: &Generation<E::Prepared>) -> Option<Generation<E::Prepared>> {
+/// Loads, validates and prepares the file again. An error (logged, and returned as
+/// one line per problem) keeps the running generation.
+async fn reload<E: Executor>(
+    opts: &Options,
+    executor: &Arc<E>,
+    current: &Generation<E::Prepared>,
+) -> Result<Generation<E::Prepared>, Vec<String>> {
     let config = match load(opts) {
         Ok(c) => Arc::new(c),
         Err(LoadError::Invalid(errors)) => {
@@ -347,18 +438,18 @@ async fn reload<E: Executor>(opts: &Options, executor: &Arc<E>, current: &Genera
                 errors = errors.len(),
                 "Reload rejected: the file is invalid; the running schedules stay."
             );
-            return None;
+            return Err(errors.iter().map(ToString::to_string).collect());
         }
         Err(e) => {
             tracing::error!(outcome = "rejected", error = %e, "Reload rejected; the running schedules stay.");
-            return None;
+            return Err(vec![e.to_string()]);
         }
     };
     let prepared = match executor.prepare(config.clone()).await {
         Ok(p) => Arc::new(p),
         Err(e) => {
             tracing::error!(outcome = "rejected", error = %e, "Reload rejected; the running schedules stay.");
-            return None;
+            return Err(vec![e]);
         }
     };
     let names = |c: &Config| c.schedules.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
@@ -377,14 +468,7 @@ async fn reload<E: Executor>(opts: &Options, executor: &Arc<E>, current: &Genera
         jobs = timer::timed_jobs(&config).len(),
         "Reload applied."
     );
-    Some(Generation { jobs: timer::timed_jobs(&config), config, prepared })
-}
-
-fn heartbeat(opts: &Options, now: DateTime<Utc>) {
-    let path = opts.state_dir.join(HEARTBEAT_FILE);
-    if let Err(e) = std::fs::write(&path, now.to_rfc3339()) {
-        tracing::warn!(path = %path.display(), error = %e, "Cannot write the heartbeat file.");
-    }
+    Ok(Generation { jobs: timer::timed_jobs(&config), config, prepared })
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! "no history" and is logged, never fatal.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -63,13 +62,9 @@ impl StateFile {
     pub fn save(&self, state: &State) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
-        let tmp = self.path.with_extension("json.tmp");
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec_pretty(&State { version: 1, ..state.clone() }).expect("serializable"))?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
+        let bytes = serde_json::to_vec_pretty(&State { version: 1, ..state.clone() }).expect("serializable");
+        super::status::write_atomic(&self.path, &bytes)?;
+        // The rename is durable only once the directory is synced.
         std::fs::File::open(dir)?.sync_all()
     }
 }

@@ -1,6 +1,7 @@
 //! The loop under tokio's paused clock: days of virtual time in milliseconds.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::TimeDelta;
 
@@ -16,12 +17,18 @@ struct Recorder {
     fires: Mutex<Vec<Recorded>>,
     /// How long each fire takes (virtual time).
     work: Duration,
+    /// Prepares so far; from `hang_from` on, prepare never returns (a stuck reload).
+    prepares: AtomicUsize,
+    hang_from: usize,
 }
 
 impl Executor for Recorder {
     type Prepared = ();
 
     async fn prepare(&self, _config: Arc<Config>) -> Result<(), String> {
+        if self.prepares.fetch_add(1, Ordering::SeqCst) + 1 >= self.hang_from {
+            std::future::pending::<()>().await;
+        }
         Ok(())
     }
 
@@ -32,10 +39,27 @@ impl Executor for Recorder {
     }
 }
 
+/// Records what the daemon tells systemd, with the (virtual) time it was told.
+#[derive(Default)]
+struct Notes(Mutex<Vec<(tokio::time::Instant, Note)>>);
+
+impl Notifier for Notes {
+    fn notify(&self, note: Note) {
+        self.0.lock().unwrap().push((tokio::time::Instant::now(), note));
+    }
+}
+
+impl Notes {
+    fn pings(&self) -> Vec<tokio::time::Instant> {
+        self.0.lock().unwrap().iter().filter(|(_, n)| *n == Note::Watchdog).map(|(t, _)| *t).collect()
+    }
+}
+
 struct Harness {
     dir: tempfile::TempDir,
     clock: Arc<TestClock>,
     recorder: Arc<Recorder>,
+    notes: Arc<Notes>,
     control: mpsc::UnboundedSender<Control>,
     daemon: tokio::task::JoinHandle<Result<(), DaemonError>>,
 }
@@ -61,15 +85,25 @@ impl Harness {
 
     /// As `start_in`, each fire taking `work` of virtual time.
     async fn start_working(dir: tempfile::TempDir, start: &str, work: Duration) -> Harness {
+        Self::start_with(dir, start, work, usize::MAX, |_| {}).await
+    }
+
+    /// The general form: fires take `work`, the `hang_from`-th prepare never returns,
+    /// and `tune` may change the options.
+    async fn start_with(dir: tempfile::TempDir, start: &str, work: Duration, hang_from: usize, tune: impl FnOnce(&mut Options)) -> Harness {
         let clock = Arc::new(TestClock::new(at(start)));
-        let recorder = Arc::new(Recorder { clock: clock.clone(), fires: Mutex::new(Vec::new()), work });
+        let recorder =
+            Arc::new(Recorder { clock: clock.clone(), fires: Mutex::new(Vec::new()), work, prepares: AtomicUsize::new(0), hang_from });
+        let notes = Arc::new(Notes::default());
         let (control, rx) = mpsc::unbounded_channel();
         let mut opts = Options::new(dir.path().join("offhours.toml"), dir.path().to_path_buf());
         opts.heartbeat_every = Duration::from_secs(3600);
+        opts.notifier = notes.clone();
+        tune(&mut opts);
         let daemon = tokio::spawn(run(opts, recorder.clone(), clock.clone(), rx));
         // Let it start up.
         tokio::time::sleep(Duration::from_millis(1)).await;
-        Harness { dir, clock, recorder, control, daemon }
+        Harness { dir, clock, recorder, notes, control, daemon }
     }
 
     async fn advance(&self, d: TimeDelta) {
@@ -248,4 +282,136 @@ async fn shutdown_waits_for_the_action_in_flight() {
     h.advance(TimeDelta::seconds(65)).await; // the fire at 08:00 is 5 s into its 20 s of work
     let (fires, _dir) = h.stop().await;
     assert_eq!(fires.len(), 1, "the action finished before the daemon returned");
+}
+
+fn dir_with(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("offhours.toml"), config).unwrap();
+    dir
+}
+
+/// The largest gap between watchdog pings in `[from, to]`, counting the edges.
+fn largest_gap(pings: &[tokio::time::Instant], from: tokio::time::Instant, to: tokio::time::Instant) -> Duration {
+    let mut edges: Vec<tokio::time::Instant> = vec![from];
+    edges.extend(pings.iter().copied().filter(|p| *p >= from && *p <= to));
+    edges.push(to);
+    edges.windows(2).map(|w| w[1] - w[0]).max().unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_watchdog_is_fed_by_the_loop_at_half_its_interval_even_while_a_worker_is_busy() {
+    let config = "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n";
+    // Each fire works for an hour: the worker is busy, the loop is not.
+    let h = Harness::start_with(dir_with(config), "2026-06-01T07:59:00Z", Duration::from_secs(3600), usize::MAX, |o| {
+        o.watchdog = Some(Duration::from_secs(10));
+    })
+    .await;
+    let from = tokio::time::Instant::now();
+    h.advance(TimeDelta::minutes(30)).await;
+    let to = tokio::time::Instant::now();
+    assert!(largest_gap(&h.notes.pings(), from, to) <= Duration::from_secs(5), "pings at half the interval");
+    assert!(h.notes.pings().len() >= 360, "{} pings in 30 min", h.notes.pings().len());
+    let ready = h.notes.0.lock().unwrap().iter().position(|(_, n)| *n == Note::Ready).unwrap();
+    let first_ping = h.notes.0.lock().unwrap().iter().position(|(_, n)| *n == Note::Watchdog).unwrap();
+    assert!(ready < first_ping, "the watchdog starts after READY");
+    h.control.send(Control::Shutdown).unwrap();
+    // The worker's fire outlives the grace period; the daemon still returns.
+    h.daemon.await.unwrap().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stuck_loop_stops_feeding_the_watchdog() {
+    let config = "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n";
+    // The second prepare (the reload's) never returns: the loop is stuck in it.
+    let h = Harness::start_with(dir_with(config), "2026-06-01T06:00:00Z", Duration::ZERO, 2, |o| {
+        o.watchdog = Some(Duration::from_secs(10));
+    })
+    .await;
+    h.advance(TimeDelta::minutes(1)).await;
+    let before = h.notes.pings().len();
+    assert!(before >= 12, "{before}");
+    h.control.send(Control::Reload).unwrap();
+    h.advance(TimeDelta::minutes(10)).await;
+    let notes = h.notes.0.lock().unwrap().clone();
+    let reloading = notes.iter().rposition(|(_, n)| matches!(n, Note::Reloading { .. })).expect("RELOADING sent");
+    assert!(!notes[reloading..].iter().any(|(_, n)| *n == Note::Watchdog), "no ping once the loop is stuck");
+    h.daemon.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn reloads_are_stamped_and_their_outcome_recorded() {
+    let h = Harness::start("2026-06-01T06:00:00Z", "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n", None).await;
+    let read = |h: &Harness| -> status::ReloadStatus {
+        serde_json::from_slice(&std::fs::read(h.dir.path().join(status::RELOAD_FILE)).unwrap()).unwrap()
+    };
+    let before = notify::monotonic_usec();
+    h.control.send(Control::Reload).unwrap();
+    h.advance(TimeDelta::seconds(1)).await;
+    let applied = read(&h);
+    assert_eq!((applied.outcome.as_str(), applied.errors.len()), ("applied", 0));
+    assert!(applied.began_monotonic_usec >= before);
+    std::fs::write(h.dir.path().join("offhours.toml"), "[schedules.a]\nstart = \"0 25 * * *\"\n").unwrap();
+    h.control.send(Control::Reload).unwrap();
+    h.advance(TimeDelta::seconds(1)).await;
+    let rejected = read(&h);
+    assert_eq!(rejected.outcome, "rejected");
+    assert!(rejected.errors[0].contains("schedules.a.start: bad cron `0 25 * * *`"), "{rejected:?}");
+    assert!(rejected.began_monotonic_usec >= applied.began_monotonic_usec);
+    let notes: Vec<Note> = h.notes.0.lock().unwrap().iter().map(|(_, n)| *n).collect();
+    let shape: Vec<&str> = notes
+        .iter()
+        .map(|n| match n {
+            Note::Ready => "ready",
+            Note::Reloading { .. } => "reloading",
+            Note::Stopping => "stopping",
+            Note::Watchdog => "watchdog",
+        })
+        .collect();
+    assert_eq!(shape, ["ready", "reloading", "ready", "reloading", "ready"]);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_state_write_is_reported_by_the_heartbeat_until_it_works_again() {
+    let config = "[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n";
+    let h = Harness::start("2026-06-01T07:59:00Z", config, None).await;
+    let beat = |h: &Harness| status::parse_heartbeat(&std::fs::read_to_string(h.dir.path().join(HEARTBEAT_FILE)).unwrap()).unwrap();
+    assert_eq!(beat(&h).state_error, None);
+    // The temporary file's name is taken by a directory: every write fails (as root too).
+    let blocker = h.dir.path().join("state.json.tmp");
+    std::fs::create_dir(&blocker).unwrap();
+    h.advance(TimeDelta::minutes(2)).await; // the 08:00 fire ran and could not be recorded
+    assert_eq!(h.recorder.fires.lock().unwrap().len(), 1);
+    let error = beat(&h).state_error.expect("the heartbeat names the failure");
+    assert!(error.starts_with(&format!("cannot write {}", h.dir.path().join(state::FILE_NAME).display())), "{error}");
+    // (The harness beats hourly; judge as of the last beat.)
+    let verdict = status::judge(Some(&beat(&h)), beat(&h).loop_at.unwrap(), Duration::from_secs(90));
+    assert!(matches!(verdict, status::Verdict::StateUnwritable { .. }), "{verdict:?}");
+    std::fs::remove_dir(&blocker).unwrap();
+    h.advance(TimeDelta::days(1)).await; // the next fire is recorded again
+    assert_eq!(beat(&h).state_error, None);
+    let (_, dir) = h.stop().await;
+    let stopped = status::parse_heartbeat(&std::fs::read_to_string(dir.path().join(HEARTBEAT_FILE)).unwrap()).unwrap();
+    assert!(stopped.stopped_at.is_some(), "a clean stop is written down");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unwritable_state_directory_stops_the_start() {
+    let dir = dir_with("[schedules.a]\ntimezone = \"UTC\"\nstart = \"0 8 * * *\"\n");
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let clock = Arc::new(TestClock::new(at("2026-06-01T07:00:00Z")));
+    let recorder = Arc::new(Recorder {
+        clock: clock.clone(),
+        fires: Mutex::new(Vec::new()),
+        work: Duration::ZERO,
+        prepares: AtomicUsize::new(0),
+        hang_from: usize::MAX,
+    });
+    let notes = Arc::new(Notes::default());
+    let (_control, rx) = mpsc::unbounded_channel();
+    let mut opts = Options::new(dir.path().join("offhours.toml"), dir.path().join("file/state"));
+    opts.notifier = notes.clone();
+    let e = run(opts, recorder, clock, rx).await.unwrap_err();
+    assert!(matches!(e, DaemonError::StateDir(_)), "{e}");
+    assert!(notes.0.lock().unwrap().is_empty(), "no READY: {:?}", notes.0.lock().unwrap());
 }

@@ -1,6 +1,7 @@
 //! The access-key audit: read the credential report (a few calls however many users),
-//! apply the rules, resolve key ids only for the users with findings, and, when asked,
-//! deactivate stale keys behind every guard.
+//! apply the rules, tie findings to key ids only for the users with findings (or judge
+//! their keys one by one where the report cannot say which key is which), and, when
+//! asked, deactivate stale keys behind every guard.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -9,8 +10,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::audit::{self, Finding, Limits, ROOT_USER, ReportError};
-use crate::aws::iam::{self, AccessKey};
+use crate::audit::{self, Finding, LastUsed, Limits, ROOT_USER, ReportError, ReportRow, SlotMatch};
+use crate::aws::iam;
 use crate::aws::{Aws, AwsError};
 use crate::config::IamAudit;
 
@@ -19,8 +20,12 @@ use crate::config::IamAudit;
 pub struct FindingView {
     pub user: String,
     pub arn: String,
-    pub slot: u8,
+    /// The credential report's slot; `None` when the keys were judged one by one.
+    pub slot: Option<u8>,
+    /// As ListAccessKeys names it, never inferred; `None` for root's keys.
     pub access_key_id: Option<String>,
+    /// Where the facts came from: `credential-report` or `access-keys`.
+    pub source: audit::Source,
     pub rule: &'static str,
     pub severity: audit::Severity,
     pub created: Option<String>,
@@ -51,6 +56,10 @@ pub enum AuditError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error("cannot list the access keys of {user}: {source}")]
+    ListKeys { user: String, source: AwsError },
+    #[error("cannot read when access key {access_key_id} of {user} was last used: {source}")]
+    LastUsed { user: String, access_key_id: String, source: AwsError },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -69,16 +78,70 @@ fn show(t: Option<DateTime<Utc>>, tz: Tz) -> Option<String> {
     t.map(|t| t.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Secs, false))
 }
 
-/// The key id in `slot` of a user: matched by creation date (the report's
-/// "last rotated"), else by order (slot 1 is the older key).
-fn key_in_slot(keys: &[AccessKey], f: &Finding) -> Option<String> {
-    let same_second = |k: &&AccessKey| k.created.is_some() && k.created.map(|c| c.timestamp()) == f.created.map(|c| c.timestamp());
-    if let Some(k) = keys.iter().find(same_second) {
-        return Some(k.id.clone());
+/// Ties every finding to its key id for certain, for the users with findings: the
+/// report's findings where the user's slots match the listed keys one to one, else the
+/// user's keys judged one by one (ListAccessKeys, GetAccessKeyLastUsed). Root's
+/// findings keep their slot and no id: its keys cannot be listed.
+async fn resolve(
+    client: &aws_sdk_iam::Client,
+    rows: &[ReportRow],
+    found: Vec<Finding>,
+    run: &AuditRun<'_>,
+    limits: Limits,
+) -> Result<Vec<Finding>, AuditError> {
+    let mut by_user: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+    for f in found {
+        by_user.entry(f.user.clone()).or_default().push(f);
     }
-    let mut sorted: Vec<&AccessKey> = keys.iter().collect();
-    sorted.sort_by_key(|k| k.created);
-    sorted.get(usize::from(f.slot) - 1).map(|k| k.id.clone())
+    let mut out = Vec::new();
+    for row in rows {
+        let Some(mut of_user) = by_user.remove(&row.user) else { continue };
+        if row.user == ROOT_USER {
+            out.append(&mut of_user);
+            continue;
+        }
+        let keys = match iam::access_keys(client, &row.user).await {
+            Ok(keys) => keys,
+            // Deleted since the report: its keys went with it; nothing to judge or act on.
+            Err(e) if e.kind == crate::aws::ErrorKind::NotFound => {
+                tracing::info!(job = run.job, user = %row.user, code = e.code.as_deref(), "User deleted since the credential report; its findings are dropped.");
+                continue;
+            }
+            Err(source) => return Err(AuditError::ListKeys { user: row.user.clone(), source }),
+        };
+        match audit::match_slots(row, &keys) {
+            SlotMatch::Matched(ids) => {
+                audit::name_keys(&mut of_user, &ids);
+                out.append(&mut of_user);
+            }
+            SlotMatch::Ambiguous(why) => {
+                tracing::info!(
+                    job = run.job,
+                    user = %row.user,
+                    reason = %why,
+                    keys = keys.len(),
+                    "Access keys judged one by one: the credential report cannot say which key is which."
+                );
+                let mut known = Vec::with_capacity(keys.len());
+                for key in &keys {
+                    // Inactive keys are not judged: when they were used does not matter.
+                    let used = if key.active {
+                        iam::key_last_used(client, &key.id).await.map_err(|source| AuditError::LastUsed {
+                            user: row.user.clone(),
+                            access_key_id: key.id.clone(),
+                            source,
+                        })?
+                    } else {
+                        LastUsed::default()
+                    };
+                    known.push(key.with_last_used(used));
+                }
+                out.extend(audit::direct_findings(&row.user, &row.arn, &known, run.at, limits));
+            }
+        }
+    }
+    audit::sort(&mut out);
+    Ok(out)
 }
 
 pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditError> {
@@ -86,17 +149,9 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
     let (csv, generated) = iam::credential_report(&client, Duration::from_secs(60)).await?;
     let rows = audit::parse_report(&csv)?;
     let limits = Limits { max_key_age_days: run.cfg.max_key_age_days, max_unused_days: run.cfg.max_unused_days };
-    let found = audit::findings(&rows, run.at, limits);
+    let found = resolve(&client, &rows, audit::findings(&rows, run.at, limits), &run, limits).await?;
     let own = aws.own_key_ids().await;
     let caller = iam::caller_arn(&aws.sts()).await.ok();
-
-    // Key ids only for the users with findings (root's cannot be listed).
-    let mut keys_of: BTreeMap<String, Vec<AccessKey>> = BTreeMap::new();
-    for user in found.iter().map(|f| &f.user).collect::<BTreeSet<_>>() {
-        if user != ROOT_USER {
-            keys_of.insert(user.clone(), iam::access_keys(&client, user).await?);
-        }
-    }
 
     let deactivating = run.deactivate || run.cfg.deactivate;
     let mut acted_on: BTreeSet<String> = BTreeSet::new();
@@ -104,7 +159,7 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
     let mut tags_of: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut views = Vec::with_capacity(found.len());
     for f in &found {
-        let key_id = keys_of.get(&f.user).and_then(|keys| key_in_slot(keys, f));
+        let key_id = f.access_key_id.clone();
         let own_key = key_id.as_ref().is_some_and(|id| own.contains(id)) || (key_id.is_none() && caller.as_deref() == Some(f.arn.as_str()));
         let (action, note) = if !(deactivating && f.rule.stale()) {
             ("none", None)
@@ -140,6 +195,7 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
             arn: f.arn.clone(),
             slot: f.slot,
             access_key_id: key_id,
+            source: f.source,
             rule: f.rule.as_str(),
             severity: f.rule.severity(),
             created: show(f.created, run.tz),
@@ -163,6 +219,7 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
                     user = %v.user,
                     access_key_id = v.access_key_id.as_deref(),
                     slot = v.slot,
+                    source = v.source.as_str(),
                     rule = v.rule,
                     severity = ?sev,
                     age_days = v.age_days,
@@ -212,7 +269,7 @@ async fn deactivate(
     actions: &mut u32,
 ) -> (&'static str, Option<String>) {
     if f.rule == audit::Rule::KeyUnused {
-        match iam::key_last_used(client, id).await {
+        match iam::key_last_used(client, id).await.map(|u| u.date) {
             Ok(Some(used)) if run.at - used < chrono::TimeDelta::days(i64::from(limits.max_unused_days)) => {
                 return ("none", Some(format!("used since the report ({})", show(Some(used), run.tz).unwrap_or_default())));
             }

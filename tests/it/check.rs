@@ -98,3 +98,22 @@ async fn a_missing_file_is_a_usage_error() {
     run.expect_code(2);
     assert!(run.stderr().contains("/nonexistent/offhours.toml: cannot read"), "{}", run.stderr());
 }
+
+/// The README's example error block is what `offhours check` prints for
+/// tests/fixtures/errors/offhours.toml, verbatim: every error of the file at once,
+/// unknown fields and wrong types among them, in file order.
+#[tokio::test]
+async fn the_readme_error_example_is_what_check_prints() {
+    let account = Account::new().await;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let marker = "Every error in the file is reported at once";
+    let after = &readme[readme.find(marker).expect("the README's config error section")..];
+    let block = after.split("```text\n").nth(1).and_then(|b| b.split("```").next()).expect("a text block after it");
+    let mut cmd = account.offhours(&["check", "--config", "offhours.toml"]);
+    cmd.current_dir(root.join("tests/fixtures/errors"));
+    let output = cmd.output().unwrap();
+    let run = crate::support::Run { output, elapsed: std::time::Duration::ZERO };
+    run.expect_code(2);
+    assert_eq!(run.stderr(), block, "README.md's example and the real output differ");
+}

@@ -125,7 +125,7 @@ async fn sighup_applies_a_changed_file_and_keeps_the_old_one_when_broken() {
     daemon.signal("HUP");
     daemon.signal("HUP");
     let rejected = daemon.wait_for_event("a rejected reload", |e| e["outcome"] == "rejected");
-    assert_eq!(rejected["errors"], 1);
+    assert_eq!(rejected["errors"], 2, "the unknown field and the bad cron");
     let error = daemon.wait_for_event("the config error", |e| e["field"] == "schedules.blink.strat");
     assert_eq!(error["line"], 5);
     account.stop("eu-west-1", std::slice::from_ref(&id)).await;
@@ -196,25 +196,164 @@ async fn readiness_is_notified_to_systemd() {
     socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let config = account.write_config(&format!("{HEADER}[schedules.a]\nstart = \"0 8 * * *\"\n"));
     let state = account.dir.path().join("state");
-    let mut child = account
+    let child = account
         .offhours(&["run", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap()])
         .env("NOTIFY_SOCKET", &socket_path)
+        // As systemd sets it for WatchdogSec=2s.
+        .env("WATCHDOG_USEC", "2000000")
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut child = KillOnDrop(child);
+    // (Without WATCHDOG_PID the interval is this process's, as sd_watchdog_enabled says.)
     let next = || {
         let mut buf = [0u8; 256];
         let n = socket.recv(&mut buf).expect("a notification within 30 s");
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+        // Each field ends with a newline (sd-notify writes them so).
+        String::from_utf8_lossy(&buf[..n]).trim_end().to_string()
     };
-    assert!(next().starts_with("READY=1"));
-    let kill = |sig: &str| std::process::Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status().unwrap();
+    // Watchdog pings are interleaved with everything else: skip them, but count them.
+    let pings = std::cell::Cell::new(0);
+    let next_note = || loop {
+        let note = next();
+        if note == "WATCHDOG=1" {
+            pings.set(pings.get() + 1);
+        } else {
+            return note;
+        }
+    };
+    assert!(next_note().starts_with("READY=1"));
+    // Pings at half the interval: three within ~3 s.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pings.get() < 3 {
+        assert_eq!(next(), "WATCHDOG=1");
+        pings.set(pings.get() + 1);
+        assert!(Instant::now() < deadline);
+    }
+    let kill = |sig: &str| std::process::Command::new("kill").arg(format!("-{sig}")).arg(child.0.id().to_string()).status().unwrap();
     kill("HUP");
-    assert_eq!(next(), "RELOADING=1");
-    assert!(next().starts_with("READY=1"));
+    let reloading = next_note();
+    let usec: u64 = reloading.strip_prefix("RELOADING=1\nMONOTONIC_USEC=").expect(&reloading).parse().unwrap();
+    assert!(usec > 0);
+    assert!(next_note().starts_with("READY=1"));
     kill("TERM");
-    assert_eq!(next(), "STOPPING=1");
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(next_note(), "STOPPING=1");
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
+}
+
+/// A child process that is killed if the test fails before it exits.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn offhours_reload_waits_for_the_outcome_and_never_sends_a_bad_file() {
+    let account = Account::new().await;
+    let config = account.write_config(&format!("{HEADER}[schedules.a]\nstart = \"0 8 * * *\"\n"));
+    let daemon = Daemon::start(&account, &config, "1");
+    let state = account.dir.path().join("state");
+    let pid = daemon.child.id().to_string();
+    let reload = || account.run(&["reload", "--config", config.to_str().unwrap(), "--pid", &pid, "--state-dir", state.to_str().unwrap()]);
+
+    std::fs::write(&config, format!("{HEADER}[schedules.a]\nstart = \"0 9 * * *\"\n")).unwrap();
+    let run = reload();
+    run.expect_code(0);
+    assert_eq!(run.stdout(), "reload applied\n");
+    // It returned after the swap, not before.
+    assert!(daemon.events().iter().any(|e| e["message"] == "Reload applied."));
+
+    // A file that does not validate never reaches the daemon.
+    std::fs::write(&config, format!("{HEADER}[schedules.a]\nstart = \"0 25 * * *\"\n")).unwrap();
+    let run = reload();
+    run.expect_code(2);
+    assert!(run.stderr().contains("schedules.a.start: bad cron `0 25 * * *`"), "{}", run.stderr());
+    let signals = daemon.events().iter().filter(|e| e["message"] == "Signal received.").count();
+    assert_eq!(signals, 1, "only the first reload signalled the daemon");
+
+    // Valid, but the daemon cannot prepare it (a region this account does not have):
+    // rejected by the daemon, and the command says so and fails.
+    std::fs::write(&config, "timezone = \"UTC\"\nregions = [\"eu-west-1\", \"xx-nowhere-9\"]\n[schedules.a]\nstart = \"0 9 * * *\"\n")
+        .unwrap();
+    let run = reload();
+    run.expect_code(1);
+    assert!(run.stderr().contains("xx-nowhere-9"), "{}", run.stderr());
+    assert!(run.stderr().contains("reload rejected"), "{}", run.stderr());
+
+    // No daemon to signal: a clear usage error.
+    let run = account.run(&["reload", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap()]);
+    run.expect_code(2);
+    assert!(run.stderr().contains("$MAINPID"), "{}", run.stderr());
+}
+
+#[tokio::test]
+async fn an_unwritable_state_directory_is_an_error_before_ready() {
+    let account = Account::new().await;
+    let config = account.write_config(&format!("{HEADER}[schedules.a]\nstart = \"0 8 * * *\"\n"));
+    // A directory under a regular file cannot be created, whoever runs the test.
+    std::fs::write(account.dir.path().join("not-a-dir"), "").unwrap();
+    let state = account.dir.path().join("not-a-dir/state");
+    let socket_path = account.dir.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let output = account
+        .offhours(&["run", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap()])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .output()
+        .unwrap();
+    let run = crate::support::Run { output, elapsed: Duration::ZERO };
+    run.expect_code(1);
+    let stderr = run.stderr();
+    assert!(stderr.contains(&format!("offhours: state directory {}: cannot create it", state.display())), "{stderr}");
+    assert!(stderr.contains("--state-dir or $STATE_DIRECTORY"), "{stderr}");
+    assert!(!stderr.contains("Daemon started."), "{stderr}");
+    let mut buf = [0u8; 64];
+    assert!(socket.recv(&mut buf).is_err(), "no READY=1 was sent");
+}
+
+#[tokio::test]
+async fn health_reports_a_state_file_it_cannot_write_and_a_stop() {
+    let account = Account::new().await;
+    let id = account.launch("eu-west-1", &[("Schedule", "blink")]).await;
+    let config = account.write_config(&format!("{HEADER}[schedules.blink]\nstop = \"*/2 * * * * *\"\n"));
+    let mut daemon = Daemon::start(&account, &config, "1");
+    let state = account.dir.path().join("state");
+    let health = || account.run(&["health", "--state-dir", state.to_str().unwrap()]);
+    health().expect_code(0);
+    // Every state write now fails: the temporary file's name is a directory.
+    std::fs::create_dir(state.join("state.json.tmp")).unwrap();
+    wait_for_state(&account, &id, "stopped").await;
+    let failed = daemon.wait_for_event("a failed state write", |e| {
+        e["level"] == "ERROR" && e["message"].as_str().is_some_and(|m| m.starts_with("Cannot write the state file"))
+    });
+    assert!(failed["error"].as_str().unwrap().contains("Is a directory"), "{failed}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let run = loop {
+        let run = health();
+        if run.code() != 0 || Instant::now() > deadline {
+            break run;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    run.expect_code(1);
+    assert!(run.stdout().starts_with("unhealthy: the state file cannot be written (cannot write "), "{}", run.stdout());
+    // Fixed: healthy again at the next write.
+    std::fs::remove_dir(state.join("state.json.tmp")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while health().code() != 0 {
+        assert!(Instant::now() < deadline, "still unhealthy: {}", health().stdout());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
+    let run = health();
+    run.expect_code(1);
+    assert!(run.stdout().starts_with("stopped: the daemon shut down at "), "{}", run.stdout());
 }
 
 #[tokio::test]

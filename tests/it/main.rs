@@ -7,5 +7,6 @@ mod billing;
 mod check;
 mod daemon;
 mod keys;
+mod pid1;
 mod plan;
 mod support;
