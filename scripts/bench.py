@@ -1,27 +1,45 @@
 """offhours benchmarks against moto (run with `make bench`). Prints figures; asserts nothing.
 
-1. apply: N instances across two regions; wall time of `apply stop` / `apply start`
-   and the API calls by operation (as moto counted them).
-2. daemon idle: resident memory and CPU time of `offhours run` over 60 s with 50
-   schedules that do not fire.
-3. fire lag: 20 fires of a schedule firing every 3 s; from the fire instant to moto
-   receiving the fire's first API call.
-4. reload: time from SIGHUP to the new jobs being active, with 1000 schedules.
+1. apply with latency (section `apply`): moto answers in 1-2 ms, real AWS in 50-300 ms,
+   so calls made one after another hardly show on plain moto. Here `offhours` talks to
+   moto through scripts/latency_proxy.py, which waits --latency-ms (default 80) before
+   passing each request on (concurrent requests overlap, as on AWS). For 200 and 1000
+   instances in one region and 2000 over two: wall time of `apply stop` / `apply start`,
+   the calls by operation, the sequential round trips on the critical path (the
+   longest chain of calls each starting after the previous one ended), the time spent
+   in the listing calls (DescribeInstances not naming instance ids) and wall - listing.
+2. apply on plain moto (section `plain`): N instances across two regions; wall time and
+   the API calls by operation (as moto counted them).
+3. daemon (section `daemon`), on plain moto:
+   idle: resident memory and CPU time of `offhours run` over 60 s with 50 schedules
+   that do not fire;
+   fire lag: 20 fires of a schedule firing every 3 s; from the fire instant to moto
+   receiving the fire's first API call;
+   reload: time from SIGHUP to the daemon logging "Reload applied.", 1000 schedules.
+
+Options: --bin PATH (default: build and use target/release/offhours), --latency-ms N,
+--only apply|plain|daemon. Every case uses a fresh moto account.
 """
 
+import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime
 
 import boto3
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from latency_proxy import LatencyProxy, busy_time, by_operation, critical_path  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "offhours")
+BIN = os.path.join(ROOT, "target", "release", "offhours")  # or --bin
 ENDPOINT = os.environ["OFFHOURS_TEST_ENDPOINT"]
 REGIONS = ["eu-west-1", "eu-central-1"]
 next_account = [400000000000 + os.getpid() * 100]
@@ -37,8 +55,8 @@ def account():
             "AWS_SESSION_TOKEN": c["SessionToken"]}
 
 
-def env_for(creds, home):
-    env = {"PATH": os.environ["PATH"], "HOME": home, "TZ": "UTC", "AWS_ENDPOINT_URL": ENDPOINT,
+def env_for(creds, home, endpoint=ENDPOINT):
+    env = {"PATH": os.environ["PATH"], "HOME": home, "TZ": "UTC", "AWS_ENDPOINT_URL": endpoint,
            "AWS_REGION": "eu-west-1", "AWS_EC2_METADATA_DISABLED": "true",
            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
     env.update(creds)
@@ -63,8 +81,80 @@ def write(path, text):
     return path
 
 
+def tag_fleet(creds, region, n, per_reservation=100):
+    """n instances tagged Schedule=bench, launched straight into moto (no proxy)."""
+    client = ec2(creds, region)
+    for done in range(0, n, per_reservation):
+        count = min(per_reservation, n - done)
+        client.run_instances(ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=count, MaxCount=count,
+                             TagSpecifications=[{"ResourceType": "instance",
+                                                 "Tags": [{"Key": "Schedule", "Value": "bench"}]}])
+
+
+def outcome_counts(stdout):
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return None
+    outcomes = {}
+    for r in report.get("results", []):
+        outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
+    return outcomes
+
+
+def show_calls(records):
+    ops = by_operation(records)
+    by_id = sum(1 for r in records if r["action"] == "DescribeInstances" and r.get("ids"))
+    parts = []
+    for op, count in ops.items():
+        note = f" ({by_id} by id)" if op == "DescribeInstances" and by_id else ""
+        parts.append(f"{op} {count}{note}")
+    return ", ".join(parts)
+
+
+def bench_latency(tmp, latency_ms):
+    proxy = LatencyProxy(ENDPOINT, latency_ms).start()
+    print(f"== apply with {latency_ms:g} ms per AWS call (latency proxy in front of moto; "
+          "fleet in reservations of 100, all tagged)")
+    print("   round trips: sequential calls on the critical path; listing: time in DescribeInstances calls "
+          "that name no instance ids (their union)")
+    print(f"   {'instances':>9} {'regions':>7} {'action':<6} {'wall s':>7} {'round trips':>11} {'listing s':>9} "
+          f"{'wall-listing s':>14}  outcomes; calls by operation")
+    try:
+        for n, regions in ((200, REGIONS[:1]), (1000, REGIONS[:1]), (2000, REGIONS)):
+            creds = account()
+            for region in regions:
+                tag_fleet(creds, region, n // len(regions))
+            config = write(os.path.join(tmp, f"latency-{n}.toml"),
+                           f'regions = {json.dumps(regions)}\nmax_instances_per_action = 0\n'
+                           '[schedules.bench]\nstart = "0 8 * * *"\nstop = "0 19 * * *"\n')
+            key = creds["AWS_ACCESS_KEY_ID"]
+            for action in ("stop", "start"):
+                proxy.reset()
+                started = time.monotonic()
+                try:
+                    out = subprocess.run([BIN, "apply", "bench", action, "--config", config, "--output", "json"],
+                                         env=env_for(creds, tmp, proxy.url), capture_output=True, text=True,
+                                         timeout=900)
+                except subprocess.TimeoutExpired:
+                    print(f"   {n:>9} {len(regions):>7} {action:<6} timed out after 900 s")
+                    continue
+                wall = time.monotonic() - started
+                records = [r for r in proxy.log(key) if r["start"] >= started]
+                listing = [r for r in records if r["action"] == "DescribeInstances" and not r.get("ids")]
+                listing_s = busy_time(listing)
+                outcomes = outcome_counts(out.stdout)
+                status = "" if out.returncode == 0 else f" exit {out.returncode}"
+                print(f"   {n:>9} {len(regions):>7} {action:<6} {wall:>7.2f} {critical_path(records):>11} "
+                      f"{listing_s:>9.2f} {wall - listing_s:>14.2f}  {outcomes}{status}; {show_calls(records)}")
+                if out.returncode != 0 and outcomes is None:
+                    print("      " + out.stderr.strip().replace("\n", "\n      ")[-2000:])
+    finally:
+        proxy.stop()
+
+
 def bench_apply(tmp):
-    print("== apply: wall time and API calls (release build, moto on loopback)")
+    print("== apply on plain moto: wall time and API calls (moto on loopback, reservations of 10)")
     print(f"   {'instances':>9} {'action':<6} {'wall s':>7}  calls by operation")
     for n in (100, 500, 2000):
         creds = account()
@@ -133,6 +223,13 @@ def wait_for(log, pred, timeout=60):
     raise SystemExit(f"timed out waiting in {log}")
 
 
+def log_time(event):
+    """The unix time of a JSON log event's `timestamp` (RFC 3339, any fraction)."""
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", event["timestamp"])
+    whole = datetime.fromisoformat(m.group(1) + ("+00:00" if m.group(3) == "Z" else m.group(3)))
+    return whole.timestamp() + (float("0." + m.group(2)) if m.group(2) else 0.0)
+
+
 def many_schedules(n, extra=""):
     text = 'timezone = "Europe/Berlin"\nregions = ["eu-west-1"]\n' + extra
     for i in range(n):
@@ -187,23 +284,47 @@ def bench_daemon(tmp):
     for round_ in range(3):
         write(config, many_schedules(1000, extra=f"max_lateness = \"{round_ + 2}h\"\n"))
         seen = sum(1 for e in events(log) if e.get("message") == "Reload applied.")
-        sent = time.monotonic()
+        sent = time.time()
         proc.send_signal(signal.SIGHUP)
-        while sum(1 for e in events(log) if e.get("message") == "Reload applied.") <= seen:
-            time.sleep(0.002)
-        times.append((time.monotonic() - sent) * 1000)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            applied = [e for e in events(log) if e.get("message") == "Reload applied."]
+            if len(applied) > seen:
+                break
+            time.sleep(0.005)
+        else:
+            times.append(None)
+            continue
+        # The daemon's own timestamp of "Reload applied.", from the instant the signal was sent.
+        times.append((log_time(applied[seen]) - sent) * 1000)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
-    print(f"   {', '.join(f'{t:.0f}' for t in times)} ms (includes re-reading credentials and DescribeRegions); "
-          f"resident memory with 1000 schedules {rss / 1024:.1f} MiB")
+    print(f"   {', '.join('no reload in 120 s' if t is None else f'{t:.0f}' for t in times)} ms "
+          f"(signal -> the daemon's timestamp on \"Reload applied.\"; includes re-reading credentials and "
+          f"DescribeRegions); resident memory with 1000 schedules {rss / 1024:.1f} MiB")
 
 
 def main():
-    print("==> cargo build --release", file=sys.stderr)
-    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+    global BIN
+    parser = argparse.ArgumentParser(description="offhours benchmarks against moto (see the module's doc)")
+    parser.add_argument("--bin", help="the offhours binary to measure (default: build target/release/offhours)")
+    parser.add_argument("--latency-ms", type=float, default=80.0, help="delay the proxy adds to each AWS call")
+    parser.add_argument("--only", choices=("apply", "plain", "daemon"),
+                        help="run one section: apply (with latency), plain (apply on plain moto), daemon")
+    args = parser.parse_args()
+    if args.bin:
+        BIN = os.path.abspath(args.bin)
+    else:
+        print("==> cargo build --release", file=sys.stderr)
+        subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+    print(f"==> {BIN}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
-        bench_apply(tmp)
-        bench_daemon(tmp)
+        if args.only in (None, "apply"):
+            bench_latency(tmp, args.latency_ms)
+        if args.only in (None, "plain"):
+            bench_apply(tmp)
+        if args.only in (None, "daemon"):
+            bench_daemon(tmp)
 
 
 if __name__ == "__main__":

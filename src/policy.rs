@@ -34,6 +34,7 @@ impl Features {
 /// built from this list so that the two cannot drift apart.
 pub const ACTIONS: &[&str] = &[
     "ec2:DescribeInstances",
+    "ec2:DescribeInstanceStatus",
     "ec2:DescribeRegions",
     "ec2:StartInstances",
     "ec2:StopInstances",
@@ -64,7 +65,7 @@ pub fn document(features: Features) -> Value {
         statements.push(json!({
             "Sid": "ListInstances",
             "Effect": "Allow",
-            "Action": ["ec2:DescribeInstances", "ec2:DescribeRegions"],
+            "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeRegions"],
             "Resource": "*"
         }));
         statements.push(json!({

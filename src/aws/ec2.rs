@@ -1,22 +1,31 @@
-//! EC2: list instances by tag, start and stop them in batches, re-read their states.
+//! EC2: list instances by tag, start and stop them in batches, read their states back.
+//! Every call of one region goes through [`Ec2`], which bounds the calls in flight in
+//! that region and counts them.
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, Instance as SdkInstance};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::Semaphore;
 
 use super::{AwsError, ErrorKind};
 use crate::config::Action;
 use crate::plan::{Instance, InstanceState};
 
 /// Instance ids per StartInstances / StopInstances call. A call fails whole when one
-/// of its instances is refused, so a batch is also the unit that gets split.
-pub const BATCH_SIZE: usize = 50;
+/// of its instances is refused, so a batch is also the unit that gets split: 100 keeps
+/// a fleet of 1000 to ten calls, and isolating one refused instance to 1 + 2 x 7 calls.
+pub const BATCH_SIZE: usize = 100;
 
 /// The most values EC2 accepts in one filter.
 const FILTER_VALUES: usize = 200;
+
+/// The most ids one DescribeInstanceStatus call takes.
+const STATUS_IDS: usize = 100;
 
 /// States worth listing: terminated instances linger for an hour and are noise.
 const LISTED_STATES: [&str; 5] = ["pending", "running", "stopping", "stopped", "shutting-down"];
@@ -24,6 +33,16 @@ const LISTED_STATES: [&str; 5] = ["pending", "running", "stopping", "stopped", "
 /// Counts API operations by name (retries of one operation count once).
 #[derive(Debug, Default)]
 pub struct CallCounter(Mutex<BTreeMap<&'static str, u64>>);
+
+/// EC2 in one region, for one action: the client, the region's bound on calls in flight
+/// (shared by every action of the config generation), and the action's call counter.
+#[derive(Debug, Clone)]
+pub struct Ec2 {
+    pub client: Client,
+    pub region: String,
+    pub permits: Arc<Semaphore>,
+    pub calls: Arc<CallCounter>,
+}
 
 impl CallCounter {
     pub fn add(&self, operation: &'static str) {
@@ -56,85 +75,125 @@ pub async fn enabled_regions(client: &Client, region: &str) -> Result<Vec<String
     Ok(names)
 }
 
-/// Every listed instance carrying all the `selector` tags: one paginated
-/// DescribeInstances with server-side tag and state filters.
-pub async fn describe_tagged(
-    client: &Client,
-    region: &str,
-    selector: &BTreeMap<String, String>,
-    calls: &CallCounter,
-) -> Result<Vec<Instance>, AwsError> {
-    let mut filters: Vec<Filter> = selector.iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build()).collect();
-    filters.push(
-        Filter::builder().name("instance-state-name").set_values(Some(LISTED_STATES.iter().map(|s| s.to_string()).collect())).build(),
-    );
-    describe(client, region, filters, calls).await
-}
-
-/// The current view of the given instances (a filter, not InstanceIds, so that one
-/// vanished id does not fail the whole call).
-pub async fn describe_ids(client: &Client, region: &str, ids: &[String], calls: &CallCounter) -> Result<Vec<Instance>, AwsError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(FILTER_VALUES) {
-        let filter = Filter::builder().name("instance-id").set_values(Some(chunk.to_vec())).build();
-        out.extend(describe(client, region, vec![filter], calls).await?);
+impl Ec2 {
+    /// Every listed instance carrying all the `selector` tags: one paginated
+    /// DescribeInstances with server-side tag and state filters.
+    pub async fn describe_tagged(&self, selector: &BTreeMap<String, String>) -> Result<Vec<Instance>, AwsError> {
+        let mut filters: Vec<Filter> = selector.iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build()).collect();
+        filters.push(
+            Filter::builder().name("instance-state-name").set_values(Some(LISTED_STATES.iter().map(|s| s.to_string()).collect())).build(),
+        );
+        self.describe(filters).await
     }
-    Ok(out)
-}
 
-async fn describe(client: &Client, region: &str, filters: Vec<Filter>, calls: &CallCounter) -> Result<Vec<Instance>, AwsError> {
-    let mut pages = client.describe_instances().set_filters(Some(filters)).max_results(1000).into_paginator().send();
-    let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        calls.add("DescribeInstances");
-        let page = page.map_err(|e| AwsError::from_sdk("DescribeInstances", region, e))?;
-        for reservation in page.reservations() {
-            out.extend(reservation.instances().iter().filter_map(|i| instance_from_sdk(region, i)));
+    /// The current view of the given instances (a filter, not InstanceIds, so that one
+    /// vanished id does not fail the whole call); chunks are read concurrently.
+    pub async fn describe_ids(&self, ids: &[String]) -> Result<Vec<Instance>, AwsError> {
+        let reads = ids.chunks(FILTER_VALUES).map(|chunk| {
+            let filter = Filter::builder().name("instance-id").set_values(Some(chunk.to_vec())).build();
+            self.describe(vec![filter])
+        });
+        let mut out = Vec::with_capacity(ids.len());
+        for read in futures_util::future::join_all(reads).await {
+            out.extend(read?);
         }
+        Ok(out)
     }
-    Ok(out)
-}
 
-/// One Start/StopInstances call for `ids`; the ids EC2 answered for. A dry run that
-/// would succeed answers an empty list.
-pub async fn change_state(
-    client: &Client,
-    region: &str,
-    action: Action,
-    ids: &[String],
-    hibernate: bool,
-    dry_run: bool,
-    calls: &CallCounter,
-) -> Result<Vec<String>, AwsError> {
-    let changes = match action {
-        Action::Start => {
-            calls.add("StartInstances");
-            client
-                .start_instances()
-                .set_instance_ids(Some(ids.to_vec()))
-                .dry_run(dry_run)
-                .send()
-                .await
-                .map(|out| out.starting_instances().to_vec())
-                .map_err(|e| AwsError::from_sdk("StartInstances", region, e))
+    async fn describe(&self, filters: Vec<Filter>) -> Result<Vec<Instance>, AwsError> {
+        let mut pages = self.client.describe_instances().set_filters(Some(filters)).max_results(1000).into_paginator().send();
+        let mut out = Vec::new();
+        loop {
+            let page = {
+                let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+                pages.next().await
+            };
+            let Some(page) = page else { break };
+            self.calls.add("DescribeInstances");
+            let page = page.map_err(|e| AwsError::from_sdk("DescribeInstances", &self.region, e))?;
+            for reservation in page.reservations() {
+                out.extend(reservation.instances().iter().filter_map(|i| instance_from_sdk(&self.region, i)));
+            }
         }
-        Action::Stop => {
-            calls.add("StopInstances");
-            client
-                .stop_instances()
-                .set_instance_ids(Some(ids.to_vec()))
-                .hibernate(hibernate)
-                .dry_run(dry_run)
-                .send()
-                .await
-                .map(|out| out.stopping_instances().to_vec())
-                .map_err(|e| AwsError::from_sdk("StopInstances", region, e))
+        Ok(out)
+    }
+
+    /// The state of each given instance, with the lightest call that returns it:
+    /// DescribeInstanceStatus with IncludeAllInstances (state only, 100 ids a call,
+    /// chunks concurrently). A chunk naming an id EC2 no longer knows fails whole; it is
+    /// read again with DescribeInstances, which skips the unknown id.
+    pub async fn states(&self, ids: &[String]) -> Result<BTreeMap<String, InstanceState>, AwsError> {
+        let reads = ids.chunks(STATUS_IDS).map(|chunk| async move {
+            match self.status_chunk(chunk).await {
+                Err(e) if e.kind == ErrorKind::NotFound => {
+                    Ok(self.describe_ids(chunk).await?.into_iter().map(|i| (i.id, i.state)).collect())
+                }
+                other => other,
+            }
+        });
+        let mut out = BTreeMap::new();
+        for read in futures_util::future::join_all(reads).await {
+            out.extend(read?);
         }
-    };
-    match changes {
-        Ok(list) => Ok(list.iter().filter_map(|c| c.instance_id().map(str::to_string)).collect()),
-        Err(e) if dry_run && e.kind == ErrorKind::DryRunOk => Ok(Vec::new()),
-        Err(e) => Err(e),
+        Ok(out)
+    }
+
+    async fn status_chunk(&self, ids: &[String]) -> Result<Vec<(String, InstanceState)>, AwsError> {
+        let mut pages =
+            self.client.describe_instance_status().set_instance_ids(Some(ids.to_vec())).include_all_instances(true).into_paginator().send();
+        let mut out = Vec::with_capacity(ids.len());
+        loop {
+            let page = {
+                let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+                pages.next().await
+            };
+            let Some(page) = page else { break };
+            self.calls.add("DescribeInstanceStatus");
+            let page = page.map_err(|e| AwsError::from_sdk("DescribeInstanceStatus", &self.region, e))?;
+            for status in page.instance_statuses() {
+                if let Some(id) = status.instance_id() {
+                    let state = status.instance_state().and_then(|s| s.name()).map_or("unknown", |n| n.as_str());
+                    out.push((id.to_string(), InstanceState::parse(state)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One Start/StopInstances call for `ids`; the ids EC2 answered for. A dry run that
+    /// would succeed answers an empty list.
+    pub async fn change_state(&self, action: Action, ids: &[String], hibernate: bool, dry_run: bool) -> Result<Vec<String>, AwsError> {
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let changes = match action {
+            Action::Start => {
+                self.calls.add("StartInstances");
+                self.client
+                    .start_instances()
+                    .set_instance_ids(Some(ids.to_vec()))
+                    .dry_run(dry_run)
+                    .send()
+                    .await
+                    .map(|out| out.starting_instances().to_vec())
+                    .map_err(|e| AwsError::from_sdk("StartInstances", &self.region, e))
+            }
+            Action::Stop => {
+                self.calls.add("StopInstances");
+                self.client
+                    .stop_instances()
+                    .set_instance_ids(Some(ids.to_vec()))
+                    .hibernate(hibernate)
+                    .dry_run(dry_run)
+                    .send()
+                    .await
+                    .map(|out| out.stopping_instances().to_vec())
+                    .map_err(|e| AwsError::from_sdk("StopInstances", &self.region, e))
+            }
+        };
+        match changes {
+            Ok(list) => Ok(list.iter().filter_map(|c| c.instance_id().map(str::to_string)).collect()),
+            Err(e) if dry_run && e.kind == ErrorKind::DryRunOk => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -147,22 +206,27 @@ fn splittable(kind: &ErrorKind) -> bool {
 /// The outcome of one batch after splitting: which ids it covered and how it went.
 pub type BatchResult = (Vec<String>, Result<Vec<String>, AwsError>);
 
-/// Sends `ids` through `call` in batches of [`BATCH_SIZE`]. A batch refused because of
+/// Sends `ids` through `call` in batches of `batch_size`, all at once (the region's
+/// bound on calls in flight, inside `call`, paces them). A batch refused because of
 /// some of its instances is halved, recursively, until each refused instance stands
 /// alone, so the rest still act: k bad instances among n cost O(k log n) calls.
-pub async fn in_batches<F, Fut>(ids: &[String], call: F) -> Vec<BatchResult>
+pub async fn in_batches<F, Fut>(ids: &[String], batch_size: usize, call: F) -> Vec<BatchResult>
 where
     F: Fn(Vec<String>) -> Fut,
     Fut: Future<Output = Result<Vec<String>, AwsError>>,
 {
+    let send = |batch: Vec<String>| {
+        let reply = call(batch.clone());
+        async move { (batch, reply.await) }
+    };
+    let mut running: FuturesUnordered<_> = ids.chunks(batch_size.max(1)).map(|b| send(b.to_vec())).collect();
     let mut results = Vec::new();
-    let mut pending: Vec<Vec<String>> = ids.chunks(BATCH_SIZE).rev().map(<[String]>::to_vec).collect();
-    while let Some(batch) = pending.pop() {
-        match call(batch.clone()).await {
+    while let Some((batch, outcome)) = running.next().await {
+        match outcome {
             Err(e) if batch.len() > 1 && splittable(&e.kind) => {
                 let (left, right) = batch.split_at(batch.len() / 2);
-                pending.push(right.to_vec());
-                pending.push(left.to_vec());
+                running.push(send(left.to_vec()));
+                running.push(send(right.to_vec()));
             }
             outcome => results.push((batch, outcome)),
         }
@@ -195,7 +259,7 @@ mod tests {
         let all = ids(n);
         let bad: Vec<String> = bad.iter().map(|i| all[*i].clone()).collect();
         let calls = std::sync::atomic::AtomicUsize::new(0);
-        let results = in_batches(&all, |batch| {
+        let results = in_batches(&all, 50, |batch| {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let bad = bad.clone();
             let kind = kind.clone();
@@ -208,7 +272,8 @@ mod tests {
         })
         .await;
         let acted = results.iter().filter(|(_, r)| r.is_ok()).map(|(b, _)| b.len()).sum();
-        let failed = results.iter().filter(|(_, r)| r.is_err()).flat_map(|(b, _)| b.clone()).collect();
+        let mut failed: Vec<String> = results.iter().filter(|(_, r)| r.is_err()).flat_map(|(b, _)| b.clone()).collect();
+        failed.sort();
         (calls.into_inner(), acted, failed)
     }
 

@@ -10,7 +10,9 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod iam;
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -139,13 +141,19 @@ fn classify_code(code: Option<&str>) -> ErrorKind {
     }
 }
 
-/// The SDK configuration every client is built from.
+/// The SDK configuration every client is built from, and what is built from it once per
+/// config generation: one EC2 client and one bound on calls in flight per region.
 #[derive(Clone, Debug)]
 pub struct Aws {
     base: SdkConfig,
     /// The credentials before AssumeRole, when a role is assumed.
     base_credentials: Option<SharedCredentialsProvider>,
+    max_concurrent_calls: usize,
+    regions: Arc<Mutex<BTreeMap<String, RegionClient>>>,
 }
+
+/// A region's EC2 client and its bound on calls in flight.
+type RegionClient = (aws_sdk_ec2::Client, Arc<tokio::sync::Semaphore>);
 
 impl Aws {
     /// Loads the SDK's default chain (environment, profiles, SSO, container and
@@ -157,6 +165,11 @@ impl Aws {
             .operation_attempt_timeout(settings.attempt_timeout)
             .operation_timeout(settings.operation_timeout)
             .build();
+        // Standard retry mode: throttled and 5xx calls are retried with exponential
+        // backoff and jitter, within a retry quota. Adaptive mode would also hold back
+        // first attempts after a throttle through a client-side rate limiter; the bound
+        // on calls in flight per region already keeps offhours' bursts small, and a
+        // fire should not be spread out by another tool's throttling.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(timeouts)
             .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts));
@@ -178,7 +191,12 @@ impl Aws {
             let provider = provider.build().await;
             base = base.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
         }
-        Aws { base, base_credentials }
+        Aws {
+            base,
+            base_credentials,
+            max_concurrent_calls: settings.max_concurrent_calls.max(1) as usize,
+            regions: Arc::new(Mutex::new(BTreeMap::new())),
+        }
     }
 
     /// Regions to act in: the file's list, else the SDK's default region; each
@@ -186,8 +204,19 @@ impl Aws {
     /// that a typo is an error now rather than a DNS failure at 7 pm. If the check
     /// itself cannot be made (e.g. not permitted), the list is used as it is.
     pub async fn regions(&self, configured: &[String]) -> Result<Vec<String>, RegionError> {
-        let regions =
-            if configured.is_empty() { vec![self.base.region().ok_or(RegionError::NoRegion)?.to_string()] } else { configured.to_vec() };
+        let regions = self.configured_regions(configured)?;
+        self.check_regions(&regions, configured.is_empty()).await?;
+        Ok(regions)
+    }
+
+    /// The file's regions, else the SDK's default region; no call made.
+    pub fn configured_regions(&self, configured: &[String]) -> Result<Vec<String>, RegionError> {
+        if configured.is_empty() { Ok(vec![self.base.region().ok_or(RegionError::NoRegion)?.to_string()]) } else { Ok(configured.to_vec()) }
+    }
+
+    /// Checks `regions` against the account's enabled regions (one DescribeRegions).
+    pub async fn check_regions(&self, regions: &[String], defaulted: bool) -> Result<(), RegionError> {
+        let configured = if defaulted { &[][..] } else { regions };
         let home = self.base.region().map_or(GLOBAL_REGION.to_string(), ToString::to_string);
         let home = if regions.contains(&home) || configured.is_empty() { home } else { GLOBAL_REGION.to_string() };
         match ec2::enabled_regions(&self.ec2(&home), &home).await {
@@ -203,12 +232,35 @@ impl Aws {
                 tracing::warn!(error = %e, "Cannot list the account's regions; using the configured ones unchecked.")
             }
         }
-        Ok(regions)
+        Ok(())
+    }
+
+    /// The region's EC2 client and its bound on calls in flight, built on first use and
+    /// kept for the life of this `Aws` (one config generation).
+    fn region(&self, region: &str) -> RegionClient {
+        let mut regions = self.regions.lock().expect("region cache lock");
+        regions
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = aws_sdk_ec2::config::Builder::from(&self.base).region(Region::new(region.to_string())).build();
+                (aws_sdk_ec2::Client::from_conf(conf), Arc::new(tokio::sync::Semaphore::new(self.max_concurrent_calls)))
+            })
+            .clone()
+    }
+
+    /// Whether the two share their clients (one config generation reused by the next).
+    pub fn same_clients(&self, other: &Aws) -> bool {
+        Arc::ptr_eq(&self.regions, &other.regions)
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&self.base).region(Region::new(region.to_string())).build();
-        aws_sdk_ec2::Client::from_conf(conf)
+        self.region(region).0
+    }
+
+    /// EC2 in `region` for one action, counting its calls in `calls`.
+    pub fn ec2_api(&self, region: &str, calls: &Arc<ec2::CallCounter>) -> ec2::Ec2 {
+        let (client, permits) = self.region(region);
+        ec2::Ec2 { client, region: region.to_string(), permits, calls: calls.clone() }
     }
 
     /// CloudWatch in us-east-1, where billing metrics live.

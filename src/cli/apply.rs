@@ -2,9 +2,10 @@
 
 use chrono::Utc;
 
-use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, connect, load_config, print_json};
+use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
+use crate::aws::Aws;
 use crate::config::Action;
-use crate::jobs::apply::{Cause, Request, apply};
+use crate::jobs::apply::{Cause, Request, act, list};
 
 pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
     let config = match load_config(cli) {
@@ -16,9 +17,13 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         eprintln!("offhours: no schedule `{schedule}` in {} (it has: {})", cli.config.display(), names.join(", "));
         return EXIT_USAGE;
     };
-    let (aws, regions) = match connect(&config).await {
-        Ok(c) => c,
-        Err(code) => return code,
+    let aws = Aws::connect(&config.aws).await;
+    let regions = match aws.configured_regions(&config.regions) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            return EXIT_FAILED;
+        }
     };
     let req = Request {
         config: &config,
@@ -29,7 +34,14 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         now: Utc::now(),
         cause: Cause::Manual,
     };
-    let report = match apply(&aws, req).await {
+    // The region check and the listing are both read-only: one round trip for the two.
+    // Nothing is acted on unless every region is known to the account.
+    let (checked, listed) = tokio::join!(aws.check_regions(&regions, config.regions.is_empty()), list(&aws, &req));
+    if let Err(e) = checked {
+        eprintln!("offhours: {e}");
+        return EXIT_FAILED;
+    }
+    let report = match async { act(&aws, req, listed?).await }.await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("offhours: {e}");

@@ -19,6 +19,12 @@ use crate::schedule::Trigger;
 
 pub use validate::{HostTimezone, validate};
 
+/// Calls in flight per region: ten calls of 100 instances act on a fleet of 1000 in one
+/// round trip, while staying far inside EC2's per-account, per-region request buckets
+/// (a few hundred tokens, refilled at a few per second for mutating calls), which every
+/// other tool of the account shares.
+pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 10;
+
 /// Where the daemon and the CLI look for the file unless told otherwise.
 pub const DEFAULT_PATH: &str = "/etc/offhours/offhours.toml";
 
@@ -68,6 +74,8 @@ pub struct AwsSettings {
     pub attempt_timeout: Duration,
     /// Attempts per operation (first try included) for throttling and 5xx.
     pub max_attempts: u32,
+    /// Calls in flight per region at most, over every action at once.
+    pub max_concurrent_calls: u32,
 }
 
 impl Default for AwsSettings {
@@ -80,6 +88,7 @@ impl Default for AwsSettings {
             operation_timeout: Duration::from_secs(60),
             attempt_timeout: Duration::from_secs(20),
             max_attempts: 5,
+            max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
         }
     }
 }

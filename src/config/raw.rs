@@ -41,6 +41,7 @@ pub struct RawAws {
     pub operation_timeout: Option<Spanned<String>>,
     pub attempt_timeout: Option<Spanned<String>>,
     pub max_attempts: Option<Spanned<i64>>,
+    pub max_concurrent_calls: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -238,6 +238,11 @@ fn aws_settings(c: &mut Checker, raw: RawAws) -> AwsSettings {
         operation_timeout,
         attempt_timeout,
         max_attempts: raw.max_attempts.as_ref().and_then(|v| c.count(v, "aws.max_attempts", 1, 20)).unwrap_or(defaults.max_attempts),
+        max_concurrent_calls: raw
+            .max_concurrent_calls
+            .as_ref()
+            .and_then(|v| c.count(v, "aws.max_concurrent_calls", 1, 100))
+            .unwrap_or(defaults.max_concurrent_calls),
     }
 }
 

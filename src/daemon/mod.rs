@@ -47,8 +47,13 @@ pub trait Executor: Send + Sync + 'static {
     /// Whatever a config needs before its jobs can run (clients, checked regions).
     type Prepared: Send + Sync + 'static;
     /// Readies a newly loaded config; an error rejects it (at start-up: exit; on
-    /// reload: the old config keeps running).
-    fn prepare(&self, config: Arc<Config>) -> impl Future<Output = Result<Self::Prepared, String>> + Send;
+    /// reload: the old config keeps running). On reload `previous` is the running
+    /// generation, whose preparation may be reused where nothing it depends on changed.
+    fn prepare(
+        &self,
+        config: Arc<Config>,
+        previous: Option<(&Config, &Self::Prepared)>,
+    ) -> impl Future<Output = Result<Self::Prepared, String>> + Send;
     /// Carries out one fire; failures are the executor's to log.
     fn execute(&self, task: FireTask<Self::Prepared>) -> impl Future<Output = ()> + Send;
 }
@@ -182,7 +187,7 @@ pub async fn run<E: Executor, C: Clock>(
     // Before anything is fired: a daemon that cannot record what it handled would
     // silently lose catch-up after a restart.
     status::probe_state_dir(&opts.state_dir)?;
-    let prepared = Arc::new(executor.prepare(config.clone()).await.map_err(DaemonError::Prepare)?);
+    let prepared = Arc::new(executor.prepare(config.clone(), None).await.map_err(DaemonError::Prepare)?);
     let mut current = Generation { jobs: timer::timed_jobs(&config), config, prepared };
     let health = Arc::new(Health { path: opts.state_dir.join(HEARTBEAT_FILE), beat: Mutex::new(Heartbeat::default()) });
     let store = Arc::new(Store { file: StateFile::in_dir(&opts.state_dir), state: Mutex::new(State::default()), health: health.clone() });
@@ -445,7 +450,7 @@ async fn reload<E: Executor>(
             return Err(vec![e.to_string()]);
         }
     };
-    let prepared = match executor.prepare(config.clone()).await {
+    let prepared = match executor.prepare(config.clone(), Some((&current.config, &current.prepared))).await {
         Ok(p) => Arc::new(p),
         Err(e) => {
             tracing::error!(outcome = "rejected", error = %e, "Reload rejected; the running schedules stay.");

@@ -12,7 +12,7 @@ use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
 
 /// AWS clients and the checked regions of one config generation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Prepared {
     aws: Aws,
     regions: Vec<String>,
@@ -24,7 +24,15 @@ pub struct AwsExecutor;
 impl Executor for AwsExecutor {
     type Prepared = Prepared;
 
-    async fn prepare(&self, config: Arc<Config>) -> Result<Prepared, String> {
+    async fn prepare(&self, config: Arc<Config>, previous: Option<(&Config, &Prepared)>) -> Result<Prepared, String> {
+        // A reload that changed neither the AWS settings nor the regions keeps the
+        // clients (and their connections and cached credentials) and the checked regions.
+        if let Some((old, prepared)) = previous {
+            if old.aws == config.aws && old.regions == config.regions && old.schedules.is_empty() == config.schedules.is_empty() {
+                tracing::debug!(regions = %prepared.regions.join(","), "AWS clients and regions reused.");
+                return Ok(prepared.clone());
+            }
+        }
         let aws = Aws::connect(&config.aws).await;
         if config.schedules.is_empty() {
             // Only the audit and the billing alarm: both are global.
@@ -85,5 +93,28 @@ impl Executor for AwsExecutor {
         if let Err(e) = apply(&task.prepared.aws, req).await {
             tracing::error!(job = task.cause.as_str(), schedule = %schedule.name, action = %action, error = %e, "Action failed.");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{HostTimezone, from_str};
+
+    fn config(text: &str) -> Arc<Config> {
+        Arc::new(from_str(text, "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_reload_that_keeps_the_aws_settings_keeps_the_clients() {
+        // No schedules: no region check, so no call leaves the test.
+        let first = config("[billing_alarm]\nthreshold = 10\n");
+        let prepared = AwsExecutor.prepare(first.clone(), None).await.unwrap();
+        let same = config("[billing_alarm]\nthreshold = 20\n[iam_audit]\n");
+        let reused = AwsExecutor.prepare(same, Some((&first, &prepared))).await.unwrap();
+        assert!(reused.aws.same_clients(&prepared.aws), "unchanged [aws]: the clients are reused");
+        let changed = config("[billing_alarm]\nthreshold = 20\n[aws]\nattempt_timeout = \"5s\"\n");
+        let rebuilt = AwsExecutor.prepare(changed, Some((&first, &prepared))).await.unwrap();
+        assert!(!rebuilt.aws.same_clients(&prepared.aws), "changed [aws]: new clients");
     }
 }

@@ -25,7 +25,7 @@ struct Recorder {
 impl Executor for Recorder {
     type Prepared = ();
 
-    async fn prepare(&self, _config: Arc<Config>) -> Result<(), String> {
+    async fn prepare(&self, _config: Arc<Config>, _previous: Option<(&Config, &())>) -> Result<(), String> {
         if self.prepares.fetch_add(1, Ordering::SeqCst) + 1 >= self.hang_from {
             std::future::pending::<()>().await;
         }

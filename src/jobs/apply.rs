@@ -1,15 +1,20 @@
 //! One action of one schedule, carried out now in every region: list, decide, brake,
 //! act in batches, retry what capacity refused, verify final states, log each outcome.
 //! `offhours apply` and the daemon's fires both come through [`apply`].
+//!
+//! Regions are listed, acted on and verified concurrently, and so are a region's
+//! batches and verification reads, bounded by the region's calls in flight: a fire
+//! costs its listing plus a few round trips, whatever the fleet's size.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::aws::ec2::{self, CallCounter};
+use crate::aws::ec2::{self, CallCounter, Ec2};
 use crate::aws::{Aws, AwsError, ErrorKind};
 use crate::config::{Action, Config, Schedule};
 use crate::plan::{self, BrakeError, Decision, Instance, InstanceState, Verdict};
@@ -141,22 +146,42 @@ pub struct Request<'a> {
     pub cause: Cause,
 }
 
+/// What the listing found in every region, with the calls it took.
+pub struct Listed {
+    started: Instant,
+    calls: Arc<CallCounter>,
+    instances: Vec<Instance>,
+}
+
+/// Lists the schedule's instances in every region at once (read-only).
+pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
+    let started = Instant::now();
+    let calls = Arc::new(CallCounter::default());
+    let selector = req.schedule.selector(&req.config.tag_key);
+    let reads = req.regions.iter().map(|region| {
+        let api = aws.ec2_api(region, &calls);
+        let selector = &selector;
+        async move { api.describe_tagged(selector).await }
+    });
+    let mut instances = Vec::new();
+    for read in futures_util::future::join_all(reads).await {
+        instances.extend(read.map_err(|source| ApplyError::Describe { schedule: req.schedule.name.clone(), source })?);
+    }
+    Ok(Listed { started, calls, instances })
+}
+
 /// Lists, decides, checks the brake, acts, verifies. Instance failures are in the
 /// report; only whole-action failures are errors.
 pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyError> {
-    let started = Instant::now();
-    let calls = CallCounter::default();
-    let regions = req.regions;
-    let selector = req.schedule.selector(&req.config.tag_key);
+    let listed = list(aws, &req).await?;
+    act(aws, req, listed).await
+}
 
-    let mut decisions: Vec<Decision> = Vec::new();
-    for region in regions {
-        let client = aws.ec2(region);
-        let instances = ec2::describe_tagged(&client, region, &selector, &calls)
-            .await
-            .map_err(|source| ApplyError::Describe { schedule: req.schedule.name.clone(), source })?;
-        decisions.extend(plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &instances));
-    }
+/// Decides, checks the brake, acts and verifies on what [`list`] found.
+pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyReport, ApplyError> {
+    let Listed { started, calls, instances } = listed;
+    let regions = req.regions;
+    let decisions: Vec<Decision> = plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &instances);
     if let Err(brake) = plan::check_brake(&req.schedule.name, req.action, &decisions, req.config.max_instances_per_action) {
         tracing::error!(
             job = req.cause.as_str(),
@@ -182,10 +207,13 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
         }
     }
 
-    for ((region, hibernate), instances) in to_act {
-        let client = aws.ec2(&region);
-        let acted = Acting { client: &client, region: &region, req: &req, hibernate, calls: &calls };
-        results.extend(acted.run(instances).await);
+    let groups = to_act.into_iter().map(|((region, hibernate), instances)| {
+        let api = aws.ec2_api(&region, &calls);
+        let req = &req;
+        async move { Acting { api, req, hibernate }.run(instances).await }
+    });
+    for group in futures_util::future::join_all(groups).await {
+        results.extend(group);
     }
 
     results.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
@@ -278,17 +306,15 @@ fn log_result(req: &Request<'_>, r: &InstanceResult) {
 
 /// Acting on the instances of one region that share a hibernate flag.
 struct Acting<'a> {
-    client: &'a aws_sdk_ec2::Client,
-    region: &'a str,
+    api: Ec2,
     req: &'a Request<'a>,
     hibernate: bool,
-    calls: &'a CallCounter,
 }
 
 impl Acting<'_> {
     async fn send(&self, ids: &[String]) -> Vec<ec2::BatchResult> {
-        ec2::in_batches(ids, |batch| async move {
-            ec2::change_state(self.client, self.region, self.req.action, &batch, self.hibernate, self.req.dry_run, self.calls).await
+        ec2::in_batches(ids, ec2::BATCH_SIZE, |batch| async move {
+            self.api.change_state(self.req.action, &batch, self.hibernate, self.req.dry_run).await
         })
         .await
     }
@@ -323,7 +349,7 @@ impl Acting<'_> {
             if !raced.is_empty() {
                 // The state changed between listing and acting: look again, decide again.
                 raced_once = true;
-                match ec2::describe_ids(self.client, self.region, &raced, self.calls).await {
+                match self.api.describe_ids(&raced).await {
                     Ok(fresh) => {
                         let fresh_ids: Vec<String> = fresh.iter().map(|i| i.id.clone()).collect();
                         for id in raced.iter().filter(|id| !fresh_ids.contains(id)) {
@@ -346,7 +372,7 @@ impl Acting<'_> {
                         job = self.req.cause.as_str(),
                         schedule = %self.req.schedule.name,
                         action = %self.req.action,
-                        region = self.region,
+                        region = %self.api.region,
                         instances = capacity.len(),
                         attempt = capacity_tries,
                         retry_in_s = self.req.config.capacity_retry_delay.as_secs(),
@@ -370,8 +396,10 @@ impl Acting<'_> {
     }
 
     /// Polls until every accepted instance reaches the action's target state, falls
-    /// back, or the deadline passes. A start that ends in `stopped` (what a KMS key
-    /// problem on an encrypted volume does) is a failure with its state reason.
+    /// back, or the deadline passes. States come from the lightest read
+    /// (DescribeInstanceStatus); only instances that fell back are read in full, for
+    /// their state reason. A start that ends in `stopped` (what a KMS key problem on an
+    /// encrypted volume does) is a failure with that reason.
     async fn verify(&self, by_id: &BTreeMap<String, Instance>, accepted: &[String]) -> Vec<InstanceResult> {
         let target = InstanceState::target_of(self.req.action);
         let timeout = self.req.config.verify_timeout;
@@ -379,55 +407,40 @@ impl Acting<'_> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut waiting: Vec<String> = accepted.to_vec();
         let mut out = Vec::new();
-        let mut last_seen: BTreeMap<String, Instance> = BTreeMap::new();
+        let mut last_seen: BTreeMap<String, InstanceState> = BTreeMap::new();
         loop {
-            match ec2::describe_ids(self.client, self.region, &waiting, self.calls).await {
-                Ok(seen) => {
-                    for i in seen {
-                        last_seen.insert(i.id.clone(), i);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(region = self.region, error = %e, "Verification read failed, retrying.")
-                }
+            match self.api.states(&waiting).await {
+                Ok(seen) => last_seen.extend(seen),
+                Err(e) => tracing::warn!(region = %self.api.region, error = %e, "Verification read failed, retrying."),
             }
+            let mut fell_back: Vec<String> = Vec::new();
             waiting.retain(|id| {
-                let Some(now) = last_seen.get(id) else {
+                let Some(state) = last_seen.get(id) else {
                     return true;
                 };
                 let before = &by_id[id];
-                let done = match (&self.req.action, &now.state) {
-                    (_, s) if *s == target => Some((self.success(), None)),
+                match (&self.req.action, state) {
+                    (_, s) if *s == target => out.push(result(before, Some(s.clone()), self.success(), None, None)),
                     (
                         Action::Start,
                         InstanceState::Stopped | InstanceState::Stopping | InstanceState::ShuttingDown | InstanceState::Terminated,
-                    ) => Some((
-                        Outcome::Failed,
-                        Some(format!(
-                            "did not start: fell back to {}{}",
-                            now.state,
-                            now.state_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
-                        )),
-                    )),
-                    (Action::Stop, InstanceState::Terminated | InstanceState::ShuttingDown) => {
-                        Some((Outcome::Failed, Some(format!("went to {} instead of stopped", now.state))))
+                    ) => fell_back.push(id.clone()),
+                    (Action::Stop, s @ (InstanceState::Terminated | InstanceState::ShuttingDown)) => {
+                        out.push(result(before, Some(s.clone()), Outcome::Failed, Some(format!("went to {s} instead of stopped")), None))
                     }
-                    _ => None,
-                };
-                match done {
-                    Some((outcome, reason)) => {
-                        out.push(result(before, Some(now.state.clone()), outcome, reason, None));
-                        false
-                    }
-                    None => true,
+                    _ => return true,
                 }
+                false
             });
+            if !fell_back.is_empty() {
+                out.extend(self.fell_back(by_id, &fell_back, &last_seen).await);
+            }
             if waiting.is_empty() {
                 break;
             }
             if tokio::time::Instant::now() + interval > deadline {
                 for id in &waiting {
-                    let state = last_seen.get(id).map(|i| i.state.clone());
+                    let state = last_seen.get(id).cloned();
                     let reason = format!(
                         "not {target} after {}s (last seen {})",
                         timeout.as_secs(),
@@ -440,6 +453,29 @@ impl Acting<'_> {
             tokio::time::sleep(interval).await;
         }
         out
+    }
+
+    /// Starts that fell back: one full read of just those instances, for the reason.
+    async fn fell_back(
+        &self,
+        by_id: &BTreeMap<String, Instance>,
+        ids: &[String],
+        states: &BTreeMap<String, InstanceState>,
+    ) -> Vec<InstanceResult> {
+        let full: BTreeMap<String, Instance> = match self.api.describe_ids(ids).await {
+            Ok(found) => found.into_iter().map(|i| (i.id.clone(), i)).collect(),
+            Err(e) => {
+                tracing::warn!(region = %self.api.region, error = %e, "Cannot read why instances did not start.");
+                BTreeMap::new()
+            }
+        };
+        ids.iter()
+            .map(|id| {
+                let state = full.get(id).map_or_else(|| states[id].clone(), |i| i.state.clone());
+                let why = full.get(id).and_then(|i| i.state_reason.as_deref()).map(|r| format!(" ({r})")).unwrap_or_default();
+                result(&by_id[id], Some(state.clone()), Outcome::Failed, Some(format!("did not start: fell back to {state}{why}")), None)
+            })
+            .collect()
     }
 
     fn success(&self) -> Outcome {

@@ -1,10 +1,12 @@
 //! `offhours plan`: which instances each schedule governs and what its most recent
 //! fire would do to them. Read-only: only DescribeInstances is called.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::aws::ec2::{self, CallCounter};
+use crate::aws::ec2::CallCounter;
 use crate::aws::{Aws, AwsError};
 use crate::config::{Action, Config, Schedule};
 use crate::plan::{self, Fire, InstanceState, Verdict};
@@ -57,14 +59,24 @@ fn view(schedule: &Schedule, fire: Option<Fire>) -> Option<FireView> {
 
 /// The plan of every schedule at `at`.
 pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTime<Utc>) -> Result<PlanReport, PreviewError> {
-    let calls = CallCounter::default();
+    let calls = Arc::new(CallCounter::default());
+    let calls = &calls;
+    // Every (schedule, region) listing at once; the regions' bounds on calls in flight pace them.
+    let reads = config.schedules.iter().flat_map(|schedule| {
+        regions.iter().map(move |region| {
+            let api = aws.ec2_api(region, calls);
+            async move { api.describe_tagged(&schedule.selector(&config.tag_key)).await }
+        })
+    });
+    let mut listed = futures_util::future::join_all(reads).await.into_iter();
     let mut schedules = Vec::with_capacity(config.schedules.len());
     for schedule in &config.schedules {
         let last = plan::last_fire(schedule, at);
         let mut instances = Vec::new();
-        for region in regions {
-            let found = ec2::describe_tagged(&aws.ec2(region), region, &schedule.selector(&config.tag_key), &calls)
-                .await
+        for _ in regions {
+            let found = listed
+                .next()
+                .expect("one listing per schedule and region")
                 .map_err(|source| PreviewError::Describe { schedule: schedule.name.clone(), source })?;
             match last {
                 None => instances.extend(found.into_iter().map(|i| PlannedInstance {

@@ -172,6 +172,11 @@ async fn a_start_that_falls_back_to_stopped_is_a_failure_with_its_reason() {
     assert_eq!(failed["after"], "stopped");
     assert_eq!(failed["reason"], "did not start: fell back to stopped (Client.InternalError: Client error on launch)");
     assert_eq!(result(&json, &ids[1])["outcome"], "started");
+    // States were read with the light call; only the instance that fell back was read in
+    // full, for its reason (one DescribeInstances per region for the listing, plus one).
+    let calls = account.calls();
+    assert_eq!(calls.get("DescribeInstanceStatus"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("DescribeInstances"), Some(&3), "{calls:?}");
 }
 
 #[tokio::test]
@@ -305,4 +310,43 @@ async fn an_incorrect_state_answer_is_a_race_read_again_and_decided_again() {
     let o = outcomes(&run.json());
     assert!(ids.iter().all(|id| o[id] == "stopped"), "{o:?}");
     assert!(account.states("eu-west-1").await.values().all(|s| s == "stopped"));
+}
+
+/// Arrival times (s) of `action` calls at moto, in order.
+fn arrivals(account: &Account, action: &str) -> Vec<f64> {
+    let path = format!("/_offhours/call-log?access_key_id={}", account.creds.access_key_id());
+    let log: Vec<(f64, String)> = serde_json::from_str(&crate::support::control(&account.endpoint, "GET", &path, "")).unwrap();
+    log.into_iter().filter(|(_, a)| a == action).map(|(t, _)| t).collect()
+}
+
+#[tokio::test]
+async fn a_fleet_is_acted_on_in_a_few_calls_sent_together_within_the_regions_bound() {
+    let account = Account::new().await;
+    let ids = account.launch_many("eu-west-1", 250, &[("Schedule", "office")]).await;
+    // Every StopInstances takes 2 s to answer, so calls in flight together arrive together.
+    crate::support::control_json(
+        "/_offhours/hang",
+        json!({"access_key_id": account.creds.access_key_id(), "action": "StopInstances", "seconds": 2}),
+    );
+    let config = account.write_config(
+        "regions = [\"eu-west-1\"]\nmax_instances_per_action = 0\nverify_timeout = \"20s\"\n[aws]\nmax_concurrent_calls = 2\n[schedules.office]\nstop = \"0 19 * * *\"\n",
+    );
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--output", "json"]);
+    run.expect_code(0);
+    let o = outcomes(&run.json());
+    assert!(ids.iter().all(|id| o[id] == "stopped"), "{o:?}");
+    // The listing, batches of 100, and the state read-back with the light call (100 ids
+    // a call); no full DescribeInstances once every instance is where it should be.
+    let calls = account.calls();
+    let count = |op: &str| calls.get(op).copied().unwrap_or(0);
+    assert_eq!(
+        (count("DescribeRegions"), count("DescribeInstances"), count("StopInstances"), count("DescribeInstanceStatus")),
+        (1, 1, 3, 3),
+        "{calls:?}"
+    );
+    // Two of the three batches were in flight together; the third waited for a slot.
+    let stops = arrivals(&account, "StopInstances");
+    assert_eq!(stops.len(), 3);
+    assert!(stops[1] - stops[0] < 1.0, "the first two batches were sent together: {stops:?}");
+    assert!(stops[2] - stops[0] > 1.5, "the third waited for one of them (max_concurrent_calls = 2): {stops:?}");
 }
