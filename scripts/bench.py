@@ -242,7 +242,7 @@ def bench_daemon(tmp):
     ec2(creds, "eu-west-1").run_instances(ImageId="ami-12c6146b", MinCount=5, MaxCount=5,
                                           TagSpecifications=[{"ResourceType": "instance",
                                                               "Tags": [{"Key": "Schedule", "Value": "blink"}]}])
-    print("== daemon idle: 50 schedules, 60 s")
+    print("== daemon idle: 50 schedules, 60 s (plain moto)")
     config = write(os.path.join(tmp, "idle.toml"), many_schedules(50))
     proc = start_daemon(config, creds, tmp, os.path.join(tmp, "idle.log"))
     rss0, cpu0 = proc_stats(proc.pid)
@@ -275,7 +275,7 @@ def bench_daemon(tmp):
     print(f"   {len(lags)} fires: median {lags[len(lags) // 2]:.1f} ms, max {lags[-1]:.1f} ms "
           f"(daemon's own lag_ms: max {max(int(e['lag_ms']) for e in fires)})")
 
-    print("== reload: SIGHUP -> new jobs active, 1000 schedules")
+    print("== reload: SIGHUP -> \"Reload applied.\" logged, 1000 schedules (plain moto)")
     config = write(os.path.join(tmp, "big.toml"), many_schedules(1000))
     log = os.path.join(tmp, "big.log")
     proc = start_daemon(config, creds, tmp, log)

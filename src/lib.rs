@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod jobs;
+pub mod kinds;
 pub mod plan;
 pub mod policy;
 pub mod schedule;

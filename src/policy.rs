@@ -4,11 +4,15 @@
 use serde_json::{Value, json};
 
 use crate::config::Config;
+use crate::kinds::Kind;
 
 /// Which statements a deployment needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Features {
+    /// Any schedule at all (the region check).
     pub schedules: bool,
+    /// The kinds some schedule acts on, by [`Kind::ALL`] position.
+    pub kinds: [bool; 5],
     pub billing_alarm: bool,
     pub iam_audit: bool,
     /// The audit may set keys Inactive (`deactivate = true` or `--deactivate`).
@@ -17,16 +21,22 @@ pub struct Features {
 
 impl Features {
     /// Everything offhours can do: the policy to use when no file is at hand.
-    pub const ALL: Features = Features { schedules: true, billing_alarm: true, iam_audit: true, iam_deactivate: true };
+    pub const ALL: Features = Features { schedules: true, kinds: [true; 5], billing_alarm: true, iam_audit: true, iam_deactivate: true };
 
     pub fn of(config: &Config) -> Self {
+        let uses = |kind: Kind| config.schedules.iter().any(|s| s.kinds.contains(&kind));
         Features {
             schedules: !config.schedules.is_empty(),
+            kinds: Kind::ALL.map(uses),
             billing_alarm: config.billing_alarm.is_some(),
             iam_audit: config.iam_audit.is_some(),
             // `--deactivate` can turn it on from the command line: grant it with the audit.
             iam_deactivate: config.iam_audit.is_some(),
         }
+    }
+
+    fn uses(&self, kind: Kind) -> bool {
+        Kind::ALL.iter().zip(self.kinds).any(|(k, on)| *k == kind && on)
     }
 }
 
@@ -38,6 +48,22 @@ pub const ACTIONS: &[&str] = &[
     "ec2:DescribeRegions",
     "ec2:StartInstances",
     "ec2:StopInstances",
+    "rds:DescribeDBInstances",
+    "rds:StartDBInstance",
+    "rds:StopDBInstance",
+    "rds:DescribeDBClusters",
+    "rds:StartDBCluster",
+    "rds:StopDBCluster",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:UpdateAutoScalingGroup",
+    "autoscaling:CreateOrUpdateTags",
+    "autoscaling:DeleteTags",
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:UpdateService",
+    "ecs:TagResource",
+    "ecs:UntagResource",
     "cloudwatch:DescribeAlarms",
     "cloudwatch:ListTagsForResource",
     "cloudwatch:PutMetricAlarm",
@@ -63,9 +89,17 @@ pub fn document(features: Features) -> Value {
     let mut statements = Vec::new();
     if features.schedules {
         statements.push(json!({
+            "Sid": "CheckRegions",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeRegions"],
+            "Resource": "*"
+        }));
+    }
+    if features.uses(Kind::Ec2) {
+        statements.push(json!({
             "Sid": "ListInstances",
             "Effect": "Allow",
-            "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeRegions"],
+            "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus"],
             "Resource": "*"
         }));
         statements.push(json!({
@@ -82,6 +116,54 @@ pub fn document(features: Features) -> Value {
             "Action": ["kms:CreateGrant"],
             "Resource": "*",
             "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
+        }));
+    }
+    if features.uses(Kind::Rds) {
+        statements.push(json!({ "Sid": "ListDbInstances", "Effect": "Allow", "Action": ["rds:DescribeDBInstances"], "Resource": "*" }));
+        statements.push(json!({
+            "Sid": "StartStopDbInstances",
+            "Effect": "Allow",
+            "Action": ["rds:StartDBInstance", "rds:StopDBInstance"],
+            "Resource": "arn:aws:rds:*:*:db:*"
+        }));
+    }
+    if features.uses(Kind::RdsCluster) {
+        statements.push(json!({ "Sid": "ListDbClusters", "Effect": "Allow", "Action": ["rds:DescribeDBClusters"], "Resource": "*" }));
+        statements.push(json!({
+            "Sid": "StartStopDbClusters",
+            "Effect": "Allow",
+            "Action": ["rds:StartDBCluster", "rds:StopDBCluster"],
+            "Resource": "arn:aws:rds:*:*:cluster:*"
+        }));
+    }
+    if features.uses(Kind::Asg) {
+        statements.push(json!({
+            "Sid": "ListAutoScalingGroups",
+            "Effect": "Allow",
+            "Action": ["autoscaling:DescribeAutoScalingGroups"],
+            "Resource": "*"
+        }));
+        // The record of a group's sizes is a tag on the group: written at a stop,
+        // removed at a start.
+        statements.push(json!({
+            "Sid": "ScaleAutoScalingGroups",
+            "Effect": "Allow",
+            "Action": ["autoscaling:UpdateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+            "Resource": "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"
+        }));
+    }
+    if features.uses(Kind::Ecs) {
+        statements.push(json!({
+            "Sid": "ListEcsServices",
+            "Effect": "Allow",
+            "Action": ["ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"],
+            "Resource": "*"
+        }));
+        statements.push(json!({
+            "Sid": "ScaleEcsServices",
+            "Effect": "Allow",
+            "Action": ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource"],
+            "Resource": "arn:aws:ecs:*:*:service/*"
         }));
     }
     if features.billing_alarm {
@@ -151,7 +233,14 @@ mod tests {
     #[test]
     fn policy_matches_the_calls_in_the_adapters() {
         let mut called = Vec::new();
-        for source in [include_str!("aws/ec2.rs"), include_str!("aws/cloudwatch.rs"), include_str!("aws/iam.rs")] {
+        for source in [
+            include_str!("aws/ec2.rs"),
+            include_str!("aws/rds.rs"),
+            include_str!("aws/asg.rs"),
+            include_str!("aws/ecs.rs"),
+            include_str!("aws/cloudwatch.rs"),
+            include_str!("aws/iam.rs"),
+        ] {
             for part in source.split("from_sdk(\"").skip(1) {
                 called.push(part.split('"').next().unwrap().to_string());
             }
@@ -164,5 +253,47 @@ mod tests {
         let mut all: Vec<String> = ACTIONS.iter().filter(|a| !UNRESTRICTED.contains(a)).map(|s| s.to_string()).collect();
         all.sort();
         assert_eq!(actions(&document(Features::ALL)), all);
+    }
+}
+
+#[cfg(test)]
+mod kinds_tests {
+    use super::*;
+    use crate::config::{HostTimezone, from_str};
+
+    fn actions_for(text: &str) -> Vec<String> {
+        let config = from_str(text, "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap();
+        let doc = document(Features::of(&config));
+        let mut out: Vec<String> = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_policy_grants_exactly_the_kinds_in_use() {
+        let ec2_only = actions_for("[schedules.a]\nstart = \"0 8 * * *\"\n");
+        assert!(ec2_only.iter().all(|a| a.starts_with("ec2:") || a == "kms:CreateGrant"), "{ec2_only:?}");
+        let asg = actions_for("[schedules.a]\nstart = \"0 8 * * *\"\nkinds = [\"asg\"]\n");
+        assert_eq!(
+            asg,
+            vec![
+                "autoscaling:CreateOrUpdateTags",
+                "autoscaling:DeleteTags",
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:UpdateAutoScalingGroup",
+                "ec2:DescribeRegions"
+            ]
+        );
+        let mixed = actions_for(
+            "kinds = [\"rds\"]\n[schedules.a]\nstart = \"0 8 * * *\"\n[schedules.b]\nstop = \"0 8 * * *\"\nkinds = [\"ecs\"]\n",
+        );
+        assert!(mixed.contains(&"rds:StopDBInstance".to_string()) && mixed.contains(&"ecs:UpdateService".to_string()), "{mixed:?}");
+        assert!(!mixed.iter().any(|a| a.starts_with("rds:") && a.contains("Cluster")), "{mixed:?}");
+        assert!(!mixed.contains(&"ec2:StopInstances".to_string()), "{mixed:?}");
     }
 }

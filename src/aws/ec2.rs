@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 use super::{AwsError, ErrorKind};
 use crate::config::Action;
-use crate::plan::{Instance, InstanceState};
+use crate::kinds::{Detail, Kind, Phase, Resource};
 
 /// Instance ids per StartInstances / StopInstances call. A call fails whole when one
 /// of its instances is refused, so a batch is also the unit that gets split: 100 keeps
@@ -54,16 +54,19 @@ impl CallCounter {
     }
 }
 
-fn instance_from_sdk(region: &str, i: &SdkInstance) -> Option<Instance> {
-    Some(Instance {
+fn instance_from_sdk(region: &str, i: &SdkInstance) -> Option<Resource> {
+    Some(Resource {
+        kind: Kind::Ec2,
         id: i.instance_id()?.to_string(),
         region: region.to_string(),
-        state: InstanceState::parse(i.state().and_then(|s| s.name()).map_or("unknown", |n| n.as_str())),
+        state: i.state().and_then(|s| s.name()).map_or("unknown", |n| n.as_str()).to_string(),
         tags: i.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect(),
-        root_device_type: i.root_device_type().map(|d| d.as_str().to_string()),
-        lifecycle: i.instance_lifecycle().map(|l| l.as_str().to_string()),
-        hibernation_configured: i.hibernation_options().and_then(|h| h.configured()).unwrap_or(false),
         state_reason: i.state_reason().and_then(|r| r.message()).filter(|m| !m.is_empty()).map(str::to_string),
+        detail: Detail::Ec2 {
+            root_device_type: i.root_device_type().map(|d| d.as_str().to_string()),
+            lifecycle: i.instance_lifecycle().map(|l| l.as_str().to_string()),
+            hibernation_configured: i.hibernation_options().and_then(|h| h.configured()).unwrap_or(false),
+        },
     })
 }
 
@@ -78,7 +81,7 @@ pub async fn enabled_regions(client: &Client, region: &str) -> Result<Vec<String
 impl Ec2 {
     /// Every listed instance carrying all the `selector` tags: one paginated
     /// DescribeInstances with server-side tag and state filters.
-    pub async fn describe_tagged(&self, selector: &BTreeMap<String, String>) -> Result<Vec<Instance>, AwsError> {
+    pub async fn describe_tagged(&self, selector: &BTreeMap<String, String>) -> Result<Vec<Resource>, AwsError> {
         let mut filters: Vec<Filter> = selector.iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build()).collect();
         filters.push(
             Filter::builder().name("instance-state-name").set_values(Some(LISTED_STATES.iter().map(|s| s.to_string()).collect())).build(),
@@ -88,7 +91,7 @@ impl Ec2 {
 
     /// The current view of the given instances (a filter, not InstanceIds, so that one
     /// vanished id does not fail the whole call); chunks are read concurrently.
-    pub async fn describe_ids(&self, ids: &[String]) -> Result<Vec<Instance>, AwsError> {
+    pub async fn describe_ids(&self, ids: &[String]) -> Result<Vec<Resource>, AwsError> {
         let reads = ids.chunks(FILTER_VALUES).map(|chunk| {
             let filter = Filter::builder().name("instance-id").set_values(Some(chunk.to_vec())).build();
             self.describe(vec![filter])
@@ -100,7 +103,7 @@ impl Ec2 {
         Ok(out)
     }
 
-    async fn describe(&self, filters: Vec<Filter>) -> Result<Vec<Instance>, AwsError> {
+    async fn describe(&self, filters: Vec<Filter>) -> Result<Vec<Resource>, AwsError> {
         let mut pages = self.client.describe_instances().set_filters(Some(filters)).max_results(1000).into_paginator().send();
         let mut out = Vec::new();
         loop {
@@ -122,7 +125,7 @@ impl Ec2 {
     /// DescribeInstanceStatus with IncludeAllInstances (state only, 100 ids a call,
     /// chunks concurrently). A chunk naming an id EC2 no longer knows fails whole; it is
     /// read again with DescribeInstances, which skips the unknown id.
-    pub async fn states(&self, ids: &[String]) -> Result<BTreeMap<String, InstanceState>, AwsError> {
+    pub async fn states(&self, ids: &[String]) -> Result<BTreeMap<String, String>, AwsError> {
         let reads = ids.chunks(STATUS_IDS).map(|chunk| async move {
             match self.status_chunk(chunk).await {
                 Err(e) if e.kind == ErrorKind::NotFound => {
@@ -138,7 +141,7 @@ impl Ec2 {
         Ok(out)
     }
 
-    async fn status_chunk(&self, ids: &[String]) -> Result<Vec<(String, InstanceState)>, AwsError> {
+    async fn status_chunk(&self, ids: &[String]) -> Result<Vec<(String, String)>, AwsError> {
         let mut pages =
             self.client.describe_instance_status().set_instance_ids(Some(ids.to_vec())).include_all_instances(true).into_paginator().send();
         let mut out = Vec::with_capacity(ids.len());
@@ -153,7 +156,7 @@ impl Ec2 {
             for status in page.instance_statuses() {
                 if let Some(id) = status.instance_id() {
                     let state = status.instance_state().and_then(|s| s.name()).map_or("unknown", |n| n.as_str());
-                    out.push((id.to_string(), InstanceState::parse(state)));
+                    out.push((id.to_string(), state.to_string()));
                 }
             }
         }
@@ -194,6 +197,49 @@ impl Ec2 {
             Err(e) if dry_run && e.kind == ErrorKind::DryRunOk => Ok(Vec::new()),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// The EC2 instance kind's adapter.
+pub struct Instances;
+
+impl super::Adapter for Instances {
+    fn batch_size(&self) -> usize {
+        BATCH_SIZE
+    }
+
+    fn list<'a>(&'a self, api: &'a super::Api, selector: &'a BTreeMap<String, String>) -> super::Pending<'a, Vec<Resource>> {
+        Box::pin(async move { api.ec2().describe_tagged(selector).await })
+    }
+
+    fn describe<'a>(&'a self, api: &'a super::Api, ids: &'a [String]) -> super::Pending<'a, Vec<Resource>> {
+        Box::pin(async move { api.ec2().describe_ids(ids).await })
+    }
+
+    fn states<'a>(&'a self, api: &'a super::Api, ids: &'a [String]) -> super::Pending<'a, BTreeMap<String, (String, Phase)>> {
+        Box::pin(async move {
+            Ok(api
+                .ec2()
+                .states(ids)
+                .await?
+                .into_iter()
+                .map(|(id, state)| (id, (state.clone(), crate::kinds::ec2::phase(&state))))
+                .collect())
+        })
+    }
+
+    fn act<'a>(
+        &'a self,
+        api: &'a super::Api,
+        action: Action,
+        batch: &'a [Resource],
+        hibernate: bool,
+        dry_run: bool,
+    ) -> super::Pending<'a, Vec<String>> {
+        Box::pin(async move {
+            let ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
+            api.ec2().change_state(action, &ids, hibernate, dry_run).await
+        })
     }
 }
 

@@ -2,13 +2,18 @@
 //! retries) and per-service calls with their errors classified. Nothing else in the
 //! crate talks to the SDK.
 //!
-//! Layout: this file builds clients and classifies errors; [`ec2`] lists, starts and
-//! stops instances; [`cloudwatch`] reads and writes the billing alarm; [`iam`] reads the
-//! credential report and access keys.
+//! Layout: this file builds clients, classifies errors, and defines [`Adapter`], what
+//! each resource kind's adapter does ([`adapter`] lists them): [`ec2`] instances,
+//! [`rds`] DB instances and clusters, [`asg`] Auto Scaling groups, [`ecs`] services;
+//! [`cloudwatch`] reads and writes the billing alarm; [`iam`] reads the credential
+//! report and access keys.
 
+pub mod asg;
 pub mod cloudwatch;
 pub mod ec2;
+pub mod ecs;
 pub mod iam;
+pub mod rds;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,7 +27,8 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
 
-use crate::config::AwsSettings;
+use crate::config::{Action, AwsSettings};
+use crate::kinds::{Kind, Phase, Resource};
 
 /// IAM, STS (for identity), the billing metrics and alarms live in or answer from
 /// us-east-1 whatever regions the schedules use.
@@ -129,10 +135,23 @@ impl AwsError {
 fn classify_code(code: Option<&str>) -> ErrorKind {
     match code.unwrap_or_default() {
         c if c.starts_with("InvalidInstanceID") => ErrorKind::NotFound,
-        "NoSuchEntity" => ErrorKind::NotFound,
-        "IncorrectInstanceState" | "IncorrectState" => ErrorKind::IncorrectState,
+        "NoSuchEntity"
+        | "DBInstanceNotFound"
+        | "DBInstanceNotFoundFault"
+        | "DBClusterNotFoundFault"
+        | "ServiceNotFoundException"
+        | "ClusterNotFoundException" => ErrorKind::NotFound,
+        "IncorrectInstanceState"
+        | "IncorrectState"
+        | "InvalidDBInstanceState"
+        | "InvalidDBInstanceStateFault"
+        | "InvalidDBClusterStateFault"
+        | "ScalingActivityInProgress"
+        | "ScalingActivityInProgressFault" => ErrorKind::IncorrectState,
         "UnsupportedOperation" | "UnsupportedHibernationConfiguration" => ErrorKind::Unsupported,
-        "InsufficientInstanceCapacity" | "Server.InsufficientInstanceCapacity" => ErrorKind::InsufficientCapacity,
+        "InsufficientInstanceCapacity" | "Server.InsufficientInstanceCapacity" | "InsufficientDBInstanceCapacity" => {
+            ErrorKind::InsufficientCapacity
+        }
         "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => ErrorKind::Throttled,
         "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "AuthFailure" => ErrorKind::Unauthorized,
         "DryRunOperation" => ErrorKind::DryRunOk,
@@ -149,11 +168,90 @@ pub struct Aws {
     /// The credentials before AssumeRole, when a role is assumed.
     base_credentials: Option<SharedCredentialsProvider>,
     max_concurrent_calls: usize,
-    regions: Arc<Mutex<BTreeMap<String, RegionClient>>>,
+    regions: Arc<Mutex<BTreeMap<String, RegionClients>>>,
 }
 
-/// A region's EC2 client and its bound on calls in flight.
-type RegionClient = (aws_sdk_ec2::Client, Arc<tokio::sync::Semaphore>);
+/// A region's clients and its bound on calls in flight, shared by every service.
+#[derive(Clone, Debug)]
+struct RegionClients {
+    ec2: aws_sdk_ec2::Client,
+    rds: aws_sdk_rds::Client,
+    asg: aws_sdk_autoscaling::Client,
+    ecs: aws_sdk_ecs::Client,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+/// One region for one action: its clients, its bound on calls in flight, and the
+/// action's call counter. Adapters take a permit for every call they make.
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub region: String,
+    clients: RegionClients,
+    pub calls: Arc<ec2::CallCounter>,
+}
+
+impl Api {
+    pub fn ec2(&self) -> ec2::Ec2 {
+        ec2::Ec2 {
+            client: self.clients.ec2.clone(),
+            region: self.region.clone(),
+            permits: self.clients.permits.clone(),
+            calls: self.calls.clone(),
+        }
+    }
+
+    pub fn rds(&self) -> &aws_sdk_rds::Client {
+        &self.clients.rds
+    }
+
+    pub fn asg(&self) -> &aws_sdk_autoscaling::Client {
+        &self.clients.asg
+    }
+
+    pub fn ecs(&self) -> &aws_sdk_ecs::Client {
+        &self.clients.ecs
+    }
+
+    /// Waits for one of the region's call slots; the call holds it until it returns.
+    pub async fn permit(&self, operation: &'static str) -> tokio::sync::SemaphorePermit<'_> {
+        let permit = self.clients.permits.acquire().await.expect("the semaphore is never closed");
+        self.calls.add(operation);
+        permit
+    }
+}
+
+/// A boxed future, so that adapters of every kind sit behind one object-safe trait.
+pub type Pending<'a, T> = futures_util::future::BoxFuture<'a, Result<T, AwsError>>;
+
+/// What the engine needs from a resource kind's adapter, in one region.
+pub trait Adapter: Send + Sync {
+    /// Resources per act call. A call refused because of one of them is split.
+    fn batch_size(&self) -> usize;
+    /// Every resource of the kind carrying all the `selector` tags.
+    fn list<'a>(&'a self, api: &'a Api, selector: &'a BTreeMap<String, String>) -> Pending<'a, Vec<Resource>>;
+    /// A fresh full view of these resources; gone ones are absent.
+    fn describe<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, Vec<Resource>>;
+    /// The state name and phase of each, with the lightest read the kind has.
+    fn states<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, BTreeMap<String, (String, Phase)>> {
+        Box::pin(
+            async move { Ok(self.describe(api, ids).await?.into_iter().map(|r| (r.id.clone(), (r.state.clone(), r.phase()))).collect()) },
+        )
+    }
+    /// Starts or stops the batch; the ids the service accepted. A dry run changes
+    /// nothing (EC2 checks the permission with its DryRun flag; the others cannot).
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>>;
+}
+
+/// The adapter of each kind: the one place where a kind meets its AWS calls.
+pub fn adapter(kind: Kind) -> &'static dyn Adapter {
+    match kind {
+        Kind::Ec2 => &ec2::Instances,
+        Kind::Rds => &rds::DbInstances,
+        Kind::RdsCluster => &rds::DbClusters,
+        Kind::Asg => &asg::Groups,
+        Kind::Ecs => &ecs::Services,
+    }
+}
 
 impl Aws {
     /// Loads the SDK's default chain (environment, profiles, SSO, container and
@@ -235,15 +333,23 @@ impl Aws {
         Ok(())
     }
 
-    /// The region's EC2 client and its bound on calls in flight, built on first use and
+    /// The region's clients and its bound on calls in flight, built on first use and
     /// kept for the life of this `Aws` (one config generation).
-    fn region(&self, region: &str) -> RegionClient {
+    fn region(&self, region: &str) -> RegionClients {
         let mut regions = self.regions.lock().expect("region cache lock");
         regions
             .entry(region.to_string())
             .or_insert_with(|| {
-                let conf = aws_sdk_ec2::config::Builder::from(&self.base).region(Region::new(region.to_string())).build();
-                (aws_sdk_ec2::Client::from_conf(conf), Arc::new(tokio::sync::Semaphore::new(self.max_concurrent_calls)))
+                let r = Region::new(region.to_string());
+                RegionClients {
+                    ec2: aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&self.base).region(r.clone()).build()),
+                    rds: aws_sdk_rds::Client::from_conf(aws_sdk_rds::config::Builder::from(&self.base).region(r.clone()).build()),
+                    asg: aws_sdk_autoscaling::Client::from_conf(
+                        aws_sdk_autoscaling::config::Builder::from(&self.base).region(r.clone()).build(),
+                    ),
+                    ecs: aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.base).region(r).build()),
+                    permits: Arc::new(tokio::sync::Semaphore::new(self.max_concurrent_calls)),
+                }
             })
             .clone()
     }
@@ -254,13 +360,12 @@ impl Aws {
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        self.region(region).0
+        self.region(region).ec2
     }
 
-    /// EC2 in `region` for one action, counting its calls in `calls`.
-    pub fn ec2_api(&self, region: &str, calls: &Arc<ec2::CallCounter>) -> ec2::Ec2 {
-        let (client, permits) = self.region(region);
-        ec2::Ec2 { client, region: region.to_string(), permits, calls: calls.clone() }
+    /// Every service in `region` for one action, counting its calls in `calls`.
+    pub fn api(&self, region: &str, calls: &Arc<ec2::CallCounter>) -> Api {
+        Api { region: region.to_string(), clients: self.region(region), calls: calls.clone() }
     }
 
     /// CloudWatch in us-east-1, where billing metrics live.

@@ -53,11 +53,12 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         Format::Text => {
             let dry = if report.dry_run { " (dry run)" } else { "" };
             out!("{} {}{}", report.schedule, report.action, dry);
-            out!("  {:<20} {:<14} {:<24} {:<14} {:<12} REASON", "INSTANCE", "REGION", "NAME", "BEFORE -> AFTER", "OUTCOME");
+            out!("  {:<12} {:<20} {:<14} {:<24} {:<20} {:<12} REASON", "KIND", "ID", "REGION", "NAME", "BEFORE -> AFTER", "OUTCOME");
             for r in &report.results {
-                let after = r.after.as_ref().map_or("-", |s| s.as_str());
+                let after = r.after.as_deref().unwrap_or("-");
                 out!(
-                    "  {:<20} {:<14} {:<24} {:<20} {:<12} {}",
+                    "  {:<12} {:<20} {:<14} {:<24} {:<20} {:<12} {}",
+                    r.kind.as_str(),
                     r.id,
                     r.region,
                     r.name.as_deref().unwrap_or("-"),
@@ -66,8 +67,11 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
                     r.reason.as_deref().unwrap_or("")
                 );
             }
+            for e in &report.errors {
+                out!("  {:<12} {:<20} {:<14} cannot list: {}", e.kind.as_str(), "-", e.region, e.error);
+            }
             let counts: Vec<String> = report.counts().iter().map(|(o, n)| format!("{n} {o}")).collect();
-            out!("  {}", if counts.is_empty() { "no matching instances".to_string() } else { counts.join(", ") });
+            out!("  {}", if counts.is_empty() { "no matching resources".to_string() } else { counts.join(", ") });
         }
     }
     if report.failed() > 0 { EXIT_FAILED } else { EXIT_OK }

@@ -33,18 +33,19 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
                 out!("\nschedule {} ({})", s.schedule, s.timezone);
                 out!("  last fire: {}", fire(&s.last_fire));
                 out!("  next fire: {}", fire(&s.next_fire));
-                if s.instances.is_empty() {
-                    out!("  no matching instances");
+                if s.resources.is_empty() {
+                    out!("  no matching resources");
                     continue;
                 }
-                out!("  {:<20} {:<14} {:<24} {:<14} {:<6} REASON", "INSTANCE", "REGION", "NAME", "STATE", "DO");
-                for i in &s.instances {
+                out!("  {:<12} {:<20} {:<14} {:<24} {:<14} {:<6} REASON", "KIND", "ID", "REGION", "NAME", "STATE", "DO");
+                for i in &s.resources {
                     out!(
-                        "  {:<20} {:<14} {:<24} {:<14} {:<6} {}",
+                        "  {:<12} {:<20} {:<14} {:<24} {:<14} {:<6} {}",
+                        i.kind.as_str(),
                         i.id,
                         i.region,
                         i.name.as_deref().unwrap_or("-"),
-                        i.state.as_str(),
+                        i.state,
                         i.decision,
                         i.reason.as_deref().unwrap_or("")
                     );

@@ -15,6 +15,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
+use crate::kinds::Kind;
 use crate::schedule::Trigger;
 
 pub use validate::{HostTimezone, validate};
@@ -47,8 +48,12 @@ pub struct Config {
     pub dry_run: bool,
     /// Missed fires older than this are not carried out on start-up.
     pub max_lateness: Duration,
-    /// How long to wait for instances to reach their target state after an action.
+    /// How long to wait for instances, groups and services to reach their target state.
     pub verify_timeout: Duration,
+    /// The same for DB instances and clusters, which take minutes.
+    pub db_verify_timeout: Duration,
+    /// The kinds every schedule acts on unless it names its own.
+    pub kinds: Vec<Kind>,
     /// How often instances refused for insufficient capacity are tried again.
     pub capacity_retries: u32,
     /// The pause before each such retry.
@@ -103,6 +108,8 @@ pub struct Schedule {
     pub skip_dates: BTreeSet<NaiveDate>,
     /// Hibernate instead of stop where the instance supports it.
     pub hibernate: bool,
+    /// The kinds of resource this schedule acts on.
+    pub kinds: Vec<Kind>,
     /// Select instances whose `tag_key` tag equals the schedule's name.
     pub by_name: bool,
     /// Further tags that must all match.

@@ -1,4 +1,5 @@
 use super::*;
+use crate::kinds::Kind;
 
 fn host() -> HostTimezone {
     HostTimezone::fixed(chrono_tz::Europe::Berlin)
@@ -22,6 +23,24 @@ fn check_errors(text: &str, expect: &[&str]) {
 }
 
 const OK_SCHEDULE: &str = "[schedules.office]\nstart = \"0 8 * * MON-FRI\"\n";
+
+#[test]
+fn kinds_are_named_and_default_to_instances() {
+    let c = load_str(OK_SCHEDULE).unwrap();
+    assert_eq!((c.kinds.as_slice(), c.schedules[0].kinds.as_slice()), (&[Kind::Ec2][..], &[Kind::Ec2][..]));
+    let c = load_str("kinds = [\"ec2\", \"rds\"]\n[schedules.a]\nstart = \"0 8 * * *\"\n[schedules.b]\nstart = \"0 8 * * *\"\nkinds = [\"asg\", \"ecs\", \"rds-cluster\"]\n").unwrap();
+    assert_eq!(c.schedules[0].kinds, vec![Kind::Ec2, Kind::Rds]);
+    assert_eq!(c.schedules[1].kinds, vec![Kind::Asg, Kind::Ecs, Kind::RdsCluster]);
+    check_errors(
+        "kinds = [\"ec2\", \"rdss\", \"lambda\"]\n[schedules.a]\nstart = \"0 8 * * *\"\nkinds = [\"asg\", \"asg\"]\n",
+        &[
+            "t.toml:1:17: kinds: unknown kind `rdss` (did you mean `rds`? valid: ec2, rds, rds-cluster, asg, ecs)",
+            "t.toml:1:25: kinds: unknown kind `lambda` (valid: ec2, rds, rds-cluster, asg, ecs)",
+            "t.toml:4:17: schedules.a.kinds: `asg` is listed twice",
+        ],
+    );
+    check_errors("kinds = []\n[schedules.a]\nstart = \"0 8 * * *\"\n", &["t.toml:1:9: kinds: must name at least one kind"]);
+}
 
 #[test]
 fn unknown_fields_do_not_hide_other_errors() {
@@ -163,7 +182,7 @@ hibernate = \"yes\"
         text,
         &[
             "t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)",
-            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, verify_timeout, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, billing_alarm)",
+            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, billing_alarm)",
             "t.toml:7:8: schedules.office.stop: bad cron `0 19 * * MON-FRYDAY`: day-of-week field `MON-FRYDAY`: unknown name or character",
             "t.toml:8:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",

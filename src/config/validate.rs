@@ -10,6 +10,7 @@ use toml::Spanned;
 
 use super::raw::{DateValue, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawSchedule};
 use super::{AwsSettings, BillingAlarm, Config, IamAudit, Schedule, closest, parse_duration};
+use crate::kinds::Kind;
 use crate::schedule::{CronExpr, Trigger};
 
 pub const DEFAULT_TAG_KEY: &str = "Schedule";
@@ -21,6 +22,8 @@ pub const DEFAULT_ALARM_NAME: &str = "offhours-estimated-charges";
 pub const DEFAULT_AUDIT_CRON: &str = "0 7 * * *";
 /// The billing alarm is re-checked daily unless the file says otherwise.
 pub const DEFAULT_BILLING_CRON: &str = "0 6 * * *";
+/// Databases take minutes to stop or start.
+pub const DEFAULT_DB_VERIFY_TIMEOUT_S: u64 = 30 * 60;
 
 /// The host's timezone, found once by the shell and handed in so that validation
 /// stays pure.
@@ -71,6 +74,27 @@ impl Checker {
                 None
             }
         }
+    }
+
+    /// A list of resource kinds: known names, no repeats, at least one.
+    fn kinds(&mut self, list: &Spanned<Vec<Spanned<String>>>, field: &str) -> Option<Vec<Kind>> {
+        let errors_before = self.errors.len();
+        let mut kinds = Vec::new();
+        if list.get_ref().is_empty() {
+            self.error(list.span(), field, "must name at least one kind");
+        }
+        for name in list.get_ref() {
+            match Kind::parse(name.get_ref()) {
+                Some(k) if kinds.contains(&k) => self.error(name.span(), field, format!("`{k}` is listed twice")),
+                Some(k) => kinds.push(k),
+                None => {
+                    let valid: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                    let hint = closest(name.get_ref(), valid.iter().copied()).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
+                    self.error(name.span(), field, format!("unknown kind `{}` ({hint}valid: {})", name.get_ref(), valid.join(", ")));
+                }
+            }
+        }
+        (self.errors.len() == errors_before).then_some(kinds)
     }
 
     fn cron(&mut self, value: &Spanned<String>, field: &str) -> Option<CronExpr> {
@@ -159,6 +183,14 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
 
     let verify_timeout =
         raw.verify_timeout.as_ref().and_then(|v| c.duration(v, "verify_timeout")).unwrap_or(std::time::Duration::from_secs(300));
+    let db_verify_timeout = raw
+        .db_verify_timeout
+        .as_ref()
+        .and_then(|v| c.duration(v, "db_verify_timeout"))
+        .unwrap_or(std::time::Duration::from_secs(DEFAULT_DB_VERIFY_TIMEOUT_S));
+    // Instances only unless the file says otherwise: older files keep their meaning and
+    // their IAM policy.
+    let kinds = raw.kinds.as_ref().and_then(|k| c.kinds(k, "kinds")).unwrap_or_else(|| vec![Kind::Ec2]);
     let capacity_retries = raw.capacity_retries.as_ref().and_then(|v| c.count(v, "capacity_retries", 0, 20)).unwrap_or(2);
     let capacity_retry_delay =
         raw.capacity_retry_delay.as_ref().and_then(|v| c.duration(v, "capacity_retry_delay")).unwrap_or(std::time::Duration::from_secs(60));
@@ -169,7 +201,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         c.error(0..0, "schedules", "the file configures nothing: add a [schedules.NAME] table");
     }
     for (name, body) in &raw.schedules {
-        if let Some(s) = schedule(&mut c, name, body, timezone, &tag_key) {
+        if let Some(s) = schedule(&mut c, name, body, timezone, &tag_key, &kinds) {
             schedules.push(s);
         }
     }
@@ -191,6 +223,8 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         dry_run: raw.dry_run.unwrap_or(false),
         max_lateness,
         verify_timeout,
+        db_verify_timeout,
+        kinds,
         capacity_retries,
         capacity_retry_delay,
         aws,
@@ -246,7 +280,14 @@ fn aws_settings(c: &mut Checker, raw: RawAws) -> AwsSettings {
     }
 }
 
-fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>, file_tz: Tz, tag_key: &str) -> Option<Schedule> {
+fn schedule(
+    c: &mut Checker,
+    name: &Spanned<String>,
+    body: &Spanned<RawSchedule>,
+    file_tz: Tz,
+    tag_key: &str,
+    file_kinds: &[Kind],
+) -> Option<Schedule> {
     let errors_before = c.errors.len();
     let field = |f: &str| format!("schedules.{}.{f}", name.get_ref());
     let raw = body.get_ref();
@@ -281,6 +322,10 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
             c.error(b.span(), field("stop"), "is the same expression as `start`");
         }
     }
+    let kinds = match &raw.kinds {
+        Some(list) => c.kinds(list, &field("kinds")).unwrap_or_default(),
+        None => file_kinds.to_vec(),
+    };
     let by_name = raw.by_name.unwrap_or(true);
     let tags: BTreeMap<String, String> = raw.tags.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
     if let Some(t) = &raw.tags {
@@ -313,6 +358,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         stop: stop.map(trigger),
         skip_dates: skip_dates.clone(),
         hibernate: raw.hibernate.unwrap_or(false),
+        kinds,
         by_name,
         tags,
         description: raw.description.clone(),

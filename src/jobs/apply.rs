@@ -1,10 +1,14 @@
-//! One action of one schedule, carried out now in every region: list, decide, brake,
-//! act in batches, retry what capacity refused, verify final states, log each outcome.
-//! `offhours apply` and the daemon's fires both come through [`apply`].
+//! One action of one schedule, carried out now on every kind in every region: list,
+//! decide, brake, act in batches, retry what capacity refused, verify final states, log
+//! each outcome. `offhours apply` and the daemon's fires both come through [`apply`].
 //!
-//! Regions are listed, acted on and verified concurrently, and so are a region's
-//! batches and verification reads, bounded by the region's calls in flight: a fire
-//! costs its listing plus a few round trips, whatever the fleet's size.
+//! The engine is written once over [`crate::aws::Adapter`]: a kind brings its listing,
+//! its act call and its state read; deciding, the brake, concurrency, batching and
+//! splitting, race re-reads, capacity retries, verification and the log are here.
+//! Every (kind, region) is listed, acted on and verified concurrently, and so are a
+//! region's batches and reads, bounded by the region's calls in flight: a fire costs
+//! its listing plus a few round trips, whatever the fleet's size. A kind that is slow
+//! to verify (databases take minutes) holds up only its own log events.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,14 +16,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 
-use crate::aws::ec2::{self, CallCounter, Ec2};
-use crate::aws::{Aws, AwsError, ErrorKind};
+use crate::aws::ec2::{self, CallCounter};
+use crate::aws::{Adapter, Api, Aws, AwsError, ErrorKind};
 use crate::config::{Action, Config, Schedule};
-use crate::plan::{self, BrakeError, Decision, Instance, InstanceState, Verdict};
+use crate::kinds::{Kind, Phase, Resource};
+use crate::plan::{self, BrakeError, Decision, Verdict};
 
-/// How one instance came out of an action.
+/// How one resource came out of an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
@@ -54,18 +61,28 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// One instance's line in the report.
+/// One resource's line in the report.
 #[derive(Debug, Clone, Serialize)]
-pub struct InstanceResult {
+pub struct ResourceResult {
+    pub kind: Kind,
+    /// Instance id, DB identifier, group name or service ARN.
     pub id: String,
     pub region: String,
     pub name: Option<String>,
-    pub before: InstanceState,
-    pub after: Option<InstanceState>,
+    pub before: String,
+    pub after: Option<String>,
     pub outcome: Outcome,
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+/// A kind that could not be listed in a region: reported, and the rest goes on.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListFailure {
+    pub kind: Kind,
+    pub region: String,
+    pub error: String,
 }
 
 /// Everything one action did.
@@ -74,7 +91,10 @@ pub struct ApplyReport {
     pub schedule: String,
     pub action: Action,
     pub dry_run: bool,
-    pub results: Vec<InstanceResult>,
+    pub results: Vec<ResourceResult>,
+    /// Kinds and regions whose listing failed (nothing of theirs was touched).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ListFailure>,
     /// API operations made, by name.
     #[serde(skip)]
     pub calls: BTreeMap<&'static str, u64>,
@@ -84,7 +104,7 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn failed(&self) -> usize {
-        self.results.iter().filter(|r| r.outcome == Outcome::Failed).count()
+        self.results.iter().filter(|r| r.outcome == Outcome::Failed).count() + self.errors.len()
     }
 
     pub fn counts(&self) -> BTreeMap<Outcome, usize> {
@@ -146,31 +166,58 @@ pub struct Request<'a> {
     pub cause: Cause,
 }
 
-/// What the listing found in every region, with the calls it took.
+/// What the listing found on every kind in every region, with the calls it took.
 pub struct Listed {
     started: Instant,
     calls: Arc<CallCounter>,
-    instances: Vec<Instance>,
+    resources: Vec<Resource>,
+    errors: Vec<ListFailure>,
 }
 
-/// Lists the schedule's instances in every region at once (read-only).
+/// Lists the schedule's resources of every kind in every region at once (read-only).
+/// A (kind, region) that cannot be listed is reported and the others go on; if none
+/// can be listed, the action fails as a whole.
 pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
     let started = Instant::now();
     let calls = Arc::new(CallCounter::default());
     let selector = req.schedule.selector(&req.config.tag_key);
-    let reads = req.regions.iter().map(|region| {
-        let api = aws.ec2_api(region, &calls);
+    let targets: Vec<(Kind, &String)> = req.schedule.kinds.iter().flat_map(|k| req.regions.iter().map(move |r| (*k, r))).collect();
+    let reads = targets.iter().map(|(kind, region)| {
+        let api = aws.api(region, &calls);
         let selector = &selector;
-        async move { api.describe_tagged(selector).await }
+        async move { crate::aws::adapter(*kind).list(&api, selector).await }
     });
-    let mut instances = Vec::new();
-    for read in futures_util::future::join_all(reads).await {
-        instances.extend(read.map_err(|source| ApplyError::Describe { schedule: req.schedule.name.clone(), source })?);
+    let mut resources = Vec::new();
+    let mut errors = Vec::new();
+    let mut first_error = None;
+    for ((kind, region), read) in targets.iter().zip(futures_util::future::join_all(reads).await) {
+        match read {
+            Ok(found) => resources.extend(found),
+            Err(e) => {
+                tracing::error!(
+                    job = req.cause.as_str(),
+                    schedule = %req.schedule.name,
+                    action = %req.action,
+                    kind = %kind,
+                    region = %region,
+                    error = %e,
+                    request_id = e.request_id.as_deref(),
+                    "Cannot list resources; this kind and region are left out."
+                );
+                errors.push(ListFailure { kind: *kind, region: region.to_string(), error: e.to_string() });
+                first_error.get_or_insert(e);
+            }
+        }
     }
-    Ok(Listed { started, calls, instances })
+    if errors.len() == targets.len() {
+        if let Some(source) = first_error {
+            return Err(ApplyError::Describe { schedule: req.schedule.name.clone(), source });
+        }
+    }
+    Ok(Listed { started, calls, resources, errors })
 }
 
-/// Lists, decides, checks the brake, acts, verifies. Instance failures are in the
+/// Lists, decides, checks the brake, acts, verifies. Resource failures are in the
 /// report; only whole-action failures are errors.
 pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyError> {
     let listed = list(aws, &req).await?;
@@ -179,9 +226,8 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
 
 /// Decides, checks the brake, acts and verifies on what [`list`] found.
 pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyReport, ApplyError> {
-    let Listed { started, calls, instances } = listed;
-    let regions = req.regions;
-    let decisions: Vec<Decision> = plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &instances);
+    let Listed { started, calls, resources, errors } = listed;
+    let decisions: Vec<Decision> = plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &resources);
     if let Err(brake) = plan::check_brake(&req.schedule.name, req.action, &decisions, req.config.max_instances_per_action) {
         tracing::error!(
             job = req.cause.as_str(),
@@ -196,47 +242,62 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     }
 
     let mut results = Vec::with_capacity(decisions.len());
-    let mut to_act: BTreeMap<(String, bool), Vec<Instance>> = BTreeMap::new();
+    let mut to_act: BTreeMap<(Kind, String, bool), Vec<Resource>> = BTreeMap::new();
     for d in decisions {
         if let Some(w) = &d.warning {
-            tracing::warn!(job = req.cause.as_str(), schedule = %req.schedule.name, action = %req.action, region = %d.instance.region, instance_id = %d.instance.id, name = d.instance.name(), warning = %w, "Instance needs attention.");
+            tracing::warn!(job = req.cause.as_str(), schedule = %req.schedule.name, action = %req.action, kind = %d.resource.kind, region = %d.resource.region, id = %d.resource.id, name = d.resource.name(), warning = %w, "Resource needs attention.");
         }
         match d.verdict {
-            Verdict::Act { hibernate } => to_act.entry((d.instance.region.clone(), hibernate)).or_default().push(d.instance),
-            _ => results.extend(without_action(&d)),
+            Verdict::Act { hibernate } => {
+                to_act.entry((d.resource.kind, d.resource.region.clone(), hibernate)).or_default().push(d.resource)
+            }
+            _ => {
+                let done = without_action(&d).expect("not acted on");
+                log_result(&req, &done);
+                results.push(done);
+            }
         }
     }
 
-    let groups = to_act.into_iter().map(|((region, hibernate), instances)| {
-        let api = aws.ec2_api(&region, &calls);
-        let req = &req;
-        async move { Acting { api, req, hibernate }.run(instances).await }
-    });
-    for group in futures_util::future::join_all(groups).await {
+    // Each group's outcomes are logged as soon as it is done: a kind that verifies for
+    // minutes does not hold up the others' events.
+    let mut groups: FuturesUnordered<_> = to_act
+        .into_iter()
+        .map(|((kind, region, hibernate), resources)| {
+            let acting = Acting { adapter: crate::aws::adapter(kind), api: aws.api(&region, &calls), kind, req: &req, hibernate };
+            async move { acting.run(resources).await }
+        })
+        .collect();
+    while let Some(group) = groups.next().await {
+        for r in &group {
+            log_result(&req, r);
+        }
         results.extend(group);
     }
+    drop(groups);
 
-    results.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
-    for r in &results {
-        log_result(&req, r);
-    }
+    results.sort_by(|a, b| (a.kind, &a.region, &a.id).cmp(&(b.kind, &b.region, &b.id)));
     let report = ApplyReport {
         schedule: req.schedule.name.clone(),
         action: req.action,
         dry_run: req.dry_run,
         results,
+        errors,
         calls: calls.snapshot(),
         duration: started.elapsed(),
     };
     let counts: BTreeMap<&str, usize> = report.counts().into_iter().map(|(o, n)| (o.as_str(), n)).collect();
+    let kinds: Vec<&str> = req.schedule.kinds.iter().map(|k| k.as_str()).collect();
     tracing::info!(
         job = req.cause.as_str(),
         schedule = %req.schedule.name,
         action = %req.action,
         dry_run = req.dry_run,
-        regions = %regions.join(","),
-        instances = report.results.len(),
+        kinds = %kinds.join(","),
+        regions = %req.regions.join(","),
+        resources = report.results.len(),
         outcomes = %serde_json::to_string(&counts).unwrap_or_default(),
+        list_failures = report.errors.len(),
         api_calls = %serde_json::to_string(&report.calls).unwrap_or_default(),
         duration_ms = report.duration.as_millis() as u64,
         "Action finished."
@@ -244,18 +305,13 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     Ok(report)
 }
 
-fn result(
-    i: &Instance,
-    after: Option<InstanceState>,
-    outcome: Outcome,
-    reason: Option<String>,
-    request_id: Option<String>,
-) -> InstanceResult {
-    InstanceResult {
-        id: i.id.clone(),
-        region: i.region.clone(),
-        name: i.name().map(str::to_string),
-        before: i.state.clone(),
+fn result(r: &Resource, after: Option<String>, outcome: Outcome, reason: Option<String>, request_id: Option<String>) -> ResourceResult {
+    ResourceResult {
+        kind: r.kind,
+        id: r.id.clone(),
+        region: r.region.clone(),
+        name: r.name().map(str::to_string),
+        before: r.state.clone(),
         after,
         outcome,
         reason,
@@ -264,30 +320,33 @@ fn result(
 }
 
 /// The result of a decision that needs no call (unchanged or skipped); `None` when
-/// the instance is to be acted on.
-fn without_action(d: &Decision) -> Option<InstanceResult> {
-    let state = Some(d.instance.state.clone());
+/// the resource is to be acted on.
+fn without_action(d: &Decision) -> Option<ResourceResult> {
+    let state = Some(d.resource.state.clone());
     match &d.verdict {
         Verdict::Act { .. } => None,
-        Verdict::Unchanged => Some(result(&d.instance, state, Outcome::Unchanged, None, None)),
-        Verdict::Skip(reason) => Some(result(&d.instance, state, Outcome::Skipped, Some(reason.to_string()), None)),
+        Verdict::Unchanged => Some(result(&d.resource, state, Outcome::Unchanged, None, None)),
+        Verdict::Skip(reason) => Some(result(&d.resource, state, Outcome::Skipped, Some(reason.to_string()), None)),
     }
 }
 
-/// One event per instance: `info` for what was done, `warn` for skips, `error` for
+/// One event per resource: `info` for what was done, `warn` for skips, `error` for
 /// failures.
-fn log_result(req: &Request<'_>, r: &InstanceResult) {
+fn log_result(req: &Request<'_>, r: &ResourceResult) {
     macro_rules! event {
         ($level:ident, $msg:literal) => {
             tracing::$level!(
                 job = req.cause.as_str(),
                 schedule = %req.schedule.name,
                 action = %req.action,
+                kind = %r.kind,
                 region = %r.region,
-                instance_id = %r.id,
+                id = %r.id,
+                // The field earlier releases logged, kept for log queries of instances.
+                instance_id = (r.kind == Kind::Ec2).then_some(r.id.as_str()),
                 name = r.name.as_deref(),
                 before = %r.before,
-                after = r.after.as_ref().map(InstanceState::as_str),
+                after = r.after.as_deref(),
                 outcome = %r.outcome,
                 reason = r.reason.as_deref(),
                 dry_run = req.dry_run,
@@ -297,30 +356,33 @@ fn log_result(req: &Request<'_>, r: &InstanceResult) {
         };
     }
     match r.outcome {
-        Outcome::Failed => event!(error, "Instance action failed."),
-        Outcome::Skipped => event!(warn, "Instance skipped."),
-        Outcome::Unchanged => event!(info, "Instance already in state."),
-        _ => event!(info, "Instance acted on."),
+        Outcome::Failed => event!(error, "Resource action failed."),
+        Outcome::Skipped => event!(warn, "Resource skipped."),
+        Outcome::Unchanged => event!(info, "Resource already in state."),
+        _ => event!(info, "Resource acted on."),
     }
 }
 
-/// Acting on the instances of one region that share a hibernate flag.
+/// Acting on the resources of one kind in one region that share a hibernate flag.
 struct Acting<'a> {
-    api: Ec2,
+    adapter: &'static dyn Adapter,
+    api: Api,
+    kind: Kind,
     req: &'a Request<'a>,
     hibernate: bool,
 }
 
 impl Acting<'_> {
-    async fn send(&self, ids: &[String]) -> Vec<ec2::BatchResult> {
-        ec2::in_batches(ids, ec2::BATCH_SIZE, |batch| async move {
-            self.api.change_state(self.req.action, &batch, self.hibernate, self.req.dry_run).await
+    async fn send(&self, by_id: &BTreeMap<String, Resource>, ids: &[String]) -> Vec<ec2::BatchResult> {
+        ec2::in_batches(ids, self.adapter.batch_size(), |batch| {
+            let resources: Vec<Resource> = batch.iter().map(|id| by_id[id].clone()).collect();
+            async move { self.adapter.act(&self.api, self.req.action, &resources, self.hibernate, self.req.dry_run).await }
         })
         .await
     }
 
-    async fn run(&self, instances: Vec<Instance>) -> Vec<InstanceResult> {
-        let by_id: BTreeMap<String, Instance> = instances.into_iter().map(|i| (i.id.clone(), i)).collect();
+    async fn run(&self, resources: Vec<Resource>) -> Vec<ResourceResult> {
+        let mut by_id: BTreeMap<String, Resource> = resources.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut out = Vec::new();
         let mut accepted: Vec<String> = Vec::new();
         let mut pending: Vec<String> = by_id.keys().cloned().collect();
@@ -330,7 +392,7 @@ impl Acting<'_> {
         while !pending.is_empty() {
             let mut capacity: Vec<(String, AwsError)> = Vec::new();
             let mut raced: Vec<String> = Vec::new();
-            for (ids, outcome) in self.send(&pending).await {
+            for (ids, outcome) in self.send(&by_id, &pending).await {
                 match outcome {
                     Ok(_) if self.req.dry_run => {
                         let would = match self.req.action {
@@ -342,27 +404,30 @@ impl Acting<'_> {
                     Ok(changes) => accepted.extend(accepted_ids(&ids, &changes)),
                     Err(e) if e.kind == ErrorKind::InsufficientCapacity => capacity.extend(ids.into_iter().map(|id| (id, e.clone()))),
                     Err(e) if e.kind == ErrorKind::IncorrectState && !raced_once => raced.extend(ids),
-                    Err(e) => out.extend(ids.iter().map(|id| failure(&by_id[id], &e, self.req.action))),
+                    Err(e) => out.extend(ids.iter().map(|id| self.failure(&by_id[id], &e))),
                 }
             }
             pending = Vec::new();
             if !raced.is_empty() {
                 // The state changed between listing and acting: look again, decide again.
                 raced_once = true;
-                match self.api.describe_ids(&raced).await {
+                match self.adapter.describe(&self.api, &raced).await {
                     Ok(fresh) => {
-                        let fresh_ids: Vec<String> = fresh.iter().map(|i| i.id.clone()).collect();
+                        let fresh_ids: Vec<String> = fresh.iter().map(|r| r.id.clone()).collect();
                         for id in raced.iter().filter(|id| !fresh_ids.contains(id)) {
-                            out.push(result(&by_id[id], None, Outcome::Failed, Some("instance vanished while acting".into()), None));
+                            out.push(result(&by_id[id], None, Outcome::Failed, Some("vanished while acting".into()), None));
                         }
                         for d in plan::plan(self.req.schedule, self.req.action, &self.req.config.skip_tag, self.req.now, &fresh) {
                             match without_action(&d) {
                                 Some(done) => out.push(done),
-                                None => pending.push(d.instance.id.clone()),
+                                None => {
+                                    pending.push(d.resource.id.clone());
+                                    by_id.insert(d.resource.id.clone(), d.resource);
+                                }
                             }
                         }
                     }
-                    Err(e) => out.extend(raced.iter().map(|id| failure(&by_id[id], &e, self.req.action))),
+                    Err(e) => out.extend(raced.iter().map(|id| self.failure(&by_id[id], &e))),
                 }
             }
             if !capacity.is_empty() {
@@ -372,8 +437,9 @@ impl Acting<'_> {
                         job = self.req.cause.as_str(),
                         schedule = %self.req.schedule.name,
                         action = %self.req.action,
+                        kind = %self.kind,
                         region = %self.api.region,
-                        instances = capacity.len(),
+                        resources = capacity.len(),
                         attempt = capacity_tries,
                         retry_in_s = self.req.config.capacity_retry_delay.as_secs(),
                         "Insufficient capacity, retrying later."
@@ -382,7 +448,7 @@ impl Acting<'_> {
                     pending.extend(capacity.into_iter().map(|(id, _)| id));
                 } else {
                     out.extend(capacity.iter().map(|(id, e)| {
-                        let mut r = failure(&by_id[id], e, self.req.action);
+                        let mut r = self.failure(&by_id[id], e);
                         r.reason = Some(format!("{} (gave up after {} retries)", r.reason.unwrap_or_default(), capacity_tries));
                         r
                     }));
@@ -395,39 +461,51 @@ impl Acting<'_> {
         out
     }
 
-    /// Polls until every accepted instance reaches the action's target state, falls
-    /// back, or the deadline passes. States come from the lightest read
-    /// (DescribeInstanceStatus); only instances that fell back are read in full, for
-    /// their state reason. A start that ends in `stopped` (what a KMS key problem on an
-    /// encrypted volume does) is a failure with that reason.
-    async fn verify(&self, by_id: &BTreeMap<String, Instance>, accepted: &[String]) -> Vec<InstanceResult> {
-        let target = InstanceState::target_of(self.req.action);
-        let timeout = self.req.config.verify_timeout;
+    /// How long to wait for the kind to reach its target state: databases take minutes.
+    fn verify_timeout(&self) -> Duration {
+        match self.kind {
+            Kind::Rds | Kind::RdsCluster => self.req.config.db_verify_timeout,
+            _ => self.req.config.verify_timeout,
+        }
+    }
+
+    /// Polls until every accepted resource reaches the action's target state, falls
+    /// back, or the kind's deadline passes. States come from the kind's lightest read
+    /// (for instances DescribeInstanceStatus); only resources that fell back are read
+    /// in full, for their state reason. A start that ends in `stopped` (what a KMS key
+    /// problem on an encrypted volume does to an instance) is a failure with that reason.
+    async fn verify(&self, by_id: &BTreeMap<String, Resource>, accepted: &[String]) -> Vec<ResourceResult> {
+        let target = match self.req.action {
+            Action::Start => Phase::Running,
+            Action::Stop => Phase::Stopped,
+        };
+        let timeout = self.verify_timeout();
         let interval = (timeout / 20).clamp(Duration::from_millis(200), Duration::from_secs(5));
         let deadline = tokio::time::Instant::now() + timeout;
         let mut waiting: Vec<String> = accepted.to_vec();
         let mut out = Vec::new();
-        let mut last_seen: BTreeMap<String, InstanceState> = BTreeMap::new();
+        let mut last_seen: BTreeMap<String, (String, Phase)> = BTreeMap::new();
         loop {
-            match self.api.states(&waiting).await {
+            match self.adapter.states(&self.api, &waiting).await {
                 Ok(seen) => last_seen.extend(seen),
-                Err(e) => tracing::warn!(region = %self.api.region, error = %e, "Verification read failed, retrying."),
+                Err(e) => tracing::warn!(kind = %self.kind, region = %self.api.region, error = %e, "Verification read failed, retrying."),
             }
             let mut fell_back: Vec<String> = Vec::new();
             waiting.retain(|id| {
-                let Some(state) = last_seen.get(id) else {
+                let Some((state, phase)) = last_seen.get(id) else {
                     return true;
                 };
                 let before = &by_id[id];
-                match (&self.req.action, state) {
-                    (_, s) if *s == target => out.push(result(before, Some(s.clone()), self.success(), None, None)),
-                    (
-                        Action::Start,
-                        InstanceState::Stopped | InstanceState::Stopping | InstanceState::ShuttingDown | InstanceState::Terminated,
-                    ) => fell_back.push(id.clone()),
-                    (Action::Stop, s @ (InstanceState::Terminated | InstanceState::ShuttingDown)) => {
-                        out.push(result(before, Some(s.clone()), Outcome::Failed, Some(format!("went to {s} instead of stopped")), None))
-                    }
+                match (self.req.action, phase) {
+                    (_, p) if *p == target => out.push(result(before, Some(state.clone()), self.success(), None, None)),
+                    (Action::Start, Phase::Stopped | Phase::Gone) => fell_back.push(id.clone()),
+                    (Action::Stop, Phase::Gone) => out.push(result(
+                        before,
+                        Some(state.clone()),
+                        Outcome::Failed,
+                        Some(format!("went to {state} instead of stopped")),
+                        None,
+                    )),
                     _ => return true,
                 }
                 false
@@ -439,13 +517,11 @@ impl Acting<'_> {
                 break;
             }
             if tokio::time::Instant::now() + interval > deadline {
+                let target_name = self.kind.target_state(self.req.action);
                 for id in &waiting {
-                    let state = last_seen.get(id).cloned();
-                    let reason = format!(
-                        "not {target} after {}s (last seen {})",
-                        timeout.as_secs(),
-                        state.as_ref().map_or("nowhere", InstanceState::as_str)
-                    );
+                    let state = last_seen.get(id).map(|(s, _)| s.clone());
+                    let reason =
+                        format!("not {target_name} after {}s (last seen {})", timeout.as_secs(), state.as_deref().unwrap_or("nowhere"));
                     out.push(result(&by_id[id], state, Outcome::Failed, Some(reason), None));
                 }
                 break;
@@ -455,24 +531,24 @@ impl Acting<'_> {
         out
     }
 
-    /// Starts that fell back: one full read of just those instances, for the reason.
+    /// Starts that fell back: one full read of just those, for the reason.
     async fn fell_back(
         &self,
-        by_id: &BTreeMap<String, Instance>,
+        by_id: &BTreeMap<String, Resource>,
         ids: &[String],
-        states: &BTreeMap<String, InstanceState>,
-    ) -> Vec<InstanceResult> {
-        let full: BTreeMap<String, Instance> = match self.api.describe_ids(ids).await {
-            Ok(found) => found.into_iter().map(|i| (i.id.clone(), i)).collect(),
+        states: &BTreeMap<String, (String, Phase)>,
+    ) -> Vec<ResourceResult> {
+        let full: BTreeMap<String, Resource> = match self.adapter.describe(&self.api, ids).await {
+            Ok(found) => found.into_iter().map(|r| (r.id.clone(), r)).collect(),
             Err(e) => {
-                tracing::warn!(region = %self.api.region, error = %e, "Cannot read why instances did not start.");
+                tracing::warn!(kind = %self.kind, region = %self.api.region, error = %e, "Cannot read why resources did not start.");
                 BTreeMap::new()
             }
         };
         ids.iter()
             .map(|id| {
-                let state = full.get(id).map_or_else(|| states[id].clone(), |i| i.state.clone());
-                let why = full.get(id).and_then(|i| i.state_reason.as_deref()).map(|r| format!(" ({r})")).unwrap_or_default();
+                let state = full.get(id).map_or_else(|| states[id].0.clone(), |r| r.state.clone());
+                let why = full.get(id).and_then(|r| r.state_reason.as_deref()).map(|r| format!(" ({r})")).unwrap_or_default();
                 result(&by_id[id], Some(state.clone()), Outcome::Failed, Some(format!("did not start: fell back to {state}{why}")), None)
             })
             .collect()
@@ -485,27 +561,36 @@ impl Acting<'_> {
             (Action::Stop, false) => Outcome::Stopped,
         }
     }
+
+    fn failure(&self, r: &Resource, e: &AwsError) -> ResourceResult {
+        let reason = match e.kind {
+            ErrorKind::Unauthorized => format!(
+                "not authorized: the credentials lack {}:{} ({})",
+                service_prefix(self.kind),
+                e.operation,
+                e.code.as_deref().unwrap_or("UnauthorizedOperation")
+            ),
+            _ => e.to_string(),
+        };
+        result(r, None, Outcome::Failed, Some(reason), e.request_id.clone())
+    }
 }
 
-/// Ids EC2 accepted in a successful call (all of the batch, as it answers for each).
+/// The IAM service prefix of a kind's actions.
+fn service_prefix(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Ec2 => "ec2",
+        Kind::Rds | Kind::RdsCluster => "rds",
+        Kind::Asg => "autoscaling",
+        Kind::Ecs => "ecs",
+    }
+}
+
+/// Ids the service accepted in a successful call (all of the batch when it does not
+/// answer per id).
 fn accepted_ids(ids: &[String], answered: &[String]) -> Vec<String> {
     if answered.is_empty() {
         return ids.to_vec();
     }
     answered.iter().filter(|id| ids.contains(id)).cloned().collect()
-}
-
-fn failure(i: &Instance, e: &AwsError, action: Action) -> InstanceResult {
-    let reason = match e.kind {
-        ErrorKind::Unauthorized => format!(
-            "not authorized: the credentials lack ec2:{} ({})",
-            match action {
-                Action::Start => "StartInstances",
-                Action::Stop => "StopInstances",
-            },
-            e.code.as_deref().unwrap_or("UnauthorizedOperation")
-        ),
-        _ => e.to_string(),
-    };
-    result(i, None, Outcome::Failed, Some(reason), e.request_id.clone())
 }

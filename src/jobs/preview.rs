@@ -1,4 +1,4 @@
-//! `offhours plan`: which instances each schedule governs and what its most recent
+//! `offhours plan`: which resources each schedule governs and what its most recent
 //! fire would do to them. Read-only: only DescribeInstances is called.
 
 use std::sync::Arc;
@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::aws::ec2::CallCounter;
 use crate::aws::{Aws, AwsError};
 use crate::config::{Action, Config, Schedule};
-use crate::plan::{self, Fire, InstanceState, Verdict};
+use crate::kinds::Kind;
+use crate::plan::{self, Fire, Verdict};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FireView {
@@ -18,11 +19,12 @@ pub struct FireView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PlannedInstance {
+pub struct PlannedResource {
+    pub kind: Kind,
     pub id: String,
     pub region: String,
     pub name: Option<String>,
-    pub state: InstanceState,
+    pub state: String,
     /// `start`, `stop`, `none` or `skip`.
     pub decision: &'static str,
     pub reason: Option<String>,
@@ -34,7 +36,7 @@ pub struct SchedulePlan {
     pub timezone: String,
     pub last_fire: Option<FireView>,
     pub next_fire: Option<FireView>,
-    pub instances: Vec<PlannedInstance>,
+    pub resources: Vec<PlannedResource>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,7 +47,7 @@ pub struct PlanReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
-    #[error("schedule {schedule}: cannot list instances: {source}")]
+    #[error("schedule {schedule}: cannot list resources: {source}")]
     Describe {
         schedule: String,
         #[source]
@@ -64,22 +66,30 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
     // Every (schedule, region) listing at once; the regions' bounds on calls in flight pace them.
     let reads = config.schedules.iter().flat_map(|schedule| {
         regions.iter().map(move |region| {
-            let api = aws.ec2_api(region, calls);
-            async move { api.describe_tagged(&schedule.selector(&config.tag_key)).await }
+            let api = aws.api(region, calls);
+            async move {
+                let selector = schedule.selector(&config.tag_key);
+                let mut found = Vec::new();
+                for kind in &schedule.kinds {
+                    found.extend(crate::aws::adapter(*kind).list(&api, &selector).await?);
+                }
+                Ok::<_, AwsError>(found)
+            }
         })
     });
     let mut listed = futures_util::future::join_all(reads).await.into_iter();
     let mut schedules = Vec::with_capacity(config.schedules.len());
     for schedule in &config.schedules {
         let last = plan::last_fire(schedule, at);
-        let mut instances = Vec::new();
+        let mut resources = Vec::new();
         for _ in regions {
             let found = listed
                 .next()
                 .expect("one listing per schedule and region")
                 .map_err(|source| PreviewError::Describe { schedule: schedule.name.clone(), source })?;
             match last {
-                None => instances.extend(found.into_iter().map(|i| PlannedInstance {
+                None => resources.extend(found.into_iter().map(|i| PlannedResource {
+                    kind: i.kind,
                     name: i.name().map(str::to_string),
                     id: i.id,
                     region: i.region,
@@ -92,14 +102,15 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
                         let (decision, reason) = match d.verdict {
                             Verdict::Act { hibernate: true } => (fire.action.as_str(), Some("hibernate".to_string())),
                             Verdict::Act { hibernate: false } => (fire.action.as_str(), d.warning.clone()),
-                            Verdict::Unchanged => ("none", Some(format!("already {}", d.instance.state))),
+                            Verdict::Unchanged => ("none", Some(format!("already {}", d.resource.state))),
                             Verdict::Skip(r) => ("skip", Some(r.to_string())),
                         };
-                        instances.push(PlannedInstance {
-                            name: d.instance.name().map(str::to_string),
-                            id: d.instance.id,
-                            region: d.instance.region,
-                            state: d.instance.state,
+                        resources.push(PlannedResource {
+                            kind: d.resource.kind,
+                            name: d.resource.name().map(str::to_string),
+                            id: d.resource.id,
+                            region: d.resource.region,
+                            state: d.resource.state,
                             decision,
                             reason,
                         });
@@ -107,13 +118,13 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
                 }
             }
         }
-        instances.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+        resources.sort_by(|a, b| (a.kind, &a.region, &a.id).cmp(&(b.kind, &b.region, &b.id)));
         schedules.push(SchedulePlan {
             schedule: schedule.name.clone(),
             timezone: schedule.timezone.name().to_string(),
             last_fire: view(schedule, last),
             next_fire: view(schedule, plan::next_fire(schedule, at)),
-            instances,
+            resources,
         });
     }
     Ok(PlanReport { at: at.with_timezone(&config.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false), schedules })

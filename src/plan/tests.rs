@@ -1,6 +1,9 @@
 use std::collections::BTreeSet;
 
+use std::collections::BTreeMap;
+
 use super::*;
+use crate::kinds::{Detail, Kind, Resource, Sizes};
 use crate::schedule::{CronExpr, Trigger};
 
 fn schedule(hibernate: bool) -> Schedule {
@@ -13,6 +16,7 @@ fn schedule(hibernate: bool) -> Schedule {
         stop: Some(Trigger::new(CronExpr::parse("0 19 * * MON-FRI").unwrap(), tz).with_skip_dates(skip.clone())),
         skip_dates: skip,
         hibernate,
+        kinds: vec![Kind::Ec2],
         by_name: true,
         tags: BTreeMap::new(),
         description: None,
@@ -21,29 +25,57 @@ fn schedule(hibernate: bool) -> Schedule {
 
 /// A test instance: `state`, then `key=value` tags, `root=instance-store`,
 /// `lifecycle=spot` or `hibernation` in any order.
-fn instance(state: &str, attrs: &[&str]) -> Instance {
-    let mut i = Instance {
-        id: "i-0123".into(),
-        region: "eu-central-1".into(),
-        state: InstanceState::parse(state),
-        tags: BTreeMap::from([("Name".to_string(), "web".to_string())]),
-        root_device_type: Some("ebs".into()),
-        lifecycle: None,
-        hibernation_configured: false,
-        state_reason: None,
-    };
+fn instance(state: &str, attrs: &[&str]) -> Resource {
+    let mut tags = BTreeMap::from([("Name".to_string(), "web".to_string())]);
+    let (mut root, mut lifecycle, mut hibernation) = (Some("ebs".to_string()), None, false);
     for attr in attrs {
         match attr.split_once('=') {
-            Some(("root", v)) => i.root_device_type = Some(v.into()),
-            Some(("lifecycle", v)) => i.lifecycle = Some(v.into()),
+            Some(("root", v)) => root = Some(v.into()),
+            Some(("lifecycle", v)) => lifecycle = Some(v.into()),
             Some((k, v)) => {
-                i.tags.insert(k.into(), v.into());
+                tags.insert(k.into(), v.into());
             }
-            None if *attr == "hibernation" => i.hibernation_configured = true,
+            None if *attr == "hibernation" => hibernation = true,
             None => panic!("unknown attribute {attr}"),
         }
     }
-    i
+    Resource {
+        kind: Kind::Ec2,
+        id: "i-0123".into(),
+        region: "eu-central-1".into(),
+        state: state.into(),
+        tags,
+        state_reason: None,
+        detail: Detail::Ec2 { root_device_type: root, lifecycle, hibernation_configured: hibernation },
+    }
+}
+
+fn resource(kind: Kind, state: &str, detail: Detail) -> Resource {
+    Resource {
+        kind,
+        id: "r-1".into(),
+        region: "eu-central-1".into(),
+        state: state.into(),
+        tags: BTreeMap::new(),
+        state_reason: None,
+        detail,
+    }
+}
+
+fn db(status: &str, replica_of: Option<&str>, replicas: usize, cluster: Option<&str>) -> Resource {
+    let detail = Detail::Rds { replica_of: replica_of.map(String::from), replicas, cluster: cluster.map(String::from) };
+    resource(Kind::Rds, status, detail)
+}
+
+fn group(min: i32, max: i32, desired: i32, record: Option<&str>) -> Resource {
+    let sizes = Sizes { min, max, desired };
+    let record = record.map(crate::kinds::asg::parse_record);
+    resource(Kind::Asg, crate::kinds::asg::state_name(sizes), Detail::Asg { sizes, record })
+}
+
+fn service(desired: i32, record: Option<&str>) -> Resource {
+    let record = record.map(crate::kinds::ecs::parse_record);
+    resource(Kind::Ecs, crate::kinds::ecs::state_name(desired), Detail::Ecs { cluster: "arn:c".into(), desired, record })
 }
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -66,7 +98,7 @@ fn render(d: &Decision) -> String {
 }
 
 #[track_caller]
-fn check_plan(hibernate: bool, action: Action, now: &str, inst: Instance, expect: &str) {
+fn check_plan(hibernate: bool, action: Action, now: &str, inst: Resource, expect: &str) {
     let decisions = plan(&schedule(hibernate), action, "offhours:skip", at(now), &[inst]);
     assert_eq!(render(&decisions[0]), expect);
 }
@@ -94,6 +126,92 @@ fn decisions() {
     check_plan(false, Stop, MONDAY, instance("running", &["lifecycle=spot"]), "skip: spot instance");
     // An ASG member that is also stopped is still reported as an ASG member.
     check_plan(false, Start, MONDAY, instance("stopped", &["aws:autoscaling:groupName=g"]), "skip: member of auto scaling group g");
+}
+
+#[test]
+fn decisions_for_databases() {
+    use Action::{Start, Stop};
+    let seven = "act (warning: AWS starts a stopped DB instance or cluster by itself after 7 days)";
+    check_plan(false, Stop, MONDAY, db("available", None, 0, None), seven);
+    check_plan(false, Start, MONDAY, db("stopped", None, 0, None), "act");
+    check_plan(false, Stop, MONDAY, db("stopped", None, 0, None), "unchanged");
+    check_plan(false, Start, MONDAY, db("available", None, 0, None), "unchanged");
+    check_plan(false, Stop, MONDAY, db("backing-up", None, 0, None), "skip: in transition (backing-up)");
+    check_plan(false, Start, MONDAY, db("stopping", None, 0, None), "skip: in transition (stopping)");
+    check_plan(false, Stop, MONDAY, db("deleting", None, 0, None), "skip: deleting");
+    check_plan(
+        false,
+        Stop,
+        MONDAY,
+        db("available", Some("prod-db"), 0, None),
+        "skip: read replica of prod-db: RDS cannot stop a read replica",
+    );
+    check_plan(
+        false,
+        Stop,
+        MONDAY,
+        db("available", None, 2, None),
+        "skip: has 2 read replica(s): RDS cannot stop a DB instance that has read replicas",
+    );
+    check_plan(
+        false,
+        Stop,
+        MONDAY,
+        db("available", None, 0, Some("aurora-1")),
+        "skip: member of DB cluster aurora-1: the cluster is the unit (tag the cluster, kind rds-cluster)",
+    );
+    let cluster = |s: &str| resource(Kind::RdsCluster, s, Detail::RdsCluster);
+    check_plan(false, Stop, MONDAY, cluster("available"), seven);
+    check_plan(false, Start, MONDAY, cluster("stopped"), "act");
+    check_plan(false, Start, MONDAY, cluster("starting"), "skip: in transition (starting)");
+    // A hibernating schedule stops databases normally, without a warning about it.
+    check_plan(true, Stop, MONDAY, db("available", None, 0, None), seven);
+}
+
+#[test]
+fn decisions_for_groups_and_services() {
+    use Action::{Start, Stop};
+    check_plan(false, Stop, MONDAY, group(1, 4, 2, None), "act");
+    check_plan(false, Stop, MONDAY, group(0, 4, 0, None), "unchanged");
+    check_plan(false, Stop, MONDAY, group(0, 0, 0, Some("min=1,max=4,desired=2")), "unchanged");
+    check_plan(false, Start, MONDAY, group(0, 0, 0, Some("min=1,max=4,desired=2")), "act");
+    check_plan(false, Start, MONDAY, group(0, 0, 0, None), "skip: no recorded sizes (tag offhours:asg-sizes): nothing to restore");
+    check_plan(false, Start, MONDAY, group(1, 4, 2, None), "unchanged");
+    check_plan(
+        false,
+        Start,
+        MONDAY,
+        group(0, 0, 0, Some("min=3,max=1,desired=2")),
+        "skip: unreadable record tag offhours:asg-sizes: sizes out of order (need 0 <= min <= desired <= max)",
+    );
+    check_plan(false, Stop, MONDAY, service(3, None), "act");
+    check_plan(false, Stop, MONDAY, service(0, Some("3")), "unchanged");
+    check_plan(false, Start, MONDAY, service(0, Some("3")), "act");
+    check_plan(false, Start, MONDAY, service(0, None), "skip: no recorded desired count (tag offhours:ecs-desired): nothing to restore");
+    check_plan(
+        false,
+        Start,
+        MONDAY,
+        service(0, Some("three")),
+        "skip: unreadable record tag offhours:ecs-desired: `three` is not a desired count",
+    );
+    // The override tag and skip dates hold for every kind.
+    let mut pinned = group(1, 4, 2, None);
+    pinned.tags.insert("offhours:skip".into(), "true".into());
+    check_plan(false, Stop, MONDAY, pinned, "skip: override tag offhours:skip=true");
+    check_plan(false, Start, "2026-12-25T08:00:00+01:00", service(0, Some("3")), "skip: 2026-12-25 is a skip date");
+}
+
+#[test]
+fn asg_records_round_trip() {
+    use crate::kinds::asg::{format_record, parse_record};
+    let sizes = Sizes { min: 1, max: 4, desired: 2 };
+    assert_eq!(format_record(sizes), "min=1,max=4,desired=2");
+    assert_eq!(parse_record(&format_record(sizes)), Ok(sizes));
+    assert_eq!(parse_record(" desired=2 , min=1,max=4 "), Ok(sizes));
+    assert_eq!(parse_record("min=1,max=4"), Err("needs min, max and desired".into()));
+    assert_eq!(parse_record("min=1,max=4,desired=x"), Err("`x` is not a number".into()));
+    assert_eq!(parse_record("min=1,max=4,wanted=2"), Err("unknown size `wanted`".into()));
 }
 
 #[test]
@@ -163,7 +281,7 @@ fn skip_dates_and_hibernation() {
 #[test]
 fn brake_at_under_and_over_the_limit() {
     let s = schedule(false);
-    let fleet: Vec<Instance> = (0..5).map(|_| instance("running", &[])).collect();
+    let fleet: Vec<Resource> = (0..5).map(|_| instance("running", &[])).collect();
     let mut decisions = plan(&s, Action::Stop, "offhours:skip", at(MONDAY), &fleet);
     decisions.push(plan(&s, Action::Stop, "offhours:skip", at(MONDAY), &[instance("stopped", &[])]).remove(0));
     assert_eq!(check_brake("office", Action::Stop, &decisions, 6), Ok(()));

@@ -249,6 +249,8 @@ async fn every_action_is_one_json_log_event_without_secrets() {
         ("job", "apply"),
         ("schedule", "office"),
         ("action", "stop"),
+        ("kind", "ec2"),
+        ("id", web.as_str()),
         ("region", "eu-west-1"),
         ("name", "web"),
         ("before", "running"),

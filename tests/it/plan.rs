@@ -44,7 +44,7 @@ tags = { Team = "ml" }
     assert_eq!(lab_plan["schedule"], "lab");
     assert_eq!(lab_plan["last_fire"], serde_json::json!({"action": "stop", "at": "2026-11-22T20:00:00+01:00"}));
     assert_eq!(lab_plan["next_fire"], serde_json::json!({"action": "stop", "at": "2026-11-23T20:00:00+01:00"}));
-    let lab_ids: Vec<&str> = lab_plan["instances"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let lab_ids: Vec<&str> = lab_plan["resources"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(lab_ids, vec![lab.as_str()]);
 
     let office = &schedules[1];
@@ -52,7 +52,7 @@ tags = { Team = "ml" }
     assert_eq!(office["timezone"], "Europe/Berlin");
     assert_eq!(office["last_fire"], serde_json::json!({"action": "stop", "at": "2026-11-23T19:00:00+01:00"}));
     assert_eq!(office["next_fire"], serde_json::json!({"action": "start", "at": "2026-11-24T08:00:00+01:00"}));
-    let mut rows: Vec<(String, String, String, String, String)> = office["instances"]
+    let mut rows: Vec<(String, String, String, String, String)> = office["resources"]
         .as_array()
         .unwrap()
         .iter()
@@ -174,7 +174,7 @@ async fn role_arn_assumes_a_role_in_another_account() {
     let run = home.run(&["plan", "--config", config.to_str().unwrap(), "--output", "json"]);
     run.expect_code(0);
     let ids: Vec<String> =
-        run.json()["schedules"][0]["instances"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect();
+        run.json()["schedules"][0]["resources"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(ids, vec![id], "the instances of the assumed role's account, not the caller's");
 }
 
@@ -199,5 +199,5 @@ async fn a_named_profile_supplies_the_credentials() {
     let output = cmd.output().unwrap();
     let run = crate::support::Run { output, elapsed: std::time::Duration::ZERO };
     run.expect_code(0);
-    assert_eq!(run.json()["schedules"][0]["instances"][0]["id"], id.as_str());
+    assert_eq!(run.json()["schedules"][0]["resources"][0]["id"], id.as_str());
 }

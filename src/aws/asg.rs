@@ -1,0 +1,138 @@
+//! Auto Scaling groups: listed with server-side tag filters; a stop records the sizes
+//! in a tag on the group, then sets them to 0; a start restores the record, then
+//! removes the tag (see `kinds::asg`). One group a call.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter, Tag};
+
+use super::{Adapter, Api, AwsError, Pending};
+use crate::config::Action;
+use crate::kinds::asg::{RECORD_TAG, format_record, parse_record, state_name};
+use crate::kinds::{Detail, Kind, Resource, Sizes};
+
+/// Groups per Describe page, and names per Describe by name.
+const PAGE: i32 = 100;
+
+fn group(region: &str, g: &AutoScalingGroup) -> Option<Resource> {
+    let sizes = Sizes { min: g.min_size()?, max: g.max_size()?, desired: g.desired_capacity()? };
+    let tags: BTreeMap<String, String> =
+        g.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect();
+    let record = tags.get(RECORD_TAG).map(|v| parse_record(v));
+    Some(Resource {
+        kind: Kind::Asg,
+        id: g.auto_scaling_group_name()?.to_string(),
+        region: region.to_string(),
+        state: g.status().map_or_else(|| state_name(sizes).to_string(), |s| s.to_lowercase()),
+        tags,
+        state_reason: None,
+        detail: Detail::Asg { sizes, record },
+    })
+}
+
+async fn describe(api: &Api, filters: Vec<Filter>, names: Vec<String>) -> Result<Vec<Resource>, AwsError> {
+    let mut req = api.asg().describe_auto_scaling_groups().max_records(PAGE);
+    if !filters.is_empty() {
+        req = req.set_filters(Some(filters));
+    }
+    if !names.is_empty() {
+        req = req.set_auto_scaling_group_names(Some(names));
+    }
+    let mut pages = req.into_paginator().send();
+    let mut out = Vec::new();
+    loop {
+        let page = {
+            let _permit = api.permit("DescribeAutoScalingGroups").await;
+            pages.next().await
+        };
+        let Some(page) = page else { break };
+        let page = page.map_err(|e| AwsError::from_sdk("DescribeAutoScalingGroups", &api.region, e))?;
+        out.extend(page.auto_scaling_groups().iter().filter_map(|g| group(&api.region, g)));
+    }
+    Ok(out)
+}
+
+async fn resize(api: &Api, name: &str, sizes: Sizes) -> Result<(), AwsError> {
+    let _permit = api.permit("UpdateAutoScalingGroup").await;
+    api.asg()
+        .update_auto_scaling_group()
+        .auto_scaling_group_name(name)
+        .min_size(sizes.min)
+        .max_size(sizes.max)
+        .desired_capacity(sizes.desired)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("UpdateAutoScalingGroup", &api.region, e))?;
+    Ok(())
+}
+
+fn record_tag(name: &str, value: Option<String>) -> Tag {
+    Tag::builder().resource_id(name).resource_type("auto-scaling-group").key(RECORD_TAG).set_value(value).propagate_at_launch(false).build()
+}
+
+/// The Auto Scaling group kind's adapter.
+pub struct Groups;
+
+impl Adapter for Groups {
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    fn list<'a>(&'a self, api: &'a Api, selector: &'a BTreeMap<String, String>) -> Pending<'a, Vec<Resource>> {
+        Box::pin(async move {
+            let filters = selector.iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build()).collect();
+            describe(api, filters, Vec::new()).await
+        })
+    }
+
+    fn describe<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, Vec<Resource>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(50) {
+                out.extend(describe(api, Vec::new(), chunk.to_vec()).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
+        Box::pin(async move {
+            let mut done = Vec::with_capacity(batch.len());
+            for g in batch {
+                let Detail::Asg { sizes, record } = &g.detail else { continue };
+                if dry_run {
+                    continue;
+                }
+                match action {
+                    // Record first: a group set to 0 without a record could never be restored.
+                    Action::Stop => {
+                        {
+                            let _permit = api.permit("CreateOrUpdateTags").await;
+                            api.asg()
+                                .create_or_update_tags()
+                                .tags(record_tag(&g.id, Some(format_record(*sizes))))
+                                .send()
+                                .await
+                                .map_err(|e| AwsError::from_sdk("CreateOrUpdateTags", &api.region, e))?;
+                        }
+                        resize(api, &g.id, Sizes { min: 0, max: 0, desired: 0 }).await?;
+                    }
+                    // Restore first: the record goes only once the sizes are back.
+                    Action::Start => {
+                        let Some(Ok(recorded)) = record else { continue };
+                        resize(api, &g.id, *recorded).await?;
+                        let _permit = api.permit("DeleteTags").await;
+                        api.asg()
+                            .delete_tags()
+                            .tags(record_tag(&g.id, None))
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("DeleteTags", &api.region, e))?;
+                    }
+                }
+                done.push(g.id.clone());
+            }
+            Ok(done)
+        })
+    }
+}

@@ -1,0 +1,200 @@
+//! RDS: DB instances and DB clusters (Aurora, and Neptune / DocumentDB through the same
+//! API). RDS has no server-side tag filter: one paginated Describe per region returns
+//! every database with its tags, and the selector is applied here (see ARCHITECTURE.md
+//! for why not the Resource Groups Tagging API). Start and stop take one identifier
+//! a call, so a batch is one database.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_rds::types::Filter;
+
+use super::{Adapter, Api, AwsError, Pending};
+use crate::config::Action;
+use crate::kinds::{Detail, Kind, Resource};
+
+/// Records per Describe page (RDS allows 20 to 100).
+const PAGE: i32 = 100;
+
+fn tags(list: &[aws_sdk_rds::types::Tag]) -> BTreeMap<String, String> {
+    list.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
+}
+
+fn matches(tags: &BTreeMap<String, String>, selector: &BTreeMap<String, String>) -> bool {
+    selector.iter().all(|(k, v)| tags.get(k) == Some(v))
+}
+
+fn instance(region: &str, db: &aws_sdk_rds::types::DbInstance) -> Option<Resource> {
+    Some(Resource {
+        kind: Kind::Rds,
+        id: db.db_instance_identifier()?.to_string(),
+        region: region.to_string(),
+        state: db.db_instance_status().unwrap_or("unknown").to_string(),
+        tags: tags(db.tag_list()),
+        state_reason: None,
+        detail: Detail::Rds {
+            replica_of: db.read_replica_source_db_instance_identifier().map(str::to_string),
+            replicas: db.read_replica_db_instance_identifiers().len() + db.read_replica_db_cluster_identifiers().len(),
+            cluster: db.db_cluster_identifier().map(str::to_string),
+        },
+    })
+}
+
+fn cluster(region: &str, c: &aws_sdk_rds::types::DbCluster) -> Option<Resource> {
+    Some(Resource {
+        kind: Kind::RdsCluster,
+        id: c.db_cluster_identifier()?.to_string(),
+        region: region.to_string(),
+        state: c.status().unwrap_or("unknown").to_string(),
+        tags: tags(c.tag_list()),
+        state_reason: None,
+        detail: Detail::RdsCluster,
+    })
+}
+
+async fn instances(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, AwsError> {
+    let mut pages = api.rds().describe_db_instances().set_filters(filter.map(|f| vec![f])).max_records(PAGE).into_paginator().send();
+    let mut out = Vec::new();
+    loop {
+        let page = {
+            let _permit = api.permit("DescribeDBInstances").await;
+            pages.next().await
+        };
+        let Some(page) = page else { break };
+        let page = page.map_err(|e| AwsError::from_sdk("DescribeDBInstances", &api.region, e))?;
+        out.extend(page.db_instances().iter().filter_map(|db| instance(&api.region, db)));
+    }
+    Ok(out)
+}
+
+async fn clusters(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, AwsError> {
+    let mut pages = api.rds().describe_db_clusters().set_filters(filter.map(|f| vec![f])).max_records(PAGE).into_paginator().send();
+    let mut out = Vec::new();
+    loop {
+        let page = {
+            let _permit = api.permit("DescribeDBClusters").await;
+            pages.next().await
+        };
+        let Some(page) = page else { break };
+        let page = page.map_err(|e| AwsError::from_sdk("DescribeDBClusters", &api.region, e))?;
+        out.extend(page.db_clusters().iter().filter_map(|c| cluster(&api.region, c)));
+    }
+    Ok(out)
+}
+
+fn id_filter(name: &str, ids: &[String]) -> Filter {
+    Filter::builder().name(name).set_values(Some(ids.to_vec())).build()
+}
+
+/// The DB instance kind's adapter.
+pub struct DbInstances;
+
+impl Adapter for DbInstances {
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    fn list<'a>(&'a self, api: &'a Api, selector: &'a BTreeMap<String, String>) -> Pending<'a, Vec<Resource>> {
+        Box::pin(async move { Ok(instances(api, None).await?.into_iter().filter(|r| matches(&r.tags, selector)).collect()) })
+    }
+
+    fn describe<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, Vec<Resource>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(PAGE as usize) {
+                out.extend(instances(api, Some(id_filter("db-instance-id", chunk))).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
+        Box::pin(async move {
+            let mut done = Vec::with_capacity(batch.len());
+            for db in batch {
+                if dry_run {
+                    continue;
+                }
+                let id = db.id.as_str();
+                match action {
+                    Action::Stop => {
+                        let _permit = api.permit("StopDBInstance").await;
+                        api.rds()
+                            .stop_db_instance()
+                            .db_instance_identifier(id)
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("StopDBInstance", &api.region, e))?;
+                    }
+                    Action::Start => {
+                        let _permit = api.permit("StartDBInstance").await;
+                        api.rds()
+                            .start_db_instance()
+                            .db_instance_identifier(id)
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("StartDBInstance", &api.region, e))?;
+                    }
+                }
+                done.push(db.id.clone());
+            }
+            Ok(done)
+        })
+    }
+}
+
+/// The DB cluster kind's adapter.
+pub struct DbClusters;
+
+impl Adapter for DbClusters {
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    fn list<'a>(&'a self, api: &'a Api, selector: &'a BTreeMap<String, String>) -> Pending<'a, Vec<Resource>> {
+        Box::pin(async move { Ok(clusters(api, None).await?.into_iter().filter(|r| matches(&r.tags, selector)).collect()) })
+    }
+
+    fn describe<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, Vec<Resource>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(PAGE as usize) {
+                out.extend(clusters(api, Some(id_filter("db-cluster-id", chunk))).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
+        Box::pin(async move {
+            let mut done = Vec::with_capacity(batch.len());
+            for c in batch {
+                if dry_run {
+                    continue;
+                }
+                let id = c.id.as_str();
+                match action {
+                    Action::Stop => {
+                        let _permit = api.permit("StopDBCluster").await;
+                        api.rds()
+                            .stop_db_cluster()
+                            .db_cluster_identifier(id)
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("StopDBCluster", &api.region, e))?;
+                    }
+                    Action::Start => {
+                        let _permit = api.permit("StartDBCluster").await;
+                        api.rds()
+                            .start_db_cluster()
+                            .db_cluster_identifier(id)
+                            .send()
+                            .await
+                            .map_err(|e| AwsError::from_sdk("StartDBCluster", &api.region, e))?;
+                    }
+                }
+                done.push(c.id.clone());
+            }
+            Ok(done)
+        })
+    }
+}
