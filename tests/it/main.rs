@@ -7,6 +7,7 @@ mod billing;
 mod check;
 mod daemon;
 mod keys;
+mod kinds;
 mod pid1;
 mod plan;
 mod support;

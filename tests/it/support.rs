@@ -68,6 +68,18 @@ impl Account {
         aws_sdk_ec2::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
     }
 
+    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
+    }
+
+    pub fn asg(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        aws_sdk_autoscaling::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
+    }
+
+    pub fn ecs(&self, region: &str) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
+    }
+
     pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
         aws_sdk_cloudwatch::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
     }

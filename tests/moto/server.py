@@ -6,7 +6,9 @@ to one access key id so that tests running in parallel (each in an account of it
 own) never see each other's faults:
 
   POST /_offhours/faults  {"access_key_id", "action", "status", "code", "message",
-                           "count" (-1 = every time), "if_instance" (optional)}
+                           "count" (-1 = every time), "if_instance" (optional: any
+                           parameter value, e.g. an instance id or DB identifier),
+                           "protocol" ("ec2", default, or "query" for RDS and Auto Scaling)}
       answer the next `count` matching requests with that error instead of moto.
   POST /_offhours/falls-back  {"access_key_id", "instance_id", "code", "message"}
       after StartInstances includes the instance, moto puts it back to `stopped`
@@ -45,7 +47,14 @@ clock = {"freezer": None}
 KEY_RE = re.compile(r"Credential=([A-Z0-9]+)/")
 
 
-def error_body(code, message):
+def error_body(code, message, protocol="ec2"):
+    if protocol == "query":
+        # The awsquery services (RDS, Auto Scaling) wrap errors differently from EC2.
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+            "</Error><RequestId>offhours-injected-fault</RequestId></ErrorResponse>"
+        ).encode()
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
@@ -122,6 +131,8 @@ class Wrapper:
         match = KEY_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
         key = match.group(1) if match else ""
         instance_ids = {v[0] for k, v in params.items() if k.startswith("InstanceId")}
+        # Any parameter's value names the resource for `if_instance` (a DB identifier...).
+        values = {v[0] for v in params.values() if v}
 
         with lock:
             calls[key][action] += 1
@@ -131,7 +142,7 @@ class Wrapper:
             for fault in faults[key]:
                 if fault["action"] != action or fault.get("count", 1) == 0:
                     continue
-                if fault.get("if_instance") and fault["if_instance"] not in instance_ids:
+                if fault.get("if_instance") and fault["if_instance"] not in instance_ids | values:
                     continue
                 if fault.get("count", 1) > 0:
                     fault["count"] = fault.get("count", 1) - 1
@@ -142,7 +153,7 @@ class Wrapper:
             time.sleep(hang)
         if injected is not None:
             status = int(injected.get("status", 400))
-            payload = error_body(injected["code"], injected.get("message", injected["code"]))
+            payload = error_body(injected["code"], injected.get("message", injected["code"]), injected.get("protocol", "ec2"))
             headers = [
                 ("Content-Type", "text/xml"),
                 ("Content-Length", str(len(payload))),
