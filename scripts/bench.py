@@ -112,6 +112,20 @@ def show_calls(records):
     return ", ".join(parts)
 
 
+def timeline(records, started, wall):
+    """When each phase's calls ran, from the process start: where the time goes."""
+    phases = {}
+    for r in records:
+        op = r["action"]
+        phase = ("list" if op in ("DescribeInstances", "DescribeRegions") and not r.get("ids") else
+                 "act" if op in ("StopInstances", "StartInstances") else
+                 "verify" if op in ("DescribeInstanceStatus", "DescribeInstances") else op)
+        first, last = phases.get(phase, (r["start"], r["end"]))
+        phases[phase] = (min(first, r["start"]), max(last, r["end"]))
+    parts = [f"{p} {a - started:.2f}-{b - started:.2f}" for p, (a, b) in sorted(phases.items(), key=lambda kv: kv[1][0])]
+    return ", ".join(parts) + f", exit {wall:.2f}"
+
+
 def bench_latency(tmp, latency_ms):
     proxy = LatencyProxy(ENDPOINT, latency_ms).start()
     print(f"== apply with {latency_ms:g} ms per AWS call (latency proxy in front of moto; "
@@ -147,6 +161,7 @@ def bench_latency(tmp, latency_ms):
                 status = "" if out.returncode == 0 else f" exit {out.returncode}"
                 print(f"   {n:>9} {len(regions):>7} {action:<6} {wall:>7.2f} {critical_path(records):>11} "
                       f"{listing_s:>9.2f} {wall - listing_s:>14.2f}  {outcomes}{status}; {show_calls(records)}")
+                print("             timeline (s from start): " + timeline(records, started, wall))
                 if out.returncode != 0 and outcomes is None:
                     print("      " + out.stderr.strip().replace("\n", "\n      ")[-2000:])
     finally:

@@ -168,17 +168,48 @@ pub struct Aws {
     /// The credentials before AssumeRole, when a role is assumed.
     base_credentials: Option<SharedCredentialsProvider>,
     max_concurrent_calls: usize,
-    regions: Arc<Mutex<BTreeMap<String, RegionClients>>>,
+    regions: Arc<Mutex<BTreeMap<String, Arc<RegionClients>>>>,
 }
 
-/// A region's clients and its bound on calls in flight, shared by every service.
-#[derive(Clone, Debug)]
+/// A region's clients, each built on first use (a file of instances only never builds
+/// the others), and its bound on calls in flight, shared by every service.
+#[derive(Debug)]
 struct RegionClients {
-    ec2: aws_sdk_ec2::Client,
-    rds: aws_sdk_rds::Client,
-    asg: aws_sdk_autoscaling::Client,
-    ecs: aws_sdk_ecs::Client,
+    base: SdkConfig,
+    region: Region,
+    ec2: std::sync::OnceLock<aws_sdk_ec2::Client>,
+    rds: std::sync::OnceLock<aws_sdk_rds::Client>,
+    asg: std::sync::OnceLock<aws_sdk_autoscaling::Client>,
+    ecs: std::sync::OnceLock<aws_sdk_ecs::Client>,
     permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl RegionClients {
+    fn ec2(&self) -> &aws_sdk_ec2::Client {
+        self.ec2.get_or_init(|| {
+            aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&self.base).region(self.region.clone()).build())
+        })
+    }
+
+    fn rds(&self) -> &aws_sdk_rds::Client {
+        self.rds.get_or_init(|| {
+            aws_sdk_rds::Client::from_conf(aws_sdk_rds::config::Builder::from(&self.base).region(self.region.clone()).build())
+        })
+    }
+
+    fn asg(&self) -> &aws_sdk_autoscaling::Client {
+        self.asg.get_or_init(|| {
+            aws_sdk_autoscaling::Client::from_conf(
+                aws_sdk_autoscaling::config::Builder::from(&self.base).region(self.region.clone()).build(),
+            )
+        })
+    }
+
+    fn ecs(&self) -> &aws_sdk_ecs::Client {
+        self.ecs.get_or_init(|| {
+            aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.base).region(self.region.clone()).build())
+        })
+    }
 }
 
 /// One region for one action: its clients, its bound on calls in flight, and the
@@ -186,14 +217,14 @@ struct RegionClients {
 #[derive(Clone, Debug)]
 pub struct Api {
     pub region: String,
-    clients: RegionClients,
+    clients: Arc<RegionClients>,
     pub calls: Arc<ec2::CallCounter>,
 }
 
 impl Api {
     pub fn ec2(&self) -> ec2::Ec2 {
         ec2::Ec2 {
-            client: self.clients.ec2.clone(),
+            client: self.clients.ec2().clone(),
             region: self.region.clone(),
             permits: self.clients.permits.clone(),
             calls: self.calls.clone(),
@@ -201,15 +232,15 @@ impl Api {
     }
 
     pub fn rds(&self) -> &aws_sdk_rds::Client {
-        &self.clients.rds
+        self.clients.rds()
     }
 
     pub fn asg(&self) -> &aws_sdk_autoscaling::Client {
-        &self.clients.asg
+        self.clients.asg()
     }
 
     pub fn ecs(&self) -> &aws_sdk_ecs::Client {
-        &self.clients.ecs
+        self.clients.ecs()
     }
 
     /// Waits for one of the region's call slots; the call holds it until it returns.
@@ -335,21 +366,20 @@ impl Aws {
 
     /// The region's clients and its bound on calls in flight, built on first use and
     /// kept for the life of this `Aws` (one config generation).
-    fn region(&self, region: &str) -> RegionClients {
+    fn region(&self, region: &str) -> Arc<RegionClients> {
         let mut regions = self.regions.lock().expect("region cache lock");
         regions
             .entry(region.to_string())
             .or_insert_with(|| {
-                let r = Region::new(region.to_string());
-                RegionClients {
-                    ec2: aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&self.base).region(r.clone()).build()),
-                    rds: aws_sdk_rds::Client::from_conf(aws_sdk_rds::config::Builder::from(&self.base).region(r.clone()).build()),
-                    asg: aws_sdk_autoscaling::Client::from_conf(
-                        aws_sdk_autoscaling::config::Builder::from(&self.base).region(r.clone()).build(),
-                    ),
-                    ecs: aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.base).region(r).build()),
+                Arc::new(RegionClients {
+                    base: self.base.clone(),
+                    region: Region::new(region.to_string()),
+                    ec2: std::sync::OnceLock::new(),
+                    rds: std::sync::OnceLock::new(),
+                    asg: std::sync::OnceLock::new(),
+                    ecs: std::sync::OnceLock::new(),
                     permits: Arc::new(tokio::sync::Semaphore::new(self.max_concurrent_calls)),
-                }
+                })
             })
             .clone()
     }
@@ -360,7 +390,7 @@ impl Aws {
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        self.region(region).ec2
+        self.region(region).ec2().clone()
     }
 
     /// Every service in `region` for one action, counting its calls in `calls`.
