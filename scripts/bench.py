@@ -8,9 +8,15 @@
    the calls by operation, the sequential round trips on the critical path (the
    longest chain of calls each starting after the previous one ended), the time spent
    in the listing calls (DescribeInstances not naming instance ids) and wall - listing.
-2. apply on plain moto (section `plain`): N instances across two regions; wall time and
+2. kinds with latency (section `kinds`), through the same proxy, in eu-west-1: each kind
+   alone (ec2 200 instances, rds 20 DB instances, rds-cluster 10 Aurora clusters, asg 20
+   groups, ecs 30 services in 3 clusters), then all five in one schedule with the same
+   fleets; for `apply stop` / `apply start`: wall time, round trips on the critical path,
+   calls by operation, outcomes and when each phase (list / act / verify) ran. The mixed
+   case shows whether the kinds run concurrently (wall near the slowest kind's).
+3. apply on plain moto (section `plain`): N instances across two regions; wall time and
    the API calls by operation (as moto counted them).
-3. daemon (section `daemon`), on plain moto:
+4. daemon (section `daemon`), on plain moto:
    idle: resident memory and CPU time of `offhours run` over 60 s with 50 schedules
    that do not fire;
    fire lag: 20 fires of a schedule firing every 3 s; from the fire instant to moto
@@ -18,7 +24,7 @@
    reload: time from SIGHUP to the daemon logging "Reload applied.", 1000 schedules.
 
 Options: --bin PATH (default: build and use target/release/offhours), --latency-ms N,
---only apply|plain|daemon. Every case uses a fresh moto account.
+--only apply|kinds|plain|daemon. Every case uses a fresh moto account.
 """
 
 import argparse
@@ -63,11 +69,16 @@ def env_for(creds, home, endpoint=ENDPOINT):
     return env
 
 
-def ec2(creds, region):
-    return boto3.client("ec2", endpoint_url=ENDPOINT, region_name=region,
+def client(creds, service, region):
+    """A boto3 client straight to moto (no proxy), in the account of `creds`."""
+    return boto3.client(service, endpoint_url=ENDPOINT, region_name=region,
                         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
                         aws_session_token=creds["AWS_SESSION_TOKEN"])
+
+
+def ec2(creds, region):
+    return client(creds, "ec2", region)
 
 
 def moto(path, creds):
@@ -112,14 +123,54 @@ def show_calls(records):
     return ", ".join(parts)
 
 
-def timeline(records, started, wall):
-    """When each phase's calls ran, from the process start: where the time goes."""
+# Each kind's operations (DescribeRegions is apply's region check, in the listing's round trip).
+KIND_OPS = {
+    "ec2": ("DescribeInstances", "DescribeInstanceStatus", "StopInstances", "StartInstances"),
+    "rds": ("DescribeDBInstances", "StopDBInstance", "StartDBInstance"),
+    "rds-cluster": ("DescribeDBClusters", "StopDBCluster", "StartDBCluster"),
+    "asg": ("DescribeAutoScalingGroups", "UpdateAutoScalingGroup", "CreateOrUpdateTags", "DeleteTags"),
+    "ecs": ("ListClusters", "ListServices", "DescribeServices", "UpdateService", "TagResource", "UntagResource"),
+}
+KIND_OF = {op: kind for kind, ops in KIND_OPS.items() for op in ops}
+ACT_OPS = {"StopInstances", "StartInstances", "StopDBInstance", "StartDBInstance", "StopDBCluster", "StartDBCluster",
+           "UpdateAutoScalingGroup", "CreateOrUpdateTags", "DeleteTags", "UpdateService", "TagResource",
+           "UntagResource"}
+READ_OPS = {"DescribeDBInstances", "DescribeDBClusters", "DescribeAutoScalingGroups", "ListClusters", "ListServices",
+            "DescribeServices"}
+
+
+def phase_of(r, first_act):
+    """list / act / verify for one call. EC2: DescribeInstances naming no ids is the
+    listing, reads by id and DescribeInstanceStatus verify. The other kinds read with
+    the same calls before and after acting: a read that starts before the kind's first
+    act call is its listing, later ones verify."""
+    op = r["action"]
+    if op in ("DescribeInstances", "DescribeRegions") and not r.get("ids"):
+        return "list"
+    if op in ACT_OPS:
+        return "act"
+    if op in ("DescribeInstanceStatus", "DescribeInstances"):
+        return "verify"
+    if op in READ_OPS:
+        act = first_act.get(KIND_OF[op])
+        return "list" if act is None or r["start"] < act else "verify"
+    return op
+
+
+def timeline(records, started, wall, per_kind=False):
+    """When each phase's calls ran, from the process start: where the time goes.
+    per_kind: one list / act / verify per kind (e.g. "rds act 0.3-0.5")."""
+    first_act = {}
+    for r in records:
+        if r["action"] in ACT_OPS:
+            kind = KIND_OF[r["action"]]
+            first_act[kind] = min(first_act.get(kind, r["start"]), r["start"])
     phases = {}
     for r in records:
-        op = r["action"]
-        phase = ("list" if op in ("DescribeInstances", "DescribeRegions") and not r.get("ids") else
-                 "act" if op in ("StopInstances", "StartInstances") else
-                 "verify" if op in ("DescribeInstanceStatus", "DescribeInstances") else op)
+        phase = phase_of(r, first_act)
+        if per_kind:
+            kind = KIND_OF.get(r["action"])
+            phase = f"{kind} {phase}" if kind else "regions" if r["action"] == "DescribeRegions" else phase
         first, last = phases.get(phase, (r["start"], r["end"]))
         phases[phase] = (min(first, r["start"]), max(last, r["end"]))
     parts = [f"{p} {a - started:.2f}-{b - started:.2f}" for p, (a, b) in sorted(phases.items(), key=lambda kv: kv[1][0])]
@@ -164,6 +215,143 @@ def bench_latency(tmp, latency_ms):
                 print("             timeline (s from start): " + timeline(records, started, wall))
                 if out.returncode != 0 and outcomes is None:
                     print("      " + out.stderr.strip().replace("\n", "\n      ")[-2000:])
+    finally:
+        proxy.stop()
+
+
+KINDS_REGION = "eu-west-1"
+BENCH_TAG = [{"Key": "Schedule", "Value": "bench"}]
+
+
+def make_rds(creds, n):
+    rds = client(creds, "rds", KINDS_REGION)
+    for i in range(n):
+        rds.create_db_instance(DBInstanceIdentifier=f"bench-db-{i:03}", Engine="postgres",
+                               DBInstanceClass="db.t3.micro", AllocatedStorage=20, MasterUsername="admin",
+                               MasterUserPassword="not-a-secret-1", Tags=BENCH_TAG)
+
+
+def make_clusters(creds, n):
+    rds = client(creds, "rds", KINDS_REGION)
+    for i in range(n):
+        rds.create_db_cluster(DBClusterIdentifier=f"bench-aurora-{i:03}", Engine="aurora-postgresql",
+                              MasterUsername="admin", MasterUserPassword="not-a-secret-1", Tags=BENCH_TAG)
+
+
+def make_asg(creds, n):
+    """n groups (min 1, max 2, desired 1) of one launch configuration; moto launches
+    each group's instance (untagged: PropagateAtLaunch false)."""
+    asg = client(creds, "autoscaling", KINDS_REGION)
+    asg.create_launch_configuration(LaunchConfigurationName="bench-lc", ImageId="ami-12c6146b",
+                                    InstanceType="t3.micro")
+    for i in range(n):
+        name = f"bench-asg-{i:03}"
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=name, LaunchConfigurationName="bench-lc", MinSize=1, MaxSize=2,
+            DesiredCapacity=1, AvailabilityZones=[f"{KINDS_REGION}a"],
+            Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": "Schedule", "Value": "bench",
+                   "PropagateAtLaunch": False}])
+
+
+def make_ecs(creds, n, clusters=3):
+    """n services (desired 2) spread over `clusters` clusters, one task definition."""
+    ecs = client(creds, "ecs", KINDS_REGION)
+    ecs.register_task_definition(family="bench", containerDefinitions=[{"name": "app", "image": "nginx",
+                                                                        "memory": 128}])
+    for c in range(clusters):
+        ecs.create_cluster(clusterName=f"bench-{c}")
+    for i in range(n):
+        ecs.create_service(cluster=f"bench-{i % clusters}", serviceName=f"svc-{i:03}", taskDefinition="bench",
+                           desiredCount=2, tags=[{"key": "Schedule", "value": "bench"}])
+
+
+# kind -> (fleet size, how to make it)
+KIND_FLEETS = {
+    "ec2": (200, lambda creds, n: tag_fleet(creds, KINDS_REGION, n)),
+    "rds": (20, make_rds),
+    "rds-cluster": (10, make_clusters),
+    "asg": (20, make_asg),
+    "ecs": (30, make_ecs),
+}
+
+
+def kinds_config(tmp, name, kinds):
+    return write(os.path.join(tmp, f"kinds-{name}.toml"),
+                 f'regions = ["{KINDS_REGION}"]\nmax_instances_per_action = 0\nverify_timeout = "60s"\n'
+                 f'db_verify_timeout = "120s"\nkinds = {json.dumps(kinds)}\n'
+                 '[schedules.bench]\nstart = "0 8 * * *"\nstop = "0 19 * * *"\n')
+
+
+def kind_outcomes(stdout, per_kind):
+    """{outcome: count} (per_kind: {"kind outcome": count}) and the report's listing errors."""
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return None, []
+    out = {}
+    for r in report.get("results", []):
+        key = f"{r['kind']} {r['outcome']}" if per_kind else r["outcome"]
+        out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items())), report.get("errors", [])
+
+
+def bench_kinds(tmp, latency_ms):
+    proxy = LatencyProxy(ENDPOINT, latency_ms).start()
+    print(f"== kinds with {latency_ms:g} ms per AWS call (latency proxy; {KINDS_REGION}; each kind alone, "
+          "then all five in one schedule)")
+    print("   fleets: " + ", ".join(f"{kind} {n}" for kind, (n, _) in KIND_FLEETS.items())
+          + " (ecs: services in 3 clusters, desired 2; asg: min 1, max 2, desired 1)")
+    print("   round trips: sequential calls on the critical path")
+    print(f"   {'kind':<11} {'resources':>9} {'action':<6} {'wall s':>7} {'round trips':>11}  "
+          "outcomes; calls by operation")
+    walls = {}
+    cases = [([kind], kind) for kind in KIND_FLEETS] + [(list(KIND_FLEETS), "all five")]
+    try:
+        for kinds, label in cases:
+            creds = account()
+            for kind in kinds:
+                n, make = KIND_FLEETS[kind]
+                make(creds, n)
+            resources = sum(KIND_FLEETS[k][0] for k in kinds)
+            config = kinds_config(tmp, label.replace(" ", "-"), kinds)
+            key = creds["AWS_ACCESS_KEY_ID"]
+            mixed = len(kinds) > 1
+            want = {"stop": "stopped", "start": "started"}
+            for action in ("stop", "start"):
+                proxy.reset()
+                started = time.monotonic()
+                try:
+                    out = subprocess.run([BIN, "apply", "bench", action, "--config", config, "--output", "json"],
+                                         env=env_for(creds, tmp, proxy.url), capture_output=True, text=True,
+                                         timeout=900)
+                except subprocess.TimeoutExpired:
+                    print(f"   {label:<11} {resources:>9} {action:<6} timed out after 900 s")
+                    continue
+                wall = time.monotonic() - started
+                walls[(label, action)] = wall
+                records = [r for r in proxy.log(key) if r["start"] >= started]
+                outcomes, errors = kind_outcomes(out.stdout, mixed)
+                status = "" if out.returncode == 0 else f" exit {out.returncode}"
+                print(f"   {label:<11} {resources:>9} {action:<6} {wall:>7.2f} {critical_path(records):>11}  "
+                      f"{outcomes}{status}; {show_calls(records)}")
+                print("             timeline (s from start): " + timeline(records, started, wall, per_kind=mixed))
+                unexpected = outcomes is None or any(not k.endswith(want[action]) for k in outcomes)
+                total = sum(outcomes.values()) if outcomes else 0
+                if out.returncode != 0 or errors or unexpected or total != resources:
+                    print(f"      !! expected {resources} {want[action]}; got {outcomes}"
+                          + (f"; errors {errors}" if errors else ""))
+                    if outcomes is not None:
+                        for r in json.loads(out.stdout).get("results", []):
+                            if r["outcome"] != want[action]:
+                                print(f"      {r['kind']} {r['id']}: {r['outcome']} ({r.get('reason')})")
+                                break
+                    print("      " + out.stderr.strip().replace("\n", "\n      ")[-2000:])
+        for action in ("stop", "start"):
+            single = {k: walls[(k, action)] for k in KIND_FLEETS if (k, action) in walls}
+            if ("all five", action) in walls and single:
+                slowest = max(single, key=single.get)
+                print(f"   all five {action}: {walls[('all five', action)]:.2f} s; slowest kind alone {slowest} "
+                      f"{single[slowest]:.2f} s; sum of the kinds alone {sum(single.values()):.2f} s")
     finally:
         proxy.stop()
 
@@ -324,8 +512,9 @@ def main():
     parser = argparse.ArgumentParser(description="offhours benchmarks against moto (see the module's doc)")
     parser.add_argument("--bin", help="the offhours binary to measure (default: build target/release/offhours)")
     parser.add_argument("--latency-ms", type=float, default=80.0, help="delay the proxy adds to each AWS call")
-    parser.add_argument("--only", choices=("apply", "plain", "daemon"),
-                        help="run one section: apply (with latency), plain (apply on plain moto), daemon")
+    parser.add_argument("--only", choices=("apply", "kinds", "plain", "daemon"),
+                        help="run one section: apply (with latency), kinds (every kind with latency), "
+                             "plain (apply on plain moto), daemon")
     args = parser.parse_args()
     if args.bin:
         BIN = os.path.abspath(args.bin)
@@ -336,6 +525,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "apply"):
             bench_latency(tmp, args.latency_ms)
+        if args.only in (None, "kinds"):
+            bench_kinds(tmp, args.latency_ms)
         if args.only in (None, "plain"):
             bench_apply(tmp)
         if args.only in (None, "daemon"):

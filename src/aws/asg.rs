@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter, Tag};
 
-use super::{Adapter, Api, AwsError, Pending};
+use super::{Adapter, Api, AwsError, Pending, Service};
 use crate::config::Action;
 use crate::kinds::asg::{RECORD_TAG, format_record, parse_record, state_name};
 use crate::kinds::{Detail, Kind, Resource, Sizes};
@@ -42,7 +42,7 @@ async fn describe(api: &Api, filters: Vec<Filter>, names: Vec<String>) -> Result
     let mut out = Vec::new();
     loop {
         let page = {
-            let _permit = api.permit("DescribeAutoScalingGroups").await;
+            let _permit = api.permit(Service::AutoScaling, "DescribeAutoScalingGroups").await;
             pages.next().await
         };
         let Some(page) = page else { break };
@@ -53,7 +53,7 @@ async fn describe(api: &Api, filters: Vec<Filter>, names: Vec<String>) -> Result
 }
 
 async fn resize(api: &Api, name: &str, sizes: Sizes) -> Result<(), AwsError> {
-    let _permit = api.permit("UpdateAutoScalingGroup").await;
+    let _permit = api.permit(Service::AutoScaling, "UpdateAutoScalingGroup").await;
     api.asg()
         .update_auto_scaling_group()
         .auto_scaling_group_name(name)
@@ -107,7 +107,7 @@ impl Adapter for Groups {
                     // Record first: a group set to 0 without a record could never be restored.
                     Action::Stop => {
                         {
-                            let _permit = api.permit("CreateOrUpdateTags").await;
+                            let _permit = api.permit(Service::AutoScaling, "CreateOrUpdateTags").await;
                             api.asg()
                                 .create_or_update_tags()
                                 .tags(record_tag(&g.id, Some(format_record(*sizes))))
@@ -121,7 +121,7 @@ impl Adapter for Groups {
                     Action::Start => {
                         let Some(Ok(recorded)) = record else { continue };
                         resize(api, &g.id, *recorded).await?;
-                        let _permit = api.permit("DeleteTags").await;
+                        let _permit = api.permit(Service::AutoScaling, "DeleteTags").await;
                         api.asg()
                             .delete_tags()
                             .tags(record_tag(&g.id, None))

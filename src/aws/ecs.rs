@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{ServiceField, Tag};
 
-use super::{Adapter, Api, AwsError, Pending};
+use super::{Adapter, Api, AwsError, Pending, Service};
 use crate::config::Action;
 use crate::kinds::ecs::{RECORD_TAG, parse_record, state_name};
 use crate::kinds::{Detail, Kind, Resource};
@@ -42,7 +42,7 @@ async fn clusters(api: &Api) -> Result<Vec<String>, AwsError> {
     let mut out = Vec::new();
     loop {
         let page = {
-            let _permit = api.permit("ListClusters").await;
+            let _permit = api.permit(Service::Ecs, "ListClusters").await;
             pages.next().await
         };
         let Some(page) = page else { break };
@@ -56,7 +56,7 @@ async fn services_in(api: &Api, cluster: &str) -> Result<Vec<String>, AwsError> 
     let mut out = Vec::new();
     loop {
         let page = {
-            let _permit = api.permit("ListServices").await;
+            let _permit = api.permit(Service::Ecs, "ListServices").await;
             pages.next().await
         };
         let Some(page) = page else { break };
@@ -68,7 +68,7 @@ async fn services_in(api: &Api, cluster: &str) -> Result<Vec<String>, AwsError> 
 /// Describes the services of one cluster, 10 a call, all at once.
 async fn describe(api: &Api, cluster: &str, arns: &[String]) -> Result<Vec<Resource>, AwsError> {
     let calls = arns.chunks(DESCRIBE).map(|chunk| async move {
-        let _permit = api.permit("DescribeServices").await;
+        let _permit = api.permit(Service::Ecs, "DescribeServices").await;
         api.ecs()
             .describe_services()
             .cluster(cluster)
@@ -86,7 +86,7 @@ async fn describe(api: &Api, cluster: &str, arns: &[String]) -> Result<Vec<Resou
 }
 
 async fn set_desired(api: &Api, r: &Resource, cluster: &str, desired: i32) -> Result<(), AwsError> {
-    let _permit = api.permit("UpdateService").await;
+    let _permit = api.permit(Service::Ecs, "UpdateService").await;
     api.ecs()
         .update_service()
         .cluster(cluster)
@@ -126,9 +126,10 @@ impl Adapter for Services {
             for arn in ids {
                 by_cluster.entry(cluster_of(arn)).or_default().push(arn.clone());
             }
+            let reads = by_cluster.iter().map(|(cluster, arns)| describe(api, cluster, arns));
             let mut out = Vec::with_capacity(ids.len());
-            for (cluster, arns) in &by_cluster {
-                out.extend(describe(api, cluster, arns).await?);
+            for read in futures_util::future::join_all(reads).await {
+                out.extend(read?);
             }
             Ok(out)
         })
@@ -146,7 +147,7 @@ impl Adapter for Services {
                     // Record first: a service set to 0 without a record could never be restored.
                     Action::Stop => {
                         {
-                            let _permit = api.permit("TagResource").await;
+                            let _permit = api.permit(Service::Ecs, "TagResource").await;
                             let tag = Tag::builder().key(RECORD_TAG).value(desired.to_string()).build();
                             api.ecs()
                                 .tag_resource()
@@ -162,7 +163,7 @@ impl Adapter for Services {
                     Action::Start => {
                         let Some(Ok(recorded)) = record else { continue };
                         set_desired(api, s, cluster, *recorded).await?;
-                        let _permit = api.permit("UntagResource").await;
+                        let _permit = api.permit(Service::Ecs, "UntagResource").await;
                         api.ecs()
                             .untag_resource()
                             .resource_arn(&s.id)

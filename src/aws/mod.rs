@@ -13,6 +13,7 @@ pub mod cloudwatch;
 pub mod ec2;
 pub mod ecs;
 pub mod iam;
+pub mod observe;
 pub mod rds;
 
 use std::collections::BTreeMap;
@@ -181,33 +182,50 @@ struct RegionClients {
     rds: std::sync::OnceLock<aws_sdk_rds::Client>,
     asg: std::sync::OnceLock<aws_sdk_autoscaling::Client>,
     ecs: std::sync::OnceLock<aws_sdk_ecs::Client>,
-    permits: Arc<tokio::sync::Semaphore>,
+    /// Calls in flight, per service: each service throttles on its own, and a slow
+    /// service (databases) must not queue the others' calls.
+    permits: [Arc<tokio::sync::Semaphore>; 4],
+}
+
+/// The services a region's calls go to, each with its own bound on calls in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Ec2 = 0,
+    Rds = 1,
+    AutoScaling = 2,
+    Ecs = 3,
 }
 
 impl RegionClients {
     fn ec2(&self) -> &aws_sdk_ec2::Client {
         self.ec2.get_or_init(|| {
-            aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(&self.base).region(self.region.clone()).build())
+            aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(&self.base).interceptor(observe::Observe).region(self.region.clone()).build(),
+            )
         })
     }
 
     fn rds(&self) -> &aws_sdk_rds::Client {
         self.rds.get_or_init(|| {
-            aws_sdk_rds::Client::from_conf(aws_sdk_rds::config::Builder::from(&self.base).region(self.region.clone()).build())
+            aws_sdk_rds::Client::from_conf(
+                aws_sdk_rds::config::Builder::from(&self.base).interceptor(observe::Observe).region(self.region.clone()).build(),
+            )
         })
     }
 
     fn asg(&self) -> &aws_sdk_autoscaling::Client {
         self.asg.get_or_init(|| {
             aws_sdk_autoscaling::Client::from_conf(
-                aws_sdk_autoscaling::config::Builder::from(&self.base).region(self.region.clone()).build(),
+                aws_sdk_autoscaling::config::Builder::from(&self.base).interceptor(observe::Observe).region(self.region.clone()).build(),
             )
         })
     }
 
     fn ecs(&self) -> &aws_sdk_ecs::Client {
         self.ecs.get_or_init(|| {
-            aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(&self.base).region(self.region.clone()).build())
+            aws_sdk_ecs::Client::from_conf(
+                aws_sdk_ecs::config::Builder::from(&self.base).interceptor(observe::Observe).region(self.region.clone()).build(),
+            )
         })
     }
 }
@@ -226,7 +244,7 @@ impl Api {
         ec2::Ec2 {
             client: self.clients.ec2().clone(),
             region: self.region.clone(),
-            permits: self.clients.permits.clone(),
+            permits: self.clients.permits[Service::Ec2 as usize].clone(),
             calls: self.calls.clone(),
         }
     }
@@ -243,9 +261,10 @@ impl Api {
         self.clients.ecs()
     }
 
-    /// Waits for one of the region's call slots; the call holds it until it returns.
-    pub async fn permit(&self, operation: &'static str) -> tokio::sync::SemaphorePermit<'_> {
-        let permit = self.clients.permits.acquire().await.expect("the semaphore is never closed");
+    /// Waits for one of the region's call slots for `service`; the call holds it until
+    /// it returns.
+    pub async fn permit(&self, service: Service, operation: &'static str) -> tokio::sync::SemaphorePermit<'_> {
+        let permit = self.clients.permits[service as usize].acquire().await.expect("the semaphore is never closed");
         self.calls.add(operation);
         permit
     }
@@ -378,7 +397,7 @@ impl Aws {
                     rds: std::sync::OnceLock::new(),
                     asg: std::sync::OnceLock::new(),
                     ecs: std::sync::OnceLock::new(),
-                    permits: Arc::new(tokio::sync::Semaphore::new(self.max_concurrent_calls)),
+                    permits: std::array::from_fn(|_| Arc::new(tokio::sync::Semaphore::new(self.max_concurrent_calls))),
                 })
             })
             .clone()
@@ -400,19 +419,23 @@ impl Aws {
 
     /// CloudWatch in us-east-1, where billing metrics live.
     pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
-        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.base).region(Region::from_static(GLOBAL_REGION)).build();
+        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.base)
+            .interceptor(observe::Observe)
+            .region(Region::from_static(GLOBAL_REGION))
+            .build();
         aws_sdk_cloudwatch::Client::from_conf(conf)
     }
 
     /// IAM is global: its client is pinned to us-east-1 whatever `regions` says.
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        let conf = aws_sdk_iam::config::Builder::from(&self.base).region(Region::from_static(GLOBAL_REGION)).build();
+        let conf =
+            aws_sdk_iam::config::Builder::from(&self.base).interceptor(observe::Observe).region(Region::from_static(GLOBAL_REGION)).build();
         aws_sdk_iam::Client::from_conf(conf)
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
         let region = self.base.region().cloned().unwrap_or(Region::from_static(GLOBAL_REGION));
-        let conf = aws_sdk_sts::config::Builder::from(&self.base).region(region).build();
+        let conf = aws_sdk_sts::config::Builder::from(&self.base).interceptor(observe::Observe).region(region).build();
         aws_sdk_sts::Client::from_conf(conf)
     }
 
@@ -435,7 +458,8 @@ impl Aws {
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {
-        let conf = aws_sdk_sns::config::Builder::from(&self.base).region(Region::from_static(GLOBAL_REGION)).build();
+        let conf =
+            aws_sdk_sns::config::Builder::from(&self.base).interceptor(observe::Observe).region(Region::from_static(GLOBAL_REGION)).build();
         aws_sdk_sns::Client::from_conf(conf)
     }
 }

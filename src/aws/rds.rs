@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::Filter;
 
-use super::{Adapter, Api, AwsError, Pending};
+use super::{Adapter, Api, AwsError, Pending, Service};
 use crate::config::Action;
 use crate::kinds::{Detail, Kind, Resource};
 
@@ -56,7 +56,7 @@ async fn instances(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, A
     let mut out = Vec::new();
     loop {
         let page = {
-            let _permit = api.permit("DescribeDBInstances").await;
+            let _permit = api.permit(Service::Rds, "DescribeDBInstances").await;
             pages.next().await
         };
         let Some(page) = page else { break };
@@ -71,7 +71,7 @@ async fn clusters(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, Aw
     let mut out = Vec::new();
     loop {
         let page = {
-            let _permit = api.permit("DescribeDBClusters").await;
+            let _permit = api.permit(Service::Rds, "DescribeDBClusters").await;
             pages.next().await
         };
         let Some(page) = page else { break };
@@ -117,7 +117,7 @@ impl Adapter for DbInstances {
                 let id = db.id.as_str();
                 match action {
                     Action::Stop => {
-                        let _permit = api.permit("StopDBInstance").await;
+                        let _permit = api.permit(Service::Rds, "StopDBInstance").await;
                         api.rds()
                             .stop_db_instance()
                             .db_instance_identifier(id)
@@ -126,7 +126,7 @@ impl Adapter for DbInstances {
                             .map_err(|e| AwsError::from_sdk("StopDBInstance", &api.region, e))?;
                     }
                     Action::Start => {
-                        let _permit = api.permit("StartDBInstance").await;
+                        let _permit = api.permit(Service::Rds, "StartDBInstance").await;
                         api.rds()
                             .start_db_instance()
                             .db_instance_identifier(id)
@@ -174,7 +174,7 @@ impl Adapter for DbClusters {
                 let id = c.id.as_str();
                 match action {
                     Action::Stop => {
-                        let _permit = api.permit("StopDBCluster").await;
+                        let _permit = api.permit(Service::Rds, "StopDBCluster").await;
                         api.rds()
                             .stop_db_cluster()
                             .db_cluster_identifier(id)
@@ -183,7 +183,7 @@ impl Adapter for DbClusters {
                             .map_err(|e| AwsError::from_sdk("StopDBCluster", &api.region, e))?;
                     }
                     Action::Start => {
-                        let _permit = api.permit("StartDBCluster").await;
+                        let _permit = api.permit(Service::Rds, "StartDBCluster").await;
                         api.rds()
                             .start_db_cluster()
                             .db_cluster_identifier(id)

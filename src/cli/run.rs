@@ -57,6 +57,11 @@ pub async fn run(cli: &Cli, state_dir: PathBuf) -> u8 {
             eprintln!("offhours: {e}");
             EXIT_USAGE
         }
+        Err(e @ DaemonError::Http { .. }) => {
+            tracing::error!(error = %e, "Cannot start: the HTTP endpoint cannot listen.");
+            eprintln!("offhours: {e}");
+            EXIT_FAILED
+        }
         Err(e @ DaemonError::StateDir(_)) => {
             tracing::error!(error = %e, "Cannot start: the state directory is not writable.");
             eprintln!("offhours: {e}");

@@ -63,6 +63,14 @@ pub struct Config {
     pub schedules: Vec<Schedule>,
     pub iam_audit: Option<IamAudit>,
     pub billing_alarm: Option<BillingAlarm>,
+    /// The HTTP endpoint (metrics, health, status page), when asked for.
+    pub http: Option<HttpSettings>,
+}
+
+/// `[http]`: where the endpoint listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +87,7 @@ pub struct AwsSettings {
     pub attempt_timeout: Duration,
     /// Attempts per operation (first try included) for throttling and 5xx.
     pub max_attempts: u32,
-    /// Calls in flight per region at most, over every action at once.
+    /// Calls in flight per region and service at most, over every action at once.
     pub max_concurrent_calls: u32,
 }
 

@@ -30,6 +30,7 @@ pub struct RawConfig {
     #[serde(default)]
     pub schedules: BTreeMap<Spanned<String>, Spanned<RawSchedule>>,
     pub iam_audit: Option<Spanned<RawIamAudit>>,
+    pub http: Option<Spanned<RawHttp>>,
     pub billing_alarm: Option<Spanned<RawBillingAlarm>>,
 }
 
@@ -66,6 +67,12 @@ pub struct RawSchedule {
 pub enum DateValue {
     Toml(toml::value::Datetime),
     Text(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -218,6 +225,7 @@ fn friendly(message: &str) -> String {
         ("expected struct RawSchedule", "expected a table"),
         ("expected struct RawAws", "expected a table"),
         ("expected struct RawIamAudit", "expected a table"),
+        ("expected struct RawHttp", "expected a table"),
         ("expected struct RawBillingAlarm", "expected a table"),
         ("data did not match any variant of untagged enum DateValue", "expected a date such as 2026-12-25"),
         ("data did not match any variant of untagged enum Number", "expected a number"),

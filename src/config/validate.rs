@@ -208,6 +208,23 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
 
     let iam_audit = raw.iam_audit.as_ref().map(|a| iam_audit(&mut c, a.get_ref(), timezone));
     let billing_alarm = raw.billing_alarm.as_ref().and_then(|b| billing_alarm(&mut c, b, timezone));
+    let http = raw.http.as_ref().and_then(|h| match &h.get_ref().listen {
+        None => {
+            c.error(h.span(), "http.listen", "is required (e.g. \"127.0.0.1:9464\")");
+            None
+        }
+        Some(v) => match v.get_ref().parse::<std::net::SocketAddr>() {
+            Ok(listen) => Some(super::HttpSettings { listen }),
+            Err(_) => {
+                c.error(
+                    v.span(),
+                    "http.listen",
+                    format!("`{}` is not an address and port (e.g. 127.0.0.1:9464 or 0.0.0.0:9464)", v.get_ref()),
+                );
+                None
+            }
+        },
+    });
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|(span, _, _)| span.start);
@@ -231,6 +248,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         schedules,
         iam_audit,
         billing_alarm,
+        http,
     })
 }
 

@@ -107,6 +107,12 @@ pub enum DaemonError {
     Prepare(String),
     #[error(transparent)]
     StateDir(#[from] status::StateDirError),
+    #[error("http.listen {addr}: cannot listen: {source}; free the port or choose another address")]
+    Http {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 pub use status::HEARTBEAT_FILE;
@@ -192,6 +198,11 @@ pub async fn run<E: Executor, C: Clock>(
     let health = Arc::new(Health { path: opts.state_dir.join(HEARTBEAT_FILE), beat: Mutex::new(Heartbeat::default()) });
     let store = Arc::new(Store { file: StateFile::in_dir(&opts.state_dir), state: Mutex::new(State::default()), health: health.clone() });
     *store.state.lock().expect("state lock") = store.file.load();
+    let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _http = match current.config.http.clone() {
+        Some(settings) => Some(AbortOnDrop(start_http(settings.listen, health.clone(), ready.clone()).await?)),
+        None => None,
+    };
 
     let mut workers =
         Workers { senders: BTreeMap::new(), tasks: JoinSet::new(), executor: executor.clone(), store: store.clone(), clock: clock.clone() };
@@ -225,6 +236,7 @@ pub async fn run<E: Executor, C: Clock>(
         true
     });
     opts.notifier.notify(Note::Ready);
+    ready.store(true, std::sync::atomic::Ordering::SeqCst);
     // Pings come from this loop only: a worker busy with a long action does not stop
     // them, a loop that is stuck does, and systemd restarts the service.
     let ping_every = opts.watchdog.map(|d| d / 2);
@@ -264,6 +276,7 @@ pub async fn run<E: Executor, C: Clock>(
                     if let Err(e) = status::write_atomic(&path, &serde_json::to_vec(&report).expect("serializable")) {
                         tracing::error!(path = %path.display(), error = %e, "Cannot record the reload's outcome.");
                     }
+                    crate::events::emit(crate::events::Event::Reload { applied: outcome.is_ok() });
                     if let Ok(reloaded) = outcome {
                         workers.ensure(&reloaded.jobs);
                         if reloaded.config.billing_alarm != current.config.billing_alarm {
@@ -317,6 +330,40 @@ pub async fn run<E: Executor, C: Clock>(
         true
     });
     Ok(())
+}
+
+/// The HTTP endpoint: metrics from the event stream, health from the heartbeat, ready
+/// from the loop. Dropping the handle stops it.
+async fn start_http(
+    addr: std::net::SocketAddr,
+    health: Arc<Health>,
+    ready: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
+    let listener = crate::http::bind(addr).await.map_err(|source| DaemonError::Http { addr, source })?;
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    crate::events::subscribe(metrics.clone());
+    let face = crate::http::Face {
+        metrics,
+        health: Box::new(move || {
+            let beat = health.beat.lock().expect("heartbeat lock").clone();
+            match status::judge(Some(&beat), Utc::now(), Duration::from_secs(90)) {
+                status::Verdict::Healthy { age_s } => Ok(format!("ok: last loop {age_s}s ago")),
+                other => Err(format!("unhealthy: {other:?}")),
+            }
+        }),
+        ready,
+    };
+    tracing::info!(listen = %addr, "HTTP endpoint listening (/metrics, /healthz, /readyz).");
+    Ok(tokio::spawn(crate::http::serve(listener, Arc::new(face))))
+}
+
+/// Stops the HTTP endpoint when the daemon returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// One worker task per group, so that a group's fires run one after another.
@@ -420,6 +467,13 @@ async fn worker<E: Executor, C: Clock>(
             lag_ms = lag.num_milliseconds(),
             "Fire started."
         );
+        let kind = task.fire.kind.to_string();
+        crate::events::emit(crate::events::Event::FireStarted {
+            job: task.cause.as_str(),
+            schedule: &task.fire.group,
+            action: &kind,
+            lag: lag.to_std().unwrap_or_default(),
+        });
         executor.execute(task).await;
         store.record(&[key], at);
     }

@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::aws::ec2::{self, CallCounter};
 use crate::aws::{Adapter, Api, Aws, AwsError, ErrorKind};
 use crate::config::{Action, Config, Schedule};
+use crate::events::{self, Event};
 use crate::kinds::{Kind, Phase, Resource};
 use crate::plan::{self, BrakeError, Decision, Verdict};
 
@@ -229,15 +230,14 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     let Listed { started, calls, resources, errors } = listed;
     let decisions: Vec<Decision> = plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &resources);
     if let Err(brake) = plan::check_brake(&req.schedule.name, req.action, &decisions, req.config.max_instances_per_action) {
-        tracing::error!(
-            job = req.cause.as_str(),
-            schedule = %req.schedule.name,
-            action = %req.action,
-            would_touch = brake.would_touch,
-            limit = brake.limit,
-            dry_run = req.dry_run,
-            "Safety brake tripped, nothing touched."
-        );
+        events::emit(Event::BrakeTripped {
+            job: req.cause.as_str(),
+            schedule: &req.schedule.name,
+            action: req.action,
+            would_touch: brake.would_touch,
+            limit: brake.limit,
+            dry_run: req.dry_run,
+        });
         return Err(brake.into());
     }
 
@@ -286,22 +286,18 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
         calls: calls.snapshot(),
         duration: started.elapsed(),
     };
-    let counts: BTreeMap<&str, usize> = report.counts().into_iter().map(|(o, n)| (o.as_str(), n)).collect();
-    let kinds: Vec<&str> = req.schedule.kinds.iter().map(|k| k.as_str()).collect();
-    tracing::info!(
-        job = req.cause.as_str(),
-        schedule = %req.schedule.name,
-        action = %req.action,
-        dry_run = req.dry_run,
-        kinds = %kinds.join(","),
-        regions = %req.regions.join(","),
-        resources = report.results.len(),
-        outcomes = %serde_json::to_string(&counts).unwrap_or_default(),
-        list_failures = report.errors.len(),
-        api_calls = %serde_json::to_string(&report.calls).unwrap_or_default(),
-        duration_ms = report.duration.as_millis() as u64,
-        "Action finished."
-    );
+    events::emit(Event::ActionFinished {
+        job: req.cause.as_str(),
+        schedule: &req.schedule.name,
+        action: req.action,
+        dry_run: req.dry_run,
+        kinds: &req.schedule.kinds,
+        regions: req.regions,
+        results: &report.results,
+        list_failures: report.errors.len(),
+        calls: &report.calls,
+        duration: report.duration,
+    });
     Ok(report)
 }
 
@@ -330,37 +326,16 @@ fn without_action(d: &Decision) -> Option<ResourceResult> {
     }
 }
 
-/// One event per resource: `info` for what was done, `warn` for skips, `error` for
-/// failures.
+/// One event per resource (the log shows it: `info` for what was done, `warn` for
+/// skips, `error` for failures).
 fn log_result(req: &Request<'_>, r: &ResourceResult) {
-    macro_rules! event {
-        ($level:ident, $msg:literal) => {
-            tracing::$level!(
-                job = req.cause.as_str(),
-                schedule = %req.schedule.name,
-                action = %req.action,
-                kind = %r.kind,
-                region = %r.region,
-                id = %r.id,
-                // The field earlier releases logged, kept for log queries of instances.
-                instance_id = (r.kind == Kind::Ec2).then_some(r.id.as_str()),
-                name = r.name.as_deref(),
-                before = %r.before,
-                after = r.after.as_deref(),
-                outcome = %r.outcome,
-                reason = r.reason.as_deref(),
-                dry_run = req.dry_run,
-                request_id = r.request_id.as_deref(),
-                $msg
-            )
-        };
-    }
-    match r.outcome {
-        Outcome::Failed => event!(error, "Resource action failed."),
-        Outcome::Skipped => event!(warn, "Resource skipped."),
-        Outcome::Unchanged => event!(info, "Resource already in state."),
-        _ => event!(info, "Resource acted on."),
-    }
+    events::emit(Event::Resource {
+        job: req.cause.as_str(),
+        schedule: &req.schedule.name,
+        action: req.action,
+        dry_run: req.dry_run,
+        result: r,
+    });
 }
 
 /// Acting on the resources of one kind in one region that share a hibernate flag.

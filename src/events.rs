@@ -1,0 +1,135 @@
+//! One stream of typed events. Every outcome is emitted once, where it happens; each
+//! consumer subscribes: the log (always first, the events operators already know), the
+//! metrics, and whatever the daemon adds. No producer calls a metric directly.
+//!
+//! Subscribers are called in line and must not block: they update counters or queue.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::config::Action;
+use crate::jobs::apply::{Outcome, ResourceResult};
+use crate::kinds::Kind;
+
+/// Something that happened, with what every consumer needs to know about it.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// One resource acted on, skipped, unchanged or failed.
+    Resource { job: &'a str, schedule: &'a str, action: Action, dry_run: bool, result: &'a ResourceResult },
+    /// One action of one schedule ended (after every kind and region).
+    ActionFinished {
+        job: &'a str,
+        schedule: &'a str,
+        action: Action,
+        dry_run: bool,
+        kinds: &'a [Kind],
+        regions: &'a [String],
+        results: &'a [ResourceResult],
+        list_failures: usize,
+        calls: &'a BTreeMap<&'static str, u64>,
+        duration: Duration,
+    },
+    /// The safety brake stopped an action before anything was touched.
+    BrakeTripped { job: &'a str, schedule: &'a str, action: Action, would_touch: usize, limit: u32, dry_run: bool },
+    /// A fire began, `lag` after its instant.
+    FireStarted { job: &'a str, schedule: &'a str, action: &'a str, lag: Duration },
+    /// A reload was applied or rejected.
+    Reload { applied: bool },
+    /// One AWS call returned (after the SDK's retries).
+    AwsCall { service: &'a str, operation: &'a str, ok: bool, duration: Duration },
+    /// The access-key audit finished: findings by rule.
+    AuditFinished { findings: &'a BTreeMap<&'a str, usize> },
+    /// The billing alarm check ended with this outcome (`created`, `unchanged`, ...,
+    /// `failed`).
+    AlarmChecked { outcome: &'a str },
+}
+
+/// A consumer of the stream.
+pub trait Subscriber: Send + Sync + 'static {
+    fn on(&self, event: &Event<'_>);
+}
+
+static SUBSCRIBERS: RwLock<Vec<Arc<dyn Subscriber>>> = RwLock::new(Vec::new());
+
+/// Adds a consumer for the rest of the process.
+pub fn subscribe(subscriber: Arc<dyn Subscriber>) {
+    SUBSCRIBERS.write().expect("subscribers lock").push(subscriber);
+}
+
+/// Hands `event` to the log, then to every subscriber.
+pub fn emit(event: Event<'_>) {
+    log(&event);
+    for s in SUBSCRIBERS.read().expect("subscribers lock").iter() {
+        s.on(&event);
+    }
+}
+
+/// The log: the events as operators read them (fields first, one line each).
+fn log(event: &Event<'_>) {
+    match event {
+        Event::Resource { job, schedule, action, dry_run, result: r } => {
+            macro_rules! event {
+                ($level:ident, $msg:literal) => {
+                    tracing::$level!(
+                        job = *job,
+                        schedule = *schedule,
+                        action = %action,
+                        kind = %r.kind,
+                        region = %r.region,
+                        id = %r.id,
+                        // The field earlier releases logged, kept for log queries of instances.
+                        instance_id = (r.kind == Kind::Ec2).then_some(r.id.as_str()),
+                        name = r.name.as_deref(),
+                        before = %r.before,
+                        after = r.after.as_deref(),
+                        outcome = %r.outcome,
+                        reason = r.reason.as_deref(),
+                        dry_run = *dry_run,
+                        request_id = r.request_id.as_deref(),
+                        $msg
+                    )
+                };
+            }
+            match r.outcome {
+                Outcome::Failed => event!(error, "Resource action failed."),
+                Outcome::Skipped => event!(warn, "Resource skipped."),
+                Outcome::Unchanged => event!(info, "Resource already in state."),
+                _ => event!(info, "Resource acted on."),
+            }
+        }
+        Event::ActionFinished { job, schedule, action, dry_run, kinds, regions, results, list_failures, calls, duration } => {
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for r in *results {
+                *counts.entry(r.outcome.as_str()).or_default() += 1;
+            }
+            let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+            tracing::info!(
+                job = *job,
+                schedule = *schedule,
+                action = %action,
+                dry_run = *dry_run,
+                kinds = %kinds.join(","),
+                regions = %regions.join(","),
+                resources = results.len(),
+                outcomes = %serde_json::to_string(&counts).unwrap_or_default(),
+                list_failures = *list_failures,
+                api_calls = %serde_json::to_string(calls).unwrap_or_default(),
+                duration_ms = duration.as_millis() as u64,
+                "Action finished."
+            );
+        }
+        Event::BrakeTripped { job, schedule, action, would_touch, limit, dry_run } => tracing::error!(
+            job = *job,
+            schedule = *schedule,
+            action = %action,
+            would_touch = *would_touch,
+            limit = *limit,
+            dry_run = *dry_run,
+            "Safety brake tripped, nothing touched."
+        ),
+        // Logged where they happen, with more context than the stream carries.
+        Event::FireStarted { .. } | Event::Reload { .. } | Event::AuditFinished { .. } | Event::AlarmChecked { .. } => {}
+        Event::AwsCall { .. } => {}
+    }
+}

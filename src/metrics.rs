@@ -1,0 +1,237 @@
+//! Prometheus metrics (the official `prometheus-client` crate): a subscriber of the event
+//! stream that keeps counters, gauges and histograms, and renders them in the text
+//! format for `/metrics`. Names follow Prometheus' conventions: prefix `offhours_`,
+//! base units, `_total` for counters. No label takes unbounded values (no ids).
+
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::events::{Event, Subscriber};
+use crate::jobs::apply::Outcome;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResourceLabels {
+    schedule: String,
+    action: String,
+    kind: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    schedule: String,
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    service: String,
+    operation: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    service: String,
+    operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabel {
+    rule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GovernedLabels {
+    schedule: String,
+    kind: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 5 ms to about 40 s.
+    Histogram::new(exponential_buckets(0.005, 2.0, 14))
+}
+
+fn lag_histogram() -> Histogram {
+    // 1 ms to about 65 s: a fire is late by milliseconds, a catch-up by hours (the last
+    // bucket and the sum show those).
+    Histogram::new(exponential_buckets(0.001, 2.0, 17))
+}
+
+/// Every metric offhours exposes.
+pub struct Metrics {
+    registry: Registry,
+    resources: Family<ResourceLabels, Counter>,
+    failures: Family<JobLabels, Counter>,
+    brake_trips: Family<JobLabels, Counter>,
+    last_success: Family<JobLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    fire_lag: Family<JobLabels, Histogram, fn() -> Histogram>,
+    calls: Family<CallLabels, Counter>,
+    call_duration: Family<OperationLabels, Histogram, fn() -> Histogram>,
+    reloads: Family<OutcomeLabel, Counter>,
+    findings: Family<RuleLabel, Gauge>,
+    alarm: Family<OutcomeLabel, Gauge>,
+    governed: Family<GovernedLabels, Gauge>,
+    /// The label sets `governed` shows per schedule, to replace them at the next action.
+    governed_shown: Mutex<std::collections::BTreeMap<String, Vec<GovernedLabels>>>,
+    /// Serialises rendering (the registry is read-only after set-up).
+    render: Mutex<()>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let resources = Family::<ResourceLabels, Counter>::default();
+        registry.register(
+            "offhours_resource_outcomes",
+            "Resources by schedule, action, kind and outcome of each action",
+            resources.clone(),
+        );
+        let failures = Family::<JobLabels, Counter>::default();
+        registry.register("offhours_action_failures", "Actions with at least one failed resource or listing", failures.clone());
+        let brake_trips = Family::<JobLabels, Counter>::default();
+        registry.register("offhours_brake_trips", "Actions the safety brake stopped before anything was touched", brake_trips.clone());
+        let last_success = Family::<JobLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "offhours_last_success_timestamp_seconds",
+            "When each schedule's action last finished with no failure (Unix time)",
+            last_success.clone(),
+        );
+        let fire_lag = Family::<JobLabels, Histogram, fn() -> Histogram>::new_with_constructor(lag_histogram);
+        registry.register("offhours_fire_lag_seconds", "From a fire's instant to the start of its action", fire_lag.clone());
+        let calls = Family::<CallLabels, Counter>::default();
+        registry.register("offhours_aws_calls", "AWS API calls by service, operation and outcome (after the SDK's retries)", calls.clone());
+        let call_duration = Family::<OperationLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register("offhours_aws_call_duration_seconds", "AWS API call latency, retries included", call_duration.clone());
+        let reloads = Family::<OutcomeLabel, Counter>::default();
+        registry.register("offhours_reloads", "Reloads by outcome (applied, rejected)", reloads.clone());
+        let findings = Family::<RuleLabel, Gauge>::default();
+        registry.register("offhours_audit_findings", "Access-key findings by rule at the last audit", findings.clone());
+        let alarm = Family::<OutcomeLabel, Gauge>::default();
+        registry.register("offhours_billing_alarm_last_outcome", "1 for the billing alarm check's last outcome", alarm.clone());
+        let governed = Family::<GovernedLabels, Gauge>::default();
+        registry.register(
+            "offhours_resources_governed",
+            "Resources each schedule matched at its last action, by kind and state",
+            governed.clone(),
+        );
+        let build = Family::<BuildLabels, Gauge>::default();
+        build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into() }).set(1);
+        registry.register("offhours_build_info", "The running release", build);
+        Metrics {
+            registry,
+            resources,
+            failures,
+            brake_trips,
+            last_success,
+            fire_lag,
+            calls,
+            call_duration,
+            reloads,
+            findings,
+            alarm,
+            governed,
+            governed_shown: Mutex::new(std::collections::BTreeMap::new()),
+            render: Mutex::new(()),
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let _guard = self.render.lock().expect("render lock");
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}
+
+impl Subscriber for Metrics {
+    fn on(&self, event: &Event<'_>) {
+        match event {
+            Event::Resource { schedule, action, result, .. } => {
+                let labels = ResourceLabels {
+                    schedule: schedule.to_string(),
+                    action: action.to_string(),
+                    kind: result.kind.to_string(),
+                    outcome: result.outcome.to_string(),
+                };
+                self.resources.get_or_create(&labels).inc();
+            }
+            Event::ActionFinished { schedule, action, results, list_failures, .. } => {
+                let job = JobLabels { schedule: schedule.to_string(), action: action.to_string() };
+                if *list_failures > 0 || results.iter().any(|r| r.outcome == Outcome::Failed) {
+                    self.failures.get_or_create(&job).inc();
+                } else {
+                    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
+                    self.last_success.get_or_create(&job).set(now);
+                }
+                // The schedule's resources as this action found them, replacing the last.
+                let mut shown = self.governed_shown.lock().expect("governed lock");
+                for old in shown.remove(*schedule).unwrap_or_default() {
+                    self.governed.remove(&old);
+                }
+                let mut now_shown = Vec::new();
+                for r in *results {
+                    let state = r.after.as_deref().unwrap_or(&r.before).to_string();
+                    let labels = GovernedLabels { schedule: schedule.to_string(), kind: r.kind.to_string(), state };
+                    self.governed.get_or_create(&labels).inc();
+                    now_shown.push(labels);
+                }
+                shown.insert(schedule.to_string(), now_shown);
+            }
+            Event::BrakeTripped { schedule, action, .. } => {
+                self.brake_trips.get_or_create(&JobLabels { schedule: schedule.to_string(), action: action.to_string() }).inc();
+            }
+            Event::FireStarted { schedule, action, lag, .. } => {
+                let job = JobLabels { schedule: schedule.to_string(), action: action.to_string() };
+                self.fire_lag.get_or_create(&job).observe(lag.as_secs_f64());
+            }
+            Event::Reload { applied } => {
+                self.reloads.get_or_create(&OutcomeLabel { outcome: if *applied { "applied" } else { "rejected" }.into() }).inc();
+            }
+            Event::AwsCall { service, operation, ok, duration } => {
+                let outcome = if *ok { "ok" } else { "error" };
+                self.calls
+                    .get_or_create(&CallLabels { service: service.to_string(), operation: operation.to_string(), outcome: outcome.into() })
+                    .inc();
+                self.call_duration
+                    .get_or_create(&OperationLabels { service: service.to_string(), operation: operation.to_string() })
+                    .observe(duration.as_secs_f64());
+            }
+            Event::AuditFinished { findings } => {
+                self.findings.clear();
+                for (rule, n) in findings.iter() {
+                    self.findings.get_or_create(&RuleLabel { rule: rule.to_string() }).set(*n as i64);
+                }
+            }
+            Event::AlarmChecked { outcome } => {
+                self.alarm.clear();
+                self.alarm.get_or_create(&OutcomeLabel { outcome: outcome.to_string() }).set(1);
+            }
+        }
+    }
+}
