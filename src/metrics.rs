@@ -235,3 +235,100 @@ impl Subscriber for Metrics {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::config::Action;
+    use crate::jobs::apply::ResourceResult;
+    use crate::kinds::Kind;
+
+    fn result(kind: Kind, id: &str, outcome: Outcome) -> ResourceResult {
+        ResourceResult {
+            kind,
+            id: id.into(),
+            region: "eu-west-1".into(),
+            name: None,
+            before: "running".into(),
+            after: Some("stopped".into()),
+            outcome,
+            reason: None,
+            request_id: None,
+        }
+    }
+
+    fn line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+        text.lines().find(|l| l.starts_with(prefix))
+    }
+
+    #[test]
+    fn events_become_series_without_ids() {
+        let m = Metrics::new();
+        let results = vec![
+            result(Kind::Ec2, "i-1", Outcome::Stopped),
+            result(Kind::Ec2, "i-2", Outcome::Stopped),
+            result(Kind::Rds, "db", Outcome::Failed),
+        ];
+        for r in &results {
+            m.on(&Event::Resource { job: "schedule", schedule: "office", action: Action::Stop, dry_run: false, result: r });
+        }
+        let calls = BTreeMap::new();
+        let finished = Event::ActionFinished {
+            job: "schedule",
+            schedule: "office",
+            action: Action::Stop,
+            dry_run: false,
+            kinds: &[Kind::Ec2, Kind::Rds],
+            regions: &[],
+            results: &results,
+            list_failures: 0,
+            calls: &calls,
+            duration: Duration::from_millis(5),
+        };
+        m.on(&finished);
+        m.on(&Event::AwsCall { service: "EC2", operation: "StopInstances", ok: true, duration: Duration::from_millis(40) });
+        m.on(&Event::Reload { applied: false });
+        let findings = BTreeMap::from([("key-too-old", 2usize)]);
+        m.on(&Event::AuditFinished { findings: &findings });
+        let text = m.render();
+        let want = [
+            r#"offhours_resource_outcomes_total{schedule="office",action="stop",kind="ec2",outcome="stopped"} 2"#,
+            r#"offhours_resource_outcomes_total{schedule="office",action="stop",kind="rds",outcome="failed"} 1"#,
+            r#"offhours_action_failures_total{schedule="office",action="stop"} 1"#,
+            r#"offhours_aws_calls_total{service="EC2",operation="StopInstances",outcome="ok"} 1"#,
+            r#"offhours_reloads_total{outcome="rejected"} 1"#,
+            r#"offhours_audit_findings{rule="key-too-old"} 2"#,
+            r#"offhours_resources_governed{schedule="office",kind="ec2",state="stopped"} 2"#,
+        ];
+        for w in want {
+            let (series, _) = w.rsplit_once(' ').unwrap();
+            assert_eq!(line(&text, series), Some(w), "{text}");
+        }
+        assert!(line(&text, "offhours_last_success_timestamp_seconds{").is_none(), "a failed action is no success");
+        assert!(!text.contains("i-1") && !text.contains("\"db\""), "no resource id is a label");
+        // The next action replaces the schedule's governed resources.
+        let later = vec![ResourceResult { after: Some("running".into()), ..result(Kind::Ec2, "i-1", Outcome::Started) }];
+        m.on(&Event::ActionFinished {
+            job: "schedule",
+            schedule: "office",
+            action: Action::Start,
+            dry_run: false,
+            kinds: &[Kind::Ec2],
+            regions: &[],
+            results: &later,
+            list_failures: 0,
+            calls: &calls,
+            duration: Duration::from_millis(5),
+        });
+        let text = m.render();
+        assert_eq!(line(&text, r#"offhours_resources_governed{schedule="office",kind="ec2",state="stopped"}"#), None, "{text}");
+        assert_eq!(
+            line(&text, r#"offhours_resources_governed{schedule="office",kind="ec2",state="running"}"#).map(|l| l.ends_with(" 1")),
+            Some(true)
+        );
+        assert!(line(&text, r#"offhours_last_success_timestamp_seconds{schedule="office",action="start"}"#).is_some());
+    }
+}

@@ -73,6 +73,7 @@ impl Executor for AwsExecutor {
                 if let Some(cfg) = &task.config.billing_alarm {
                     if let Err(e) = ensure(&task.prepared.aws, cfg, task.config.dry_run, task.cause.as_str()).await {
                         tracing::error!(job = task.cause.as_str(), alarm_name = %cfg.alarm_name, error = %e, "Billing alarm check failed.");
+                        crate::events::emit(crate::events::Event::AlarmChecked { outcome: "failed" });
                     }
                 }
                 return;

@@ -249,6 +249,7 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
         dry_run = run.dry_run,
         "Access key audit finished."
     );
+    crate::events::emit(crate::events::Event::AuditFinished { findings: &by_rule });
     Ok(AuditReport {
         evaluated_at: run.at.with_timezone(&run.tz).to_rfc3339_opts(SecondsFormat::Secs, false),
         report_generated_at: show(generated, run.tz),

@@ -384,3 +384,61 @@ async fn the_global_jobs_run_without_schedules_billing_at_start_up_and_reload_au
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(), 0);
 }
+
+/// A plain HTTP GET on loopback: (status, body).
+fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the endpoint");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, response.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
+}
+
+/// The value of the sample whose name and labels start with `prefix`.
+fn sample(metrics: &str, prefix: &str) -> Option<f64> {
+    metrics.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn the_http_endpoint_serves_metrics_health_and_readiness() {
+    let account = Account::new().await;
+    let ids = account.launch_many("eu-west-1", 3, &[("Schedule", "blink")]).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config =
+        account.write_config(&format!("{HEADER}[http]\nlisten = \"127.0.0.1:{port}\"\n[schedules.blink]\nstop = \"*/2 * * * * *\"\n"));
+    let mut daemon = Daemon::start(&account, &config, "1");
+    assert_eq!(http_get(port, "/readyz").0, 200);
+    let (status, body) = http_get(port, "/healthz");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("ok: last loop"), "{body}");
+    daemon.wait_for_event("an action", |e| e["message"] == "Action finished." && e["outcomes"] == r#"{"stopped":3}"#);
+    for id in &ids {
+        wait_for_state(&account, id, "stopped").await;
+    }
+    let (status, metrics) = http_get(port, "/metrics");
+    assert_eq!(status, 200);
+    let stopped = r#"offhours_resource_outcomes_total{schedule="blink",action="stop",kind="ec2",outcome="stopped"}"#;
+    assert_eq!(sample(&metrics, stopped), Some(3.0), "{metrics}");
+    assert!(sample(&metrics, r#"offhours_fire_lag_seconds_count{schedule="blink",action="stop"}"#).unwrap_or(0.0) >= 1.0, "{metrics}");
+    let stops = sample(&metrics, r#"offhours_aws_calls_total{service="EC2",operation="StopInstances",outcome="ok"}"#);
+    assert!(stops.unwrap_or(0.0) >= 1.0, "{metrics}");
+    assert!(
+        sample(&metrics, r#"offhours_aws_call_duration_seconds_count{service="EC2",operation="DescribeInstances"}"#).unwrap_or(0.0) >= 1.0
+    );
+    assert!(sample(&metrics, r#"offhours_last_success_timestamp_seconds{schedule="blink",action="stop"}"#).unwrap_or(0.0) > 1.7e9);
+    assert_eq!(sample(&metrics, r#"offhours_build_info{version=""#), Some(1.0), "{metrics}");
+    assert!(metrics.ends_with("# EOF\n"), "OpenMetrics text ends with EOF");
+    // A reload is counted by outcome.
+    std::fs::write(&config, format!("{HEADER}[http]\nlisten = \"127.0.0.1:{port}\"\n[schedules.blink]\nstop = \"0 25 * * *\"\n")).unwrap();
+    daemon.signal("HUP");
+    daemon.wait_for_event("a rejected reload", |e| e["outcome"] == "rejected");
+    let metrics = http_get(port, "/metrics").1;
+    assert_eq!(sample(&metrics, r#"offhours_reloads_total{outcome="rejected"}"#), Some(1.0), "{metrics}");
+    assert!(!metrics.contains(account.creds.access_key_id()), "no secret or credential in the metrics");
+    assert_eq!(http_get(port, "/nowhere").0, 404);
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
+}
