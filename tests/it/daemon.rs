@@ -103,6 +103,8 @@ async fn schedules_firing_every_few_seconds_stop_and_start_instances() {
     let fire = daemon.wait_for_event("a fire", |e| e["message"] == "Fire started.");
     assert!(fire["lag_ms"].is_i64(), "the fire event carries its lag: {fire}");
     assert_eq!(account.states("eu-west-1").await[&bystander], "running");
+    // Regions are checked once per config generation, never on a fire's path.
+    assert_eq!(account.calls().get("DescribeRegions"), Some(&1), "{:?}", account.calls());
 }
 
 #[tokio::test]
@@ -119,6 +121,8 @@ async fn sighup_applies_a_changed_file_and_keeps_the_old_one_when_broken() {
     let reload = daemon.wait_for_event("a reload", |e| e["message"] == "Reload applied.");
     assert_eq!((reload["outcome"].as_str(), reload["changed"].as_str()), (Some("applied"), Some("blink")));
     wait_for_state(&account, &id, "running").await;
+    // Same [aws] settings and regions: the clients and the region check are reused.
+    assert_eq!(account.calls().get("DescribeRegions"), Some(&1), "{:?}", account.calls());
 
     // A broken file: every error logged, the start-only schedule goes on.
     std::fs::write(&config, format!("{HEADER}[schedules.blink]\nstrat = \"*/3 * * * * *\"\nstop = \"0 25 * * *\"\n")).unwrap();
