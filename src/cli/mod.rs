@@ -155,7 +155,7 @@ pub fn main() -> ExitCode {
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
         Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
-        Command::Run { state_dir } => with_runtime(|| run::run(&cli, run::state_dir(state_dir.clone()))),
+        Command::Run { state_dir } => with_daemon_runtime(|| run::run(&cli, run::state_dir(state_dir.clone()))),
         Command::Health { state_dir, max_age } => run::health(run::state_dir(state_dir.clone()), *max_age),
         Command::Reload { pid, state_dir, timeout } => {
             with_runtime(|| run::reload(&cli, *pid, run::state_dir(state_dir.clone()), *timeout))
@@ -166,6 +166,24 @@ pub fn main() -> ExitCode {
         }
     };
     ExitCode::from(code)
+}
+
+/// The daemon's runtime: one thread. It mostly sleeps, its work is waiting on AWS, and
+/// every extra worker costs resident memory (a stack and a malloc arena) for nothing;
+/// measured in README, Performance. Blocking work (DNS, files) still goes to tokio's
+/// blocking pool, whose threads end when idle.
+fn with_daemon_runtime<F, Fut>(f: F) -> u8
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = u8>,
+{
+    match tokio::runtime::Builder::new_current_thread().enable_all().max_blocking_threads(4).build() {
+        Ok(rt) => rt.block_on(f()),
+        Err(e) => {
+            eprintln!("offhours: cannot start the async runtime: {e}");
+            EXIT_FAILED
+        }
+    }
 }
 
 fn with_runtime<F, Fut>(f: F) -> u8
