@@ -83,15 +83,21 @@ impl CronExpr {
             n => return Err(CronError::FieldCount(n)),
         };
         let parser = CronParser::builder().seconds(Seconds::Optional).build();
-        // croner names no field in its errors: parse each field alone, with the others
-        // wildcarded, to say which one is wrong.
-        for (i, value) in fields.iter().enumerate() {
-            let probe: Vec<&str> = (0..fields.len()).map(|j| if j == i { *value } else { "*" }).collect();
-            if let Err(e) = parser.parse(&probe.join(" ")) {
-                return Err(CronError::Field { field: names[i], value: (*value).to_string(), reason: describe_croner_error(&e) });
+        let cron = match parser.parse(expanded) {
+            Ok(cron) => cron,
+            Err(_) => {
+                // croner names no field in its errors: parse each field alone, with the
+                // others wildcarded, to say which one is wrong. Only on failure: parsing is
+                // most of what loading a file of a thousand schedules costs.
+                for (i, value) in fields.iter().enumerate() {
+                    let probe: Vec<&str> = (0..fields.len()).map(|j| if j == i { *value } else { "*" }).collect();
+                    if let Err(e) = parser.parse(&probe.join(" ")) {
+                        return Err(CronError::Field { field: names[i], value: (*value).to_string(), reason: describe_croner_error(&e) });
+                    }
+                }
+                return Err(CronError::Invalid(source.into()));
             }
-        }
-        let cron = parser.parse(expanded).map_err(|_| CronError::Invalid(source.into()))?;
+        };
         let hour = fields[names.iter().position(|n| *n == "hour").expect("hour field")];
         let expr = CronExpr { source: source.to_string(), cron, follows_wall_clock: hour.starts_with('*') };
         // A pattern such as `0 0 30 2 *` parses but matches no date at all.
