@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
 use crate::config::Action;
 use crate::jobs::apply::{Outcome, ResourceResult};
 use crate::kinds::Kind;
@@ -34,15 +37,31 @@ pub enum Event<'a> {
     BrakeTripped { job: &'a str, schedule: &'a str, action: Action, would_touch: usize, limit: u32, dry_run: bool },
     /// A fire began, `lag` after its instant.
     FireStarted { job: &'a str, schedule: &'a str, action: &'a str, lag: Duration },
-    /// A reload was applied or rejected.
-    Reload { applied: bool },
+    /// A reload was applied or rejected (`errors`: one line per problem, when rejected).
+    Reload { applied: bool, errors: &'a [String] },
+    /// An action could not be carried out at all: no listing succeeded (AWS unreachable,
+    /// credentials refused). The brake has its own event.
+    ActionAborted { job: &'a str, schedule: &'a str, action: Action, error: &'a str },
+    /// A fire older than `max_lateness` was not carried out.
+    FireMissed { job: &'a str, schedule: &'a str, action: &'a str, fire_at: DateTime<Utc>, late: Duration, max_lateness: Duration },
+    /// `warn_before` ahead of a stop: what the stop would stop now (a read-only listing).
+    StopWarning { schedule: &'a str, stop_at: DateTime<Utc>, timezone: Tz, resources: &'a [ResourceRef] },
     /// One AWS call returned (after the SDK's retries).
     AwsCall { service: &'a str, operation: &'a str, ok: bool, duration: Duration },
     /// The access-key audit finished: findings by rule.
     AuditFinished { findings: &'a BTreeMap<&'a str, usize> },
     /// The billing alarm check ended with this outcome (`created`, `unchanged`, ...,
     /// `failed`).
-    AlarmChecked { outcome: &'a str },
+    AlarmChecked { outcome: &'a str, alarm_name: &'a str },
+}
+
+/// A resource named in an event: enough to find it, and to snooze it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ResourceRef {
+    pub kind: Kind,
+    pub id: String,
+    pub region: String,
+    pub name: Option<String>,
 }
 
 /// A consumer of the stream.
@@ -128,8 +147,29 @@ fn log(event: &Event<'_>) {
             dry_run = *dry_run,
             "Safety brake tripped, nothing touched."
         ),
+        Event::FireMissed { job, schedule, action, fire_at, late, max_lateness } => tracing::warn!(
+            job = *job,
+            schedule = *schedule,
+            action = *action,
+            fire_at = %fire_at.to_rfc3339(),
+            late_s = late.as_secs(),
+            max_lateness_s = max_lateness.as_secs(),
+            "Fire missed: older than max_lateness, not carried out."
+        ),
+        Event::StopWarning { schedule, stop_at, timezone, resources } => tracing::info!(
+            job = "warn",
+            schedule = *schedule,
+            action = "stop",
+            stop_at = %stop_at.with_timezone(timezone).to_rfc3339(),
+            resources = resources.len(),
+            "Stop warning: these resources are stopped at the next stop fire."
+        ),
         // Logged where they happen, with more context than the stream carries.
-        Event::FireStarted { .. } | Event::Reload { .. } | Event::AuditFinished { .. } | Event::AlarmChecked { .. } => {}
+        Event::FireStarted { .. }
+        | Event::Reload { .. }
+        | Event::AuditFinished { .. }
+        | Event::AlarmChecked { .. }
+        | Event::ActionAborted { .. } => {}
         Event::AwsCall { .. } => {}
     }
 }

@@ -210,7 +210,7 @@ impl Subscriber for Metrics {
                 let job = JobLabels { schedule: schedule.to_string(), action: action.to_string() };
                 self.fire_lag.get_or_create(&job).observe(lag.as_secs_f64());
             }
-            Event::Reload { applied } => {
+            Event::Reload { applied, .. } => {
                 self.reloads.get_or_create(&OutcomeLabel { outcome: if *applied { "applied" } else { "rejected" }.into() }).inc();
             }
             Event::AwsCall { service, operation, ok, duration } => {
@@ -228,10 +228,14 @@ impl Subscriber for Metrics {
                     self.findings.get_or_create(&RuleLabel { rule: rule.to_string() }).set(*n as i64);
                 }
             }
-            Event::AlarmChecked { outcome } => {
+            Event::AlarmChecked { outcome, .. } => {
                 self.alarm.clear();
                 self.alarm.get_or_create(&OutcomeLabel { outcome: outcome.to_string() }).set(1);
             }
+            Event::ActionAborted { schedule, action, .. } => {
+                self.failures.get_or_create(&JobLabels { schedule: schedule.to_string(), action: action.to_string() }).inc();
+            }
+            Event::FireMissed { .. } | Event::StopWarning { .. } => {}
         }
     }
 }
@@ -290,7 +294,7 @@ mod tests {
         };
         m.on(&finished);
         m.on(&Event::AwsCall { service: "EC2", operation: "StopInstances", ok: true, duration: Duration::from_millis(40) });
-        m.on(&Event::Reload { applied: false });
+        m.on(&Event::Reload { applied: false, errors: &[] });
         let findings = BTreeMap::from([("key-too-old", 2usize)]);
         m.on(&Event::AuditFinished { findings: &findings });
         let text = m.render();

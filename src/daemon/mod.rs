@@ -199,8 +199,9 @@ pub async fn run<E: Executor, C: Clock>(
     let store = Arc::new(Store { file: StateFile::in_dir(&opts.state_dir), state: Mutex::new(State::default()), health: health.clone() });
     *store.state.lock().expect("state lock") = store.file.load();
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let shown = Arc::new(std::sync::RwLock::new(Some(current.config.clone())));
     let _http = match current.config.http.clone() {
-        Some(settings) => Some(AbortOnDrop(start_http(settings.listen, health.clone(), ready.clone()).await?)),
+        Some(settings) => Some(AbortOnDrop(start_http(settings.listen, health.clone(), ready.clone(), shown.clone()).await?)),
         None => None,
     };
 
@@ -276,7 +277,10 @@ pub async fn run<E: Executor, C: Clock>(
                     if let Err(e) = status::write_atomic(&path, &serde_json::to_vec(&report).expect("serializable")) {
                         tracing::error!(path = %path.display(), error = %e, "Cannot record the reload's outcome.");
                     }
-                    crate::events::emit(crate::events::Event::Reload { applied: outcome.is_ok() });
+                    crate::events::emit(crate::events::Event::Reload {
+                        applied: outcome.is_ok(),
+                        errors: outcome.as_ref().err().map_or(&[], Vec::as_slice),
+                    });
                     if let Ok(reloaded) = outcome {
                         workers.ensure(&reloaded.jobs);
                         if reloaded.config.billing_alarm != current.config.billing_alarm {
@@ -284,6 +288,7 @@ pub async fn run<E: Executor, C: Clock>(
                             dispatch(&workers.senders, &reloaded, billing_check_now(&reloaded.config, now), Cause::Reload, &store, now);
                         }
                         current = reloaded;
+                        *shown.write().expect("config lock") = Some(current.config.clone());
                         reloaded_now = true;
                     }
                     opts.notifier.notify(Note::Ready);
@@ -338,10 +343,13 @@ async fn start_http(
     addr: std::net::SocketAddr,
     health: Arc<Health>,
     ready: Arc<std::sync::atomic::AtomicBool>,
+    config: Arc<std::sync::RwLock<Option<Arc<Config>>>>,
 ) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
     let listener = crate::http::bind(addr).await.map_err(|source| DaemonError::Http { addr, source })?;
     let metrics = Arc::new(crate::metrics::Metrics::new());
     crate::events::subscribe(metrics.clone());
+    let board = Arc::new(crate::http::board::Board::new());
+    crate::events::subscribe(board.clone());
     let face = crate::http::Face {
         metrics,
         health: Box::new(move || {
@@ -352,6 +360,8 @@ async fn start_http(
             }
         }),
         ready,
+        config,
+        board,
     };
     tracing::info!(listen = %addr, "HTTP endpoint listening (/metrics, /healthz, /readyz).");
     Ok(tokio::spawn(crate::http::serve(listener, Arc::new(face))))
@@ -411,15 +421,15 @@ fn dispatch<P: Send + Sync + 'static>(
                 }
             }
             Due::Missed(fire) => {
-                tracing::warn!(
-                    job = cause.as_str(),
-                    schedule = %fire.group,
-                    action = %fire.kind,
-                    fire_at = %fire.at.to_rfc3339(),
-                    late_s = (now - fire.at).num_seconds(),
-                    max_lateness_s = current.config.max_lateness.as_secs(),
-                    "Fire missed: older than max_lateness, not carried out."
-                );
+                let action = fire.kind.to_string();
+                crate::events::emit(crate::events::Event::FireMissed {
+                    job: cause.as_str(),
+                    schedule: &fire.group,
+                    action: &action,
+                    fire_at: fire.at,
+                    late: (now - fire.at).to_std().unwrap_or_default(),
+                    max_lateness: current.config.max_lateness,
+                });
                 store.record(&[fire.key], fire.at);
             }
             Due::Superseded { fire, by } => {

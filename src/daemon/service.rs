@@ -7,7 +7,7 @@ use super::timer::JobKind;
 use super::{Executor, FireTask};
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
-use crate::jobs::apply::{Request, apply};
+use crate::jobs::apply::{ApplyError, Request, apply};
 use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
 
@@ -73,7 +73,7 @@ impl Executor for AwsExecutor {
                 if let Some(cfg) = &task.config.billing_alarm {
                     if let Err(e) = ensure(&task.prepared.aws, cfg, task.config.dry_run, task.cause.as_str()).await {
                         tracing::error!(job = task.cause.as_str(), alarm_name = %cfg.alarm_name, error = %e, "Billing alarm check failed.");
-                        crate::events::emit(crate::events::Event::AlarmChecked { outcome: "failed" });
+                        crate::events::emit(crate::events::Event::AlarmChecked { outcome: "failed", alarm_name: &cfg.alarm_name });
                     }
                 }
                 return;
@@ -91,8 +91,20 @@ impl Executor for AwsExecutor {
             now: task.fire.at,
             cause: task.cause,
         };
-        if let Err(e) = apply(&task.prepared.aws, req).await {
-            tracing::error!(job = task.cause.as_str(), schedule = %schedule.name, action = %action, error = %e, "Action failed.");
+        match apply(&task.prepared.aws, req).await {
+            Ok(_) => {}
+            // Emitted by the engine with its own event.
+            Err(ApplyError::Brake(_)) => {}
+            Err(e) => {
+                tracing::error!(job = task.cause.as_str(), schedule = %schedule.name, action = %action, error = %e, "Action failed.");
+                let error = e.to_string();
+                crate::events::emit(crate::events::Event::ActionAborted {
+                    job: task.cause.as_str(),
+                    schedule: &schedule.name,
+                    action,
+                    error: &error,
+                });
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
@@ -17,7 +17,13 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use crate::config::Config;
 use crate::metrics::Metrics;
+
+pub mod board;
+pub mod page;
+
+use board::Board;
 
 /// What the endpoint shows, shared with the daemon.
 pub struct Face {
@@ -26,6 +32,10 @@ pub struct Face {
     pub health: Box<dyn Fn() -> Result<String, String> + Send + Sync>,
     /// Set once a config is loaded and prepared.
     pub ready: Arc<AtomicBool>,
+    /// The running config (replaced at each applied reload).
+    pub config: Arc<RwLock<Option<Arc<Config>>>>,
+    /// Last outcomes, from the event stream.
+    pub board: Arc<Board>,
 }
 
 fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
@@ -54,13 +64,10 @@ fn handle(face: &Face, req: &Request<Incoming>) -> Response<Full<Bytes>> {
                 reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", "not ready: no config prepared yet\n")
             }
         }
-        "/" => reply(
-            StatusCode::OK,
-            "text/html; charset=utf-8",
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>offhours</title></head><body>\
-             <h1>offhours</h1><ul><li><a href=\"/metrics\">/metrics</a></li><li><a href=\"/healthz\">/healthz</a></li>\
-             <li><a href=\"/readyz\">/readyz</a></li></ul></body></html>\n",
-        ),
+        "/" => {
+            let config = face.config.read().expect("config lock").clone();
+            reply(StatusCode::OK, "text/html; charset=utf-8", page::render(config.as_deref(), &face.board, chrono::Utc::now()))
+        }
         _ => reply(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "not found\n"),
     }
 }

@@ -91,7 +91,7 @@ pub async fn ensure(aws: &Aws, cfg: &BillingAlarm, dry_run: bool, job: &str) -> 
         dry_run,
         "Billing alarm checked."
     );
-    crate::events::emit(crate::events::Event::AlarmChecked { outcome });
+    crate::events::emit(crate::events::Event::AlarmChecked { outcome, alarm_name: &cfg.alarm_name });
     for w in &warnings {
         tracing::warn!(job, alarm_name = %cfg.alarm_name, warning = %w, "Billing alarm needs attention.");
     }
