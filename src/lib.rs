@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod kinds;
 pub mod metrics;
+pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod schedule;

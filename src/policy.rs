@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::kinds::Kind;
 
 /// Which statements a deployment needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Features {
     /// Any schedule at all (the region check).
     pub schedules: bool,
@@ -17,11 +17,27 @@ pub struct Features {
     pub iam_audit: bool,
     /// The audit may set keys Inactive (`deactivate = true` or `--deactivate`).
     pub iam_deactivate: bool,
+    /// The SNS topic notifications are published to (`[notify] sns_topic_arn`); `*`
+    /// when no file says which.
+    pub notify_topic: Option<String>,
+    /// `offhours snooze`: the override tag written on every kind (for the people who
+    /// snooze; the daemon never does).
+    pub snooze: bool,
 }
 
 impl Features {
     /// Everything offhours can do: the policy to use when no file is at hand.
-    pub const ALL: Features = Features { schedules: true, kinds: [true; 5], billing_alarm: true, iam_audit: true, iam_deactivate: true };
+    pub fn all() -> Features {
+        Features {
+            schedules: true,
+            kinds: [true; 5],
+            billing_alarm: true,
+            iam_audit: true,
+            iam_deactivate: true,
+            notify_topic: Some("arn:aws:sns:*:*:*".into()),
+            snooze: true,
+        }
+    }
 
     pub fn of(config: &Config) -> Self {
         let uses = |kind: Kind| config.schedules.iter().any(|s| s.kinds.contains(&kind));
@@ -32,6 +48,8 @@ impl Features {
             iam_audit: config.iam_audit.is_some(),
             // `--deactivate` can turn it on from the command line: grant it with the audit.
             iam_deactivate: config.iam_audit.is_some(),
+            notify_topic: config.notify.as_ref().and_then(|n| n.sns.as_ref()).map(|t| t.topic_arn.clone()),
+            snooze: false,
         }
     }
 
@@ -69,6 +87,11 @@ pub const ACTIONS: &[&str] = &[
     "cloudwatch:PutMetricAlarm",
     "cloudwatch:ListMetrics",
     "sns:ListSubscriptionsByTopic",
+    "sns:Publish",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
+    "rds:AddTagsToResource",
+    "rds:RemoveTagsFromResource",
     "iam:GenerateCredentialReport",
     "iam:GetCredentialReport",
     "iam:ListAccessKeys",
@@ -209,6 +232,18 @@ pub fn document(features: Features) -> Value {
             "Resource": "arn:aws:iam::*:user/*"
         }));
     }
+    if let Some(topic) = &features.notify_topic {
+        statements.push(json!({ "Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic }));
+    }
+    if features.snooze {
+        // The override tag, on every kind (ASG and ECS tags are granted with their kinds).
+        statements.push(json!({
+            "Sid": "Snooze",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags", "ec2:DeleteTags", "rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances", "rds:DescribeDBClusters", "autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource", "ec2:DescribeInstances"],
+            "Resource": "*"
+        }));
+    }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -240,6 +275,7 @@ mod tests {
             include_str!("aws/ecs.rs"),
             include_str!("aws/cloudwatch.rs"),
             include_str!("aws/iam.rs"),
+            include_str!("notify/sinks.rs"),
         ] {
             for part in source.split("from_sdk(\"").skip(1) {
                 called.push(part.split('"').next().unwrap().to_string());
@@ -252,7 +288,9 @@ mod tests {
         assert_eq!(called, listed, "ACTIONS must list exactly the operations the adapters call");
         let mut all: Vec<String> = ACTIONS.iter().filter(|a| !UNRESTRICTED.contains(a)).map(|s| s.to_string()).collect();
         all.sort();
-        assert_eq!(actions(&document(Features::ALL)), all);
+        let mut granted = actions(&document(Features::all()));
+        granted.dedup();
+        assert_eq!(granted, all);
     }
 }
 

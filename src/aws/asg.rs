@@ -67,7 +67,11 @@ async fn resize(api: &Api, name: &str, sizes: Sizes) -> Result<(), AwsError> {
 }
 
 fn record_tag(name: &str, value: Option<String>) -> Tag {
-    Tag::builder().resource_id(name).resource_type("auto-scaling-group").key(RECORD_TAG).set_value(value).propagate_at_launch(false).build()
+    group_tag(name, RECORD_TAG, value)
+}
+
+fn group_tag(name: &str, key: &str, value: Option<String>) -> Tag {
+    Tag::builder().resource_id(name).resource_type("auto-scaling-group").key(key).set_value(value).propagate_at_launch(false).build()
 }
 
 /// The Auto Scaling group kind's adapter.
@@ -92,6 +96,28 @@ impl Adapter for Groups {
                 out.extend(describe(api, Vec::new(), chunk.to_vec()).await?);
             }
             Ok(out)
+        })
+    }
+
+    fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()> {
+        Box::pin(async move {
+            let tag = group_tag(&resource.id, key, value.map(str::to_string));
+            match value {
+                Some(_) => {
+                    let _permit = api.permit(Service::AutoScaling, "CreateOrUpdateTags").await;
+                    api.asg()
+                        .create_or_update_tags()
+                        .tags(tag)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("CreateOrUpdateTags", &api.region, e))?;
+                }
+                None => {
+                    let _permit = api.permit(Service::AutoScaling, "DeleteTags").await;
+                    api.asg().delete_tags().tags(tag).send().await.map_err(|e| AwsError::from_sdk("DeleteTags", &api.region, e))?;
+                }
+            }
+            Ok(())
         })
     }
 

@@ -241,6 +241,37 @@ impl super::Adapter for Instances {
             api.ec2().change_state(action, &ids, hibernate, dry_run).await
         })
     }
+
+    fn tag<'a>(&'a self, api: &'a super::Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> super::Pending<'a, ()> {
+        Box::pin(async move {
+            let client = &api.ec2().client;
+            match value {
+                Some(value) => {
+                    let _permit = api.permit(super::Service::Ec2, "CreateTags").await;
+                    let tag = aws_sdk_ec2::types::Tag::builder().key(key).value(value).build();
+                    client
+                        .create_tags()
+                        .resources(&resource.id)
+                        .tags(tag)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("CreateTags", &api.region, e))?;
+                }
+                None => {
+                    let _permit = api.permit(super::Service::Ec2, "DeleteTags").await;
+                    let tag = aws_sdk_ec2::types::Tag::builder().key(key).build();
+                    client
+                        .delete_tags()
+                        .resources(&resource.id)
+                        .tags(tag)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("DeleteTags", &api.region, e))?;
+                }
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Whether a failed batch may be split to find the instances at fault: errors that

@@ -135,6 +135,35 @@ impl Adapter for Services {
         })
     }
 
+    fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()> {
+        Box::pin(async move {
+            match value {
+                Some(value) => {
+                    let _permit = api.permit(Service::Ecs, "TagResource").await;
+                    let tag = Tag::builder().key(key).value(value).build();
+                    api.ecs()
+                        .tag_resource()
+                        .resource_arn(&resource.id)
+                        .tags(tag)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("TagResource", &api.region, e))?;
+                }
+                None => {
+                    let _permit = api.permit(Service::Ecs, "UntagResource").await;
+                    api.ecs()
+                        .untag_resource()
+                        .resource_arn(&resource.id)
+                        .tag_keys(key)
+                        .send()
+                        .await
+                        .map_err(|e| AwsError::from_sdk("UntagResource", &api.region, e))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
         Box::pin(async move {
             let mut done = Vec::with_capacity(batch.len());

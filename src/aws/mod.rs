@@ -93,6 +93,11 @@ impl fmt::Display for AwsError {
 }
 
 impl AwsError {
+    /// A resource the call's answer does not contain.
+    pub fn not_found(operation: &'static str, region: &str, message: String) -> Self {
+        AwsError { operation, region: region.to_string(), kind: ErrorKind::NotFound, code: None, message, request_id: None }
+    }
+
     /// Classifies an SDK error without flattening it before the caller decides.
     pub fn from_sdk<E, R>(operation: &'static str, region: &str, err: SdkError<E, R>) -> Self
     where
@@ -290,6 +295,8 @@ pub trait Adapter: Send + Sync {
     /// Starts or stops the batch; the ids the service accepted. A dry run changes
     /// nothing (EC2 checks the permission with its DryRun flag; the others cannot).
     fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>>;
+    /// Sets one tag on the resource (`Some(value)`) or removes it (`None`): the snooze.
+    fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()>;
 }
 
 /// The adapter of each kind: the one place where a kind meets its AWS calls.
@@ -455,6 +462,13 @@ impl Aws {
             }
         }
         ids
+    }
+
+    /// An SNS client for a topic's region (notifications).
+    pub fn sns_in(&self, region: &str) -> aws_sdk_sns::Client {
+        let conf =
+            aws_sdk_sns::config::Builder::from(&self.base).interceptor(observe::Observe).region(Region::new(region.to_string())).build();
+        aws_sdk_sns::Client::from_conf(conf)
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {

@@ -81,6 +81,61 @@ async fn clusters(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, Aw
     Ok(out)
 }
 
+/// Sets or removes one tag on a DB instance or cluster (RDS tags by ARN, read first).
+async fn tag_db(api: &Api, resource: &Resource, key: &str, value: Option<&str>) -> Result<(), AwsError> {
+    let arn = {
+        let _permit;
+        if resource.kind == Kind::Rds {
+            _permit = api.permit(Service::Rds, "DescribeDBInstances").await;
+            let out = api
+                .rds()
+                .describe_db_instances()
+                .db_instance_identifier(&resource.id)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeDBInstances", &api.region, e))?;
+            out.db_instances().first().and_then(|d| d.db_instance_arn()).map(str::to_string)
+        } else {
+            _permit = api.permit(Service::Rds, "DescribeDBClusters").await;
+            let out = api
+                .rds()
+                .describe_db_clusters()
+                .db_cluster_identifier(&resource.id)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeDBClusters", &api.region, e))?;
+            out.db_clusters().first().and_then(|c| c.db_cluster_arn()).map(str::to_string)
+        }
+    };
+    let Some(arn) = arn else {
+        return Err(AwsError::not_found("AddTagsToResource", &api.region, format!("{} {} not found", resource.kind, resource.id)));
+    };
+    match value {
+        Some(value) => {
+            let _permit = api.permit(Service::Rds, "AddTagsToResource").await;
+            let tag = aws_sdk_rds::types::Tag::builder().key(key).value(value).build();
+            api.rds()
+                .add_tags_to_resource()
+                .resource_name(arn)
+                .tags(tag)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("AddTagsToResource", &api.region, e))?;
+        }
+        None => {
+            let _permit = api.permit(Service::Rds, "RemoveTagsFromResource").await;
+            api.rds()
+                .remove_tags_from_resource()
+                .resource_name(arn)
+                .tag_keys(key)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("RemoveTagsFromResource", &api.region, e))?;
+        }
+    }
+    Ok(())
+}
+
 fn id_filter(name: &str, ids: &[String]) -> Filter {
     Filter::builder().name(name).set_values(Some(ids.to_vec())).build()
 }
@@ -105,6 +160,10 @@ impl Adapter for DbInstances {
             }
             Ok(out)
         })
+    }
+
+    fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()> {
+        Box::pin(tag_db(api, resource, key, value))
     }
 
     fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
@@ -162,6 +221,10 @@ impl Adapter for DbClusters {
             }
             Ok(out)
         })
+    }
+
+    fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()> {
+        Box::pin(tag_db(api, resource, key, value))
     }
 
     fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {

@@ -19,6 +19,7 @@ mod keys;
 mod plan;
 mod policy;
 mod run;
+mod snooze;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, LoadError};
+use crate::kinds::Kind;
 
 /// Exit status: everything went as asked.
 pub const EXIT_OK: u8 = 0;
@@ -98,7 +100,33 @@ pub enum Command {
     /// Make sure the billing alarm exists as the file describes (create, restore, or warn).
     BillingAlarm,
     /// Print the least-privilege IAM policy the service needs.
-    Policy,
+    Policy {
+        /// Add what `offhours snooze` needs (for the people who snooze resources).
+        #[arg(long)]
+        snooze: bool,
+    },
+    /// Keep one resource out of its schedule until a time: sets the override tag to that
+    /// instant (or removes it with --clear). Stops and starts leave it alone meanwhile.
+    Snooze {
+        /// The resource: an instance id, a DB instance or cluster identifier, an Auto
+        /// Scaling group name, an ECS service ARN.
+        id: String,
+        /// The resource's kind [default: ec2 for an i- id, else every kind the file uses].
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<Kind>,
+        /// The resource's region [default: every region of the file].
+        #[arg(long)]
+        region: Option<String>,
+        /// How long from now, e.g. 2h or 90m.
+        #[arg(long = "for", value_parser = config::parse_duration, conflicts_with_all = ["until", "clear"])]
+        for_: Option<std::time::Duration>,
+        /// Until when: 21:00, 2026-11-24 21:00 (the file's timezone) or an RFC 3339 instant.
+        #[arg(long, conflicts_with = "clear")]
+        until: Option<String>,
+        /// Remove the override tag: the schedule governs the resource again.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Run the daemon: fire every job on time; SIGHUP reloads, SIGTERM stops.
     Run {
         /// Where the state file and heartbeat live [default: $STATE_DIRECTORY, else /var/lib/offhours].
@@ -130,6 +158,11 @@ pub enum Command {
     },
 }
 
+fn parse_kind(text: &str) -> Result<Kind, String> {
+    Kind::parse(text)
+        .ok_or_else(|| format!("unknown kind `{text}` (valid: {})", Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")))
+}
+
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     if text == "now" {
         return Ok(Utc::now());
@@ -151,7 +184,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.log_format);
     let code = match &cli.command {
         Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
-        Command::Policy => policy::run(&cli),
+        Command::Policy { snooze } => policy::run(&cli, *snooze),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
         Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
@@ -160,6 +193,12 @@ pub fn main() -> ExitCode {
         Command::Reload { pid, state_dir, timeout } => {
             with_runtime(|| run::reload(&cli, *pid, run::state_dir(state_dir.clone()), *timeout))
         }
+        Command::Snooze { id, kind, region, for_, until, clear } => with_runtime(|| {
+            snooze::run(
+                &cli,
+                snooze::Args { id, kind: *kind, region: region.as_deref(), for_: *for_, until: until.as_deref(), clear: *clear },
+            )
+        }),
         Command::Apply { schedule, action } => {
             let action = action.parse().expect("clap checked the value");
             with_runtime(|| apply::run(&cli, schedule, action))

@@ -47,7 +47,11 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
                         i.name.as_deref().unwrap_or("-"),
                         i.state,
                         i.decision,
-                        i.reason.as_deref().unwrap_or("")
+                        match (&i.snoozed_until, i.decision) {
+                            // The reason already says it when the snooze is why it is skipped.
+                            (Some(until), d) if d != "skip" => format!("{} (snoozed until {until})", i.reason.as_deref().unwrap_or("")),
+                            _ => i.reason.clone().unwrap_or_default(),
+                        }
                     );
                 }
             }

@@ -4,9 +4,10 @@ use super::{Cli, EXIT_OK, print_json};
 use crate::config;
 use crate::policy::{Features, document};
 
-pub fn run(cli: &Cli) -> u8 {
+pub fn run(cli: &Cli, snooze: bool) -> u8 {
     // With a readable, valid file, only what it turns on; otherwise everything.
-    let features = config::load(&cli.config).map_or(Features::ALL, |c| Features::of(&c));
+    let mut features = config::load(&cli.config).map_or_else(|_| Features::all(), |c| Features::of(&c));
+    features.snooze |= snooze;
     print_json(&document(features));
     EXIT_OK
 }

@@ -47,7 +47,9 @@ pub async fn run(cli: &Cli, state_dir: PathBuf) -> u8 {
     let mut opts = Options::new(cli.config.clone(), state_dir);
     opts.force_dry_run = cli.dry_run;
     opts.watchdog = notify::watchdog_interval();
-    match daemon::run(opts, Arc::new(AwsExecutor), Arc::new(SystemClock), rx).await {
+    let notify = Arc::new(crate::notify::queue::Dispatcher::new(crate::notify::queue::Policy::default()));
+    crate::events::subscribe(notify.clone());
+    match daemon::run(opts, Arc::new(AwsExecutor::new(notify)), Arc::new(SystemClock), rx).await {
         Ok(()) => EXIT_OK,
         Err(DaemonError::Config(e)) => {
             eprintln!("{e}");

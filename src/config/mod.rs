@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 use crate::kinds::Kind;
 use crate::schedule::Trigger;
 
-pub use validate::{HostTimezone, validate};
+pub use validate::{HostTimezone, SecretRef, read_secret, validate};
 
 /// Calls in flight per region: ten calls of 100 instances act on a fleet of 1000 in one
 /// round trip, while staying far inside EC2's per-account, per-region request buckets
@@ -65,6 +65,72 @@ pub struct Config {
     pub billing_alarm: Option<BillingAlarm>,
     /// The HTTP endpoint (metrics, health, status page), when asked for.
     pub http: Option<HttpSettings>,
+    /// Where notifications go, when asked for.
+    pub notify: Option<NotifySettings>,
+}
+
+/// `[notify]`: an SNS topic and webhooks, each with the notices it wants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifySettings {
+    pub sns: Option<SnsTarget>,
+    pub webhooks: Vec<Webhook>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnsTarget {
+    pub topic_arn: String,
+    pub filter: crate::notify::Filter,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// Names the webhook in logs (its URL never appears).
+    pub name: String,
+    pub format: WebhookFormat,
+    pub url: Secret,
+    pub filter: crate::notify::Filter,
+}
+
+/// The body a webhook expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// A Slack incoming webhook.
+    Slack,
+    /// A Microsoft Teams Workflows webhook (an Adaptive Card).
+    Teams,
+    /// The notice as JSON, for anything else.
+    Json,
+}
+
+impl WebhookFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookFormat::Slack => "slack",
+            WebhookFormat::Teams => "teams",
+            WebhookFormat::Json => "json",
+        }
+    }
+}
+
+/// A value that must never be printed (webhook URLs carry their credential). `Debug`
+/// shows only that it is there.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 /// `[http]`: where the endpoint listens.
@@ -123,6 +189,8 @@ pub struct Schedule {
     /// Further tags that must all match.
     pub tags: BTreeMap<String, String>,
     pub description: Option<String>,
+    /// How long before each stop fire a warning lists what it will stop.
+    pub warn_before: Option<Duration>,
 }
 
 impl Config {

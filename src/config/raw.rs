@@ -32,6 +32,30 @@ pub struct RawConfig {
     pub iam_audit: Option<Spanned<RawIamAudit>>,
     pub http: Option<Spanned<RawHttp>>,
     pub billing_alarm: Option<Spanned<RawBillingAlarm>>,
+    pub warn_before: Option<Spanned<String>>,
+    pub notify: Option<Spanned<RawNotify>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    pub sns_topic_arn: Option<Spanned<String>>,
+    pub events: Option<Spanned<Vec<Spanned<String>>>>,
+    pub min_severity: Option<Spanned<String>>,
+    #[serde(default)]
+    pub webhooks: Vec<Spanned<RawWebhook>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    pub name: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    pub url_env: Option<Spanned<String>>,
+    pub url_file: Option<Spanned<String>>,
+    pub events: Option<Spanned<Vec<Spanned<String>>>>,
+    pub min_severity: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,6 +83,7 @@ pub struct RawSchedule {
     pub by_name: Option<bool>,
     pub tags: Option<Spanned<BTreeMap<String, String>>>,
     pub description: Option<String>,
+    pub warn_before: Option<Spanned<String>>,
 }
 
 /// A date written either as a TOML local date (`2026-12-25`) or a string.
@@ -227,6 +252,8 @@ fn friendly(message: &str) -> String {
         ("expected struct RawIamAudit", "expected a table"),
         ("expected struct RawHttp", "expected a table"),
         ("expected struct RawBillingAlarm", "expected a table"),
+        ("expected struct RawNotify", "expected a table"),
+        ("expected struct RawWebhook", "expected a table"),
         ("data did not match any variant of untagged enum DateValue", "expected a date such as 2026-12-25"),
         ("data did not match any variant of untagged enum Number", "expected a number"),
     ] {

@@ -182,7 +182,7 @@ hibernate = \"yes\"
         text,
         &[
             "t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)",
-            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm)",
+            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, notify)",
             "t.toml:7:8: schedules.office.stop: bad cron `0 19 * * MON-FRYDAY`: day-of-week field `MON-FRYDAY`: unknown name or character",
             "t.toml:8:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",
@@ -252,4 +252,91 @@ fn durations() {
     for text in ["", "10", "1w", "h"] {
         assert!(parse_duration(text).is_err(), "{text}");
     }
+}
+
+fn fake_secrets(what: &SecretRef<'_>) -> Result<String, String> {
+    match what {
+        SecretRef::Env("SLACK_URL") => Ok("https://hooks.slack.example/services/T0/B0/secretpart\n".into()),
+        SecretRef::Env(name) => Err(format!("environment variable {name} is not set")),
+        SecretRef::File("/run/secrets/teams") => Ok("https://example.webhook.office.example/workflows/secretpart".into()),
+        SecretRef::File(path) => Err(format!("cannot read {path}: No such file or directory (os error 2)")),
+    }
+}
+
+fn load_with_secrets(text: &str) -> Result<Config, LoadError> {
+    from_str(text, "t.toml", &HostTimezone { secrets: fake_secrets, ..host() })
+}
+
+#[test]
+fn notify_sinks_filters_and_secret_urls() {
+    let c = load_with_secrets(&format!(
+        "{OK_SCHEDULE}[notify]\nsns_topic_arn = \"arn:aws:sns:eu-west-1:123456789012:ops\"\nmin_severity = \"warning\"\n\
+         [[notify.webhooks]]\nformat = \"slack\"\nurl_env = \"SLACK_URL\"\n\
+         [[notify.webhooks]]\nname = \"ops-teams\"\nformat = \"teams\"\nurl_file = \"/run/secrets/teams\"\nevents = [\"stop-warning\", \"action-failed\"]\nmin_severity = \"info\"\n\
+         [[notify.webhooks]]\nformat = \"json\"\nurl = \"http://127.0.0.1:9000/hook\"\n"
+    ))
+    .unwrap();
+    let n = c.notify.unwrap();
+    let sns = n.sns.unwrap();
+    assert_eq!(sns.topic_arn, "arn:aws:sns:eu-west-1:123456789012:ops");
+    assert_eq!(sns.filter, crate::notify::Filter { events: None, min_severity: crate::notify::Severity::Warning });
+    let names: Vec<&str> = n.webhooks.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["slack-1", "ops-teams", "json-3"]);
+    assert_eq!(n.webhooks[0].url.expose(), "https://hooks.slack.example/services/T0/B0/secretpart", "trimmed");
+    assert_eq!(n.webhooks[0].filter.min_severity, crate::notify::Severity::Warning, "inherits [notify]'s filter");
+    assert_eq!(n.webhooks[1].filter.events.as_ref().map(|e| e.len()), Some(2));
+    assert_eq!(n.webhooks[1].filter.min_severity, crate::notify::Severity::Info);
+    assert!(!format!("{:?}", n.webhooks).contains("secretpart"), "Debug never shows a URL");
+}
+
+#[test]
+fn notify_errors_name_the_field_and_never_the_url() {
+    let text = format!(
+        "{OK_SCHEDULE}[notify]\nsns_topic_arn = \"arn:aws:sqs:eu-west-1:123456789012:ops\"\nevents = [\"stop-warnin\"]\n\
+         [[notify.webhooks]]\nformat = \"discord\"\nurl = \"https://x.example/secretpart\"\n\
+         [[notify.webhooks]]\nformat = \"slack\"\nurl_env = \"NOPE\"\n\
+         [[notify.webhooks]]\nformat = \"slack\"\nurl = \"ftp://x.example/secretpart\"\nmin_severity = \"loud\"\n\
+         [[notify.webhooks]]\nformat = \"json\"\nurl = \"https://x.example/a\"\nurl_file = \"/run/secrets/teams\"\n\
+         [[notify.webhooks]]\nformat = \"json\"\n"
+    );
+    check_errors_with(
+        &text,
+        &[
+            "t.toml:4:17: notify.sns_topic_arn: `arn:aws:sqs:eu-west-1:123456789012:ops` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+            "t.toml:5:11: notify.events: unknown event `stop-warnin` (did you mean `stop-warning`? valid: action-failed, brake-tripped, aws-unreachable, reload-rejected, fire-missed, audit-findings, billing-alarm, stop-warning)",
+            "t.toml:7:10: notify.webhooks[0].format: unknown format `discord` (valid: slack, teams, json)",
+            "t.toml:11:11: notify.webhooks[1].url_env: environment variable NOPE is not set",
+            "t.toml:14:7: notify.webhooks[2].url: the URL from url is not an http(s) URL (its value is not shown: it is a secret)",
+            "t.toml:15:16: notify.webhooks[2].min_severity: unknown severity `loud` (valid: info, warning, error)",
+            "t.toml:19:12: notify.webhooks[3].url: set only one of url, url_env and url_file",
+        ],
+    );
+    let Err(LoadError::Invalid(errors)) = load_with_secrets(&text) else { panic!() };
+    assert!(errors.iter().all(|e| !e.to_string().contains("secretpart")));
+    assert!(errors.iter().any(|e| e.field == "notify.webhooks[4].url" && e.message.starts_with("is required")), "{errors:?}");
+}
+
+#[track_caller]
+fn check_errors_with(text: &str, expect: &[&str]) {
+    let Err(LoadError::Invalid(errors)) = load_with_secrets(text) else { panic!("accepted:\n{text}") };
+    let got: Vec<String> = errors.iter().map(ToString::to_string).filter(|e| !e.contains("webhooks[4]")).collect();
+    assert_eq!(got, expect, "for:\n{text}");
+}
+
+#[test]
+fn warn_before_defaults_to_the_file_and_needs_a_stop() {
+    let c = load_str(
+        "warn_before = \"15m\"\n[schedules.a]\nstart = \"0 8 * * *\"\nstop = \"0 19 * * *\"\n[schedules.b]\nstart = \"0 8 * * *\"\n\
+         [schedules.c]\nstop = \"0 19 * * *\"\nwarn_before = \"5s\"\n",
+    )
+    .unwrap();
+    let got: Vec<Option<u64>> = c.schedules.iter().map(|s| s.warn_before.map(|d| d.as_secs())).collect();
+    assert_eq!(got, [Some(900), None, Some(5)], "b has no stop to warn about");
+    check_errors(
+        "warn_before = \"soon\"\n[schedules.a]\nstart = \"0 8 * * *\"\nwarn_before = \"10m\"\n",
+        &[
+            "t.toml:1:15: warn_before: `soon` is not a duration (use e.g. 90s, 15m, 6h, 1d)",
+            "t.toml:4:15: schedules.a.warn_before: warns before a stop, but the schedule has no `stop`",
+        ],
+    );
 }

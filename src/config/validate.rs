@@ -8,9 +8,13 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use toml::Spanned;
 
-use super::raw::{DateValue, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawSchedule};
-use super::{AwsSettings, BillingAlarm, Config, IamAudit, Schedule, closest, parse_duration};
+use super::raw::{DateValue, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawNotify, RawSchedule};
+use super::{
+    AwsSettings, BillingAlarm, Config, IamAudit, NotifySettings, Schedule, Secret, SnsTarget, Webhook, WebhookFormat, closest,
+    parse_duration,
+};
 use crate::kinds::Kind;
+use crate::notify::{Filter, NoticeKind, Severity};
 use crate::schedule::{CronExpr, Trigger};
 
 pub const DEFAULT_TAG_KEY: &str = "Schedule";
@@ -25,11 +29,28 @@ pub const DEFAULT_BILLING_CRON: &str = "0 6 * * *";
 /// Databases take minutes to stop or start.
 pub const DEFAULT_DB_VERIFY_TIMEOUT_S: u64 = 30 * 60;
 
-/// The host's timezone, found once by the shell and handed in so that validation
-/// stays pure.
+/// What validation needs from the host: its timezone (found once by the shell), and
+/// where secrets named by `url_env` / `url_file` are read. Handed in so that validation
+/// stays pure and tests can inject both.
 #[derive(Debug, Clone)]
 pub struct HostTimezone {
     pub tz: Tz,
+    pub secrets: fn(&SecretRef<'_>) -> Result<String, String>,
+}
+
+/// A secret named by the file instead of written in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretRef<'a> {
+    Env(&'a str),
+    File(&'a str),
+}
+
+/// Reads a secret from the process's environment or the file system.
+pub fn read_secret(what: &SecretRef<'_>) -> Result<String, String> {
+    match what {
+        SecretRef::Env(name) => std::env::var(name).map_err(|_| format!("environment variable {name} is not set")),
+        SecretRef::File(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}")),
+    }
 }
 
 impl HostTimezone {
@@ -39,17 +60,17 @@ impl HostTimezone {
             let name = value.trim_start_matches(':');
             let name = name.rsplit_once("zoneinfo/").map_or(name, |(_, n)| n);
             if let Ok(tz) = Tz::from_str(name) {
-                return HostTimezone { tz };
+                return HostTimezone::fixed(tz);
             }
         }
         match iana_time_zone::get_timezone().map(|n| Tz::from_str(&n)) {
-            Ok(Ok(tz)) => HostTimezone { tz },
-            _ => HostTimezone { tz: Tz::UTC },
+            Ok(Ok(tz)) => HostTimezone::fixed(tz),
+            _ => HostTimezone::fixed(Tz::UTC),
         }
     }
 
     pub fn fixed(tz: Tz) -> Self {
-        HostTimezone { tz }
+        HostTimezone { tz, secrets: read_secret }
     }
 }
 
@@ -196,12 +217,14 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         raw.capacity_retry_delay.as_ref().and_then(|v| c.duration(v, "capacity_retry_delay")).unwrap_or(std::time::Duration::from_secs(60));
     let aws = aws_settings(&mut c, raw.aws.unwrap_or_default());
 
+    let warn_before = raw.warn_before.as_ref().and_then(|v| c.duration(v, "warn_before"));
     let mut schedules = Vec::new();
     if raw.schedules.is_empty() && raw.iam_audit.is_none() && raw.billing_alarm.is_none() {
         c.error(0..0, "schedules", "the file configures nothing: add a [schedules.NAME] table");
     }
+    let defaults = ScheduleDefaults { timezone, tag_key: &tag_key, kinds: &kinds, warn_before };
     for (name, body) in &raw.schedules {
-        if let Some(s) = schedule(&mut c, name, body, timezone, &tag_key, &kinds) {
+        if let Some(s) = schedule(&mut c, name, body, &defaults) {
             schedules.push(s);
         }
     }
@@ -226,6 +249,8 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         },
     });
 
+    let notify = raw.notify.as_ref().map(|n| notify(&mut c, n, host.secrets));
+
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|(span, _, _)| span.start);
         return Err(c.errors);
@@ -249,6 +274,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         iam_audit,
         billing_alarm,
         http,
+        notify,
     })
 }
 
@@ -298,14 +324,16 @@ fn aws_settings(c: &mut Checker, raw: RawAws) -> AwsSettings {
     }
 }
 
-fn schedule(
-    c: &mut Checker,
-    name: &Spanned<String>,
-    body: &Spanned<RawSchedule>,
-    file_tz: Tz,
-    tag_key: &str,
-    file_kinds: &[Kind],
-) -> Option<Schedule> {
+/// What a schedule takes from the file when it does not say.
+struct ScheduleDefaults<'a> {
+    timezone: Tz,
+    tag_key: &'a str,
+    kinds: &'a [Kind],
+    warn_before: Option<std::time::Duration>,
+}
+
+fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>, defaults: &ScheduleDefaults<'_>) -> Option<Schedule> {
+    let (file_tz, tag_key, file_kinds) = (defaults.timezone, defaults.tag_key, defaults.kinds);
     let errors_before = c.errors.len();
     let field = |f: &str| format!("schedules.{}.{f}", name.get_ref());
     let raw = body.get_ref();
@@ -362,6 +390,18 @@ fn schedule(
             }
         }
     }
+    // The file's default applies to schedules that stop; a schedule's own value must have
+    // a stop to warn about.
+    let warn_before = match &raw.warn_before {
+        Some(v) => {
+            let d = c.duration(v, &field("warn_before"));
+            if raw.stop.is_none() {
+                c.error(v.span(), field("warn_before"), "warns before a stop, but the schedule has no `stop`");
+            }
+            d
+        }
+        None => defaults.warn_before.filter(|_| raw.stop.is_some()),
+    };
     if !by_name && tags.is_empty() {
         c.error(body.span(), format!("schedules.{n}"), "selects no instances: with by_name = false, `tags` must name at least one tag");
     }
@@ -380,6 +420,7 @@ fn schedule(
         by_name,
         tags,
         description: raw.description.clone(),
+        warn_before,
     })
 }
 
@@ -488,4 +529,161 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
         sns_topic_arn,
         trigger,
     })
+}
+
+/// An SNS topic ARN in any region: `Some((region, arn))`.
+fn sns_topic_arn(c: &mut Checker, v: &Spanned<String>, field: &str) -> Option<String> {
+    let arn = v.get_ref();
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "sns"
+        && is_region_name(parts[3])
+        && parts[4].len() == 12
+        && parts[4].chars().all(|ch| ch.is_ascii_digit())
+        && !parts[5].is_empty();
+    if ok {
+        Some(arn.clone())
+    } else {
+        c.error(v.span(), field, format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"));
+        None
+    }
+}
+
+/// `events` and `min_severity` of `[notify]` or of one webhook; `inherit` is what is
+/// not said.
+fn filter(
+    c: &mut Checker,
+    events: Option<&Spanned<Vec<Spanned<String>>>>,
+    min_severity: Option<&Spanned<String>>,
+    prefix: &str,
+    inherit: &Filter,
+) -> Filter {
+    let mut out = inherit.clone();
+    if let Some(list) = events {
+        let field = format!("{prefix}events");
+        let mut chosen = BTreeSet::new();
+        if list.get_ref().is_empty() {
+            c.error(list.span(), &field, "must name at least one event (or be left out for all)");
+        }
+        for name in list.get_ref() {
+            match NoticeKind::parse(name.get_ref()) {
+                Some(k) if !chosen.insert(k) => c.error(name.span(), &field, format!("`{k}` is listed twice")),
+                Some(_) => {}
+                None => {
+                    let valid: Vec<&str> = NoticeKind::ALL.iter().map(|k| k.as_str()).collect();
+                    let hint = closest(name.get_ref(), valid.iter().copied()).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
+                    c.error(name.span(), &field, format!("unknown event `{}` ({hint}valid: {})", name.get_ref(), valid.join(", ")));
+                }
+            }
+        }
+        out.events = Some(chosen);
+    }
+    if let Some(v) = min_severity {
+        match Severity::parse(v.get_ref()) {
+            Some(s) => out.min_severity = s,
+            None => c.error(
+                v.span(),
+                format!("{prefix}min_severity"),
+                format!("unknown severity `{}` (valid: info, warning, error)", v.get_ref()),
+            ),
+        }
+    }
+    out
+}
+
+fn notify(c: &mut Checker, raw: &Spanned<RawNotify>, secrets: fn(&SecretRef<'_>) -> Result<String, String>) -> NotifySettings {
+    let body = raw.get_ref();
+    let defaults = filter(c, body.events.as_ref(), body.min_severity.as_ref(), "notify.", &Filter::default());
+    let sns = body
+        .sns_topic_arn
+        .as_ref()
+        .and_then(|v| sns_topic_arn(c, v, "notify.sns_topic_arn"))
+        .map(|topic_arn| SnsTarget { topic_arn, filter: defaults.clone() });
+    let mut webhooks: Vec<Webhook> = Vec::new();
+    for (i, w) in body.webhooks.iter().enumerate() {
+        let prefix = format!("notify.webhooks[{i}].");
+        let raw_w = w.get_ref();
+        let format = match &raw_w.format {
+            None => {
+                c.error(w.span(), format!("{prefix}format"), "is required: slack, teams or json");
+                None
+            }
+            Some(v) => match v.get_ref().as_str() {
+                "slack" => Some(WebhookFormat::Slack),
+                "teams" => Some(WebhookFormat::Teams),
+                "json" => Some(WebhookFormat::Json),
+                other => {
+                    c.error(v.span(), format!("{prefix}format"), format!("unknown format `{other}` (valid: slack, teams, json)"));
+                    None
+                }
+            },
+        };
+        let name = match &raw_w.name {
+            Some(v) => c.non_empty(v, &format!("{prefix}name")),
+            None => Some(format!("{}-{}", format.map_or("webhook", WebhookFormat::as_str), i + 1)),
+        };
+        if let Some(n) = &name {
+            if webhooks.iter().any(|o| &o.name == n) {
+                c.error(w.span(), format!("{prefix}name"), format!("`{n}` names another webhook already"));
+            }
+        }
+        let given: Vec<&Spanned<String>> = [&raw_w.url, &raw_w.url_env, &raw_w.url_file].into_iter().flatten().collect();
+        // The URL is the webhook's credential: messages say where it came from, never what it is.
+        let url = match (given.len(), &raw_w.url, &raw_w.url_env, &raw_w.url_file) {
+            (1, Some(v), _, _) => Some((v.span(), "url".to_string(), v.get_ref().trim().to_string())),
+            (1, _, Some(v), _) => match secrets(&SecretRef::Env(v.get_ref())) {
+                Ok(value) if !value.trim().is_empty() => {
+                    Some((v.span(), format!("environment variable {}", v.get_ref()), value.trim().to_string()))
+                }
+                Ok(_) => {
+                    c.error(v.span(), format!("{prefix}url_env"), format!("environment variable {} is empty", v.get_ref()));
+                    None
+                }
+                Err(e) => {
+                    c.error(v.span(), format!("{prefix}url_env"), e);
+                    None
+                }
+            },
+            (1, _, _, Some(v)) => match secrets(&SecretRef::File(v.get_ref())) {
+                Ok(value) if !value.trim().is_empty() => Some((v.span(), format!("file {}", v.get_ref()), value.trim().to_string())),
+                Ok(_) => {
+                    c.error(v.span(), format!("{prefix}url_file"), format!("{} is empty", v.get_ref()));
+                    None
+                }
+                Err(e) => {
+                    c.error(v.span(), format!("{prefix}url_file"), e);
+                    None
+                }
+            },
+            (0, ..) => {
+                c.error(w.span(), format!("{prefix}url"), "is required: set one of url, url_env (an environment variable) or url_file");
+                None
+            }
+            _ => {
+                c.error(given[1].span(), format!("{prefix}url"), "set only one of url, url_env and url_file");
+                None
+            }
+        };
+        let url = url.and_then(|(span, from, value)| match reqwest::Url::parse(&value) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Some(Secret::new(value)),
+            _ => {
+                c.error(
+                    span,
+                    format!("{prefix}url"),
+                    format!("the URL from {from} is not an http(s) URL (its value is not shown: it is a secret)"),
+                );
+                None
+            }
+        });
+        let filter = filter(c, raw_w.events.as_ref(), raw_w.min_severity.as_ref(), &prefix, &defaults);
+        if let (Some(name), Some(format), Some(url)) = (name, format, url) {
+            webhooks.push(Webhook { name, format, url, filter });
+        }
+    }
+    if sns.is_none() && body.sns_topic_arn.is_none() && body.webhooks.is_empty() {
+        c.error(raw.span(), "notify", "has no destination: set sns_topic_arn or add a [[notify.webhooks]] table");
+    }
+    NotifySettings { sns, webhooks }
 }

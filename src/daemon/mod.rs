@@ -420,6 +420,8 @@ fn dispatch<P: Send + Sync + 'static>(
                     tracing::error!("A worker is gone; fire dropped.");
                 }
             }
+            // A warning whose stop is long past is moot, not news.
+            Due::Missed(fire) if matches!(fire.kind, JobKind::StopWarning { .. }) => store.record(&[fire.key], fire.at),
             Due::Missed(fire) => {
                 let action = fire.kind.to_string();
                 crate::events::emit(crate::events::Event::FireMissed {

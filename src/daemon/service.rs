@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use super::timer::JobKind;
+use super::timer::{JobKind, warned_schedule};
 use super::{Executor, FireTask};
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
 use crate::jobs::apply::{ApplyError, Request, apply};
 use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
+use crate::notify::Context;
+use crate::notify::queue::{Dispatcher, Policy};
 
 /// AWS clients and the checked regions of one config generation.
 #[derive(Debug, Clone)]
@@ -18,41 +20,46 @@ pub struct Prepared {
     regions: Vec<String>,
 }
 
-#[derive(Debug, Default)]
-pub struct AwsExecutor;
+pub struct AwsExecutor {
+    /// Where notifications go; its sinks follow the running config.
+    notify: Arc<Dispatcher>,
+}
+
+impl Default for AwsExecutor {
+    fn default() -> Self {
+        AwsExecutor { notify: Arc::new(Dispatcher::new(Policy::default())) }
+    }
+}
+
+impl AwsExecutor {
+    /// `notify` must be subscribed to the event stream by the caller.
+    pub fn new(notify: Arc<Dispatcher>) -> Self {
+        AwsExecutor { notify }
+    }
+}
 
 impl Executor for AwsExecutor {
     type Prepared = Prepared;
 
     async fn prepare(&self, config: Arc<Config>, previous: Option<(&Config, &Prepared)>) -> Result<Prepared, String> {
-        // A reload that changed neither the AWS settings nor the regions keeps the
-        // clients (and their connections and cached credentials) and the checked regions.
-        if let Some((old, prepared)) = previous {
-            if old.aws == config.aws && old.regions == config.regions && old.schedules.is_empty() == config.schedules.is_empty() {
-                tracing::debug!(regions = %prepared.regions.join(","), "AWS clients and regions reused.");
-                return Ok(prepared.clone());
-            }
+        let prepared = self.connect(&config, previous).await?;
+        // Prepared is the last step that can reject a file: from here it runs.
+        if previous.is_none_or(|(old, _)| old.notify != config.notify || old.source != config.source) {
+            let sinks = match &config.notify {
+                Some(settings) => crate::notify::sinks::build(settings, |region| prepared.aws.sns_in(region)),
+                None => Vec::new(),
+            };
+            let config_path = (config.source != crate::config::DEFAULT_PATH).then(|| config.source.clone());
+            tracing::info!(sinks = sinks.len(), "Notification sinks set.");
+            self.notify.set(sinks, Context { config_path });
         }
-        let aws = Aws::connect(&config.aws).await;
-        if config.schedules.is_empty() {
-            // Only the audit and the billing alarm: both are global.
-            return Ok(Prepared { aws, regions: Vec::new() });
-        }
-        let regions = match aws.regions(&config.regions).await {
-            Ok(r) => r,
-            // AWS unreachable at boot must not keep the schedules from running.
-            Err(RegionError::Check(e)) if !config.regions.is_empty() => {
-                tracing::warn!(error = %e, "Cannot check the regions now; using the configured ones.");
-                config.regions.clone()
-            }
-            Err(e) => return Err(e.to_string()),
-        };
-        Ok(Prepared { aws, regions })
+        Ok(prepared)
     }
 
     async fn execute(&self, task: FireTask<Prepared>) {
         let action = match task.fire.kind {
             JobKind::Schedule(action) => action,
+            JobKind::StopWarning { lead } => return stop_warning(&task, lead).await,
             JobKind::AuditKeys => {
                 if let Some(cfg) = &task.config.iam_audit {
                     let run = AuditRun {
@@ -109,6 +116,50 @@ impl Executor for AwsExecutor {
     }
 }
 
+/// The warning `lead` ahead of a stop: lists what the stop would stop (read-only) and
+/// tells people. A warning whose stop has passed (caught up after a restart) is moot.
+async fn stop_warning(task: &FireTask<Prepared>, lead: std::time::Duration) {
+    let Some(schedule) = warned_schedule(&task.fire.group).and_then(|name| task.config.schedules.iter().find(|s| s.name == name)) else {
+        return;
+    };
+    let stop_at = task.fire.at + chrono::TimeDelta::from_std(lead).unwrap_or_default();
+    if chrono::Utc::now() >= stop_at {
+        tracing::info!(job = "warn", schedule = %schedule.name, stop_at = %stop_at.to_rfc3339(), "Stop warning not sent: its stop has fired already.");
+        return;
+    }
+    if let Err(e) = crate::jobs::warn::warn(&task.prepared.aws, &task.config, schedule, &task.prepared.regions, stop_at).await {
+        tracing::error!(job = "warn", schedule = %schedule.name, error = %e, "Stop warning could not list the resources.");
+    }
+}
+
+impl AwsExecutor {
+    async fn connect(&self, config: &Arc<Config>, previous: Option<(&Config, &Prepared)>) -> Result<Prepared, String> {
+        // A reload that changed neither the AWS settings nor the regions keeps the
+        // clients (and their connections and cached credentials) and the checked regions.
+        if let Some((old, prepared)) = previous {
+            if old.aws == config.aws && old.regions == config.regions && old.schedules.is_empty() == config.schedules.is_empty() {
+                tracing::debug!(regions = %prepared.regions.join(","), "AWS clients and regions reused.");
+                return Ok(prepared.clone());
+            }
+        }
+        let aws = Aws::connect(&config.aws).await;
+        if config.schedules.is_empty() {
+            // Only the audit and the billing alarm: both are global.
+            return Ok(Prepared { aws, regions: Vec::new() });
+        }
+        let regions = match aws.regions(&config.regions).await {
+            Ok(r) => r,
+            // AWS unreachable at boot must not keep the schedules from running.
+            Err(RegionError::Check(e)) if !config.regions.is_empty() => {
+                tracing::warn!(error = %e, "Cannot check the regions now; using the configured ones.");
+                config.regions.clone()
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        Ok(Prepared { aws, regions })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,12 +173,12 @@ mod tests {
     async fn a_reload_that_keeps_the_aws_settings_keeps_the_clients() {
         // No schedules: no region check, so no call leaves the test.
         let first = config("[billing_alarm]\nthreshold = 10\n");
-        let prepared = AwsExecutor.prepare(first.clone(), None).await.unwrap();
+        let prepared = AwsExecutor::default().prepare(first.clone(), None).await.unwrap();
         let same = config("[billing_alarm]\nthreshold = 20\n[iam_audit]\n");
-        let reused = AwsExecutor.prepare(same, Some((&first, &prepared))).await.unwrap();
+        let reused = AwsExecutor::default().prepare(same, Some((&first, &prepared))).await.unwrap();
         assert!(reused.aws.same_clients(&prepared.aws), "unchanged [aws]: the clients are reused");
         let changed = config("[billing_alarm]\nthreshold = 20\n[aws]\nattempt_timeout = \"5s\"\n");
-        let rebuilt = AwsExecutor.prepare(changed, Some((&first, &prepared))).await.unwrap();
+        let rebuilt = AwsExecutor::default().prepare(changed, Some((&first, &prepared))).await.unwrap();
         assert!(!rebuilt.aws.same_clients(&prepared.aws), "changed [aws]: new clients");
     }
 }

@@ -15,6 +15,10 @@ use crate::schedule::Trigger;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobKind {
     Schedule(Action),
+    /// The warning `lead` ahead of each stop of a schedule.
+    StopWarning {
+        lead: Duration,
+    },
     BillingAlarm,
     AuditKeys,
 }
@@ -29,6 +33,7 @@ impl fmt::Display for JobKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             JobKind::Schedule(a) => write!(f, "{a}"),
+            JobKind::StopWarning { .. } => f.write_str("warn"),
             JobKind::BillingAlarm => f.write_str("billing-alarm"),
             JobKind::AuditKeys => f.write_str("audit-keys"),
         }
@@ -49,10 +54,43 @@ impl TimedJob {
     pub fn key(&self) -> String {
         match self.kind {
             JobKind::Schedule(a) => format!("schedule:{}:{a}", self.group),
+            // A group of its own (the key): a warning never supersedes, or is
+            // superseded by, the schedule's own fires.
+            JobKind::StopWarning { .. } => self.group.clone(),
             JobKind::BillingAlarm => BILLING_GROUP.to_string(),
             JobKind::AuditKeys => AUDIT_GROUP.to_string(),
         }
     }
+
+    /// How far ahead of its trigger's instants the job fires.
+    fn lead(&self) -> chrono::TimeDelta {
+        match self.kind {
+            JobKind::StopWarning { lead } => chrono::TimeDelta::from_std(lead).unwrap_or(chrono::TimeDelta::MAX),
+            _ => chrono::TimeDelta::zero(),
+        }
+    }
+
+    /// The job's latest fire at or before `at`.
+    pub fn last_at_or_before(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let lead = self.lead();
+        self.trigger.last_at_or_before(at.checked_add_signed(lead)?).and_then(|t| t.checked_sub_signed(lead))
+    }
+
+    /// The job's first fire after `at`.
+    pub fn next_after(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let lead = self.lead();
+        self.trigger.next_after(at.checked_add_signed(lead)?).and_then(|t| t.checked_sub_signed(lead))
+    }
+}
+
+/// The group (and key) of a schedule's stop warnings.
+pub fn warning_group(schedule: &str) -> String {
+    format!("schedule:{schedule}:warn")
+}
+
+/// The schedule a warning group belongs to.
+pub fn warned_schedule(group: &str) -> Option<&str> {
+    group.strip_prefix("schedule:")?.strip_suffix(":warn")
 }
 
 /// Every timed job the file configures.
@@ -63,6 +101,9 @@ pub fn timed_jobs(config: &Config) -> Vec<TimedJob> {
             if let Some(t) = s.trigger(action) {
                 jobs.push(TimedJob { group: s.name.clone(), kind: JobKind::Schedule(action), trigger: t.clone() });
             }
+        }
+        if let (Some(lead), Some(stop)) = (s.warn_before, &s.stop) {
+            jobs.push(TimedJob { group: warning_group(&s.name), kind: JobKind::StopWarning { lead }, trigger: stop.clone() });
         }
     }
     if let Some(t) = config.iam_audit.as_ref().and_then(|a| a.trigger.as_ref()) {
@@ -103,7 +144,7 @@ pub fn due(jobs: &[TimedJob], since: impl Fn(&TimedJob) -> Option<DateTime<Utc>>
     let mut by_group: BTreeMap<&str, Vec<Fire>> = BTreeMap::new();
     for job in jobs {
         let Some(from) = since(job) else { continue };
-        if let Some(at) = job.trigger.last_at_or_before(upto).filter(|t| *t > from) {
+        if let Some(at) = job.last_at_or_before(upto).filter(|t| *t > from) {
             by_group.entry(&job.group).or_default().push(Fire { group: job.group.clone(), kind: job.kind, key: job.key(), at });
         }
     }
@@ -127,7 +168,7 @@ pub fn due(jobs: &[TimedJob], since: impl Fn(&TimedJob) -> Option<DateTime<Utc>>
 
 /// The first fire of any job after `after`.
 pub fn next_fire(jobs: &[TimedJob], after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    jobs.iter().filter_map(|j| j.trigger.next_after(after)).min()
+    jobs.iter().filter_map(|j| j.next_after(after)).min()
 }
 
 #[cfg(test)]
@@ -210,6 +251,29 @@ mod tests {
     fn jobs_without_history_have_nothing_due() {
         let got = due(&office(), |_| None, at("2026-11-23T19:30:00+01:00"), Duration::from_secs(3600));
         assert!(got.is_empty());
+    }
+
+    #[test]
+    fn a_warning_fires_its_lead_ahead_of_each_stop_in_a_group_of_its_own() {
+        let warn = TimedJob {
+            group: warning_group("office"),
+            kind: JobKind::StopWarning { lead: Duration::from_secs(15 * 60) },
+            trigger: Trigger::new(CronExpr::parse("0 19 * * MON-FRI").unwrap(), chrono_tz::Europe::Berlin),
+        };
+        assert_eq!(warn.key(), "schedule:office:warn");
+        assert_eq!(warned_schedule(&warn.key()), Some("office"));
+        assert_eq!(warn.next_after(at("2026-11-23T18:44:59+01:00")), Some(at("2026-11-23T18:45:00+01:00")));
+        assert_eq!(warn.next_after(at("2026-11-23T18:45:00+01:00")), Some(at("2026-11-24T18:45:00+01:00")));
+        assert_eq!(warn.last_at_or_before(at("2026-11-23T18:50:00+01:00")), Some(at("2026-11-23T18:45:00+01:00")));
+        // Friday's warning, then Monday's: never on the weekend.
+        assert_eq!(warn.next_after(at("2026-11-27T18:45:00+01:00")), Some(at("2026-11-30T18:45:00+01:00")));
+        let mut jobs = office();
+        jobs.push(warn);
+        // Down over the warning and the stop: the stop runs; the warning, in its own
+        // group, is found too (the executor drops a warning whose stop has passed).
+        let got = due(&jobs, |_| Some(at("2026-11-23T18:00:00+01:00")), at("2026-11-23T19:00:05+01:00"), Duration::from_secs(3600));
+        assert_eq!(render(&got), ["run schedule:office:stop Mon 19:00", "run schedule:office:warn Mon 18:45"]);
+        assert_eq!(next_fire(&jobs, at("2026-11-24T08:00:00+01:00")), Some(at("2026-11-24T18:45:00+01:00")));
     }
 
     #[test]

@@ -175,6 +175,13 @@ pub struct Listed {
     errors: Vec<ListFailure>,
 }
 
+impl Listed {
+    /// What was found, every kind and region.
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+}
+
 /// Lists the schedule's resources of every kind in every region at once (read-only).
 /// A (kind, region) that cannot be listed is reported and the others go on; if none
 /// can be listed, the action fails as a whole.

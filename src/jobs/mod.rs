@@ -8,3 +8,4 @@ pub mod apply;
 pub mod billing;
 pub mod keys;
 pub mod preview;
+pub mod warn;

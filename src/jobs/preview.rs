@@ -28,6 +28,9 @@ pub struct PlannedResource {
     /// `start`, `stop`, `none` or `skip`.
     pub decision: &'static str,
     pub reason: Option<String>,
+    /// Until when a snooze (the override tag set to a date or instant) leaves it alone,
+    /// in the schedule's timezone.
+    pub snoozed_until: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +84,10 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
     let mut schedules = Vec::with_capacity(config.schedules.len());
     for schedule in &config.schedules {
         let last = plan::last_fire(schedule, at);
+        let snoozed = |tags: &std::collections::BTreeMap<String, String>| {
+            plan::snooze::snoozed_until(tags.get(&config.skip_tag).map(String::as_str), at, schedule.timezone)
+                .map(|t| t.with_timezone(&schedule.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+        };
         let mut resources = Vec::new();
         for _ in regions {
             let found = listed
@@ -89,6 +96,7 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
                 .map_err(|source| PreviewError::Describe { schedule: schedule.name.clone(), source })?;
             match last {
                 None => resources.extend(found.into_iter().map(|i| PlannedResource {
+                    snoozed_until: snoozed(&i.tags),
                     kind: i.kind,
                     name: i.name().map(str::to_string),
                     id: i.id,
@@ -106,6 +114,7 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
                             Verdict::Skip(r) => ("skip", Some(r.to_string())),
                         };
                         resources.push(PlannedResource {
+                            snoozed_until: snoozed(&d.resource.tags),
                             kind: d.resource.kind,
                             name: d.resource.name().map(str::to_string),
                             id: d.resource.id,

@@ -8,6 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 pub use crate::kinds::ec2::ASG_TAG;
+
+pub mod snooze;
 use crate::kinds::{Detail, Phase, Resource};
 
 /// Why a resource is left alone.
@@ -38,7 +40,7 @@ impl fmt::Display for SkipReason {
             Self::Transitional(s) => write!(f, "in transition ({s})"),
             Self::Gone(s) => write!(f, "{s}"),
             Self::OverrideAlways { tag } => write!(f, "override tag {tag}=true"),
-            Self::OverrideUntil { tag, until } => write!(f, "override tag {tag} until {until}"),
+            Self::OverrideUntil { tag, until } => write!(f, "snoozed until {until} (override tag {tag})"),
             Self::BadOverride { tag, value } => {
                 write!(f, "bad override tag value {tag}={value:?} (expected true, a date YYYY-MM-DD or an RFC 3339 time)")
             }

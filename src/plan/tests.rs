@@ -20,6 +20,7 @@ fn schedule(hibernate: bool) -> Schedule {
         by_name: true,
         tags: BTreeMap::new(),
         description: None,
+        warn_before: None,
     }
 }
 
@@ -226,14 +227,14 @@ fn override_tag_values() {
         Stop,
         MONDAY,
         instance("running", &["offhours:skip=2026-11-24"]),
-        "skip: override tag offhours:skip until 2026-11-24",
+        "skip: snoozed until 2026-11-24 (override tag offhours:skip)",
     );
     check_plan(
         false,
         Stop,
         "2026-11-23T23:59:59+01:00",
         instance("running", &["offhours:skip=2026-11-24"]),
-        "skip: override tag offhours:skip until 2026-11-24",
+        "skip: snoozed until 2026-11-24 (override tag offhours:skip)",
     );
     check_plan(false, Stop, "2026-11-24T00:00:00+01:00", instance("running", &["offhours:skip=2026-11-24"]), "act");
     check_plan(false, Stop, MONDAY, instance("running", &["offhours:skip=2026-11-23"]), "act");
@@ -242,7 +243,7 @@ fn override_tag_values() {
         Stop,
         MONDAY,
         instance("running", &["offhours:skip=2026-11-23T19:30:00+01:00"]),
-        "skip: override tag offhours:skip until 2026-11-23T19:30:00+01:00",
+        "skip: snoozed until 2026-11-23T19:30:00+01:00 (override tag offhours:skip)",
     );
     check_plan(false, Stop, MONDAY, instance("running", &["offhours:skip=2026-11-23T18:00:00Z"]), "act");
     check_plan(

@@ -1,0 +1,142 @@
+//! A notice in each receiver's shape. Pure; the sizes stay inside each service's limits
+//! (Slack: 50 blocks, 3000 characters a section; SNS: a 100-character ASCII subject).
+
+use serde_json::{Value, json};
+
+use super::{Notice, NoticeResource, Severity};
+
+/// Resources listed by name in a message; the rest are counted.
+const MAX_LISTED: usize = 25;
+
+/// One line per resource, then "... and N more".
+fn resource_lines(resources: &[NoticeResource], code: impl Fn(&str) -> String) -> Vec<String> {
+    let mut lines: Vec<String> = resources
+        .iter()
+        .take(MAX_LISTED)
+        .map(|r| {
+            let name = r.name.as_deref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
+            let detail = r.detail.as_deref().map(|d| format!(": {}", if d.starts_with("offhours ") { code(d) } else { d.to_string() }));
+            format!("{} {}{name} ({}){}", r.kind, r.id, r.region, detail.unwrap_or_default())
+        })
+        .collect();
+    if resources.len() > MAX_LISTED {
+        lines.push(format!("... and {} more", resources.len() - MAX_LISTED));
+    }
+    lines
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Plain text: the title, the text, the facts, the resources.
+pub fn plain(n: &Notice) -> String {
+    let mut out = format!("{}\n\n{}\n", n.title, n.text);
+    if !n.facts.is_empty() {
+        out.push('\n');
+        for (k, v) in &n.facts {
+            out.push_str(&format!("{k}: {v}\n"));
+        }
+    }
+    let lines = resource_lines(&n.resources, str::to_string);
+    if !lines.is_empty() {
+        out.push('\n');
+        for l in lines {
+            out.push_str(&format!("- {l}\n"));
+        }
+    }
+    out
+}
+
+/// The generic JSON body: the notice as it is, with a `source` to route on.
+pub fn json(n: &Notice) -> Value {
+    let mut v = serde_json::to_value(n).expect("a notice serializes");
+    v["source"] = json!("offhours");
+    v["facts"] = Value::Object(n.facts.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
+    v
+}
+
+/// A Slack incoming-webhook message: `text` for notifications and old clients, blocks
+/// for the channel.
+pub fn slack(n: &Notice) -> Value {
+    let icon = match n.severity {
+        Severity::Error => ":red_circle:",
+        Severity::Warning => ":warning:",
+        Severity::Info => ":information_source:",
+    };
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&n.title, 150), "emoji": true}}),
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("{icon} {}", n.text), 3000)}}),
+    ];
+    if !n.facts.is_empty() {
+        let fields: Vec<Value> =
+            n.facts.iter().take(10).map(|(k, v)| json!({"type": "mrkdwn", "text": truncate(&format!("*{k}*\n{v}"), 2000)})).collect();
+        blocks.push(json!({"type": "section", "fields": fields}));
+    }
+    let lines = resource_lines(&n.resources, |c| format!("`{c}`"));
+    if !lines.is_empty() {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&lines.iter().map(|l| format!("• {l}")).collect::<Vec<_>>().join("\n"), 3000)}}));
+    }
+    blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("offhours · {} · {}", n.kind, n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))}]}));
+    json!({"text": n.title, "blocks": blocks})
+}
+
+/// A Microsoft Teams message for a Workflows webhook ("Post to a channel when a webhook
+/// request is received"): one Adaptive Card attachment.
+pub fn teams(n: &Notice) -> Value {
+    let color = match n.severity {
+        Severity::Error => "Attention",
+        Severity::Warning => "Warning",
+        Severity::Info => "Default",
+    };
+    let mut body = vec![
+        json!({"type": "TextBlock", "text": n.title, "weight": "Bolder", "size": "Medium", "wrap": true, "color": color}),
+        json!({"type": "TextBlock", "text": n.text, "wrap": true}),
+    ];
+    if !n.facts.is_empty() {
+        let facts: Vec<Value> = n.facts.iter().map(|(k, v)| json!({"title": k, "value": v})).collect();
+        body.push(json!({"type": "FactSet", "facts": facts}));
+    }
+    for line in resource_lines(&n.resources, |c| format!("`{c}`")) {
+        body.push(json!({"type": "TextBlock", "text": format!("- {line}"), "wrap": true, "spacing": "None"}));
+    }
+    body.push(json!({"type": "TextBlock", "text": format!("offhours · {} · {}", n.kind, n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)), "isSubtle": true, "size": "Small", "wrap": true}));
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "msteams": {"width": "Full"},
+                "body": body,
+            }
+        }]
+    })
+}
+
+/// An SNS message: a subject (ASCII, one line, under 100 characters) and a
+/// per-protocol body (`MessageStructure = json`): plain text for e-mail and SMS, the
+/// JSON notice for queues, functions and HTTP endpoints.
+pub fn sns(n: &Notice) -> (String, String) {
+    let subject: String = n.title.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).take(99).collect();
+    let text = plain(n);
+    let machine = json(n).to_string();
+    let body = json!({
+        "default": text,
+        "email": text,
+        "sqs": machine,
+        "lambda": machine,
+        "http": machine,
+        "https": machine,
+        "firehose": machine,
+    });
+    (subject, body.to_string())
+}

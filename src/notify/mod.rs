@@ -1,0 +1,351 @@
+//! Notifications: which events people are told about, and what they are told. Pure
+//! here (events become [`Notice`]s, filters choose sinks); [`format`] renders a notice
+//! for Slack, Teams, a JSON receiver or SNS; [`queue`] delivers them without ever
+//! holding up an action; [`sinks`] are the thin adapters that send.
+
+pub mod format;
+pub mod queue;
+pub mod sinks;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::events::Event;
+use crate::jobs::apply::Outcome;
+use crate::kinds::Kind;
+
+/// What a notification is about; the names are the config's `events` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NoticeKind {
+    /// An action left resources failed (or some kind and region unlisted).
+    ActionFailed,
+    /// The safety brake stopped an action.
+    BrakeTripped,
+    /// An action could not list anything: AWS unreachable or credentials refused.
+    AwsUnreachable,
+    /// `offhours reload` or SIGHUP with a file that was not applied.
+    ReloadRejected,
+    /// A fire older than `max_lateness` was not carried out.
+    FireMissed,
+    /// The access-key audit found keys to act on.
+    AuditFindings,
+    /// The billing alarm was created, updated, found foreign, or could not be checked.
+    BillingAlarm,
+    /// `warn_before` ahead of a stop: what it will stop.
+    StopWarning,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 8] = [
+        NoticeKind::ActionFailed,
+        NoticeKind::BrakeTripped,
+        NoticeKind::AwsUnreachable,
+        NoticeKind::ReloadRejected,
+        NoticeKind::FireMissed,
+        NoticeKind::AuditFindings,
+        NoticeKind::BillingAlarm,
+        NoticeKind::StopWarning,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::ActionFailed => "action-failed",
+            NoticeKind::BrakeTripped => "brake-tripped",
+            NoticeKind::AwsUnreachable => "aws-unreachable",
+            NoticeKind::ReloadRejected => "reload-rejected",
+            NoticeKind::FireMissed => "fire-missed",
+            NoticeKind::AuditFindings => "audit-findings",
+            NoticeKind::BillingAlarm => "billing-alarm",
+            NoticeKind::StopWarning => "stop-warning",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<NoticeKind> {
+        NoticeKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for NoticeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How urgent a notice is; sinks can ask for a minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Error];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which notices a sink wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// `None`: every kind.
+    pub events: Option<BTreeSet<NoticeKind>>,
+    pub min_severity: Severity,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Filter { events: None, min_severity: Severity::Info }
+    }
+}
+
+impl Filter {
+    pub fn accepts(&self, notice: &Notice) -> bool {
+        notice.severity >= self.min_severity && self.events.as_ref().is_none_or(|e| e.contains(&notice.kind))
+    }
+}
+
+/// A resource a notice is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoticeResource {
+    pub kind: Kind,
+    pub id: String,
+    pub region: String,
+    pub name: Option<String>,
+    /// Why it failed, or how to postpone its stop.
+    pub detail: Option<String>,
+}
+
+/// One notification, before it is shaped for a sink.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notice {
+    #[serde(rename = "event")]
+    pub kind: NoticeKind,
+    pub severity: Severity,
+    /// One line.
+    pub title: String,
+    /// A few sentences of plain text.
+    pub text: String,
+    /// Labelled values (schedule, action, job, ...), in display order.
+    pub facts: Vec<(String, String)>,
+    pub resources: Vec<NoticeResource>,
+    #[serde(serialize_with = "rfc3339")]
+    pub at: DateTime<Utc>,
+}
+
+fn rfc3339<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// What a notice needs beyond the event: where the file is (the snooze command names
+/// it when it is not the default one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    pub config_path: Option<String>,
+}
+
+/// The exact command that postpones a resource's stop by an hour.
+pub fn snooze_command(ctx: &Context, kind: Kind, id: &str, region: &str) -> String {
+    let mut cmd = String::from("offhours snooze");
+    if let Some(path) = &ctx.config_path {
+        cmd.push_str(&format!(" --config {}", shell_word(path)));
+    }
+    cmd.push_str(&format!(" {}", shell_word(id)));
+    if kind != Kind::Ec2 {
+        cmd.push_str(&format!(" --kind {kind}"));
+    }
+    cmd.push_str(&format!(" --region {region} --for 1h"));
+    cmd
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn fact(label: &str, value: impl fmt::Display) -> (String, String) {
+    (label.to_string(), value.to_string())
+}
+
+/// The notice an event deserves, if any. Pure: `now` is when it is sent.
+pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<Notice> {
+    let mk =
+        |kind, severity, title: String, text: String, facts, resources| Notice { kind, severity, title, text, facts, resources, at: now };
+    match event {
+        Event::ActionFinished { job, schedule, action, dry_run, results, list_failures, .. } => {
+            let failed: Vec<NoticeResource> = results
+                .iter()
+                .filter(|r| r.outcome == Outcome::Failed)
+                .map(|r| NoticeResource {
+                    kind: r.kind,
+                    id: r.id.clone(),
+                    region: r.region.clone(),
+                    name: r.name.clone(),
+                    detail: r.reason.clone(),
+                })
+                .collect();
+            if failed.is_empty() && *list_failures == 0 {
+                return None;
+            }
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for r in *results {
+                *counts.entry(r.outcome.as_str()).or_default() += 1;
+            }
+            let counts = counts.iter().map(|(o, n)| format!("{o} {n}")).collect::<Vec<_>>().join(", ");
+            let mut text = format!("{} of {} resources failed ({counts}).", failed.len(), results.len());
+            if *list_failures > 0 {
+                text.push_str(&format!(" {list_failures} kind and region listings failed: their resources were not acted on."));
+            }
+            Some(mk(
+                NoticeKind::ActionFailed,
+                Severity::Error,
+                format!("offhours: {action} of schedule {schedule} failed for {} resources", failed.len() + list_failures),
+                text,
+                vec![fact("schedule", schedule), fact("action", action), fact("job", job), fact("dry run", dry_run)],
+                failed,
+            ))
+        }
+        Event::BrakeTripped { job, schedule, action, would_touch, limit, dry_run } => Some(mk(
+            NoticeKind::BrakeTripped,
+            Severity::Error,
+            format!("offhours: safety brake stopped the {action} of schedule {schedule}"),
+            format!(
+                "The {action} would have touched {would_touch} resources, more than max_instances_per_action = {limit}. Nothing was touched. Raise the setting if this is intended."
+            ),
+            vec![
+                fact("schedule", schedule),
+                fact("action", action),
+                fact("job", job),
+                fact("would touch", would_touch),
+                fact("limit", limit),
+                fact("dry run", dry_run),
+            ],
+            Vec::new(),
+        )),
+        Event::ActionAborted { job, schedule, action, error } => Some(mk(
+            NoticeKind::AwsUnreachable,
+            Severity::Error,
+            format!("offhours: {action} of schedule {schedule} not carried out: AWS unreachable"),
+            format!("No resource could be listed, so nothing was acted on: {error}"),
+            vec![fact("schedule", schedule), fact("action", action), fact("job", job)],
+            Vec::new(),
+        )),
+        Event::Reload { applied: false, errors } => Some(mk(
+            NoticeKind::ReloadRejected,
+            Severity::Error,
+            "offhours: reload rejected, the running schedules stay".to_string(),
+            errors.join("\n"),
+            vec![fact("errors", errors.len())],
+            Vec::new(),
+        )),
+        Event::FireMissed { job, schedule, action, fire_at, late, max_lateness } => Some(mk(
+            NoticeKind::FireMissed,
+            Severity::Warning,
+            format!("offhours: {action} of schedule {schedule} missed"),
+            format!(
+                "The fire at {} was {} late, more than max_lateness ({}), and was not carried out.",
+                fire_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                human(*late),
+                human(*max_lateness)
+            ),
+            vec![fact("schedule", schedule), fact("action", action), fact("job", job)],
+            Vec::new(),
+        )),
+        Event::AuditFinished { findings } => {
+            let total: usize = findings.values().sum();
+            if total == 0 {
+                return None;
+            }
+            let text = findings.iter().filter(|(_, n)| **n > 0).map(|(rule, n)| format!("{rule}: {n}")).collect::<Vec<_>>().join(", ");
+            Some(mk(
+                NoticeKind::AuditFindings,
+                Severity::Warning,
+                format!("offhours: the access-key audit found {total} keys to look at"),
+                format!("Findings by rule: {text}. Run `offhours audit-keys` for the keys and users."),
+                findings.iter().map(|(rule, n)| fact(rule, n)).collect(),
+                Vec::new(),
+            ))
+        }
+        Event::AlarmChecked { outcome, alarm_name } => {
+            let (severity, text) = match *outcome {
+                "created" => (Severity::Info, "The billing alarm did not exist and was created."),
+                "updated" => (Severity::Info, "The billing alarm differed from the file and was updated."),
+                "foreign" => (Severity::Warning, "An alarm of that name exists but was not made by offhours; it was left as it is."),
+                "failed" => (Severity::Error, "The billing alarm could not be checked; see the log for the error."),
+                _ => return None,
+            };
+            Some(mk(
+                NoticeKind::BillingAlarm,
+                severity,
+                format!("offhours: billing alarm {alarm_name} {outcome}"),
+                text.to_string(),
+                vec![fact("alarm", alarm_name), fact("outcome", outcome)],
+                Vec::new(),
+            ))
+        }
+        Event::StopWarning { schedule, stop_at, timezone, resources } => {
+            let local = stop_at.with_timezone(timezone);
+            let listed = resources
+                .iter()
+                .map(|r| NoticeResource {
+                    kind: r.kind,
+                    id: r.id.clone(),
+                    region: r.region.clone(),
+                    name: r.name.clone(),
+                    detail: Some(snooze_command(ctx, r.kind, &r.id, &r.region)),
+                })
+                .collect();
+            let in_for = (*stop_at - now).to_std().unwrap_or_default();
+            Some(mk(
+                NoticeKind::StopWarning,
+                Severity::Info,
+                format!("offhours: schedule {schedule} stops {} resources in {}", resources.len(), human(in_for)),
+                format!(
+                    "At {} ({}) these resources will be stopped. To keep one running, snooze it with the command shown next to it (--for 2h or --until TIME also work).",
+                    local.format("%Y-%m-%d %H:%M:%S %Z"),
+                    timezone.name()
+                ),
+                vec![fact("schedule", schedule), fact("stop at", local.to_rfc3339_opts(SecondsFormat::Secs, false))],
+                listed,
+            ))
+        }
+        Event::Reload { applied: true, .. } | Event::Resource { .. } | Event::FireStarted { .. } | Event::AwsCall { .. } => None,
+    }
+}
+
+/// `1h 5m`, `45s`: short and exact to the second.
+pub fn human(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    let (days, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    let parts: Vec<String> =
+        [(days, "d"), (h, "h"), (m, "m"), (sec, "s")].iter().filter(|(n, _)| *n > 0).map(|(n, u)| format!("{n}{u}")).collect();
+    if parts.is_empty() { "0s".into() } else { parts.join(" ") }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,206 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::*;
+use crate::config::Action;
+use crate::events::ResourceRef;
+use crate::jobs::apply::ResourceResult;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn result(id: &str, outcome: Outcome, reason: Option<&str>) -> ResourceResult {
+    ResourceResult {
+        kind: Kind::Ec2,
+        id: id.into(),
+        region: "eu-west-1".into(),
+        name: Some("build box".into()),
+        before: "stopped".into(),
+        after: Some("stopped".into()),
+        outcome,
+        reason: reason.map(str::to_string),
+        request_id: None,
+    }
+}
+
+fn finished<'a>(results: &'a [ResourceResult], calls: &'a BTreeMap<&'static str, u64>) -> Event<'a> {
+    Event::ActionFinished {
+        job: "schedule",
+        schedule: "office",
+        action: Action::Start,
+        dry_run: false,
+        kinds: &[Kind::Ec2],
+        regions: &[],
+        results,
+        list_failures: 0,
+        calls,
+        duration: Duration::from_millis(3),
+    }
+}
+
+const NOW: &str = "2026-11-24T17:45:00Z";
+
+#[test]
+fn events_become_notices_with_their_kind_and_severity() {
+    let ctx = Context::default();
+    let now = at(NOW);
+    let ok = [result("i-1", Outcome::Started, None)];
+    let failed = [result("i-1", Outcome::Started, None), result("i-2", Outcome::Failed, Some("InsufficientInstanceCapacity"))];
+    let calls = BTreeMap::new();
+    let missed = Event::FireMissed {
+        job: "catch-up",
+        schedule: "office",
+        action: "start",
+        fire_at: at("2026-11-24T07:00:00Z"),
+        late: Duration::from_secs(7 * 3600),
+        max_lateness: Duration::from_secs(6 * 3600),
+    };
+    let findings = BTreeMap::from([("key-too-old", 2usize), ("key-unused", 0)]);
+    let none = BTreeMap::from([("key-too-old", 0usize)]);
+    let errors = ["t.toml:3:1: colour: unknown field".to_string()];
+    let table: Vec<(Event<'_>, Option<(NoticeKind, Severity, &str)>)> = vec![
+        (finished(&ok, &calls), None),
+        (
+            finished(&failed, &calls),
+            Some((NoticeKind::ActionFailed, Severity::Error, "offhours: start of schedule office failed for 1 resources")),
+        ),
+        (
+            Event::BrakeTripped { job: "schedule", schedule: "office", action: Action::Stop, would_touch: 80, limit: 50, dry_run: false },
+            Some((NoticeKind::BrakeTripped, Severity::Error, "offhours: safety brake stopped the stop of schedule office")),
+        ),
+        (
+            Event::ActionAborted {
+                job: "schedule",
+                schedule: "office",
+                action: Action::Start,
+                error: "DescribeInstances in eu-west-1: cannot reach the endpoint",
+            },
+            Some((NoticeKind::AwsUnreachable, Severity::Error, "offhours: start of schedule office not carried out: AWS unreachable")),
+        ),
+        (Event::Reload { applied: true, errors: &[] }, None),
+        (
+            Event::Reload { applied: false, errors: &errors },
+            Some((NoticeKind::ReloadRejected, Severity::Error, "offhours: reload rejected, the running schedules stay")),
+        ),
+        (missed, Some((NoticeKind::FireMissed, Severity::Warning, "offhours: start of schedule office missed"))),
+        (
+            Event::AuditFinished { findings: &findings },
+            Some((NoticeKind::AuditFindings, Severity::Warning, "offhours: the access-key audit found 2 keys to look at")),
+        ),
+        (Event::AuditFinished { findings: &none }, None),
+        (
+            Event::AlarmChecked { outcome: "created", alarm_name: "bill" },
+            Some((NoticeKind::BillingAlarm, Severity::Info, "offhours: billing alarm bill created")),
+        ),
+        (
+            Event::AlarmChecked { outcome: "foreign", alarm_name: "bill" },
+            Some((NoticeKind::BillingAlarm, Severity::Warning, "offhours: billing alarm bill foreign")),
+        ),
+        (Event::AlarmChecked { outcome: "unchanged", alarm_name: "bill" }, None),
+        (Event::AwsCall { service: "EC2", operation: "StopInstances", ok: false, duration: Duration::ZERO }, None),
+    ];
+    for (event, want) in table {
+        let got = notice(&event, &ctx, now).map(|n| (n.kind, n.severity, n.title));
+        assert_eq!(got, want.map(|(k, s, t)| (k, s, t.to_string())), "{event:?}");
+    }
+    let n = notice(&finished(&failed, &calls), &ctx, now).unwrap();
+    assert_eq!(n.resources.len(), 1);
+    assert_eq!(n.resources[0].detail.as_deref(), Some("InsufficientInstanceCapacity"));
+    assert!(n.text.starts_with("1 of 2 resources failed (failed 1, started 1)."), "{}", n.text);
+}
+
+fn warning(ctx: &Context) -> Notice {
+    let resources = [
+        ResourceRef { kind: Kind::Ec2, id: "i-0abc".into(), region: "eu-west-1".into(), name: Some("late worker".into()) },
+        ResourceRef { kind: Kind::Rds, id: "orders db".into(), region: "eu-west-1".into(), name: None },
+    ];
+    let event = Event::StopWarning {
+        schedule: "office",
+        stop_at: at("2026-11-24T18:00:00Z"),
+        timezone: chrono_tz::Europe::Berlin,
+        resources: &resources,
+    };
+    notice(&event, ctx, at(NOW)).unwrap()
+}
+
+#[test]
+fn the_stop_warning_carries_the_exact_snooze_command() {
+    let n = warning(&Context::default());
+    assert_eq!(n.title, "offhours: schedule office stops 2 resources in 15m");
+    assert!(n.text.contains("2026-11-24 19:00:00 CET"), "{}", n.text);
+    assert_eq!(n.resources[0].detail.as_deref(), Some("offhours snooze i-0abc --region eu-west-1 --for 1h"));
+    assert_eq!(n.resources[1].detail.as_deref(), Some("offhours snooze 'orders db' --kind rds --region eu-west-1 --for 1h"));
+    let custom = warning(&Context { config_path: Some("/srv/off hours.toml".into()) });
+    assert_eq!(
+        custom.resources[0].detail.as_deref(),
+        Some("offhours snooze --config '/srv/off hours.toml' i-0abc --region eu-west-1 --for 1h")
+    );
+}
+
+#[test]
+fn slack_teams_json_and_sns_shapes() {
+    let n = warning(&Context::default());
+    let slack = format::slack(&n);
+    assert_eq!(slack["text"], n.title.as_str());
+    let blocks = slack["blocks"].as_array().unwrap();
+    assert_eq!(blocks[0]["type"], "header");
+    assert_eq!(blocks[0]["text"]["type"], "plain_text");
+    assert!(
+        blocks
+            .iter()
+            .any(|b| b["text"]["text"].as_str().is_some_and(|t| t.contains("`offhours snooze i-0abc --region eu-west-1 --for 1h`")))
+    );
+    let teams = format::teams(&n);
+    assert_eq!(teams["type"], "message");
+    let attachment = &teams["attachments"][0];
+    assert_eq!(attachment["contentType"], "application/vnd.microsoft.card.adaptive");
+    assert_eq!(attachment["content"]["type"], "AdaptiveCard");
+    assert_eq!(attachment["content"]["version"], "1.4");
+    let body = attachment["content"]["body"].as_array().unwrap();
+    assert_eq!(body[0]["text"], n.title.as_str());
+    assert!(body.iter().any(|b| b["type"] == "FactSet"));
+    let json = format::json(&n);
+    assert_eq!(json["source"], "offhours");
+    assert_eq!(json["event"], "stop-warning");
+    assert_eq!(json["severity"], "info");
+    assert_eq!(json["at"], NOW);
+    assert_eq!(json["facts"]["schedule"], "office");
+    assert_eq!(json["resources"][1]["kind"], "rds");
+    let (subject, message) = format::sns(&n);
+    assert!(subject.len() < 100 && subject.is_ascii());
+    let message: Value = serde_json::from_str(&message).unwrap();
+    assert!(message["default"].as_str().unwrap().contains("- ec2 i-0abc \"late worker\" (eu-west-1): offhours snooze"));
+    let sqs: Value = serde_json::from_str(message["sqs"].as_str().unwrap()).unwrap();
+    assert_eq!(sqs["event"], "stop-warning");
+}
+
+#[test]
+fn long_lists_are_cut_and_subjects_made_ascii() {
+    let many: Vec<ResourceRef> =
+        (0..40).map(|i| ResourceRef { kind: Kind::Ec2, id: format!("i-{i:04}"), region: "eu-west-1".into(), name: None }).collect();
+    let event = Event::StopWarning { schedule: "büro", stop_at: at("2026-11-24T18:00:00Z"), timezone: chrono_tz::UTC, resources: &many };
+    let n = notice(&event, &Context::default(), at(NOW)).unwrap();
+    assert!(format::plain(&n).contains("... and 15 more"));
+    let (subject, _) = format::sns(&n);
+    assert!(subject.starts_with("offhours: schedule b?ro stops 40"), "{subject}");
+}
+
+#[test]
+fn filters() {
+    let n = warning(&Context::default());
+    assert!(Filter::default().accepts(&n));
+    assert!(!Filter { events: None, min_severity: Severity::Warning }.accepts(&n));
+    assert!(!Filter { events: Some([NoticeKind::ActionFailed].into()), min_severity: Severity::Info }.accepts(&n));
+    assert!(Filter { events: Some([NoticeKind::StopWarning].into()), min_severity: Severity::Info }.accepts(&n));
+}
+
+#[test]
+fn human_durations() {
+    for (s, want) in [(0, "0s"), (45, "45s"), (900, "15m"), (3725, "1h 2m 5s"), (90_000, "1d 1h")] {
+        assert_eq!(human(Duration::from_secs(s)), want);
+    }
+}
