@@ -320,7 +320,8 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
                     detail: Some(snooze_command(ctx, r.kind, &r.id, &r.region)),
                 })
                 .collect();
-            let in_for = (*stop_at - now).to_std().unwrap_or_default();
+            // Rounded up: sent a few milliseconds after `warn_before = "8s"` still says 8s.
+            let in_for = std::time::Duration::from_secs((*stop_at - now).to_std().unwrap_or_default().as_millis().div_ceil(1000) as u64);
             Some(mk(
                 NoticeKind::StopWarning,
                 Severity::Info,

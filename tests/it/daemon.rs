@@ -10,13 +10,13 @@ use serde_json::{Value, json};
 use crate::support::Account;
 
 /// A running daemon whose JSON log goes to a file we can read while it runs.
-struct Daemon {
-    child: Child,
+pub(crate) struct Daemon {
+    pub(crate) child: Child,
     log: PathBuf,
 }
 
 impl Daemon {
-    fn start(account: &Account, config: &std::path::Path, run: &str) -> Daemon {
+    pub(crate) fn start(account: &Account, config: &std::path::Path, run: &str) -> Daemon {
         let log = account.dir.path().join(format!("daemon-{run}.log"));
         let state = account.dir.path().join("state");
         let child = account
@@ -30,13 +30,13 @@ impl Daemon {
         d
     }
 
-    fn events(&self) -> Vec<Value> {
+    pub(crate) fn events(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.log).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
     }
 
     /// Polls the log until an event matches, or fails after 30 s.
     #[track_caller]
-    fn wait_for_event(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_for_event(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(e) = self.events().into_iter().find(|e| pred(e)) {
@@ -47,13 +47,13 @@ impl Daemon {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().unwrap();
         assert!(status.success());
     }
 
     /// Waits (bounded) for the process to exit; returns its exit code.
-    fn wait_exit(&mut self) -> i32 {
+    pub(crate) fn wait_exit(&mut self) -> i32 {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -73,7 +73,7 @@ impl Drop for Daemon {
 }
 
 /// Polls moto until the instance is in `state`, or fails after 30 s.
-async fn wait_for_state(account: &Account, id: &str, state: &str) {
+pub(crate) async fn wait_for_state(account: &Account, id: &str, state: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if account.states("eu-west-1").await.get(id).map(String::as_str) == Some(state) {
@@ -84,7 +84,7 @@ async fn wait_for_state(account: &Account, id: &str, state: &str) {
     }
 }
 
-const HEADER: &str = "timezone = \"UTC\"\nregions = [\"eu-west-1\"]\nverify_timeout = \"10s\"\n";
+pub(crate) const HEADER: &str = "timezone = \"UTC\"\nregions = [\"eu-west-1\"]\nverify_timeout = \"10s\"\n";
 
 #[tokio::test]
 async fn schedules_firing_every_few_seconds_stop_and_start_instances() {
@@ -390,7 +390,7 @@ async fn the_global_jobs_run_without_schedules_billing_at_start_up_and_reload_au
 }
 
 /// A plain HTTP GET on loopback: (status, body).
-fn http_get(port: u16, path: &str) -> (u16, String) {
+pub(crate) fn http_get(port: u16, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the endpoint");
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

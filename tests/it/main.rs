@@ -10,4 +10,5 @@ mod keys;
 mod kinds;
 mod pid1;
 mod plan;
+mod status_page;
 mod support;

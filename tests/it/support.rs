@@ -88,6 +88,10 @@ impl Account {
         aws_sdk_sns::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
     }
 
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
+    }
+
     /// Launches one instance with these tags (`Name` included if given); returns its id.
     pub async fn launch(&self, region: &str, tags: &[(&str, &str)]) -> String {
         self.launch_many(region, 1, tags).await.remove(0)
