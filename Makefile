@@ -7,6 +7,7 @@ demo:
 	scripts/demo.sh
 
 test:
+	scripts/chromium.sh
 	scripts/with-moto.sh cargo test --locked --no-fail-fast
 	scripts/check-packaging.sh
 

@@ -335,4 +335,88 @@ mod tests {
         );
         assert!(line(&text, r#"offhours_last_success_timestamp_seconds{schedule="office",action="start"}"#).is_some());
     }
+
+    /// Every metric name a dashboard query names, from its `expr` fields and its
+    /// variables' queries.
+    fn queried_names(dashboard: &serde_json::Value) -> std::collections::BTreeSet<String> {
+        fn walk(v: &serde_json::Value, key: Option<&str>, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| walk(v, Some(k), out)),
+                serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, key, out)),
+                serde_json::Value::String(s) if matches!(key, Some("expr" | "query" | "definition")) => out.push(s.clone()),
+                _ => {}
+            }
+        }
+        let mut exprs = Vec::new();
+        walk(dashboard, None, &mut exprs);
+        let mut names = std::collections::BTreeSet::new();
+        for expr in exprs {
+            let mut rest = expr.as_str();
+            while let Some(i) = rest.find("offhours_") {
+                let name: String = rest[i..].chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                rest = &rest[i + name.len()..];
+                names.insert(name);
+            }
+        }
+        names
+    }
+
+    /// The names a query may use for what `text` exposes: from each `# TYPE` line, a
+    /// counter's `_total`, a histogram's `_bucket`, `_sum` and `_count`, a gauge's own
+    /// name; only those with a sample line.
+    fn unexposed(names: &std::collections::BTreeSet<String>, text: &str) -> Vec<String> {
+        let mut exposed = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("# TYPE ") else { continue };
+            let (family, kind) = rest.split_once(' ').expect("# TYPE name kind");
+            let series: Vec<String> = match kind {
+                "counter" => vec![format!("{family}_total")],
+                "histogram" => ["_bucket", "_sum", "_count"].iter().map(|s| format!("{family}{s}")).collect(),
+                _ => vec![family.to_string()],
+            };
+            exposed.extend(series);
+        }
+        let has_sample = |name: &str| text.lines().any(|l| l.strip_prefix(name).is_some_and(|r| r.starts_with('{') || r.starts_with(' ')));
+        names.iter().filter(|n| !exposed.contains(*n) || !has_sample(n)).cloned().collect()
+    }
+
+    #[test]
+    fn every_metric_the_grafana_dashboard_queries_is_exposed() {
+        let dashboard: serde_json::Value = serde_json::from_str(include_str!("../contrib/grafana-dashboard.json")).expect("dashboard JSON");
+        let names = queried_names(&dashboard);
+        assert!(names.len() >= 12, "{names:?}");
+        // A sample in every family: the text format leaves out empty families' samples.
+        let m = Metrics::new();
+        let results = vec![result(Kind::Ec2, "i-1", Outcome::Stopped), result(Kind::Ec2, "i-2", Outcome::Failed)];
+        for r in &results {
+            m.on(&Event::Resource { job: "schedule", schedule: "office", action: Action::Stop, dry_run: false, result: r });
+        }
+        let calls = BTreeMap::new();
+        let finished = |action, results| Event::ActionFinished {
+            job: "schedule",
+            schedule: "office",
+            action,
+            dry_run: false,
+            kinds: &[Kind::Ec2],
+            regions: &[],
+            results,
+            list_failures: 0,
+            calls: &calls,
+            duration: Duration::from_millis(5),
+        };
+        m.on(&finished(Action::Stop, &results));
+        m.on(&finished(Action::Start, &results[..1]));
+        m.on(&Event::BrakeTripped { job: "schedule", schedule: "office", action: Action::Start, would_touch: 3, limit: 2, dry_run: false });
+        m.on(&Event::FireStarted { job: "schedule", schedule: "office", action: "stop", lag: Duration::from_millis(3) });
+        m.on(&Event::AwsCall { service: "EC2", operation: "StopInstances", ok: false, duration: Duration::from_millis(40) });
+        m.on(&Event::Reload { applied: true, errors: &[] });
+        let findings = BTreeMap::from([("key-too-old", 1usize)]);
+        m.on(&Event::AuditFinished { findings: &findings });
+        m.on(&Event::AlarmChecked { outcome: "unchanged", alarm_name: "budget" });
+        let text = m.render();
+        assert_eq!(unexposed(&names, &text), Vec::<String>::new(), "queried by contrib/grafana-dashboard.json but not exposed:\n{text}");
+        // The check bites: a misspelt or missing metric, or a histogram series of a counter.
+        let wrong = ["offhours_no_such_metric", "offhours_reloads", "offhours_brake_trips_bucket"].map(String::from).into();
+        assert_eq!(unexposed(&wrong, &text), ["offhours_brake_trips_bucket", "offhours_no_such_metric", "offhours_reloads"]);
+    }
 }

@@ -5,8 +5,8 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 
 pub mod board;
 pub mod page;
+pub mod timeline;
 
 use board::Board;
 
