@@ -332,3 +332,62 @@ async fn kinds_left_at_their_default_touch_nothing_but_instances() {
     assert_eq!(sizes(&account, "web-asg").await, ((1, 3, 2), None));
     assert_eq!(db_status(&account, WEST, "dev-db").await, "available");
 }
+
+#[tokio::test]
+async fn snooze_sets_and_clears_the_override_tag_on_any_kind_and_plan_shows_it() {
+    let account = Account::new().await;
+    db(&account, WEST, "snoozy-db", "office").await;
+    let pinned = account.launch(WEST, &[("Schedule", "office"), ("offhours:skip", "true")]).await;
+    let config = account.write_config(
+        "timezone = \"Europe/Berlin\"\nregions = [\"eu-west-1\", \"us-east-1\"]\nkinds = [\"ec2\", \"rds\"]\n\
+         [schedules.office]\nstart = \"0 8 * * MON-FRI\"\nstop = \"0 19 * * MON-FRI\"\n",
+    );
+    let c = config.to_str().unwrap();
+    let tag_of = |account: &Account| {
+        let rds = account.rds(WEST);
+        async move {
+            let arn = rds.describe_db_instances().db_instance_identifier("snoozy-db").send().await.unwrap().db_instances()[0]
+                .db_instance_arn()
+                .unwrap()
+                .to_string();
+            let tags = rds.list_tags_for_resource().resource_name(arn).send().await.unwrap();
+            tags.tag_list().iter().find(|t| t.key() == Some("offhours:skip")).and_then(|t| t.value()).map(str::to_string)
+        }
+    };
+
+    // No kind and no region given: found among the file's kinds and regions.
+    let before = chrono::Utc::now();
+    let run = account.run(&["snooze", "--config", c, "snoozy-db", "--for", "2h", "--output", "json"]);
+    run.expect_code(0);
+    let out = run.json();
+    assert_eq!((out["kind"].as_str(), out["region"].as_str()), (Some("rds"), Some(WEST)), "{out}");
+    let value = tag_of(&account).await.expect("the override tag is set");
+    let until = chrono::DateTime::parse_from_rfc3339(&value).unwrap();
+    let hours = (until.with_timezone(&chrono::Utc) - before).num_minutes();
+    assert!((119..=121).contains(&hours), "snoozed for 2 h: {value}");
+
+    // plan says until when.
+    let plan = account.run(&["plan", "--config", c, "--output", "json"]);
+    plan.expect_code(0);
+    let resources = plan.json()["schedules"][0]["resources"].clone();
+    let db = resources.as_array().unwrap().iter().find(|r| r["id"] == "snoozy-db").expect("the database is planned").clone();
+    assert!(db["snoozed_until"].as_str().is_some_and(|t| t.ends_with("+01:00")), "in the schedule's timezone: {db}");
+    let text = account.run(&["plan", "--config", c]).stdout();
+    assert!(text.lines().any(|l| l.contains("snoozy-db") && l.contains("snoozed until")), "{text}");
+
+    // A permanent override is never shortened by a snooze.
+    let refused = account.run(&["snooze", "--config", c, &pinned, "--for", "1h"]);
+    refused.expect_code(1);
+    assert!(refused.stderr().contains("offhours:skip=true") && refused.stderr().contains("--clear first"), "{}", refused.stderr());
+
+    // Cleared: the schedule governs it again.
+    account.run(&["snooze", "--config", c, "snoozy-db", "--kind", "rds", "--region", WEST, "--clear"]).expect_code(0);
+    assert_eq!(tag_of(&account).await, None);
+
+    let missing = account.run(&["snooze", "--config", c, "no-such-db", "--for", "1h"]);
+    missing.expect_code(1);
+    assert!(missing.stderr().contains("no-such-db not found as ec2, rds in eu-west-1, us-east-1"), "{}", missing.stderr());
+    let how_long = account.run(&["snooze", "--config", c, &pinned]);
+    how_long.expect_code(2);
+    assert!(how_long.stderr().contains("say how long"), "{}", how_long.stderr());
+}
