@@ -275,7 +275,7 @@ mod tests {
             include_str!("aws/ecs.rs"),
             include_str!("aws/cloudwatch.rs"),
             include_str!("aws/iam.rs"),
-            include_str!("notify/sinks.rs"),
+            include_str!("aws/sns.rs"),
         ] {
             for part in source.split("from_sdk(\"").skip(1) {
                 called.push(part.split('"').next().unwrap().to_string());
@@ -285,6 +285,8 @@ mod tests {
         called.dedup();
         let mut listed: Vec<String> = ACTIONS.iter().map(|a| a.split(':').nth(1).unwrap().to_string()).collect();
         listed.sort();
+        // One operation name can belong to two services (ec2 and autoscaling DeleteTags).
+        listed.dedup();
         assert_eq!(called, listed, "ACTIONS must list exactly the operations the adapters call");
         let mut all: Vec<String> = ACTIONS.iter().filter(|a| !UNRESTRICTED.contains(a)).map(|s| s.to_string()).collect();
         all.sort();

@@ -15,6 +15,7 @@ pub mod ecs;
 pub mod iam;
 pub mod observe;
 pub mod rds;
+pub mod sns;
 
 use std::collections::BTreeMap;
 use std::fmt;

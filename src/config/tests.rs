@@ -242,6 +242,24 @@ fn the_annotated_example_parses() {
     assert!(!c.schedules.is_empty());
     assert!(c.iam_audit.is_some());
     assert!(c.billing_alarm.is_some());
+    // Its commented-out [notify] block ("# " settings, "## " explanations) is valid too.
+    let (before, rest) = text.split_once("# [notify]\n").expect("the example shows [notify]");
+    let (block, after) = rest.split_once("[http]").unwrap();
+    let uncommented: String = block
+        .lines()
+        .map(|l| if l.starts_with("## ") { l.to_string() } else { l.trim_start_matches("# ").to_string() })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let full = format!("{before}[notify]\n{uncommented}\n[http]{after}");
+    fn example_secrets(what: &SecretRef<'_>) -> Result<String, String> {
+        match what {
+            SecretRef::Env("OFFHOURS_SLACK_WEBHOOK_URL") => Ok("https://hooks.slack.example/services/T0/B0/x".into()),
+            other => Err(format!("{other:?} is not set")),
+        }
+    }
+    let c = from_str(&full, "offhours.toml", &HostTimezone { secrets: example_secrets, ..host() }).unwrap_or_else(|e| panic!("{e}"));
+    let notify = c.notify.expect("the uncommented example has [notify]");
+    assert!(notify.sns.is_some() && notify.webhooks.len() == 1);
 }
 
 #[test]

@@ -363,7 +363,7 @@ async fn start_http(
         config,
         board,
     };
-    tracing::info!(listen = %addr, "HTTP endpoint listening (/metrics, /healthz, /readyz).");
+    tracing::info!(listen = %addr, "HTTP endpoint listening (/, /metrics, /healthz, /readyz).");
     Ok(tokio::spawn(crate::http::serve(listener, Arc::new(face))))
 }
 

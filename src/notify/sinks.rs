@@ -76,16 +76,7 @@ impl Sink for SnsSink {
     fn send<'a>(&'a self, n: &'a Notice) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let (subject, message) = format::sns(n);
-            self.client
-                .publish()
-                .topic_arn(&self.topic_arn)
-                .subject(subject)
-                .message_structure("json")
-                .message(message)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| crate::aws::AwsError::from_sdk("Publish", self.topic_arn.split(':').nth(3).unwrap_or_default(), e).to_string())
+            crate::aws::sns::publish(&self.client, &self.topic_arn, &subject, &message, true).await.map_err(|e| e.to_string())
         })
     }
 }

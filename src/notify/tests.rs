@@ -42,6 +42,9 @@ fn finished<'a>(results: &'a [ResourceResult], calls: &'a BTreeMap<&'static str,
     }
 }
 
+/// The notice's kind, severity and title; `None` when the event is not news.
+type Expected = Option<(NoticeKind, Severity, &'static str)>;
+
 const NOW: &str = "2026-11-24T17:45:00Z";
 
 #[test]
@@ -62,7 +65,7 @@ fn events_become_notices_with_their_kind_and_severity() {
     let findings = BTreeMap::from([("key-too-old", 2usize), ("key-unused", 0)]);
     let none = BTreeMap::from([("key-too-old", 0usize)]);
     let errors = ["t.toml:3:1: colour: unknown field".to_string()];
-    let table: Vec<(Event<'_>, Option<(NoticeKind, Severity, &str)>)> = vec![
+    let table: Vec<(Event<'_>, Expected)> = vec![
         (finished(&ok, &calls), None),
         (
             finished(&failed, &calls),

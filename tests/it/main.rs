@@ -8,6 +8,7 @@ mod check;
 mod daemon;
 mod keys;
 mod kinds;
+mod notify;
 mod pid1;
 mod plan;
 mod status_page;

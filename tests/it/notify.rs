@@ -106,14 +106,7 @@ async fn topic_with_queue(account: &Account) -> (String, String) {
         .await
         .unwrap();
     let queue_arn = attributes.attributes().unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn].clone();
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
+    sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(queue_arn).attributes("RawMessageDelivery", "true").send().await.unwrap();
     (topic, queue_url)
 }
 
