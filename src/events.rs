@@ -53,6 +53,9 @@ pub enum Event<'a> {
     /// The billing alarm check ended with this outcome (`created`, `unchanged`, ...,
     /// `failed`).
     AlarmChecked { outcome: &'a str, alarm_name: &'a str },
+    /// A notification was delivered (`sent`) or given up (`dropped`) by a sink of this
+    /// kind (`sns`, `slack`, `teams`, `json`); logged where it happens.
+    Notification { sink_kind: &'a str, outcome: &'a str },
 }
 
 /// A resource named in an event: enough to find it, and to snooze it.
@@ -169,7 +172,8 @@ fn log(event: &Event<'_>) {
         | Event::Reload { .. }
         | Event::AuditFinished { .. }
         | Event::AlarmChecked { .. }
-        | Event::ActionAborted { .. } => {}
+        | Event::ActionAborted { .. }
+        | Event::Notification { .. } => {}
         Event::AwsCall { .. } => {}
     }
 }

@@ -49,6 +49,12 @@ struct OutcomeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NotificationLabels {
+    sink: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RuleLabel {
     rule: String,
 }
@@ -90,6 +96,7 @@ pub struct Metrics {
     findings: Family<RuleLabel, Gauge>,
     alarm: Family<OutcomeLabel, Gauge>,
     governed: Family<GovernedLabels, Gauge>,
+    notifications: Family<NotificationLabels, Counter>,
     /// The label sets `governed` shows per schedule, to replace them at the next action.
     governed_shown: Mutex<std::collections::BTreeMap<String, Vec<GovernedLabels>>>,
     /// Serialises rendering (the registry is read-only after set-up).
@@ -139,6 +146,12 @@ impl Metrics {
             "Resources each schedule matched at its last action, by kind and state",
             governed.clone(),
         );
+        let notifications = Family::<NotificationLabels, Counter>::default();
+        registry.register(
+            "offhours_notifications",
+            "Notifications by kind of sink (sns, slack, teams, json) and outcome (sent, dropped)",
+            notifications.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into() }).set(1);
         registry.register("offhours_build_info", "The running release", build);
@@ -155,6 +168,7 @@ impl Metrics {
             findings,
             alarm,
             governed,
+            notifications,
             governed_shown: Mutex::new(std::collections::BTreeMap::new()),
             render: Mutex::new(()),
         }
@@ -235,6 +249,9 @@ impl Subscriber for Metrics {
             Event::ActionAborted { schedule, action, .. } => {
                 self.failures.get_or_create(&JobLabels { schedule: schedule.to_string(), action: action.to_string() }).inc();
             }
+            Event::Notification { sink_kind, outcome } => {
+                self.notifications.get_or_create(&NotificationLabels { sink: sink_kind.to_string(), outcome: outcome.to_string() }).inc();
+            }
             Event::FireMissed { .. } | Event::StopWarning { .. } => {}
         }
     }
@@ -295,6 +312,7 @@ mod tests {
         m.on(&finished);
         m.on(&Event::AwsCall { service: "EC2", operation: "StopInstances", ok: true, duration: Duration::from_millis(40) });
         m.on(&Event::Reload { applied: false, errors: &[] });
+        m.on(&Event::Notification { sink_kind: "slack", outcome: "sent" });
         let findings = BTreeMap::from([("key-too-old", 2usize)]);
         m.on(&Event::AuditFinished { findings: &findings });
         let text = m.render();
@@ -304,6 +322,7 @@ mod tests {
             r#"offhours_action_failures_total{schedule="office",action="stop"} 1"#,
             r#"offhours_aws_calls_total{service="EC2",operation="StopInstances",outcome="ok"} 1"#,
             r#"offhours_reloads_total{outcome="rejected"} 1"#,
+            r#"offhours_notifications_total{sink="slack",outcome="sent"} 1"#,
             r#"offhours_audit_findings{rule="key-too-old"} 2"#,
             r#"offhours_resources_governed{schedule="office",kind="ec2",state="stopped"} 2"#,
         ];
@@ -413,6 +432,7 @@ mod tests {
         let findings = BTreeMap::from([("key-too-old", 1usize)]);
         m.on(&Event::AuditFinished { findings: &findings });
         m.on(&Event::AlarmChecked { outcome: "unchanged", alarm_name: "budget" });
+        m.on(&Event::Notification { sink_kind: "slack", outcome: "dropped" });
         let text = m.render();
         assert_eq!(unexposed(&names, &text), Vec::<String>::new(), "queried by contrib/grafana-dashboard.json but not exposed:\n{text}");
         // The check bites: a misspelt or missing metric, or a histogram series of a counter.

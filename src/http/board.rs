@@ -187,7 +187,8 @@ impl Board {
             | Event::FireStarted { .. }
             | Event::Reload { .. }
             | Event::FireMissed { .. }
-            | Event::AwsCall { .. } => {}
+            | Event::AwsCall { .. }
+            | Event::Notification { .. } => {}
         }
     }
 

@@ -335,7 +335,11 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
                 listed,
             ))
         }
-        Event::Reload { applied: true, .. } | Event::Resource { .. } | Event::FireStarted { .. } | Event::AwsCall { .. } => None,
+        Event::Reload { applied: true, .. }
+        | Event::Resource { .. }
+        | Event::FireStarted { .. }
+        | Event::AwsCall { .. }
+        | Event::Notification { .. } => None,
     }
 }
 

@@ -84,15 +84,26 @@ impl Dispatcher {
 
 impl Subscriber for Dispatcher {
     fn on(&self, event: &Event<'_>) {
-        let routes = self.routes.read().expect("routes lock");
-        let (routes, context) = &*routes;
-        if routes.is_empty() {
-            return;
-        }
-        let Some(n) = notice(event, context, Utc::now()) else {
-            return;
+        let dropped = {
+            let routes = self.routes.read().expect("routes lock");
+            let (routes, context) = &*routes;
+            let Some(n) = (!routes.is_empty()).then(|| notice(event, context, Utc::now())).flatten() else {
+                return;
+            };
+            route(routes, Arc::new(n))
         };
-        let n = Arc::new(n);
+        // Outside the lock: the stream comes back here.
+        for sink_kind in dropped {
+            crate::events::emit(Event::Notification { sink_kind, outcome: "dropped" });
+        }
+    }
+}
+
+/// Queues the notice for every route that wants it; the kinds of the sinks that could
+/// not take it.
+fn route(routes: &[Route], n: Arc<Notice>) -> Vec<&'static str> {
+    let mut dropped = Vec::new();
+    {
         for route in routes.iter().filter(|r| r.filter.accepts(&n)) {
             if let Err(e) = route.queue.try_send(n.clone()) {
                 let why = match e {
@@ -107,9 +118,11 @@ impl Subscriber for Dispatcher {
                     reason = why,
                     "Notification dropped."
                 );
+                dropped.push(route.kind);
             }
         }
     }
+    dropped
 }
 
 /// One sink's task: sends each notice in turn, retrying with backoff.
@@ -124,6 +137,7 @@ async fn deliver(sink: Arc<dyn Sink>, mut queue: mpsc::Receiver<Arc<Notice>>, po
             match outcome {
                 Ok(()) => {
                     tracing::info!(sink = %sink.name(), sink_kind = sink.kind(), event = %n.kind, attempt, "Notification sent.");
+                    crate::events::emit(Event::Notification { sink_kind: sink.kind(), outcome: "sent" });
                     break;
                 }
                 Err(error) if attempt < policy.attempts => {
@@ -139,16 +153,19 @@ async fn deliver(sink: Arc<dyn Sink>, mut queue: mpsc::Receiver<Arc<Notice>>, po
                     tokio::time::sleep(pause).await;
                     pause *= 2;
                 }
-                Err(error) => tracing::error!(
-                    sink = %sink.name(),
-                    sink_kind = sink.kind(),
-                    event = %n.kind,
-                    severity = %n.severity,
-                    attempts = attempt,
-                    error = %error,
-                    reason = "not delivered after every try",
-                    "Notification dropped."
-                ),
+                Err(error) => {
+                    tracing::error!(
+                        sink = %sink.name(),
+                        sink_kind = sink.kind(),
+                        event = %n.kind,
+                        severity = %n.severity,
+                        attempts = attempt,
+                        error = %error,
+                        reason = "not delivered after every try",
+                        "Notification dropped."
+                    );
+                    crate::events::emit(Event::Notification { sink_kind: sink.kind(), outcome: "dropped" });
+                }
             }
         }
     }
