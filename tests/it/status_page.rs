@@ -3,75 +3,17 @@
 //! loads the page, the test reads the DOM it built and saves a screenshot.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{Timelike, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::daemon::Daemon;
 use crate::support::Account;
 
 /// How long one Chromium run may take before the test kills it.
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A running daemon whose JSON log goes to a file we can read while it runs.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(account: &Account, config: &Path) -> Daemon {
-        let log = account.dir.path().join("daemon.log");
-        let state = account.dir.path().join("state");
-        let child = account
-            .offhours(&["run", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap(), "--log-format", "json"])
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start the daemon");
-        let d = Daemon { child, log };
-        d.wait_for_event("daemon start", |e| e["message"] == "Daemon started.");
-        d
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Polls the log until an event matches, or fails after 30 s.
-    #[track_caller]
-    fn wait_for_event(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(e) = self.log().lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|e| pred(e)) {
-                return e;
-            }
-            assert!(Instant::now() < deadline, "no {what} within 30 s; log:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn terminate(&mut self) -> i32 {
-        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code().unwrap_or(-1);
-            }
-            assert!(Instant::now() < deadline, "daemon did not exit within 30 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A plain HTTP GET on loopback: (status, head, body).
 fn http_get(port: u16, path: &str) -> (u16, String, String) {
@@ -185,7 +127,7 @@ threshold = 100
 alarm_name = "budget"
 "#
     ));
-    let mut daemon = Daemon::start(&account, &config);
+    let mut daemon = Daemon::start(&account, &config, "1");
     daemon.wait_for_event("the billing check", |e| e["message"] == "Billing alarm checked.");
     let finished = daemon.wait_for_event("the stop", |e| e["message"] == "Action finished." && e["schedule"] == "web-dev");
     assert_eq!(finished["outcomes"], r#"{"failed":1,"stopped":2}"#, "{finished}");
@@ -234,5 +176,6 @@ alarm_name = "budget"
         png.display(),
         bytes.len()
     );
-    assert_eq!(daemon.terminate(), 0);
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
 }
