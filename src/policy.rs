@@ -337,3 +337,26 @@ mod kinds_tests {
         assert!(!mixed.contains(&"ec2:StopInstances".to_string()), "{mixed:?}");
     }
 }
+
+#[cfg(test)]
+mod notify_tests {
+    use super::*;
+    use crate::config::{HostTimezone, from_str};
+
+    #[test]
+    fn publish_is_granted_on_the_configured_topic_only_and_snooze_only_when_asked() {
+        let text = "[schedules.a]\nstart = \"0 8 * * *\"\n[notify]\nsns_topic_arn = \"arn:aws:sns:eu-west-1:123456789012:ops\"\n";
+        let config = from_str(text, "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap();
+        let doc = document(Features::of(&config));
+        let statements = doc["Statement"].as_array().unwrap();
+        let notify = statements.iter().find(|s| s["Sid"] == "Notify").expect("a Notify statement");
+        assert_eq!(notify["Action"], json!(["sns:Publish"]));
+        assert_eq!(notify["Resource"], "arn:aws:sns:eu-west-1:123456789012:ops");
+        assert!(!statements.iter().any(|s| s["Sid"] == "Snooze"), "the daemon never snoozes");
+        let mut with_snooze = Features::of(&config);
+        with_snooze.snooze = true;
+        assert!(document(with_snooze)["Statement"].as_array().unwrap().iter().any(|s| s["Sid"] == "Snooze"));
+        let plain = from_str("[schedules.a]\nstart = \"0 8 * * *\"\n", "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap();
+        assert!(!document(Features::of(&plain)).to_string().contains("sns:Publish"));
+    }
+}
