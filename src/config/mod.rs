@@ -67,6 +67,36 @@ pub struct Config {
     pub http: Option<HttpSettings>,
     /// Where notifications go, when asked for.
     pub notify: Option<NotifySettings>,
+    /// Other accounts, each through a role; empty (and no `organization`): offhours'
+    /// own account only.
+    pub accounts: Vec<AccountTarget>,
+    /// Every active account of an AWS Organization, found at run time.
+    pub organization: Option<Organization>,
+}
+
+/// `[[accounts]]`: one account, reached by assuming a role in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountTarget {
+    /// The 12-digit id, from the role's ARN.
+    pub id: String,
+    pub name: Option<String>,
+    pub role_arn: String,
+    pub external_id: Option<String>,
+}
+
+/// `[organization]`: the accounts are the organization's active ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    /// The role assumed in every account found.
+    pub role_name: String,
+    pub external_id: Option<String>,
+    /// Only accounts under these organizational units (searched recursively); empty:
+    /// the whole organization.
+    pub ous: Vec<String>,
+    /// Account ids never acted on.
+    pub exclude: BTreeSet<String>,
+    /// How often the accounts are listed again (besides start-up and reload).
+    pub refresh: Duration,
 }
 
 /// `[notify]`: an SNS topic and webhooks, each with the notices it wants.
@@ -191,6 +221,8 @@ pub struct Schedule {
     pub description: Option<String>,
     /// How long before each stop fire a warning lists what it will stop.
     pub warn_before: Option<Duration>,
+    /// The accounts (ids or names) the schedule applies to; `None`: every account.
+    pub accounts: Option<Vec<String>>,
 }
 
 impl Config {

@@ -34,6 +34,27 @@ pub struct RawConfig {
     pub billing_alarm: Option<Spanned<RawBillingAlarm>>,
     pub warn_before: Option<Spanned<String>>,
     pub notify: Option<Spanned<RawNotify>>,
+    #[serde(default)]
+    pub accounts: Vec<Spanned<RawAccount>>,
+    pub organization: Option<Spanned<RawOrganization>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    pub role_arn: Option<Spanned<String>>,
+    pub external_id: Option<Spanned<String>>,
+    pub name: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganization {
+    pub role_name: Option<Spanned<String>>,
+    pub external_id: Option<Spanned<String>>,
+    pub ous: Option<Vec<Spanned<String>>>,
+    pub exclude: Option<Vec<Spanned<String>>>,
+    pub refresh: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,6 +105,7 @@ pub struct RawSchedule {
     pub tags: Option<Spanned<BTreeMap<String, String>>>,
     pub description: Option<String>,
     pub warn_before: Option<Spanned<String>>,
+    pub accounts: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// A date written either as a TOML local date (`2026-12-25`) or a string.
@@ -254,6 +276,8 @@ fn friendly(message: &str) -> String {
         ("expected struct RawBillingAlarm", "expected a table"),
         ("expected struct RawNotify", "expected a table"),
         ("expected struct RawWebhook", "expected a table"),
+        ("expected struct RawAccount", "expected a table"),
+        ("expected struct RawOrganization", "expected a table"),
         ("data did not match any variant of untagged enum DateValue", "expected a date such as 2026-12-25"),
         ("data did not match any variant of untagged enum Number", "expected a number"),
     ] {

@@ -182,7 +182,7 @@ hibernate = \"yes\"
         text,
         &[
             "t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)",
-            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, notify)",
+            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, notify, accounts, organization)",
             "t.toml:7:8: schedules.office.stop: bad cron `0 19 * * MON-FRYDAY`: day-of-week field `MON-FRYDAY`: unknown name or character",
             "t.toml:8:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",
@@ -355,6 +355,55 @@ fn warn_before_defaults_to_the_file_and_needs_a_stop() {
         &[
             "t.toml:1:15: warn_before: `soon` is not a duration (use e.g. 90s, 15m, 6h, 1d)",
             "t.toml:4:15: schedules.a.warn_before: warns before a stop, but the schedule has no `stop`",
+        ],
+    );
+}
+
+#[test]
+fn accounts_and_the_organization() {
+    let c = load_str(&format!(
+        "[[accounts]]\nrole_arn = \"arn:aws:iam::111111111111:role/offhours-member\"\nexternal_id = \"ext-123\"\nname = \"dev\"\n\
+         [[accounts]]\nrole_arn = \"arn:aws:iam::222222222222:role/team/offhours\"\n\
+         {OK_SCHEDULE}accounts = [\"dev\", \"222222222222\"]\n[schedules.all]\nstop = \"0 19 * * *\"\n"
+    ))
+    .unwrap();
+    let ids: Vec<(&str, Option<&str>)> = c.accounts.iter().map(|a| (a.id.as_str(), a.name.as_deref())).collect();
+    assert_eq!(ids, [("111111111111", Some("dev")), ("222222222222", None)]);
+    assert_eq!(c.accounts[0].external_id.as_deref(), Some("ext-123"));
+    let by_name: BTreeMap<&str, Option<Vec<String>>> = c.schedules.iter().map(|s| (s.name.as_str(), s.accounts.clone())).collect();
+    assert_eq!(by_name["office"], Some(vec!["dev".to_string(), "222222222222".to_string()]));
+    assert_eq!(by_name["all"], None, "every account by default");
+
+    let org = load_str(&format!("[organization]\nrole_name = \"offhours-member\"\nous = [\"ou-ab12-cdef3456\"]\nexclude = [\"333333333333\"]\n{OK_SCHEDULE}accounts = [\"sandbox\"]\n")).unwrap();
+    let o = org.organization.unwrap();
+    assert_eq!((o.role_name.as_str(), o.ous.len(), o.exclude.len(), o.refresh.as_secs()), ("offhours-member", 1, 1, 3600));
+
+    check_errors(
+        &format!(
+            "[[accounts]]\nrole_arn = \"arn:aws:iam::12345:role/x\"\n\
+             [[accounts]]\nname = \"444444444444\"\nrole_arn = \"arn:aws:iam::111111111111:role/a\"\n\
+             [[accounts]]\nrole_arn = \"arn:aws:iam::111111111111:role/b\"\n\
+             [organization]\nrole_name = \"has space\"\nous = [\"ou-x\"]\nexclude = [\"12\"]\nrefresh = \"10s\"\n\
+             {OK_SCHEDULE}accounts = [\"dve\"]\n"
+        ),
+        &[
+            "t.toml:2:12: accounts[0].role_arn: `arn:aws:iam::12345:role/x` is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+            "t.toml:4:8: accounts[1].name: must not be 12 digits: it would read as an account id",
+            "t.toml:6:1: accounts[2].role_arn: account 111111111111 is listed twice",
+            "t.toml:9:13: organization.role_name: `has space` is not a role name (1 to 64 of A-Z a-z 0-9 + = , . @ _ -)",
+            "t.toml:10:8: organization.ous: `ou-x` is not an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)",
+            "t.toml:11:12: organization.exclude: `12` is not a 12-digit account id",
+            "t.toml:12:11: organization.refresh: must be at least 1m (Organizations throttles its list calls)",
+        ],
+    );
+    check_errors(
+        &format!("{OK_SCHEDULE}accounts = [\"dev\"]\n"),
+        &["t.toml:3:12: schedules.office.accounts: names accounts, but the file has no [[accounts]] or [organization]"],
+    );
+    check_errors(
+        &format!("[[accounts]]\nrole_arn = \"arn:aws:iam::111111111111:role/a\"\nname = \"dev\"\n{OK_SCHEDULE}accounts = [\"dve\"]\n"),
+        &[
+            "t.toml:6:13: schedules.office.accounts: `dve` is neither a 12-digit account id nor the name of an [[accounts]] entry (did you mean `dev`?)",
         ],
     );
 }

@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use toml::Spanned;
 
-use super::raw::{DateValue, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawNotify, RawSchedule};
+use super::raw::{DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawNotify, RawOrganization, RawSchedule};
 use super::{
-    AwsSettings, BillingAlarm, Config, IamAudit, NotifySettings, Schedule, Secret, SnsTarget, Webhook, WebhookFormat, closest,
-    parse_duration,
+    AccountTarget, AwsSettings, BillingAlarm, Config, IamAudit, NotifySettings, Organization, Schedule, Secret, SnsTarget, Webhook,
+    WebhookFormat, closest, parse_duration,
 };
 use crate::kinds::Kind;
 use crate::notify::{Filter, NoticeKind, Severity};
@@ -250,6 +250,45 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     });
 
     let notify = raw.notify.as_ref().map(|n| notify(&mut c, n, host.secrets));
+    let mut accounts: Vec<AccountTarget> = Vec::new();
+    for (i, raw_account) in raw.accounts.iter().enumerate() {
+        let Some(a) = account(&mut c, i, raw_account) else { continue };
+        if accounts.iter().any(|o| o.id == a.id) {
+            c.error(raw_account.span(), format!("accounts[{i}].role_arn"), format!("account {} is listed twice", a.id));
+        }
+        if let Some(n) = &a.name {
+            if accounts.iter().any(|o| o.name.as_ref() == Some(n)) {
+                c.error(raw_account.span(), format!("accounts[{i}].name"), format!("`{n}` names another account already"));
+            }
+        }
+        accounts.push(a);
+    }
+    let organization = raw.organization.as_ref().and_then(|o| organization(&mut c, o));
+    // A schedule's `accounts` must name known accounts; in an organization the names
+    // are only known at run time, so ids and names both pass here.
+    for (name, body) in &raw.schedules {
+        let Some(list) = &body.get_ref().accounts else { continue };
+        let field = format!("schedules.{}.accounts", name.get_ref());
+        if raw.accounts.is_empty() && raw.organization.is_none() {
+            c.error(list.span(), &field, "names accounts, but the file has no [[accounts]] or [organization]");
+            continue;
+        }
+        if list.get_ref().is_empty() {
+            c.error(list.span(), &field, "must name at least one account (or be left out for all)");
+        }
+        for a in list.get_ref() {
+            let v = a.get_ref();
+            let known = is_account_id(v) || accounts.iter().any(|t| t.name.as_deref() == Some(v.as_str())) || raw.organization.is_some();
+            if !known {
+                let names = accounts.iter().filter_map(|t| t.name.as_deref());
+                let hint = closest(v, names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+                c.error(a.span(), &field, format!("`{v}` is neither a 12-digit account id nor the name of an [[accounts]] entry{hint}"));
+            }
+        }
+        if let Some(s) = schedules.iter_mut().find(|s| &s.name == name.get_ref()) {
+            s.accounts = Some(list.get_ref().iter().map(|a| a.get_ref().clone()).collect());
+        }
+    }
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|(span, _, _)| span.start);
@@ -275,6 +314,8 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         billing_alarm,
         http,
         notify,
+        accounts,
+        organization,
     })
 }
 
@@ -421,6 +462,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         tags,
         description: raw.description.clone(),
         warn_before,
+        accounts: None,
     })
 }
 
@@ -686,4 +728,122 @@ fn notify(c: &mut Checker, raw: &Spanned<RawNotify>, secrets: fn(&SecretRef<'_>)
         c.error(raw.span(), "notify", "has no destination: set sns_topic_arn or add a [[notify.webhooks]] table");
     }
     NotifySettings { sns, webhooks }
+}
+
+fn is_account_id(v: &str) -> bool {
+    v.len() == 12 && v.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`: `Some(account id)`.
+fn role_account(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && is_account_id(parts[4])
+        && parts[5].strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.ends_with('/'));
+    ok.then(|| parts[4])
+}
+
+/// A role name as IAM allows it: 1 to 64 of `A-Za-z0-9+=,.@_-`.
+fn is_role_name(v: &str) -> bool {
+    (1..=64).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// An external id as STS allows it: 2 to 1224 of `A-Za-z0-9+=,.@:/-_`.
+fn external_id(c: &mut Checker, v: &Spanned<String>, field: &str) -> Option<String> {
+    let s = v.get_ref();
+    if (2..=1224).contains(&s.len()) && s.chars().all(|ch| ch.is_ascii_alphanumeric() || "+=,.@:/-_".contains(ch)) {
+        Some(s.clone())
+    } else {
+        c.error(v.span(), field, "must be 2 to 1224 characters of A-Z a-z 0-9 + = , . @ : / - _ (its value is not shown)");
+        None
+    }
+}
+
+fn account(c: &mut Checker, i: usize, raw: &Spanned<RawAccount>) -> Option<AccountTarget> {
+    let body = raw.get_ref();
+    let field = |f: &str| format!("accounts[{i}].{f}");
+    let role = match &body.role_arn {
+        None => {
+            c.error(raw.span(), field("role_arn"), "is required: the role to assume in that account (arn:aws:iam::ACCOUNT:role/NAME)");
+            None
+        }
+        Some(v) => match role_account(v.get_ref()) {
+            Some(id) => Some((id.to_string(), v.get_ref().clone())),
+            None => {
+                c.error(v.span(), field("role_arn"), format!("`{}` is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)", v.get_ref()));
+                None
+            }
+        },
+    };
+    let external_id = body.external_id.as_ref().and_then(|v| external_id(c, v, &field("external_id")));
+    let name = match &body.name {
+        Some(v) if is_account_id(v.get_ref()) => {
+            c.error(v.span(), field("name"), "must not be 12 digits: it would read as an account id");
+            None
+        }
+        Some(v) => c.non_empty(v, &field("name")),
+        None => None,
+    };
+    let (id, role_arn) = role?;
+    Some(AccountTarget { id, name, role_arn, external_id })
+}
+
+fn organization(c: &mut Checker, raw: &Spanned<RawOrganization>) -> Option<Organization> {
+    let body = raw.get_ref();
+    let role_name = match &body.role_name {
+        None => {
+            c.error(raw.span(), "organization.role_name", "is required: the role offhours assumes in every account (e.g. offhours-member)");
+            None
+        }
+        Some(v) if !is_role_name(v.get_ref()) => {
+            c.error(
+                v.span(),
+                "organization.role_name",
+                format!("`{}` is not a role name (1 to 64 of A-Z a-z 0-9 + = , . @ _ -)", v.get_ref()),
+            );
+            None
+        }
+        Some(v) => Some(v.get_ref().clone()),
+    };
+    let external_id = body.external_id.as_ref().and_then(|v| external_id(c, v, "organization.external_id"));
+    let mut ous = Vec::new();
+    for v in body.ous.iter().flatten() {
+        let s = v.get_ref();
+        let ok = (s.starts_with("ou-") && s.len() >= 11 || s.starts_with("r-") && s.len() >= 6)
+            && s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        if !ok {
+            c.error(
+                v.span(),
+                "organization.ous",
+                format!("`{s}` is not an organizational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)"),
+            );
+        } else if ous.contains(s) {
+            c.error(v.span(), "organization.ous", format!("`{s}` is listed twice"));
+        } else {
+            ous.push(s.clone());
+        }
+    }
+    let mut exclude = BTreeSet::new();
+    for v in body.exclude.iter().flatten() {
+        if !is_account_id(v.get_ref()) {
+            c.error(v.span(), "organization.exclude", format!("`{}` is not a 12-digit account id", v.get_ref()));
+        } else {
+            exclude.insert(v.get_ref().clone());
+        }
+    }
+    let refresh = match &body.refresh {
+        Some(v) => match c.duration(v, "organization.refresh") {
+            Some(d) if d < std::time::Duration::from_secs(60) => {
+                c.error(v.span(), "organization.refresh", "must be at least 1m (Organizations throttles its list calls)");
+                None
+            }
+            other => other,
+        },
+        None => Some(std::time::Duration::from_secs(3600)),
+    };
+    Some(Organization { role_name: role_name?, external_id, ous, exclude, refresh: refresh? })
 }

@@ -21,6 +21,7 @@ fn schedule(hibernate: bool) -> Schedule {
         tags: BTreeMap::new(),
         description: None,
         warn_before: None,
+        accounts: None,
     }
 }
 
