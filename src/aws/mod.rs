@@ -465,6 +465,15 @@ impl Aws {
         ids
     }
 
+    /// Organizations (a global service, served from us-east-1).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        let conf = aws_sdk_organizations::config::Builder::from(&self.base)
+            .interceptor(observe::Observe)
+            .region(Region::from_static(GLOBAL_REGION))
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
+    }
+
     /// An SNS client for a topic's region (notifications).
     pub fn sns_in(&self, region: &str) -> aws_sdk_sns::Client {
         let conf =
