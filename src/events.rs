@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::config::Action;
-use crate::jobs::apply::{Outcome, ResourceResult};
+use crate::accounts::AccountRef;
+use crate::jobs::apply::{AccountFailure, Outcome, ResourceResult};
 use crate::kinds::Kind;
 
 /// Something that happened, with what every consumer needs to know about it.
@@ -30,11 +31,14 @@ pub enum Event<'a> {
         regions: &'a [String],
         results: &'a [ResourceResult],
         list_failures: usize,
+        /// Accounts the action could not act in.
+        failed_accounts: &'a [AccountFailure],
         calls: &'a BTreeMap<&'static str, u64>,
         duration: Duration,
     },
     /// The safety brake stopped an action before anything was touched.
-    BrakeTripped { job: &'a str, schedule: &'a str, action: Action, would_touch: usize, limit: u32, dry_run: bool },
+    /// `account`: the account whose brake tripped; `None`: the overall cap.
+    BrakeTripped { account: Option<&'a AccountRef>, job: &'a str, schedule: &'a str, action: Action, would_touch: usize, limit: u32, dry_run: bool },
     /// A fire began, `lag` after its instant.
     FireStarted { job: &'a str, schedule: &'a str, action: &'a str, lag: Duration },
     /// A reload was applied or rejected (`errors`: one line per problem, when rejected).
@@ -61,6 +65,9 @@ pub enum Event<'a> {
 /// A resource named in an event: enough to find it, and to snooze it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ResourceRef {
+    /// The account, when offhours acts in several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountRef>,
     pub kind: Kind,
     pub id: String,
     pub region: String,
@@ -97,6 +104,8 @@ fn log(event: &Event<'_>) {
                         job = *job,
                         schedule = *schedule,
                         action = %action,
+                        account = (!r.account.is_empty()).then_some(r.account.as_str()),
+                        account_name = r.account_name.as_deref(),
                         kind = %r.kind,
                         region = %r.region,
                         id = %r.id,
@@ -120,7 +129,7 @@ fn log(event: &Event<'_>) {
                 _ => event!(info, "Resource acted on."),
             }
         }
-        Event::ActionFinished { job, schedule, action, dry_run, kinds, regions, results, list_failures, calls, duration } => {
+        Event::ActionFinished { job, schedule, action, dry_run, kinds, regions, results, list_failures, failed_accounts, calls, duration } => {
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for r in *results {
                 *counts.entry(r.outcome.as_str()).or_default() += 1;
@@ -136,12 +145,16 @@ fn log(event: &Event<'_>) {
                 resources = results.len(),
                 outcomes = %serde_json::to_string(&counts).unwrap_or_default(),
                 list_failures = *list_failures,
+                failed_accounts = failed_accounts.len(),
                 api_calls = %serde_json::to_string(calls).unwrap_or_default(),
                 duration_ms = duration.as_millis() as u64,
                 "Action finished."
             );
         }
-        Event::BrakeTripped { job, schedule, action, would_touch, limit, dry_run } => tracing::error!(
+        Event::BrakeTripped { account, job, schedule, action, would_touch, limit, dry_run } => tracing::error!(
+            account = account.map(|a| a.id.as_str()),
+            account_name = account.and_then(|a| a.name.as_deref()),
+            overall = account.is_none(),
             job = *job,
             schedule = *schedule,
             action = %action,

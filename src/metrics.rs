@@ -269,6 +269,8 @@ mod tests {
 
     fn result(kind: Kind, id: &str, outcome: Outcome) -> ResourceResult {
         ResourceResult {
+            account: String::new(),
+            account_name: None,
             kind,
             id: id.into(),
             region: "eu-west-1".into(),
@@ -306,6 +308,7 @@ mod tests {
             regions: &[],
             results: &results,
             list_failures: 0,
+            failed_accounts: &[],
             calls: &calls,
             duration: Duration::from_millis(5),
         };
@@ -343,6 +346,7 @@ mod tests {
             regions: &[],
             results: &later,
             list_failures: 0,
+            failed_accounts: &[],
             calls: &calls,
             duration: Duration::from_millis(5),
         });
@@ -420,12 +424,13 @@ mod tests {
             regions: &[],
             results,
             list_failures: 0,
+            failed_accounts: &[],
             calls: &calls,
             duration: Duration::from_millis(5),
         };
         m.on(&finished(Action::Stop, &results));
         m.on(&finished(Action::Start, &results[..1]));
-        m.on(&Event::BrakeTripped { job: "schedule", schedule: "office", action: Action::Start, would_touch: 3, limit: 2, dry_run: false });
+        m.on(&Event::BrakeTripped { account: None, job: "schedule", schedule: "office", action: Action::Start, would_touch: 3, limit: 2, dry_run: false });
         m.on(&Event::FireStarted { job: "schedule", schedule: "office", action: "stop", lag: Duration::from_millis(3) });
         m.on(&Event::AwsCall { service: "EC2", operation: "StopInstances", ok: false, duration: Duration::from_millis(40) });
         m.on(&Event::Reload { applied: true, errors: &[] });

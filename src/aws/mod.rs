@@ -14,6 +14,7 @@ pub mod ec2;
 pub mod ecs;
 pub mod iam;
 pub mod observe;
+pub mod organizations;
 pub mod rds;
 pub mod sns;
 
@@ -353,6 +354,33 @@ impl Aws {
             max_concurrent_calls: settings.max_concurrent_calls.max(1) as usize,
             regions: Arc::new(Mutex::new(BTreeMap::new())),
         }
+    }
+
+    /// The same settings in another account: credentials from one AssumeRole of
+    /// `role_arn` with these credentials, cached and refreshed before expiry by the
+    /// SDK's provider. Clients and bounds on calls in flight are the account's own
+    /// (AWS throttles per account and region). Nothing is called until first use.
+    pub async fn assume(&self, role_arn: &str, external_id: Option<&str>, session_name: &str) -> Aws {
+        let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(session_name).configure(&self.base);
+        if let Some(id) = external_id {
+            provider = provider.external_id(id);
+        }
+        if self.base.region().is_none() {
+            provider = provider.region(Region::from_static(GLOBAL_REGION));
+        }
+        let provider = provider.build().await;
+        Aws {
+            base: self.base.clone().into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build(),
+            base_credentials: self.base.credentials_provider(),
+            max_concurrent_calls: self.max_concurrent_calls,
+            regions: Arc::new(Mutex::new(BTreeMap::new())),
+        }
+    }
+
+    /// The account these credentials act in (GetCallerIdentity needs no permission).
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        let out = self.sts().get_caller_identity().send().await.map_err(|e| AwsError::from_sdk("GetCallerIdentity", GLOBAL_REGION, e))?;
+        Ok(out.account().unwrap_or_default().to_string())
     }
 
     /// Regions to act in: the file's list, else the SDK's default region; each

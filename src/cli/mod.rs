@@ -117,6 +117,10 @@ pub enum Command {
         /// The resource's region [default: every region of the file].
         #[arg(long)]
         region: Option<String>,
+        /// The resource's account, by id or name, with [[accounts]] or [organization]
+        /// [default: every account of the file].
+        #[arg(long)]
+        account: Option<String>,
         /// How long from now, e.g. 2h or 90m.
         #[arg(long = "for", value_parser = config::parse_duration, conflicts_with_all = ["until", "clear"])]
         for_: Option<std::time::Duration>,
@@ -193,11 +197,17 @@ pub fn main() -> ExitCode {
         Command::Reload { pid, state_dir, timeout } => {
             with_runtime(|| run::reload(&cli, *pid, run::state_dir(state_dir.clone()), *timeout))
         }
-        Command::Snooze { id, kind, region, for_, until, clear } => with_runtime(|| {
-            snooze::run(
-                &cli,
-                snooze::Args { id, kind: *kind, region: region.as_deref(), for_: *for_, until: until.as_deref(), clear: *clear },
-            )
+        Command::Snooze { id, kind, region, account, for_, until, clear } => with_runtime(|| {
+            let args = snooze::Args {
+                id,
+                kind: *kind,
+                region: region.as_deref(),
+                account: account.as_deref(),
+                for_: *for_,
+                until: until.as_deref(),
+                clear: *clear,
+            };
+            snooze::run(&cli, args)
         }),
         Command::Apply { schedule, action } => {
             let action = action.parse().expect("clap checked the value");
@@ -270,11 +280,11 @@ pub fn load_config(cli: &Cli) -> Result<Config, u8> {
     }
 }
 
-/// Connects to AWS and settles the regions to act in; on failure prints why.
-pub async fn connect(config: &Config) -> Result<(crate::aws::Aws, Vec<String>), u8> {
+/// Connects to AWS and settles the accounts and regions to act in; on failure prints why.
+pub async fn connect(config: &Config) -> Result<(crate::aws::Aws, Vec<crate::jobs::targets::Target>), u8> {
     let aws = crate::aws::Aws::connect(&config.aws).await;
-    match aws.regions(&config.regions).await {
-        Ok(regions) => Ok((aws, regions)),
+    match crate::jobs::targets::targets(&aws, config).await {
+        Ok(targets) => Ok((aws, targets)),
         Err(e) => {
             eprintln!("offhours: {e}");
             Err(EXIT_FAILED)

@@ -14,11 +14,11 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let (aws, regions) = match connect(&config).await {
+    let (_, targets) = match connect(&config).await {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let report = match preview(&aws, &config, &regions, at).await {
+    let report = match preview(&targets, &config, at).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("offhours: {e}");
@@ -37,10 +37,11 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
                     out!("  no matching resources");
                     continue;
                 }
-                out!("  {:<12} {:<20} {:<14} {:<24} {:<14} {:<6} REASON", "KIND", "ID", "REGION", "NAME", "STATE", "DO");
+                out!("  {:<14} {:<12} {:<20} {:<14} {:<24} {:<14} {:<6} REASON", "ACCOUNT", "KIND", "ID", "REGION", "NAME", "STATE", "DO");
                 for i in &s.resources {
                     out!(
-                        "  {:<12} {:<20} {:<14} {:<24} {:<14} {:<6} {}",
+                        "  {:<14} {:<12} {:<20} {:<14} {:<24} {:<14} {:<6} {}",
+                        i.account_name.as_deref().unwrap_or(if i.account.is_empty() { "-" } else { &i.account }),
                         i.kind.as_str(),
                         i.id,
                         i.region,
@@ -57,5 +58,8 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
             }
         }
     }
-    EXIT_OK
+    for f in &report.failed_accounts {
+        eprintln!("offhours: account {}: {}", f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)), f.error);
+    }
+    if report.failed_accounts.is_empty() { EXIT_OK } else { EXIT_FAILED }
 }

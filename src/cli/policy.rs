@@ -1,13 +1,29 @@
-//! `offhours policy`: the IAM policy to attach to offhours' role.
+//! `offhours policy`: the IAM policy to attach to offhours' role; across accounts, the
+//! hub's and the member role's (`--role` prints one of them, for `put-role-policy`).
 
-use super::{Cli, EXIT_OK, print_json};
+use super::{Cli, EXIT_OK, EXIT_USAGE, print_json};
 use crate::config;
-use crate::policy::{Features, document};
+use crate::policy::{Features, Role, output};
 
 pub fn run(cli: &Cli, snooze: bool) -> u8 {
-    // With a readable, valid file, only what it turns on; otherwise everything.
-    let mut features = config::load(&cli.config).map_or_else(|_| Features::all(), |c| Features::of(&c));
+    run_as(cli, snooze, None)
+}
+
+/// `role`: only the hub's or the member's policy (a file with other accounts).
+pub fn run_as(cli: &Cli, snooze: bool, role: Option<Role>) -> u8 {
+    // With a readable, valid file, only what it turns on; otherwise everything (across
+    // accounts when a role is asked for).
+    let fallback = || if role.is_some() { Features::all_accounts() } else { Features::all() };
+    let mut features = config::load(&cli.config).map_or_else(|_| fallback(), |c| Features::of(&c));
     features.snooze |= snooze;
-    print_json(&document(features));
-    EXIT_OK
+    match output(&features, role) {
+        Ok(policy) => {
+            print_json(&policy);
+            EXIT_OK
+        }
+        Err(message) => {
+            eprintln!("offhours: {message}");
+            EXIT_USAGE
+        }
+    }
 }

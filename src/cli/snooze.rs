@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
 use crate::aws::ec2::CallCounter;
+use crate::accounts::AccountRef;
 use crate::aws::{Aws, adapter};
+use crate::jobs::targets::{Target, multi_account, targets};
 use crate::kinds::{Kind, Resource};
 use crate::plan::snooze::{may_replace, parse_until, tag_value};
 
@@ -16,6 +18,7 @@ pub struct Args<'a> {
     pub id: &'a str,
     pub kind: Option<Kind>,
     pub region: Option<&'a str>,
+    pub account: Option<&'a str>,
     pub for_: Option<Duration>,
     pub until: Option<&'a str>,
     pub clear: bool,
@@ -23,6 +26,8 @@ pub struct Args<'a> {
 
 #[derive(Debug, Serialize)]
 struct Outcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
     kind: Kind,
     id: String,
     region: String,
@@ -67,37 +72,74 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
             used
         }
     };
-    let aws = Aws::connect(&config.aws).await;
-    let regions = match args.region {
-        Some(r) => vec![r.to_string()],
-        None => match aws.configured_regions(&config.regions) {
-            Ok(r) => r,
+    let hub = Aws::connect(&config.aws).await;
+    // Where to look: the own account, or the file's accounts (`--account` to say which).
+    let places: Vec<(Option<AccountRef>, Aws, Vec<String>)> = if multi_account(&config) {
+        let all = match targets(&hub, &config).await {
+            Ok(t) => t,
             Err(e) => {
                 eprintln!("offhours: {e}");
                 return EXIT_FAILED;
             }
-        },
+        };
+        let chosen: Vec<Target> =
+            all.into_iter().filter(|t| args.account.is_none_or(|a| a == t.account.id || Some(a) == t.account.name.as_deref())).collect();
+        if chosen.is_empty() {
+            eprintln!("offhours: no account {} in the file", args.account.unwrap_or_default());
+            return EXIT_USAGE;
+        }
+        chosen
+            .into_iter()
+            .map(|t| {
+                let regions = match args.region {
+                    Some(r) => vec![r.to_string()],
+                    None => t.regions.clone().unwrap_or_default(),
+                };
+                (Some(t.account), t.aws, regions)
+            })
+            .collect()
+    } else {
+        let regions = match args.region {
+            Some(r) => vec![r.to_string()],
+            None => match hub.configured_regions(&config.regions) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("offhours: {e}");
+                    return EXIT_FAILED;
+                }
+            },
+        };
+        vec![(None, hub, regions)]
     };
     let calls = std::sync::Arc::new(CallCounter::default());
     let ids = [args.id.to_string()];
-    let targets: Vec<(Kind, &String)> = kinds.iter().flat_map(|k| regions.iter().map(move |r| (*k, r))).collect();
-    let reads = targets.iter().map(|(kind, region)| {
+    let targets: Vec<(&Option<AccountRef>, &Aws, Kind, &String)> = places
+        .iter()
+        .flat_map(|(account, aws, regions)| kinds.iter().flat_map(move |k| regions.iter().map(move |r| (account, aws, *k, r))))
+        .collect();
+    let reads = targets.iter().map(|(_, aws, kind, region)| {
         let api = aws.api(region, &calls);
         let ids = &ids;
         async move { adapter(*kind).describe(&api, ids).await }
     });
-    let mut found: Vec<Resource> = Vec::new();
+    let mut found: Vec<(Option<AccountRef>, &Aws, Resource)> = Vec::new();
     let mut errors = Vec::new();
-    for ((kind, region), read) in targets.iter().zip(futures_util::future::join_all(reads).await) {
+    for ((account, aws, kind, region), read) in targets.iter().zip(futures_util::future::join_all(reads).await) {
         match read {
-            Ok(list) => found.extend(list.into_iter().filter(|r| r.id == args.id)),
+            Ok(list) => found.extend(list.into_iter().filter(|r| r.id == args.id).map(|r| ((*account).clone(), *aws, r))),
             // Looking for an id of another kind can be refused as malformed: only an
             // error when the resource is found nowhere.
             Err(e) => errors.push(format!("{kind} in {region}: {e}")),
         }
     }
+    let regions: Vec<String> = {
+        let mut all: Vec<String> = places.iter().flat_map(|(_, _, r)| r.clone()).collect();
+        all.sort();
+        all.dedup();
+        all
+    };
     let where_ = format!("{} in {}", kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "), regions.join(", "));
-    let resource = match found.len() {
+    let (account, aws, resource) = match found.len() {
         1 => found.remove(0),
         0 => {
             eprintln!("offhours: {} not found as {where_}", args.id);
@@ -107,13 +149,19 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
             return EXIT_FAILED;
         }
         _ => {
-            let seen: Vec<String> = found.iter().map(|r| format!("{} in {}", r.kind, r.region)).collect();
-            eprintln!("offhours: {} is more than one resource ({}): say which with --kind and --region", args.id, seen.join(", "));
+            let seen: Vec<String> = found
+                .iter()
+                .map(|(a, _, r)| format!("{} in {}{}", r.kind, r.region, a.as_ref().map(|a| format!(" of account {a}")).unwrap_or_default()))
+                .collect();
+            eprintln!("offhours: {} is more than one resource ({}): say which with --kind, --region or --account", args.id, seen.join(", "));
             return EXIT_USAGE;
         }
     };
     let tag = &config.skip_tag;
-    let label = format!("{} {} ({})", resource.kind, resource.id, resource.region);
+    let label = match &account {
+        Some(a) => format!("{} {} ({}, account {a})", resource.kind, resource.id, resource.region),
+        None => format!("{} {} ({})", resource.kind, resource.id, resource.region),
+    };
     if until.is_some() {
         if let Err(why) = may_replace(tag, resource.tags.get(tag).map(String::as_str)) {
             eprintln!("offhours: {label}: {why}");
@@ -122,6 +170,7 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
     }
     let value = until.map(tag_value);
     let outcome = Outcome {
+        account: account.as_ref().map(|a| a.id.clone()),
         kind: resource.kind,
         id: resource.id.clone(),
         region: resource.region.clone(),

@@ -42,8 +42,10 @@ pub struct Config {
     pub tag_key: String,
     /// Per-instance override tag: `true`, or a date / instant to skip until.
     pub skip_tag: String,
-    /// Safety brake: the most instances one action may touch; 0 = no limit.
+    /// Safety brake: the most resources one action may touch in one account; 0 = no limit.
     pub max_instances_per_action: u32,
+    /// The same over every account at once; 0 = no cap beyond the per-account one.
+    pub max_instances_per_action_total: u32,
     /// Change nothing; report what would be done.
     pub dry_run: bool,
     /// Missed fires older than this are not carried out on start-up.

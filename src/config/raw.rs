@@ -19,6 +19,7 @@ pub struct RawConfig {
     pub tag_key: Option<Spanned<String>>,
     pub skip_tag: Option<Spanned<String>>,
     pub max_instances_per_action: Option<Spanned<i64>>,
+    pub max_instances_per_action_total: Option<Spanned<i64>>,
     pub dry_run: Option<bool>,
     pub max_lateness: Option<Spanned<String>>,
     pub verify_timeout: Option<Spanned<String>>,

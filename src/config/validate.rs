@@ -196,6 +196,11 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         .as_ref()
         .map_or(Some(DEFAULT_MAX_INSTANCES_PER_ACTION), |v| c.count(v, "max_instances_per_action", 0, 1_000_000))
         .unwrap_or(DEFAULT_MAX_INSTANCES_PER_ACTION);
+    let max_instances_per_action_total = raw
+        .max_instances_per_action_total
+        .as_ref()
+        .map_or(Some(0), |v| c.count(v, "max_instances_per_action_total", 0, 10_000_000))
+        .unwrap_or(0);
     let max_lateness = raw
         .max_lateness
         .as_ref()
@@ -301,6 +306,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         tag_key,
         skip_tag,
         max_instances_per_action,
+        max_instances_per_action_total,
         dry_run: raw.dry_run.unwrap_or(false),
         max_lateness,
         verify_timeout,

@@ -7,7 +7,8 @@ use super::timer::{JobKind, warned_schedule};
 use super::{Executor, FireTask};
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
-use crate::jobs::apply::{ApplyError, Request, apply};
+use crate::jobs::apply::{ApplyError, Request, apply_all};
+use crate::jobs::targets::{Target, TargetsError, multi_account, targets};
 use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
 use crate::notify::Context;
@@ -16,8 +17,11 @@ use crate::notify::queue::{Dispatcher, Policy};
 /// AWS clients and the checked regions of one config generation.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// Offhours' own account: the billing alarm, the organization's listing, the roles.
     aws: Aws,
-    regions: Vec<String>,
+    /// The accounts actions fan out over (the own one, or the file's and the
+    /// organization's), each with its clients and regions.
+    targets: Vec<Target>,
 }
 
 pub struct AwsExecutor {
@@ -89,16 +93,17 @@ impl Executor for AwsExecutor {
         let Some(schedule) = task.config.schedules.iter().find(|s| s.name == task.fire.group) else {
             return;
         };
-        let req = Request {
+        let base = Request {
             config: &task.config,
+            account: &task.prepared.targets[0].account,
             schedule,
-            regions: &task.prepared.regions,
+            regions: &[],
             action,
             dry_run: task.config.dry_run,
             now: task.fire.at,
             cause: task.cause,
         };
-        match apply(&task.prepared.aws, req).await {
+        match apply_all(&task.prepared.targets, base).await {
             Ok(_) => {}
             // Emitted by the engine with its own event.
             Err(ApplyError::Brake(_)) => {}
@@ -127,9 +132,7 @@ async fn stop_warning(task: &FireTask<Prepared>, lead: std::time::Duration) {
         tracing::info!(job = "warn", schedule = %schedule.name, stop_at = %stop_at.to_rfc3339(), "Stop warning not sent: its stop has fired already.");
         return;
     }
-    if let Err(e) = crate::jobs::warn::warn(&task.prepared.aws, &task.config, schedule, &task.prepared.regions, stop_at).await {
-        tracing::error!(job = "warn", schedule = %schedule.name, error = %e, "Stop warning could not list the resources.");
-    }
+    crate::jobs::warn::warn(&task.prepared.targets, &task.config, schedule, stop_at).await;
 }
 
 impl AwsExecutor {
@@ -137,26 +140,38 @@ impl AwsExecutor {
         // A reload that changed neither the AWS settings nor the regions keeps the
         // clients (and their connections and cached credentials) and the checked regions.
         if let Some((old, prepared)) = previous {
-            if old.aws == config.aws && old.regions == config.regions && old.schedules.is_empty() == config.schedules.is_empty() {
-                tracing::debug!(regions = %prepared.regions.join(","), "AWS clients and regions reused.");
+            if old.aws == config.aws
+                && old.regions == config.regions
+                && old.accounts == config.accounts
+                && old.organization.is_none()
+                && config.organization.is_none()
+                && old.schedules.is_empty() == config.schedules.is_empty()
+            {
+                tracing::debug!(accounts = prepared.targets.len(), "AWS clients and regions reused.");
                 return Ok(prepared.clone());
             }
         }
         let aws = Aws::connect(&config.aws).await;
         if config.schedules.is_empty() {
             // Only the audit and the billing alarm: both are global.
-            return Ok(Prepared { aws, regions: Vec::new() });
+            let account = crate::accounts::AccountRef { id: String::new(), name: None };
+            return Ok(Prepared { targets: vec![Target { account, aws: aws.clone(), regions: Ok(Vec::new()) }], aws });
         }
-        let regions = match aws.regions(&config.regions).await {
-            Ok(r) => r,
+        let targets = match targets(&aws, config).await {
+            Ok(t) => t,
             // AWS unreachable at boot must not keep the schedules from running.
-            Err(RegionError::Check(e)) if !config.regions.is_empty() => {
+            Err(TargetsError::Region(RegionError::Check(e))) if !config.regions.is_empty() => {
                 tracing::warn!(error = %e, "Cannot check the regions now; using the configured ones.");
-                config.regions.clone()
+                let account = crate::accounts::AccountRef { id: String::new(), name: None };
+                vec![Target { account, aws: aws.clone(), regions: Ok(config.regions.clone()) }]
             }
             Err(e) => return Err(e.to_string()),
         };
-        Ok(Prepared { aws, regions })
+        if multi_account(config) {
+            let list: Vec<String> = targets.iter().map(|t| t.account.to_string()).collect();
+            tracing::info!(accounts = targets.len(), list = %list.join(", "), "Accounts prepared.");
+        }
+        Ok(Prepared { aws, targets })
     }
 }
 

@@ -216,6 +216,8 @@ mod tests {
 
     fn result(id: &str, outcome: Outcome, reason: Option<&str>) -> ResourceResult {
         ResourceResult {
+            account: String::new(),
+            account_name: None,
             kind: Kind::Ec2,
             id: id.into(),
             region: "eu-west-1".into(),
@@ -238,6 +240,7 @@ mod tests {
             regions: &[],
             results,
             list_failures: 1,
+            failed_accounts: &[],
             calls,
             duration: Duration::from_millis(120),
         }
@@ -274,7 +277,7 @@ mod tests {
         let ok = [result("i-1", Outcome::Started, None)];
         board.record(&finished("office", Action::Start, &ok, &calls), at("2026-11-23T08:00:00Z"));
         let brake =
-            Event::BrakeTripped { job: "schedule", schedule: "office", action: Action::Start, would_touch: 40, limit: 20, dry_run: false };
+            Event::BrakeTripped { account: None, job: "schedule", schedule: "office", action: Action::Start, would_touch: 40, limit: 20, dry_run: false };
         board.record(&brake, at("2026-11-24T08:00:00Z"));
         let aborted = Event::ActionAborted { job: "schedule", schedule: "office", action: Action::Start, error: "dispatch failure" };
         board.record(&aborted, at("2026-11-25T08:00:00Z"));
@@ -299,7 +302,7 @@ mod tests {
         board.record(&Event::AuditFinished { findings: &none }, at("2026-11-24T06:00:00Z"));
         board.record(&Event::AlarmChecked { outcome: "created", alarm_name: "budget" }, at("2026-11-23T06:00:00Z"));
         board.record(&Event::AlarmChecked { outcome: "failed", alarm_name: "budget" }, at("2026-11-24T06:00:00Z"));
-        let refs = [ResourceRef { kind: Kind::Ec2, id: "i-1".into(), region: "eu-west-1".into(), name: None }];
+        let refs = [ResourceRef { account: None, kind: Kind::Ec2, id: "i-1".into(), region: "eu-west-1".into(), name: None }];
         let warning =
             Event::StopWarning { schedule: "office", stop_at: at("2026-11-23T18:00:00Z"), timezone: chrono_tz::UTC, resources: &refs };
         board.record(&warning, at("2026-11-23T17:45:00Z"));

@@ -21,7 +21,9 @@ use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 
 use crate::aws::ec2::{self, CallCounter};
+use crate::accounts::AccountRef;
 use crate::aws::{Adapter, Api, Aws, AwsError, ErrorKind};
+use crate::jobs::targets::{ACCOUNTS_AT_ONCE, Target, applies};
 use crate::config::{Action, Config, Schedule};
 use crate::events::{self, Event};
 use crate::kinds::{Kind, Phase, Resource};
@@ -65,6 +67,11 @@ impl fmt::Display for Outcome {
 /// One resource's line in the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceResult {
+    /// The account's id (empty only when the own account's id could not be read).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub kind: Kind,
     /// Instance id, DB identifier, group name or service ARN.
     pub id: String,
@@ -81,8 +88,21 @@ pub struct ResourceResult {
 /// A kind that could not be listed in a region: reported, and the rest goes on.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListFailure {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub kind: Kind,
     pub region: String,
+    pub error: String,
+}
+
+/// An account an action could not act in.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountFailure {
+    pub account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub error: String,
 }
 
@@ -96,6 +116,10 @@ pub struct ApplyReport {
     /// Kinds and regions whose listing failed (nothing of theirs was touched).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ListFailure>,
+    /// Accounts nothing was done in (role refused, a region not enabled there, the
+    /// brake), each with why; the others went on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_accounts: Vec<AccountFailure>,
     /// API operations made, by name.
     #[serde(skip)]
     pub calls: BTreeMap<&'static str, u64>,
@@ -158,6 +182,8 @@ impl Cause {
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     pub config: &'a Config,
+    /// The account acted in.
+    pub account: &'a AccountRef,
     pub schedule: &'a Schedule,
     /// Regions to act in, already checked (see [`Aws::regions`]).
     pub regions: &'a [String],
@@ -206,13 +232,21 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
                     job = req.cause.as_str(),
                     schedule = %req.schedule.name,
                     action = %req.action,
+                    account = %req.account.id,
+                    account_name = req.account.name.as_deref(),
                     kind = %kind,
                     region = %region,
                     error = %e,
                     request_id = e.request_id.as_deref(),
                     "Cannot list resources; this kind and region are left out."
                 );
-                errors.push(ListFailure { kind: *kind, region: region.to_string(), error: e.to_string() });
+                errors.push(ListFailure {
+                    account: req.account.id.clone(),
+                    account_name: req.account.name.clone(),
+                    kind: *kind,
+                    region: region.to_string(),
+                    error: e.to_string(),
+                });
                 first_error.get_or_insert(e);
             }
         }
@@ -229,7 +263,9 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
 /// report; only whole-action failures are errors.
 pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyError> {
     let listed = list(aws, &req).await?;
-    act(aws, req, listed).await
+    let report = act(aws, req, listed).await?;
+    finished(&req, &report);
+    Ok(report)
 }
 
 /// Decides, checks the brake, acts and verifies on what [`list`] found.
@@ -238,6 +274,7 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     let decisions: Vec<Decision> = plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &resources);
     if let Err(brake) = plan::check_brake(&req.schedule.name, req.action, &decisions, req.config.max_instances_per_action) {
         events::emit(Event::BrakeTripped {
+            account: Some(req.account),
             job: req.cause.as_str(),
             schedule: &req.schedule.name,
             action: req.action,
@@ -259,7 +296,7 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
                 to_act.entry((d.resource.kind, d.resource.region.clone(), hibernate)).or_default().push(d.resource)
             }
             _ => {
-                let done = without_action(&d).expect("not acted on");
+                let done = stamped(&req, without_action(&d).expect("not acted on"));
                 log_result(&req, &done);
                 results.push(done);
             }
@@ -276,6 +313,7 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
         })
         .collect();
     while let Some(group) = groups.next().await {
+        let group: Vec<ResourceResult> = group.into_iter().map(|r| stamped(&req, r)).collect();
         for r in &group {
             log_result(&req, r);
         }
@@ -290,9 +328,15 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
         dry_run: req.dry_run,
         results,
         errors,
+        failed_accounts: Vec::new(),
         calls: calls.snapshot(),
         duration: started.elapsed(),
     };
+    Ok(report)
+}
+
+/// The one `ActionFinished` event of an action (over every account).
+pub fn finished(req: &Request<'_>, report: &ApplyReport) {
     events::emit(Event::ActionFinished {
         job: req.cause.as_str(),
         schedule: &req.schedule.name,
@@ -302,14 +346,130 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
         regions: req.regions,
         results: &report.results,
         list_failures: report.errors.len(),
+        failed_accounts: &report.failed_accounts,
         calls: &report.calls,
         duration: report.duration,
     });
+}
+
+/// The account's labels on a result.
+fn stamped(req: &Request<'_>, mut r: ResourceResult) -> ResourceResult {
+    r.account = req.account.id.clone();
+    r.account_name = req.account.name.clone();
+    r
+}
+
+/// One action over every account it applies to: each listed concurrently (bounded),
+/// the overall cap checked over all of them, then each acted on concurrently with its
+/// own brake. One account's failure (its role refused, a region not enabled there, its
+/// brake) is reported in `failed_accounts` and never stops the others. With one
+/// account (the own one) its failure is the action's, as before.
+pub async fn apply_all<'a>(targets: &'a [Target], base: Request<'a>) -> Result<ApplyReport, ApplyError> {
+    let started = Instant::now();
+    let chosen: Vec<&'a Target> = targets.iter().filter(|t| applies(base.schedule, &t.account)).collect();
+    let single = targets.len() == 1;
+    let failure = |t: &Target, error: String| AccountFailure { account: t.account.id.clone(), account_name: t.account.name.clone(), error };
+    let mut failed: Vec<AccountFailure> = Vec::new();
+    let mut ready: Vec<(&'a Target, &'a [String])> = Vec::new();
+    for t in &chosen {
+        match &t.regions {
+            Ok(regions) => ready.push((t, regions)),
+            Err(e) => failed.push(failure(t, e.clone())),
+        }
+    }
+    let req_for = |t: &'a Target, regions: &'a [String]| Request { account: &t.account, regions, ..base };
+    // Accounts at once, at most: a plain gate, since each future borrows the targets.
+    let gate = tokio::sync::Semaphore::new(ACCOUNTS_AT_ONCE);
+    let mut reads = Vec::with_capacity(ready.len());
+    for (t, regions) in ready {
+        let (req, gate) = (req_for(t, regions), &gate);
+        reads.push(async move {
+            let _slot = gate.acquire().await.expect("the gate is never closed");
+            (t, regions, list(&t.aws, &req).await)
+        });
+    }
+    let listings = futures_util::future::join_all(reads).await;
+    let mut listed = Vec::new();
+    for (t, regions, l) in listings {
+        match l {
+            Ok(l) => listed.push((t, regions, l)),
+            Err(e) if single => return Err(e),
+            Err(e) => {
+                tracing::error!(job = base.cause.as_str(), schedule = %base.schedule.name, action = %base.action, account = %t.account.id, account_name = t.account.name.as_deref(), error = %e, "Account left out: nothing could be listed there.");
+                failed.push(failure(t, e.to_string()));
+            }
+        }
+    }
+    // The overall cap, over every account's decisions, before anything is touched.
+    let cap = base.config.max_instances_per_action_total;
+    if cap > 0 {
+        let all: Vec<Decision> = listed
+            .iter()
+            .flat_map(|(_, _, l)| plan::plan(base.schedule, base.action, &base.config.skip_tag, base.now, &l.resources))
+            .collect();
+        if let Err(brake) = plan::check_brake(&base.schedule.name, base.action, &all, cap) {
+            events::emit(Event::BrakeTripped {
+                account: None,
+                job: base.cause.as_str(),
+                schedule: &base.schedule.name,
+                action: base.action,
+                would_touch: brake.would_touch,
+                limit: brake.limit,
+                dry_run: base.dry_run,
+            });
+            return Err(brake.into());
+        }
+    }
+    let mut acts = Vec::with_capacity(listed.len());
+    for (t, regions, l) in listed {
+        let (req, gate) = (req_for(t, regions), &gate);
+        acts.push(async move {
+            let _slot = gate.acquire().await.expect("the gate is never closed");
+            (t, act(&t.aws, req, l).await)
+        });
+    }
+    let acted = futures_util::future::join_all(acts).await;
+    let mut report = ApplyReport {
+        schedule: base.schedule.name.clone(),
+        action: base.action,
+        dry_run: base.dry_run,
+        results: Vec::new(),
+        errors: Vec::new(),
+        failed_accounts: Vec::new(),
+        calls: BTreeMap::new(),
+        duration: Duration::ZERO,
+    };
+    for (t, r) in acted {
+        match r {
+            Ok(r) => {
+                report.results.extend(r.results);
+                report.errors.extend(r.errors);
+                for (op, n) in r.calls {
+                    *report.calls.entry(op).or_default() += n;
+                }
+            }
+            Err(e) if single => return Err(e),
+            Err(e) => failed.push(failure(t, e.to_string())),
+        }
+    }
+    report.results.sort_by(|a, b| (&a.account, a.kind, &a.region, &a.id).cmp(&(&b.account, b.kind, &b.region, &b.id)));
+    failed.sort_by(|a, b| a.account.cmp(&b.account));
+    report.failed_accounts = failed;
+    report.duration = started.elapsed();
+    let regions: Vec<String> = {
+        let mut all: Vec<String> = chosen.iter().filter_map(|t| t.regions.as_ref().ok()).flatten().cloned().collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    finished(&Request { regions: &regions, ..base }, &report);
     Ok(report)
 }
 
 fn result(r: &Resource, after: Option<String>, outcome: Outcome, reason: Option<String>, request_id: Option<String>) -> ResourceResult {
     ResourceResult {
+        account: String::new(),
+        account_name: None,
         kind: r.kind,
         id: r.id.clone(),
         region: r.region.clone(),

@@ -8,4 +8,5 @@ pub mod apply;
 pub mod billing;
 pub mod keys;
 pub mod preview;
+pub mod targets;
 pub mod warn;

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::aws::ec2::CallCounter;
-use crate::aws::{Aws, AwsError};
+use crate::aws::AwsError;
+use crate::jobs::apply::AccountFailure;
+use crate::jobs::targets::{Target, applies};
 use crate::config::{Action, Config, Schedule};
 use crate::kinds::Kind;
 use crate::plan::{self, Fire, Verdict};
@@ -20,6 +22,10 @@ pub struct FireView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedResource {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub kind: Kind,
     pub id: String,
     pub region: String,
@@ -46,6 +52,9 @@ pub struct SchedulePlan {
 pub struct PlanReport {
     pub at: String,
     pub schedules: Vec<SchedulePlan>,
+    /// Accounts that could not be read (with why); the others are planned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_accounts: Vec<AccountFailure>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,25 +71,55 @@ fn view(schedule: &Schedule, fire: Option<Fire>) -> Option<FireView> {
     fire.map(|f| FireView { action: f.action, at: f.at.with_timezone(&schedule.timezone).to_rfc3339() })
 }
 
-/// The plan of every schedule at `at`.
-pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTime<Utc>) -> Result<PlanReport, PreviewError> {
+/// The plan of every schedule at `at`, in every account it applies to.
+pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> Result<PlanReport, PreviewError> {
     let calls = Arc::new(CallCounter::default());
     let calls = &calls;
-    // Every (schedule, region) listing at once; the regions' bounds on calls in flight pace them.
-    let reads = config.schedules.iter().flat_map(|schedule| {
-        regions.iter().map(move |region| {
-            let api = aws.api(region, calls);
-            async move {
-                let selector = schedule.selector(&config.tag_key);
-                let mut found = Vec::new();
-                for kind in &schedule.kinds {
-                    found.extend(crate::aws::adapter(*kind).list(&api, &selector).await?);
+    let mut failed_accounts: Vec<AccountFailure> = Vec::new();
+    let mut reads = Vec::new();
+    for schedule in &config.schedules {
+        for t in targets.iter().filter(|t| applies(schedule, &t.account)) {
+            let regions = match &t.regions {
+                Ok(r) => r,
+                Err(e) => {
+                    if !failed_accounts.iter().any(|f| f.account == t.account.id) {
+                        failed_accounts.push(AccountFailure { account: t.account.id.clone(), account_name: t.account.name.clone(), error: e.clone() });
+                    }
+                    continue;
                 }
-                Ok::<_, AwsError>(found)
+            };
+            for region in regions {
+                let api = t.aws.api(region, calls);
+                // Every (schedule, account, region) listing at once; the regions' bounds
+                // on calls in flight pace them.
+                reads.push(async move {
+                    let selector = schedule.selector(&config.tag_key);
+                    let mut found = Vec::new();
+                    for kind in &schedule.kinds {
+                        match crate::aws::adapter(*kind).list(&api, &selector).await {
+                            Ok(more) => found.extend(more),
+                            Err(e) => return (schedule.name.as_str(), t, Err::<Vec<_>, AwsError>(e)),
+                        }
+                    }
+                    (schedule.name.as_str(), t, Ok(found))
+                });
             }
-        })
-    });
-    let mut listed = futures_util::future::join_all(reads).await.into_iter();
+        }
+    }
+    let single = targets.len() == 1;
+    let mut by_schedule: std::collections::BTreeMap<&str, Vec<(&Target, Vec<crate::kinds::Resource>)>> = Default::default();
+    for (name, t, read) in futures_util::future::join_all(reads).await {
+        match read {
+            Ok(found) => by_schedule.entry(name).or_default().push((t, found)),
+            Err(source) if single => return Err(PreviewError::Describe { schedule: name.to_string(), source }),
+            Err(e) => {
+                if !failed_accounts.iter().any(|f| f.account == t.account.id) {
+                    failed_accounts.push(AccountFailure { account: t.account.id.clone(), account_name: t.account.name.clone(), error: e.to_string() });
+                }
+            }
+        }
+    }
+    failed_accounts.sort_by(|a, b| a.account.cmp(&b.account));
     let mut schedules = Vec::with_capacity(config.schedules.len());
     for schedule in &config.schedules {
         let last = plan::last_fire(schedule, at);
@@ -89,13 +128,12 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
                 .map(|t| t.with_timezone(&schedule.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
         };
         let mut resources = Vec::new();
-        for _ in regions {
-            let found = listed
-                .next()
-                .expect("one listing per schedule and region")
-                .map_err(|source| PreviewError::Describe { schedule: schedule.name.clone(), source })?;
+        for (t, found) in by_schedule.remove(schedule.name.as_str()).unwrap_or_default() {
+            let (account, account_name) = (t.account.id.clone(), t.account.name.clone());
             match last {
                 None => resources.extend(found.into_iter().map(|i| PlannedResource {
+                    account: account.clone(),
+                    account_name: account_name.clone(),
                     snoozed_until: snoozed(&i.tags),
                     kind: i.kind,
                     name: i.name().map(str::to_string),
@@ -114,6 +152,8 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
                             Verdict::Skip(r) => ("skip", Some(r.to_string())),
                         };
                         resources.push(PlannedResource {
+                            account: account.clone(),
+                            account_name: account_name.clone(),
                             snoozed_until: snoozed(&d.resource.tags),
                             kind: d.resource.kind,
                             name: d.resource.name().map(str::to_string),
@@ -127,7 +167,7 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
                 }
             }
         }
-        resources.sort_by(|a, b| (a.kind, &a.region, &a.id).cmp(&(b.kind, &b.region, &b.id)));
+        resources.sort_by(|a, b| (&a.account, a.kind, &a.region, &a.id).cmp(&(&b.account, b.kind, &b.region, &b.id)));
         schedules.push(SchedulePlan {
             schedule: schedule.name.clone(),
             timezone: schedule.timezone.name().to_string(),
@@ -136,5 +176,5 @@ pub async fn preview(aws: &Aws, config: &Config, regions: &[String], at: DateTim
             resources,
         });
     }
-    Ok(PlanReport { at: at.with_timezone(&config.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false), schedules })
+    Ok(PlanReport { at: at.with_timezone(&config.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false), schedules, failed_accounts })
 }

@@ -166,12 +166,15 @@ pub struct Context {
 }
 
 /// The exact command that postpones a resource's stop by an hour.
-pub fn snooze_command(ctx: &Context, kind: Kind, id: &str, region: &str) -> String {
+pub fn snooze_command(ctx: &Context, account: Option<&crate::accounts::AccountRef>, kind: Kind, id: &str, region: &str) -> String {
     let mut cmd = String::from("offhours snooze");
     if let Some(path) = &ctx.config_path {
         cmd.push_str(&format!(" --config {}", shell_word(path)));
     }
     cmd.push_str(&format!(" {}", shell_word(id)));
+    if let Some(a) = account {
+        cmd.push_str(&format!(" --account {}", a.id));
+    }
     if kind != Kind::Ec2 {
         cmd.push_str(&format!(" --kind {kind}"));
     }
@@ -230,17 +233,18 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
                 failed,
             ))
         }
-        Event::BrakeTripped { job, schedule, action, would_touch, limit, dry_run } => Some(mk(
+        Event::BrakeTripped { account, job, schedule, action, would_touch, limit, dry_run } => Some(mk(
             NoticeKind::BrakeTripped,
             Severity::Error,
             format!("offhours: safety brake stopped the {action} of schedule {schedule}"),
             format!(
-                "The {action} would have touched {would_touch} resources, more than max_instances_per_action = {limit}. Nothing was touched. Raise the setting if this is intended."
+                "The {action} would have touched {would_touch} resources, more than the limit of {limit}. Nothing was touched there. Raise the setting if this is intended."
             ),
             vec![
                 fact("schedule", schedule),
                 fact("action", action),
                 fact("job", job),
+                fact("account", account.map_or("all accounts together (max_instances_per_action_total)".to_string(), |a| a.to_string())),
                 fact("would touch", would_touch),
                 fact("limit", limit),
                 fact("dry run", dry_run),
@@ -317,7 +321,7 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
                     id: r.id.clone(),
                     region: r.region.clone(),
                     name: r.name.clone(),
-                    detail: Some(snooze_command(ctx, r.kind, &r.id, &r.region)),
+                    detail: Some(snooze_command(ctx, r.account.as_ref(), r.kind, &r.id, &r.region)),
                 })
                 .collect();
             // Rounded up: sent a few milliseconds after `warn_before = "8s"` still says 8s.

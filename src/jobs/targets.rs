@@ -1,0 +1,92 @@
+//! The accounts an action fans out over, each with its own clients and regions: the
+//! own account as before, or every `[[accounts]]` entry and the organization's
+//! accounts, each reached through one AssumeRole. Built once per config generation
+//! (and when the organization is listed again); one account's trouble stays its own.
+
+use crate::accounts::{AccountRef, role_arn, select};
+use crate::aws::{Aws, AwsError, RegionError};
+use crate::config::{Config, Schedule};
+
+/// Accounts prepared at once, at most: each costs an AssumeRole and a region check.
+pub const ACCOUNTS_AT_ONCE: usize = 16;
+
+/// One account to act in.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub account: AccountRef,
+    pub aws: Aws,
+    /// The regions to act in there; `Err` when the account cannot be acted in (a
+    /// region not enabled there): every action reports it as that account's failure.
+    pub regions: Result<Vec<String>, String>,
+}
+
+/// Why no target could be built at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetsError {
+    #[error(transparent)]
+    Region(#[from] RegionError),
+    #[error("organization: cannot list the accounts: {0}")]
+    Organization(AwsError),
+}
+
+/// Whether the schedule applies to the account (`accounts` names its id or name).
+pub fn applies(schedule: &Schedule, account: &AccountRef) -> bool {
+    schedule.accounts.as_ref().is_none_or(|names| names.iter().any(|n| *n == account.id || Some(n) == account.name.as_ref()))
+}
+
+/// Whether the file acts in other accounts than offhours' own.
+pub fn multi_account(config: &Config) -> bool {
+    !config.accounts.is_empty() || config.organization.is_some()
+}
+
+/// The accounts of the file: with neither `[[accounts]]` nor `[organization]`, the own
+/// account, whose region check failing fails the whole (as before); otherwise every
+/// account, each checked on its own.
+pub async fn targets(hub: &Aws, config: &Config) -> Result<Vec<Target>, TargetsError> {
+    if !multi_account(config) {
+        let (id, regions) = tokio::join!(hub.account_id(), hub.regions(&config.regions));
+        let account = AccountRef { id: id.unwrap_or_default(), name: None };
+        return Ok(vec![Target { account, aws: hub.clone(), regions: Ok(regions?) }]);
+    }
+    let mut wanted: Vec<(AccountRef, String, Option<String>)> = config
+        .accounts
+        .iter()
+        .map(|a| (AccountRef { id: a.id.clone(), name: a.name.clone() }, a.role_arn.clone(), a.external_id.clone()))
+        .collect();
+    if let Some(org) = &config.organization {
+        let found = crate::aws::organizations::discover(&hub.organizations(), &org.ous).await.map_err(TargetsError::Organization)?;
+        for account in select(found, &org.exclude) {
+            // An account listed in the file keeps the file's role and name.
+            if !wanted.iter().any(|(a, _, _)| a.id == account.id) {
+                let arn = role_arn("aws", &account.id, &org.role_name);
+                wanted.push((account, arn, org.external_id.clone()));
+            }
+        }
+    }
+    let session = &config.aws.session_name;
+    let gate = tokio::sync::Semaphore::new(ACCOUNTS_AT_ONCE);
+    let mut preparing = Vec::with_capacity(wanted.len());
+    for (account, arn, external_id) in wanted {
+        let gate = &gate;
+        preparing.push(async move {
+            let _slot = gate.acquire().await.expect("the gate is never closed");
+            let aws = hub.assume(&arn, external_id.as_deref(), session).await;
+            let regions = match aws.regions(&config.regions).await {
+                Ok(r) => Ok(r),
+                // A region the account lacks is that account's failure at every action.
+                Err(e @ (RegionError::Unknown { .. } | RegionError::NoRegion)) => Err(e.to_string()),
+                // AssumeRole refused, AWS unreachable: the actions will say so in their
+                // own words and try again each time.
+                Err(RegionError::Check(e)) => {
+                    tracing::error!(account = %account.id, account_name = account.name.as_deref(), role_arn = %arn, error = %e, "Cannot check the account's regions; using the configured ones.");
+                    Ok(aws.configured_regions(&config.regions).unwrap_or_default())
+                }
+            };
+            Target { account, aws, regions }
+        });
+    }
+    let prepared = futures_util::future::join_all(preparing).await;
+    let mut prepared = prepared;
+    prepared.sort_by(|a, b| a.account.id.cmp(&b.account.id));
+    Ok(prepared)
+}
