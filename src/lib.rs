@@ -1,6 +1,7 @@
 //! offhours: starts and stops EC2 instances on local-time cron schedules, audits IAM
 //! access keys, and keeps a billing alarm in place. See ARCHITECTURE.md for the map.
 
+pub mod accounts;
 pub mod audit;
 pub mod aws;
 pub mod billing;

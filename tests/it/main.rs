@@ -9,6 +9,7 @@ mod daemon;
 mod keys;
 mod kinds;
 mod notify;
+mod organizations;
 mod pid1;
 mod plan;
 mod status_page;

@@ -1,0 +1,112 @@
+//! AWS Organizations (global; its client is pinned to us-east-1): the accounts of the
+//! whole organization, or of some organizational units searched recursively.
+//!
+//! Called from the management account or a delegated administrator. Every call is
+//! paginated; the accounts come back as found ([`crate::accounts::select`] decides).
+
+use std::collections::{BTreeSet, VecDeque};
+
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::Account;
+
+use super::{AwsError, ErrorKind, GLOBAL_REGION};
+use crate::accounts::Discovered;
+
+/// Organizational units visited at most in one search: twice what an organization may
+/// hold (2,000), so only an answer that keeps inventing units stops here.
+const MAX_PARENTS: usize = 4_000;
+
+/// The organization's accounts (ListAccounts) when `ous` is empty; else the accounts
+/// under each of `ous` (OU ids `ou-...` or the root `r-...`) and under every unit below
+/// them, breadth-first. An account may come back twice when `ous` overlap; each unit
+/// is searched once.
+pub async fn discover(client: &Client, ous: &[String]) -> Result<Vec<Discovered>, AwsError> {
+    if ous.is_empty() {
+        return list_accounts(client).await;
+    }
+    let mut found = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut queue: VecDeque<String> = VecDeque::new();
+    for ou in ous {
+        if seen.insert(ou.clone()) {
+            queue.push_back(ou.clone());
+        }
+    }
+    while let Some(parent) = queue.pop_front() {
+        let (accounts, children) = tokio::try_join!(accounts_for_parent(client, &parent), units_for_parent(client, &parent))?;
+        found.extend(accounts);
+        for child in children {
+            if seen.contains(&child) {
+                continue;
+            }
+            if seen.len() >= MAX_PARENTS {
+                return Err(AwsError {
+                    operation: "ListOrganizationalUnitsForParent",
+                    region: GLOBAL_REGION.to_string(),
+                    kind: ErrorKind::Other,
+                    code: None,
+                    message: format!("more than {MAX_PARENTS} organizational units under {}; stopped searching", ous.join(", ")),
+                    request_id: None,
+                });
+            }
+            seen.insert(child.clone());
+            queue.push_back(child);
+        }
+    }
+    Ok(found)
+}
+
+/// Every account of the organization.
+async fn list_accounts(client: &Client) -> Result<Vec<Discovered>, AwsError> {
+    let mut pages = client.list_accounts().into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify(AwsError::from_sdk("ListAccounts", GLOBAL_REGION, e)))?;
+        out.extend(page.accounts().iter().filter_map(discovered));
+    }
+    Ok(out)
+}
+
+/// The accounts directly under one unit or root.
+async fn accounts_for_parent(client: &Client, parent: &str) -> Result<Vec<Discovered>, AwsError> {
+    let mut pages = client.list_accounts_for_parent().parent_id(parent).into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify(AwsError::from_sdk("ListAccountsForParent", GLOBAL_REGION, e)))?;
+        out.extend(page.accounts().iter().filter_map(discovered));
+    }
+    Ok(out)
+}
+
+/// The ids of the units directly under one unit or root.
+async fn units_for_parent(client: &Client, parent: &str) -> Result<Vec<String>, AwsError> {
+    let mut pages = client.list_organizational_units_for_parent().parent_id(parent).into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify(AwsError::from_sdk("ListOrganizationalUnitsForParent", GLOBAL_REGION, e)))?;
+        out.extend(page.organizational_units().iter().filter_map(|u| u.id().map(str::to_string)));
+    }
+    Ok(out)
+}
+
+/// The account's id, name and status. The SDK in use (aws-sdk-organizations 1.83) has
+/// `Status` only; the newer `State` (which AWS asks callers to move to) needs a newer
+/// crate. An account without an id is skipped.
+fn discovered(account: &Account) -> Option<Discovered> {
+    Some(Discovered {
+        id: account.id()?.to_string(),
+        name: account.name().map(str::to_string),
+        status: account.status().map(|s| s.as_str().to_string()),
+    })
+}
+
+/// The Organizations codes the shared classification does not know: its throttling
+/// code, and a unit or root that does not exist.
+fn classify(mut e: AwsError) -> AwsError {
+    match e.code.as_deref() {
+        Some("TooManyRequestsException") => e.kind = ErrorKind::Throttled,
+        Some("ParentNotFoundException" | "OrganizationalUnitNotFoundException") => e.kind = ErrorKind::NotFound,
+        _ => {}
+    }
+    e
+}
