@@ -407,7 +407,7 @@ pub async fn apply_all<'a>(targets: &'a [Target], base: Request<'a>) -> Result<A
             .iter()
             .flat_map(|(_, _, l)| plan::plan(base.schedule, base.action, &base.config.skip_tag, base.now, &l.resources))
             .collect();
-        if let Err(brake) = plan::check_brake(&base.schedule.name, base.action, &all, cap) {
+        if let Err(brake) = plan::check_limit(&base.schedule.name, base.action, &all, cap, "max_instances_per_action_total") {
             events::emit(Event::BrakeTripped {
                 account: None,
                 job: base.cause.as_str(),

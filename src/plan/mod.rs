@@ -134,20 +134,27 @@ pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<U
 /// The safety brake tripped: the action would touch more resources than allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "schedule {schedule}: {action} would touch {would_touch} instances, more than max_instances_per_action = {limit}; nothing was touched (raise the setting, or 0 for no limit, if this is intended)"
+    "schedule {schedule}: {action} would touch {would_touch} instances, more than {setting} = {limit}; nothing was touched (raise the setting, or 0 for no limit, if this is intended)"
 )]
 pub struct BrakeError {
     pub schedule: String,
     pub action: Action,
     pub would_touch: usize,
     pub limit: u32,
+    /// The setting that set the limit (the per-account brake or the overall cap).
+    pub setting: &'static str,
 }
 
 /// Checks the safety brake over the decisions of one action, every kind and region.
 pub fn check_brake(schedule: &str, action: Action, decisions: &[Decision], limit: u32) -> Result<(), BrakeError> {
+    check_limit(schedule, action, decisions, limit, "max_instances_per_action")
+}
+
+/// The same against a named setting (the overall cap over every account).
+pub fn check_limit(schedule: &str, action: Action, decisions: &[Decision], limit: u32, setting: &'static str) -> Result<(), BrakeError> {
     let would_touch = decisions.iter().filter(|d| matches!(d.verdict, Verdict::Act { .. })).count();
     if limit != 0 && would_touch > limit as usize {
-        return Err(BrakeError { schedule: schedule.into(), action, would_touch, limit });
+        return Err(BrakeError { schedule: schedule.into(), action, would_touch, limit, setting });
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! by `make test`). Each test works in an AWS account of its own, so they run in
 //! parallel without seeing each other.
 
+mod accounts;
 mod apply;
 mod billing;
 mod check;
