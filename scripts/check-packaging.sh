@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the packaging: the systemd unit (systemd-analyze verify, and its exposure
-# score) and the Dockerfile (hadolint, pinned in tests/packaging-requirements.txt).
+# score), the Dockerfile (hadolint) and the CloudFormation templates in deploy/
+# (cfn-lint; both pinned in tests/packaging-requirements.txt).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,6 +10,16 @@ cd "$root"
 echo "==> hadolint Dockerfile"
 .venv/bin/hadolint Dockerfile
 echo "    clean"
+
+# cfn-lint exits non-zero on any error or warning (informational findings are off).
+for template in deploy/*.yaml; do
+  echo "==> cfn-lint $template"
+  if ! .venv/bin/cfn-lint -- "$template"; then
+    echo "cfn-lint found the above in $template: fix the template" >&2
+    exit 1
+  fi
+  echo "    clean"
+done
 
 if ! command -v systemd-analyze >/dev/null; then
   echo "systemd-analyze not found: install Debian's systemd package to check the unit" >&2

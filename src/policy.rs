@@ -1,10 +1,14 @@
-//! The least-privilege IAM policy offhours needs: exactly the API actions its code
-//! calls, for the features the file turns on. A test checks it against the adapters.
+//! The least-privilege IAM policies offhours needs: exactly the API actions its code
+//! calls, for the features the file turns on; with other accounts, the hub's and the
+//! member role's (`deploy/member-role.yaml` grants the member's; tests keep all in step).
 
 use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::kinds::Kind;
+
+/// The member role's name in `deploy/member-role.yaml`, assumed when no file names one.
+pub const DEFAULT_MEMBER_ROLE: &str = "offhours-member";
 
 /// Which statements a deployment needs.
 #[derive(Debug, Clone)]
@@ -23,10 +27,27 @@ pub struct Features {
     /// `offhours snooze`: the override tag written on every kind (for the people who
     /// snooze; the daemon never does).
     pub snooze: bool,
+    /// `[[accounts]]`: the role offhours assumes in each listed account, by ARN.
+    pub member_roles: Vec<String>,
+    /// `[organization]`: the role assumed in every account found, and how they are found.
+    pub organization: Option<OrganizationReads>,
+}
+
+/// How `[organization]` finds its accounts, and the role it assumes in each.
+#[derive(Debug, Clone)]
+pub struct OrganizationReads {
+    /// The role's name, the same in every account (`role_name`).
+    pub role_name: String,
+    /// The whole organization is listed (`organizations:ListAccounts`): no `ous`.
+    pub whole: bool,
+    /// Organizational units are walked (`ListAccountsForParent`,
+    /// `ListOrganizationalUnitsForParent`): `ous` is set.
+    pub units: bool,
 }
 
 impl Features {
-    /// Everything offhours can do: the policy to use when no file is at hand.
+    /// Everything offhours can do in one account: the policy to use when no file is
+    /// at hand.
     pub fn all() -> Features {
         Features {
             schedules: true,
@@ -36,7 +57,16 @@ impl Features {
             iam_deactivate: true,
             notify_topic: Some("arn:aws:sns:*:*:*".into()),
             snooze: true,
+            member_roles: Vec::new(),
+            organization: None,
         }
+    }
+
+    /// Everything offhours can do across accounts, when no file is at hand: an
+    /// organization read both ways, its role named as the template's default.
+    pub fn all_accounts() -> Features {
+        let organization = OrganizationReads { role_name: DEFAULT_MEMBER_ROLE.into(), whole: true, units: true };
+        Features { organization: Some(organization), ..Features::all() }
     }
 
     pub fn of(config: &Config) -> Self {
@@ -50,7 +80,19 @@ impl Features {
             iam_deactivate: config.iam_audit.is_some(),
             notify_topic: config.notify.as_ref().and_then(|n| n.sns.as_ref()).map(|t| t.topic_arn.clone()),
             snooze: false,
+            member_roles: config.accounts.iter().map(|a| a.role_arn.clone()).collect(),
+            organization: config.organization.as_ref().map(|o| OrganizationReads {
+                role_name: o.role_name.clone(),
+                whole: o.ous.is_empty(),
+                units: !o.ous.is_empty(),
+            }),
         }
+    }
+
+    /// True when offhours acts in other accounts through a role (`[[accounts]]` or
+    /// `[organization]`): then there are two policies, the hub's and the member's.
+    pub fn across_accounts(&self) -> bool {
+        !self.member_roles.is_empty() || self.organization.is_some()
     }
 
     fn uses(&self, kind: Kind) -> bool {
@@ -99,6 +141,9 @@ pub const ACTIONS: &[&str] = &[
     "iam:ListUserTags",
     "iam:UpdateAccessKey",
     "sts:GetCallerIdentity",
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListOrganizationalUnitsForParent",
 ];
 
 /// Calls that need no permission (not in the policy).
@@ -107,17 +152,115 @@ pub const UNRESTRICTED: &[&str] = &["sts:GetCallerIdentity"];
 /// Permissions AWS checks behind a call without it being a call of its own.
 pub const IMPLIED: &[&str] = &["kms:CreateGrant", "cloudwatch:TagResource"];
 
-/// The policy document, as JSON.
-pub fn document(features: Features) -> Value {
-    let mut statements = Vec::new();
-    if features.schedules {
-        statements.push(json!({
-            "Sid": "CheckRegions",
-            "Effect": "Allow",
-            "Action": ["ec2:DescribeRegions"],
-            "Resource": "*"
-        }));
+/// Calls the SDK's credential providers make for offhours (not an adapter's): the
+/// hub assuming each member role.
+pub const CREDENTIALS: &[&str] = &["sts:AssumeRole"];
+
+/// One of the two policies of a deployment across accounts (`offhours policy --role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Where offhours runs: assumes the member roles, reads the organization, notifies,
+    /// keeps the billing alarm.
+    Hub,
+    /// In every account acted on: the schedules' kinds, the region check, the key audit.
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Hub => "hub",
+            Role::Member => "member",
+        }
     }
+}
+
+/// What `offhours policy` prints: in one account its one policy; across accounts
+/// `{"hub": .., "member": ..}`, or the one policy `role` names. An error when a role
+/// is asked for but the file names no other account.
+pub fn output(features: &Features, role: Option<Role>) -> Result<Value, String> {
+    match (features.across_accounts(), role) {
+        (false, None) => Ok(document(features.clone())),
+        (false, Some(role)) => Err(format!(
+            "--role {}: the file has no [[accounts]] or [organization], so offhours needs one policy, in its own account (leave out --role)",
+            role.as_str()
+        )),
+        (true, None) => Ok(json!({ "hub": hub_document(features), "member": member_document(features) })),
+        (true, Some(Role::Hub)) => Ok(hub_document(features)),
+        (true, Some(Role::Member)) => Ok(member_document(features)),
+    }
+}
+
+/// The policy document of a single account (offhours acts where it runs), as JSON.
+/// The account fields of `features` play no part.
+pub fn document(features: Features) -> Value {
+    let mut statements = region_check(&features);
+    statements.extend(kind_statements(&features));
+    statements.extend(billing_statements(&features));
+    statements.extend(audit_statements(&features));
+    statements.extend(notify_statements(&features));
+    statements.extend(snooze_statements(&features));
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The hub's policy, where offhours runs when it acts in other accounts: assume the
+/// member roles, read the organization, and what stays in the hub's own account (the
+/// billing alarm; notifications are sent from the hub). Nothing is acted on here: the
+/// hub's account is scheduled only when it is listed too, through its own member role.
+pub fn hub_document(features: &Features) -> Value {
+    let organization_role = features.organization.as_ref().map(|o| format!("arn:aws:iam::*:role/{}", o.role_name));
+    let mut roles: Vec<String> = Vec::new();
+    for arn in features.member_roles.iter().cloned().chain(organization_role) {
+        if !roles.contains(&arn) {
+            roles.push(arn);
+        }
+    }
+    let mut statements = Vec::new();
+    if !roles.is_empty() {
+        statements.push(json!({ "Sid": "AssumeMemberRoles", "Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": roles }));
+    }
+    if let Some(organization) = &features.organization {
+        let mut reads = Vec::new();
+        if organization.whole {
+            reads.push("organizations:ListAccounts");
+        }
+        if organization.units {
+            reads.extend(["organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"]);
+        }
+        if !reads.is_empty() {
+            statements.push(json!({ "Sid": "DiscoverAccounts", "Effect": "Allow", "Action": reads, "Resource": "*" }));
+        }
+    }
+    statements.extend(billing_statements(features));
+    statements.extend(notify_statements(features));
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The member role's policy, in every account offhours acts in (what
+/// `deploy/member-role.yaml` grants): the region check, the schedules' kinds, the
+/// access-key audit (it runs in every account), and the snooze when asked.
+pub fn member_document(features: &Features) -> Value {
+    let mut statements = region_check(features);
+    statements.extend(kind_statements(features));
+    statements.extend(audit_statements(features));
+    statements.extend(snooze_statements(features));
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+fn region_check(features: &Features) -> Vec<Value> {
+    if !features.schedules {
+        return Vec::new();
+    }
+    vec![json!({
+        "Sid": "CheckRegions",
+        "Effect": "Allow",
+        "Action": ["ec2:DescribeRegions"],
+        "Resource": "*"
+    })]
+}
+
+fn kind_statements(features: &Features) -> Vec<Value> {
+    let mut statements = Vec::new();
     if features.uses(Kind::Ec2) {
         statements.push(json!({
             "Sid": "ListInstances",
@@ -189,9 +332,16 @@ pub fn document(features: Features) -> Value {
             "Resource": "arn:aws:ecs:*:*:service/*"
         }));
     }
-    if features.billing_alarm {
-        // PutMetricAlarm with tags also needs cloudwatch:TagResource.
-        statements.push(json!({
+    statements
+}
+
+fn billing_statements(features: &Features) -> Vec<Value> {
+    if !features.billing_alarm {
+        return Vec::new();
+    }
+    // PutMetricAlarm with tags also needs cloudwatch:TagResource.
+    vec![
+        json!({
             "Sid": "BillingAlarm",
             "Effect": "Allow",
             "Action": [
@@ -202,14 +352,18 @@ pub fn document(features: Features) -> Value {
                 "cloudwatch:ListMetrics"
             ],
             "Resource": "*"
-        }));
-        statements.push(json!({
+        }),
+        json!({
             "Sid": "BillingAlarmTopic",
             "Effect": "Allow",
             "Action": ["sns:ListSubscriptionsByTopic"],
             "Resource": "*"
-        }));
-    }
+        }),
+    ]
+}
+
+fn audit_statements(features: &Features) -> Vec<Value> {
+    let mut statements = Vec::new();
     if features.iam_audit {
         statements.push(json!({
             "Sid": "AccessKeyAudit",
@@ -232,19 +386,27 @@ pub fn document(features: Features) -> Value {
             "Resource": "arn:aws:iam::*:user/*"
         }));
     }
-    if let Some(topic) = &features.notify_topic {
-        statements.push(json!({ "Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic }));
+    statements
+}
+
+fn notify_statements(features: &Features) -> Vec<Value> {
+    match &features.notify_topic {
+        Some(topic) => vec![json!({ "Sid": "Notify", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic })],
+        None => Vec::new(),
     }
-    if features.snooze {
-        // The override tag, on every kind (ASG and ECS tags are granted with their kinds).
-        statements.push(json!({
-            "Sid": "Snooze",
-            "Effect": "Allow",
-            "Action": ["ec2:CreateTags", "ec2:DeleteTags", "rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances", "rds:DescribeDBClusters", "autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource", "ec2:DescribeInstances"],
-            "Resource": "*"
-        }));
+}
+
+fn snooze_statements(features: &Features) -> Vec<Value> {
+    if !features.snooze {
+        return Vec::new();
     }
-    json!({ "Version": "2012-10-17", "Statement": statements })
+    // The override tag, on every kind (ASG and ECS tags are granted with their kinds).
+    vec![json!({
+        "Sid": "Snooze",
+        "Effect": "Allow",
+        "Action": ["ec2:CreateTags", "ec2:DeleteTags", "rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances", "rds:DescribeDBClusters", "autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource", "ec2:DescribeInstances"],
+        "Resource": "*"
+    })]
 }
 
 #[cfg(test)]
@@ -263,36 +425,281 @@ mod tests {
         out
     }
 
-    /// Every operation an adapter names in its error classification is in the policy,
-    /// and the policy grants nothing the adapters do not call (but the implied ones).
-    #[test]
-    fn policy_matches_the_calls_in_the_adapters() {
+    /// The operations named in `from_sdk("...")` in every file under `src/aws/`.
+    fn adapter_calls() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws");
         let mut called = Vec::new();
-        for source in [
-            include_str!("aws/ec2.rs"),
-            include_str!("aws/rds.rs"),
-            include_str!("aws/asg.rs"),
-            include_str!("aws/ecs.rs"),
-            include_str!("aws/cloudwatch.rs"),
-            include_str!("aws/iam.rs"),
-            include_str!("aws/sns.rs"),
-        ] {
-            for part in source.split("from_sdk(\"").skip(1) {
-                called.push(part.split('"').next().unwrap().to_string());
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                let source = std::fs::read_to_string(&path).unwrap();
+                for part in source.split("from_sdk(\"").skip(1) {
+                    called.push(part.split('"').next().unwrap().to_string());
+                }
             }
         }
         called.sort();
         called.dedup();
+        called
+    }
+
+    /// Every operation an adapter names in its error classification is in the policy,
+    /// and the policies (one account, hub, member) grant nothing the adapters or the
+    /// credential providers do not call (but the implied ones).
+    #[test]
+    fn policy_matches_the_calls_in_the_adapters() {
+        let called = adapter_calls();
         let mut listed: Vec<String> = ACTIONS.iter().map(|a| a.split(':').nth(1).unwrap().to_string()).collect();
         listed.sort();
         // One operation name can belong to two services (ec2 and autoscaling DeleteTags).
         listed.dedup();
         assert_eq!(called, listed, "ACTIONS must list exactly the operations the adapters call");
-        let mut all: Vec<String> = ACTIONS.iter().filter(|a| !UNRESTRICTED.contains(a)).map(|s| s.to_string()).collect();
+        let mut all: Vec<String> = ACTIONS.iter().chain(CREDENTIALS).filter(|a| !UNRESTRICTED.contains(a)).map(|s| s.to_string()).collect();
         all.sort();
-        let mut granted = actions(&document(Features::all()));
+        all.dedup();
+        let everything = Features::all_accounts();
+        let mut granted: Vec<String> =
+            [document(Features::all()), hub_document(&everything), member_document(&everything)].iter().flat_map(actions).collect();
+        granted.sort();
         granted.dedup();
         assert_eq!(granted, all);
+    }
+
+    /// `offhours policy` for `Features::all()` before accounts existed.
+    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:DescribeServices","ecs:TagResource","ecs:UntagResource","ec2:DescribeInstances"],"Resource":"*"}]}"#;
+    /// README's "IAM policy" example: a file with instances only.
+    const INSTANCES_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
+
+    #[test]
+    fn the_single_account_policy_is_unchanged() {
+        let before: Value = serde_json::from_str(ALL_BEFORE).unwrap();
+        assert_eq!(document(Features::all()), before);
+        assert_eq!(document(Features::all_accounts()), before, "the account fields play no part in it");
+        assert_eq!(output(&Features::all(), None), Ok(before));
+        let ec2 = Features { kinds: [true, false, false, false, false], ..none() };
+        assert_eq!(document(ec2), serde_json::from_str::<Value>(INSTANCES_ONLY).unwrap());
+    }
+
+    /// No feature but the schedules (the region check).
+    fn none() -> Features {
+        Features {
+            schedules: true,
+            kinds: [false; 5],
+            billing_alarm: false,
+            iam_audit: false,
+            iam_deactivate: false,
+            notify_topic: None,
+            snooze: false,
+            member_roles: Vec::new(),
+            organization: None,
+        }
+    }
+
+    /// Each statement as `Sid: actions -> resources`.
+    fn summary(doc: &Value) -> Vec<String> {
+        let words = |v: &Value| match v {
+            Value::Array(items) => items.iter().map(|i| i.as_str().unwrap()).collect::<Vec<_>>().join(" "),
+            v => v.as_str().unwrap().to_string(),
+        };
+        let statements = doc["Statement"].as_array().unwrap();
+        statements.iter().map(|s| format!("{}: {} -> {}", s["Sid"].as_str().unwrap(), words(&s["Action"]), words(&s["Resource"]))).collect()
+    }
+
+    fn features(text: &str) -> Features {
+        use crate::config::{HostTimezone, from_str};
+        Features::of(&from_str(text, "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap())
+    }
+
+    const EC2: &str = "[schedules.a]\nstart = \"0 8 * * *\"\n";
+    const RDS_ASG: &str = "[schedules.a]\nstart = \"0 8 * * *\"\nkinds = [\"rds\", \"asg\"]\n";
+    const TWO_ACCOUNTS: &str = "[[accounts]]\nrole_arn = \"arn:aws:iam::111111111111:role/offhours-member\"\nexternal_id = \"ext-123\"\n\
+                                [[accounts]]\nrole_arn = \"arn:aws:iam::222222222222:role/team/offhours\"\n";
+    const ORG: &str = "[organization]\nrole_name = \"offhours-member\"\n";
+    const ORG_OUS: &str = "[organization]\nrole_name = \"offhours-member\"\nous = [\"ou-ab12-cdef3456\"]\n";
+    const HUB_ONLY: &str = "[billing_alarm]\nthreshold = 50\n[notify]\nsns_topic_arn = \"arn:aws:sns:eu-west-1:123456789012:ops\"\n";
+    const AUDIT: &str = "[iam_audit]\n";
+
+    fn check_hub(parts: &[&str], expect: &[&str]) {
+        assert_eq!(summary(&hub_document(&features(&parts.concat()))), expect, "{parts:?}");
+    }
+
+    fn check_member(parts: &[&str], expect: &[&str]) {
+        assert_eq!(summary(&member_document(&features(&parts.concat()))), expect, "{parts:?}");
+    }
+
+    const ASSUME_LISTED: &str =
+        "AssumeMemberRoles: sts:AssumeRole -> arn:aws:iam::111111111111:role/offhours-member arn:aws:iam::222222222222:role/team/offhours";
+    const ASSUME_ORG: &str = "AssumeMemberRoles: sts:AssumeRole -> arn:aws:iam::*:role/offhours-member";
+    const LIST_WHOLE: &str = "DiscoverAccounts: organizations:ListAccounts -> *";
+    const LIST_UNITS: &str = "DiscoverAccounts: organizations:ListAccountsForParent organizations:ListOrganizationalUnitsForParent -> *";
+    const BILLING: [&str; 2] = [
+        "BillingAlarm: cloudwatch:DescribeAlarms cloudwatch:ListTagsForResource cloudwatch:PutMetricAlarm cloudwatch:TagResource cloudwatch:ListMetrics -> *",
+        "BillingAlarmTopic: sns:ListSubscriptionsByTopic -> *",
+    ];
+    const NOTIFY: &str = "Notify: sns:Publish -> arn:aws:sns:eu-west-1:123456789012:ops";
+    const REGIONS: &str = "CheckRegions: ec2:DescribeRegions -> *";
+    const INSTANCES: [&str; 3] = [
+        "ListInstances: ec2:DescribeInstances ec2:DescribeInstanceStatus -> *",
+        "StartStopInstances: ec2:StartInstances ec2:StopInstances -> arn:aws:ec2:*:*:instance/*",
+        "StartInstancesWithEncryptedVolumes: kms:CreateGrant -> *",
+    ];
+
+    #[test]
+    fn the_hub_assumes_the_member_roles_reads_the_organization_and_acts_on_nothing() {
+        check_hub(&[TWO_ACCOUNTS, EC2], &[ASSUME_LISTED]);
+        check_hub(&[ORG, EC2], &[ASSUME_ORG, LIST_WHOLE]);
+        check_hub(&[ORG_OUS, EC2], &[ASSUME_ORG, LIST_UNITS]);
+        check_hub(
+            &[TWO_ACCOUNTS, ORG, EC2],
+            &[
+                "AssumeMemberRoles: sts:AssumeRole -> arn:aws:iam::111111111111:role/offhours-member arn:aws:iam::222222222222:role/team/offhours arn:aws:iam::*:role/offhours-member",
+                LIST_WHOLE,
+            ],
+        );
+        check_hub(&[ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT], &[ASSUME_ORG, LIST_UNITS, BILLING[0], BILLING[1], NOTIFY]);
+        check_hub(&[TWO_ACCOUNTS, HUB_ONLY], &[ASSUME_LISTED, BILLING[0], BILLING[1], NOTIFY]);
+    }
+
+    #[test]
+    fn the_member_role_gets_everything_done_in_each_account() {
+        check_member(&[TWO_ACCOUNTS, EC2], &[REGIONS, INSTANCES[0], INSTANCES[1], INSTANCES[2]]);
+        check_member(
+            &[ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT],
+            &[
+                REGIONS,
+                "ListDbInstances: rds:DescribeDBInstances -> *",
+                "StartStopDbInstances: rds:StartDBInstance rds:StopDBInstance -> arn:aws:rds:*:*:db:*",
+                "ListAutoScalingGroups: autoscaling:DescribeAutoScalingGroups -> *",
+                "ScaleAutoScalingGroups: autoscaling:UpdateAutoScalingGroup autoscaling:CreateOrUpdateTags autoscaling:DeleteTags -> arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
+                "AccessKeyAudit: iam:GenerateCredentialReport iam:GetCredentialReport iam:ListAccessKeys iam:GetAccessKeyLastUsed iam:ListUserTags -> *",
+                "DeactivateStaleAccessKeys: iam:UpdateAccessKey -> arn:aws:iam::*:user/*",
+            ],
+        );
+        check_member(&[TWO_ACCOUNTS, HUB_ONLY], &[]);
+    }
+
+    /// Whatever the file: the hub acts on no resource, the member assumes nothing and
+    /// reads no organization, and the billing alarm and notifications stay in the hub.
+    #[test]
+    fn hub_and_member_never_overlap() {
+        for everything in [Features::all_accounts(), features(&[TWO_ACCOUNTS, ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT].concat())] {
+            let hub = actions(&hub_document(&everything));
+            assert!(hub.iter().all(|a| ["sts:", "organizations:", "cloudwatch:", "sns:"].iter().any(|s| a.starts_with(s))), "{hub:?}");
+            let member = actions(&member_document(&everything));
+            assert!(member.iter().all(|a| ["ec2:", "rds:", "autoscaling:", "ecs:", "iam:"].iter().any(|s| a.starts_with(s))), "{member:?}");
+        }
+    }
+
+    #[test]
+    fn role_selects_one_policy_and_needs_other_accounts() {
+        let single = features(EC2);
+        let across = features(&[TWO_ACCOUNTS, EC2].concat());
+        let no_accounts =
+            "the file has no [[accounts]] or [organization], so offhours needs one policy, in its own account (leave out --role)";
+        assert_eq!(output(&single, None), Ok(document(single.clone())));
+        assert_eq!(output(&single, Some(Role::Hub)), Err(format!("--role hub: {no_accounts}")));
+        assert_eq!(output(&single, Some(Role::Member)), Err(format!("--role member: {no_accounts}")));
+        assert_eq!(output(&across, None), Ok(json!({ "hub": hub_document(&across), "member": member_document(&across) })));
+        assert_eq!(output(&across, Some(Role::Hub)), Ok(hub_document(&across)));
+        assert_eq!(output(&across, Some(Role::Member)), Ok(member_document(&across)));
+    }
+
+    /// `--role` as `offhours policy` declares it: `hub` or `member`, nothing else.
+    #[test]
+    fn role_parses_from_the_command_line() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Args {
+            #[arg(long, value_enum)]
+            role: Option<Role>,
+        }
+        let parse = |args: &[&str]| Args::try_parse_from([&["policy"], args].concat()).map(|a| a.role).map_err(|e| e.kind());
+        assert_eq!(parse(&[]), Ok(None));
+        assert_eq!(parse(&["--role", "hub"]), Ok(Some(Role::Hub)));
+        assert_eq!(parse(&["--role", "member"]), Ok(Some(Role::Member)));
+        assert_eq!(parse(&["--role", "admin"]), Err(clap::error::ErrorKind::InvalidValue));
+    }
+
+    const TEMPLATE: &str = include_str!("../deploy/member-role.yaml");
+
+    /// The template's inline policy as `(condition, "Sid: actions -> resource")`, in
+    /// order; the condition is `""` for a statement outside any `!If`. Reads the
+    /// template's own layout: `- !If`, `- UseX`, `- Sid: ..`, `- service:Action` lines,
+    /// `Resource: ..`.
+    fn template_statements() -> Vec<(String, String)> {
+        let policies = TEMPLATE.split_once("\n      Policies:\n").expect("the role's Policies").1;
+        let policies = policies.split_once("\nOutputs:").map_or(policies, |(p, _)| p);
+        let mut statements: Vec<(String, String, Vec<String>, String)> = Vec::new();
+        let (mut after_if, mut condition) = (false, None);
+        for line in policies.lines().map(str::trim) {
+            if line == "- !If" {
+                after_if = true;
+            } else if after_if {
+                condition = line.strip_prefix("- ").map(str::to_string);
+                after_if = false;
+            } else if let Some(sid) = line.strip_prefix("- Sid: ") {
+                statements.push((condition.take().unwrap_or_default(), sid.to_string(), Vec::new(), String::new()));
+            } else if let Some(resource) = line.strip_prefix("Resource: ") {
+                statements.last_mut().unwrap().3 = resource.trim_matches('"').to_string();
+            } else if let Some(action) = line.strip_prefix("- ")
+                && let Some((service, name)) = action.split_once(':')
+                && !service.is_empty()
+                && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && name.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                statements.last_mut().unwrap().2.push(action.to_string());
+            }
+        }
+        statements.into_iter().map(|(c, sid, actions, resource)| (c, format!("{sid}: {} -> {resource}", actions.join(" ")))).collect()
+    }
+
+    /// `deploy/member-role.yaml` grants, for each of its feature parameters, exactly
+    /// what `member_document` grants for that feature alone, statement by statement.
+    #[test]
+    fn the_member_template_grants_what_member_document_grants() {
+        let statements = template_statements();
+        let kind = |i: usize| {
+            let mut kinds = [false; 5];
+            kinds[i] = true;
+            Features { kinds, ..none() }
+        };
+        let cases = [
+            ("UseInstances", kind(0)),
+            ("UseDbInstances", kind(1)),
+            ("UseDbClusters", kind(2)),
+            ("UseAutoScalingGroups", kind(3)),
+            ("UseEcsServices", kind(4)),
+            ("UseKeyAudit", Features { iam_audit: true, ..none() }),
+            ("UseKeyDeactivation", Features { iam_deactivate: true, ..none() }),
+        ];
+        for (condition, features) in &cases {
+            let granted: Vec<&str> = statements.iter().filter(|(c, _)| c.is_empty() || c == condition).map(|(_, s)| s.as_str()).collect();
+            assert_eq!(granted, summary(&member_document(features)), "{condition}");
+        }
+        for (condition, statement) in &statements {
+            assert!(condition.is_empty() || cases.iter().any(|(c, _)| c == condition), "{statement} under an untested {condition}");
+        }
+        // And as a whole: every action of the member role with every feature on.
+        let everything = Features { snooze: false, ..Features::all_accounts() };
+        let mut granted: Vec<String> = member_document(&everything)["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
+            .collect();
+        granted.sort();
+        let mut in_template: Vec<String> =
+            statements.iter().flat_map(|(_, s)| s.split(" -> ").next().unwrap().split(' ').skip(1).map(str::to_string)).collect();
+        in_template.sort();
+        assert_eq!(in_template, granted);
+        for needed in [
+            "kms:GrantIsForAWSResource: \"true\"",
+            "AWS: !Ref HubPrincipalArn",
+            "sts:ExternalId: !Ref ExternalId",
+            "MaxSessionDuration: 3600",
+        ] {
+            assert!(TEMPLATE.contains(needed), "the template lacks `{needed}`");
+        }
     }
 }
 
@@ -358,5 +765,35 @@ mod notify_tests {
         assert!(document(with_snooze)["Statement"].as_array().unwrap().iter().any(|s| s["Sid"] == "Snooze"));
         let plain = from_str("[schedules.a]\nstart = \"0 8 * * *\"\n", "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap();
         assert!(!document(Features::of(&plain)).to_string().contains("sns:Publish"));
+    }
+}
+
+#[cfg(test)]
+mod organization_tests {
+    use super::*;
+    use crate::config::{HostTimezone, from_str};
+
+    fn sids(text: &str, policy: fn(&Features) -> Value) -> Vec<String> {
+        let config = from_str(text, "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap();
+        policy(&Features::of(&config))["Statement"].as_array().unwrap().iter().map(|s| s["Sid"].as_str().unwrap().to_string()).collect()
+    }
+
+    /// The Organizations reads are the hub's, and only with an organization.
+    #[test]
+    fn the_organizations_reads_are_granted_only_with_an_organization() {
+        let single = |f: &Features| document(f.clone());
+        let schedule = "[schedules.a]\nstart = \"0 8 * * *\"\n";
+        assert!(!sids(schedule, single).contains(&"DiscoverAccounts".to_string()));
+        let org = format!("[organization]\nrole_name = \"offhours-member\"\n{schedule}");
+        assert!(sids(&org, hub_document).contains(&"DiscoverAccounts".to_string()));
+        assert!(!sids(&org, member_document).contains(&"DiscoverAccounts".to_string()));
+        let accounts = format!("[[accounts]]\nrole_arn = \"arn:aws:iam::111111111111:role/offhours-member\"\n{schedule}");
+        assert!(!sids(&accounts, hub_document).contains(&"DiscoverAccounts".to_string()));
+        let hub = hub_document(&Features::all_accounts());
+        let discover = hub["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "DiscoverAccounts").unwrap();
+        assert_eq!(
+            discover["Action"],
+            json!(["organizations:ListAccounts", "organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"])
+        );
     }
 }
