@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
 use crate::aws::Aws;
 use crate::jobs::keys::{AuditRun, audit};
+use crate::jobs::targets::multi_account;
 
 pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
     let config = match load_config(cli) {
@@ -16,7 +17,10 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
         return EXIT_USAGE;
     };
     let aws = Aws::connect(&config.aws).await;
-    let run = AuditRun { cfg, at, deactivate, dry_run: config.dry_run, tz: config.timezone, job: "audit-keys" };
+    if multi_account(&config) {
+        return every_account(cli, &config, &aws, cfg, at, deactivate).await;
+    }
+    let run = AuditRun { cfg, at, deactivate, dry_run: config.dry_run, tz: config.timezone, job: "audit-keys", account: None };
     let report = match audit(&aws, run).await {
         Ok(r) => r,
         Err(e) => {
@@ -24,8 +28,50 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
             return EXIT_FAILED;
         }
     };
+    print(cli, &report);
+    EXIT_OK
+}
+
+/// The audit in every account of the file, one after another (each its own report).
+/// JSON: `{"accounts":[{"account","account_name","report"} or {"account","account_name","error"}]}`.
+async fn every_account(cli: &Cli, config: &crate::config::Config, hub: &Aws, cfg: &crate::config::IamAudit, at: DateTime<Utc>, deactivate: bool) -> u8 {
+    let targets = match crate::jobs::targets::targets(hub, config).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            return EXIT_FAILED;
+        }
+    };
+    let mut out = Vec::new();
+    let mut failed = false;
+    for t in &targets {
+        let run = AuditRun { cfg, at, deactivate, dry_run: config.dry_run, tz: config.timezone, job: "audit-keys", account: Some(&t.account.id) };
+        let mut entry = serde_json::json!({ "account": t.account.id, "account_name": t.account.name });
+        match audit(&t.aws, run).await {
+            Ok(report) => {
+                if cli.output == Format::Text {
+                    out!("account {}", t.account);
+                    print(cli, &report);
+                }
+                entry["report"] = serde_json::to_value(&report).expect("serializable");
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!("offhours: account {}: the access-key audit could not complete: {e}", t.account);
+                entry["error"] = e.to_string().into();
+            }
+        }
+        out.push(entry);
+    }
+    if cli.output == Format::Json {
+        print_json(&serde_json::json!({ "accounts": out }));
+    }
+    if failed { EXIT_FAILED } else { EXIT_OK }
+}
+
+fn print(cli: &Cli, report: &crate::jobs::keys::AuditReport) {
     match cli.output {
-        Format::Json => print_json(&report),
+        Format::Json => print_json(report),
         Format::Text => {
             out!(
                 "access keys at {} (credential report of {}): {} users, {} active keys, {} findings",
@@ -71,5 +117,4 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
             }
         }
     }
-    EXIT_OK
 }

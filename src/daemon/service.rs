@@ -20,8 +20,40 @@ pub struct Prepared {
     /// Offhours' own account: the billing alarm, the organization's listing, the roles.
     aws: Aws,
     /// The accounts actions fan out over (the own one, or the file's and the
-    /// organization's), each with its clients and regions.
-    targets: Vec<Target>,
+    /// organization's), each with its clients and regions, and when they were found.
+    targets: Arc<tokio::sync::Mutex<(Arc<Vec<Target>>, std::time::Instant)>>,
+}
+
+impl Prepared {
+    fn new(aws: Aws, targets: Vec<Target>) -> Self {
+        Prepared { aws, targets: Arc::new(tokio::sync::Mutex::new((Arc::new(targets), std::time::Instant::now()))) }
+    }
+
+    /// The accounts to act in now. With `[organization]`, listed again when `refresh`
+    /// has passed since the last listing (besides start-up and reload); a listing that
+    /// fails keeps the accounts known.
+    async fn targets(&self, config: &Config) -> Arc<Vec<Target>> {
+        let mut state = self.targets.lock().await;
+        if let Some(org) = &config.organization {
+            if state.1.elapsed() >= org.refresh {
+                match targets(&self.aws, config).await {
+                    Ok(fresh) => {
+                        let old: Vec<_> = state.0.iter().map(|t| t.account.clone()).collect();
+                        let new: Vec<_> = fresh.iter().map(|t| t.account.clone()).collect();
+                        let (added, removed) = crate::accounts::changes(&old, &new);
+                        let show = |v: &[crate::accounts::AccountRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                        tracing::info!(accounts = new.len(), added = %show(&added), removed = %show(&removed), "Organization's accounts listed again.");
+                        *state = (Arc::new(fresh), std::time::Instant::now());
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "Cannot list the organization's accounts again; the known ones stay.");
+                        state.1 = std::time::Instant::now();
+                    }
+                }
+            }
+        }
+        state.0.clone()
+    }
 }
 
 pub struct AwsExecutor {
@@ -66,17 +98,25 @@ impl Executor for AwsExecutor {
             JobKind::StopWarning { lead } => return stop_warning(&task, lead).await,
             JobKind::AuditKeys => {
                 if let Some(cfg) = &task.config.iam_audit {
-                    let run = AuditRun {
-                        cfg,
-                        at: task.fire.at,
-                        deactivate: false,
-                        dry_run: task.config.dry_run,
-                        tz: task.config.timezone,
-                        job: "audit-keys",
-                    };
-                    if let Err(e) = audit(&task.prepared.aws, run).await {
-                        tracing::error!(job = "audit-keys", error = %e, "Access key audit could not complete.");
-                    }
+                    // Each account has its own IAM users: audited concurrently, each on its own.
+                    let multi = multi_account(&task.config);
+                    let (at, dry_run, tz) = (task.fire.at, task.config.dry_run, task.config.timezone);
+                    let targets = task.prepared.targets(&task.config).await;
+                    let audits = targets.iter().map(|t| async move {
+                        let run = AuditRun {
+                            cfg,
+                            at,
+                            deactivate: false,
+                            dry_run,
+                            tz,
+                            job: "audit-keys",
+                            account: multi.then_some(t.account.id.as_str()),
+                        };
+                        if let Err(e) = audit(&t.aws, run).await {
+                            tracing::error!(job = "audit-keys", account = multi.then_some(t.account.id.as_str()), error = %e, "Access key audit could not complete.");
+                        }
+                    });
+                    futures_util::future::join_all(audits).await;
                 }
                 return;
             }
@@ -93,9 +133,10 @@ impl Executor for AwsExecutor {
         let Some(schedule) = task.config.schedules.iter().find(|s| s.name == task.fire.group) else {
             return;
         };
+        let targets = task.prepared.targets(&task.config).await;
         let base = Request {
             config: &task.config,
-            account: &task.prepared.targets[0].account,
+            account: &targets[0].account,
             schedule,
             regions: &[],
             action,
@@ -103,7 +144,7 @@ impl Executor for AwsExecutor {
             now: task.fire.at,
             cause: task.cause,
         };
-        match apply_all(&task.prepared.targets, base).await {
+        match apply_all(&targets, base).await {
             Ok(_) => {}
             // Emitted by the engine with its own event.
             Err(ApplyError::Brake(_)) => {}
@@ -132,7 +173,8 @@ async fn stop_warning(task: &FireTask<Prepared>, lead: std::time::Duration) {
         tracing::info!(job = "warn", schedule = %schedule.name, stop_at = %stop_at.to_rfc3339(), "Stop warning not sent: its stop has fired already.");
         return;
     }
-    crate::jobs::warn::warn(&task.prepared.targets, &task.config, schedule, stop_at).await;
+    let targets = task.prepared.targets(&task.config).await;
+    crate::jobs::warn::warn(&targets, &task.config, schedule, stop_at).await;
 }
 
 impl AwsExecutor {
@@ -147,15 +189,15 @@ impl AwsExecutor {
                 && config.organization.is_none()
                 && old.schedules.is_empty() == config.schedules.is_empty()
             {
-                tracing::debug!(accounts = prepared.targets.len(), "AWS clients and regions reused.");
+                tracing::debug!("AWS clients and regions reused.");
                 return Ok(prepared.clone());
             }
         }
         let aws = Aws::connect(&config.aws).await;
-        if config.schedules.is_empty() {
-            // Only the audit and the billing alarm: both are global.
+        if config.schedules.is_empty() && !multi_account(config) {
+            // Only the audit and the billing alarm, in the own account: both are global.
             let account = crate::accounts::AccountRef { id: String::new(), name: None };
-            return Ok(Prepared { targets: vec![Target { account, aws: aws.clone(), regions: Ok(Vec::new()) }], aws });
+            return Ok(Prepared::new(aws.clone(), vec![Target { account, aws, regions: Ok(Vec::new()) }]));
         }
         let targets = match targets(&aws, config).await {
             Ok(t) => t,
@@ -171,7 +213,7 @@ impl AwsExecutor {
             let list: Vec<String> = targets.iter().map(|t| t.account.to_string()).collect();
             tracing::info!(accounts = targets.len(), list = %list.join(", "), "Accounts prepared.");
         }
-        Ok(Prepared { aws, targets })
+        Ok(Prepared::new(aws, targets))
     }
 }
 

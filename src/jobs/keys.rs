@@ -72,6 +72,8 @@ pub struct AuditRun<'a> {
     /// Times are shown in this zone.
     pub tz: Tz,
     pub job: &'static str,
+    /// The account audited, when offhours acts in several (for the log).
+    pub account: Option<&'a str>,
 }
 
 fn show(t: Option<DateTime<Utc>>, tz: Tz) -> Option<String> {
@@ -104,7 +106,7 @@ async fn resolve(
             Ok(keys) => keys,
             // Deleted since the report: its keys went with it; nothing to judge or act on.
             Err(e) if e.kind == crate::aws::ErrorKind::NotFound => {
-                tracing::info!(job = run.job, user = %row.user, code = e.code.as_deref(), "User deleted since the credential report; its findings are dropped.");
+                tracing::info!(job = run.job, account = run.account, user = %row.user, code = e.code.as_deref(), "User deleted since the credential report; its findings are dropped.");
                 continue;
             }
             Err(source) => return Err(AuditError::ListKeys { user: row.user.clone(), source }),
@@ -116,7 +118,7 @@ async fn resolve(
             }
             SlotMatch::Ambiguous(why) => {
                 tracing::info!(
-                    job = run.job,
+                    job = run.job, account = run.account,
                     user = %row.user,
                     reason = %why,
                     keys = keys.len(),
@@ -215,7 +217,7 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
         macro_rules! event {
             ($level:ident) => {
                 tracing::$level!(
-                    job = run.job,
+                    job = run.job, account = run.account,
                     user = %v.user,
                     access_key_id = v.access_key_id.as_deref(),
                     slot = v.slot,
@@ -241,7 +243,7 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
     }
     let active_keys = rows.iter().map(|r| r.keys.iter().filter(|k| k.active).count()).sum();
     tracing::info!(
-        job = run.job,
+        job = run.job, account = run.account,
         users = rows.len(),
         active_keys,
         findings = %serde_json::to_string(&by_rule).unwrap_or_default(),
@@ -281,16 +283,16 @@ async fn deactivate(
     *actions += 1;
     let undo = format!("aws iam update-access-key --user-name {} --access-key-id {id} --status Active", f.user);
     if run.dry_run {
-        tracing::info!(job = run.job, user = %f.user, access_key_id = id, rule = f.rule.as_str(), dry_run = true, undo = %undo, "Access key would be deactivated.");
+        tracing::info!(job = run.job, account = run.account, user = %f.user, access_key_id = id, rule = f.rule.as_str(), dry_run = true, undo = %undo, "Access key would be deactivated.");
         return ("would-deactivate", None);
     }
     match iam::deactivate_key(client, &f.user, id).await {
         Ok(()) => {
-            tracing::warn!(job = run.job, user = %f.user, access_key_id = id, rule = f.rule.as_str(), dry_run = false, undo = %undo, "Access key deactivated.");
+            tracing::warn!(job = run.job, account = run.account, user = %f.user, access_key_id = id, rule = f.rule.as_str(), dry_run = false, undo = %undo, "Access key deactivated.");
             ("deactivated", Some(format!("undo: {undo}")))
         }
         Err(e) => {
-            tracing::error!(job = run.job, user = %f.user, access_key_id = id, error = %e, request_id = e.request_id.as_deref(), "Access key deactivation failed.");
+            tracing::error!(job = run.job, account = run.account, user = %f.user, access_key_id = id, error = %e, request_id = e.request_id.as_deref(), "Access key deactivation failed.");
             ("failed", Some(e.to_string()))
         }
     }

@@ -55,7 +55,13 @@ pub async fn targets(hub: &Aws, config: &Config) -> Result<Vec<Target>, TargetsE
         .collect();
     if let Some(org) = &config.organization {
         let found = crate::aws::organizations::discover(&hub.organizations(), &org.ous).await.map_err(TargetsError::Organization)?;
-        for account in select(found, &org.exclude) {
+        let seen: Vec<(String, Option<String>)> = found.iter().map(|d| (d.id.clone(), d.status.clone())).collect();
+        let chosen = select(found, &org.exclude);
+        for (id, status) in seen.iter().filter(|(id, _)| !chosen.iter().any(|a| &a.id == id)) {
+            let why = if org.exclude.contains(id) { "excluded" } else { "not ACTIVE" };
+            tracing::info!(account = %id, status = status.as_deref().unwrap_or("none"), reason = why, "Organization account left out.");
+        }
+        for account in chosen {
             // An account listed in the file keeps the file's role and name.
             if !wanted.iter().any(|(a, _, _)| a.id == account.id) {
                 let arn = role_arn("aws", &account.id, &org.role_name);
