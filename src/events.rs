@@ -11,8 +11,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::config::Action;
 use crate::accounts::AccountRef;
+use crate::config::Action;
 use crate::jobs::apply::{AccountFailure, Outcome, ResourceResult};
 use crate::kinds::Kind;
 
@@ -38,7 +38,15 @@ pub enum Event<'a> {
     },
     /// The safety brake stopped an action before anything was touched.
     /// `account`: the account whose brake tripped; `None`: the overall cap.
-    BrakeTripped { account: Option<&'a AccountRef>, job: &'a str, schedule: &'a str, action: Action, would_touch: usize, limit: u32, dry_run: bool },
+    BrakeTripped {
+        account: Option<&'a AccountRef>,
+        job: &'a str,
+        schedule: &'a str,
+        action: Action,
+        would_touch: usize,
+        limit: u32,
+        dry_run: bool,
+    },
     /// A fire began, `lag` after its instant.
     FireStarted { job: &'a str, schedule: &'a str, action: &'a str, lag: Duration },
     /// A reload was applied or rejected (`errors`: one line per problem, when rejected).
@@ -129,7 +137,19 @@ fn log(event: &Event<'_>) {
                 _ => event!(info, "Resource acted on."),
             }
         }
-        Event::ActionFinished { job, schedule, action, dry_run, kinds, regions, results, list_failures, failed_accounts, calls, duration } => {
+        Event::ActionFinished {
+            job,
+            schedule,
+            action,
+            dry_run,
+            kinds,
+            regions,
+            results,
+            list_failures,
+            failed_accounts,
+            calls,
+            duration,
+        } => {
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             for r in *results {
                 *counts.entry(r.outcome.as_str()).or_default() += 1;

@@ -430,7 +430,15 @@ mod tests {
         };
         m.on(&finished(Action::Stop, &results));
         m.on(&finished(Action::Start, &results[..1]));
-        m.on(&Event::BrakeTripped { account: None, job: "schedule", schedule: "office", action: Action::Start, would_touch: 3, limit: 2, dry_run: false });
+        m.on(&Event::BrakeTripped {
+            account: None,
+            job: "schedule",
+            schedule: "office",
+            action: Action::Start,
+            would_touch: 3,
+            limit: 2,
+            dry_run: false,
+        });
         m.on(&Event::FireStarted { job: "schedule", schedule: "office", action: "stop", lag: Duration::from_millis(3) });
         m.on(&Event::AwsCall { service: "EC2", operation: "StopInstances", ok: false, duration: Duration::from_millis(40) });
         m.on(&Event::Reload { applied: true, errors: &[] });

@@ -3,9 +3,9 @@
 use chrono::Utc;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
+use crate::accounts::AccountRef;
 use crate::aws::Aws;
 use crate::config::Action;
-use crate::accounts::AccountRef;
 use crate::jobs::apply::{Cause, Request, act, apply_all, finished, list};
 use crate::jobs::targets::{multi_account, targets};
 
@@ -121,7 +121,11 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
                 out!("  {:<14} {:<12} {:<20} {:<14} cannot list: {}", e.account, e.kind.as_str(), "-", e.region, e.error);
             }
             for f in &report.failed_accounts {
-                out!("  account {} failed: {}", f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)), f.error);
+                out!(
+                    "  account {} failed: {}",
+                    f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)),
+                    f.error
+                );
             }
             let counts: Vec<String> = report.counts().iter().map(|(o, n)| format!("{n} {o}")).collect();
             out!("  {}", if counts.is_empty() { "no matching resources".to_string() } else { counts.join(", ") });

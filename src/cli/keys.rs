@@ -34,7 +34,14 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
 
 /// The audit in every account of the file, one after another (each its own report).
 /// JSON: `{"accounts":[{"account","account_name","report"} or {"account","account_name","error"}]}`.
-async fn every_account(cli: &Cli, config: &crate::config::Config, hub: &Aws, cfg: &crate::config::IamAudit, at: DateTime<Utc>, deactivate: bool) -> u8 {
+async fn every_account(
+    cli: &Cli,
+    config: &crate::config::Config,
+    hub: &Aws,
+    cfg: &crate::config::IamAudit,
+    at: DateTime<Utc>,
+    deactivate: bool,
+) -> u8 {
     let targets = match crate::jobs::targets::targets(hub, config).await {
         Ok(t) => t,
         Err(e) => {
@@ -45,7 +52,8 @@ async fn every_account(cli: &Cli, config: &crate::config::Config, hub: &Aws, cfg
     let mut out = Vec::new();
     let mut failed = false;
     for t in &targets {
-        let run = AuditRun { cfg, at, deactivate, dry_run: config.dry_run, tz: config.timezone, job: "audit-keys", account: Some(&t.account.id) };
+        let run =
+            AuditRun { cfg, at, deactivate, dry_run: config.dry_run, tz: config.timezone, job: "audit-keys", account: Some(&t.account.id) };
         let mut entry = serde_json::json!({ "account": t.account.id, "account_name": t.account.name });
         match audit(&t.aws, run).await {
             Ok(report) => {

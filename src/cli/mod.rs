@@ -104,6 +104,9 @@ pub enum Command {
         /// Add what `offhours snooze` needs (for the people who snooze resources).
         #[arg(long)]
         snooze: bool,
+        /// With other accounts: print only the hub's or the member role's policy.
+        #[arg(long, value_enum)]
+        role: Option<crate::policy::Role>,
     },
     /// Keep one resource out of its schedule until a time: sets the override tag to that
     /// instant (or removes it with --clear). Stops and starts leave it alone meanwhile.
@@ -188,7 +191,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.log_format);
     let code = match &cli.command {
         Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
-        Command::Policy { snooze } => policy::run(&cli, *snooze),
+        Command::Policy { snooze, role } => policy::run(&cli, *snooze, *role),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
         Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),

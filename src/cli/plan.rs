@@ -59,7 +59,11 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
         }
     }
     for f in &report.failed_accounts {
-        eprintln!("offhours: account {}: {}", f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)), f.error);
+        eprintln!(
+            "offhours: account {}: {}",
+            f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)),
+            f.error
+        );
     }
     if report.failed_accounts.is_empty() { EXIT_OK } else { EXIT_FAILED }
 }

@@ -5,12 +5,8 @@ use super::{Cli, EXIT_OK, EXIT_USAGE, print_json};
 use crate::config;
 use crate::policy::{Features, Role, output};
 
-pub fn run(cli: &Cli, snooze: bool) -> u8 {
-    run_as(cli, snooze, None)
-}
-
 /// `role`: only the hub's or the member's policy (a file with other accounts).
-pub fn run_as(cli: &Cli, snooze: bool, role: Option<Role>) -> u8 {
+pub fn run(cli: &Cli, snooze: bool, role: Option<Role>) -> u8 {
     // With a readable, valid file, only what it turns on; otherwise everything (across
     // accounts when a role is asked for).
     let fallback = || if role.is_some() { Features::all_accounts() } else { Features::all() };

@@ -7,8 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
-use crate::aws::ec2::CallCounter;
 use crate::accounts::AccountRef;
+use crate::aws::ec2::CallCounter;
 use crate::aws::{Aws, adapter};
 use crate::jobs::targets::{Target, multi_account, targets};
 use crate::kinds::{Kind, Resource};
@@ -151,9 +151,15 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
         _ => {
             let seen: Vec<String> = found
                 .iter()
-                .map(|(a, _, r)| format!("{} in {}{}", r.kind, r.region, a.as_ref().map(|a| format!(" of account {a}")).unwrap_or_default()))
+                .map(|(a, _, r)| {
+                    format!("{} in {}{}", r.kind, r.region, a.as_ref().map(|a| format!(" of account {a}")).unwrap_or_default())
+                })
                 .collect();
-            eprintln!("offhours: {} is more than one resource ({}): say which with --kind, --region or --account", args.id, seen.join(", "));
+            eprintln!(
+                "offhours: {} is more than one resource ({}): say which with --kind, --region or --account",
+                args.id,
+                seen.join(", ")
+            );
             return EXIT_USAGE;
         }
     };

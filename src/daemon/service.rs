@@ -8,9 +8,9 @@ use super::{Executor, FireTask};
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
 use crate::jobs::apply::{ApplyError, Request, apply_all};
-use crate::jobs::targets::{Target, TargetsError, multi_account, targets};
 use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
+use crate::jobs::targets::{Target, TargetsError, multi_account, targets};
 use crate::notify::Context;
 use crate::notify::queue::{Dispatcher, Policy};
 

@@ -276,8 +276,15 @@ mod tests {
         let calls = BTreeMap::new();
         let ok = [result("i-1", Outcome::Started, None)];
         board.record(&finished("office", Action::Start, &ok, &calls), at("2026-11-23T08:00:00Z"));
-        let brake =
-            Event::BrakeTripped { account: None, job: "schedule", schedule: "office", action: Action::Start, would_touch: 40, limit: 20, dry_run: false };
+        let brake = Event::BrakeTripped {
+            account: None,
+            job: "schedule",
+            schedule: "office",
+            action: Action::Start,
+            would_touch: 40,
+            limit: 20,
+            dry_run: false,
+        };
         board.record(&brake, at("2026-11-24T08:00:00Z"));
         let aborted = Event::ActionAborted { job: "schedule", schedule: "office", action: Action::Start, error: "dispatch failure" };
         board.record(&aborted, at("2026-11-25T08:00:00Z"));

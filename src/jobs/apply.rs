@@ -20,12 +20,12 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 
-use crate::aws::ec2::{self, CallCounter};
 use crate::accounts::AccountRef;
+use crate::aws::ec2::{self, CallCounter};
 use crate::aws::{Adapter, Api, Aws, AwsError, ErrorKind};
-use crate::jobs::targets::{ACCOUNTS_AT_ONCE, Target, applies};
 use crate::config::{Action, Config, Schedule};
 use crate::events::{self, Event};
+use crate::jobs::targets::{ACCOUNTS_AT_ONCE, Target, applies};
 use crate::kinds::{Kind, Phase, Resource};
 use crate::plan::{self, BrakeError, Decision, Verdict};
 

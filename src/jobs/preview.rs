@@ -6,11 +6,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::aws::ec2::CallCounter;
 use crate::aws::AwsError;
+use crate::aws::ec2::CallCounter;
+use crate::config::{Action, Config, Schedule};
 use crate::jobs::apply::AccountFailure;
 use crate::jobs::targets::{Target, applies};
-use crate::config::{Action, Config, Schedule};
 use crate::kinds::Kind;
 use crate::plan::{self, Fire, Verdict};
 
@@ -83,7 +83,11 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
                 Ok(r) => r,
                 Err(e) => {
                     if !failed_accounts.iter().any(|f| f.account == t.account.id) {
-                        failed_accounts.push(AccountFailure { account: t.account.id.clone(), account_name: t.account.name.clone(), error: e.clone() });
+                        failed_accounts.push(AccountFailure {
+                            account: t.account.id.clone(),
+                            account_name: t.account.name.clone(),
+                            error: e.clone(),
+                        });
                     }
                     continue;
                 }
@@ -114,7 +118,11 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
             Err(source) if single => return Err(PreviewError::Describe { schedule: name.to_string(), source }),
             Err(e) => {
                 if !failed_accounts.iter().any(|f| f.account == t.account.id) {
-                    failed_accounts.push(AccountFailure { account: t.account.id.clone(), account_name: t.account.name.clone(), error: e.to_string() });
+                    failed_accounts.push(AccountFailure {
+                        account: t.account.id.clone(),
+                        account_name: t.account.name.clone(),
+                        error: e.to_string(),
+                    });
                 }
             }
         }
@@ -176,5 +184,9 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
             resources,
         });
     }
-    Ok(PlanReport { at: at.with_timezone(&config.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false), schedules, failed_accounts })
+    Ok(PlanReport {
+        at: at.with_timezone(&config.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        schedules,
+        failed_accounts,
+    })
 }

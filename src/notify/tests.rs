@@ -39,7 +39,7 @@ fn finished<'a>(results: &'a [ResourceResult], calls: &'a BTreeMap<&'static str,
         regions: &[],
         results,
         list_failures: 0,
-            failed_accounts: &[],
+        failed_accounts: &[],
         calls,
         duration: Duration::from_millis(3),
     }
@@ -75,7 +75,15 @@ fn events_become_notices_with_their_kind_and_severity() {
             Some((NoticeKind::ActionFailed, Severity::Error, "offhours: start of schedule office failed for 1 resources")),
         ),
         (
-            Event::BrakeTripped { account: None, job: "schedule", schedule: "office", action: Action::Stop, would_touch: 80, limit: 50, dry_run: false },
+            Event::BrakeTripped {
+                account: None,
+                job: "schedule",
+                schedule: "office",
+                action: Action::Stop,
+                would_touch: 80,
+                limit: 50,
+                dry_run: false,
+            },
             Some((NoticeKind::BrakeTripped, Severity::Error, "offhours: safety brake stopped the stop of schedule office")),
         ),
         (
@@ -186,8 +194,9 @@ fn slack_teams_json_and_sns_shapes() {
 
 #[test]
 fn long_lists_are_cut_and_subjects_made_ascii() {
-    let many: Vec<ResourceRef> =
-        (0..40).map(|i| ResourceRef { account: None, kind: Kind::Ec2, id: format!("i-{i:04}"), region: "eu-west-1".into(), name: None }).collect();
+    let many: Vec<ResourceRef> = (0..40)
+        .map(|i| ResourceRef { account: None, kind: Kind::Ec2, id: format!("i-{i:04}"), region: "eu-west-1".into(), name: None })
+        .collect();
     let event = Event::StopWarning { schedule: "büro", stop_at: at("2026-11-24T18:00:00Z"), timezone: chrono_tz::UTC, resources: &many };
     let n = notice(&event, &Context::default(), at(NOW)).unwrap();
     assert!(format::plain(&n).contains("... and 15 more"));

@@ -76,7 +76,10 @@ async fn each_account_is_acted_on_with_its_own_role_and_a_refused_one_is_reporte
     for (i, m) in f.members[..2].iter().enumerate() {
         for id in &f.instances[i] {
             let row = rows.iter().find(|r| r["id"] == id.as_str()).unwrap_or_else(|| panic!("{id} planned: {rows:?}"));
-            assert_eq!((row["account"].as_str(), row["account_name"].as_str()), (Some(m.id.as_str()), Some(format!("member-{}", i + 1).as_str())));
+            assert_eq!(
+                (row["account"].as_str(), row["account_name"].as_str()),
+                (Some(m.id.as_str()), Some(format!("member-{}", i + 1).as_str()))
+            );
         }
     }
     assert_eq!(plan["failed_accounts"][0]["account"], f.members[2].id.as_str(), "{plan}");
@@ -96,7 +99,10 @@ async fn each_account_is_acted_on_with_its_own_role_and_a_refused_one_is_reporte
     assert_eq!(failed.len(), 1, "{report}");
     assert_eq!(failed[0]["account"], f.members[2].id.as_str());
     assert_eq!(failed[0]["account_name"], "member-3");
-    assert!(failed[0]["error"].as_str().unwrap().contains("AccessDenied") || failed[0]["error"].as_str().unwrap().contains("not authorized"), "{report}");
+    assert!(
+        failed[0]["error"].as_str().unwrap().contains("AccessDenied") || failed[0]["error"].as_str().unwrap().contains("not authorized"),
+        "{report}"
+    );
 
     for (i, m) in f.members.iter().enumerate() {
         let want = if i < 2 { "stopped" } else { "running" };
@@ -134,4 +140,33 @@ async fn a_schedule_names_its_accounts_and_the_overall_cap_holds_every_account()
     run.expect_code(1);
     assert!(run.stderr().contains("would touch 2 instances, more than max_instances_per_action_total = 1"), "{}", run.stderr());
     assert_eq!(states(&f.members[1]).await[&f.instances[1][0]], "running", "the cap touched nothing");
+}
+
+#[tokio::test]
+async fn an_organization_account_created_after_start_up_is_acted_in_after_the_next_reload() {
+    use crate::daemon::Daemon;
+    use crate::organizations::Org;
+    let hub = Account::new().await;
+    let org = Org::create(&hub).await;
+    let first = org.account("first").await;
+    let config = hub.write_config(
+        "regions = [\"eu-west-1\"]\n[organization]\nrole_name = \"offhours-member\"\n\
+         [schedules.office]\nstart = \"0 8 * * MON-FRI\"\nstop = \"0 19 * * MON-FRI\"\n",
+    );
+    let mut daemon = Daemon::start(&hub, &config, "1");
+    let prepared = daemon.wait_for_event("the accounts", |e| e["message"] == "Accounts prepared.");
+    assert_eq!(prepared["accounts"], 2, "the management account and the first member: {prepared}");
+    assert!(prepared["list"].as_str().unwrap().contains(&first), "{prepared}");
+
+    let late = org.account("late").await;
+    daemon.signal("HUP");
+    let again = daemon.wait_for_event("the accounts after the reload", |e| {
+        e["message"] == "Accounts prepared." && e["list"].as_str().is_some_and(|l| l.contains(&late))
+    });
+    assert_eq!(again["accounts"], 3, "{again}");
+    // plan names the new account's resources with their account.
+    let run = hub.run(&["plan", "--config", config.to_str().unwrap(), "--output", "json"]);
+    run.expect_code(0);
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(), 0);
 }

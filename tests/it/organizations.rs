@@ -32,14 +32,14 @@ fn organizations(account: &Account) -> Client {
 }
 
 /// An organization whose management account is the test's own.
-struct Org {
+pub(crate) struct Org {
     client: Client,
     management: String,
     root: String,
 }
 
 impl Org {
-    async fn create(account: &Account) -> Org {
+    pub(crate) async fn create(account: &Account) -> Org {
         let client = organizations(account);
         client.create_organization().feature_set(OrganizationFeatureSet::All).send().await.expect("CreateOrganization");
         let roots = client.list_roots().send().await.expect("ListRoots");
@@ -48,7 +48,7 @@ impl Org {
     }
 
     /// A new member account; waits (bounded) until its creation succeeded.
-    async fn account(&self, name: &str) -> String {
+    pub(crate) async fn account(&self, name: &str) -> String {
         let out = self.client.create_account().account_name(name).email(format!("{name}@example.com")).send().await.expect("CreateAccount");
         let mut status = out.create_account_status().expect("CreateAccountStatus").clone();
         let deadline = Instant::now() + Duration::from_secs(30);
