@@ -289,7 +289,7 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     let mut to_act: BTreeMap<(Kind, String, bool), Vec<Resource>> = BTreeMap::new();
     for d in decisions {
         if let Some(w) = &d.warning {
-            tracing::warn!(job = req.cause.as_str(), schedule = %req.schedule.name, action = %req.action, kind = %d.resource.kind, region = %d.resource.region, id = %d.resource.id, name = d.resource.name(), warning = %w, "Resource needs attention.");
+            tracing::warn!(job = req.cause.as_str(), schedule = %req.schedule.name, action = %req.action, account = %req.account.id, kind = %d.resource.kind, region = %d.resource.region, id = %d.resource.id, name = d.resource.name(), warning = %w, "Resource needs attention.");
         }
         match d.verdict {
             Verdict::Act { hibernate } => {
@@ -578,6 +578,7 @@ impl Acting<'_> {
                     tracing::warn!(
                         job = self.req.cause.as_str(),
                         schedule = %self.req.schedule.name,
+                        account = %self.req.account.id,
                         action = %self.req.action,
                         kind = %self.kind,
                         region = %self.api.region,
