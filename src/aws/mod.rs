@@ -377,6 +377,15 @@ impl Aws {
         }
     }
 
+    /// The partition these credentials live in (`aws`, `aws-cn`, `aws-us-gov`), from the
+    /// caller's ARN; `aws` when it cannot be read.
+    pub async fn partition(&self) -> String {
+        match self.sts().get_caller_identity().send().await {
+            Ok(out) => out.arn().and_then(|a| a.split(':').nth(1)).filter(|p| !p.is_empty()).unwrap_or("aws").to_string(),
+            Err(_) => "aws".to_string(),
+        }
+    }
+
     /// The account these credentials act in (GetCallerIdentity needs no permission).
     pub async fn account_id(&self) -> Result<String, AwsError> {
         let out = self.sts().get_caller_identity().send().await.map_err(|e| AwsError::from_sdk("GetCallerIdentity", GLOBAL_REGION, e))?;

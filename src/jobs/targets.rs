@@ -54,7 +54,9 @@ pub async fn targets(hub: &Aws, config: &Config) -> Result<Vec<Target>, TargetsE
         .map(|a| (AccountRef { id: a.id.clone(), name: a.name.clone() }, a.role_arn.clone(), a.external_id.clone()))
         .collect();
     if let Some(org) = &config.organization {
-        let found = crate::aws::organizations::discover(&hub.organizations(), &org.ous).await.map_err(TargetsError::Organization)?;
+        let client = hub.organizations();
+        let (found, partition) = tokio::join!(crate::aws::organizations::discover(&client, &org.ous), hub.partition());
+        let found = found.map_err(TargetsError::Organization)?;
         let seen: Vec<(String, Option<String>)> = found.iter().map(|d| (d.id.clone(), d.status.clone())).collect();
         let chosen = select(found, &org.exclude);
         for (id, status) in seen.iter().filter(|(id, _)| !chosen.iter().any(|a| &a.id == id)) {
@@ -64,7 +66,7 @@ pub async fn targets(hub: &Aws, config: &Config) -> Result<Vec<Target>, TargetsE
         for account in chosen {
             // An account listed in the file keeps the file's role and name.
             if !wanted.iter().any(|(a, _, _)| a.id == account.id) {
-                let arn = role_arn("aws", &account.id, &org.role_name);
+                let arn = role_arn(&partition, &account.id, &org.role_name);
                 wanted.push((account, arn, org.external_id.clone()));
             }
         }
