@@ -67,12 +67,16 @@ pub struct Finished {
     pub list_failures: usize,
     /// Every failed resource, in the report's order (kind, region, id).
     pub failures: Vec<Failure>,
+    /// Accounts the action could not act in: (account, why).
+    pub failed_accounts: Vec<(String, String)>,
     pub duration: Duration,
 }
 
 /// One resource that failed, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
+    /// The account (`name (id)` or the id); empty when offhours knows one account only.
+    pub account: String,
     pub kind: Kind,
     pub id: String,
     pub region: String,
@@ -136,7 +140,7 @@ impl Board {
     pub fn record(&self, event: &Event<'_>, at: DateTime<Utc>) {
         // Built before the lock: the lock only swaps values in.
         match event {
-            Event::ActionFinished { job, schedule, action, dry_run, results, list_failures, duration, .. } => {
+            Event::ActionFinished { job, schedule, action, dry_run, results, list_failures, failed_accounts, duration, .. } => {
                 let mut by_outcome: BTreeMap<Outcome, usize> = BTreeMap::new();
                 for r in *results {
                     *by_outcome.entry(r.outcome).or_default() += 1;
@@ -145,6 +149,10 @@ impl Board {
                     .iter()
                     .filter(|r| r.outcome == Outcome::Failed)
                     .map(|r| Failure {
+                        account: match &r.account_name {
+                            Some(n) => format!("{n} ({})", r.account),
+                            None => r.account.clone(),
+                        },
                         kind: r.kind,
                         id: r.id.clone(),
                         region: r.region.clone(),
@@ -159,6 +167,10 @@ impl Board {
                     counts: by_outcome.into_iter().collect(),
                     list_failures: *list_failures,
                     failures,
+                    failed_accounts: failed_accounts
+                        .iter()
+                        .map(|f| (f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)), f.error.clone()))
+                        .collect(),
                     duration: *duration,
                 };
                 self.action(schedule, *action, |last| last.finished = Some(finished));

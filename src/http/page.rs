@@ -235,15 +235,23 @@ fn last_action(h: &mut String, last: &LastAction, tz: &Tz, now: DateTime<Utc>) {
             for x in &f.failures {
                 let _ = write!(
                     h,
-                    "<tr><td>{}</td><td class=\"id\"><code>{}</code></td><td>{}</td><td>{}</td><td class=\"reason\">{}</td></tr>",
+                    "<tr><td>{}</td><td class=\"id\"><code>{}</code></td><td>{}</td><td>{}{}</td><td class=\"reason\">{}</td></tr>",
                     x.kind,
                     escape(&x.id),
                     escape(x.name.as_deref().unwrap_or("")),
                     escape(&x.region),
+                    if x.account.is_empty() {
+                        String::new()
+                    } else {
+                        format!("<br><span class=\"muted\">account {}</span>", escape(&x.account))
+                    },
                     escape(&x.reason)
                 );
             }
             h.push_str("</tbody></table>");
+        }
+        for (account, why) in &f.failed_accounts {
+            let _ = write!(h, "<p class=\"alert\">account {} was not acted in: {}</p>", escape(account), escape(why));
         }
     }
     if let Some(b) = last.brake.as_ref().filter(|b| !newest(b.at)) {
@@ -428,7 +436,14 @@ alarm_name = "budget"
     const NOW: &str = "2026-11-23T04:48:00Z";
 
     fn failure(id: &str, reason: &str) -> Failure {
-        Failure { kind: Kind::Ec2, id: id.into(), region: "eu-west-1".into(), name: Some("web <1>".into()), reason: reason.into() }
+        Failure {
+            account: String::new(),
+            kind: Kind::Ec2,
+            id: id.into(),
+            region: "eu-west-1".into(),
+            name: Some("web <1>".into()),
+            reason: reason.into(),
+        }
     }
 
     fn finished(at_: &str, counts: Vec<(Outcome, usize)>, failures: Vec<Failure>) -> Finished {
@@ -439,6 +454,7 @@ alarm_name = "budget"
             counts,
             list_failures: 0,
             failures,
+            failed_accounts: Vec::new(),
             duration: Duration::from_millis(812),
         }
     }

@@ -16,7 +16,11 @@ fn resource_lines(resources: &[NoticeResource], code: impl Fn(&str) -> String) -
         .map(|r| {
             let name = r.name.as_deref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
             let detail = r.detail.as_deref().map(|d| format!(": {}", if d.starts_with("offhours ") { code(d) } else { d.to_string() }));
-            format!("{} {}{name} ({}){}", r.kind, r.id, r.region, detail.unwrap_or_default())
+            let place = match &r.account {
+                Some(a) => format!("{}, account {a}", r.region),
+                None => r.region.clone(),
+            };
+            format!("{} {}{name} ({place}){}", r.kind, r.id, detail.unwrap_or_default())
         })
         .collect();
     if resources.len() > MAX_LISTED {

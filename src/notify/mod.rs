@@ -129,6 +129,9 @@ impl Filter {
 /// A resource a notice is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoticeResource {
+    /// The account's id, when offhours acts in several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub kind: Kind,
     pub id: String,
     pub region: String,
@@ -200,11 +203,12 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
     let mk =
         |kind, severity, title: String, text: String, facts, resources| Notice { kind, severity, title, text, facts, resources, at: now };
     match event {
-        Event::ActionFinished { job, schedule, action, dry_run, results, list_failures, .. } => {
+        Event::ActionFinished { job, schedule, action, dry_run, results, list_failures, failed_accounts, .. } => {
             let failed: Vec<NoticeResource> = results
                 .iter()
                 .filter(|r| r.outcome == Outcome::Failed)
                 .map(|r| NoticeResource {
+                    account: (!r.account.is_empty()).then(|| r.account.clone()),
                     kind: r.kind,
                     id: r.id.clone(),
                     region: r.region.clone(),
@@ -212,7 +216,7 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
                     detail: r.reason.clone(),
                 })
                 .collect();
-            if failed.is_empty() && *list_failures == 0 {
+            if failed.is_empty() && *list_failures == 0 && failed_accounts.is_empty() {
                 return None;
             }
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -224,10 +228,27 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
             if *list_failures > 0 {
                 text.push_str(&format!(" {list_failures} kind and region listings failed: their resources were not acted on."));
             }
+            if !failed_accounts.is_empty() {
+                let each: Vec<String> = failed_accounts
+                    .iter()
+                    .map(|f| {
+                        format!("{}: {}", f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)), f.error)
+                    })
+                    .collect();
+                text.push_str(&format!(" {} accounts were not acted in: {}.", failed_accounts.len(), each.join("; ")));
+            }
             Some(mk(
                 NoticeKind::ActionFailed,
                 Severity::Error,
-                format!("offhours: {action} of schedule {schedule} failed for {} resources", failed.len() + list_failures),
+                if failed_accounts.is_empty() {
+                    format!("offhours: {action} of schedule {schedule} failed for {} resources", failed.len() + list_failures)
+                } else {
+                    format!(
+                        "offhours: {action} of schedule {schedule} failed for {} resources and {} accounts",
+                        failed.len() + list_failures,
+                        failed_accounts.len()
+                    )
+                },
                 text,
                 vec![fact("schedule", schedule), fact("action", action), fact("job", job), fact("dry run", dry_run)],
                 failed,
@@ -317,6 +338,7 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
             let listed = resources
                 .iter()
                 .map(|r| NoticeResource {
+                    account: r.account.as_ref().map(|a| a.id.clone()),
                     kind: r.kind,
                     id: r.id.clone(),
                     region: r.region.clone(),

@@ -125,6 +125,28 @@ fn events_become_notices_with_their_kind_and_severity() {
     assert_eq!(n.resources.len(), 1);
     assert_eq!(n.resources[0].detail.as_deref(), Some("InsufficientInstanceCapacity"));
     assert!(n.text.starts_with("1 of 2 resources failed (failed 1, started 1)."), "{}", n.text);
+    // Accounts that could not be acted in are news too, with why.
+    let accounts = [crate::jobs::apply::AccountFailure {
+        account: "333333333333".into(),
+        account_name: Some("sandbox".into()),
+        error: "AssumeRole: AccessDenied".into(),
+    }];
+    let event = Event::ActionFinished {
+        job: "schedule",
+        schedule: "office",
+        action: Action::Stop,
+        dry_run: false,
+        kinds: &[Kind::Ec2],
+        regions: &[],
+        results: &ok,
+        list_failures: 0,
+        failed_accounts: &accounts,
+        calls: &calls,
+        duration: Duration::from_millis(3),
+    };
+    let n = notice(&event, &ctx, now).expect("a failed account is news");
+    assert_eq!(n.title, "offhours: stop of schedule office failed for 0 resources and 1 accounts");
+    assert!(n.text.contains("sandbox (333333333333): AssumeRole: AccessDenied"), "{}", n.text);
 }
 
 fn warning(ctx: &Context) -> Notice {
