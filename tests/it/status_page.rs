@@ -147,7 +147,11 @@ alarm_name = "budget"
         "Dev machines &lt;and a test&gt;",
         r#"<dd class="tz">Europe/Berlin</dd>"#,
         "stopped 2, failed 1",
-        &format!("<td class=\"id\"><code>{bad}</code></td><td>web &lt;1&gt;</td><td>eu-west-1</td>"),
+        // The region, then the account the resource is in.
+        &format!(
+            "<td class=\"id\"><code>{bad}</code></td><td>web &lt;1&gt;</td><td>eu-west-1<br><span class=\"muted\">account {}</span></td>",
+            account.id
+        ),
         "UnsupportedOperation",
         &format!("The instance '{bad}' does not support this operation."),
         "<svg",
