@@ -271,6 +271,7 @@ mod tests {
         ResourceResult {
             account: String::new(),
             account_name: None,
+            size: None,
             kind,
             id: id.into(),
             region: "eu-west-1".into(),

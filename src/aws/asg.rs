@@ -26,6 +26,7 @@ fn group(region: &str, g: &AutoScalingGroup) -> Option<Resource> {
         state: g.status().map_or_else(|| state_name(sizes).to_string(), |s| s.to_lowercase()),
         tags,
         state_reason: None,
+        size: None,
         detail: Detail::Asg { sizes, record },
     })
 }

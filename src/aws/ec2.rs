@@ -62,6 +62,7 @@ fn instance_from_sdk(region: &str, i: &SdkInstance) -> Option<Resource> {
         state: i.state().and_then(|s| s.name()).map_or("unknown", |n| n.as_str()).to_string(),
         tags: i.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect(),
         state_reason: i.state_reason().and_then(|r| r.message()).filter(|m| !m.is_empty()).map(str::to_string),
+        size: i.instance_type().map(|t| t.as_str().to_string()),
         detail: Detail::Ec2 {
             root_device_type: i.root_device_type().map(|d| d.as_str().to_string()),
             lifecycle: i.instance_lifecycle().map(|l| l.as_str().to_string()),

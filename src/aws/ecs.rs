@@ -27,6 +27,7 @@ fn service(region: &str, s: &aws_sdk_ecs::types::Service) -> Option<Resource> {
         state: if status == "ACTIVE" { state_name(desired).to_string() } else { status.to_lowercase() },
         tags: tags.clone(),
         state_reason: None,
+        size: None,
         detail: Detail::Ecs { cluster: s.cluster_arn()?.to_string(), desired, record: tags.get(RECORD_TAG).map(|v| parse_record(v)) },
     })
 }

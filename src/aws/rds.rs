@@ -31,6 +31,7 @@ fn instance(region: &str, db: &aws_sdk_rds::types::DbInstance) -> Option<Resourc
         state: db.db_instance_status().unwrap_or("unknown").to_string(),
         tags: tags(db.tag_list()),
         state_reason: None,
+        size: db.db_instance_class().map(str::to_string),
         detail: Detail::Rds {
             replica_of: db.read_replica_source_db_instance_identifier().map(str::to_string),
             replicas: db.read_replica_db_instance_identifiers().len() + db.read_replica_db_cluster_identifiers().len(),
@@ -47,6 +48,7 @@ fn cluster(region: &str, c: &aws_sdk_rds::types::DbCluster) -> Option<Resource> 
         state: c.status().unwrap_or("unknown").to_string(),
         tags: tags(c.tag_list()),
         state_reason: None,
+        size: None,
         detail: Detail::RdsCluster,
     })
 }

@@ -230,6 +230,7 @@ mod tests {
         ResourceResult {
             account: String::new(),
             account_name: None,
+            size: None,
             kind: Kind::Ec2,
             id: id.into(),
             region: "eu-west-1".into(),

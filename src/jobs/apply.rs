@@ -75,6 +75,9 @@ pub struct ResourceResult {
     pub kind: Kind,
     /// Instance id, DB identifier, group name or service ARN.
     pub id: String,
+    /// The instance type or DB instance class.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
     pub region: String,
     pub name: Option<String>,
     pub before: String,
@@ -472,6 +475,7 @@ fn result(r: &Resource, after: Option<String>, outcome: Outcome, reason: Option<
         account_name: None,
         kind: r.kind,
         id: r.id.clone(),
+        size: r.size.clone(),
         region: r.region.clone(),
         name: r.name().map(str::to_string),
         before: r.state.clone(),

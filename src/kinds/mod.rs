@@ -147,6 +147,9 @@ pub struct Resource {
     pub tags: BTreeMap<String, String>,
     /// Why it is in its state, when the kind says (EC2's state reason).
     pub state_reason: Option<String>,
+    /// The instance type or DB instance class (what the price depends on), when the
+    /// kind has one.
+    pub size: Option<String>,
     pub detail: Detail,
 }
 

@@ -17,6 +17,7 @@ fn result(id: &str, outcome: Outcome, reason: Option<&str>) -> ResourceResult {
     ResourceResult {
         account: String::new(),
         account_name: None,
+        size: None,
         kind: Kind::Ec2,
         id: id.into(),
         region: "eu-west-1".into(),

@@ -48,6 +48,7 @@ fn instance(state: &str, attrs: &[&str]) -> Resource {
         state: state.into(),
         tags,
         state_reason: None,
+        size: None,
         detail: Detail::Ec2 { root_device_type: root, lifecycle, hibernation_configured: hibernation },
     }
 }
@@ -60,6 +61,7 @@ fn resource(kind: Kind, state: &str, detail: Detail) -> Resource {
         state: state.into(),
         tags: BTreeMap::new(),
         state_reason: None,
+        size: None,
         detail,
     }
 }

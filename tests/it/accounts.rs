@@ -94,6 +94,7 @@ async fn each_account_is_acted_on_with_its_own_role_and_a_refused_one_is_reporte
         let owner = f.instances.iter().position(|ids| ids.iter().any(|id| r["id"] == id.as_str())).expect("a member's instance");
         assert_eq!(r["account"], f.members[owner].id.as_str(), "each result names the account that owns it: {r}");
         assert_eq!(r["outcome"], "stopped", "{r}");
+        assert!(r["type"].as_str().is_some_and(|t| t.contains('.')), "the instance type, for the savings ledger: {r}");
     }
     let failed = report["failed_accounts"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{report}");
