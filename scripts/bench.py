@@ -14,9 +14,18 @@
    fleets; for `apply stop` / `apply start`: wall time, round trips on the critical path,
    calls by operation, outcomes and when each phase (list / act / verify) ran. The mixed
    case shows whether the kinds run concurrently (wall near the slowest kind's).
-3. apply on plain moto (section `plain`): N instances across two regions; wall time and
+3. many accounts with latency (section `accounts`), through the same proxy: offhours'
+   own (hub) credentials assume a role in each member account listed in `[[accounts]]`;
+   50 instances tagged Schedule=office in each of two regions of each member. 20 members
+   (2000 instances) against the baseline of 1 member (100), several runs each (the
+   instances are started again straight in moto between runs); for `apply office stop`:
+   wall time, the ratio, round trips on the critical path, the time moto had a call of
+   the run in hand, when each phase ran, and the calls per member account (the proxy
+   tells accounts apart by access key: each assumed role signs with its own). Checks
+   every instance stopped, none failed, and each result's `account` owns the instance.
+4. apply on plain moto (section `plain`): N instances across two regions; wall time and
    the API calls by operation (as moto counted them).
-4. daemon (section `daemon`), on plain moto:
+5. daemon (section `daemon`), on plain moto:
    idle: resident memory and CPU time of `offhours run` over 60 s with 50 schedules
    that do not fire;
    fire lag: 20 fires of a schedule firing every 3 s; from the fire instant to moto
@@ -24,7 +33,7 @@
    reload: time from SIGHUP to the daemon logging "Reload applied.", 1000 schedules.
 
 Options: --bin PATH (default: build and use target/release/offhours), --latency-ms N,
---only apply|kinds|plain|daemon. Every case uses a fresh moto account.
+--only apply|kinds|accounts|plain|daemon. Every case uses fresh moto accounts of its own.
 """
 
 import argparse
@@ -32,11 +41,13 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import boto3
@@ -53,12 +64,17 @@ next_account = [400000000000 + os.getpid() * 100]
 
 def account():
     """Credentials for a fresh, empty moto account."""
+    return account_with_id()[1]
+
+
+def account_with_id():
+    """(12-digit id, credentials) of a fresh, empty moto account."""
     next_account[0] += 1
     sts = boto3.client("sts", endpoint_url=ENDPOINT, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     c = sts.assume_role(RoleArn=f"arn:aws:iam::{next_account[0]}:role/bench", RoleSessionName="bench")["Credentials"]
-    return {"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": c["SessionToken"]}
+    return str(next_account[0]), {"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+                                  "AWS_SESSION_TOKEN": c["SessionToken"]}
 
 
 def env_for(creds, home, endpoint=ENDPOINT):
@@ -157,9 +173,10 @@ def phase_of(r, first_act):
     return op
 
 
-def timeline(records, started, wall, per_kind=False):
+def timeline(records, started, wall, per_kind=False, phase_fn=phase_of):
     """When each phase's calls ran, from the process start: where the time goes.
-    per_kind: one list / act / verify per kind (e.g. "rds act 0.3-0.5")."""
+    per_kind: one list / act / verify per kind (e.g. "rds act 0.3-0.5"); phase_fn(record,
+    first_act) names a call's phase (default phase_of)."""
     first_act = {}
     for r in records:
         if r["action"] in ACT_OPS:
@@ -167,7 +184,7 @@ def timeline(records, started, wall, per_kind=False):
             first_act[kind] = min(first_act.get(kind, r["start"]), r["start"])
     phases = {}
     for r in records:
-        phase = phase_of(r, first_act)
+        phase = phase_fn(r, first_act)
         if per_kind:
             kind = KIND_OF.get(r["action"])
             phase = f"{kind} {phase}" if kind else "regions" if r["action"] == "DescribeRegions" else phase
@@ -356,6 +373,213 @@ def bench_kinds(tmp, latency_ms):
         proxy.stop()
 
 
+ACCOUNTS_MEMBERS = (1, 20)  # the baseline, then the many
+ACCOUNTS_PER_REGION = 50
+ACCOUNTS_RUNS = 3
+
+
+def seed_members(n):
+    """n fresh member accounts, each with ACCOUNTS_PER_REGION instances tagged
+    Schedule=office in each of REGIONS, launched straight into moto (no proxy), several
+    at once. Returns the account ids, an EC2 client per (account id, region) and
+    {instance id: (account id, region)}."""
+    members = [account_with_id() for _ in range(n)]
+    # Clients made one after another (making them is not thread-safe, and one session
+    # parses the EC2 model once), then used from several threads (which is safe).
+    clients = {(account_id, region): ec2(creds, region) for account_id, creds in members for region in REGIONS}
+
+    def launch(job):
+        (account_id, region), client = job
+        out = client.run_instances(ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=ACCOUNTS_PER_REGION,
+                                   MaxCount=ACCOUNTS_PER_REGION,
+                                   TagSpecifications=[{"ResourceType": "instance",
+                                                       "Tags": [{"Key": "Schedule", "Value": "office"}]}])
+        return {i["InstanceId"]: (account_id, region) for i in out["Instances"]}
+
+    owners = {}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for launched in pool.map(launch, clients.items()):
+            owners.update(launched)
+    return [account_id for account_id, _ in members], clients, owners
+
+
+def restart_members(clients, owners):
+    """Starts every member instance again, straight in moto; returns {previous state: count}
+    (after a good `apply stop`: all stopped)."""
+    groups = {}
+    for instance_id, where in owners.items():
+        groups.setdefault(where, []).append(instance_id)
+
+    def start(job):
+        where, ids = job
+        started = clients[where].start_instances(InstanceIds=ids)["StartingInstances"]
+        return [i["PreviousState"]["Name"] for i in started]
+
+    before = {}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for states in pool.map(start, groups.items()):
+            for state in states:
+                before[state] = before.get(state, 0) + 1
+    return before
+
+
+def accounts_phase(r, first_act):
+    """assume (AssumeRole), regions (each account's region check), then list / act /
+    verify as phase_of names them."""
+    if r["action"] == "AssumeRole":
+        return "assume"
+    if r["action"] == "DescribeRegions":
+        return "regions"
+    return phase_of(r, first_act)
+
+
+def check_accounts_report(stdout, returncode, owners):
+    """Problems with an `apply stop` over the member accounts (every instance stopped,
+    none failed, each result's account the instance's owner; [] when all is well), and
+    the number of results per account, {account id: count}."""
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return [f"no JSON report (exit {returncode})"], {}
+    problems = [] if returncode == 0 else [f"exit {returncode}"]
+    results = report.get("results", [])
+    for key in ("errors", "failed_accounts"):
+        if report.get(key):
+            problems.append(f"{key}: {report[key][:3]}")
+    stopped = sum(1 for r in results if r["outcome"] == "stopped")
+    failed = sum(1 for r in results if r["outcome"] == "failed")
+    if stopped != len(owners) or failed:
+        problems.append(f"expected {len(owners)} stopped, 0 failed; got {outcome_counts(stdout)}")
+    wrong = [r for r in results if owners.get(r["id"], (None, None)) != (r.get("account"), r["region"])]
+    if wrong:
+        r = wrong[0]
+        problems.append(f"{len(wrong)} results name another account or region than the instance's, e.g. {r['id']}: "
+                        f"account {r.get('account')} {r['region']}, owner {owners.get(r['id'])}")
+    missing = set(owners) - {r["id"] for r in results}
+    if missing:
+        problems.append(f"{len(missing)} instances have no result, e.g. {sorted(missing)[0]}")
+    per_account = {}
+    for r in results:
+        per_account[r.get("account")] = per_account.get(r.get("account"), 0) + 1
+    return problems, per_account
+
+
+def spread(counts):
+    """"N each" when all equal, else "N to M"."""
+    counts = sorted(counts)
+    if not counts:
+        return "none"
+    return f"{counts[0]} each" if counts[0] == counts[-1] else f"{counts[0]} to {counts[-1]}"
+
+
+def member_calls(records, hub_key):
+    """The calls of the member accounts (each signs with its assumed role's own access
+    key), as {"Operation": count} per account, and the hub's own calls by operation."""
+    per_key = {}
+    for r in records:
+        if r["access_key_id"] != hub_key:
+            per_key.setdefault(r["access_key_id"], []).append(r)
+    hub = [r for r in records if r["access_key_id"] == hub_key]
+    return [by_operation(rs) for rs in per_key.values()], by_operation(hub)
+
+
+def show_member_calls(per_account):
+    """One account's calls by operation when every account made the same ones, else the
+    spread of the totals."""
+    if not per_account:
+        return "none"
+    totals = sorted(sum(ops.values()) for ops in per_account)
+    shapes = {tuple(sorted(ops.items())) for ops in per_account}
+    if len(shapes) == 1:
+        ops = per_account[0]
+        return f"{totals[0]} each ({', '.join(f'{op} {n}' for op, n in ops.items())})"
+    return f"{totals[0]} to {totals[-1]} (median {totals[len(totals) // 2]}; they differ by operation)"
+
+
+def bench_accounts(tmp, latency_ms, runs=ACCOUNTS_RUNS):
+    per = ACCOUNTS_PER_REGION
+    print(f"== accounts with {latency_ms:g} ms per AWS call (latency proxy): [[accounts]] roles assumed with the "
+          f"hub's credentials; {per} instances tagged Schedule=office per member account and region "
+          f"({', '.join(REGIONS)}), one reservation each; `apply office stop`, {runs} runs each, instances "
+          "started again straight in moto between runs")
+    print("   round trips: sequential calls on the critical path (moto's queueing can add one); moto busy: time moto "
+          "had a call of the run in hand (after the proxy's delay; moto serves one call at a time, in Python); "
+          "wall-moto: the rest (the proxy's delays, offhours' own work, process start)")
+    hub_id, hub = account_with_id()
+    hub_key = hub["AWS_ACCESS_KEY_ID"]
+    layouts = {}
+    for n in ACCOUNTS_MEMBERS:
+        started = time.monotonic()
+        members, clients, owners = seed_members(n)
+        config = f'regions = {json.dumps(REGIONS)}\nmax_instances_per_action = 0\nverify_timeout = "60s"\n'
+        for i, account_id in enumerate(members):
+            config += (f'[[accounts]]\nrole_arn = "arn:aws:iam::{account_id}:role/offhours-member"\n'
+                       f'name = "member-{i + 1:02}"\n')
+        config += '[schedules.office]\nstart = "0 8 * * MON-FRI"\nstop = "0 19 * * MON-FRI"\n'
+        layouts[n] = (clients, owners, write(os.path.join(tmp, f"accounts-{n}.toml"), config))
+        print(f"   seeded {n} member account(s) x {len(REGIONS)} regions x {per} = {len(owners)} instances "
+              f"in {time.monotonic() - started:.1f} s (8 RunInstances at once; hub account {hub_id})")
+    print(f"   {'accounts':>8} {'instances':>9} {'run':>3} {'wall s':>7} {'round trips':>11} {'moto busy s':>11} "
+          f"{'wall-moto s':>11}  outcomes; results per account; calls")
+    proxy = LatencyProxy(ENDPOINT, latency_ms).start()
+    walls = {n: [] for n in ACCOUNTS_MEMBERS}
+    rests = {n: [] for n in ACCOUNTS_MEMBERS}
+    calls = {}
+    try:
+        for run in range(1, runs + 1):
+            for n in ACCOUNTS_MEMBERS:
+                clients, owners, config = layouts[n]
+                proxy.reset()
+                started = time.monotonic()
+                try:
+                    out = subprocess.run([BIN, "apply", "office", "stop", "--config", config, "--output", "json"],
+                                         env=env_for(hub, tmp, proxy.url), capture_output=True, text=True,
+                                         timeout=900)
+                except subprocess.TimeoutExpired:
+                    print(f"   {n:>8} {len(owners):>9} {run:>3} timed out after 900 s")
+                    continue
+                wall = time.monotonic() - started
+                records = [r for r in proxy.log() if r["start"] >= started]
+                moto_busy = busy_time([{"start": min(r["start"] + latency_ms / 1000, r["end"]), "end": r["end"]}
+                                       for r in records])
+                per_account, hub_ops = member_calls(records, hub_key)
+                problems, results = check_accounts_report(out.stdout, out.returncode, owners)
+                calls[n] = (per_account, hub_ops, results)
+                if not problems:
+                    walls[n].append(wall)
+                    rests[n].append(wall - moto_busy)
+                hub_text = ", ".join(f"{op} {c}" for op, c in hub_ops.items())
+                print(f"   {n:>8} {len(owners):>9} {run:>3} {wall:>7.2f} {critical_path(records):>11} "
+                      f"{moto_busy:>11.2f} {wall - moto_busy:>11.2f}  {outcome_counts(out.stdout)}; "
+                      f"{spread(results.values())} in {len(results)} accounts; {len(records)} calls: hub {hub_text}; "
+                      f"{len(per_account)} member accounts: {show_member_calls(per_account)}")
+                print("             timeline (s from start): "
+                      + timeline(records, started, wall, phase_fn=accounts_phase))
+                if problems:
+                    print("      !! " + "\n      !! ".join(problems))
+                    print("      " + out.stderr.strip().replace("\n", "\n      ")[-2000:])
+                previous = restart_members(clients, owners)
+                if previous != {"stopped": len(owners)}:
+                    print(f"      !! moto says the instances were {previous} before being started again "
+                          f"(expected {len(owners)} stopped)")
+        one, many = ACCOUNTS_MEMBERS
+        if walls[one] and walls[many]:
+            a, b = statistics.median(walls[one]), statistics.median(walls[many])
+            print(f"   median wall, {one} account x {len(REGIONS)} regions x {per}: {a:.2f} s "
+                  f"({', '.join(f'{w:.2f}' for w in walls[one])}); {many} x {len(REGIONS)} x {per}: {b:.2f} s "
+                  f"({', '.join(f'{w:.2f}' for w in walls[many])}); ratio {b / a:.2f}")
+            a, b = statistics.median(rests[one]), statistics.median(rests[many])
+            print(f"   median wall-moto: {one} account {a:.2f} s; {many} accounts {b:.2f} s; ratio {b / a:.2f}")
+        for n in ACCOUNTS_MEMBERS:
+            if n in calls:
+                per_account, hub_ops, results = calls[n]
+                print(f"   {n} member account(s), last run: results per account {spread(results.values())}; "
+                      f"AWS calls per member account {show_member_calls(per_account)}; hub "
+                      f"{sum(hub_ops.values())} ({', '.join(f'{op} {c}' for op, c in hub_ops.items())})")
+    finally:
+        proxy.stop()
+
+
 def bench_apply(tmp):
     print("== apply on plain moto: wall time and API calls (moto on loopback, reservations of 10)")
     print(f"   {'instances':>9} {'action':<6} {'wall s':>7}  calls by operation")
@@ -512,9 +736,10 @@ def main():
     parser = argparse.ArgumentParser(description="offhours benchmarks against moto (see the module's doc)")
     parser.add_argument("--bin", help="the offhours binary to measure (default: build target/release/offhours)")
     parser.add_argument("--latency-ms", type=float, default=80.0, help="delay the proxy adds to each AWS call")
-    parser.add_argument("--only", choices=("apply", "kinds", "plain", "daemon"),
+    parser.add_argument("--only", choices=("apply", "kinds", "accounts", "plain", "daemon"),
                         help="run one section: apply (with latency), kinds (every kind with latency), "
-                             "plain (apply on plain moto), daemon")
+                             "accounts (20 member accounts against 1, with latency), plain (apply on plain "
+                             "moto), daemon")
     args = parser.parse_args()
     if args.bin:
         BIN = os.path.abspath(args.bin)
@@ -527,6 +752,8 @@ def main():
             bench_latency(tmp, args.latency_ms)
         if args.only in (None, "kinds"):
             bench_kinds(tmp, args.latency_ms)
+        if args.only in (None, "accounts"):
+            bench_accounts(tmp, args.latency_ms)
         if args.only in (None, "plain"):
             bench_apply(tmp)
         if args.only in (None, "daemon"):
