@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod notify;
 pub mod plan;
 pub mod policy;
+pub mod savings;
 pub mod schedule;
 
 #[cfg(test)]

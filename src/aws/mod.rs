@@ -15,6 +15,7 @@ pub mod ecs;
 pub mod iam;
 pub mod observe;
 pub mod organizations;
+pub mod pricing;
 pub mod rds;
 pub mod sns;
 
