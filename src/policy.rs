@@ -31,6 +31,8 @@ pub struct Features {
     pub member_roles: Vec<String>,
     /// `[organization]`: the role assumed in every account found, and how they are found.
     pub organization: Option<OrganizationReads>,
+    /// The savings report's on-demand prices (the Price List Query API).
+    pub pricing: bool,
 }
 
 /// How `[organization]` finds its accounts, and the role it assumes in each.
@@ -59,6 +61,7 @@ impl Features {
             snooze: true,
             member_roles: Vec::new(),
             organization: None,
+            pricing: true,
         }
     }
 
@@ -86,6 +89,7 @@ impl Features {
                 whole: o.ous.is_empty(),
                 units: !o.ous.is_empty(),
             }),
+            pricing: false,
         }
     }
 
@@ -130,6 +134,7 @@ pub const ACTIONS: &[&str] = &[
     "cloudwatch:ListMetrics",
     "sns:ListSubscriptionsByTopic",
     "sns:Publish",
+    "pricing:GetProducts",
     "ec2:CreateTags",
     "ec2:DeleteTags",
     "rds:AddTagsToResource",
@@ -200,6 +205,7 @@ pub fn document(features: Features) -> Value {
     statements.extend(audit_statements(&features));
     statements.extend(notify_statements(&features));
     statements.extend(snooze_statements(&features));
+    statements.extend(pricing_statements(&features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -233,6 +239,7 @@ pub fn hub_document(features: &Features) -> Value {
     }
     statements.extend(billing_statements(features));
     statements.extend(notify_statements(features));
+    statements.extend(pricing_statements(features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -396,6 +403,14 @@ fn notify_statements(features: &Features) -> Vec<Value> {
     }
 }
 
+fn pricing_statements(features: &Features) -> Vec<Value> {
+    if !features.pricing {
+        return Vec::new();
+    }
+    // The Price List Query API has no resource-level permissions.
+    vec![json!({ "Sid": "Prices", "Effect": "Allow", "Action": ["pricing:GetProducts"], "Resource": "*" })]
+}
+
 fn snooze_statements(features: &Features) -> Vec<Value> {
     if !features.snooze {
         return Vec::new();
@@ -473,9 +488,11 @@ mod tests {
     #[test]
     fn the_single_account_policy_is_unchanged() {
         let before: Value = serde_json::from_str(ALL_BEFORE).unwrap();
-        assert_eq!(document(Features::all()), before);
-        assert_eq!(document(Features::all_accounts()), before, "the account fields play no part in it");
-        assert_eq!(output(&Features::all(), None), Ok(before));
+        // The prices came later: without them, the policy is as it was.
+        let all = Features { pricing: false, ..Features::all() };
+        assert_eq!(document(all.clone()), before);
+        assert_eq!(document(Features { pricing: false, ..Features::all_accounts() }), before, "the account fields play no part in it");
+        assert_eq!(output(&all, None), Ok(before));
         let ec2 = Features { kinds: [true, false, false, false, false], ..none() };
         assert_eq!(document(ec2), serde_json::from_str::<Value>(INSTANCES_ONLY).unwrap());
     }
@@ -492,6 +509,7 @@ mod tests {
             snooze: false,
             member_roles: Vec::new(),
             organization: None,
+            pricing: false,
         }
     }
 
@@ -584,7 +602,10 @@ mod tests {
     fn hub_and_member_never_overlap() {
         for everything in [Features::all_accounts(), features(&[TWO_ACCOUNTS, ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT].concat())] {
             let hub = actions(&hub_document(&everything));
-            assert!(hub.iter().all(|a| ["sts:", "organizations:", "cloudwatch:", "sns:"].iter().any(|s| a.starts_with(s))), "{hub:?}");
+            assert!(
+                hub.iter().all(|a| ["sts:", "organizations:", "cloudwatch:", "sns:", "pricing:"].iter().any(|s| a.starts_with(s))),
+                "{hub:?}"
+            );
             let member = actions(&member_document(&everything));
             assert!(member.iter().all(|a| ["ec2:", "rds:", "autoscaling:", "ecs:", "iam:"].iter().any(|s| a.starts_with(s))), "{member:?}");
         }

@@ -37,6 +37,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
             dry_run: config.dry_run,
             now: Utc::now(),
             cause: Cause::Manual,
+            enforce: None,
         };
         match apply_all(&targets, base).await {
             Ok(r) => r,
@@ -65,6 +66,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
             dry_run: config.dry_run,
             now: Utc::now(),
             cause: Cause::Manual,
+            enforce: None,
         };
         let (checked, id) = tokio::join!(aws.check_regions(&regions, config.regions.is_empty()), aws.account_id());
         let account = AccountRef { id: id.unwrap_or_default(), name: None };

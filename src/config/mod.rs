@@ -225,6 +225,11 @@ pub struct Schedule {
     pub warn_before: Option<Duration>,
     /// The accounts (ids or names) the schedule applies to; `None`: every account.
     pub accounts: Option<Vec<String>>,
+    /// Between fires, how often resources out of step with the last fire are acted on;
+    /// `None`: only at fires.
+    pub enforce: Option<Duration>,
+    /// How long a resource found out of step is left as it is before enforce acts.
+    pub enforce_grace: Duration,
 }
 
 impl Config {

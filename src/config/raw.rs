@@ -34,6 +34,8 @@ pub struct RawConfig {
     pub http: Option<Spanned<RawHttp>>,
     pub billing_alarm: Option<Spanned<RawBillingAlarm>>,
     pub warn_before: Option<Spanned<String>>,
+    pub enforce: Option<Spanned<String>>,
+    pub enforce_grace: Option<Spanned<String>>,
     pub notify: Option<Spanned<RawNotify>>,
     #[serde(default)]
     pub accounts: Vec<Spanned<RawAccount>>,
@@ -106,6 +108,8 @@ pub struct RawSchedule {
     pub tags: Option<Spanned<BTreeMap<String, String>>>,
     pub description: Option<String>,
     pub warn_before: Option<Spanned<String>>,
+    pub enforce: Option<Spanned<String>>,
+    pub enforce_grace: Option<Spanned<String>>,
     pub accounts: Option<Spanned<Vec<Spanned<String>>>>,
 }
 

@@ -147,6 +147,17 @@ impl Checker {
         }
     }
 
+    /// A duration that may be zero (`0s`: no grace).
+    fn duration_or_zero(&mut self, value: &Spanned<String>, field: &str) -> Option<std::time::Duration> {
+        match parse_duration(value.get_ref()) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(value.span(), field, e);
+                None
+            }
+        }
+    }
+
     fn duration(&mut self, value: &Spanned<String>, field: &str) -> Option<std::time::Duration> {
         match parse_duration(value.get_ref()) {
             Ok(d) if d.is_zero() => {
@@ -223,11 +234,13 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     let aws = aws_settings(&mut c, raw.aws.unwrap_or_default());
 
     let warn_before = raw.warn_before.as_ref().and_then(|v| c.duration(v, "warn_before"));
+    let enforce = raw.enforce.as_ref().and_then(|v| c.duration(v, "enforce"));
+    let enforce_grace = raw.enforce_grace.as_ref().and_then(|v| c.duration_or_zero(v, "enforce_grace")).unwrap_or_default();
     let mut schedules = Vec::new();
     if raw.schedules.is_empty() && raw.iam_audit.is_none() && raw.billing_alarm.is_none() {
         c.error(0..0, "schedules", "the file configures nothing: add a [schedules.NAME] table");
     }
-    let defaults = ScheduleDefaults { timezone, tag_key: &tag_key, kinds: &kinds, warn_before };
+    let defaults = ScheduleDefaults { timezone, tag_key: &tag_key, kinds: &kinds, warn_before, enforce, enforce_grace };
     for (name, body) in &raw.schedules {
         if let Some(s) = schedule(&mut c, name, body, &defaults) {
             schedules.push(s);
@@ -377,6 +390,8 @@ struct ScheduleDefaults<'a> {
     tag_key: &'a str,
     kinds: &'a [Kind],
     warn_before: Option<std::time::Duration>,
+    enforce: Option<std::time::Duration>,
+    enforce_grace: std::time::Duration,
 }
 
 fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>, defaults: &ScheduleDefaults<'_>) -> Option<Schedule> {
@@ -449,6 +464,14 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         }
         None => defaults.warn_before.filter(|_| raw.stop.is_some()),
     };
+    let enforce = match &raw.enforce {
+        Some(v) => c.duration(v, &field("enforce")),
+        None => defaults.enforce,
+    };
+    let enforce_grace = match &raw.enforce_grace {
+        Some(v) => c.duration_or_zero(v, &field("enforce_grace")).unwrap_or_default(),
+        None => defaults.enforce_grace,
+    };
     if !by_name && tags.is_empty() {
         c.error(body.span(), format!("schedules.{n}"), "selects no instances: with by_name = false, `tags` must name at least one tag");
     }
@@ -469,6 +492,8 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         description: raw.description.clone(),
         warn_before,
         accounts: None,
+        enforce,
+        enforce_grace,
     })
 }
 

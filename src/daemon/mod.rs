@@ -245,6 +245,8 @@ pub async fn run<E: Executor, C: Clock>(
 
     let mut watermark = now;
     let mut last_beat = Some(now);
+    let mut enforce_next: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    timer::enforce_due(&current.config, &mut enforce_next, now);
     loop {
         if let Some(every) = ping_every {
             if last_ping.is_none_or(|p| p.elapsed() >= every) {
@@ -259,6 +261,9 @@ pub async fn run<E: Executor, C: Clock>(
         };
         if let (Some(every), Some(last)) = (ping_every, last_ping) {
             sleep_for = sleep_for.min(every.saturating_sub(last.elapsed()));
+        }
+        if let Some(tick) = enforce_next.values().min() {
+            sleep_for = sleep_for.min((*tick - clock.now()).to_std().unwrap_or(Duration::ZERO));
         }
         let mut reloaded_now = false;
         tokio::select! {
@@ -306,6 +311,10 @@ pub async fn run<E: Executor, C: Clock>(
             watermark = now;
         } else if now < watermark {
             tracing::warn!(now = %now.to_rfc3339(), handled_until = %watermark.to_rfc3339(), "Wall clock went back; fires already handled are not repeated.");
+        }
+        for name in timer::enforce_due(&current.config, &mut enforce_next, now) {
+            let fire = Fire { key: format!("schedule:{name}:enforce"), group: name, kind: JobKind::Enforce, at: now };
+            dispatch(&workers.senders, &current, vec![Due::Run(fire)], Cause::Enforce, &store, now);
         }
         if last_beat.is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every) {
             health.update(|beat| {
@@ -486,8 +495,12 @@ async fn worker<E: Executor, C: Clock>(
             action: &kind,
             lag: lag.to_std().unwrap_or_default(),
         });
+        let enforce = task.fire.kind == JobKind::Enforce;
         executor.execute(task).await;
-        store.record(&[key], at);
+        // Enforce ticks are paced by the loop, never caught up: nothing to record.
+        if !enforce {
+            store.record(&[key], at);
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use super::timer::{JobKind, warned_schedule};
 use super::{Executor, FireTask};
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
-use crate::jobs::apply::{ApplyError, Request, apply_all};
+use crate::jobs::apply::{ApplyError, Cause, Enforcing, Request, apply_all};
 use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
 use crate::jobs::targets::{Target, TargetsError, multi_account, targets};
@@ -59,18 +59,58 @@ impl Prepared {
 pub struct AwsExecutor {
     /// Where notifications go; its sinks follow the running config.
     notify: Arc<Dispatcher>,
+    /// What enforce remembers between ticks, per schedule (kept across reloads while
+    /// the grace is the same).
+    enforcing: std::sync::Mutex<std::collections::BTreeMap<String, Arc<Enforcing>>>,
 }
 
 impl Default for AwsExecutor {
     fn default() -> Self {
-        AwsExecutor { notify: Arc::new(Dispatcher::new(Policy::default())) }
+        AwsExecutor::new(Arc::new(Dispatcher::new(Policy::default())))
     }
 }
 
 impl AwsExecutor {
     /// `notify` must be subscribed to the event stream by the caller.
     pub fn new(notify: Arc<Dispatcher>) -> Self {
-        AwsExecutor { notify }
+        AwsExecutor { notify, enforcing: Default::default() }
+    }
+
+    /// One enforce tick: what the schedule's last fire wants, for what is out of step,
+    /// with the grace, the decisions, skips and brake of a fire, as job `enforce`.
+    async fn enforce(&self, task: &FireTask<Prepared>) {
+        let Some(schedule) = task.config.schedules.iter().find(|s| s.name == task.fire.group) else {
+            return;
+        };
+        let now = task.fire.at;
+        let Some(last) = crate::plan::last_fire(schedule, now) else {
+            return;
+        };
+        let memory = {
+            let mut all = self.enforcing.lock().expect("enforce lock");
+            let m = all.entry(schedule.name.clone()).or_default();
+            if m.grace != schedule.enforce_grace {
+                *m = Arc::new(Enforcing { grace: schedule.enforce_grace, seen: Default::default() });
+            }
+            m.clone()
+        };
+        let targets = task.prepared.targets(&task.config).await;
+        let base = Request {
+            config: &task.config,
+            account: &targets[0].account,
+            schedule,
+            regions: &[],
+            action: last.action,
+            dry_run: task.config.dry_run,
+            now,
+            cause: Cause::Enforce,
+            enforce: Some(&memory),
+        };
+        if let Err(e) = apply_all(&targets, base).await {
+            if !matches!(e, ApplyError::Brake(_)) {
+                tracing::error!(job = "enforce", schedule = %schedule.name, action = %last.action, error = %e, "Enforce could not run.");
+            }
+        }
     }
 }
 
@@ -96,6 +136,7 @@ impl Executor for AwsExecutor {
         let action = match task.fire.kind {
             JobKind::Schedule(action) => action,
             JobKind::StopWarning { lead } => return stop_warning(&task, lead).await,
+            JobKind::Enforce => return self.enforce(&task).await,
             JobKind::AuditKeys => {
                 if let Some(cfg) = &task.config.iam_audit {
                     // Each account has its own IAM users: audited concurrently, each on its own.
@@ -143,6 +184,7 @@ impl Executor for AwsExecutor {
             dry_run: task.config.dry_run,
             now: task.fire.at,
             cause: task.cause,
+            enforce: None,
         };
         match apply_all(&targets, base).await {
             Ok(_) => {}

@@ -19,6 +19,8 @@ pub enum JobKind {
     StopWarning {
         lead: Duration,
     },
+    /// A schedule's enforce tick (not a timed job: the loop paces it).
+    Enforce,
     BillingAlarm,
     AuditKeys,
 }
@@ -34,6 +36,7 @@ impl fmt::Display for JobKind {
         match self {
             JobKind::Schedule(a) => write!(f, "{a}"),
             JobKind::StopWarning { .. } => f.write_str("warn"),
+            JobKind::Enforce => f.write_str("enforce"),
             JobKind::BillingAlarm => f.write_str("billing-alarm"),
             JobKind::AuditKeys => f.write_str("audit-keys"),
         }
@@ -57,6 +60,7 @@ impl TimedJob {
             // A group of its own (the key): a warning never supersedes, or is
             // superseded by, the schedule's own fires.
             JobKind::StopWarning { .. } => self.group.clone(),
+            JobKind::Enforce => format!("schedule:{}:enforce", self.group),
             JobKind::BillingAlarm => BILLING_GROUP.to_string(),
             JobKind::AuditKeys => AUDIT_GROUP.to_string(),
         }
@@ -171,6 +175,30 @@ pub fn next_fire(jobs: &[TimedJob], after: DateTime<Utc>) -> Option<DateTime<Utc
     jobs.iter().filter_map(|j| j.next_after(after)).min()
 }
 
+/// The enforce ticks due at `now`, and when each schedule's next one is: a schedule
+/// with `enforce` ticks every interval from `start` (its first tick one interval after
+/// the daemon or the reload brought it). Pure.
+pub fn enforce_due(config: &Config, next: &mut BTreeMap<String, DateTime<Utc>>, now: DateTime<Utc>) -> Vec<String> {
+    let mut due = Vec::new();
+    let wanted: BTreeMap<&str, Duration> = config.schedules.iter().filter_map(|s| Some((s.name.as_str(), s.enforce?))).collect();
+    next.retain(|name, _| wanted.contains_key(name.as_str()));
+    for (name, every) in wanted {
+        let every = chrono::TimeDelta::from_std(every).unwrap_or(chrono::TimeDelta::MAX);
+        match next.get(name) {
+            None => {
+                next.insert(name.to_string(), now.checked_add_signed(every).unwrap_or(DateTime::<Utc>::MAX_UTC));
+            }
+            Some(at) if *at <= now => {
+                due.push(name.to_string());
+                // From now, not from the missed tick: a suspended host does not burst.
+                next.insert(name.to_string(), now.checked_add_signed(every).unwrap_or(DateTime::<Utc>::MAX_UTC));
+            }
+            Some(_) => {}
+        }
+    }
+    due
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +302,25 @@ mod tests {
         let got = due(&jobs, |_| Some(at("2026-11-23T18:00:00+01:00")), at("2026-11-23T19:00:05+01:00"), Duration::from_secs(3600));
         assert_eq!(render(&got), ["run schedule:office:stop Mon 19:00", "run schedule:office:warn Mon 18:45"]);
         assert_eq!(next_fire(&jobs, at("2026-11-24T08:00:00+01:00")), Some(at("2026-11-24T18:45:00+01:00")));
+    }
+
+    #[test]
+    fn enforce_ticks_every_interval_from_when_the_schedule_came() {
+        let config = crate::config::from_str(
+            "[schedules.a]\nstop = \"0 19 * * *\"\nenforce = \"15m\"\n[schedules.b]\nstop = \"0 19 * * *\"\n",
+            "t.toml",
+            &crate::config::HostTimezone::fixed(chrono_tz::UTC),
+        )
+        .unwrap();
+        let mut next = BTreeMap::new();
+        assert!(enforce_due(&config, &mut next, at("2026-11-24T20:00:00Z")).is_empty(), "the first tick is one interval away");
+        assert_eq!(next.get("a"), Some(&at("2026-11-24T20:15:00Z")));
+        assert!(!next.contains_key("b"), "b does not enforce");
+        assert!(enforce_due(&config, &mut next, at("2026-11-24T20:14:59Z")).is_empty());
+        assert_eq!(enforce_due(&config, &mut next, at("2026-11-24T20:15:00Z")), ["a"]);
+        // Asleep for an hour: one tick, then every 15 minutes from now.
+        assert_eq!(enforce_due(&config, &mut next, at("2026-11-24T21:20:00Z")), ["a"]);
+        assert_eq!(next.get("a"), Some(&at("2026-11-24T21:35:00Z")));
     }
 
     #[test]

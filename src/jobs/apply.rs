@@ -167,6 +167,8 @@ pub enum Cause {
     Startup,
     /// After a reload that changed the job (the billing alarm).
     Reload,
+    /// Between fires: resources out of step with the last fire (`enforce`).
+    Enforce,
 }
 
 impl Cause {
@@ -177,6 +179,7 @@ impl Cause {
             Cause::CatchUp => "catch-up",
             Cause::Startup => "startup",
             Cause::Reload => "reload",
+            Cause::Enforce => "enforce",
         }
     }
 }
@@ -194,6 +197,16 @@ pub struct Request<'a> {
     pub dry_run: bool,
     pub now: DateTime<Utc>,
     pub cause: Cause,
+    /// Set for an enforce tick: the grace and what it remembers between ticks.
+    pub enforce: Option<&'a Enforcing>,
+}
+
+/// What enforce remembers for one schedule between ticks: per account, when each
+/// resource was first found out of step.
+#[derive(Debug, Default)]
+pub struct Enforcing {
+    pub grace: Duration,
+    pub seen: std::sync::Mutex<BTreeMap<String, BTreeMap<String, DateTime<Utc>>>>,
 }
 
 /// What the listing found on every kind in every region, with the calls it took.
@@ -274,7 +287,13 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
 /// Decides, checks the brake, acts and verifies on what [`list`] found.
 pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyReport, ApplyError> {
     let Listed { started, calls, resources, errors } = listed;
-    let decisions: Vec<Decision> = plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &resources);
+    let mut decisions: Vec<Decision> = plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &resources);
+    if let Some(e) = req.enforce {
+        let mut all = e.seen.lock().expect("enforce memory lock");
+        let seen = all.entry(req.account.id.clone()).or_default();
+        let key = |d: &Decision| format!("{}/{}/{}", d.resource.region, d.resource.kind, d.resource.id);
+        decisions = plan::enforce::with_grace(decisions, key, seen, req.now, e.grace);
+    }
     if let Err(brake) = plan::check_brake(&req.schedule.name, req.action, &decisions, req.config.max_instances_per_action) {
         events::emit(Event::BrakeTripped {
             account: Some(req.account),
@@ -298,6 +317,8 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
             Verdict::Act { hibernate } => {
                 to_act.entry((d.resource.kind, d.resource.region.clone(), hibernate)).or_default().push(d.resource)
             }
+            // Enforce reports what it acts on, not every tick's resources as wanted.
+            _ if req.enforce.is_some() => {}
             _ => {
                 let done = stamped(&req, without_action(&d).expect("not acted on"));
                 log_result(&req, &done);
@@ -459,6 +480,10 @@ pub async fn apply_all<'a>(targets: &'a [Target], base: Request<'a>) -> Result<A
     failed.sort_by(|a, b| a.account.cmp(&b.account));
     report.failed_accounts = failed;
     report.duration = started.elapsed();
+    if base.enforce.is_some() && report.results.is_empty() && report.failed_accounts.is_empty() && report.errors.is_empty() {
+        // A tick that found everything as wanted is not news.
+        return Ok(report);
+    }
     let regions: Vec<String> = {
         let mut all: Vec<String> = chosen.iter().filter_map(|t| t.regions.as_ref().ok()).flatten().cloned().collect();
         all.sort();

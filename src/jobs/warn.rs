@@ -25,6 +25,7 @@ pub async fn warn(targets: &[Target], config: &Config, schedule: &Schedule, stop
                 dry_run: true,
                 now: stop_at,
                 cause: Cause::Scheduled,
+                enforce: None,
             };
             (t, list(&t.aws, &req).await)
         })

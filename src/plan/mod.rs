@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 pub use crate::kinds::ec2::ASG_TAG;
 
+pub mod enforce;
 pub mod snooze;
 use crate::kinds::{Detail, Phase, Resource};
 
@@ -31,6 +32,10 @@ pub enum SkipReason {
         value: String,
     },
     SkipDate(NaiveDate),
+    /// Enforce found it out of step less than `enforce_grace` ago.
+    Grace {
+        until: String,
+    },
 }
 
 impl fmt::Display for SkipReason {
@@ -45,6 +50,7 @@ impl fmt::Display for SkipReason {
                 write!(f, "bad override tag value {tag}={value:?} (expected true, a date YYYY-MM-DD or an RFC 3339 time)")
             }
             Self::SkipDate(d) => write!(f, "{d} is a skip date"),
+            Self::Grace { until } => write!(f, "out of step: left as found until {until} (enforce_grace)"),
         }
     }
 }

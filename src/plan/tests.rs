@@ -22,6 +22,8 @@ fn schedule(hibernate: bool) -> Schedule {
         description: None,
         warn_before: None,
         accounts: None,
+        enforce: None,
+        enforce_grace: std::time::Duration::ZERO,
     }
 }
 
