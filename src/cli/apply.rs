@@ -57,7 +57,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         // The region check, the account's id and the listing are all read-only: one
         // round trip for the three. Nothing is acted on unless every region is known.
         let unknown = AccountRef { id: String::new(), name: None };
-        let mut req = Request {
+        let req = Request {
             config: &config,
             account: &unknown,
             schedule: sched,
@@ -68,15 +68,17 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
             cause: Cause::Manual,
             enforce: None,
         };
-        let (checked, id) = tokio::join!(aws.check_regions(&regions, config.regions.is_empty()), aws.account_id());
+        let (checked, id, listed) =
+            tokio::join!(aws.check_regions(&regions, config.regions.is_empty()), aws.account_id(), list(&aws, &req));
         let account = AccountRef { id: id.unwrap_or_default(), name: None };
-        req.account = &account;
+        let req = Request { account: &account, ..req };
         if let Err(e) = checked {
             eprintln!("offhours: {e}");
             return EXIT_FAILED;
         }
         match async {
-            let listed = list(&aws, &req).await?;
+            let mut listed = listed?;
+            listed.label(&account);
             let report = act(&aws, req, listed).await?;
             finished(&req, &report);
             Ok::<_, crate::jobs::apply::ApplyError>(report)

@@ -222,6 +222,15 @@ impl Listed {
     pub fn resources(&self) -> &[Resource] {
         &self.resources
     }
+
+    /// Names the account on the listing's failures (when it was listed before the
+    /// account's id was known).
+    pub fn label(&mut self, account: &AccountRef) {
+        for e in &mut self.errors {
+            e.account = account.id.clone();
+            e.account_name = account.name.clone();
+        }
+    }
 }
 
 /// Lists the schedule's resources of every kind in every region at once (read-only).
