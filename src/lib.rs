@@ -18,6 +18,7 @@ pub mod plan;
 pub mod policy;
 pub mod savings;
 pub mod schedule;
+pub mod store;
 
 #[cfg(test)]
 mod tidy;

@@ -1,0 +1,884 @@
+//! The ledger: every start and stop offhours made, in an SQLite database in the state
+//! directory, for the savings report. [`Ledger`] is the database; [`Recorder`]
+//! subscribes to the event stream and hands each action's entries to the one writer
+//! thread that owns the connection, so a slow disk never holds up an action, and a full
+//! queue or a failed write is an error log line and a dropped batch, never a failed one.
+//!
+//! # Schema
+//! Version 1 (the database's `PRAGMA user_version`; each later version is one more
+//! step in `MIGRATIONS`, applied in a transaction at open):
+//! ```sql
+//! CREATE TABLE actions (
+//!     id       INTEGER PRIMARY KEY,
+//!     at_ms    INTEGER NOT NULL,  -- when it was recorded, Unix time in milliseconds
+//!     account  TEXT NOT NULL,     -- the account's id ('' when it could not be read)
+//!     region   TEXT NOT NULL,
+//!     kind     TEXT NOT NULL,     -- ec2, rds, rds-cluster, asg, ecs
+//!     resource TEXT NOT NULL,     -- instance id, DB identifier, group name, service ARN
+//!     size     TEXT,              -- instance type or DB instance class, when known
+//!     schedule TEXT NOT NULL,
+//!     job      TEXT NOT NULL,     -- schedule, catch-up, apply, enforce, ...
+//!     action   TEXT NOT NULL,     -- start, stop
+//!     outcome  TEXT NOT NULL      -- started, stopped, hibernated, seen-running, gone
+//! ) STRICT;
+//! CREATE INDEX actions_at ON actions (at_ms);
+//! CREATE INDEX actions_resource ON actions (account, region, kind, resource, at_ms);
+//! ```
+//! The file is in WAL mode: `offhours report` reads while the daemon writes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
+use serde::Serialize;
+
+use crate::config::Action;
+use crate::events::{Event, Subscriber};
+use crate::jobs::apply::{Outcome, ResourceResult};
+use crate::kinds::Kind;
+use crate::savings::{Change, Direction, ResourceKey};
+
+/// The ledger's file name in the state directory.
+pub const LEDGER_FILE: &str = "ledger.sqlite3";
+
+/// The schema, one step per version: step `i` takes the file from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &["CREATE TABLE actions (
+        id       INTEGER PRIMARY KEY,
+        at_ms    INTEGER NOT NULL,
+        account  TEXT NOT NULL,
+        region   TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        size     TEXT,
+        schedule TEXT NOT NULL,
+        job      TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        outcome  TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX actions_at ON actions (at_ms);
+    CREATE INDEX actions_resource ON actions (account, region, kind, resource, at_ms);"];
+
+/// How long a statement waits for another connection's lock (a report's checkpoint, an
+/// operator's `sqlite3` shell) before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+const COLUMNS: &str = "id, at_ms, account, region, kind, resource, size, schedule, job, action, outcome";
+
+/// The outcomes the recorder writes: those that changed a resource's state.
+pub const RECORDED: [Outcome; 3] = [Outcome::Started, Outcome::Stopped, Outcome::Hibernated];
+
+/// One start or stop of one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// When it was recorded (as the action ended; millisecond precision in the file).
+    pub at: DateTime<Utc>,
+    /// The account's id (empty when the own account's id could not be read).
+    pub account: String,
+    pub region: String,
+    pub kind: Kind,
+    /// Instance id, DB identifier, group name or service ARN.
+    pub id: String,
+    /// The instance type or DB instance class, when known.
+    pub size: Option<String>,
+    pub schedule: String,
+    /// The job that acted: `schedule`, `catch-up`, `apply`, `enforce`, ...
+    pub job: String,
+    pub action: Action,
+    /// `started`, `stopped` or `hibernated` (what the recorder writes); `seen-running`
+    /// and `gone` for what was observed rather than done.
+    pub outcome: String,
+}
+
+impl Entry {
+    /// The entry as the hour counting reads it; `None` for an outcome it does not know.
+    /// A hibernated resource is stopped.
+    pub fn change(&self) -> Option<Change> {
+        let change = match self.outcome.as_str() {
+            "stopped" | "hibernated" => Direction::StoppedByOffhours,
+            "started" => Direction::StartedByOffhours,
+            "seen-running" => Direction::SeenRunning,
+            "gone" => Direction::Gone,
+            _ => return None,
+        };
+        Some(Change {
+            at: self.at,
+            resource: ResourceKey { account: self.account.clone(), region: self.region.clone(), kind: self.kind, id: self.id.clone() },
+            size: self.size.clone(),
+            schedule: self.schedule.clone(),
+            change,
+        })
+    }
+}
+
+/// The entries an action's results make: one per resource it started, stopped or
+/// hibernated (see [`RECORDED`]), all at `at`.
+pub fn entries(at: DateTime<Utc>, job: &str, schedule: &str, action: Action, results: &[ResourceResult]) -> Vec<Entry> {
+    results
+        .iter()
+        .filter(|r| RECORDED.contains(&r.outcome))
+        .map(|r| Entry {
+            at,
+            account: r.account.clone(),
+            region: r.region.clone(),
+            kind: r.kind,
+            id: r.id.clone(),
+            size: r.size.clone(),
+            schedule: schedule.to_string(),
+            job: job.to_string(),
+            action,
+            outcome: r.outcome.as_str().to_string(),
+        })
+        .collect()
+}
+
+/// Why the ledger cannot be used; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger {}: cannot {what}: {source}", path.display())]
+    Sql {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "ledger {}: schema version {found} is newer than this offhours knows ({known}); run a newer offhours, or move the file away",
+        path.display()
+    )]
+    Newer { path: PathBuf, found: i64, known: i64 },
+    #[error("ledger {}: row {row}: {what}", path.display())]
+    Row { path: PathBuf, row: i64, what: String },
+    #[error("ledger {}: cannot start its writer thread: {source}", path.display())]
+    Thread {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The ledger's database: one connection to the file.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    /// Opens the file, creating it and its schema if missing (the directory must
+    /// exist), and brings an older schema up to date. Refuses a newer schema.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Ledger, LedgerError> {
+        let path = path.into();
+        let failed = |source| sql(&path, "open it", source);
+        let conn = Connection::open(&path).map_err(failed)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+        // The first statement that reads the file: a file that is not a database fails here.
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)).map_err(failed)?;
+        // In WAL mode, a commit is durable across a crash of offhours; a power cut can lose
+        // the last commits, never the file.
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(failed)?;
+        let mut ledger = Ledger { conn, path };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Applies the schema steps the file lacks, all in one transaction.
+    fn migrate(&mut self) -> Result<(), LedgerError> {
+        let known = MIGRATIONS.len() as i64;
+        let path = &self.path;
+        let fail = |e| sql(path, "create the schema", e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
+        let found: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(fail)?;
+        if found > known {
+            return Err(LedgerError::Newer { path: path.clone(), found, known });
+        }
+        for step in MIGRATIONS.iter().skip(found as usize) {
+            tx.execute_batch(step).map_err(fail)?;
+        }
+        if found < known {
+            tx.pragma_update(None, "user_version", known).map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
+    }
+
+    fn sql(&self, what: &'static str, source: rusqlite::Error) -> LedgerError {
+        sql(&self.path, what, source)
+    }
+
+    /// Writes the entries in one transaction: all or none.
+    pub fn append(&mut self, entries: &[Entry]) -> Result<(), LedgerError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let path = &self.path;
+        let fail = |e| sql(path, "append", e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO actions (at_ms, account, region, kind, resource, size, schedule, job, action, outcome)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(fail)?;
+            for e in entries {
+                insert
+                    .execute(params![
+                        e.at.timestamp_millis(),
+                        e.account,
+                        e.region,
+                        e.kind.as_str(),
+                        e.id,
+                        e.size,
+                        e.schedule,
+                        e.job,
+                        e.action.as_str(),
+                        e.outcome,
+                    ])
+                    .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
+    /// The entries recorded in `[since, until)`, oldest first (in the order written when
+    /// two share a millisecond). What was already so at `since` is [`Ledger::last_before`].
+    pub fn between(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<Entry>, LedgerError> {
+        self.query(
+            &format!("SELECT {COLUMNS} FROM actions WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms, id"),
+            params![since.timestamp_millis(), until.timestamp_millis()],
+        )
+    }
+
+    /// Each resource's last entry before `since`, oldest first: how every resource the
+    /// ledger knows stood when a window opens (a resource stopped before it and started
+    /// inside it was off from the window's start). Not part of [`Ledger::between`].
+    pub fn last_before(&self, since: DateTime<Utc>) -> Result<Vec<Entry>, LedgerError> {
+        self.query(
+            &format!(
+                "SELECT {COLUMNS} FROM (
+                     SELECT *, row_number() OVER (
+                         PARTITION BY account, region, kind, resource ORDER BY at_ms DESC, id DESC
+                     ) AS newest
+                     FROM actions WHERE at_ms < ?1
+                 ) WHERE newest = 1 ORDER BY at_ms, id"
+            ),
+            params![since.timestamp_millis()],
+        )
+    }
+
+    /// Removes the entries recorded before `older_than`; how many.
+    pub fn purge(&mut self, older_than: DateTime<Utc>) -> Result<usize, LedgerError> {
+        self.conn.execute("DELETE FROM actions WHERE at_ms < ?1", params![older_than.timestamp_millis()]).map_err(|e| self.sql("purge", e))
+    }
+
+    fn query(&self, statement: &str, params: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
+        let fail = |e| self.sql("read", e);
+        let mut st = self.conn.prepare_cached(statement).map_err(fail)?;
+        let mut rows = st.query(params).map_err(fail)?;
+        let mut entries = Vec::new();
+        while let Some(row) = rows.next().map_err(fail)? {
+            entries.push(self.entry(row)?);
+        }
+        Ok(entries)
+    }
+
+    fn entry(&self, row: &Row<'_>) -> Result<Entry, LedgerError> {
+        let fail = |e| self.sql("read", e);
+        let id: i64 = row.get("id").map_err(fail)?;
+        let bad = |what: String| LedgerError::Row { path: self.path.clone(), row: id, what };
+        let at_ms: i64 = row.get("at_ms").map_err(fail)?;
+        let kind: String = row.get("kind").map_err(fail)?;
+        let action: String = row.get("action").map_err(fail)?;
+        Ok(Entry {
+            at: DateTime::from_timestamp_millis(at_ms).ok_or_else(|| bad(format!("time {at_ms} ms is out of range")))?,
+            account: row.get("account").map_err(fail)?,
+            region: row.get("region").map_err(fail)?,
+            kind: Kind::parse(&kind).ok_or_else(|| bad(format!("unknown kind `{kind}`")))?,
+            id: row.get("resource").map_err(fail)?,
+            size: row.get("size").map_err(fail)?,
+            schedule: row.get("schedule").map_err(fail)?,
+            job: row.get("job").map_err(fail)?,
+            action: action.parse().map_err(bad)?,
+            outcome: row.get("outcome").map_err(fail)?,
+        })
+    }
+}
+
+fn sql(path: &Path, what: &'static str, source: rusqlite::Error) -> LedgerError {
+    LedgerError::Sql { path: path.to_path_buf(), what, source }
+}
+
+/// The time the recorder stamps entries with, and purges against.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// How the recorder runs. [`Settings::new`] gives the daemon's values.
+#[derive(Clone)]
+pub struct Settings {
+    /// How long entries are kept.
+    pub retention: Duration,
+    /// Actions waiting for the writer, at most (at least 1); one more is dropped with an
+    /// error.
+    pub capacity: usize,
+    /// How often the writer purges past `retention` (and once at start).
+    pub purge_every: Duration,
+    /// How long a write waits for another connection's lock before it fails.
+    pub busy_timeout: Duration,
+    /// The time of recording.
+    pub clock: Clock,
+}
+
+impl Settings {
+    /// Keeps `retention`; 1024 actions queued, a purge a day, the system clock.
+    pub fn new(retention: Duration) -> Settings {
+        Settings {
+            retention,
+            capacity: 1024,
+            purge_every: Duration::from_secs(24 * 60 * 60),
+            busy_timeout: BUSY_TIMEOUT,
+            clock: Arc::new(Utc::now),
+        }
+    }
+}
+
+enum Message {
+    Append(Vec<Entry>),
+    /// Answered once everything queued before it is done.
+    Flush(SyncSender<()>),
+}
+
+/// The event-stream subscriber that writes every start and stop of a real (not dry-run)
+/// action to the ledger, through a bounded queue and a thread of its own.
+pub struct Recorder {
+    queue: SyncSender<Message>,
+    path: PathBuf,
+    clock: Clock,
+    dropped: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").field("path", &self.path).field("dropped", &self.dropped()).finish_non_exhaustive()
+    }
+}
+
+impl Recorder {
+    /// Opens the ledger (an error here means it cannot be used at all: the caller says
+    /// so) and starts its writer thread with [`Settings::new`].
+    pub fn start(path: impl Into<PathBuf>, retention: Duration) -> Result<Recorder, LedgerError> {
+        Recorder::start_with(path, Settings::new(retention))
+    }
+
+    /// [`Recorder::start`] with settings of one's own (tests).
+    pub fn start_with(path: impl Into<PathBuf>, settings: Settings) -> Result<Recorder, LedgerError> {
+        let path = path.into();
+        let ledger = Ledger::open(&path)?;
+        ledger.conn.busy_timeout(settings.busy_timeout).map_err(|e| ledger.sql("open it", e))?;
+        let (queue, received) = mpsc::sync_channel(settings.capacity.max(1));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let writer = Writer {
+            ledger,
+            retention: TimeDelta::from_std(settings.retention).unwrap_or(TimeDelta::MAX),
+            purge_every: settings.purge_every,
+            clock: settings.clock.clone(),
+            dropped: dropped.clone(),
+        };
+        // The thread logs where the caller's logs go (a test's own subscriber included).
+        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
+        std::thread::Builder::new()
+            .name("ledger".into())
+            .spawn(move || tracing::dispatcher::with_default(&dispatch, || writer.run(received)))
+            .map_err(|source| LedgerError::Thread { path: path.clone(), source })?;
+        Ok(Recorder { queue, path, clock: settings.clock, dropped })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Entries not written since start: the queue was full or a write failed.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Waits until everything queued so far is written (or dropped), at most `timeout`;
+    /// whether it was. Blocks: for shutdown and for a command that exits after its
+    /// action, never from the event stream.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let (done, wait) = mpsc::sync_channel(1);
+        let mut message = Message::Flush(done);
+        loop {
+            match self.queue.try_send(message) {
+                Ok(()) => break,
+                Err(TrySendError::Full(m)) if Instant::now() < deadline => {
+                    message = m;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return false,
+            }
+        }
+        wait.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
+    }
+}
+
+impl Subscriber for Recorder {
+    fn on(&self, event: &Event<'_>) {
+        let Event::ActionFinished { job, schedule, action, dry_run: false, results, .. } = event else {
+            return;
+        };
+        let entries = entries((self.clock)(), job, schedule, *action, results);
+        if entries.is_empty() {
+            return;
+        }
+        let count = entries.len();
+        if let Err(e) = self.queue.try_send(Message::Append(entries)) {
+            let reason = match e {
+                TrySendError::Full(_) => "the queue is full",
+                TrySendError::Disconnected(_) => "the writer has stopped",
+            };
+            self.dropped.fetch_add(count as u64, Ordering::Relaxed);
+            tracing::error!(
+                path = %self.path.display(),
+                count,
+                job = *job,
+                schedule = *schedule,
+                action = %action,
+                reason,
+                "Ledger write failed."
+            );
+        }
+    }
+}
+
+/// The writer thread: owns the connection, writes each batch as it comes, purges.
+struct Writer {
+    ledger: Ledger,
+    retention: TimeDelta,
+    purge_every: Duration,
+    clock: Clock,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// Until every [`Recorder`] handle is gone and the queue is empty.
+    fn run(mut self, queue: Receiver<Message>) {
+        let mut next_purge = Instant::now();
+        loop {
+            if Instant::now() >= next_purge {
+                self.purge();
+                next_purge = Instant::now() + self.purge_every;
+            }
+            match queue.recv_timeout(next_purge.saturating_duration_since(Instant::now())) {
+                Ok(Message::Append(entries)) => self.append(&entries),
+                Ok(Message::Flush(done)) => {
+                    let _ = done.try_send(());
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn append(&mut self, entries: &[Entry]) {
+        if let Err(e) = self.ledger.append(entries) {
+            self.dropped.fetch_add(entries.len() as u64, Ordering::Relaxed);
+            tracing::error!(
+                path = %self.ledger.path().display(),
+                count = entries.len(),
+                error = %e,
+                "Ledger write failed."
+            );
+        }
+    }
+
+    fn purge(&mut self) {
+        // No cut-off when it is before the calendar's start: nothing is that old.
+        let Some(cut) = (self.clock)().checked_sub_signed(self.retention) else {
+            return;
+        };
+        match self.ledger.purge(cut) {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(
+                path = %self.ledger.path().display(),
+                removed,
+                older_than = %cut.to_rfc3339(),
+                "Ledger entries past retention removed."
+            ),
+            Err(e) => tracing::error!(path = %self.ledger.path().display(), error = %e, "Ledger purge failed."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    /// A stop or start of `id` (an EC2 instance in eu-west-1) at `when`.
+    fn entry(when: &str, id: &str, action: Action) -> Entry {
+        Entry {
+            at: at(when),
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            kind: Kind::Ec2,
+            id: id.into(),
+            size: Some("t3.large".into()),
+            schedule: "office".into(),
+            job: "schedule".into(),
+            action,
+            outcome: match action {
+                Action::Start => "started",
+                Action::Stop => "stopped",
+            }
+            .into(),
+        }
+    }
+
+    /// `(id, action)` of each entry, in order: what most checks compare.
+    fn ids(entries: &[Entry]) -> Vec<(String, Action)> {
+        entries.iter().map(|e| (e.id.clone(), e.action)).collect()
+    }
+
+    fn every_row(path: &Path) -> Vec<Entry> {
+        Ledger::open(path).unwrap().between(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).unwrap()
+    }
+
+    /// Polls the file until `done` holds of its rows; panics with `what` after 10 s.
+    fn eventually(path: &Path, what: &str, done: impl Fn(&[Entry]) -> bool) -> Vec<Entry> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let rows = every_row(path);
+            if done(&rows) {
+                return rows;
+            }
+            assert!(Instant::now() < deadline, "{what}: the ledger holds {:?}", ids(&rows));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn result(id: &str, outcome: Outcome) -> ResourceResult {
+        ResourceResult {
+            account: "123456789012".into(),
+            account_name: Some("dev".into()),
+            kind: Kind::Rds,
+            id: id.into(),
+            size: Some("db.t3.medium".into()),
+            region: "eu-west-1".into(),
+            name: None,
+            before: "available".into(),
+            after: Some("stopped".into()),
+            outcome,
+            reason: None,
+            request_id: None,
+        }
+    }
+
+    /// Hands the recorder one finished stop of `schedule` `office` with these results.
+    fn feed(recorder: &Recorder, dry_run: bool, results: &[ResourceResult]) {
+        let calls = BTreeMap::new();
+        recorder.on(&Event::ActionFinished {
+            job: "schedule",
+            schedule: "office",
+            action: Action::Stop,
+            dry_run,
+            kinds: &[Kind::Rds],
+            regions: &["eu-west-1".to_string()],
+            results,
+            list_failures: 0,
+            failed_accounts: &[],
+            calls: &calls,
+            duration: Duration::from_secs(1),
+        });
+    }
+
+    /// A clock the test sets.
+    fn clock(start: &str) -> (Arc<Mutex<DateTime<Utc>>>, Clock) {
+        let now = Arc::new(Mutex::new(at(start)));
+        let read = now.clone();
+        (now, Arc::new(move || *read.lock().unwrap()))
+    }
+
+    fn settings(clock: Clock) -> Settings {
+        Settings { clock, ..Settings::new(Duration::from_secs(400 * 24 * 3600)) }
+    }
+
+    /// What the log says while the guard lives (the writer thread started meanwhile too).
+    #[derive(Clone, Default)]
+    struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl Logs {
+        fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+            let logs = Logs::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+            (logs, tracing::subscriber::set_default(subscriber))
+        }
+
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    impl Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn appended_entries_read_back_in_time_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        let mut ledger = Ledger::open(&path).unwrap();
+        let mut db = entry("2026-06-01T18:00:00.123Z", "db-1", Action::Stop);
+        db.kind = Kind::RdsCluster;
+        db.size = None;
+        db.job = "catch-up".into();
+        ledger.append(&[entry("2026-06-02T08:00:00Z", "i-1", Action::Start)]).unwrap();
+        ledger.append(&[entry("2026-06-01T18:00:00Z", "i-1", Action::Stop), db.clone()]).unwrap();
+        ledger.append(&[]).unwrap();
+        let rows = every_row(&path);
+        let changes: Vec<_> = rows.iter().map(|e| e.change().unwrap().change).collect();
+        assert_eq!(changes, [Direction::StoppedByOffhours, Direction::StoppedByOffhours, Direction::StartedByOffhours]);
+        assert_eq!(rows, [entry("2026-06-01T18:00:00Z", "i-1", Action::Stop), db, entry("2026-06-02T08:00:00Z", "i-1", Action::Start)]);
+    }
+
+    #[test]
+    fn each_outcome_is_a_change_for_the_hour_counting() {
+        let change = |outcome: &str| Entry { outcome: outcome.into(), ..entry("2026-06-01T18:00:00Z", "i-1", Action::Stop) }.change();
+        assert_eq!(change("stopped").map(|c| c.change), Some(Direction::StoppedByOffhours));
+        assert_eq!(change("hibernated").map(|c| c.change), Some(Direction::StoppedByOffhours));
+        assert_eq!(change("started").map(|c| c.change), Some(Direction::StartedByOffhours));
+        assert_eq!(change("seen-running").map(|c| c.change), Some(Direction::SeenRunning));
+        assert_eq!(change("gone").map(|c| c.change), Some(Direction::Gone));
+        assert_eq!(change("exploded"), None);
+        let c = change("stopped").unwrap();
+        assert_eq!((c.resource.account.as_str(), c.resource.id.as_str(), c.size.as_deref()), ("123456789012", "i-1", Some("t3.large")));
+    }
+
+    #[test]
+    fn a_window_is_half_open_and_the_last_before_is_one_per_resource() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(dir.path().join(LEDGER_FILE)).unwrap();
+        let mut other_region = entry("2026-06-01T19:00:00Z", "i-1", Action::Stop);
+        other_region.region = "us-east-1".into();
+        ledger
+            .append(&[
+                entry("2026-05-31T18:00:00Z", "i-1", Action::Stop),
+                entry("2026-06-01T08:00:00Z", "i-1", Action::Start),
+                entry("2026-06-01T18:00:00Z", "i-1", Action::Stop),
+                entry("2026-06-01T18:00:00Z", "i-2", Action::Stop),
+                other_region,
+                entry("2026-06-02T08:00:00Z", "i-1", Action::Start),
+                entry("2026-06-03T08:00:00Z", "i-2", Action::Start),
+            ])
+            .unwrap();
+        let window = ledger.between(at("2026-06-01T18:00:00Z"), at("2026-06-03T08:00:00Z")).unwrap();
+        assert_eq!(
+            ids(&window),
+            [("i-1".into(), Action::Stop), ("i-2".into(), Action::Stop), ("i-1".into(), Action::Stop), ("i-1".into(), Action::Start)],
+            "since included, until excluded"
+        );
+        let before = ledger.last_before(at("2026-06-01T19:30:00Z")).unwrap();
+        assert_eq!(ids(&before), [("i-1".into(), Action::Stop), ("i-2".into(), Action::Stop), ("i-1".into(), Action::Stop)]);
+        assert_eq!(before[0].at, at("2026-06-01T18:00:00Z"), "the newest of eu-west-1's i-1");
+        assert_eq!(before[2].region, "us-east-1", "the same id in another region is another resource");
+        assert!(ledger.last_before(at("2026-05-31T18:00:00Z")).unwrap().is_empty(), "strictly before");
+    }
+
+    #[test]
+    fn purge_removes_only_what_is_older_than_the_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        let mut ledger = Ledger::open(&path).unwrap();
+        ledger
+            .append(&[
+                entry("2025-01-01T00:00:00Z", "i-1", Action::Stop),
+                entry("2025-05-01T00:00:00Z", "i-1", Action::Start),
+                entry("2025-05-02T00:00:00Z", "i-1", Action::Stop),
+            ])
+            .unwrap();
+        assert_eq!(ledger.purge(at("2025-05-01T00:00:00Z")).unwrap(), 1);
+        assert_eq!(ledger.purge(at("2025-05-01T00:00:00Z")).unwrap(), 0);
+        assert_eq!(ids(&every_row(&path)), [("i-1".into(), Action::Start), ("i-1".into(), Action::Stop)]);
+    }
+
+    #[test]
+    fn reopening_keeps_the_rows_and_the_schema_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        Ledger::open(&path).unwrap().append(&[entry("2026-06-01T18:00:00Z", "i-1", Action::Stop)]).unwrap();
+        for _ in 0..2 {
+            let ledger = Ledger::open(&path).unwrap();
+            let version: i64 = ledger.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+            assert_eq!(version, MIGRATIONS.len() as i64);
+            let mode: String = ledger.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+            assert_eq!(mode, "wal");
+        }
+        assert_eq!(every_row(&path), [entry("2026-06-01T18:00:00Z", "i-1", Action::Stop)]);
+    }
+
+    #[test]
+    fn a_newer_schema_or_a_file_that_is_not_a_ledger_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let newer = dir.path().join("newer.sqlite3");
+        Connection::open(&newer).unwrap().pragma_update(None, "user_version", 7).unwrap();
+        let e = Ledger::open(&newer).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "ledger {}: schema version 7 is newer than this offhours knows (1); run a newer offhours, or move the file away",
+                newer.display()
+            )
+        );
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "not a database, but long enough to have a header to read ".repeat(4)).unwrap();
+        let e = Ledger::open(&text).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("ledger {}: cannot open it: ", text.display())), "{e}");
+        let e = Recorder::start(dir.path().join("missing/ledger.sqlite3"), Duration::from_secs(60)).unwrap_err();
+        assert!(e.to_string().contains("missing/ledger.sqlite3: cannot open it"), "{e}");
+    }
+
+    #[test]
+    fn the_recorder_writes_what_changed_and_nothing_for_dry_runs_or_other_outcomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        let (_, clock) = clock("2026-06-01T18:00:05Z");
+        let recorder = Recorder::start_with(&path, settings(clock)).unwrap();
+        feed(&recorder, true, &[result("db-dry", Outcome::Stopped), result("db-would", Outcome::WouldStop)]);
+        feed(
+            &recorder,
+            false,
+            &[result("db-skipped", Outcome::Skipped), result("db-unchanged", Outcome::Unchanged), result("db-failed", Outcome::Failed)],
+        );
+        feed(
+            &recorder,
+            false,
+            &[result("db-1", Outcome::Stopped), result("db-failed-2", Outcome::Failed), result("db-2", Outcome::Hibernated)],
+        );
+        let rows = eventually(&path, "the real stop is written", |rows| !rows.is_empty());
+        // Batches are written in order: anything of the first two would be there already.
+        assert_eq!(
+            rows,
+            [
+                Entry {
+                    at: at("2026-06-01T18:00:05Z"),
+                    account: "123456789012".into(),
+                    region: "eu-west-1".into(),
+                    kind: Kind::Rds,
+                    id: "db-1".into(),
+                    size: Some("db.t3.medium".into()),
+                    schedule: "office".into(),
+                    job: "schedule".into(),
+                    action: Action::Stop,
+                    outcome: "stopped".into(),
+                },
+                Entry { id: "db-2".into(), outcome: "hibernated".into(), ..rows[0].clone() },
+            ]
+        );
+        assert_eq!(recorder.dropped(), 0);
+        assert!(recorder.flush(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn the_writer_purges_past_retention_at_start_and_then_periodically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        Ledger::open(&path)
+            .unwrap()
+            .append(&[
+                entry("2026-01-01T00:00:00Z", "i-old", Action::Stop),
+                entry("2026-05-15T00:00:00Z", "i-1", Action::Stop),
+                entry("2026-05-25T00:00:00Z", "i-1", Action::Start),
+            ])
+            .unwrap();
+        let (now, clock) = clock("2026-06-01T00:00:00Z");
+        let recorder = Recorder::start_with(
+            &path,
+            Settings { retention: Duration::from_secs(30 * 24 * 3600), purge_every: Duration::from_millis(20), ..settings(clock) },
+        )
+        .unwrap();
+        eventually(&path, "the start's purge", |rows| ids(rows) == [("i-1".into(), Action::Stop), ("i-1".into(), Action::Start)]);
+        *now.lock().unwrap() = at("2026-06-20T00:00:00Z");
+        eventually(&path, "a later purge", |rows| ids(rows) == [("i-1".into(), Action::Start)]);
+        drop(recorder);
+    }
+
+    #[test]
+    fn a_locked_ledger_drops_the_batch_with_an_error_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        let (logs, _guard) = Logs::capture();
+        let (_, clock) = clock("2026-06-01T18:00:05Z");
+        let recorder = Recorder::start_with(&path, Settings { busy_timeout: Duration::from_millis(50), ..settings(clock) }).unwrap();
+        assert!(recorder.flush(Duration::from_secs(10)), "the start's purge is done");
+        // Another process holds the write lock (an operator's sqlite3 shell, say).
+        let mut other = Connection::open(&path).unwrap();
+        let lock = other.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+        let started = Instant::now();
+        feed(&recorder, false, &[result("db-lost", Outcome::Stopped), result("db-lost-2", Outcome::Stopped)]);
+        assert!(started.elapsed() < Duration::from_millis(50), "the action does not wait: {:?}", started.elapsed());
+        assert!(recorder.flush(Duration::from_secs(10)));
+        assert_eq!(recorder.dropped(), 2);
+        let text = logs.text();
+        assert!(text.contains("Ledger write failed."), "{text}");
+        assert!(text.contains(&format!("path={} count=2", path.display())), "{text}");
+        assert!(text.contains("database is locked"), "{text}");
+        lock.rollback().unwrap();
+        feed(&recorder, false, &[result("db-kept", Outcome::Stopped)]);
+        let rows = eventually(&path, "the next batch", |rows| !rows.is_empty());
+        assert_eq!(rows.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["db-kept"]);
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_new_batch_with_an_error_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        let (logs, _guard) = Logs::capture();
+        let (_, clock) = clock("2026-06-01T18:00:05Z");
+        let recorder = Recorder::start_with(&path, Settings { capacity: 1, ..settings(clock) }).unwrap();
+        assert!(recorder.flush(Duration::from_secs(10)), "the start's purge is done");
+        // The writer blocks on the lock (up to its 5 s busy timeout) with one batch,
+        // while one more waits in the queue.
+        let mut other = Connection::open(&path).unwrap();
+        let lock = other.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
+        let started = Instant::now();
+        for id in ["db-1", "db-2", "db-3", "db-4"] {
+            feed(&recorder, false, &[result(id, Outcome::Stopped)]);
+        }
+        assert!(started.elapsed() < Duration::from_millis(100), "the actions do not wait: {:?}", started.elapsed());
+        let dropped = recorder.dropped();
+        assert!((2..=3).contains(&dropped), "{dropped} dropped");
+        let text = logs.text();
+        assert!(text.contains("Ledger write failed."), "{text}");
+        assert!(text.contains("count=1") && text.contains("reason=\"the queue is full\""), "{text}");
+        lock.rollback().unwrap();
+        assert!(recorder.flush(Duration::from_secs(10)));
+        let rows = every_row(&path);
+        assert_eq!(rows.len() as u64, 4 - dropped, "the rest is written once the lock is gone: {:?}", ids(&rows));
+        assert_eq!(rows[0].id, "db-1");
+    }
+}
