@@ -18,6 +18,7 @@ mod check;
 mod keys;
 mod plan;
 mod policy;
+mod report;
 mod run;
 mod snooze;
 
@@ -153,6 +154,25 @@ pub enum Command {
         #[arg(long, default_value = "90s", value_parser = config::parse_duration)]
         timeout: std::time::Duration,
     },
+    /// Resource-hours kept off by offhours and an estimate of the money saved, from the
+    /// daemon's ledger.
+    Report {
+        /// From this long ago (e.g. 30d) or this instant (RFC 3339).
+        #[arg(long, default_value = "30d", value_parser = parse_since)]
+        since: Since,
+        /// Up to this instant (RFC 3339) [default: now].
+        #[arg(long, value_parser = parse_instant)]
+        until: Option<DateTime<Utc>>,
+        /// Group the rows by `schedule`, `kind`, `account` or `type`.
+        #[arg(long, default_value = "schedule", value_parser = ["schedule", "kind", "account", "type"])]
+        by: String,
+        /// The daemon's state directory [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        /// CSV on stdout instead of `--output`.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Exit 0 if the daemon's loop ran recently and can record its state (for container
     /// health checks); 1 when stale, stopped, or its state file cannot be written.
     Health {
@@ -163,6 +183,20 @@ pub enum Command {
         #[arg(long, default_value = "90s", value_parser = config::parse_duration)]
         max_age: std::time::Duration,
     },
+}
+
+/// `--since`: a duration before `--until`, or an instant.
+#[derive(Debug, Clone, Copy)]
+pub enum Since {
+    Ago(std::time::Duration),
+    At(DateTime<Utc>),
+}
+
+fn parse_since(text: &str) -> Result<Since, String> {
+    if let Ok(d) = config::parse_duration(text) {
+        return Ok(Since::Ago(d));
+    }
+    parse_instant(text).map(Since::At).map_err(|_| format!("`{text}` is neither a duration (30d) nor an RFC 3339 instant"))
 }
 
 fn parse_kind(text: &str) -> Result<Kind, String> {
@@ -212,6 +246,16 @@ pub fn main() -> ExitCode {
             };
             snooze::run(&cli, args)
         }),
+        Command::Report { since, until, by, state_dir, csv } => {
+            let until = until.unwrap_or_else(Utc::now);
+            let since = match since {
+                Since::Ago(d) => until - chrono::TimeDelta::from_std(*d).unwrap_or(chrono::TimeDelta::MAX),
+                Since::At(t) => *t,
+            };
+            let by = crate::savings::GroupBy::parse(by).expect("clap checked the value");
+            let args = report::Args { since, until, by, state_dir: run::state_dir(state_dir.clone()), csv: *csv };
+            with_runtime(|| report::run(&cli, args))
+        }
         Command::Apply { schedule, action } => {
             let action = action.parse().expect("clap checked the value");
             with_runtime(|| apply::run(&cli, schedule, action))

@@ -74,6 +74,23 @@ pub struct Config {
     pub accounts: Vec<AccountTarget>,
     /// Every active account of an AWS Organization, found at run time.
     pub organization: Option<Organization>,
+    /// The ledger's retention and the prices the savings report uses.
+    pub savings: Savings,
+}
+
+/// `[savings]`: how long the ledger keeps its history, and hourly prices that override
+/// the Price List API (key: an instance type or DB class, optionally `REGION:TYPE`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Savings {
+    pub retention: Duration,
+    pub currency: String,
+    pub prices: BTreeMap<String, f64>,
+}
+
+impl Default for Savings {
+    fn default() -> Self {
+        Savings { retention: Duration::from_secs(400 * 86_400), currency: "USD".into(), prices: BTreeMap::new() }
+    }
 }
 
 /// `[[accounts]]`: one account, reached by assuming a role in it.

@@ -40,6 +40,16 @@ pub struct RawConfig {
     #[serde(default)]
     pub accounts: Vec<Spanned<RawAccount>>,
     pub organization: Option<Spanned<RawOrganization>>,
+    pub savings: Option<Spanned<RawSavings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSavings {
+    pub retention: Option<Spanned<String>>,
+    pub currency: Option<Spanned<String>>,
+    #[serde(default)]
+    pub prices: BTreeMap<String, Spanned<Number>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -283,6 +293,7 @@ fn friendly(message: &str) -> String {
         ("expected struct RawWebhook", "expected a table"),
         ("expected struct RawAccount", "expected a table"),
         ("expected struct RawOrganization", "expected a table"),
+        ("expected struct RawSavings", "expected a table"),
         ("data did not match any variant of untagged enum DateValue", "expected a date such as 2026-12-25"),
         ("data did not match any variant of untagged enum Number", "expected a number"),
     ] {

@@ -8,10 +8,12 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use toml::Spanned;
 
-use super::raw::{DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawNotify, RawOrganization, RawSchedule};
+use super::raw::{
+    DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawNotify, RawOrganization, RawSavings, RawSchedule,
+};
 use super::{
-    AccountTarget, AwsSettings, BillingAlarm, Config, IamAudit, NotifySettings, Organization, Schedule, Secret, SnsTarget, Webhook,
-    WebhookFormat, closest, parse_duration,
+    AccountTarget, AwsSettings, BillingAlarm, Config, IamAudit, NotifySettings, Organization, Savings, Schedule, Secret, SnsTarget,
+    Webhook, WebhookFormat, closest, parse_duration,
 };
 use crate::kinds::Kind;
 use crate::notify::{Filter, NoticeKind, Severity};
@@ -282,6 +284,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         accounts.push(a);
     }
     let organization = raw.organization.as_ref().and_then(|o| organization(&mut c, o));
+    let savings = raw.savings.as_ref().map(|v| savings(&mut c, v)).unwrap_or_default();
     // A schedule's `accounts` must name known accounts; in an organization the names
     // are only known at run time, so ids and names both pass here.
     for (name, body) in &raw.schedules {
@@ -335,6 +338,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         notify,
         accounts,
         organization,
+        savings,
     })
 }
 
@@ -877,4 +881,34 @@ fn organization(c: &mut Checker, raw: &Spanned<RawOrganization>) -> Option<Organ
         None => Some(std::time::Duration::from_secs(3600)),
     };
     Some(Organization { role_name: role_name?, external_id, ous, exclude, refresh: refresh? })
+}
+
+fn savings(c: &mut Checker, raw: &Spanned<RawSavings>) -> Savings {
+    let body = raw.get_ref();
+    let mut out = Savings::default();
+    if let Some(v) = &body.retention {
+        if let Some(d) = c.duration(v, "savings.retention") {
+            out.retention = d;
+        }
+    }
+    if let Some(v) = &body.currency {
+        if v.get_ref().len() == 3 && v.get_ref().chars().all(|ch| ch.is_ascii_uppercase()) {
+            out.currency = v.get_ref().clone();
+        } else {
+            c.error(v.span(), "savings.currency", format!("`{}` is not an ISO 4217 currency code (e.g. USD)", v.get_ref()));
+        }
+    }
+    for (key, v) in &body.prices {
+        let price = v.get_ref().as_f64();
+        let field = format!("savings.prices.{key}");
+        let (region, size) = key.split_once(':').map_or((None, key.as_str()), |(r, s)| (Some(r), s));
+        if size.is_empty() || region.is_some_and(|r| !is_region_name(r)) {
+            c.error(v.span(), &field, "the key must be an instance type or DB class, optionally after a region (eu-west-1:t3.micro)");
+        } else if !(price.is_finite() && price >= 0.0) {
+            c.error(v.span(), &field, format!("must be an hourly price of 0 or more, found {price}"));
+        } else {
+            out.prices.insert(key.clone(), price);
+        }
+    }
+    out
 }

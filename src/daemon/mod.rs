@@ -193,6 +193,20 @@ pub async fn run<E: Executor, C: Clock>(
     // Before anything is fired: a daemon that cannot record what it handled would
     // silently lose catch-up after a restart.
     status::probe_state_dir(&opts.state_dir)?;
+    // Every start and stop, for the savings report. A ledger that cannot be opened costs
+    // the report this run's history, never an action.
+    let ledger_path = opts.state_dir.join(crate::store::LEDGER_FILE);
+    let ledger = match crate::store::Recorder::start(&ledger_path, config.savings.retention) {
+        Ok(r) => {
+            let r = Arc::new(r);
+            crate::events::subscribe(r.clone());
+            Some(r)
+        }
+        Err(e) => {
+            tracing::error!(path = %ledger_path.display(), error = %e, "Ledger unavailable: actions go on, but their starts and stops are not recorded for the savings report.");
+            None
+        }
+    };
     let prepared = Arc::new(executor.prepare(config.clone(), None).await.map_err(DaemonError::Prepare)?);
     let mut current = Generation { jobs: timer::timed_jobs(&config), config, prepared };
     let health = Arc::new(Health { path: opts.state_dir.join(HEARTBEAT_FILE), beat: Mutex::new(Heartbeat::default()) });
@@ -336,6 +350,11 @@ pub async fn run<E: Executor, C: Clock>(
             grace_s = opts.shutdown_grace.as_secs(),
             "In-flight actions did not finish within the grace period; abandoning them."
         ),
+    }
+    if let Some(ledger) = &ledger {
+        if !ledger.flush(Duration::from_secs(2)) {
+            tracing::error!(path = %ledger.path().display(), "Ledger writes still pending at stop; they are lost.");
+        }
     }
     // `offhours health` must not call a stopped daemon healthy while its last beat is young.
     let stopped_at = clock.now();

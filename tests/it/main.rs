@@ -14,5 +14,6 @@ mod notify;
 mod organizations;
 mod pid1;
 mod plan;
+mod report;
 mod status_page;
 mod support;

@@ -1,0 +1,105 @@
+//! `offhours report`: hours kept off and money saved, from the ledger, to the cent.
+
+use chrono::{DateTime, Utc};
+use offhours::config::Action;
+use offhours::kinds::Kind;
+use offhours::store::{Entry, LEDGER_FILE, Ledger};
+use serde_json::json;
+
+use crate::daemon::{Daemon, HEADER, wait_for_state};
+use crate::support::Account;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn entry(when: &str, id: &str, size: &str, action: Action, outcome: &str) -> Entry {
+    Entry {
+        at: at(when),
+        account: "111111111111".into(),
+        region: "eu-west-1".into(),
+        kind: Kind::Ec2,
+        id: id.into(),
+        size: Some(size.into()),
+        schedule: "office".into(),
+        job: "schedule".into(),
+        action,
+        outcome: outcome.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_fixture_ledger_is_reported_to_the_cent_with_the_file_s_prices() {
+    let account = Account::new().await;
+    let state = account.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let mut ledger = Ledger::open(state.join(LEDGER_FILE)).unwrap();
+    ledger
+        .append(&[
+            // A small box off for 12 h, then started by offhours.
+            entry("2026-11-20T19:00:00Z", "i-small", "t3.micro", Action::Stop, "stopped"),
+            entry("2026-11-21T07:00:00Z", "i-small", "t3.micro", Action::Start, "started"),
+            // A large one stopped the day before the window and still off at its end.
+            entry("2026-11-19T19:00:00Z", "i-large", "m5.large", Action::Stop, "stopped"),
+        ])
+        .unwrap();
+    drop(ledger);
+    let config = account.write_config(&format!(
+        "{HEADER}[schedules.office]\nstop = \"0 19 * * *\"\n[savings]\n[savings.prices]\n\"t3.micro\" = 0.0104\n\"eu-west-1:m5.large\" = 0.107\n"
+    ));
+    let args = [
+        "report",
+        "--config",
+        config.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--since",
+        "2026-11-20T00:00:00Z",
+        "--until",
+        "2026-11-21T19:00:00Z",
+        "--by",
+        "type",
+    ];
+    let run = account.run(&[&args[..], &["--output", "json"]].concat());
+    run.expect_code(0);
+    let report = run.json();
+    assert_eq!(report["estimate"], true);
+    assert!(report["price_source"].as_str().unwrap().contains("on-demand"), "the price source is named");
+    // m5.large: 43 h in the window (from its start) x 0.107 = 4.601; t3.micro: 12 h x 0.0104 = 0.1248.
+    let rows: Vec<_> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["key"].clone(), r["resource_hours_off"].clone(), r["estimated_savings"].clone()))
+        .collect();
+    assert_eq!(rows, [(json!("m5.large"), json!(43.0), json!(4.6)), (json!("t3.micro"), json!(12.0), json!(0.12))], "{report}");
+    assert_eq!(report["total"]["resource_hours_off"], json!(55.0));
+    assert_eq!(report["total"]["estimated_savings"], json!(4.73), "4.601 + 0.1248 = 4.7258");
+    assert_eq!(report["total"]["currency"], "USD");
+    let csv = account.run(&[&args[..], &["--csv"]].concat());
+    csv.expect_code(0);
+    assert_eq!(csv.stdout().lines().last(), Some("total,55.00,4.73,USD,file"), "{}", csv.stdout());
+    let text = account.run(&args).stdout();
+    assert!(text.contains("estimate"), "{text}");
+}
+
+#[tokio::test]
+async fn the_daemon_records_its_stops_in_the_ledger() {
+    let account = Account::new().await;
+    let id = account.launch("eu-west-1", &[("Schedule", "blink")]).await;
+    let config = account.write_config(&format!("{HEADER}[schedules.blink]\nstop = \"*/2 * * * * *\"\n"));
+    let daemon = Daemon::start(&account, &config, "1");
+    wait_for_state(&account, &id, "stopped").await;
+    daemon.wait_for_event("the stop", |e| e["message"] == "Action finished." && e["outcomes"] == r#"{"stopped":1}"#);
+    let path = account.dir.path().join("state").join(LEDGER_FILE);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let rows = Ledger::open(&path).unwrap().between(at("2000-01-01T00:00:00Z"), Utc::now() + chrono::TimeDelta::hours(1)).unwrap();
+        if let Some(e) = rows.iter().find(|e| e.id == id) {
+            assert_eq!((e.outcome.as_str(), e.size.as_deref(), e.schedule.as_str()), ("stopped", Some("t3.micro"), "blink"));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no ledger entry within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
