@@ -1,5 +1,6 @@
 # The two set-up commands (see README): `make demo` and `make test`.
-# Each installs what it needs (a pinned moto in .venv) and says what it runs.
+# Each installs what it needs (a pinned moto, hadolint and cfn-lint in .venv; `make test`
+# also Debian's chromium) and says what it runs.
 
 .PHONY: demo test ci bench
 
