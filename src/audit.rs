@@ -302,10 +302,10 @@ fn judge_user(user: &str, arn: &str, source: Source, keys: &[Subject<'_>], now: 
         // The newer of the active keys (the later one when equal or unknown): the one a
         // rotation left behind is the older.
         let active: Vec<(usize, &Subject<'_>)> = keys.iter().enumerate().filter(|(_, k)| k.facts.active).collect();
-        if active.len() >= 2 {
-            if let Some((_, newer)) = active.iter().max_by_key(|(i, k)| (k.facts.created, *i)) {
-                out.push(finding(newer, Rule::TwoActiveKeys));
-            }
+        if active.len() >= 2
+            && let Some((_, newer)) = active.iter().max_by_key(|(i, k)| (k.facts.created, *i))
+        {
+            out.push(finding(newer, Rule::TwoActiveKeys));
         }
     }
 }

@@ -135,10 +135,8 @@ pub fn hours_off(changes: &[Change], since: DateTime<Utc>, until: DateTime<Utc>)
             }
         }
         let last_of_resource = sorted.get(i + 1).is_none_or(|next| next.resource != change.resource);
-        if last_of_resource {
-            if let Some(stop) = open.take() {
-                clip(stop, until, &mut out);
-            }
+        if last_of_resource && let Some(stop) = open.take() {
+            clip(stop, until, &mut out);
         }
     }
     out

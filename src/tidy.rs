@@ -33,10 +33,8 @@ fn the_readme_names_every_config_field() {
             in_raw_struct = true;
         } else if line.starts_with('}') {
             in_raw_struct = false;
-        } else if in_raw_struct {
-            if let Some(name) = line.trim().strip_prefix("pub ").and_then(|l| l.split(':').next()) {
-                fields.push(name.to_string());
-            }
+        } else if in_raw_struct && let Some(name) = line.trim().strip_prefix("pub ").and_then(|l| l.split(':').next()) {
+            fields.push(name.to_string());
         }
     }
     assert!(fields.len() > 30, "found only {fields:?}");

@@ -490,15 +490,15 @@ impl Aws {
     pub async fn own_key_ids(&self) -> Vec<String> {
         use aws_credential_types::provider::ProvideCredentials;
         let mut ids = Vec::new();
-        if let Some(provider) = self.base.credentials_provider() {
-            if let Ok(c) = provider.provide_credentials().await {
-                ids.push(c.access_key_id().to_string());
-            }
+        if let Some(provider) = self.base.credentials_provider()
+            && let Ok(c) = provider.provide_credentials().await
+        {
+            ids.push(c.access_key_id().to_string());
         }
-        if let Some(base) = &self.base_credentials {
-            if let Ok(c) = base.provide_credentials().await {
-                ids.push(c.access_key_id().to_string());
-            }
+        if let Some(base) = &self.base_credentials
+            && let Ok(c) = base.provide_credentials().await
+        {
+            ids.push(c.access_key_id().to_string());
         }
         ids
     }

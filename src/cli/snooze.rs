@@ -168,11 +168,11 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
         Some(a) => format!("{} {} ({}, account {a})", resource.kind, resource.id, resource.region),
         None => format!("{} {} ({})", resource.kind, resource.id, resource.region),
     };
-    if until.is_some() {
-        if let Err(why) = may_replace(tag, resource.tags.get(tag).map(String::as_str)) {
-            eprintln!("offhours: {label}: {why}");
-            return EXIT_FAILED;
-        }
+    if until.is_some()
+        && let Err(why) = may_replace(tag, resource.tags.get(tag).map(String::as_str))
+    {
+        eprintln!("offhours: {label}: {why}");
+        return EXIT_FAILED;
     }
     let value = until.map(tag_value);
     let outcome = Outcome {

@@ -246,10 +246,10 @@ fn remove_at(table: &mut DeTable<'_>, span: &Range<usize>, prefix: String) -> Op
     let mut hit = None;
     for (key, value) in table.iter_mut() {
         let path = join(&prefix, key.get_ref());
-        if let DeValue::Table(inner) = value.get_mut() {
-            if let Some(found) = remove_at(inner, span, path.clone()) {
-                return Some(found);
-            }
+        if let DeValue::Table(inner) = value.get_mut()
+            && let Some(found) = remove_at(inner, span, path.clone())
+        {
+            return Some(found);
         }
         if covers(key.span()) || (!value.get_ref().is_table() && covers(value.span())) {
             hit = Some((key.clone(), path));

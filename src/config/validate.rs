@@ -276,10 +276,10 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         if accounts.iter().any(|o| o.id == a.id) {
             c.error(raw_account.span(), format!("accounts[{i}].role_arn"), format!("account {} is listed twice", a.id));
         }
-        if let Some(n) = &a.name {
-            if accounts.iter().any(|o| o.name.as_ref() == Some(n)) {
-                c.error(raw_account.span(), format!("accounts[{i}].name"), format!("`{n}` names another account already"));
-            }
+        if let Some(n) = &a.name
+            && accounts.iter().any(|o| o.name.as_ref() == Some(n))
+        {
+            c.error(raw_account.span(), format!("accounts[{i}].name"), format!("`{n}` names another account already"));
         }
         accounts.push(a);
     }
@@ -367,10 +367,10 @@ fn aws_settings(c: &mut Checker, raw: RawAws) -> AwsSettings {
         raw.operation_timeout.as_ref().and_then(|v| c.duration(v, "aws.operation_timeout")).unwrap_or(defaults.operation_timeout);
     let attempt_timeout =
         raw.attempt_timeout.as_ref().and_then(|v| c.duration(v, "aws.attempt_timeout")).unwrap_or(defaults.attempt_timeout);
-    if let Some(v) = &raw.attempt_timeout {
-        if attempt_timeout > operation_timeout {
-            c.error(v.span(), "aws.attempt_timeout", "must not be longer than aws.operation_timeout");
-        }
+    if let Some(v) = &raw.attempt_timeout
+        && attempt_timeout > operation_timeout
+    {
+        c.error(v.span(), "aws.attempt_timeout", "must not be longer than aws.operation_timeout");
     }
     AwsSettings {
         profile: raw.profile.as_ref().and_then(|v| c.non_empty(v, "aws.profile")),
@@ -429,10 +429,10 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
     if raw.start.is_none() && raw.stop.is_none() {
         c.error(body.span(), format!("schedules.{n}"), "has neither `start` nor `stop`");
     }
-    if let (Some(a), Some(b)) = (&raw.start, &raw.stop) {
-        if a.get_ref().trim() == b.get_ref().trim() {
-            c.error(b.span(), field("stop"), "is the same expression as `start`");
-        }
+    if let (Some(a), Some(b)) = (&raw.start, &raw.stop)
+        && a.get_ref().trim() == b.get_ref().trim()
+    {
+        c.error(b.span(), field("stop"), "is the same expression as `start`");
     }
     let kinds = match &raw.kinds {
         Some(list) => c.kinds(list, &field("kinds")).unwrap_or_default(),
@@ -701,10 +701,10 @@ fn notify(c: &mut Checker, raw: &Spanned<RawNotify>, secrets: fn(&SecretRef<'_>)
             Some(v) => c.non_empty(v, &format!("{prefix}name")),
             None => Some(format!("{}-{}", format.map_or("webhook", WebhookFormat::as_str), i + 1)),
         };
-        if let Some(n) = &name {
-            if webhooks.iter().any(|o| &o.name == n) {
-                c.error(w.span(), format!("{prefix}name"), format!("`{n}` names another webhook already"));
-            }
+        if let Some(n) = &name
+            && webhooks.iter().any(|o| &o.name == n)
+        {
+            c.error(w.span(), format!("{prefix}name"), format!("`{n}` names another webhook already"));
         }
         let given: Vec<&Spanned<String>> = [&raw_w.url, &raw_w.url_env, &raw_w.url_file].into_iter().flatten().collect();
         // The URL is the webhook's credential: messages say where it came from, never what it is.
@@ -886,10 +886,10 @@ fn organization(c: &mut Checker, raw: &Spanned<RawOrganization>) -> Option<Organ
 fn savings(c: &mut Checker, raw: &Spanned<RawSavings>) -> Savings {
     let body = raw.get_ref();
     let mut out = Savings::default();
-    if let Some(v) = &body.retention {
-        if let Some(d) = c.duration(v, "savings.retention") {
-            out.retention = d;
-        }
+    if let Some(v) = &body.retention
+        && let Some(d) = c.duration(v, "savings.retention")
+    {
+        out.retention = d;
     }
     if let Some(v) = &body.currency {
         if v.get_ref().len() == 3 && v.get_ref().chars().all(|ch| ch.is_ascii_uppercase()) {

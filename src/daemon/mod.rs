@@ -262,11 +262,11 @@ pub async fn run<E: Executor, C: Clock>(
     let mut enforce_next: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
     timer::enforce_due(&current.config, &mut enforce_next, now);
     loop {
-        if let Some(every) = ping_every {
-            if last_ping.is_none_or(|p| p.elapsed() >= every) {
-                opts.notifier.notify(Note::Watchdog);
-                last_ping = Some(tokio::time::Instant::now());
-            }
+        if let Some(every) = ping_every
+            && last_ping.is_none_or(|p| p.elapsed() >= every)
+        {
+            opts.notifier.notify(Note::Watchdog);
+            last_ping = Some(tokio::time::Instant::now());
         }
         let next = timer::next_fire(&current.jobs, watermark);
         let mut sleep_for = match next {
@@ -351,10 +351,10 @@ pub async fn run<E: Executor, C: Clock>(
             "In-flight actions did not finish within the grace period; abandoning them."
         ),
     }
-    if let Some(ledger) = &ledger {
-        if !ledger.flush(Duration::from_secs(2)) {
-            tracing::error!(path = %ledger.path().display(), "Ledger writes still pending at stop; they are lost.");
-        }
+    if let Some(ledger) = &ledger
+        && !ledger.flush(Duration::from_secs(2))
+    {
+        tracing::error!(path = %ledger.path().display(), "Ledger writes still pending at stop; they are lost.");
     }
     // `offhours health` must not call a stopped daemon healthy while its last beat is young.
     let stopped_at = clock.now();

@@ -34,21 +34,21 @@ impl Prepared {
     /// fails keeps the accounts known.
     async fn targets(&self, config: &Config) -> Arc<Vec<Target>> {
         let mut state = self.targets.lock().await;
-        if let Some(org) = &config.organization {
-            if state.1.elapsed() >= org.refresh {
-                match targets(&self.aws, config).await {
-                    Ok(fresh) => {
-                        let old: Vec<_> = state.0.iter().map(|t| t.account.clone()).collect();
-                        let new: Vec<_> = fresh.iter().map(|t| t.account.clone()).collect();
-                        let (added, removed) = crate::accounts::changes(&old, &new);
-                        let show = |v: &[crate::accounts::AccountRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-                        tracing::info!(accounts = new.len(), added = %show(&added), removed = %show(&removed), "Organization's accounts listed again.");
-                        *state = (Arc::new(fresh), std::time::Instant::now());
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "Cannot list the organization's accounts again; the known ones stay.");
-                        state.1 = std::time::Instant::now();
-                    }
+        if let Some(org) = &config.organization
+            && state.1.elapsed() >= org.refresh
+        {
+            match targets(&self.aws, config).await {
+                Ok(fresh) => {
+                    let old: Vec<_> = state.0.iter().map(|t| t.account.clone()).collect();
+                    let new: Vec<_> = fresh.iter().map(|t| t.account.clone()).collect();
+                    let (added, removed) = crate::accounts::changes(&old, &new);
+                    let show = |v: &[crate::accounts::AccountRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                    tracing::info!(accounts = new.len(), added = %show(&added), removed = %show(&removed), "Organization's accounts listed again.");
+                    *state = (Arc::new(fresh), std::time::Instant::now());
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "Cannot list the organization's accounts again; the known ones stay.");
+                    state.1 = std::time::Instant::now();
                 }
             }
         }
@@ -106,10 +106,10 @@ impl AwsExecutor {
             cause: Cause::Enforce,
             enforce: Some(&memory),
         };
-        if let Err(e) = apply_all(&targets, base).await {
-            if !matches!(e, ApplyError::Brake(_)) {
-                tracing::error!(job = "enforce", schedule = %schedule.name, action = %last.action, error = %e, "Enforce could not run.");
-            }
+        if let Err(e) = apply_all(&targets, base).await
+            && !matches!(e, ApplyError::Brake(_))
+        {
+            tracing::error!(job = "enforce", schedule = %schedule.name, action = %last.action, error = %e, "Enforce could not run.");
         }
     }
 }
@@ -162,11 +162,11 @@ impl Executor for AwsExecutor {
                 return;
             }
             JobKind::BillingAlarm => {
-                if let Some(cfg) = &task.config.billing_alarm {
-                    if let Err(e) = ensure(&task.prepared.aws, cfg, task.config.dry_run, task.cause.as_str()).await {
-                        tracing::error!(job = task.cause.as_str(), alarm_name = %cfg.alarm_name, error = %e, "Billing alarm check failed.");
-                        crate::events::emit(crate::events::Event::AlarmChecked { outcome: "failed", alarm_name: &cfg.alarm_name });
-                    }
+                if let Some(cfg) = &task.config.billing_alarm
+                    && let Err(e) = ensure(&task.prepared.aws, cfg, task.config.dry_run, task.cause.as_str()).await
+                {
+                    tracing::error!(job = task.cause.as_str(), alarm_name = %cfg.alarm_name, error = %e, "Billing alarm check failed.");
+                    crate::events::emit(crate::events::Event::AlarmChecked { outcome: "failed", alarm_name: &cfg.alarm_name });
                 }
                 return;
             }
@@ -223,17 +223,16 @@ impl AwsExecutor {
     async fn connect(&self, config: &Arc<Config>, previous: Option<(&Config, &Prepared)>) -> Result<Prepared, String> {
         // A reload that changed neither the AWS settings nor the regions keeps the
         // clients (and their connections and cached credentials) and the checked regions.
-        if let Some((old, prepared)) = previous {
-            if old.aws == config.aws
-                && old.regions == config.regions
-                && old.accounts == config.accounts
-                && old.organization.is_none()
-                && config.organization.is_none()
-                && old.schedules.is_empty() == config.schedules.is_empty()
-            {
-                tracing::debug!("AWS clients and regions reused.");
-                return Ok(prepared.clone());
-            }
+        if let Some((old, prepared)) = previous
+            && old.aws == config.aws
+            && old.regions == config.regions
+            && old.accounts == config.accounts
+            && old.organization.is_none()
+            && config.organization.is_none()
+            && old.schedules.is_empty() == config.schedules.is_empty()
+        {
+            tracing::debug!("AWS clients and regions reused.");
+            return Ok(prepared.clone());
         }
         let aws = Aws::connect(&config.aws).await;
         if config.schedules.is_empty() && !multi_account(config) {

@@ -151,17 +151,17 @@ fn schedule(h: &mut String, s: &Schedule, index: usize, board: &Snapshot, now: D
     let title = format!("{}: on and off periods in the week of {} ({})", s.name, week.days[0].date.format("%a %-d %b %Y"), tz.name());
     h.push_str(&week.svg(&format!("tl{index}"), &title));
 
-    if let Some(w) = board.warnings.get(&s.name) {
-        if w.stop_at > now {
-            let _ = write!(
-                h,
-                "<p class=\"note\">Stop warning sent {}: {} resource{} stop at {}.</p>",
-                ago(now, w.at),
-                w.resources,
-                plural(w.resources),
-                local(&tz, w.stop_at)
-            );
-        }
+    if let Some(w) = board.warnings.get(&s.name)
+        && w.stop_at > now
+    {
+        let _ = write!(
+            h,
+            "<p class=\"note\">Stop warning sent {}: {} resource{} stop at {}.</p>",
+            ago(now, w.at),
+            w.resources,
+            plural(w.resources),
+            local(&tz, w.stop_at)
+        );
     }
 
     h.push_str("<div class=\"actions\">");

@@ -168,11 +168,11 @@ impl Day {
                 continue;
             }
             let (mut lo, hi) = (p.wall(a), p.wall(b));
-            if let Some(until) = p.bottom_until {
-                if lo < until {
-                    out.push((lo, hi.min(until), Lane::Bottom));
-                    lo = until;
-                }
+            if let Some(until) = p.bottom_until
+                && lo < until
+            {
+                out.push((lo, hi.min(until), Lane::Bottom));
+                lo = until;
             }
             match p.top_from {
                 Some(f) if hi > f => {
@@ -283,14 +283,13 @@ impl Periods {
         if from >= to {
             return;
         }
-        if state == State::Mixed {
-            if let Some(i) = self.0.iter().rposition(|p| p.state == State::Mixed) {
-                if (from - self.0[i].to).num_seconds() < SLOT_SECS {
-                    self.0.truncate(i + 1);
-                    self.0[i].to = to;
-                    return;
-                }
-            }
+        if state == State::Mixed
+            && let Some(i) = self.0.iter().rposition(|p| p.state == State::Mixed)
+            && (from - self.0[i].to).num_seconds() < SLOT_SECS
+        {
+            self.0.truncate(i + 1);
+            self.0[i].to = to;
+            return;
         }
         match self.0.last_mut() {
             Some(last) if last.state == state && last.to == from => last.to = to,
@@ -399,17 +398,15 @@ impl Week {
                     write!(s, r#"<rect class="skip" x="{}" y="{y}" width="{PLOT_W}" height="{ROW_H}" fill="url(#{id}-skip)"/>"#, x(0.0));
             }
             s.push_str("</g>");
-            if today {
-                if let Some(piece) = day.pieces.iter().find(|p| p.from <= self.now && self.now < p.to) {
-                    let nx = x(piece.wall(self.now));
-                    let _ = write!(
-                        s,
-                        r##"<line class="now" x1="{nx:.2}" y1="{}" x2="{nx:.2}" y2="{}" stroke="#cf222e" stroke-width="2"><title>now, {}</title></line>"##,
-                        y - 3.0,
-                        y + ROW_H + 3.0,
-                        day.clock(&self.tz, self.now)
-                    );
-                }
+            if today && let Some(piece) = day.pieces.iter().find(|p| p.from <= self.now && self.now < p.to) {
+                let nx = x(piece.wall(self.now));
+                let _ = write!(
+                    s,
+                    r##"<line class="now" x1="{nx:.2}" y1="{}" x2="{nx:.2}" y2="{}" stroke="#cf222e" stroke-width="2"><title>now, {}</title></line>"##,
+                    y - 3.0,
+                    y + ROW_H + 3.0,
+                    day.clock(&self.tz, self.now)
+                );
             }
         }
         // Legend.

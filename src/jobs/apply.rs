@@ -276,10 +276,10 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
             }
         }
     }
-    if errors.len() == targets.len() {
-        if let Some(source) = first_error {
-            return Err(ApplyError::Describe { schedule: req.schedule.name.clone(), source });
-        }
+    if errors.len() == targets.len()
+        && let Some(source) = first_error
+    {
+        return Err(ApplyError::Describe { schedule: req.schedule.name.clone(), source });
     }
     Ok(Listed { started, calls, resources, errors })
 }

@@ -147,10 +147,10 @@ impl CronExpr {
             // Instants grow with wall-clock time, but for the second pass of a repeated
             // hour: once a wall-clock time's first instant is past the best, none later
             // can beat it.
-            if let (Some(b), Some(first)) = (best, instants.first()) {
-                if *first > b {
-                    return best;
-                }
+            if let (Some(b), Some(first)) = (best, instants.first())
+                && *first > b
+            {
+                return best;
             }
             for t in instants {
                 if t > after && best.is_none_or(|b| t < b) {
@@ -173,10 +173,10 @@ impl CronExpr {
             };
             inclusive = false;
             let instants = self.instants(tz, local);
-            if let (Some(b), Some(last)) = (best, instants.last()) {
-                if *last < b {
-                    return best;
-                }
+            if let (Some(b), Some(last)) = (best, instants.last())
+                && *last < b
+            {
+                return best;
             }
             for t in instants {
                 if t <= at && best.is_none_or(|b| t > b) {
