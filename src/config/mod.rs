@@ -76,6 +76,30 @@ pub struct Config {
     pub organization: Option<Organization>,
     /// The ledger's retention and the prices the savings report uses.
     pub savings: Savings,
+    /// Where the daemon keeps what it handled (and, when shared, its leader lease).
+    pub state: StateSettings,
+}
+
+/// `[state]`: the state directory (default), or a DynamoDB table shared by replicas
+/// that elect one leader through a lease kept in it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum StateSettings {
+    #[default]
+    File,
+    DynamoDb(DynamoDbState),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DynamoDbState {
+    pub table: String,
+    /// The table's region; the file's first region when left out.
+    pub region: String,
+    /// How long a leader's lease lasts unrenewed; it is renewed every quarter of it.
+    pub lease: Duration,
+}
+
+impl DynamoDbState {
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(20);
 }
 
 /// `[savings]`: how long the ledger keeps its history, and hourly prices that override
@@ -84,12 +108,19 @@ pub struct Config {
 pub struct Savings {
     pub retention: Duration,
     pub currency: String,
+    /// How long prices read from the Price List API are kept before they are read again.
+    pub price_refresh: Duration,
     pub prices: BTreeMap<String, f64>,
 }
 
 impl Default for Savings {
     fn default() -> Self {
-        Savings { retention: Duration::from_secs(400 * 86_400), currency: "USD".into(), prices: BTreeMap::new() }
+        Savings {
+            retention: Duration::from_secs(400 * 86_400),
+            currency: "USD".into(),
+            price_refresh: Duration::from_secs(7 * 86_400),
+            prices: BTreeMap::new(),
+        }
     }
 }
 

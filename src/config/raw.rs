@@ -41,6 +41,16 @@ pub struct RawConfig {
     pub accounts: Vec<Spanned<RawAccount>>,
     pub organization: Option<Spanned<RawOrganization>>,
     pub savings: Option<Spanned<RawSavings>>,
+    pub state: Option<Spanned<RawState>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    pub backend: Option<Spanned<String>>,
+    pub table: Option<Spanned<String>>,
+    pub region: Option<Spanned<String>>,
+    pub lease: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +58,7 @@ pub struct RawConfig {
 pub struct RawSavings {
     pub retention: Option<Spanned<String>>,
     pub currency: Option<Spanned<String>>,
+    pub price_refresh: Option<Spanned<String>>,
     #[serde(default)]
     pub prices: BTreeMap<String, Spanned<Number>>,
 }
@@ -294,6 +305,7 @@ fn friendly(message: &str) -> String {
         ("expected struct RawAccount", "expected a table"),
         ("expected struct RawOrganization", "expected a table"),
         ("expected struct RawSavings", "expected a table"),
+        ("expected struct RawState", "expected a table"),
         ("data did not match any variant of untagged enum DateValue", "expected a date such as 2026-12-25"),
         ("data did not match any variant of untagged enum Number", "expected a number"),
     ] {

@@ -182,7 +182,7 @@ hibernate = \"yes\"
         text,
         &[
             "t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)",
-            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, max_instances_per_action_total, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, enforce, enforce_grace, notify, accounts, organization, savings)",
+            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, max_instances_per_action_total, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, enforce, enforce_grace, notify, accounts, organization, savings, state)",
             "t.toml:7:8: schedules.office.stop: bad cron `0 19 * * MON-FRYDAY`: day-of-week field `MON-FRYDAY`: unknown name or character",
             "t.toml:8:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",
@@ -406,4 +406,43 @@ fn accounts_and_the_organization() {
             "t.toml:6:13: schedules.office.accounts: `dve` is neither a 12-digit account id nor the name of an [[accounts]] entry (did you mean `dev`?)",
         ],
     );
+}
+
+#[test]
+fn the_state_backend() {
+    assert_eq!(load_str(OK_SCHEDULE).unwrap().state, StateSettings::File, "the state directory by default");
+    let c = load_str(&format!("regions = [\"eu-west-1\"]\n[state]\nbackend = \"dynamodb\"\ntable = \"offhours-state\"\n{OK_SCHEDULE}"))
+        .unwrap();
+    assert_eq!(
+        c.state,
+        StateSettings::DynamoDb(DynamoDbState {
+            table: "offhours-state".into(),
+            region: "eu-west-1".into(),
+            lease: DynamoDbState::DEFAULT_LEASE
+        }),
+        "the region defaults to the file's first"
+    );
+    let c = load_str(&format!("[state]\nbackend = \"dynamodb\"\ntable = \"t.1\"\nregion = \"us-east-2\"\nlease = \"5s\"\n{OK_SCHEDULE}"))
+        .unwrap();
+    assert_eq!(
+        c.state,
+        StateSettings::DynamoDb(DynamoDbState {
+            table: "t.1".into(),
+            region: "us-east-2".into(),
+            lease: std::time::Duration::from_secs(5)
+        })
+    );
+    check_errors(
+        &format!("[state]\nbackend = \"dynamo\"\n{OK_SCHEDULE}"),
+        &["t.toml:2:11: state.backend: `dynamo` is not a state backend (expected \"file\" or \"dynamodb\")"],
+    );
+    check_errors(
+        &format!("[state]\nbackend = \"dynamodb\"\nregion = \"moon\"\nlease = \"1s\"\n{OK_SCHEDULE}"),
+        &[
+            "t.toml:1:1: state.table: backend = \"dynamodb\" needs the table's name (create it with `offhours init-state`)",
+            "t.toml:3:10: state.region: `moon` is not a region name (e.g. eu-west-1)",
+            "t.toml:4:9: state.lease: must be 2s or more: it is renewed every quarter of it",
+        ],
+    );
+    check_errors(&format!("[state]\ntable = \"x\"\n{OK_SCHEDULE}"), &["t.toml:2:9: state.table: applies only to backend = \"dynamodb\""]);
 }

@@ -9,11 +9,11 @@ use chrono_tz::Tz;
 use toml::Spanned;
 
 use super::raw::{
-    DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawNotify, RawOrganization, RawSavings, RawSchedule,
+    DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawNotify, RawOrganization, RawSavings, RawSchedule, RawState,
 };
 use super::{
-    AccountTarget, AwsSettings, BillingAlarm, Config, IamAudit, NotifySettings, Organization, Savings, Schedule, Secret, SnsTarget,
-    Webhook, WebhookFormat, closest, parse_duration,
+    AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, NotifySettings, Organization, Savings, Schedule, Secret,
+    SnsTarget, StateSettings, Webhook, WebhookFormat, closest, parse_duration,
 };
 use crate::kinds::Kind;
 use crate::notify::{Filter, NoticeKind, Severity};
@@ -285,6 +285,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     }
     let organization = raw.organization.as_ref().and_then(|o| organization(&mut c, o));
     let savings = raw.savings.as_ref().map(|v| savings(&mut c, v)).unwrap_or_default();
+    let state = raw.state.as_ref().map(|v| state(&mut c, v, regions.first().map(String::as_str))).unwrap_or_default();
     // A schedule's `accounts` must name known accounts; in an organization the names
     // are only known at run time, so ids and names both pass here.
     for (name, body) in &raw.schedules {
@@ -339,6 +340,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         accounts,
         organization,
         savings,
+        state,
     })
 }
 
@@ -898,6 +900,11 @@ fn savings(c: &mut Checker, raw: &Spanned<RawSavings>) -> Savings {
             c.error(v.span(), "savings.currency", format!("`{}` is not an ISO 4217 currency code (e.g. USD)", v.get_ref()));
         }
     }
+    if let Some(v) = &body.price_refresh
+        && let Some(d) = c.duration(v, "savings.price_refresh")
+    {
+        out.price_refresh = d;
+    }
     for (key, v) in &body.prices {
         let price = v.get_ref().as_f64();
         let field = format!("savings.prices.{key}");
@@ -911,4 +918,70 @@ fn savings(c: &mut Checker, raw: &Spanned<RawSavings>) -> Savings {
         }
     }
     out
+}
+
+fn state(c: &mut Checker, raw: &Spanned<RawState>, first_region: Option<&str>) -> StateSettings {
+    let body = raw.get_ref();
+    let backend = body.backend.as_ref().map_or("file", |b| b.get_ref().as_str());
+    match backend {
+        "file" => {
+            for (v, field) in [(&body.table, "state.table"), (&body.region, "state.region"), (&body.lease, "state.lease")] {
+                if let Some(v) = v {
+                    c.error(v.span(), field, "applies only to backend = \"dynamodb\"");
+                }
+            }
+            StateSettings::File
+        }
+        "dynamodb" => {
+            let table = match &body.table {
+                None => {
+                    c.error(
+                        raw.span(),
+                        "state.table",
+                        "backend = \"dynamodb\" needs the table's name (create it with `offhours init-state`)",
+                    );
+                    None
+                }
+                Some(t) => {
+                    let name = t.get_ref();
+                    let valid = (3..=255).contains(&name.len()) && name.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch));
+                    if !valid {
+                        c.error(
+                            t.span(),
+                            "state.table",
+                            format!("`{name}` is not a DynamoDB table name (3 to 255 of a-z, A-Z, 0-9, _, -, .)"),
+                        );
+                    }
+                    valid.then(|| name.clone())
+                }
+            };
+            let region = match &body.region {
+                Some(r) if is_region_name(r.get_ref()) => Some(r.get_ref().clone()),
+                Some(r) => {
+                    c.error(r.span(), "state.region", format!("`{}` is not a region name (e.g. eu-west-1)", r.get_ref()));
+                    None
+                }
+                None => first_region.map(str::to_string),
+            };
+            let lease = match &body.lease {
+                None => Some(DynamoDbState::DEFAULT_LEASE),
+                Some(v) => match c.duration(v, "state.lease") {
+                    Some(d) if d < std::time::Duration::from_secs(2) => {
+                        c.error(v.span(), "state.lease", "must be 2s or more: it is renewed every quarter of it");
+                        None
+                    }
+                    other => other,
+                },
+            };
+            match (table, region, lease) {
+                (Some(table), Some(region), Some(lease)) => StateSettings::DynamoDb(DynamoDbState { table, region, lease }),
+                _ => StateSettings::File,
+            }
+        }
+        other => {
+            let span = body.backend.as_ref().map_or(raw.span(), |b| b.span());
+            c.error(span, "state.backend", format!("`{other}` is not a state backend (expected \"file\" or \"dynamodb\")"));
+            StateSettings::File
+        }
+    }
 }
