@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Checks the packaging: the systemd unit (systemd-analyze verify, and its exposure
-# score), the Dockerfile (hadolint) and the CloudFormation templates in deploy/
-# (cfn-lint; both pinned in tests/packaging-requirements.txt).
+# score), the Dockerfile (hadolint), the CloudFormation templates in deploy/ (cfn-lint;
+# both pinned in tests/packaging-requirements.txt), and the two-replica recipes in
+# deploy/ (scripts/check-deploy.py: the ECS task definition against botocore's service
+# model, the Kubernetes manifests parsed and their ConfigMap's file through
+# `offhours check`; offline).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -12,7 +15,8 @@ echo "==> hadolint Dockerfile"
 echo "    clean"
 
 # cfn-lint exits non-zero on any error or warning (informational findings are off).
-for template in deploy/*.yaml; do
+# deploy/kubernetes.yaml is no template: check-deploy.py reads it.
+for template in deploy/member-role.yaml deploy/state-table.yaml; do
   echo "==> cfn-lint $template"
   if ! .venv/bin/cfn-lint -- "$template"; then
     echo "cfn-lint found the above in $template: fix the template" >&2
@@ -21,11 +25,15 @@ for template in deploy/*.yaml; do
   echo "    clean"
 done
 
+# check-deploy.py runs `offhours check` on the Kubernetes ConfigMap's file; the
+# systemd check below needs the binary too.
+[ -x target/debug/offhours ] || cargo build --locked --quiet
+.venv/bin/python scripts/check-deploy.py --offhours target/debug/offhours
+
 if ! command -v systemd-analyze >/dev/null; then
   echo "systemd-analyze not found: install Debian's systemd package to check the unit" >&2
   exit 1
 fi
-[ -x target/debug/offhours ] || cargo build --locked --quiet
 # verify needs the ExecStart binary to exist: check a copy pointing at the build.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
