@@ -68,6 +68,8 @@ pub enum Event<'a> {
     /// A notification was delivered (`sent`) or given up (`dropped`) by a sink of this
     /// kind (`sns`, `slack`, `teams`, `json`); logged where it happens.
     Notification { sink_kind: &'a str, outcome: &'a str },
+    /// This replica started or stopped leading (shared state only); logged where it happens.
+    Role { leader: bool },
 }
 
 /// A resource named in an event: enough to find it, and to snooze it.
@@ -206,7 +208,8 @@ fn log(event: &Event<'_>) {
         | Event::AuditFinished { .. }
         | Event::AlarmChecked { .. }
         | Event::ActionAborted { .. }
-        | Event::Notification { .. } => {}
+        | Event::Notification { .. }
+        | Event::Role { .. } => {}
         Event::AwsCall { .. } => {}
     }
 }

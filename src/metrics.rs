@@ -97,6 +97,8 @@ pub struct Metrics {
     alarm: Family<OutcomeLabel, Gauge>,
     governed: Family<GovernedLabels, Gauge>,
     notifications: Family<NotificationLabels, Counter>,
+    /// 1 while this replica leads (always, on a state file), 0 while it stands by.
+    leader: Gauge,
     /// The label sets `governed` shows per schedule, to replace them at the next action.
     governed_shown: Mutex<std::collections::BTreeMap<String, Vec<GovernedLabels>>>,
     /// Serialises rendering (the registry is read-only after set-up).
@@ -155,7 +157,15 @@ impl Metrics {
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into() }).set(1);
         registry.register("offhours_build_info", "The running release", build);
+        let leader = Gauge::default();
+        leader.set(1);
+        registry.register(
+            "offhours_leader",
+            "1 while this replica leads and fires jobs, 0 while it stands by ([state] backend = \"dynamodb\")",
+            leader.clone(),
+        );
         Metrics {
+            leader,
             registry,
             resources,
             failures,
@@ -251,6 +261,9 @@ impl Subscriber for Metrics {
             }
             Event::Notification { sink_kind, outcome } => {
                 self.notifications.get_or_create(&NotificationLabels { sink: sink_kind.to_string(), outcome: outcome.to_string() }).inc();
+            }
+            Event::Role { leader } => {
+                self.leader.set(i64::from(*leader));
             }
             Event::FireMissed { .. } | Event::StopWarning { .. } => {}
         }

@@ -10,6 +10,7 @@
 
 pub mod asg;
 pub mod cloudwatch;
+pub mod dynamodb;
 pub mod ec2;
 pub mod ecs;
 pub mod iam;
@@ -517,6 +518,15 @@ impl Aws {
         let conf =
             aws_sdk_sns::config::Builder::from(&self.base).interceptor(observe::Observe).region(Region::new(region.to_string())).build();
         aws_sdk_sns::Client::from_conf(conf)
+    }
+
+    /// A DynamoDB client for the shared state table's region.
+    pub fn dynamodb_in(&self, region: &str) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::config::Builder::from(&self.base)
+            .interceptor(observe::Observe)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
     }
 
     pub fn sns(&self) -> aws_sdk_sns::Client {

@@ -200,7 +200,8 @@ impl Board {
             | Event::Reload { .. }
             | Event::FireMissed { .. }
             | Event::AwsCall { .. }
-            | Event::Notification { .. } => {}
+            | Event::Notification { .. }
+            | Event::Role { .. } => {}
         }
     }
 

@@ -365,7 +365,8 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
         | Event::Resource { .. }
         | Event::FireStarted { .. }
         | Event::AwsCall { .. }
-        | Event::Notification { .. } => None,
+        | Event::Notification { .. }
+        | Event::Role { .. } => None,
     }
 }
 

@@ -1,11 +1,94 @@
-//! What the daemon remembers beyond the state file: for now the ledger, the history of
-//! every start and stop offhours made, kept in the state directory for the savings report.
+//! What the daemon remembers, behind one interface ([`Backend`]): up to when each
+//! job's fires are handled, and, for the shared backend only, who may act (the lease).
+//! The daemon's loop does not know which backend it runs on.
 //!
 //! # Layout
-//! - `ledger.rs`: [`Ledger`], the SQLite database (schema, append, queries by time,
-//!   purge), and [`Recorder`], the event-stream subscriber that feeds it from a thread of
-//!   its own so that no action ever waits on, or fails because of, the disk.
+//! - `local.rs`: [`local::FileBackend`], the state file in the state directory (one
+//!   daemon; it always leads).
+//! - `dynamodb.rs`: [`dynamodb::DynamoBackend`], the watermarks in a DynamoDB table
+//!   shared by replicas, every write fenced by the lease.
+//! - `lease.rs`: the lease's decisions, pure (after the DynamoDB Lock Client).
+//! - `keeper.rs`: [`keeper::Keeper`], the task that holds, renews or watches the lease
+//!   and publishes this replica's [`Role`].
+//! - `ledger.rs`: [`Ledger`], the SQLite database of every start and stop (schema,
+//!   append, queries by time, purge), and [`Recorder`], the event-stream subscriber that
+//!   feeds it from a thread of its own so that no action ever waits on, or fails
+//!   because of, the disk.
 
+pub mod dynamodb;
+pub mod keeper;
+pub mod lease;
 pub mod ledger;
+pub mod local;
 
+use std::future::Future;
+use std::pin::Pin;
+
+pub use lease::Fence;
 pub use ledger::{Entry, LEDGER_FILE, Ledger, LedgerError, Recorder, Settings};
+
+use crate::aws::AwsError;
+use crate::daemon::state::State;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Whether this replica may act now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// It holds the lease with `fence`, until `until` unless renewed (`None`: for good,
+    /// as the only daemon on a state file).
+    Leader { fence: Fence, until: Option<tokio::time::Instant> },
+    /// Another replica leads (`holder`, when known), or the lease could not be
+    /// confirmed (`why`).
+    Standby { holder: Option<String>, why: String },
+}
+
+impl Role {
+    /// The only role of a daemon on a state file.
+    pub const SOLE: Role = Role::Leader { fence: Fence(0), until: None };
+
+    /// The fence it leads with at `now`, if it leads.
+    pub fn leads(&self, now: tokio::time::Instant) -> Option<Fence> {
+        match self {
+            Role::Leader { fence, until } if until.is_none_or(|u| now < u) => Some(*fence),
+            _ => None,
+        }
+    }
+
+    pub fn name_at(&self, now: tokio::time::Instant) -> &'static str {
+        if self.leads(now).is_some() { "leader" } else { "standby" }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// This replica no longer holds the lease it acted under: nothing was written.
+    #[error("not recorded: {0}")]
+    Fenced(String),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("state table {table}: {source}")]
+    Aws {
+        table: String,
+        #[source]
+        source: AwsError,
+    },
+}
+
+/// Where the handled-until watermarks live.
+pub trait Backend: Send + Sync {
+    /// Where, for logs: a path, or a table and region.
+    fn describe(&self) -> String;
+    /// Every job's watermark.
+    fn load(&self) -> BoxFuture<'_, Result<State, StoreError>>;
+    /// Writes the watermarks of `keys` from `state` (a file backend writes all of it),
+    /// only while this replica holds the lease with `fence`.
+    fn save<'a>(&'a self, state: &'a State, keys: &'a [String], fence: Fence) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Right before a fire's first call: does this replica still hold the lease with
+    /// `fence`?
+    fn confirm(&self, fence: Fence) -> BoxFuture<'_, Result<(), StoreError>>;
+}

@@ -1,0 +1,364 @@
+//! The shared state table (`[state] backend = "dynamodb"`): its items, and the few
+//! DynamoDB calls the store makes on them. Every write that must not race is
+//! conditional; a condition that fails is an answer (`Ok(false)`), not an error.
+//!
+//! One table, a string partition key `pk` and sort key `sk`:
+//! - `lease` / `lease`: the leader lease (owner, rvn, fence, lease_ms, released).
+//! - `watermark` / JOB KEY: up to when that job's fires are handled (`at`, RFC 3339),
+//!   and the fence of the leader that wrote it.
+//! - `meta` / `migrated`: written once by `offhours migrate-state`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, KeySchemaElement, KeyType, Put, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TransactWriteItem,
+};
+use chrono::{DateTime, Utc};
+
+use super::AwsError;
+use crate::store::lease::{Expect, Fence, Record};
+
+pub const LEASE_PK: &str = "lease";
+pub const WATERMARK_PK: &str = "watermark";
+pub const META_PK: &str = "meta";
+pub const MIGRATED_SK: &str = "migrated";
+/// The attribute DynamoDB's time to live reads (the ledger's rows).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// A transaction holds at most 100 items; one is the lease's condition.
+const WRITES_PER_TRANSACTION: usize = 99;
+
+/// One table in one region.
+#[derive(Debug, Clone)]
+pub struct StateTable {
+    client: Client,
+    pub table: String,
+    pub region: String,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key(pk: &str, sk: &str) -> Item {
+    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+}
+
+fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+fn get_n(item: &Item, name: &str) -> Option<u64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+/// Whether an SDK error is a failed condition (the answer "someone else wrote first").
+fn condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool {
+    matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// A table that is not as `offhours init-state` makes it.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("state table {table} in {region}: {problem}")]
+    Shape { table: String, region: String, problem: String },
+    #[error("state table {table} in {region}: still {status} after {waited_s} s")]
+    NotActive { table: String, region: String, status: String, waited_s: u64 },
+}
+
+/// What `init-state` found or did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Created,
+    AlreadyThere,
+}
+
+impl StateTable {
+    pub fn new(client: Client, table: &str, region: &str) -> Self {
+        StateTable { client, table: table.to_string(), region: region.to_string() }
+    }
+
+    fn err<E, R>(&self, op: &'static str, e: SdkError<E, R>) -> AwsError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+        SdkError<E, R>: aws_sdk_dynamodb::operation::RequestId,
+    {
+        AwsError::from_sdk(op, &self.region, e)
+    }
+
+    /// The lease record, read consistently.
+    pub async fn read_lease(&self) -> Result<Option<Record>, AwsError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(LEASE_PK, LEASE_PK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err("GetItem", e))?;
+        Ok(out.item.as_ref().map(|item| Record {
+            owner: get_s(item, "owner").unwrap_or_default().to_string(),
+            rvn: get_s(item, "rvn").unwrap_or_default().to_string(),
+            fence: Fence(get_n(item, "fence").unwrap_or(0)),
+            duration: Duration::from_millis(get_n(item, "lease_ms").unwrap_or(0)),
+            released: item.get("released").and_then(|v| v.as_bool().ok()).copied().unwrap_or(false),
+        }))
+    }
+
+    /// Takes the lease: writes `new` if the record is still as `expect` says.
+    pub async fn acquire(&self, expect: &Expect, new: &Record) -> Result<bool, AwsError> {
+        let mut item = key(LEASE_PK, LEASE_PK);
+        item.insert("owner".into(), s(&new.owner));
+        item.insert("rvn".into(), s(&new.rvn));
+        item.insert("fence".into(), n(new.fence.0));
+        item.insert("lease_ms".into(), n(new.duration.as_millis()));
+        item.insert("released".into(), AttributeValue::Bool(false));
+        item.insert("acquired_at".into(), s(Utc::now().to_rfc3339()));
+        let put = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let put = match expect {
+            Expect::Absent => put.condition_expression("attribute_not_exists(pk)"),
+            Expect::Rvn(rvn) => put.condition_expression("rvn = :seen").expression_attribute_values(":seen", s(rvn)),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(self.err("PutItem", e)),
+        }
+    }
+
+    /// Renews the lease `held` (a new rvn) if it is still ours as last written;
+    /// `release` gives it up at the same time.
+    pub async fn renew(&self, held: &Record, new_rvn: &str, release: bool) -> Result<bool, AwsError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(LEASE_PK, LEASE_PK)))
+            .condition_expression("#owner = :me AND rvn = :rvn")
+            .update_expression("SET rvn = :new, released = :released, lease_ms = :ms")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(&held.owner))
+            .expression_attribute_values(":rvn", s(&held.rvn))
+            .expression_attribute_values(":new", s(new_rvn))
+            .expression_attribute_values(":released", AttributeValue::Bool(release))
+            .expression_attribute_values(":ms", n(held.duration.as_millis()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(self.err("UpdateItem", e)),
+        }
+    }
+
+    /// Every job's watermark, read consistently.
+    pub async fn watermarks(&self) -> Result<BTreeMap<String, DateTime<Utc>>, AwsError> {
+        let mut out = BTreeMap::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(WATERMARK_PK))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.err("Query", e))?;
+            for item in page.items() {
+                if let (Some(job), Some(at)) = (get_s(item, "sk"), get_s(item, "at").and_then(|t| DateTime::parse_from_rfc3339(t).ok())) {
+                    out.insert(job.to_string(), at.with_timezone(&Utc));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Writes watermarks, each transaction conditioned on `owner` holding the lease
+    /// with `fence`. `Ok(false)`: it does not (nothing of that transaction written).
+    pub async fn write_watermarks(&self, owner: &str, fence: Fence, marks: &[(String, DateTime<Utc>)]) -> Result<bool, AwsError> {
+        for chunk in marks.chunks(WRITES_PER_TRANSACTION) {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(LEASE_PK, LEASE_PK)))
+                .condition_expression("#owner = :me AND fence = :fence AND released = :no")
+                .expression_attribute_names("#owner", "owner")
+                .expression_attribute_values(":me", s(owner))
+                .expression_attribute_values(":fence", n(fence.0))
+                .expression_attribute_values(":no", AttributeValue::Bool(false))
+                .build()
+                .expect("table, key and condition are set");
+            let mut items = vec![TransactWriteItem::builder().condition_check(check).build()];
+            for (job, at) in chunk {
+                items.push(self.put_item(watermark_item(job, *at, Some(fence)), None));
+            }
+            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => {}
+                Err(e) if transaction_condition_failed(&e) => return Ok(false),
+                Err(e) => return Err(self.err("TransactWriteItems", e)),
+            }
+        }
+        Ok(true)
+    }
+
+    fn put_item(&self, item: Item, condition: Option<&str>) -> TransactWriteItem {
+        let put = Put::builder().table_name(&self.table).set_item(Some(item)).set_condition_expression(condition.map(str::to_string));
+        TransactWriteItem::builder().put(put.build().expect("table and item are set")).build()
+    }
+
+    /// `migrate-state`: writes a state file's watermarks and the `migrated` marker, the
+    /// marker only if it is not there yet. `Ok(None)`: done; `Ok(Some(when))`: the table
+    /// was migrated before (at `when`), nothing written.
+    pub async fn migrate(&self, marks: &[(String, DateTime<Utc>)], source: &str) -> Result<Option<String>, AwsError> {
+        let mut marker = key(META_PK, MIGRATED_SK);
+        marker.insert("at".into(), s(Utc::now().to_rfc3339()));
+        marker.insert("source".into(), s(source));
+        let mut chunks: Vec<&[(String, DateTime<Utc>)]> = marks.chunks(WRITES_PER_TRANSACTION).collect();
+        if chunks.is_empty() {
+            chunks.push(&[]);
+        }
+        for chunk in chunks {
+            // The marker's condition rides in every transaction, so that a second run
+            // writes nothing at all.
+            let mut items = vec![self.put_item(marker.clone(), Some("attribute_not_exists(pk)"))];
+            for (job, at) in chunk {
+                items.push(self.put_item(watermark_item(job, *at, None), None));
+            }
+            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => {}
+                Err(e) if transaction_condition_failed(&e) => {
+                    let item = self
+                        .client
+                        .get_item()
+                        .table_name(&self.table)
+                        .set_key(Some(key(META_PK, MIGRATED_SK)))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(|e| self.err("GetItem", e))?;
+                    let when = item.item.as_ref().and_then(|i| get_s(i, "at")).unwrap_or("an unknown time").to_string();
+                    return Ok(Some(when));
+                }
+                Err(e) => return Err(self.err("TransactWriteItems", e)),
+            }
+        }
+        Ok(None)
+    }
+
+    /// `init-state`: creates the table (on-demand), waits until it is active and turns
+    /// on time to live; a table already there passes if its keys are right.
+    pub async fn create(&self, wait: Duration) -> Result<Created, TableError> {
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().expect("set"))
+            .key_schema(KeySchemaElement::builder().attribute_name("sk").key_type(KeyType::Range).build().expect("set"))
+            .attribute_definitions(
+                AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().expect("set"),
+            )
+            .attribute_definitions(
+                AttributeDefinition::builder().attribute_name("sk").attribute_type(ScalarAttributeType::S).build().expect("set"),
+            )
+            .send()
+            .await;
+        let outcome = match created {
+            Ok(_) => Created::Created,
+            Err(SdkError::ServiceError(se)) if se.err().is_resource_in_use_exception() => Created::AlreadyThere,
+            Err(e) => return Err(self.err("CreateTable", e).into()),
+        };
+        let began = std::time::Instant::now();
+        loop {
+            let table = self.client.describe_table().table_name(&self.table).send().await.map_err(|e| self.err("DescribeTable", e))?;
+            let Some(table) = table.table else {
+                return Err(TableError::Shape {
+                    table: self.table.clone(),
+                    region: self.region.clone(),
+                    problem: "DescribeTable answered without a table".into(),
+                });
+            };
+            let keys: Vec<(String, String)> =
+                table.key_schema().iter().map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string())).collect();
+            let want = [("pk".to_string(), "HASH".to_string()), ("sk".to_string(), "RANGE".to_string())];
+            if keys != want {
+                let found = keys.iter().map(|(n, t)| format!("{n} ({t})")).collect::<Vec<_>>().join(", ");
+                return Err(TableError::Shape {
+                    table: self.table.clone(),
+                    region: self.region.clone(),
+                    problem: format!(
+                        "its keys are {found}; offhours needs pk (HASH) and sk (RANGE), both strings: choose another table name"
+                    ),
+                });
+            }
+            match table.table_status() {
+                Some(TableStatus::Active) => break,
+                status => {
+                    if began.elapsed() >= wait {
+                        return Err(TableError::NotActive {
+                            table: self.table.clone(),
+                            region: self.region.clone(),
+                            status: status.map_or("unknown", |s| s.as_str()).to_string(),
+                            waited_s: wait.as_secs(),
+                        });
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+        if outcome == Created::Created {
+            self.client
+                .update_time_to_live()
+                .table_name(&self.table)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder().attribute_name(TTL_ATTRIBUTE).enabled(true).build().expect("set"),
+                )
+                .send()
+                .await
+                .map_err(|e| self.err("UpdateTimeToLive", e))?;
+        }
+        Ok(outcome)
+    }
+}
+
+fn watermark_item(job: &str, at: DateTime<Utc>, fence: Option<Fence>) -> Item {
+    let mut item = key(WATERMARK_PK, job);
+    item.insert("at".into(), s(at.to_rfc3339()));
+    if let Some(f) = fence {
+        item.insert("fence".into(), n(f.0));
+    }
+    item
+}
+
+fn transaction_condition_failed(
+    e: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_smithy_runtime_api::http::Response>,
+) -> bool {
+    match e {
+        SdkError::ServiceError(se) => match se.err() {
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => {
+                t.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+                    || t.message().is_some_and(|m| m.contains("ConditionalCheckFailed"))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}

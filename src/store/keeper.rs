@@ -1,0 +1,173 @@
+//! The lease's imperative shell: one task per replica that renews the lease while it
+//! holds it, or watches it and takes it when it is free, released or stale, and
+//! publishes the replica's [`Role`]. The decisions are [`super::lease`]'s.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use super::Role;
+use super::lease::{self, Record, Seen, Step};
+use crate::aws::dynamodb::StateTable;
+
+pub struct Keeper {
+    table: StateTable,
+    owner: String,
+    lease: Duration,
+    role: watch::Sender<Role>,
+    /// The record as this replica last wrote it, while it holds the lease.
+    held: Mutex<Option<Record>>,
+    /// Wakes the task early (a fenced write failed: check the lease now).
+    poke: Notify,
+    /// Whether the first role has been announced (the metric starts at "leader").
+    announced: std::sync::atomic::AtomicBool,
+}
+
+impl Keeper {
+    pub fn new(table: StateTable, lease: Duration) -> Arc<Self> {
+        let (role, _) = watch::channel(Role::Standby { holder: None, why: "the lease has not been read yet".into() });
+        Arc::new(Keeper {
+            table,
+            owner: owner_id(),
+            lease,
+            role,
+            held: Mutex::new(None),
+            poke: Notify::new(),
+            announced: Default::default(),
+        })
+    }
+
+    /// This replica's name in the lease record: host, process id and a random part.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    pub fn role(&self) -> Role {
+        self.role.borrow().clone()
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Role> {
+        self.role.subscribe()
+    }
+
+    /// Asks the task to renew or read the lease now.
+    pub fn poke(&self) {
+        self.poke.notify_one();
+    }
+
+    /// Renews or watches the lease until the task is aborted.
+    pub async fn run(self: Arc<Self>) {
+        let every = lease::heartbeat_every(self.lease);
+        let mut seen: Option<Seen> = None;
+        loop {
+            self.turn(&mut seen).await;
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = self.poke.notified() => {}
+            }
+        }
+    }
+
+    /// One renewal (leader) or one read (standby).
+    async fn turn(&self, seen: &mut Option<Seen>) {
+        let held = self.held.lock().expect("lease lock").clone();
+        match held {
+            Some(rec) => {
+                let sent = Instant::now();
+                let rvn = new_rvn();
+                match self.table.renew(&rec, &rvn, false).await {
+                    Ok(true) => {
+                        let fence = rec.fence;
+                        *self.held.lock().expect("lease lock") = Some(Record { rvn, ..rec });
+                        self.set(Role::Leader { fence, until: Some(Instant::from_std(lease::leads_until(sent.into_std(), self.lease))) });
+                    }
+                    Ok(false) => {
+                        *self.held.lock().expect("lease lock") = None;
+                        *seen = None;
+                        self.set(Role::Standby { holder: None, why: "another replica took the lease".into() });
+                    }
+                    Err(e) => {
+                        tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, fence = rec.fence.0, error = %e, "Cannot renew the lease; retrying.");
+                        if self.role().leads(Instant::now()).is_none() {
+                            self.set(Role::Standby { holder: None, why: format!("the lease could not be renewed in time: {e}") });
+                        }
+                    }
+                }
+            }
+            None => match self.table.read_lease().await {
+                Ok(record) => match lease::standby_step(seen, record.as_ref(), Instant::now().into_std()) {
+                    Step::Acquire { expect, fence, why } => {
+                        let new = Record { owner: self.owner.clone(), rvn: new_rvn(), fence, duration: self.lease, released: false };
+                        let sent = Instant::now();
+                        match self.table.acquire(&expect, &new).await {
+                            Ok(true) => {
+                                tracing::info!(job = "lease", table = %self.table.table, owner = %self.owner, fence = fence.0, reason = why.as_str(), lease_s = self.lease.as_secs_f64(), "Lease acquired.");
+                                *self.held.lock().expect("lease lock") = Some(new);
+                                *seen = None;
+                                self.set(Role::Leader {
+                                    fence,
+                                    until: Some(Instant::from_std(lease::leads_until(sent.into_std(), self.lease))),
+                                });
+                            }
+                            // Another replica was faster: watch its record afresh.
+                            Ok(false) => *seen = None,
+                            Err(e) => {
+                                tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, error = %e, "Cannot take the lease; retrying.")
+                            }
+                        }
+                    }
+                    Step::Wait { holder } => self.set(Role::Standby { why: format!("{holder} holds the lease"), holder: Some(holder) }),
+                },
+                Err(e) => {
+                    tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, error = %e, "Cannot read the lease; retrying.");
+                    self.set(Role::Standby { holder: None, why: format!("the lease cannot be read: {e}") });
+                }
+            },
+        }
+    }
+
+    /// Publishes a role; a change between leading and standing by is logged.
+    fn set(&self, role: Role) {
+        let now = Instant::now();
+        let was = self.role.borrow().name_at(now);
+        let is = role.name_at(now);
+        if was != is {
+            match &role {
+                Role::Leader { fence, .. } => {
+                    tracing::info!(job = "lease", role = "leader", fence = fence.0, owner = %self.owner, "Leading.")
+                }
+                Role::Standby { why, .. } => {
+                    tracing::warn!(job = "lease", role = "standby", owner = %self.owner, reason = %why, "Standing by.")
+                }
+            }
+        }
+        if was != is || !self.announced.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            crate::events::emit(crate::events::Event::Role { leader: is == "leader" });
+        }
+        self.role.send_replace(role);
+    }
+
+    /// Gives the lease up (at a clean shutdown), so that a standby takes over at once.
+    pub async fn release(&self) {
+        let held = self.held.lock().expect("lease lock").take();
+        if let Some(rec) = held {
+            match self.table.renew(&rec, &new_rvn(), true).await {
+                Ok(true) => tracing::info!(job = "lease", fence = rec.fence.0, owner = %self.owner, "Lease released."),
+                Ok(false) => tracing::info!(job = "lease", fence = rec.fence.0, "Lease already taken by another replica."),
+                Err(e) => tracing::warn!(job = "lease", error = %e, "Cannot release the lease; a standby takes over once it is stale."),
+            }
+        }
+        self.role.send_replace(Role::Standby { holder: None, why: "stopped".into() });
+    }
+}
+
+fn new_rvn() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+fn owner_id() -> String {
+    let host = rustix::system::uname().nodename().to_string_lossy().into_owned();
+    format!("{host}:{}:{:08x}", std::process::id(), fastrand::u32(..))
+}
