@@ -4,8 +4,10 @@
 //! Layout: [`hours_off`] turns [`Change`]s into [`Interval`]s (from each stop offhours
 //! made to the next start, clipped to a window); [`report`] groups them ([`GroupBy`])
 //! and prices them with [`Prices`] (`[savings.prices]` overrides first, then prices
-//! from the Price List API); [`projected_monthly`] estimates a month ahead from a
-//! schedule's off hours per week. Money is fixed-point: hourly prices ([`Rate`]) to
+//! from the Price List API, cached with [`PriceCache`]); [`off_seconds_per_week`],
+//! [`governed`] and [`projected`] estimate a month ahead from each schedule's off hours
+//! in the week from now and the resources it governs now; [`Tally`] keeps a window's
+//! hours for the daemon's metrics and status page. Money is fixed-point: hourly prices ([`Rate`]) to
 //! 10 decimal places, as the Price List gives them, amounts ([`Money`]) in cents, each
 //! figure rounded once (half away from zero) from its exact value.
 
@@ -13,10 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize, Serializer};
 
-use crate::kinds::Kind;
+use crate::config::{Action, Schedule};
+use crate::kinds::{Kind, Resource};
+use crate::plan::{SkipReason, Verdict, last_fire, next_fire, plan};
 
 /// Seconds in an hour, the unit of every price.
 const HOUR: i128 = 3_600;
@@ -38,7 +42,9 @@ pub struct ResourceKey {
     pub id: String,
 }
 
-/// What happened to a resource, as the ledger records it.
+/// What happened to a resource, as the hour counting reads a ledger entry. The ledger
+/// stores an outcome (`stopped`, `hibernated`, `started`, `seen-running`, `gone`; see
+/// `store::Entry::change`), not these names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
@@ -57,7 +63,7 @@ impl Direction {
     /// Every direction, in declaration order.
     pub const ALL: [Direction; 4] = [Direction::StoppedByOffhours, Direction::StartedByOffhours, Direction::SeenRunning, Direction::Gone];
 
-    /// The name stored in the ledger and shown in outputs.
+    /// Its name in tests and debugging output (not what the ledger stores).
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::StoppedByOffhours => "stopped-by-offhours",
@@ -440,9 +446,12 @@ struct Sum {
 
 impl Sum {
     fn add(&mut self, interval: &Interval, prices: &Prices) {
-        let seconds = interval.seconds();
+        self.add_seconds(&interval.resource.region, interval.size.as_deref(), interval.seconds(), prices);
+    }
+
+    fn add_seconds(&mut self, region: &str, size: Option<&str>, seconds: i64, prices: &Prices) {
         self.seconds += seconds;
-        match interval.size.as_deref().and_then(|size| prices.lookup(&interval.resource.region, size)) {
+        match size.and_then(|size| prices.lookup(region, size)) {
             Some((rate, source)) => {
                 self.rate_seconds += rate.units() as i128 * seconds as i128;
                 self.sources.insert(source);
@@ -472,6 +481,11 @@ pub fn report(intervals: &[Interval], prices: &Prices, by: GroupBy) -> Report {
         groups.entry(by.key(interval)).or_default().add(interval, prices);
         all.add(interval, prices);
     }
+    figures(groups, all, prices)
+}
+
+/// Rows and total from exact sums.
+fn figures(groups: BTreeMap<String, Sum>, all: Sum, prices: &Prices) -> Report {
     let rows = groups
         .into_iter()
         .map(|(key, sum)| Row {
@@ -495,6 +509,7 @@ pub fn report(intervals: &[Interval], prices: &Prices, by: GroupBy) -> Report {
 /// A resource a schedule governs now, for [`projected_monthly`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Governed {
+    pub kind: Kind,
     pub region: String,
     /// The instance type or DB class, when the kind has one.
     pub size: Option<String>,
@@ -513,29 +528,38 @@ pub struct Projection {
 }
 
 /// The monthly figure of a schedule that keeps its resources off `off_seconds_per_week`
-/// (the caller computes it from the schedule's triggers), for the `governed` resources
-/// at `prices`.
+/// (from [`off_seconds_per_week`]), for the `governed` resources at `prices`.
 pub fn projected_monthly(off_seconds_per_week: i64, governed: &[Governed], prices: &Prices) -> Projection {
+    project(&[(off_seconds_per_week, governed)], prices)
+}
+
+/// The monthly figure of several schedules together, each `(off seconds per week, the
+/// resources it governs)`: rounded once from the exact sum.
+pub fn project(schedules: &[(i64, &[Governed])], prices: &Prices) -> Projection {
     let (month, week) = MONTH_PER_WEEK;
-    let off_week = off_seconds_per_week.max(0) as i128;
-    let mut rate_sum: i128 = 0;
+    // Resource-seconds off a week, and rate units times those seconds.
+    let (mut resource_week, mut rate_week): (i128, i128) = (0, 0);
     let mut sources = BTreeSet::new();
     let mut unpriced = 0;
-    for resource in governed {
-        match resource.size.as_deref().and_then(|size| prices.lookup(&resource.region, size)) {
-            Some((rate, source)) => {
-                rate_sum += rate.units() as i128;
-                sources.insert(source);
+    for (off_seconds_per_week, governed) in schedules {
+        let off_week = (*off_seconds_per_week).max(0) as i128;
+        resource_week += off_week * governed.len() as i128;
+        for resource in *governed {
+            match resource.size.as_deref().and_then(|size| prices.lookup(&resource.region, size)) {
+                Some((rate, source)) => {
+                    rate_week += rate.units() as i128 * off_week;
+                    sources.insert(source);
+                }
+                None => unpriced += 1,
             }
-            None => unpriced += 1,
         }
     }
     let priced = !sources.is_empty();
     if unpriced > 0 && priced {
         sources.insert(PriceSource::None);
     }
-    let seconds = div_round(off_week * month * governed.len() as i128, week) as i64;
-    let cents = div_round(rate_sum * off_week * month, week * HOUR * RATE_UNITS_PER_CENT) as i64;
+    let seconds = div_round(resource_week * month, week) as i64;
+    let cents = div_round(rate_week * month, week * HOUR * RATE_UNITS_PER_CENT) as i64;
     Projection {
         resource_hours_off: Hours { seconds },
         estimated_savings: priced.then_some(Money { cents }),
@@ -544,6 +568,216 @@ pub fn projected_monthly(off_seconds_per_week: i64, governed: &[Governed], price
         unpriced_resources: unpriced,
     }
 }
+
+/// A week in seconds.
+const WEEK_SECONDS: i64 = 7 * 86_400;
+
+/// More fires than this in a week are not followed one by one: a schedule that fires
+/// every few seconds (for trying things out) is not projected.
+pub const MAX_FIRES_PER_WEEK: usize = 20_000;
+
+/// The seconds of the week from `now` (`[now, now + 7 days)`, real time) during which
+/// the schedule's fires leave its resources off: from what its last fire before `now`
+/// left (nothing before its first fire) and then from each stop to the next start, a
+/// stop winning over a start at the same instant (as `plan::last_fire`). Timezone, DST
+/// changes and skip dates are the triggers' own, so a week with a fall-back night is an
+/// hour longer. `None` when it fires more than [`MAX_FIRES_PER_WEEK`] times.
+pub fn off_seconds_per_week(schedule: &Schedule, now: DateTime<Utc>) -> Option<i64> {
+    let end = now + TimeDelta::seconds(WEEK_SECONDS);
+    let mut off = last_fire(schedule, now).is_some_and(|f| f.action == Action::Stop);
+    if schedule.start.is_none() {
+        // Once stopped, off for good.
+        let first_stop = if off { Some(now) } else { schedule.stop.as_ref().and_then(|t| t.next_after(now)).filter(|t| *t < end) };
+        return Some(first_stop.map_or(0, |t| (end - t).num_milliseconds().div_euclid(1000)));
+    }
+    if schedule.stop.is_none() {
+        return Some(0);
+    }
+    let (mut cursor, mut off_ms, mut fires) = (now, 0i64, 0usize);
+    while let Some(fire) = next_fire(schedule, cursor).filter(|f| f.at < end) {
+        fires += 1;
+        if fires > MAX_FIRES_PER_WEEK {
+            return None;
+        }
+        if off {
+            off_ms += (fire.at - cursor).num_milliseconds();
+        }
+        off = fire.action == Action::Stop;
+        cursor = fire.at;
+    }
+    if off {
+        off_ms += (end - cursor).num_milliseconds();
+    }
+    Some(off_ms.div_euclid(1000))
+}
+
+/// The resources a schedule governs now, among those its selector matched: every one
+/// its stop would act on or finds stopped, including those only left alone for the
+/// moment (in transition, snoozed, a skip date, enforce's grace); not those it never
+/// touches (its kind's rules: a group member, a read replica...), gone ones, or those
+/// with the override tag set to `true` (or an unreadable value).
+pub fn governed(schedule: &Schedule, skip_tag: &str, now: DateTime<Utc>, resources: &[Resource]) -> Vec<Governed> {
+    plan(schedule, Action::Stop, skip_tag, now, resources)
+        .into_iter()
+        .filter(|d| match &d.verdict {
+            Verdict::Act { .. } | Verdict::Unchanged => true,
+            Verdict::Skip(
+                SkipReason::Transitional(_) | SkipReason::OverrideUntil { .. } | SkipReason::SkipDate(_) | SkipReason::Grace { .. },
+            ) => true,
+            Verdict::Skip(
+                SkipReason::Kind(_) | SkipReason::Gone(_) | SkipReason::OverrideAlways { .. } | SkipReason::BadOverride { .. },
+            ) => false,
+        })
+        .map(|d| Governed { kind: d.resource.kind, region: d.resource.region, size: d.resource.size })
+        .collect()
+}
+
+/// One schedule's part of the projection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectedRow {
+    pub schedule: String,
+    /// The resources it governs now.
+    pub resources: usize,
+    /// Its off hours in the week from now (one resource); `None` when it fires too often
+    /// to be followed (then it has no figures and is not in the total).
+    pub off_hours_per_week: Option<Hours>,
+    #[serde(flatten)]
+    pub figures: Option<Projection>,
+}
+
+/// The projected monthly figure: per schedule, and all together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Projected {
+    pub rows: Vec<ProjectedRow>,
+    pub total: Projection,
+}
+
+/// Each schedule's `(name, off seconds per week, the resources it governs now)` as a
+/// projection at `prices`; the total is rounded once from the exact sum.
+pub fn projected(schedules: &[(String, Option<i64>, Vec<Governed>)], prices: &Prices) -> Projected {
+    let rows = schedules
+        .iter()
+        .map(|(schedule, off, governed)| ProjectedRow {
+            schedule: schedule.clone(),
+            resources: governed.len(),
+            off_hours_per_week: off.map(|seconds| Hours { seconds }),
+            figures: off.map(|off| projected_monthly(off, governed, prices)),
+        })
+        .collect();
+    let parts: Vec<(i64, &[Governed])> = schedules.iter().filter_map(|(_, off, g)| Some(((*off)?, g.as_slice()))).collect();
+    Projected { rows, total: project(&parts, prices) }
+}
+
+/// Resource-seconds kept off within a window, by (schedule, kind, region, size): what
+/// the daemon's figures (metrics, status page) keep of the ledger, small whatever the
+/// fleet, and priced when shown.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub groups: BTreeMap<(String, Kind, String, Option<String>), i64>,
+}
+
+impl Tally {
+    /// The intervals' seconds summed per group.
+    pub fn of(intervals: &[Interval], since: DateTime<Utc>, until: DateTime<Utc>) -> Tally {
+        let mut groups = BTreeMap::new();
+        for i in intervals {
+            *groups.entry((i.schedule.clone(), i.resource.kind, i.resource.region.clone(), i.size.clone())).or_default() += i.seconds();
+        }
+        Tally { since, until, groups }
+    }
+
+    /// The figures by schedule at `prices`, as [`report`] would give them.
+    pub fn by_schedule(&self, prices: &Prices) -> Report {
+        let mut groups: BTreeMap<String, Sum> = BTreeMap::new();
+        let mut all = Sum::default();
+        for ((schedule, _, region, size), seconds) in &self.groups {
+            groups.entry(schedule.clone()).or_default().add_seconds(region, size.as_deref(), *seconds, prices);
+            all.add_seconds(region, size.as_deref(), *seconds, prices);
+        }
+        figures(groups, all, prices)
+    }
+}
+
+/// Prices read from the Price List API, each with when it was read: the state
+/// directory's `prices.json`, so that a report does not ask again for every type, and
+/// the daemon's figures can use what a report read.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PriceCache {
+    /// One per (service, region, size), in that order.
+    pub prices: Vec<CachedPrice>,
+}
+
+/// One Price List answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedPrice {
+    /// The Price List's service code: `AmazonEC2`, `AmazonRDS`.
+    pub service: String,
+    pub region: String,
+    /// The instance type or DB class.
+    pub size: String,
+    /// The hourly on-demand price as the Price List gives it (`0.0104000000`); `None`:
+    /// it has no such product.
+    pub per_hour: Option<String>,
+    pub currency: Option<String>,
+    pub read_at: DateTime<Utc>,
+}
+
+impl CachedPrice {
+    /// Read less than `refresh` before `now`.
+    pub fn fresh(&self, now: DateTime<Utc>, refresh: std::time::Duration) -> bool {
+        TimeDelta::from_std(refresh).is_ok_and(|refresh| now - self.read_at < refresh)
+    }
+
+    /// The price, when there is one and it reads.
+    pub fn price(&self) -> Option<Price> {
+        Some(Price { per_hour: self.per_hour.as_deref()?.parse().ok()?, currency: self.currency.clone()? })
+    }
+}
+
+impl PriceCache {
+    /// From `prices.json`'s text.
+    pub fn from_json(text: &str) -> Result<PriceCache, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("serializable")
+    }
+
+    pub fn get(&self, service: &str, region: &str, size: &str) -> Option<&CachedPrice> {
+        self.prices.iter().find(|p| p.service == service && p.region == region && p.size == size)
+    }
+
+    /// Records an answer read at `at` (`None`: no such product), replacing an older one.
+    pub fn put(&mut self, service: &str, region: &str, size: &str, price: Option<&Price>, at: DateTime<Utc>) {
+        self.prices.retain(|p| !(p.service == service && p.region == region && p.size == size));
+        self.prices.push(CachedPrice {
+            service: service.into(),
+            region: region.into(),
+            size: size.into(),
+            per_hour: price.map(|p| p.per_hour.to_string()),
+            currency: price.map(|p| p.currency.clone()),
+            read_at: at,
+        });
+        self.prices.sort_by(|a, b| (&a.service, &a.region, &a.size).cmp(&(&b.service, &b.region, &b.size)));
+    }
+
+    /// Hands every cached EC2 price, however old, to `prices` as the API's (prices in
+    /// another currency are not kept there). Databases are priced by engine too, which
+    /// the ledger does not record: their cached prices are not used.
+    pub fn apply_ec2(&self, prices: &mut Prices) {
+        for p in self.prices.iter().filter(|p| p.service == EC2_SERVICE) {
+            if let Some(price) = p.price() {
+                prices.set_api(&p.region, &p.size, &price);
+            }
+        }
+    }
+}
+
+/// The Price List's service code for EC2 instances.
+pub const EC2_SERVICE: &str = "AmazonEC2";
 
 /// `n / d` rounded half away from zero (`d` > 0).
 fn div_round(n: i128, d: i128) -> i128 {
@@ -909,7 +1143,7 @@ mod tests {
     }
 
     fn governed(region: &str, size: Option<&str>) -> Governed {
-        Governed { region: region.into(), size: size.map(str::to_string) }
+        Governed { kind: Kind::Ec2, region: region.into(), size: size.map(str::to_string) }
     }
 
     #[test]
@@ -938,6 +1172,185 @@ mod tests {
         assert_eq!((p.estimated_savings, p.price_source, p.unpriced_resources), (None, PriceSource::None, 1));
         let p = projected_monthly(week, &[], &prices);
         assert_eq!((p.resource_hours_off.seconds, p.estimated_savings), (0, None));
+    }
+
+    fn schedule(body: &str) -> Schedule {
+        let text = format!("timezone = \"Europe/Berlin\"\n[schedules.s]\n{body}\n");
+        let config =
+            crate::config::from_str(&text, "t.toml", &crate::config::HostTimezone::fixed(chrono_tz::UTC)).unwrap_or_else(|e| panic!("{e}"));
+        config.schedules.into_iter().next().unwrap()
+    }
+
+    /// The schedule (TOML body of `[schedules.s]`, Berlin) is off `expect` in the week
+    /// from `now` (RFC 3339), as `"113h"`, `"112h30m"` or `"too many fires"`.
+    #[track_caller]
+    fn check_week(body: &str, now: &str, expect: &str) {
+        let now = DateTime::parse_from_rfc3339(now).unwrap().with_timezone(&Utc);
+        let got = match off_seconds_per_week(&schedule(body), now) {
+            None => "too many fires".to_string(),
+            Some(s) if s % 3600 == 0 => format!("{}h", s / 3600),
+            Some(s) if s % 60 == 0 => format!("{}h{}m", s / 3600, s % 3600 / 60),
+            Some(s) => format!("{s}s"),
+        };
+        assert_eq!(got, expect, "{body} from {now}");
+    }
+
+    const OFFICE: &str = "start = \"0 8 * * MON-FRI\"\nstop = \"0 19 * * MON-FRI\"";
+
+    #[test]
+    fn off_seconds_per_week_follow_the_fires_from_now() {
+        // Off 13 h on four weeknights, and Friday 19:00 to Monday 08:00 (61 h): 113 h.
+        check_week(OFFICE, "2026-11-02T00:00:00+01:00", "113h");
+        // From any instant of an ordinary week, the same.
+        check_week(OFFICE, "2026-11-04T12:34:56+01:00", "113h");
+        check_week(OFFICE, "2026-11-06T19:00:00+01:00", "113h");
+        // Fall back (Sun 25 Oct 2026): the weekend is an hour longer. Spring forward (Sun
+        // 29 Mar 2026): an hour shorter. (The week is 168 real hours: from a Monday
+        // 00:00 it ends at Sunday 23:00 or Monday 01:00, and the hour evens out.)
+        check_week(OFFICE, "2026-10-21T12:00:00+02:00", "114h");
+        check_week(OFFICE, "2026-03-25T12:00:00+01:00", "112h");
+        check_week(OFFICE, "2026-10-19T00:00:00+02:00", "113h");
+        check_week(OFFICE, "2026-03-23T00:00:00+01:00", "113h");
+        // A skip date (Wed 4 Nov): no start that morning, no stop that night: off from
+        // Tuesday 19:00 to Thursday 08:00.
+        check_week(&format!("{OFFICE}\nskip_dates = [\"2026-11-04\"]"), "2026-11-02T00:00:00+01:00", "124h");
+        // Half hours.
+        check_week("start = \"30 8 * * *\"\nstop = \"0 18 * * *\"", "2026-11-02T00:00:00+01:00", "101h30m");
+        // Stop only: off from the first stop for good; already off: the whole week.
+        check_week("stop = \"0 19 * * FRI\"", "2026-11-02T00:00:00+01:00", "168h");
+        check_week("stop = \"0 19 1 1 *\"", "2026-11-02T00:00:00+01:00", "168h");
+        check_week("start = \"0 8 * * MON\"\nstop = \"0 19 * * FRI\"", "2026-11-02T09:00:00+01:00", "61h");
+        // Start only: never off.
+        check_week("start = \"0 8 * * *\"", "2026-11-02T00:00:00+01:00", "0h");
+        // A stop and a start at the same instant: the stop wins, as at a fire.
+        check_week("start = \"0 19 * * *\"\nstop = \"0 19 * * 0-6\"", "2026-11-02T20:00:00+01:00", "168h");
+        // Every few seconds: not followed.
+        check_week("start = \"*/10 * * * * *\"\nstop = \"5-59/10 * * * * *\"", "2026-11-02T00:00:00+01:00", "too many fires");
+        // Every 10 minutes, off half of it: followed.
+        check_week("start = \"*/10 * * * *\"\nstop = \"5-59/10 * * * *\"", "2026-11-02T00:00:00+01:00", "84h");
+    }
+
+    fn resource(kind: Kind, state: &str, size: Option<&str>, tags: &[(&str, &str)]) -> Resource {
+        use crate::kinds::Detail;
+        let detail = match kind {
+            Kind::Ec2 => Detail::Ec2 { root_device_type: Some("ebs".into()), lifecycle: None, hibernation_configured: false },
+            _ => Detail::Rds { replica_of: None, replicas: 0, cluster: None },
+        };
+        Resource {
+            kind,
+            id: format!("{kind}-{state}"),
+            region: "eu-west-1".into(),
+            state: state.into(),
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            state_reason: None,
+            size: size.map(str::to_string),
+            detail,
+        }
+    }
+
+    #[test]
+    fn governed_are_those_a_stop_acts_on_or_leaves_alone_for_now() {
+        let office = schedule(OFFICE);
+        let now = t("11-03 12:00");
+        let check = |r: Resource, expect: bool| {
+            let got = super::governed(&office, "offhours:skip", now, std::slice::from_ref(&r));
+            assert_eq!(got.len() == 1, expect, "{r:?}");
+            if expect {
+                assert_eq!(got[0], Governed { kind: r.kind, region: r.region.clone(), size: r.size.clone() });
+            }
+        };
+        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[]), true);
+        check(resource(Kind::Ec2, "stopped", Some("t3.micro"), &[]), true);
+        check(resource(Kind::Ec2, "stopping", Some("t3.micro"), &[]), true);
+        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("offhours:skip", "2026-12-01")]), true);
+        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("offhours:skip", "true")]), false);
+        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("offhours:skip", "whenever")]), false);
+        check(resource(Kind::Ec2, "terminated", Some("t3.micro"), &[]), false);
+        // The kind's own rule: a member of an Auto Scaling group is the group's.
+        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("aws:autoscaling:groupName", "web")]), false);
+        let mut replica = resource(Kind::Rds, "available", Some("db.t3.micro"), &[]);
+        replica.detail = crate::kinds::Detail::Rds { replica_of: Some("db-main".into()), replicas: 0, cluster: None };
+        check(replica, false);
+        check(resource(Kind::Rds, "available", Some("db.t3.micro"), &[]), true);
+    }
+
+    #[test]
+    fn projected_totals_round_once_and_leave_out_what_fires_too_often() {
+        let mut prices = Prices::new("USD");
+        prices.set_file("t3.nano", rate("0.0052")).unwrap();
+        let week = 113 * 3600;
+        let nano = || governed("eu-west-1", Some("t3.nano"));
+        let p = projected(
+            &[
+                ("a".into(), Some(week), vec![nano()]),
+                ("b".into(), Some(week), vec![nano()]),
+                ("blink".into(), None, vec![nano(), nano()]),
+                ("groups".into(), Some(week), vec![governed("eu-west-1", None)]),
+            ],
+            &prices,
+        );
+        // 491.3886 h x 0.0052 = 2.5552 each: 2.56 per row, 5.11 (not 5.12) together.
+        let rows: Vec<String> = p
+            .rows
+            .iter()
+            .map(|r| {
+                let off = r.off_hours_per_week.map_or("-".into(), |h| h.to_string());
+                let money = r.figures.as_ref().and_then(|f| f.estimated_savings).map_or("-".into(), |m| m.to_string());
+                format!("{} {} {off} {money}", r.schedule, r.resources)
+            })
+            .collect();
+        assert_eq!(rows, ["a 1 113.00 2.56", "b 1 113.00 2.56", "blink 2 - -", "groups 1 113.00 -"]);
+        assert_eq!(p.total.resource_hours_off.to_string(), "1474.17");
+        assert_eq!(
+            (p.total.estimated_savings, p.total.price_source, p.total.unpriced_resources),
+            (Some(Money { cents: 511 }), PriceSource::Mixed, 1)
+        );
+        let json = serde_json::to_value(&p.rows[2]).unwrap();
+        assert_eq!(json, serde_json::json!({"schedule": "blink", "resources": 2, "off_hours_per_week": null}));
+    }
+
+    #[test]
+    fn a_tally_prices_like_the_report_by_schedule() {
+        let intervals = vec![
+            interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 13, 0),
+            interval(A, Kind::Ec2, "eu-west-1", Some("m5.large"), "office", 62, 30),
+            interval(B, Kind::Rds, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0),
+            interval(B, Kind::Ec2, "ap-south-1", Some("m5.large"), "nights", 5, 0),
+            interval(B, Kind::Asg, "eu-west-1", None, "weekend", 2, 15),
+            interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 13, 0),
+        ];
+        let tally = Tally::of(&intervals, t(SINCE), t(UNTIL));
+        assert_eq!(tally.groups.len(), 5);
+        assert_eq!(tally.by_schedule(&usd_prices()), report(&intervals, &usd_prices(), GroupBy::Schedule));
+    }
+
+    #[test]
+    fn the_price_cache_keeps_one_answer_per_product_and_knows_its_age() {
+        let mut cache = PriceCache::default();
+        let usd = |text: &str| Price { per_hour: rate(text), currency: "USD".into() };
+        cache.put(EC2_SERVICE, "eu-west-1", "t3.micro", Some(&usd("0.0114")), t("11-01 00:00"));
+        cache.put(EC2_SERVICE, "eu-west-1", "m5.large", Some(&usd("0.107")), t("11-01 00:00"));
+        cache.put(EC2_SERVICE, "eu-west-1", "t9.none", None, t("11-01 00:00"));
+        cache.put("AmazonRDS", "eu-west-1", "db.t3.micro", Some(&usd("0.018")), t("11-01 00:00"));
+        cache.put(EC2_SERVICE, "eu-west-1", "t3.micro", Some(&usd("0.0104")), t("11-05 00:00"));
+        let back = PriceCache::from_json(&cache.to_json()).unwrap();
+        assert_eq!(back, cache);
+        let sizes: Vec<&str> = cache.prices.iter().map(|p| p.size.as_str()).collect();
+        assert_eq!(sizes, ["m5.large", "t3.micro", "t9.none", "db.t3.micro"], "EC2 first, then RDS; one t3.micro");
+        let week = std::time::Duration::from_secs(7 * 86_400);
+        let t3 = cache.get(EC2_SERVICE, "eu-west-1", "t3.micro").unwrap();
+        assert_eq!(t3.price(), Some(usd("0.0104")));
+        assert!(t3.fresh(t("11-11 23:59"), week) && !t3.fresh(t("11-12 00:00"), week));
+        assert_eq!(cache.get(EC2_SERVICE, "eu-west-1", "t9.none").unwrap().price(), None);
+        assert!(cache.get(EC2_SERVICE, "us-east-1", "t3.micro").is_none());
+        let mut prices = Prices::new("USD");
+        cache.apply_ec2(&mut prices);
+        assert_eq!(prices.lookup("eu-west-1", "t3.micro"), Some((rate("0.0104"), PriceSource::Api)));
+        assert_eq!(prices.lookup("eu-west-1", "db.t3.micro"), None, "databases need their engine");
+        let mut eur = Prices::new("EUR");
+        cache.apply_ec2(&mut eur);
+        assert_eq!(eur.lookup("eu-west-1", "t3.micro"), None, "USD prices are not EUR prices");
+        assert!(PriceCache::from_json("{").is_err());
     }
 
     #[test]

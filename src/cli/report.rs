@@ -1,16 +1,28 @@
 //! `offhours report`: resource-hours kept off by offhours, from the ledger, and an
-//! estimate of the money saved at on-demand prices.
+//! estimate of the money saved at on-demand prices; then a projected monthly figure
+//! from the schedules and the resources they govern now (a read-only listing).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
+use crate::aws::Aws;
+use crate::config::Config;
 use crate::kinds::Kind;
-use crate::savings::{GroupBy, Prices, Rate, Report, hours_off, needed, report};
+use crate::savings::{
+    Governed, GroupBy, Money, Prices, Projected, Projection, Rate, Report, governed, hours_off, needed, off_seconds_per_week, projected,
+    report,
+};
 use crate::store::{LEDGER_FILE, Ledger};
 
 /// Where the figures come from, said in every output.
 const SOURCE: &str = "on-demand prices: [savings.prices] in the file first, else the AWS Price List API (EC2 Linux, shared tenancy)";
+
+/// How the projection is made, said with it.
+const BASIS: &str = "each schedule's off hours in the 7 days from now (its timezone, DST changes and skip dates) x 30.44 / 7, for each resource it governs now";
 
 #[derive(Serialize)]
 struct Output<'a> {
@@ -22,6 +34,21 @@ struct Output<'a> {
     price_source: &'static str,
     #[serde(flatten)]
     report: &'a Report,
+    /// `None` (null) when the resources could not be listed: see `projection_error`.
+    projected_monthly: Option<ProjectedOutput<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    projection_error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ProjectedOutput<'a> {
+    estimate: bool,
+    /// When the week counted starts.
+    from: String,
+    basis: &'static str,
+    #[serde(flatten)]
+    total: &'a Projection,
+    rows: &'a [crate::savings::ProjectedRow],
 }
 
 pub struct Args {
@@ -41,6 +68,7 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         eprintln!("offhours: --since must be before --until");
         return EXIT_USAGE;
     }
+    let now = Utc::now();
     let path = args.state_dir.join(LEDGER_FILE);
     let mut changes = Vec::new();
     if path.exists() {
@@ -65,26 +93,36 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
     let intervals = hours_off(&changes, args.since, args.until);
     let mut prices = Prices::new(config.savings.currency.clone());
     for (key, price) in &config.savings.prices {
-        match Rate::from_f64(*price) {
-            Ok(rate) => {
-                if let Err(e) = prices.set_file(key, rate) {
-                    eprintln!("offhours: savings.prices.{key}: {e}");
-                    return EXIT_USAGE;
-                }
-            }
-            Err(e) => {
-                eprintln!("offhours: savings.prices.{key}: {e}");
-                return EXIT_USAGE;
-            }
+        if let Err(e) = Rate::from_f64(*price).and_then(|rate| prices.set_file(key, rate)) {
+            eprintln!("offhours: savings.prices.{key}: {e}");
+            return EXIT_USAGE;
         }
     }
+    let aws = Aws::connect(&config.aws).await;
+    // The projection's resources: listed now, read-only. A failure leaves it out.
+    let schedules = match governed_now(&config, &aws, now).await {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            eprintln!("offhours: projected monthly figure left out: {e}");
+            Err(e)
+        }
+    };
     // What the file does not price: instances from the Price List API (databases need
     // their engine, which the ledger does not keep: price them in the file).
-    let missing: Vec<(Kind, String, String)> = needed(&intervals, &prices).into_iter().filter(|(k, _, _)| *k == Kind::Ec2).collect();
+    let mut wanted: BTreeSet<(Kind, String, String)> = needed(&intervals, &prices);
+    if let Ok(schedules) = &schedules {
+        wanted.extend(
+            schedules
+                .iter()
+                .flat_map(|(_, _, governed)| governed)
+                .filter_map(|g| Some((g.kind, g.region.clone(), g.size.clone()?)))
+                .filter(|(_, region, size)| !prices.in_file(region, size)),
+        );
+    }
+    let missing: Vec<(String, String)> = wanted.into_iter().filter(|(k, _, _)| *k == Kind::Ec2).map(|(_, r, s)| (r, s)).collect();
     if !missing.is_empty() {
-        let aws = crate::aws::Aws::connect(&config.aws).await;
         let client = crate::aws::pricing::client(&aws);
-        for (_, region, size) in missing {
+        for (region, size) in missing {
             match crate::aws::pricing::ec2_linux_on_demand(&client, &region, &size).await {
                 Ok(Some(price)) => {
                     prices.set_api(&region, &size, &price);
@@ -95,6 +133,7 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         }
     }
     let figures = report(&intervals, &prices, args.by);
+    let projection = schedules.as_ref().ok().map(|s| projected(s, &prices));
     let show = |t: DateTime<Utc>| t.with_timezone(&config.timezone).to_rfc3339_opts(SecondsFormat::Secs, false);
     let out = Output {
         since: show(args.since),
@@ -103,23 +142,41 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         estimate: true,
         price_source: SOURCE,
         report: &figures,
+        projected_monthly: projection.as_ref().map(|p| ProjectedOutput {
+            estimate: true,
+            from: show(now),
+            basis: BASIS,
+            total: &p.total,
+            rows: &p.rows,
+        }),
+        projection_error: schedules.as_ref().err().map(String::as_str),
     };
+    let money = |m: Option<Money>| m.map(|m| m.to_string()).unwrap_or_default();
     if args.csv {
         let mut w = csv::Writer::from_writer(std::io::stdout());
         let _ = w.write_record([args.by.as_str(), "resource_hours_off", "estimated_savings", "currency", "price_source"]);
         for r in &figures.rows {
-            let money = r.estimated_savings.map(|m| m.to_string()).unwrap_or_default();
             let _ = w.write_record([
                 r.key.as_str(),
                 &r.resource_hours_off.to_string(),
-                &money,
+                &money(r.estimated_savings),
                 &config.savings.currency,
                 r.price_source.as_str(),
             ]);
         }
         let t = &figures.total;
-        let money = t.estimated_savings.map(|m| m.to_string()).unwrap_or_default();
-        let _ = w.write_record(["total", &t.resource_hours_off.to_string(), &money, &t.currency, t.price_source.as_str()]);
+        let _ =
+            w.write_record(["total", &t.resource_hours_off.to_string(), &money(t.estimated_savings), &t.currency, t.price_source.as_str()]);
+        if let Some(p) = &projection {
+            let t = &p.total;
+            let _ = w.write_record([
+                "projected-monthly",
+                &t.resource_hours_off.to_string(),
+                &money(t.estimated_savings),
+                &t.currency,
+                t.price_source.as_str(),
+            ]);
+        }
         let _ = w.flush();
         return EXIT_OK;
     }
@@ -136,7 +193,79 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
             let money = t.estimated_savings.map_or("-".to_string(), |m| format!("{m} {}", t.currency));
             out!("  {:<32} {:>14} {:>22}  {}", "total", t.resource_hours_off.to_string(), money, t.price_source.as_str());
             out!("  estimate at {SOURCE}");
+            match &projection {
+                Some(p) => text_projection(p, &show(now)),
+                None => out!("\nprojected monthly figure left out: {}", out.projection_error.unwrap_or_default()),
+            }
         }
     }
     EXIT_OK
+}
+
+fn text_projection(p: &Projected, from: &str) {
+    out!("\nprojected monthly resource-hours off and savings (estimate), from {from}");
+    out!("  {:<32} {:>9} {:>11} {:>14} {:>22}  PRICES", "SCHEDULE", "RESOURCES", "OFF H/WEEK", "HOURS OFF", "ESTIMATED SAVINGS");
+    let currency = &p.total.currency;
+    for r in &p.rows {
+        let off = r.off_hours_per_week.map_or("-".to_string(), |h| h.to_string());
+        let (hours, money, source) = match &r.figures {
+            Some(f) => (
+                f.resource_hours_off.to_string(),
+                f.estimated_savings.map_or("-".to_string(), |m| format!("{m} {currency}")),
+                f.price_source.as_str(),
+            ),
+            None => ("-".to_string(), "-".to_string(), "fires too often to project"),
+        };
+        out!("  {:<32} {:>9} {:>11} {:>14} {:>22}  {source}", r.schedule, r.resources, off, hours, money);
+    }
+    let t = &p.total;
+    let money = t.estimated_savings.map_or("-".to_string(), |m| format!("{m} {currency}"));
+    out!("  {:<32} {:>9} {:>11} {:>14} {:>22}  {}", "total", "", "", t.resource_hours_off.to_string(), money, t.price_source.as_str());
+    out!("  estimate: {BASIS}, at {SOURCE}");
+}
+
+/// Each schedule's off seconds in the week from `now` and the resources it governs
+/// now, listed in every account and region it applies to (every listing at once; the
+/// regions' bounds on calls in flight pace them). Any listing that fails fails it all:
+/// a projection missing some resources would read as a smaller one.
+async fn governed_now(config: &Config, aws: &Aws, now: DateTime<Utc>) -> Result<Vec<(String, Option<i64>, Vec<Governed>)>, String> {
+    let targets = crate::jobs::targets::targets(aws, config).await.map_err(|e| e.to_string())?;
+    let calls = Arc::new(crate::aws::ec2::CallCounter::default());
+    let calls = &calls;
+    let mut reads = Vec::new();
+    for (index, schedule) in config.schedules.iter().enumerate() {
+        for t in targets.iter().filter(|t| crate::jobs::targets::applies(schedule, &t.account)) {
+            let regions = t.regions.as_ref().map_err(|e| format!("account {}: {e}", t.account.id))?;
+            for region in regions {
+                let api = t.aws.api(region, calls);
+                reads.push(async move {
+                    let selector = schedule.selector(&config.tag_key);
+                    let mut found = Vec::new();
+                    for kind in &schedule.kinds {
+                        let more = crate::aws::adapter(*kind).list(&api, &selector).await.map_err(|e| {
+                            format!(
+                                "schedule {}: cannot list {} in account {} region {region}: {e}",
+                                schedule.name,
+                                kind.noun(),
+                                t.account.id
+                            )
+                        })?;
+                        found.extend(more);
+                    }
+                    Ok::<_, String>((index, found))
+                });
+            }
+        }
+    }
+    let mut by_schedule: Vec<Vec<crate::kinds::Resource>> = vec![Vec::new(); config.schedules.len()];
+    for read in futures_util::future::join_all(reads).await {
+        let (index, found) = read?;
+        by_schedule[index].extend(found);
+    }
+    Ok(config
+        .schedules
+        .iter()
+        .zip(by_schedule)
+        .map(|(s, found)| (s.name.clone(), off_seconds_per_week(s, now), governed(s, &config.skip_tag, now, &found)))
+        .collect())
 }

@@ -31,6 +31,12 @@ fn entry(when: &str, id: &str, size: &str, action: Action, outcome: &str) -> Ent
 #[tokio::test]
 async fn a_fixture_ledger_is_reported_to_the_cent_with_the_file_s_prices() {
     let account = Account::new().await;
+    // Governed now, for the projection: two t3.micro (one snoozed for now: still its
+    // schedule's), not one with the override tag nor another schedule's.
+    account.launch_many("eu-west-1", 1, &[("Schedule", "office")]).await;
+    account.launch("eu-west-1", &[("Schedule", "office"), ("offhours:skip", "2099-01-01")]).await;
+    account.launch("eu-west-1", &[("Schedule", "office"), ("offhours:skip", "true")]).await;
+    account.launch("eu-west-1", &[("Schedule", "other")]).await;
     let state = account.dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let mut ledger = Ledger::open(state.join(LEDGER_FILE)).unwrap();
@@ -76,11 +82,46 @@ async fn a_fixture_ledger_is_reported_to_the_cent_with_the_file_s_prices() {
     assert_eq!(report["total"]["resource_hours_off"], json!(55.0));
     assert_eq!(report["total"]["estimated_savings"], json!(4.73), "4.601 + 0.1248 = 4.7258");
     assert_eq!(report["total"]["currency"], "USD");
+    // The projection: `office` only stops (19:00 daily), so its resources are off the
+    // whole week: 168 h x 30.44 / 7 = 730.56 h a resource; two t3.micro: 1461.12 h,
+    // x 0.0104 = 15.195648 -> 15.20.
+    let p = &report["projected_monthly"];
+    assert_eq!(p["estimate"], true);
+    assert!(p["basis"].as_str().unwrap().contains("governs now"), "{p}");
+    assert_eq!(
+        (&p["resource_hours_off"], &p["estimated_savings"], &p["currency"], &p["price_source"]),
+        (&json!(1461.12), &json!(15.2), &json!("USD"), &json!("file")),
+        "{p}"
+    );
+    assert_eq!(
+        p["rows"],
+        json!([{"schedule": "office", "resources": 2, "off_hours_per_week": 168.0, "resource_hours_off": 1461.12,
+                "estimated_savings": 15.2, "currency": "USD", "price_source": "file", "unpriced_resources": 0}])
+    );
+    assert!(report.get("projection_error").is_none());
     let csv = account.run(&[&args[..], &["--csv"]].concat());
     csv.expect_code(0);
-    assert_eq!(csv.stdout().lines().last(), Some("total,55.00,4.73,USD,file"), "{}", csv.stdout());
+    let stdout = csv.stdout();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[lines.len() - 2..], ["total,55.00,4.73,USD,file", "projected-monthly,1461.12,15.20,USD,file"], "{}", csv.stdout());
     let text = account.run(&args).stdout();
-    assert!(text.contains("estimate"), "{text}");
+    assert!(text.contains("estimate at on-demand prices"), "{text}");
+    assert!(text.contains("projected monthly resource-hours off and savings (estimate)"), "{text}");
+    assert!(
+        text.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["office", "2", "168.00", "1461.12", "15.20", "USD", "file"]),
+        "{text}"
+    );
+
+    // Listing fails: the projection is left out, said so, and the report stands.
+    account.fault(json!({"action": "DescribeInstances", "status": 403, "code": "UnauthorizedOperation", "message": "You are not authorized to perform this operation.", "count": -1}));
+    let run = account.run(&[&args[..], &["--output", "json"]].concat());
+    run.expect_code(0);
+    let report = run.json();
+    assert_eq!(report["projected_monthly"], json!(null));
+    let error = report["projection_error"].as_str().unwrap();
+    assert!(error.contains("schedule office: cannot list instance") && error.contains("UnauthorizedOperation"), "{error}");
+    assert_eq!(report["total"]["estimated_savings"], json!(4.73));
+    assert!(run.stderr().contains("projected monthly figure left out"), "{}", run.stderr());
 }
 
 #[tokio::test]
