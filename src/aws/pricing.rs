@@ -4,7 +4,8 @@
 //! The API is served from us-east-1 (and ap-south-1) whatever region is priced; the
 //! region priced is a filter (`regionCode`). Each answer item is a JSON document (a
 //! string) holding one product and its terms; [`parse_on_demand`] reads its on-demand
-//! hourly price.
+//! hourly price. Answers are cached in the state directory ([`CACHE_FILE`], read and
+//! written whole by [`read_cache`] / [`write_cache`]).
 
 use aws_sdk_pricing::Client;
 use aws_sdk_pricing::config::Region;
@@ -12,7 +13,40 @@ use aws_sdk_pricing::types::{Filter, FilterType};
 use serde_json::Value;
 
 use super::{Aws, AwsError, ErrorKind, observe};
-use crate::savings::{Price, Rate};
+use crate::savings::{Price, PriceCache, Rate};
+
+/// The price cache's file name in the state directory.
+pub const CACHE_FILE: &str = "prices.json";
+
+/// Why the price cache cannot be read or written; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("price cache {}: {source}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("price cache {}: not a price cache: {what}", path.display())]
+    Unreadable { path: std::path::PathBuf, what: String },
+}
+
+/// The cache in `path`; empty when there is no such file.
+pub fn read_cache(path: &std::path::Path) -> Result<PriceCache, CacheError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => PriceCache::from_json(&text).map_err(|what| CacheError::Unreadable { path: path.into(), what }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PriceCache::default()),
+        Err(source) => Err(CacheError::Io { path: path.into(), source }),
+    }
+}
+
+/// Writes the cache to `path` whole or not at all (a temporary file renamed over it).
+pub fn write_cache(path: &std::path::Path, cache: &PriceCache) -> Result<(), CacheError> {
+    let io = |source| CacheError::Io { path: path.into(), source };
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, cache.to_json()).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
 
 /// Where the Price List Query API is asked (the other endpoint is ap-south-1).
 pub const PRICING_REGION: &str = "us-east-1";
@@ -266,6 +300,23 @@ mod tests {
         check(&item(&[("Hrs", json!({"USD": 0.01}))]), Err("SKU.TERM.R0: the USD price is not a string"));
         check(&item(&[("Hrs", json!({"CNY": "1", "EUR": "1"}))]), Err(r#"SKU.TERM.R0: no USD price among ["CNY", "EUR"]"#));
         check(&item(&[("Hrs", json!("0.1"))]), Err("SKU.TERM.R0: no pricePerUnit"));
+    }
+
+    #[test]
+    fn the_cache_file_round_trips_and_errors_name_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CACHE_FILE);
+        assert_eq!(read_cache(&path).unwrap(), PriceCache::default(), "no file: empty");
+        let mut cache = PriceCache::default();
+        cache.put("AmazonEC2", "eu-west-1", "t3.micro", usd("0.0114").as_ref(), "2026-11-01T00:00:00Z".parse().unwrap());
+        write_cache(&path, &cache).unwrap();
+        assert_eq!(read_cache(&path).unwrap(), cache);
+        assert!(!path.with_extension("json.tmp").exists());
+        std::fs::write(&path, "[").unwrap();
+        let e = read_cache(&path).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("price cache {}: not a price cache: ", path.display())), "{e}");
+        let e = write_cache(&dir.path().join("missing/prices.json"), &cache).unwrap_err().to_string();
+        assert!(e.contains("missing/prices.json: No such file"), "{e}");
     }
 
     #[test]

@@ -13,8 +13,8 @@ use crate::aws::Aws;
 use crate::config::Config;
 use crate::kinds::Kind;
 use crate::savings::{
-    Governed, GroupBy, Money, Prices, Projected, Projection, Rate, Report, governed, hours_off, needed, off_seconds_per_week, projected,
-    report,
+    EC2_SERVICE, Governed, GroupBy, Money, PriceCache, Prices, Projected, Projection, Rate, Report, governed, hours_off, needed,
+    off_seconds_per_week, projected, report,
 };
 use crate::store::{LEDGER_FILE, Ledger};
 
@@ -120,17 +120,9 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         );
     }
     let missing: Vec<(String, String)> = wanted.into_iter().filter(|(k, _, _)| *k == Kind::Ec2).map(|(_, r, s)| (r, s)).collect();
-    if !missing.is_empty() {
-        let client = crate::aws::pricing::client(&aws);
-        for (region, size) in missing {
-            match crate::aws::pricing::ec2_linux_on_demand(&client, &region, &size).await {
-                Ok(Some(price)) => {
-                    prices.set_api(&region, &size, &price);
-                }
-                Ok(None) => eprintln!("offhours: no on-demand price for {size} in {region}; its hours are counted, not priced"),
-                Err(e) => eprintln!("offhours: cannot read the price of {size} in {region}: {e}; its hours are counted, not priced"),
-            }
-        }
+    // The Price List prices in USD only: in another currency, the file's prices alone.
+    if !missing.is_empty() && config.savings.currency == "USD" {
+        api_prices(&aws, &args.state_dir, &missing, config.savings.price_refresh, now, &mut prices).await;
     }
     let figures = report(&intervals, &prices, args.by);
     let projection = schedules.as_ref().ok().map(|s| projected(s, &prices));
@@ -222,6 +214,54 @@ fn text_projection(p: &Projected, from: &str) {
     let money = t.estimated_savings.map_or("-".to_string(), |m| format!("{m} {currency}"));
     out!("  {:<32} {:>9} {:>11} {:>14} {:>22}  {}", "total", "", "", t.resource_hours_off.to_string(), money, t.price_source.as_str());
     out!("  estimate: {BASIS}, at {SOURCE}");
+}
+
+/// The Price List's prices of `missing` (region, instance type) into `prices`: from the
+/// state directory's cache when read less than `refresh` ago, else asked again (and
+/// cached); an older price when asking fails, said so. The cache is written back only
+/// when the state directory exists.
+async fn api_prices(
+    aws: &Aws,
+    state_dir: &std::path::Path,
+    missing: &[(String, String)],
+    refresh: std::time::Duration,
+    now: DateTime<Utc>,
+    prices: &mut Prices,
+) {
+    use crate::aws::pricing::{CACHE_FILE, ec2_linux_on_demand, read_cache, write_cache};
+    let path = state_dir.join(CACHE_FILE);
+    let mut cache = read_cache(&path).unwrap_or_else(|e| {
+        eprintln!("offhours: {e}; asking the Price List API again");
+        PriceCache::default()
+    });
+    let before = cache.clone();
+    let client = crate::aws::pricing::client(aws);
+    for (region, size) in missing {
+        let cached = cache.get(EC2_SERVICE, region, size).cloned();
+        if cached.as_ref().is_some_and(|c| c.fresh(now, refresh)) {
+            continue;
+        }
+        match ec2_linux_on_demand(&client, region, size).await {
+            Ok(answer) => cache.put(EC2_SERVICE, region, size, answer.as_ref(), now),
+            Err(e) => match cached.filter(|c| c.price().is_some()) {
+                Some(old) => eprintln!(
+                    "offhours: cannot read the price of {size} in {region}: {e}; using the one read at {}",
+                    old.read_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+                ),
+                None => eprintln!("offhours: cannot read the price of {size} in {region}: {e}; its hours are counted, not priced"),
+            },
+        }
+        if cache.get(EC2_SERVICE, region, size).is_some_and(|c| c.per_hour.is_none()) {
+            eprintln!("offhours: no on-demand price for {size} in {region}; its hours are counted, not priced");
+        }
+    }
+    cache.apply_ec2(prices);
+    if cache != before
+        && state_dir.is_dir()
+        && let Err(e) = write_cache(&path, &cache)
+    {
+        eprintln!("offhours: {e}; the prices read are not kept");
+    }
 }
 
 /// Each schedule's off seconds in the week from `now` and the resources it governs

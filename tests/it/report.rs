@@ -144,3 +144,56 @@ async fn the_daemon_records_its_stops_in_the_ledger() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[tokio::test]
+async fn price_list_prices_come_from_the_cache_in_the_state_directory_until_their_refresh() {
+    let account = Account::new().await;
+    let state = account.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let mut ledger = Ledger::open(state.join(LEDGER_FILE)).unwrap();
+    ledger.append(&[entry("2026-11-19T19:00:00Z", "i-large", "m5.large", Action::Stop, "stopped")]).unwrap();
+    drop(ledger);
+    // Read by an earlier report a day ago; moto serves no Price List API, so any price
+    // used here comes from the cache.
+    let read_at = (Utc::now() - chrono::TimeDelta::days(1)).to_rfc3339();
+    let cache = json!({"prices": [{"service": "AmazonEC2", "region": "eu-west-1", "size": "m5.large",
+                                   "per_hour": "0.1070000000", "currency": "USD", "read_at": read_at}]});
+    std::fs::write(state.join("prices.json"), cache.to_string()).unwrap();
+    let run = |savings: &str| {
+        let config = account.write_config(&format!("{HEADER}[schedules.office]\nstop = \"0 19 * * *\"\n{savings}"));
+        let run = account.run(&[
+            "report",
+            "--config",
+            config.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--since",
+            "2026-11-20T00:00:00Z",
+            "--until",
+            "2026-11-21T19:00:00Z",
+            "--output",
+            "json",
+        ]);
+        run.expect_code(0);
+        run
+    };
+    // Fresh (the default refresh is 7 days): used without asking. 43 h x 0.107 = 4.601.
+    let fresh = run("");
+    let report = fresh.json();
+    assert_eq!((&report["total"]["estimated_savings"], &report["total"]["price_source"]), (&json!(4.6), &json!("api")), "{report}");
+    assert!(!fresh.stderr().contains("cannot read the price"), "{}", fresh.stderr());
+    // Older than the refresh: asked again; the API cannot answer, so the older price is
+    // used and said so.
+    let stale = run("[savings]\nprice_refresh = \"1h\"\n");
+    assert_eq!(stale.json()["total"]["estimated_savings"], json!(4.6));
+    assert!(
+        stale.stderr().contains("cannot read the price of m5.large in eu-west-1") && stale.stderr().contains("using the one read at"),
+        "{}",
+        stale.stderr()
+    );
+    // The file's price wins over the cache's; another currency uses the file's alone.
+    let file = run("[savings.prices]\n\"m5.large\" = 0.1\n");
+    assert_eq!((&file.json()["total"]["estimated_savings"], &file.json()["total"]["price_source"]), (&json!(4.3), &json!("file")));
+    let eur = run("[savings]\ncurrency = \"EUR\"\n");
+    assert_eq!((&eur.json()["total"]["estimated_savings"], &eur.json()["total"]["unpriced_hours_off"]), (&json!(null), &json!(43.0)));
+}
