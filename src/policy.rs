@@ -89,7 +89,11 @@ impl Features {
                 whole: o.ous.is_empty(),
                 units: !o.ous.is_empty(),
             }),
-            pricing: false,
+            // `offhours report` asks the Price List API for instance types the file does
+            // not price, in USD only. Whether the file prices every type in use cannot
+            // be known from the file: a `[savings]` section (one that sets anything) is
+            // taken as the wish for the report, and the permission is then granted.
+            pricing: config.savings != crate::config::Savings::default() && config.savings.currency == "USD" && uses(Kind::Ec2),
         }
     }
 
@@ -763,6 +767,25 @@ mod kinds_tests {
         assert!(mixed.contains(&"rds:StopDBInstance".to_string()) && mixed.contains(&"ecs:UpdateService".to_string()), "{mixed:?}");
         assert!(!mixed.iter().any(|a| a.starts_with("rds:") && a.contains("Cluster")), "{mixed:?}");
         assert!(!mixed.contains(&"ec2:StopInstances".to_string()), "{mixed:?}");
+    }
+
+    #[test]
+    fn the_price_list_is_granted_with_a_savings_section_for_instances_in_usd() {
+        let office = "[schedules.a]\nstart = \"0 8 * * *\"\n";
+        let cases = [
+            ("", false),
+            ("[savings]\nretention = \"30d\"\n", true),
+            ("[savings.prices]\n\"t3.micro\" = 0.0104\n", true),
+            ("[savings]\nprice_refresh = \"1d\"\n", true),
+            // The Price List prices in USD only: in another currency it is never asked.
+            ("[savings]\ncurrency = \"EUR\"\n", false),
+            // Only instances are priced from the API (databases need their engine).
+            ("kinds = [\"rds\", \"asg\"]\n[savings]\nretention = \"30d\"\n", false),
+        ];
+        for (extra, granted) in cases {
+            let actions = actions_for(&format!("{office}{extra}"));
+            assert_eq!(actions.contains(&"pricing:GetProducts".to_string()), granted, "{extra}");
+        }
     }
 }
 
