@@ -24,7 +24,8 @@
 //! CREATE INDEX actions_at ON actions (at_ms);
 //! CREATE INDEX actions_resource ON actions (account, region, kind, resource, at_ms);
 //! ```
-//! The file is in WAL mode: `offhours report` reads while the daemon writes.
+//! The file is in WAL mode: `offhours report` reads while the daemon writes. A purge
+//! past retention keeps each resource's newest row, however old.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -278,9 +279,23 @@ impl Ledger {
         )
     }
 
-    /// Removes the entries recorded before `older_than`; how many.
+    /// Removes the entries recorded before `older_than`, except each resource's newest
+    /// (a resource stopped long ago and never started again keeps its stop, and so its
+    /// hours off); how many.
     pub fn purge(&mut self, older_than: DateTime<Utc>) -> Result<usize, LedgerError> {
-        self.conn.execute("DELETE FROM actions WHERE at_ms < ?1", params![older_than.timestamp_millis()]).map_err(|e| self.sql("purge", e))
+        self.conn
+            .execute(
+                "DELETE FROM actions WHERE at_ms < ?1 AND id NOT IN (
+                     SELECT id FROM (
+                         SELECT id, row_number() OVER (
+                             PARTITION BY account, region, kind, resource ORDER BY at_ms DESC, id DESC
+                         ) AS newest
+                         FROM actions
+                     ) WHERE newest = 1
+                 )",
+                params![older_than.timestamp_millis()],
+            )
+            .map_err(|e| self.sql("purge", e))
     }
 
     fn query(&self, statement: &str, params: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
@@ -709,21 +724,54 @@ mod tests {
         assert!(ledger.last_before(at("2026-05-31T18:00:00Z")).unwrap().is_empty(), "strictly before");
     }
 
-    #[test]
-    fn purge_removes_only_what_is_older_than_the_cut() {
+    /// Rows `"MM-DD id stop|start"` (2025) purged at `cut` leave `expect`, and say how
+    /// many went.
+    #[track_caller]
+    fn check_purge(rows: &[&str], cut: &str, expect: &[&str], removed: usize) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LEDGER_FILE);
         let mut ledger = Ledger::open(&path).unwrap();
-        ledger
-            .append(&[
-                entry("2025-01-01T00:00:00Z", "i-1", Action::Stop),
-                entry("2025-05-01T00:00:00Z", "i-1", Action::Start),
-                entry("2025-05-02T00:00:00Z", "i-1", Action::Stop),
-            ])
-            .unwrap();
-        assert_eq!(ledger.purge(at("2025-05-01T00:00:00Z")).unwrap(), 1);
-        assert_eq!(ledger.purge(at("2025-05-01T00:00:00Z")).unwrap(), 0);
-        assert_eq!(ids(&every_row(&path)), [("i-1".into(), Action::Start), ("i-1".into(), Action::Stop)]);
+        let entries: Vec<Entry> = rows
+            .iter()
+            .map(|row| {
+                let words: Vec<&str> = row.split_whitespace().collect();
+                let action = if words[2] == "stop" { Action::Stop } else { Action::Start };
+                let mut e = entry(&format!("2025-{}T00:00:00Z", words[0]), words[1], action);
+                if let Some(region) = words.get(3) {
+                    e.region = region.to_string();
+                }
+                e
+            })
+            .collect();
+        ledger.append(&entries).unwrap();
+        assert_eq!(ledger.purge(at(&format!("2025-{cut}T00:00:00Z"))).unwrap(), removed, "removed");
+        assert_eq!(ledger.purge(at(&format!("2025-{cut}T00:00:00Z"))).unwrap(), 0, "a second purge removes nothing");
+        let got: Vec<String> = every_row(&path)
+            .iter()
+            .map(|e| {
+                let region = if e.region == "eu-west-1" { String::new() } else { format!(" {}", e.region) };
+                format!("{} {} {}{region}", e.at.format("%m-%d"), e.id, e.action)
+            })
+            .collect();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn purge_removes_what_is_older_than_the_cut_but_each_resource_s_newest() {
+        // Older rows go; the cut itself stays.
+        check_purge(&["01-01 i-1 stop", "05-01 i-1 start", "05-02 i-1 stop"], "05-01", &["05-01 i-1 start", "05-02 i-1 stop"], 1);
+        // Stopped long ago and never started again: its stop stays, and with it its hours off.
+        check_purge(&["01-01 i-1 start", "01-02 i-1 stop", "06-01 i-2 stop"], "05-01", &["01-02 i-1 stop", "06-01 i-2 stop"], 1);
+        // Every row old: one per resource stays (the same id in another region is another).
+        check_purge(
+            &["01-01 i-1 stop", "01-02 i-1 start", "01-01 i-1 stop us-east-1", "01-03 i-2 stop", "01-04 i-2 stop"],
+            "05-01",
+            &["01-01 i-1 stop us-east-1", "01-02 i-1 start", "01-04 i-2 stop"],
+            2,
+        );
+        // Two rows in the same millisecond: the later written is the newest.
+        check_purge(&["01-01 i-1 stop", "01-01 i-1 start"], "05-01", &["01-01 i-1 start"], 1);
+        check_purge(&[], "05-01", &[], 0);
     }
 
     #[test]
@@ -821,9 +869,13 @@ mod tests {
             Settings { retention: Duration::from_secs(30 * 24 * 3600), purge_every: Duration::from_millis(20), ..settings(clock) },
         )
         .unwrap();
-        eventually(&path, "the start's purge", |rows| ids(rows) == [("i-1".into(), Action::Stop), ("i-1".into(), Action::Start)]);
+        // Each resource's newest stays: i-old's stop, however old.
+        let kept = |rows: &[Entry]| ids(rows);
+        eventually(&path, "the start's purge", |rows| {
+            kept(rows) == [("i-old".into(), Action::Stop), ("i-1".into(), Action::Stop), ("i-1".into(), Action::Start)]
+        });
         *now.lock().unwrap() = at("2026-06-20T00:00:00Z");
-        eventually(&path, "a later purge", |rows| ids(rows) == [("i-1".into(), Action::Start)]);
+        eventually(&path, "a later purge", |rows| kept(rows) == [("i-old".into(), Action::Stop), ("i-1".into(), Action::Start)]);
         drop(recorder);
     }
 
