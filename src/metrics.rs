@@ -13,8 +13,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::config::Config;
 use crate::events::{Event, Subscriber};
 use crate::jobs::apply::Outcome;
+use crate::savings::{Prices, Report};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResourceLabels {
@@ -67,6 +69,17 @@ struct GovernedLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ScheduleLabel {
+    schedule: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SavingsLabels {
+    schedule: String,
+    currency: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: String,
 }
@@ -97,6 +110,10 @@ pub struct Metrics {
     alarm: Family<OutcomeLabel, Gauge>,
     governed: Family<GovernedLabels, Gauge>,
     notifications: Family<NotificationLabels, Counter>,
+    /// Resource-seconds kept off over the ledger's last 30 days, by schedule.
+    off_seconds: Family<ScheduleLabel, Gauge>,
+    /// Their estimated worth.
+    savings: Family<SavingsLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     /// 1 while this replica leads (always, on a state file), 0 while it stands by.
     leader: Gauge,
     /// The label sets `governed` shows per schedule, to replace them at the next action.
@@ -154,6 +171,18 @@ impl Metrics {
             "Notifications by kind of sink (sns, slack, teams, json) and outcome (sent, dropped)",
             notifications.clone(),
         );
+        let off_seconds = Family::<ScheduleLabel, Gauge>::default();
+        registry.register(
+            "offhours_resource_off_seconds",
+            "Resource-seconds offhours kept resources off over the last 30 days, by schedule (from the ledger; 3600 per resource-hour)",
+            off_seconds.clone(),
+        );
+        let savings = Family::<SavingsLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "offhours_estimated_savings",
+            "Estimate of the money those hours saved, by schedule, in the currency label, at on-demand prices ([savings.prices], else Price List prices cached by offhours report)",
+            savings.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").into() }).set(1);
         registry.register("offhours_build_info", "The running release", build);
@@ -179,6 +208,8 @@ impl Metrics {
             alarm,
             governed,
             notifications,
+            off_seconds,
+            savings,
             governed_shown: Mutex::new(std::collections::BTreeMap::new()),
             render: Mutex::new(()),
         }
@@ -187,6 +218,38 @@ impl Metrics {
     /// The text exposition format.
     pub fn render(&self) -> String {
         let _guard = self.render.lock().expect("render lock");
+        self.encode()
+    }
+
+    /// The text exposition format, with the savings figures the ledger's writer last
+    /// counted ([`crate::store::ledger::figures`]) priced at the running config's
+    /// prices. Without a config or figures, no savings series.
+    pub fn render_with(&self, config: Option<&Config>) -> String {
+        let report = config.and_then(|c| {
+            let figures = crate::store::ledger::figures()?;
+            Some(figures.tally.by_schedule(&Prices::of(&c.savings, &figures.cache)))
+        });
+        let _guard = self.render.lock().expect("render lock");
+        self.set_savings(report.as_ref());
+        self.encode()
+    }
+
+    /// Replaces the savings series with a report's rows by schedule: its hours off, and
+    /// its estimate when some of them have a price.
+    pub fn set_savings(&self, report: Option<&Report>) {
+        self.off_seconds.clear();
+        self.savings.clear();
+        let Some(report) = report else { return };
+        for row in &report.rows {
+            self.off_seconds.get_or_create(&ScheduleLabel { schedule: row.key.clone() }).set(row.resource_hours_off.seconds);
+            if let Some(money) = row.estimated_savings {
+                let labels = SavingsLabels { schedule: row.key.clone(), currency: report.total.currency.clone() };
+                self.savings.get_or_create(&labels).set(money.cents as f64 / 100.0);
+            }
+        }
+    }
+
+    fn encode(&self) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
@@ -373,6 +436,50 @@ mod tests {
         assert!(line(&text, r#"offhours_last_success_timestamp_seconds{schedule="office",action="start"}"#).is_some());
     }
 
+    /// 13 h of a t3.micro and 2 h of a group for `office`, 1 h unpriced for `lab`.
+    fn savings_report() -> Report {
+        let mut prices = Prices::new("USD");
+        prices.set_file("t3.micro", "0.0104".parse().unwrap()).unwrap();
+        let group =
+            |schedule: &str, kind, size: Option<&str>| (schedule.to_string(), kind, "eu-west-1".to_string(), size.map(str::to_string));
+        let tally = crate::savings::Tally {
+            groups: BTreeMap::from([
+                (group("office", Kind::Ec2, Some("t3.micro")), 13 * 3600),
+                (group("office", Kind::Asg, None), 2 * 3600),
+                (group("lab", Kind::Ec2, Some("m9.huge")), 3600),
+            ]),
+            ..Default::default()
+        };
+        tally.by_schedule(&prices)
+    }
+
+    #[test]
+    fn savings_are_gauges_by_schedule_replaced_at_each_render() {
+        let m = Metrics::new();
+        m.set_savings(Some(&savings_report()));
+        let text = m.render();
+        assert_eq!(
+            line(&text, r#"offhours_resource_off_seconds{schedule="office"}"#),
+            Some(r#"offhours_resource_off_seconds{schedule="office"} 54000"#)
+        );
+        assert_eq!(
+            line(&text, r#"offhours_resource_off_seconds{schedule="lab"}"#),
+            Some(r#"offhours_resource_off_seconds{schedule="lab"} 3600"#)
+        );
+        // 13 h x 0.0104 = 0.1352 -> 0.14; `lab` has no price: no estimate.
+        assert_eq!(
+            line(&text, r#"offhours_estimated_savings{schedule="office",currency="USD"}"#),
+            Some(r#"offhours_estimated_savings{schedule="office",currency="USD"} 0.14"#)
+        );
+        assert_eq!(line(&text, r#"offhours_estimated_savings{schedule="lab""#), None);
+        assert!(text.contains("# HELP offhours_estimated_savings Estimate of"), "{text}");
+        m.set_savings(None);
+        let text = m.render();
+        assert_eq!(line(&text, "offhours_resource_off_seconds{"), None, "{text}");
+        // Without a config, nothing to price with: no series.
+        assert_eq!(line(&m.render_with(None), "offhours_estimated_savings{"), None);
+    }
+
     /// Every metric name a dashboard query names, from its `expr` fields and its
     /// variables' queries.
     fn queried_names(dashboard: &serde_json::Value) -> std::collections::BTreeSet<String> {
@@ -460,6 +567,7 @@ mod tests {
         m.on(&Event::AuditFinished { findings: &findings });
         m.on(&Event::AlarmChecked { outcome: "unchanged", alarm_name: "budget" });
         m.on(&Event::Notification { sink_kind: "slack", outcome: "dropped" });
+        m.set_savings(Some(&savings_report()));
         let text = m.render();
         assert_eq!(unexposed(&names, &text), Vec::<String>::new(), "queried by contrib/grafana-dashboard.json but not exposed:\n{text}");
         // The check bites: a misspelt or missing metric, or a histogram series of a counter.

@@ -315,6 +315,20 @@ impl Prices {
         &self.currency
     }
 
+    /// The prices of `[savings]` (currency, `prices`) and the cached Price List's
+    /// instance prices (however old): what the daemon's figures use, without asking the
+    /// API. An entry the config check would have refused is left out.
+    pub fn of(savings: &crate::config::Savings, cache: &PriceCache) -> Prices {
+        let mut prices = Prices::new(savings.currency.clone());
+        for (key, price) in &savings.prices {
+            if let Ok(rate) = Rate::from_f64(*price) {
+                let _ = prices.set_file(key, rate);
+            }
+        }
+        cache.apply_ec2(&mut prices);
+        prices
+    }
+
     /// A `[savings.prices]` entry: `key` is a type (`t3.micro`, `db.t3.micro`) or
     /// `REGION:TYPE` (`eu-west-1:t3.micro`), which wins over the type alone.
     pub fn set_file(&mut self, key: &str, per_hour: Rate) -> Result<(), String> {
@@ -1350,6 +1364,14 @@ mod tests {
         let mut eur = Prices::new("EUR");
         cache.apply_ec2(&mut eur);
         assert_eq!(eur.lookup("eu-west-1", "t3.micro"), None, "USD prices are not EUR prices");
+        let savings = crate::config::Savings {
+            prices: [("t3.micro".to_string(), 0.01), ("eu-west-1:m5.large".to_string(), 0.1)].into(),
+            ..Default::default()
+        };
+        let daemon = Prices::of(&savings, &cache);
+        assert_eq!(daemon.lookup("eu-west-1", "t3.micro"), Some((rate("0.01"), PriceSource::File)), "the file's first");
+        assert_eq!(daemon.lookup("eu-west-1", "m5.large"), Some((rate("0.1"), PriceSource::File)));
+        assert_eq!(Prices::of(&Default::default(), &cache).lookup("eu-west-1", "m5.large"), Some((rate("0.107"), PriceSource::Api)));
         assert!(PriceCache::from_json("{").is_err());
     }
 

@@ -1,6 +1,7 @@
 //! What the status page shows that only the event stream knows: each schedule's last
 //! action (outcome counts, every failure with its reason), the key audit's and the
-//! billing alarm's last outcome. A subscriber of the stream, like the metrics.
+//! billing alarm's last outcome. A subscriber of the stream, like the metrics. Its
+//! snapshot adds the savings figures the ledger's writer last published.
 //!
 //! It never blocks: each event takes one short lock around small maps, and the page
 //! reads a copy ([`Board::snapshot`]).
@@ -31,6 +32,9 @@ pub struct Snapshot {
     pub warnings: BTreeMap<String, StopWarning>,
     pub audit: Option<AuditOutcome>,
     pub alarm: Option<AlarmOutcome>,
+    /// The ledger's last 30 days as its writer last counted them (not from the event
+    /// stream: the writer publishes them off the action path).
+    pub savings: Option<std::sync::Arc<crate::store::ledger::Figures>>,
 }
 
 /// How one schedule's action last ended, each way kept apart: the page shows the latest
@@ -131,9 +135,10 @@ impl Board {
         Self::default()
     }
 
-    /// A copy of what the board holds now.
+    /// A copy of what the board holds now, with the ledger's latest savings figures.
     pub fn snapshot(&self) -> Snapshot {
-        self.inner.lock().expect("board lock").clone()
+        let savings = crate::store::ledger::figures();
+        Snapshot { savings, ..self.inner.lock().expect("board lock").clone() }
     }
 
     /// Takes in one event as heard at `at`.
@@ -316,7 +321,8 @@ mod tests {
     #[test]
     fn the_audit_the_alarm_and_stop_warnings_keep_their_last_outcome() {
         let board = Board::new();
-        assert_eq!(board.snapshot(), Snapshot::default());
+        // The savings come from the process's ledger writer (other tests run some).
+        assert_eq!(Snapshot { savings: None, ..board.snapshot() }, Snapshot::default());
         let findings = BTreeMap::from([("key-too-old", 2usize), ("key-unused", 1)]);
         board.record(&Event::AuditFinished { findings: &findings }, at("2026-11-23T06:00:00Z"));
         let none = BTreeMap::new();

@@ -53,7 +53,10 @@ fn handle(face: &Face, req: &Request<Incoming>) -> Response<Full<Bytes>> {
         return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "read-only: GET only\n");
     }
     match req.uri().path() {
-        "/metrics" => reply(StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", face.metrics.render()),
+        "/metrics" => {
+            let config = face.config.read().expect("config lock").clone();
+            reply(StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", face.metrics.render_with(config.as_deref()))
+        }
         "/healthz" => match (face.health)() {
             Ok(text) => reply(StatusCode::OK, "text/plain; charset=utf-8", format!("{text}\n")),
             Err(why) => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", format!("{why}\n")),

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use super::board::{Board, LastAction, Snapshot};
 use super::timeline;
 use crate::config::{Action, Config, Schedule};
+use crate::savings::{Money, Prices};
 
 /// The whole page.
 pub fn render(config: Option<&Config>, board: &Board, now: DateTime<Utc>) -> String {
@@ -59,6 +60,7 @@ pub fn render_snapshot(config: Option<&Config>, board: &Snapshot, now: DateTime<
     for (i, s) in schedules.iter().enumerate() {
         schedule(&mut h, s, i, board, now);
     }
+    savings(&mut h, config, board);
     audit(&mut h, config, board, now);
     billing(&mut h, config, board, now);
     h.push_str("</main></body></html>\n");
@@ -266,6 +268,52 @@ fn last_action(h: &mut String, last: &LastAction, tz: &Tz, now: DateTime<Utc>) {
     if let Some(a) = last.aborted.as_ref().filter(|a| !newest(a.at)) {
         let _ = write!(h, "<p class=\"muted\">Earlier: could not be carried out {}: {}</p>", when(tz, now, a.at), escape(&a.error));
     }
+}
+
+/// The ledger's last 30 days: hours kept off and their estimated worth, by schedule.
+fn savings(h: &mut String, config: &Config, board: &Snapshot) {
+    let tz = config.timezone;
+    h.push_str("<section id=\"savings\"><h2>Savings (estimate)</h2>");
+    let Some(figures) = &board.savings else {
+        h.push_str("<p class=\"muted\">Not counted yet: the daemon counts its ledger at start and every minute.</p></section>\n");
+        return;
+    };
+    let report = figures.tally.by_schedule(&Prices::of(&config.savings, &figures.cache));
+    let t = &report.total;
+    let money = |m: Option<Money>| m.map_or("no price known".to_string(), |m| format!("{m} {}", escape(&t.currency)));
+    let _ = write!(
+        h,
+        "<p class=\"savings-total\">Last 30 days ({} to {}): <strong>{} resource-hours</strong> kept off; estimated savings <strong>{}</strong>.</p>",
+        local(&tz, figures.tally.since),
+        local(&tz, figures.tally.until),
+        t.resource_hours_off,
+        money(t.estimated_savings)
+    );
+    let unpriced = if t.unpriced_hours_off.seconds > 0 {
+        format!(" {} hours have no price and are not in it.", t.unpriced_hours_off)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        h,
+        "<p class=\"muted\">An estimate at on-demand prices: <code>[savings.prices]</code> in the file first, else Price List prices cached by <code>offhours report</code> (price source: {}).{unpriced} <code>offhours report</code> has the details.</p>",
+        t.price_source.as_str()
+    );
+    if !report.rows.is_empty() {
+        h.push_str("<table class=\"savings\"><thead><tr><th>schedule</th><th>resource-hours off</th><th>estimated savings</th><th>prices</th></tr></thead><tbody>");
+        for r in &report.rows {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&r.key),
+                r.resource_hours_off,
+                money(r.estimated_savings),
+                r.price_source.as_str()
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>\n");
 }
 
 fn audit(h: &mut String, config: &Config, board: &Snapshot, now: DateTime<Utc>) {
@@ -567,6 +615,50 @@ alarm_name = "budget"
         let page = render_snapshot(Some(&bare), &b, at(NOW));
         assert!(page.contains("Not configured (no <code>[iam_audit]</code> section)."));
         assert!(page.contains("Not configured (no <code>[billing_alarm]</code> section)."));
+    }
+
+    #[test]
+    fn the_savings_show_hours_off_and_the_estimate_with_its_prices() {
+        use crate::savings::{Price, PriceCache, Tally};
+        let mut text = FILE.to_string();
+        text.push_str("[savings.prices]\n\"t3.micro\" = 0.0104\n");
+        let config = config(&text);
+        let page = render_snapshot(Some(&config), &board(), at(NOW));
+        assert!(page.contains("<section id=\"savings\"><h2>Savings (estimate)</h2><p class=\"muted\">Not counted yet"), "{page}");
+        let group = |schedule: &str, size: &str| (schedule.to_string(), Kind::Ec2, "eu-west-1".to_string(), Some(size.to_string()));
+        let mut cache = PriceCache::default();
+        cache.put(
+            "AmazonEC2",
+            "eu-west-1",
+            "m5.large",
+            Some(&Price { per_hour: "0.107".parse().unwrap(), currency: "USD".into() }),
+            at(NOW),
+        );
+        let tally = Tally {
+            since: at("2026-10-24T04:48:00Z"),
+            until: at(NOW),
+            groups: [
+                (group("office-hours", "t3.micro"), 39 * 3600),
+                (group("office-hours", "m5.large"), 10 * 3600),
+                (group("lab <b>", "x9.odd"), 1800),
+            ]
+            .into(),
+        };
+        let b = Snapshot { savings: Some(std::sync::Arc::new(crate::store::ledger::Figures { tally, cache })), ..board() };
+        let page = render_snapshot(Some(&config), &b, at(NOW));
+        // 39 h x 0.0104 = 0.4056; 10 h x 0.107 = 1.07: 1.4756 -> 1.48.
+        assert!(
+            page.contains(
+                "<p class=\"savings-total\">Last 30 days (Sat 24 Oct 06:48 CEST to Mon 23 Nov 05:48 CET): <strong>49.50 resource-hours</strong> kept off; estimated savings <strong>1.48 USD</strong>.</p>"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("An estimate at on-demand prices") && page.contains("(price source: mixed). 0.50 hours have no price"),
+            "{page}"
+        );
+        assert!(page.contains("<tr><td>lab &lt;b&gt;</td><td>0.50</td><td>no price known</td><td>none</td></tr>"), "{page}");
+        assert!(page.contains("<tr><td>office-hours</td><td>49.00</td><td>1.48 USD</td><td>mixed</td></tr>"), "{page}");
     }
 
     #[test]

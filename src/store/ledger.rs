@@ -28,9 +28,9 @@
 //! past retention keeps each resource's newest row, however old.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -41,7 +41,7 @@ use crate::config::Action;
 use crate::events::{Event, Subscriber};
 use crate::jobs::apply::{Outcome, ResourceResult};
 use crate::kinds::Kind;
-use crate::savings::{Change, Direction, ResourceKey};
+use crate::savings::{Change, Direction, PriceCache, ResourceKey, Tally, hours_off};
 
 /// The ledger's file name in the state directory.
 pub const LEDGER_FILE: &str = "ledger.sqlite3";
@@ -68,6 +68,34 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE actions (
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const COLUMNS: &str = "id, at_ms, account, region, kind, resource, size, schedule, job, action, outcome";
+
+/// How far back the daemon's savings figures (metrics, status page) look.
+pub const FIGURES_DAYS: i64 = 30;
+
+/// The daemon's savings figures, as the ledger's writer last computed them: the last
+/// [`FIGURES_DAYS`] days' hours off, and the Price List prices cached in the state
+/// directory (what `offhours report` read), to be priced where the config is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figures {
+    pub tally: Tally,
+    pub cache: PriceCache,
+}
+
+/// The latest [`Figures`] of this process's recorder.
+static FIGURES: RwLock<Option<Arc<Figures>>> = RwLock::new(None);
+
+/// The latest figures the recorder published; `None` before its first count (or
+/// without a ledger).
+pub fn figures() -> Option<Arc<Figures>> {
+    FIGURES.read().expect("figures lock").clone()
+}
+
+/// Where the writer hands its figures: [`figures`] by default.
+pub type Publish = Arc<dyn Fn(Figures) + Send + Sync>;
+
+fn publish_globally(figures: Figures) {
+    *FIGURES.write().expect("figures lock") = Some(Arc::new(figures));
+}
 
 /// The outcomes the recorder writes: those that changed a resource's state.
 pub const RECORDED: [Outcome; 3] = [Outcome::Started, Outcome::Stopped, Outcome::Hibernated];
@@ -279,6 +307,16 @@ impl Ledger {
         )
     }
 
+    /// The hours offhours kept resources off within `[since, until)`, from the last entry
+    /// before `since` of each resource and the entries within (as `offhours report`).
+    /// Entries of an outcome the hour counting does not know are passed over.
+    pub fn tally(&self, since: DateTime<Utc>, until: DateTime<Utc>) -> Result<Tally, LedgerError> {
+        let mut entries = self.last_before(since)?;
+        entries.extend(self.between(since, until)?);
+        let changes: Vec<Change> = entries.iter().filter_map(Entry::change).collect();
+        Ok(Tally::of(&hours_off(&changes, since, until), since, until))
+    }
+
     /// Removes the entries recorded before `older_than`, except each resource's newest
     /// (a resource stopped long ago and never started again keeps its stop, and so its
     /// hours off); how many.
@@ -348,6 +386,11 @@ pub struct Settings {
     pub capacity: usize,
     /// How often the writer purges past `retention` (and once at start).
     pub purge_every: Duration,
+    /// How often the writer counts the last [`FIGURES_DAYS`] days for the metrics and
+    /// the status page (and once at start, and after each write).
+    pub figures_every: Duration,
+    /// Where the counts go.
+    pub publish: Publish,
     /// How long a write waits for another connection's lock before it fails.
     pub busy_timeout: Duration,
     /// The time of recording.
@@ -361,6 +404,8 @@ impl Settings {
             retention,
             capacity: 1024,
             purge_every: Duration::from_secs(24 * 60 * 60),
+            figures_every: Duration::from_secs(60),
+            publish: Arc::new(publish_globally),
             busy_timeout: BUSY_TIMEOUT,
             clock: Arc::new(Utc::now),
         }
@@ -406,6 +451,8 @@ impl Recorder {
             ledger,
             retention: TimeDelta::from_std(settings.retention).unwrap_or(TimeDelta::MAX),
             purge_every: settings.purge_every,
+            figures_every: settings.figures_every,
+            publish: settings.publish.clone(),
             clock: settings.clock.clone(),
             dropped: dropped.clone(),
         };
@@ -482,6 +529,8 @@ struct Writer {
     ledger: Ledger,
     retention: TimeDelta,
     purge_every: Duration,
+    figures_every: Duration,
+    publish: Publish,
     clock: Clock,
     dropped: Arc<AtomicU64>,
 }
@@ -490,13 +539,21 @@ impl Writer {
     /// Until every [`Recorder`] handle is gone and the queue is empty.
     fn run(mut self, queue: Receiver<Message>) {
         let mut next_purge = Instant::now();
+        let mut next_count = Instant::now();
         loop {
             if Instant::now() >= next_purge {
                 self.purge();
                 next_purge = Instant::now() + self.purge_every;
             }
-            match queue.recv_timeout(next_purge.saturating_duration_since(Instant::now())) {
-                Ok(Message::Append(entries)) => self.append(&entries),
+            if Instant::now() >= next_count {
+                self.count();
+                next_count = Instant::now() + self.figures_every;
+            }
+            match queue.recv_timeout(next_purge.min(next_count).saturating_duration_since(Instant::now())) {
+                Ok(Message::Append(entries)) => {
+                    self.append(&entries);
+                    next_count = Instant::now();
+                }
                 Ok(Message::Flush(done)) => {
                     let _ = done.try_send(());
                 }
@@ -516,6 +573,27 @@ impl Writer {
                 "Ledger write failed."
             );
         }
+    }
+
+    /// Counts the last [`FIGURES_DAYS`] days and reads the price cache beside the file,
+    /// for [`figures`]. A failure keeps the last figures (and is logged).
+    fn count(&mut self) {
+        let now = (self.clock)();
+        let since = now - TimeDelta::days(FIGURES_DAYS);
+        let tally = match self.ledger.tally(since, now) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(path = %self.ledger.path().display(), error = %e, "Ledger count for the savings figures failed.");
+                return;
+            }
+        };
+        let cache_path = self.ledger.path().with_file_name(crate::aws::pricing::CACHE_FILE);
+        // What `offhours report` read; without it, the file's prices alone.
+        let cache = crate::aws::pricing::read_cache(&cache_path).unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "Price cache not used for the savings figures.");
+            PriceCache::default()
+        });
+        (self.publish)(Figures { tally, cache });
     }
 
     fn purge(&mut self) {
@@ -772,6 +850,61 @@ mod tests {
         // Two rows in the same millisecond: the later written is the newest.
         check_purge(&["01-01 i-1 stop", "01-01 i-1 start"], "05-01", &["01-01 i-1 start"], 1);
         check_purge(&[], "05-01", &[], 0);
+    }
+
+    #[test]
+    fn the_tally_counts_like_the_report_from_before_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(dir.path().join(LEDGER_FILE)).unwrap();
+        ledger
+            .append(&[
+                // Stopped before the window, started inside: counted from its start.
+                entry("2026-05-31T18:00:00Z", "i-1", Action::Stop),
+                entry("2026-06-01T08:00:00Z", "i-1", Action::Start),
+                entry("2026-06-01T18:00:00Z", "i-1", Action::Stop),
+                // Still stopped at the end.
+                entry("2026-06-01T20:00:00Z", "i-2", Action::Stop),
+                Entry { outcome: "exploded".into(), ..entry("2026-06-01T21:00:00Z", "i-2", Action::Start) },
+            ])
+            .unwrap();
+        let tally = ledger.tally(at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")).unwrap();
+        let key = ("office".to_string(), Kind::Ec2, "eu-west-1".to_string(), Some("t3.large".to_string()));
+        // i-1: 8 h + 6 h; i-2: 4 h.
+        assert_eq!(tally.groups, BTreeMap::from([(key, 18 * 3600)]));
+        assert_eq!((tally.since, tally.until), (at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")));
+    }
+
+    #[test]
+    fn the_writer_publishes_the_last_30_days_at_start_after_each_write_and_periodically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        Ledger::open(&path).unwrap().append(&[entry("2026-05-31T18:00:00Z", "i-1", Action::Stop)]).unwrap();
+        let mut cache = PriceCache::default();
+        let price = crate::savings::Price { per_hour: "0.0832".parse().unwrap(), currency: "USD".into() };
+        cache.put("AmazonEC2", "eu-west-1", "t3.large", Some(&price), at("2026-05-01T00:00:00Z"));
+        crate::aws::pricing::write_cache(&dir.path().join(crate::aws::pricing::CACHE_FILE), &cache).unwrap();
+        let (now, clock) = clock("2026-06-01T18:00:00Z");
+        let seen: Arc<Mutex<Vec<Figures>>> = Arc::default();
+        let into = seen.clone();
+        let publish: Publish = Arc::new(move |f| into.lock().unwrap().push(f));
+        let recorder =
+            Recorder::start_with(&path, Settings { publish, figures_every: Duration::from_millis(30), ..settings(clock) }).unwrap();
+        let hours = |seen: &Arc<Mutex<Vec<Figures>>>| {
+            seen.lock().unwrap().last().map(|f| (f.tally.groups.values().sum::<i64>() / 3600, f.cache.prices.len()))
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while hours(&seen) != Some((24, 1)) {
+            assert!(Instant::now() < deadline, "{:?}", hours(&seen));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Time passes: the next count has more hours.
+        *now.lock().unwrap() = at("2026-06-01T20:00:00Z");
+        while hours(&seen) != Some((26, 1)) {
+            assert!(Instant::now() < deadline, "{:?}", hours(&seen));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(seen.lock().unwrap().last().unwrap().tally.since, at("2026-05-02T20:00:00Z"), "30 days back");
+        drop(recorder);
     }
 
     #[test]

@@ -125,6 +125,8 @@ cron = "0 7 1 1 *"
 [billing_alarm]
 threshold = 100
 alarm_name = "budget"
+[savings.prices]
+"t3.micro" = 0.0104
 "#
     ));
     let mut daemon = Daemon::start(&account, &config, "1");
@@ -134,6 +136,24 @@ alarm_name = "budget"
     let (status, head, body) = http_get(port, "/");
     assert_eq!(status, 200, "{body}");
     assert!(head.contains("content-type: text/html; charset=utf-8"), "{head}");
+    // The ledger's writer counts the two stops right after writing them: the page and
+    // /metrics show web-dev's hours off (seconds so far) and an estimate in USD.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, _, page) = http_get(port, "/");
+        let (_, _, metrics) = http_get(port, "/metrics");
+        let on_page = page.contains("<h2>Savings (estimate)</h2>")
+            && page.contains("<tr><td>web-dev</td>")
+            && page.contains(" USD</td><td>file</td>");
+        if on_page
+            && metrics.contains(r#"offhours_resource_off_seconds{schedule="web-dev"}"#)
+            && metrics.contains(r#"offhours_estimated_savings{schedule="web-dev",currency="USD"}"#)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no savings shown within 10 s:\n{page}\n{metrics}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     let url = format!("http://127.0.0.1:{port}/");
     let started = Instant::now();
@@ -159,6 +179,8 @@ alarm_name = "budget"
         r#"class="now""#,
         "Not run yet since the daemon started.",
         "<strong>created</strong> (alarm <code>budget</code>)",
+        "Savings (estimate)",
+        "An estimate at on-demand prices",
     ] {
         assert!(dom.contains(want), "the DOM lacks {want:?}:\n{dom}");
     }
