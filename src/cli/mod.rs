@@ -21,6 +21,7 @@ mod policy;
 mod report;
 mod run;
 mod snooze;
+mod state;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -173,6 +174,16 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Create the DynamoDB table of `[state] backend = "dynamodb"` (on-demand billing, time
+    /// to live on `expires_at`); a table already there with the right keys passes.
+    InitState,
+    /// Copy a state file's watermarks into the `[state]` table, once, before any replica
+    /// runs on it (a second run writes nothing).
+    MigrateState {
+        /// The state directory whose state.json is copied [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
     /// Exit 0 if the daemon's loop ran recently and can record its state (for container
     /// health checks); 1 when stale, stopped, or its state file cannot be written.
     Health {
@@ -230,6 +241,8 @@ pub fn main() -> ExitCode {
         Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
         Command::Run { state_dir } => with_daemon_runtime(|| run::run(&cli, run::state_dir(state_dir.clone()))),
+        Command::InitState => with_runtime(|| state::init(&cli)),
+        Command::MigrateState { state_dir } => with_runtime(|| state::migrate(&cli, run::state_dir(state_dir.clone()))),
         Command::Health { state_dir, max_age } => run::health(run::state_dir(state_dir.clone()), *max_age),
         Command::Reload { pid, state_dir, timeout } => {
             with_runtime(|| run::reload(&cli, *pid, run::state_dir(state_dir.clone()), *timeout))

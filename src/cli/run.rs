@@ -79,7 +79,10 @@ pub fn health(state_dir: PathBuf, max_age: Duration) -> u8 {
     let beat = std::fs::read_to_string(&path).ok().and_then(|text| status::parse_heartbeat(&text));
     let verdict = status::judge(beat.as_ref(), chrono::Utc::now(), max_age);
     match &verdict {
-        Verdict::Healthy { age_s } => out!("ok: last loop {age_s}s ago"),
+        Verdict::Healthy { age_s } => match beat.as_ref().and_then(|b| b.role.as_deref()) {
+            Some(role) => out!("ok: last loop {age_s}s ago; {role}"),
+            None => out!("ok: last loop {age_s}s ago"),
+        },
         Verdict::StateUnwritable { error } => out!("unhealthy: the state file cannot be written ({error}); fix the state directory"),
         Verdict::Stale { age_s, max_age_s } => out!("stale: last loop {age_s}s ago (more than {max_age_s}s)"),
         Verdict::Stopped { at } => out!("stopped: the daemon shut down at {}", at.to_rfc3339()),

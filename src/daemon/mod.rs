@@ -27,9 +27,11 @@ use tokio::task::JoinSet;
 
 use crate::config::{self, Config, LoadError};
 use crate::jobs::apply::Cause;
+use crate::store::keeper::Keeper;
+use crate::store::{Backend, Fence, Role, StoreError};
 use clock::Clock;
 use notify::{Note, Notifier};
-use state::{State, StateFile};
+use state::State;
 use status::{Heartbeat, ReloadStatus};
 use timer::{Due, Fire, JobKind, TimedJob};
 
@@ -40,6 +42,14 @@ pub struct FireTask<P> {
     pub cause: Cause,
     pub config: Arc<Config>,
     pub prepared: Arc<P>,
+    /// The lease this fire was found under; confirmed before its first call.
+    pub fence: Fence,
+}
+
+/// The shared state of replicas: the table's backend and the lease's keeper.
+pub struct Shared {
+    pub backend: Arc<dyn Backend>,
+    pub keeper: Arc<Keeper>,
 }
 
 /// What the daemon needs from the outside world.
@@ -56,6 +66,12 @@ pub trait Executor: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Prepared, String>> + Send;
     /// Carries out one fire; failures are the executor's to log.
     fn execute(&self, task: FireTask<Self::Prepared>) -> impl Future<Output = ()> + Send;
+    /// The shared state the file asks for (`[state] backend = "dynamodb"`); `None`: the
+    /// state file in the state directory.
+    fn shared_state(&self, config: &Config) -> impl Future<Output = Result<Option<Shared>, String>> + Send {
+        let _ = config;
+        async { Ok(None) }
+    }
 }
 
 /// Requests from signal handlers (or tests).
@@ -137,29 +153,44 @@ impl Health {
     }
 }
 
-/// The state file shared by the workers.
+/// What the workers and the loop record, in the state backend.
 struct Store {
-    file: StateFile,
-    state: Mutex<State>,
+    backend: Arc<dyn Backend>,
+    /// This replica's view of the watermarks (loaded when it starts leading).
+    state: tokio::sync::Mutex<State>,
     health: Arc<Health>,
+    keeper: Option<Arc<Keeper>>,
 }
 
 impl Store {
-    fn record(&self, keys: &[String], at: DateTime<Utc>) {
-        let mut state = self.state.lock().expect("state lock");
+    /// Records that `keys` are handled up to `at`, as the leader with `fence`.
+    async fn record(&self, keys: &[String], at: DateTime<Utc>, fence: Fence) {
+        if keys.is_empty() {
+            return;
+        }
+        let mut state = self.state.lock().await;
         for key in keys {
             state.advance(key, at);
         }
-        let error = match self.file.save(&state) {
+        let error = match self.backend.save(&state, keys, fence).await {
             Ok(()) => None,
+            Err(StoreError::Fenced(why)) => {
+                // Another replica leads now: it catches these fires up from its own
+                // watermarks. Ask the keeper to look at the lease at once.
+                tracing::warn!(job = "lease", fence = fence.0, jobs = %keys.join(","), reason = %why, "Fires handled under a lost lease are not recorded.");
+                if let Some(k) = &self.keeper {
+                    k.poke();
+                }
+                return;
+            }
             Err(e) => {
                 tracing::error!(
-                    path = %self.file.path.display(),
+                    state = %self.backend.describe(),
                     error = %e,
                     jobs = %keys.join(","),
-                    "Cannot write the state file: fires handled now may run again after a restart, and missed ones may not be caught up."
+                    "Cannot record handled fires: they may run again after a restart, and missed ones may not be caught up."
                 );
-                Some(format!("cannot write {}: {e}", self.file.path.display()))
+                Some(e.to_string())
             }
         };
         self.health.update(|beat| {
@@ -210,8 +241,20 @@ pub async fn run<E: Executor, C: Clock>(
     let prepared = Arc::new(executor.prepare(config.clone(), None).await.map_err(DaemonError::Prepare)?);
     let mut current = Generation { jobs: timer::timed_jobs(&config), config, prepared };
     let health = Arc::new(Health { path: opts.state_dir.join(HEARTBEAT_FILE), beat: Mutex::new(Heartbeat::default()) });
-    let store = Arc::new(Store { file: StateFile::in_dir(&opts.state_dir), state: Mutex::new(State::default()), health: health.clone() });
-    *store.state.lock().expect("state lock") = store.file.load();
+    // The state file, or a table shared with other replicas and the lease that says
+    // which one acts.
+    let (backend, keeper): (Arc<dyn Backend>, Option<Arc<Keeper>>) =
+        match executor.shared_state(&current.config).await.map_err(DaemonError::Prepare)? {
+            Some(shared) => (shared.backend, Some(shared.keeper)),
+            None => (Arc::new(crate::store::local::FileBackend::in_dir(&opts.state_dir)), None),
+        };
+    let (_sole, mut role) = tokio::sync::watch::channel(Role::SOLE);
+    if let Some(k) = &keeper {
+        role = k.subscribe();
+    }
+    let _keeper_task = keeper.as_ref().map(|k| AbortOnDrop(tokio::spawn(k.clone().run())));
+    let store =
+        Arc::new(Store { backend, state: tokio::sync::Mutex::new(State::default()), health: health.clone(), keeper: keeper.clone() });
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let shown = Arc::new(std::sync::RwLock::new(Some(current.config.clone())));
     let _http = match current.config.http.clone() {
@@ -221,33 +264,44 @@ pub async fn run<E: Executor, C: Clock>(
 
     let mut workers =
         Workers { senders: BTreeMap::new(), tasks: JoinSet::new(), executor: executor.clone(), store: store.clone(), clock: clock.clone() };
-
-    // Catch up what was missed while the daemon was down.
-    let now = clock.now();
-    let history = store.state.lock().expect("state lock").clone();
-    let caught_up = timer::due(&current.jobs, |j| history.handled_until.get(&j.key()).copied(), now, current.config.max_lateness);
     workers.ensure(&current.jobs);
-    // Fires handed to workers are recorded when they finish; every other job is
-    // decided up to now.
-    let running: Vec<String> = caught_up.iter().filter_map(|d| if let Due::Run(f) = d { Some(f.key.clone()) } else { None }).collect();
-    if !running.iter().any(|k| k == timer::BILLING_GROUP) {
-        dispatch(&workers.senders, &current, billing_check_now(&current.config, now), Cause::Startup, &store, now);
+
+    // The fence this replica acts under, once it has taken the lead (at once on a state
+    // file; when the lease is won on a shared table).
+    let mut leading: Option<Fence> = None;
+    let mut watermark = clock.now();
+    let mut enforce_next: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let first = role.borrow_and_update().leads(tokio::time::Instant::now());
+    if let Some(fence) = first {
+        // Ready only after this: the state holds where every job starts from.
+        if let Ok(at) = take_lead(&current, &workers, &store, fence, clock.now(), Cause::CatchUp).await {
+            leading = Some(fence);
+            watermark = at;
+            timer::enforce_due(&current.config, &mut enforce_next, at);
+        }
     }
-    dispatch(&workers.senders, &current, caught_up, Cause::CatchUp, &store, now);
-    let untouched: Vec<String> = current.jobs.iter().map(TimedJob::key).filter(|k| !running.contains(k)).collect();
-    store.record(&untouched, now);
-    // Ready only now: the state file holds where every job starts from.
+    let now = clock.now();
     tracing::info!(
         config = %opts.config_path.display(),
         schedules = current.config.schedules.len(),
         jobs = current.jobs.len(),
         dry_run = current.config.dry_run,
-        state = %store.file.path.display(),
+        state = %store.backend.describe(),
         watchdog_s = opts.watchdog.map(|d| d.as_secs_f64()),
         "Daemon started."
     );
+    let role_text = |r: &Role| match r.leads(tokio::time::Instant::now()) {
+        Some(f) if keeper.is_some() => format!("leader (fence {f})"),
+        Some(_) => "leader".to_string(),
+        None => match r {
+            Role::Standby { why, .. } => format!("standby: {why}"),
+            Role::Leader { .. } => "standby: the lease was not renewed in time".to_string(),
+        },
+    };
+    let shown_role = role_text(&role.borrow());
     health.update(|beat| {
         beat.loop_at = Some(now);
+        beat.role = Some(shown_role);
         true
     });
     opts.notifier.notify(Note::Ready);
@@ -257,18 +311,46 @@ pub async fn run<E: Executor, C: Clock>(
     let ping_every = opts.watchdog.map(|d| d / 2);
     let mut last_ping: Option<tokio::time::Instant> = None;
 
-    let mut watermark = now;
     let mut last_beat = Some(now);
-    let mut enforce_next: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-    timer::enforce_due(&current.config, &mut enforce_next, now);
+    // A lead whose state could not be loaded is tried again this soon.
+    let mut retry_lead: Option<tokio::time::Instant> = None;
     loop {
+        // Take the lead, or stand down, as the lease says.
+        let now_mono = tokio::time::Instant::now();
+        let leads = role.borrow_and_update().leads(now_mono);
+        if leads != leading {
+            if let Some(old) = leading.take() {
+                let why = role_text(&role.borrow());
+                tracing::warn!(job = "lease", fence = old.0, role = %why, "Stood down: no fires from this replica until it leads again.");
+                enforce_next.clear();
+            }
+            if let Some(fence) = leads
+                && retry_lead.is_none_or(|t| now_mono >= t)
+            {
+                match take_lead(&current, &workers, &store, fence, clock.now(), Cause::CatchUp).await {
+                    Ok(at) => {
+                        leading = Some(fence);
+                        watermark = at;
+                        retry_lead = None;
+                        timer::enforce_due(&current.config, &mut enforce_next, at);
+                    }
+                    Err(()) => retry_lead = Some(now_mono + Duration::from_secs(1)),
+                }
+            }
+            let shown_role = role_text(&role.borrow());
+            health.update(|beat| {
+                let changed = beat.role.as_deref() != Some(shown_role.as_str());
+                beat.role = Some(shown_role);
+                changed
+            });
+        }
         if let Some(every) = ping_every
             && last_ping.is_none_or(|p| p.elapsed() >= every)
         {
             opts.notifier.notify(Note::Watchdog);
             last_ping = Some(tokio::time::Instant::now());
         }
-        let next = timer::next_fire(&current.jobs, watermark);
+        let next = if leading.is_some() { timer::next_fire(&current.jobs, watermark) } else { None };
         let mut sleep_for = match next {
             Some(next) => (next - clock.now()).to_std().unwrap_or(Duration::ZERO).min(opts.max_sleep),
             None => opts.max_sleep,
@@ -279,9 +361,17 @@ pub async fn run<E: Executor, C: Clock>(
         if let Some(tick) = enforce_next.values().min() {
             sleep_for = sleep_for.min((*tick - clock.now()).to_std().unwrap_or(Duration::ZERO));
         }
+        // Wake when the lease runs out unrenewed, or to retry taking the lead.
+        if let Role::Leader { until: Some(until), .. } = &*role.borrow() {
+            sleep_for = sleep_for.min(until.saturating_duration_since(tokio::time::Instant::now()));
+        }
+        if let Some(t) = retry_lead {
+            sleep_for = sleep_for.min(t.saturating_duration_since(tokio::time::Instant::now()));
+        }
         let mut reloaded_now = false;
         tokio::select! {
             _ = tokio::time::sleep(sleep_for) => {}
+            _ = role.changed() => {}
             request = control.recv() => match request {
                 Some(Control::Reload) => {
                     let began = notify::monotonic_usec();
@@ -302,9 +392,11 @@ pub async fn run<E: Executor, C: Clock>(
                     });
                     if let Ok(reloaded) = outcome {
                         workers.ensure(&reloaded.jobs);
-                        if reloaded.config.billing_alarm != current.config.billing_alarm {
+                        if let Some(fence) = leading
+                            && reloaded.config.billing_alarm != current.config.billing_alarm
+                        {
                             let now = clock.now();
-                            dispatch(&workers.senders, &reloaded, billing_check_now(&reloaded.config, now), Cause::Reload, &store, now);
+                            dispatch(&workers.senders, &reloaded, billing_check_now(&reloaded.config, now), Cause::Reload, &store, now, fence).await;
                         }
                         current = reloaded;
                         *shown.write().expect("config lock") = Some(current.config.clone());
@@ -316,11 +408,22 @@ pub async fn run<E: Executor, C: Clock>(
             },
         }
         let now = clock.now();
+        // A standby only keeps its loop alive; the lease is checked again at the top.
+        let Some(fence) = leading.filter(|f| role.borrow().leads(tokio::time::Instant::now()) == Some(*f)) else {
+            if last_beat.is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every) {
+                health.update(|beat| {
+                    beat.loop_at = Some(now);
+                    true
+                });
+                last_beat = Some(now);
+            }
+            continue;
+        };
         if now > watermark {
             // Nothing is due before the next fire, unless a reload brought new jobs.
             if reloaded_now || next.is_some_and(|n| n <= now) {
                 let found = timer::due(&current.jobs, |_| Some(watermark), now, current.config.max_lateness);
-                dispatch(&workers.senders, &current, found, Cause::Scheduled, &store, now);
+                dispatch(&workers.senders, &current, found, Cause::Scheduled, &store, now, fence).await;
             }
             watermark = now;
         } else if now < watermark {
@@ -328,7 +431,7 @@ pub async fn run<E: Executor, C: Clock>(
         }
         for name in timer::enforce_due(&current.config, &mut enforce_next, now) {
             let fire = Fire { key: format!("schedule:{name}:enforce"), group: name, kind: JobKind::Enforce, at: now };
-            dispatch(&workers.senders, &current, vec![Due::Run(fire)], Cause::Enforce, &store, now);
+            dispatch(&workers.senders, &current, vec![Due::Run(fire)], Cause::Enforce, &store, now, fence).await;
         }
         if last_beat.is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every) {
             health.update(|beat| {
@@ -350,6 +453,12 @@ pub async fn run<E: Executor, C: Clock>(
             grace_s = opts.shutdown_grace.as_secs(),
             "In-flight actions did not finish within the grace period; abandoning them."
         ),
+    }
+    // Give the lease up only now, so that a standby never acts beside a fire still
+    // in flight here.
+    drop(_keeper_task);
+    if let Some(k) = &keeper {
+        k.release().await;
     }
     if let Some(ledger) = &ledger
         && !ledger.flush(Duration::from_secs(2))
@@ -378,8 +487,10 @@ async fn start_http(
     crate::events::subscribe(metrics.clone());
     let board = Arc::new(crate::http::board::Board::new());
     crate::events::subscribe(board.clone());
+    let beat_for_role = health.clone();
     let face = crate::http::Face {
         metrics,
+        role: Box::new(move || beat_for_role.beat.lock().expect("heartbeat lock").role.clone()),
         health: Box::new(move || {
             let beat = health.beat.lock().expect("heartbeat lock").clone();
             match status::judge(Some(&beat), Utc::now(), Duration::from_secs(90)) {
@@ -428,14 +539,47 @@ impl<E: Executor, C: Clock> Workers<E, C> {
     }
 }
 
+/// Loads the watermarks and catches up what was missed, at start-up and when this
+/// replica takes over the lease, as the leader with `fence`. Returns the instant the
+/// loop goes on from; `Err`: the watermarks cannot be read (logged), so nothing is fired.
+async fn take_lead<E: Executor, C: Clock>(
+    current: &Generation<E::Prepared>,
+    workers: &Workers<E, C>,
+    store: &Store,
+    fence: Fence,
+    now: DateTime<Utc>,
+    cause: Cause,
+) -> Result<DateTime<Utc>, ()> {
+    let history = match store.backend.load().await {
+        Ok(state) => state,
+        Err(e) => {
+            tracing::error!(state = %store.backend.describe(), fence = fence.0, error = %e, "Cannot read what was handled; no fires until it can be read.");
+            return Err(());
+        }
+    };
+    *store.state.lock().await = history.clone();
+    let caught_up = timer::due(&current.jobs, |j| history.handled_until.get(&j.key()).copied(), now, current.config.max_lateness);
+    // Fires handed to workers are recorded when they finish; every other job is
+    // decided up to now.
+    let running: Vec<String> = caught_up.iter().filter_map(|d| if let Due::Run(f) = d { Some(f.key.clone()) } else { None }).collect();
+    if !running.iter().any(|k| k == timer::BILLING_GROUP) {
+        dispatch(&workers.senders, current, billing_check_now(&current.config, now), Cause::Startup, store, now, fence).await;
+    }
+    dispatch(&workers.senders, current, caught_up, cause, store, now, fence).await;
+    let untouched: Vec<String> = current.jobs.iter().map(TimedJob::key).filter(|k| !running.contains(k)).collect();
+    store.record(&untouched, now, fence).await;
+    Ok(now)
+}
+
 /// Hands due fires to their groups' workers and logs the ones not carried out.
-fn dispatch<P: Send + Sync + 'static>(
+async fn dispatch<P: Send + Sync + 'static>(
     workers: &BTreeMap<String, mpsc::UnboundedSender<FireTask<P>>>,
     current: &Generation<P>,
     found: Vec<Due>,
     cause: Cause,
     store: &Store,
     now: DateTime<Utc>,
+    fence: Fence,
 ) {
     for due in found {
         match due {
@@ -443,13 +587,13 @@ fn dispatch<P: Send + Sync + 'static>(
                 let Some(tx) = workers.get(&fire.group) else {
                     continue;
                 };
-                let task = FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone() };
+                let task = FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone(), fence };
                 if tx.send(task).is_err() {
                     tracing::error!("A worker is gone; fire dropped.");
                 }
             }
             // A warning whose stop is long past is moot, not news.
-            Due::Missed(fire) if matches!(fire.kind, JobKind::StopWarning { .. }) => store.record(&[fire.key], fire.at),
+            Due::Missed(fire) if matches!(fire.kind, JobKind::StopWarning { .. }) => store.record(&[fire.key], fire.at, fence).await,
             Due::Missed(fire) => {
                 let action = fire.kind.to_string();
                 crate::events::emit(crate::events::Event::FireMissed {
@@ -460,7 +604,7 @@ fn dispatch<P: Send + Sync + 'static>(
                     late: (now - fire.at).to_std().unwrap_or_default(),
                     max_lateness: current.config.max_lateness,
                 });
-                store.record(&[fire.key], fire.at);
+                store.record(&[fire.key], fire.at, fence).await;
             }
             Due::Superseded { fire, by } => {
                 tracing::info!(
@@ -471,7 +615,7 @@ fn dispatch<P: Send + Sync + 'static>(
                     superseded_by = %by.to_rfc3339(),
                     "Fire superseded by a later fire of the same schedule."
                 );
-                store.record(&[fire.key], fire.at);
+                store.record(&[fire.key], fire.at, fence).await;
             }
         }
     }
@@ -498,6 +642,23 @@ async fn worker<E: Executor, C: Clock>(
     while let Some(task) = rx.recv().await {
         let key = task.fire.key.clone();
         let at = task.fire.at;
+        let fence = task.fence;
+        // A replica that lost the lease since this fire was found starts nothing.
+        if let Err(e) = store.backend.confirm(fence).await {
+            tracing::warn!(
+                job = task.cause.as_str(),
+                schedule = %task.fire.group,
+                action = %task.fire.kind,
+                fire_at = %at.to_rfc3339(),
+                fence = fence.0,
+                reason = %e,
+                "Fire not carried out: this replica does not hold the lease; the leader catches it up."
+            );
+            if let Some(k) = &store.keeper {
+                k.poke();
+            }
+            continue;
+        }
         let lag = clock.now() - at;
         tracing::info!(
             job = task.cause.as_str(),
@@ -518,7 +679,7 @@ async fn worker<E: Executor, C: Clock>(
         executor.execute(task).await;
         // Enforce ticks are paced by the loop, never caught up: nothing to record.
         if !enforce {
-            store.record(&[key], at);
+            store.record(&[key], at, fence).await;
         }
     }
 }
@@ -531,6 +692,14 @@ async fn reload<E: Executor>(
     current: &Generation<E::Prepared>,
 ) -> Result<Generation<E::Prepared>, Vec<String>> {
     let config = match load(opts) {
+        Ok(c) if c.state != current.config.state => {
+            let message = format!(
+                "{}: [state] changed: the state backend is chosen at start-up; restart the service to switch, or put [state] back",
+                opts.config_path.display()
+            );
+            tracing::error!(outcome = "rejected", error = %message, "Reload rejected; the running schedules stay.");
+            return Err(vec![message]);
+        }
         Ok(c) => Arc::new(c),
         Err(LoadError::Invalid(errors)) => {
             for e in &errors {

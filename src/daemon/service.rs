@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::timer::{JobKind, warned_schedule};
 use super::{Executor, FireTask};
+use crate::aws::dynamodb::StateTable;
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
 use crate::jobs::apply::{ApplyError, Cause, Enforcing, Request, apply_all};
@@ -13,6 +14,8 @@ use crate::jobs::keys::{AuditRun, audit};
 use crate::jobs::targets::{Target, TargetsError, multi_account, targets};
 use crate::notify::Context;
 use crate::notify::queue::{Dispatcher, Policy};
+use crate::store::dynamodb::DynamoBackend;
+use crate::store::keeper::Keeper;
 
 /// AWS clients and the checked regions of one config generation.
 #[derive(Debug, Clone)]
@@ -130,6 +133,27 @@ impl Executor for AwsExecutor {
             self.notify.set(sinks, Context { config_path });
         }
         Ok(prepared)
+    }
+
+    async fn shared_state(&self, config: &Config) -> Result<Option<super::Shared>, String> {
+        let crate::config::StateSettings::DynamoDb(settings) = &config.state else {
+            return Ok(None);
+        };
+        let aws = Aws::connect(&config.aws).await;
+        let table = StateTable::new(aws.dynamodb_in(&settings.region), &settings.table, &settings.region);
+        // A table that is not there is a set-up mistake, not an outage: say so at once.
+        if let Err(e) = table.read_lease().await {
+            if e.code.as_deref() == Some("ResourceNotFoundException") {
+                return Err(format!(
+                    "state.table: table {} not found in {}: create it with `offhours init-state` (or deploy/state-table.yaml)",
+                    settings.table, settings.region
+                ));
+            }
+            tracing::warn!(job = "lease", table = %settings.table, region = %settings.region, error = %e, "Cannot read the lease yet; standing by until it can be read.");
+        }
+        let keeper = Keeper::new(table.clone(), settings.lease);
+        tracing::info!(job = "lease", table = %settings.table, region = %settings.region, owner = %keeper.owner(), lease_s = settings.lease.as_secs_f64(), "Shared state: standing by until the lease is won.");
+        Ok(Some(super::Shared { backend: Arc::new(DynamoBackend::new(table, keeper.clone())), keeper }))
     }
 
     async fn execute(&self, task: FireTask<Prepared>) {

@@ -28,6 +28,9 @@ pub struct Heartbeat {
     /// Set when the daemon shut down cleanly.
     #[serde(default)]
     pub stopped_at: Option<DateTime<Utc>>,
+    /// `leader`, or `standby: why`, with shared state (`leader` on a state file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// What `offhours health` concludes.
@@ -158,7 +161,7 @@ mod tests {
     }
 
     fn beat(loop_at: &str, state_error: Option<&str>, stopped_at: Option<&str>) -> Option<Heartbeat> {
-        Some(Heartbeat { loop_at: Some(t(loop_at)), state_error: state_error.map(String::from), stopped_at: stopped_at.map(t) })
+        Some(Heartbeat { loop_at: Some(t(loop_at)), state_error: state_error.map(String::from), stopped_at: stopped_at.map(t), role: None })
     }
 
     #[test]
@@ -177,7 +180,7 @@ mod tests {
     fn heartbeat_files_old_and_new() {
         let old = parse_heartbeat("2026-11-23T11:59:30+00:00\n").unwrap();
         assert_eq!(old.loop_at, Some(t("2026-11-23T11:59:30Z")));
-        let new = Heartbeat { loop_at: Some(t(NOW)), state_error: Some("x".into()), stopped_at: None };
+        let new = Heartbeat { loop_at: Some(t(NOW)), state_error: Some("x".into()), stopped_at: None, role: Some("leader".into()) };
         assert_eq!(parse_heartbeat(&serde_json::to_string(&new).unwrap()), Some(new));
         assert_eq!(parse_heartbeat("garbage"), None);
     }

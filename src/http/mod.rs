@@ -33,6 +33,9 @@ pub struct Face {
     pub health: Box<dyn Fn() -> Result<String, String> + Send + Sync>,
     /// Set once a config is loaded and prepared.
     pub ready: Arc<AtomicBool>,
+    /// `leader`, or `standby: why` (shared state); a standby is ready too: it is what
+    /// takes over.
+    pub role: Box<dyn Fn() -> Option<String> + Send + Sync>,
     /// The running config (replaced at each applied reload).
     pub config: Arc<RwLock<Option<Arc<Config>>>>,
     /// Last outcomes, from the event stream.
@@ -63,7 +66,8 @@ fn handle(face: &Face, req: &Request<Incoming>) -> Response<Full<Bytes>> {
         },
         "/readyz" => {
             if face.ready.load(Ordering::SeqCst) {
-                reply(StatusCode::OK, "text/plain; charset=utf-8", "ready\n")
+                let role = (face.role)().map(|r| format!(": {r}")).unwrap_or_default();
+                reply(StatusCode::OK, "text/plain; charset=utf-8", format!("ready{role}\n"))
             } else {
                 reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", "not ready: no config prepared yet\n")
             }

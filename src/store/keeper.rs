@@ -146,7 +146,15 @@ impl Keeper {
         if was != is || !self.announced.swap(true, std::sync::atomic::Ordering::SeqCst) {
             crate::events::emit(crate::events::Event::Role { leader: is == "leader" });
         }
-        self.role.send_replace(role);
+        // Renewals only move `until`: the loop reads it when it looks, so they need not
+        // wake it.
+        self.role.send_if_modified(|r| {
+            let wake = r.name_at(now) != role.name_at(now)
+                || std::mem::discriminant(r) != std::mem::discriminant(&role)
+                || fence_of(r) != fence_of(&role);
+            *r = role;
+            wake
+        });
     }
 
     /// Gives the lease up (at a clean shutdown), so that a standby takes over at once.
@@ -170,4 +178,11 @@ fn new_rvn() -> String {
 fn owner_id() -> String {
     let host = rustix::system::uname().nodename().to_string_lossy().into_owned();
     format!("{host}:{}:{:08x}", std::process::id(), fastrand::u32(..))
+}
+
+fn fence_of(role: &Role) -> Option<lease::Fence> {
+    match role {
+        Role::Leader { fence, .. } => Some(*fence),
+        Role::Standby { .. } => None,
+    }
 }

@@ -142,7 +142,8 @@ mod tests {
         let wait = Step::Wait { holder: "a:1:x".into() };
         let stale = |rvn: &str, fence| Step::Acquire { expect: Expect::Rvn(rvn.into()), fence: Fence(fence), why: Why::Stale };
         // (what the standby reads, when) -> what it does, in order, from nothing seen.
-        let cases: &[(&str, Vec<(Option<Record>, Instant, Step)>)] = &[
+        type Reads = Vec<(Option<Record>, Instant, Step)>;
+        let cases: &[(&str, Reads)] = &[
             ("an empty table", vec![(None, s(0), Step::Acquire { expect: Expect::Absent, fence: Fence(1), why: Why::NoRecord })]),
             (
                 "a released lease is taken at once, with the next fence",

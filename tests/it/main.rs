@@ -14,6 +14,7 @@ mod notify;
 mod organizations;
 mod pid1;
 mod plan;
+mod replicas;
 mod report;
 mod status_page;
 mod support;

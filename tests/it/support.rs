@@ -256,6 +256,15 @@ pub struct PrivateMoto {
 
 impl PrivateMoto {
     pub fn start() -> PrivateMoto {
+        Self::start_with(&[])
+    }
+
+    /// One request at a time, so that DynamoDB's conditional writes are atomic.
+    pub fn start_single_threaded() -> PrivateMoto {
+        Self::start_with(&["--single-threaded"])
+    }
+
+    fn start_with(args: &[&str]) -> PrivateMoto {
         let python = std::env::var("OFFHOURS_TEST_PYTHON").expect("OFFHOURS_TEST_PYTHON: run the tests with `make test`");
         let server = std::env::var("OFFHOURS_TEST_MOTO_SERVER").expect("OFFHOURS_TEST_MOTO_SERVER: run the tests with `make test`");
         let dir = tempfile::tempdir().unwrap();
@@ -264,6 +273,7 @@ impl PrivateMoto {
             .arg(server)
             .arg("--port-file")
             .arg(&port_file)
+            .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

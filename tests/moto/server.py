@@ -19,7 +19,8 @@ own) never see each other's faults:
   GET  /_offhours/call-log?access_key_id=...  -> [[unix time, "Action"], ...]
   POST /_offhours/clock  {"now": RFC 3339 | null}  moto's clock (freezegun, ticking).
 
-It exits by itself when the process that started it goes away.
+It exits by itself when the process that started it goes away. `--single-threaded`
+serves one request at a time (lease tests: see main()).
 """
 
 import argparse
@@ -184,9 +185,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")
+    # One request at a time: moto's conditional writes (DynamoDB) check and write
+    # without a lock, so only a single-threaded server makes them atomic.
+    parser.add_argument("--single-threaded", action="store_true")
     args = parser.parse_args()
     app = Wrapper(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", args.port, app, threaded=True)
+    server = make_server("127.0.0.1", args.port, app, threaded=not args.single_threaded)
     port = server.server_port
     if args.port_file:
         tmp = args.port_file + ".tmp"

@@ -1,0 +1,326 @@
+//! Two replicas on one DynamoDB table (`[state] backend = "dynamodb"`), on a moto of
+//! their own served one request at a time (its conditional writes are atomic only so):
+//! one leader fires, a standby takes over when the leader dies or pauses, an old leader
+//! that wakes up starts nothing, and across random kills every fire is carried out and
+//! none twice, counted in the StartInstances and StopInstances calls moto received.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Timelike, Utc};
+use serde_json::Value;
+
+use crate::daemon::HEADER;
+use crate::support::{Account, PrivateMoto, control};
+
+/// A fire every 2 s: stops on multiples of 4 s, starts in between.
+const SCHEDULE: &str = "[schedules.blink]\nstop = \"*/4 * * * * *\"\nstart = \"2-59/4 * * * * *\"\n";
+const LEASE_S: u64 = 2;
+
+fn config_text() -> String {
+    format!(
+        "{HEADER}max_lateness = \"10m\"\n[state]\nbackend = \"dynamodb\"\ntable = \"offhours-state\"\nlease = \"{LEASE_S}s\"\n{SCHEDULE}"
+    )
+}
+
+struct Replica {
+    child: Child,
+    log: PathBuf,
+    state: PathBuf,
+    name: String,
+}
+
+impl Replica {
+    fn start(account: &Account, config: &Path, name: &str) -> Replica {
+        let log = account.dir.path().join(format!("{name}.log"));
+        let state = account.dir.path().join(format!("state-{name}"));
+        let child = account
+            .offhours(&["run", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap(), "--log-format", "json"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start a replica");
+        let r = Replica { child, log, state, name: name.to_string() };
+        r.wait_for("daemon start", Duration::from_secs(30), |e| e["message"] == "Daemon started.");
+        r
+    }
+
+    fn events(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    #[track_caller]
+    fn wait_for(&self, what: &str, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(e) = self.events().into_iter().find(|e| pred(e)) {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "{}: no {what} within {within:?}; log:\n{}", self.name, self.log_text());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// What the replica's heartbeat says of its role (`leader ...`, `standby: ...`).
+    fn role(&self) -> String {
+        let text = std::fs::read_to_string(self.state.join("heartbeat")).unwrap_or_default();
+        serde_json::from_str::<Value>(&text).ok().and_then(|v| v["role"].as_str().map(str::to_string)).unwrap_or_default()
+    }
+
+    fn leads(&self) -> bool {
+        self.role().starts_with("leader")
+    }
+
+    fn signal(&self, name: &str) {
+        let status = std::process::Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().unwrap();
+        assert!(status.success());
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn fires_started(&self) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        self.events()
+            .iter()
+            .filter(|e| e["message"] == "Fire started.")
+            .map(|e| (instant(&e["fire_at"]), instant(&e["timestamp"])))
+            .collect()
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn instant(v: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap_or_default())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| panic!("not an instant: {v}"))
+}
+
+#[track_caller]
+fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) -> Duration {
+    let began = Instant::now();
+    while !f() {
+        assert!(began.elapsed() < within, "no {what} within {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    began.elapsed()
+}
+
+/// Sleeps until `offset` after the next even second of the wall clock (a fire instant).
+fn sleep_to_fire_offset(offset: Duration) {
+    let now = Utc::now();
+    let into = Duration::from_nanos(u64::from(now.nanosecond() % 1_000_000_000)) + Duration::from_secs(u64::from(now.second() % 2));
+    let to_next = Duration::from_secs(2) - into;
+    std::thread::sleep(to_next + offset);
+}
+
+async fn set_up() -> (PrivateMoto, Account, PathBuf) {
+    let moto = PrivateMoto::start_single_threaded();
+    let account = Account::new_on(&moto.endpoint).await;
+    account.launch_many("eu-west-1", 2, &[("Schedule", "blink")]).await;
+    let config = account.write_config(&config_text());
+    let init = account.run(&["init-state", "--config", config.to_str().unwrap()]);
+    init.expect_code(0);
+    assert_eq!(init.stdout().trim(), "state table offhours-state in eu-west-1: created");
+    let again = account.run(&["init-state", "--config", config.to_str().unwrap()]);
+    assert_eq!(again.expect_code(0).stdout().trim(), "state table offhours-state in eu-west-1: already there");
+    (moto, account, config)
+}
+
+/// StartInstances and StopInstances as moto received them, in order.
+fn state_calls(account: &Account) -> Vec<(DateTime<Utc>, String)> {
+    let path = format!("/_offhours/call-log?access_key_id={}", account.creds.access_key_id());
+    let log: Vec<(f64, String)> = serde_json::from_str(&control(&account.endpoint, "GET", &path, "")).unwrap();
+    log.into_iter()
+        .filter(|(_, a)| a == "StartInstances" || a == "StopInstances")
+        .map(|(t, a)| (DateTime::from_timestamp_micros((t * 1e6) as i64).unwrap(), a))
+        .collect()
+}
+
+/// The fire each call belongs to: the latest fire instant of its action at or before it.
+fn fire_of(at: DateTime<Utc>, action: &str) -> DateTime<Utc> {
+    let phase = if action == "StopInstances" { 0 } else { 2 };
+    let secs = at.timestamp();
+    let back = (secs - phase).rem_euclid(4);
+    DateTime::from_timestamp(secs - back, 0).unwrap()
+}
+
+/// No fire acted twice: calls alternate stop and start, at most one per fire.
+#[track_caller]
+fn assert_no_fire_acted_twice(calls: &[(DateTime<Utc>, String)]) {
+    let mut per_fire: BTreeMap<DateTime<Utc>, usize> = BTreeMap::new();
+    for (at, action) in calls {
+        *per_fire.entry(fire_of(*at, action)).or_default() += 1;
+    }
+    let twice: Vec<_> = per_fire.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "fires acted on more than once: {twice:?}; calls: {calls:?}");
+    for pair in calls.windows(2) {
+        assert_ne!(pair[0].1, pair[1].1, "two {} in a row: a fire acted on twice; calls: {calls:?}", pair[0].1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_leader_fires_a_killed_or_paused_leader_is_replaced_and_a_woken_one_stands_down() {
+    let (_moto, account, config) = set_up().await;
+    let mut a = Replica::start(&account, &config, "a");
+    wait_until("replica a leading", Duration::from_secs(10), || a.leads());
+    let b = Replica::start(&account, &config, "b");
+    wait_until("replica b standing by", Duration::from_secs(10), || b.role().starts_with("standby"));
+    let health = account.run(&["health", "--state-dir", b.state.to_str().unwrap()]);
+    assert!(health.expect_code(0).stdout().contains("standby"), "{}", health.stdout());
+
+    // The leader fires; the standby does not.
+    wait_until("three fires by the leader", Duration::from_secs(15), || a.fires_started().len() >= 3);
+    assert!(b.fires_started().is_empty(), "the standby fired:\n{}", b.log_text());
+
+    // kill -9 the leader just before a fire: the standby carries it out, once, within
+    // the lease and a few seconds.
+    sleep_to_fire_offset(Duration::ZERO);
+    std::thread::sleep(Duration::from_millis(1700));
+    let killed_at = Utc::now();
+    a.kill();
+    let fire = DateTime::from_timestamp(killed_at.timestamp() + 1, 0).unwrap();
+    let fire = if fire.timestamp() % 2 == 0 { fire } else { fire + TimeDelta::seconds(1) };
+    let takeover = wait_until("replica b leading", Duration::from_secs(LEASE_S + 8), || b.leads());
+    let carried = b.wait_for("the fire after the kill", Duration::from_secs(LEASE_S + 8), |e| {
+        e["message"] == "Fire started." && instant(&e["fire_at"]) == fire
+    });
+    let late = (instant(&carried["timestamp"]) - fire).to_std().unwrap_or_default();
+    assert!(late < Duration::from_secs(LEASE_S + 5), "the fire at {fire} ran {late:?} late");
+    eprintln!("takeover after kill -9: {takeover:?}; the fire at {fire} ran {late:?} late");
+    assert!(a.fires_started().iter().all(|(f, _)| *f < fire), "the killed leader fired {fire}");
+
+    // SIGSTOP the new leader past its lease: a third replica takes over and fires; the
+    // old leader, woken, starts nothing and stands down.
+    let c = Replica::start(&account, &config, "c");
+    wait_until("replica c standing by", Duration::from_secs(10), || c.role().starts_with("standby"));
+    sleep_to_fire_offset(Duration::from_millis(600));
+    b.signal("STOP");
+    let paused_at = Utc::now();
+    wait_until("replica c leading", Duration::from_secs(LEASE_S + 8), || c.leads());
+    wait_until("a fire by replica c", Duration::from_secs(10), || c.fires_started().iter().any(|(_, t)| *t > paused_at));
+    std::thread::sleep(Duration::from_millis(2500));
+    let woken_at = Utc::now();
+    b.signal("CONT");
+    b.wait_for("the woken leader standing down", Duration::from_secs(10), |e| {
+        e["message"] == "Stood down: no fires from this replica until it leads again."
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let after: Vec<_> = b.fires_started().into_iter().filter(|(_, t)| *t > paused_at).collect();
+    assert!(after.is_empty(), "the paused leader fired after it woke at {woken_at}: {after:?}\n{}", b.log_text());
+    assert!(c.leads() && !b.leads(), "c: {}; b: {}", c.role(), b.role());
+
+    // Across the whole run: every fire from the first to the last acted at most once.
+    assert_no_fire_acted_twice(&state_calls(&account));
+    let all: Vec<DateTime<Utc>> = [&a, &b, &c].iter().flat_map(|r| r.fires_started()).map(|(f, _)| f).collect();
+    let mut counts: BTreeMap<DateTime<Utc>, usize> = BTreeMap::new();
+    for f in all {
+        *counts.entry(f).or_default() += 1;
+    }
+    assert!(counts.values().all(|n| *n == 1), "a fire started twice: {counts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_rounds_of_random_kills_carry_out_every_fire_and_none_twice() {
+    let (_moto, account, config) = set_up().await;
+    let mut slots = [Replica::start(&account, &config, "r0"), Replica::start(&account, &config, "r1")];
+    let mut retired: Vec<Replica> = Vec::new();
+    wait_until("a leader", Duration::from_secs(10), || slots.iter().any(Replica::leads));
+    let began = Utc::now();
+    let mut takeovers = Vec::new();
+    for round in 0..20 {
+        let leader = wait_until_leader(&slots);
+        std::thread::sleep(Duration::from_millis(fastrand_ms(round)));
+        let killed = Instant::now();
+        slots[leader].kill();
+        let other = 1 - leader;
+        let deadline = Instant::now() + Duration::from_secs(LEASE_S + 8);
+        while !slots[other].leads() {
+            if Instant::now() > deadline {
+                let text = slots[other].log_text();
+                let tail: Vec<&str> = text.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+                panic!(
+                    "round {round}: {} did not take over within {} s; role: {}; its log's end:\n{}",
+                    slots[other].name,
+                    LEASE_S + 8,
+                    slots[other].role(),
+                    tail.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        takeovers.push(killed.elapsed());
+        let fresh = Replica::start(&account, &config, &format!("r{}", round + 2));
+        retired.push(std::mem::replace(&mut slots[leader], fresh));
+    }
+    // Let the last leader catch up, then stop both cleanly.
+    std::thread::sleep(Duration::from_secs(3));
+    let ended = Utc::now() - TimeDelta::seconds(2);
+    for r in &slots {
+        r.signal("TERM");
+    }
+    for r in &mut slots {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while r.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "{} did not stop", r.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    takeovers.sort();
+    eprintln!(
+        "takeover after kill -9, 20 rounds, lease {LEASE_S}s: min {:?}, median {:?}, max {:?}",
+        takeovers[0], takeovers[10], takeovers[19]
+    );
+
+    // Every fire from the first leader on was carried out (on time or caught up) or
+    // superseded by a later fire of the schedule caught up with it.
+    let replicas: Vec<&Replica> = retired.iter().chain(slots.iter()).collect();
+    let mut handled: BTreeMap<DateTime<Utc>, usize> = BTreeMap::new();
+    for r in &replicas {
+        for e in r.events() {
+            if e["message"] == "Fire started." || e["message"] == "Fire superseded by a later fire of the same schedule." {
+                *handled.entry(instant(&e["fire_at"])).or_default() += 1;
+            }
+        }
+    }
+    let first = DateTime::from_timestamp(began.timestamp() + 2 - began.timestamp() % 2, 0).unwrap();
+    let mut fire = first;
+    let mut unhandled = Vec::new();
+    while fire < ended {
+        if !handled.contains_key(&fire) {
+            unhandled.push(fire);
+        }
+        fire += TimeDelta::seconds(2);
+    }
+    assert!(unhandled.is_empty(), "fires never carried out: {unhandled:?}");
+    let calls = state_calls(&account);
+    assert!(calls.len() >= 20, "too few actions to judge: {calls:?}");
+    assert_no_fire_acted_twice(&calls);
+}
+
+fn wait_until_leader(slots: &[Replica; 2]) -> usize {
+    let mut leader = None;
+    wait_until("a leader", Duration::from_secs(15), || {
+        leader = slots.iter().position(Replica::leads);
+        leader.is_some()
+    });
+    leader.unwrap()
+}
+
+/// A kill point spread over two fire periods, different every round and every run.
+fn fastrand_ms(round: u64) -> u64 {
+    let seed = Utc::now().timestamp_subsec_nanos() as u64 ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    seed % 4000
+}
