@@ -324,3 +324,58 @@ fn fastrand_ms(round: u64) -> u64 {
     let seed = Utc::now().timestamp_subsec_nanos() as u64 ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     seed % 4000
 }
+
+#[tokio::test]
+async fn migrate_state_copies_a_state_file_once_and_a_missing_table_is_named_at_start() {
+    let account = Account::new().await;
+    let config = account.write_config(&config_text());
+    let cfg = config.to_str().unwrap();
+
+    // The daemon refuses to start on a table that is not there, and says what to do.
+    let run = account.run(&["run", "--config", cfg, "--state-dir", account.dir.path().join("s").to_str().unwrap()]);
+    assert_ne!(run.code(), 0);
+    assert!(
+        run.stderr().contains("state.table: table offhours-state not found in eu-west-1: create it with `offhours init-state`"),
+        "{}",
+        run.stderr()
+    );
+
+    account.run(&["init-state", "--config", cfg]).expect_code(0);
+    let dir = account.dir.path().join("old-state");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("state.json"),
+        r#"{"version":1,"handled_until":{"schedule:blink:stop":"2026-11-23T18:00:00Z","schedule:blink:start":"2026-11-23T08:00:00Z"}}"#,
+    )
+    .unwrap();
+    let first = account.run(&["migrate-state", "--config", cfg, "--state-dir", dir.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(first.expect_code(0).json()["copied"], 2);
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::new()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+            .endpoint_url(&account.endpoint)
+            .credentials_provider(account.creds.clone())
+            .build(),
+    );
+    let item = client
+        .get_item()
+        .table_name("offhours-state")
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("watermark".into()))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("schedule:blink:stop".into()))
+        .send()
+        .await
+        .unwrap();
+    let at = item.item().and_then(|i| i.get("at")).and_then(|v| v.as_s().ok()).cloned();
+    assert_eq!(at.as_deref(), Some("2026-11-23T18:00:00+00:00"));
+
+    let second = account.run(&["migrate-state", "--config", cfg, "--state-dir", dir.to_str().unwrap()]);
+    assert_eq!(second.code(), 1);
+    assert!(second.stderr().contains("already migrated at"), "{}", second.stderr());
+
+    // A file without [state] has no table to set up.
+    let plain = account.write_config(&format!("{HEADER}{SCHEDULE}"));
+    let refused = account.run(&["init-state", "--config", plain.to_str().unwrap()]);
+    assert_eq!(refused.code(), 2);
+    assert!(refused.stderr().contains("[state] backend is \"file\""), "{}", refused.stderr());
+}
