@@ -81,6 +81,9 @@ pub struct Figures {
     pub cache: PriceCache,
 }
 
+/// How long after a write the writer counts again.
+const COUNT_AFTER_WRITE: Duration = Duration::from_secs(1);
+
 /// The latest [`Figures`] of this process's recorder.
 static FIGURES: RwLock<Option<Arc<Figures>>> = RwLock::new(None);
 
@@ -387,7 +390,7 @@ pub struct Settings {
     /// How often the writer purges past `retention` (and once at start).
     pub purge_every: Duration,
     /// How often the writer counts the last [`FIGURES_DAYS`] days for the metrics and
-    /// the status page (and once at start, and after each write).
+    /// the status page (and once at start, and a second after a write).
     pub figures_every: Duration,
     /// Where the counts go.
     pub publish: Publish,
@@ -552,7 +555,9 @@ impl Writer {
             match queue.recv_timeout(next_purge.min(next_count).saturating_duration_since(Instant::now())) {
                 Ok(Message::Append(entries)) => {
                     self.append(&entries);
-                    next_count = Instant::now();
+                    // A moment later, so that the count sees time pass since the entries
+                    // (and a burst of writes is counted once).
+                    next_count = next_count.min(Instant::now() + COUNT_AFTER_WRITE);
                 }
                 Ok(Message::Flush(done)) => {
                     let _ = done.try_send(());
