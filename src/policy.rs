@@ -33,6 +33,11 @@ pub struct Features {
     pub organization: Option<OrganizationReads>,
     /// The savings report's on-demand prices (the Price List Query API).
     pub pricing: bool,
+    /// `[state] backend = "dynamodb"`: the shared table's ARN (a pattern when no file
+    /// says which).
+    pub state_table: Option<String>,
+    /// `offhours init-state`: creating that table (for whoever sets it up).
+    pub init_state: bool,
 }
 
 /// How `[organization]` finds its accounts, and the role it assumes in each.
@@ -62,6 +67,8 @@ impl Features {
             member_roles: Vec::new(),
             organization: None,
             pricing: true,
+            state_table: Some("arn:aws:dynamodb:*:*:table/*".into()),
+            init_state: true,
         }
     }
 
@@ -94,6 +101,11 @@ impl Features {
             // be known from the file: a `[savings]` section (one that sets anything) is
             // taken as the wish for the report, and the permission is then granted.
             pricing: config.savings != crate::config::Savings::default() && config.savings.currency == "USD" && uses(Kind::Ec2),
+            state_table: match &config.state {
+                crate::config::StateSettings::DynamoDb(s) => Some(format!("arn:aws:dynamodb:{}:*:table/{}", s.region, s.table)),
+                crate::config::StateSettings::File => None,
+            },
+            init_state: false,
         }
     }
 
@@ -153,7 +165,19 @@ pub const ACTIONS: &[&str] = &[
     "organizations:ListAccounts",
     "organizations:ListAccountsForParent",
     "organizations:ListOrganizationalUnitsForParent",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:CreateTable",
+    "dynamodb:DescribeTable",
+    "dynamodb:UpdateTimeToLive",
 ];
+
+/// Calls IAM authorises through the actions of each item they touch, not an action of
+/// their own: a transaction of a condition check on the lease and puts.
+pub const PER_ITEM: &[(&str, &[&str])] = &[("TransactWriteItems", &["ConditionCheckItem", "PutItem"])];
 
 /// Calls that need no permission (not in the policy).
 pub const UNRESTRICTED: &[&str] = &["sts:GetCallerIdentity"];
@@ -210,6 +234,7 @@ pub fn document(features: Features) -> Value {
     statements.extend(notify_statements(&features));
     statements.extend(snooze_statements(&features));
     statements.extend(pricing_statements(&features));
+    statements.extend(state_statements(&features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -244,6 +269,7 @@ pub fn hub_document(features: &Features) -> Value {
     statements.extend(billing_statements(features));
     statements.extend(notify_statements(features));
     statements.extend(pricing_statements(features));
+    statements.extend(state_statements(features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -415,6 +441,29 @@ fn pricing_statements(features: &Features) -> Vec<Value> {
     vec![json!({ "Sid": "Prices", "Effect": "Allow", "Action": ["pricing:GetProducts"], "Resource": "*" })]
 }
 
+fn state_statements(features: &Features) -> Vec<Value> {
+    let Some(table) = &features.state_table else {
+        return Vec::new();
+    };
+    // The lease and the watermarks: reads, conditional writes, and transactions (which
+    // IAM authorises per item: ConditionCheckItem on the lease, PutItem on each mark).
+    let mut statements = vec![json!({
+        "Sid": "SharedState",
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+        "Resource": table
+    })];
+    if features.init_state {
+        statements.push(json!({
+            "Sid": "CreateSharedStateTable",
+            "Effect": "Allow",
+            "Action": ["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTimeToLive"],
+            "Resource": table
+        }));
+    }
+    statements
+}
+
 fn snooze_statements(features: &Features) -> Vec<Value> {
     if !features.snooze {
         return Vec::new();
@@ -467,7 +516,13 @@ mod tests {
     /// credential providers do not call (but the implied ones).
     #[test]
     fn policy_matches_the_calls_in_the_adapters() {
-        let called = adapter_calls();
+        let mut called = adapter_calls();
+        for (call, actions) in PER_ITEM {
+            called.retain(|c| c != call);
+            called.extend(actions.iter().map(|a| a.to_string()));
+        }
+        called.sort();
+        called.dedup();
         let mut listed: Vec<String> = ACTIONS.iter().map(|a| a.split(':').nth(1).unwrap().to_string()).collect();
         listed.sort();
         // One operation name can belong to two services (ec2 and autoscaling DeleteTags).
@@ -493,9 +548,13 @@ mod tests {
     fn the_single_account_policy_is_unchanged() {
         let before: Value = serde_json::from_str(ALL_BEFORE).unwrap();
         // The prices came later: without them, the policy is as it was.
-        let all = Features { pricing: false, ..Features::all() };
+        let all = Features { pricing: false, state_table: None, ..Features::all() };
         assert_eq!(document(all.clone()), before);
-        assert_eq!(document(Features { pricing: false, ..Features::all_accounts() }), before, "the account fields play no part in it");
+        assert_eq!(
+            document(Features { pricing: false, state_table: None, ..Features::all_accounts() }),
+            before,
+            "the account fields play no part in it"
+        );
         assert_eq!(output(&all, None), Ok(before));
         let ec2 = Features { kinds: [true, false, false, false, false], ..none() };
         assert_eq!(document(ec2), serde_json::from_str::<Value>(INSTANCES_ONLY).unwrap());
@@ -514,6 +573,8 @@ mod tests {
             member_roles: Vec::new(),
             organization: None,
             pricing: false,
+            state_table: None,
+            init_state: false,
         }
     }
 
@@ -601,13 +662,15 @@ mod tests {
     }
 
     /// Whatever the file: the hub acts on no resource, the member assumes nothing and
-    /// reads no organization, and the billing alarm and notifications stay in the hub.
+    /// reads no organization, and the billing alarm, notifications and the shared
+    /// state table stay in the hub.
     #[test]
     fn hub_and_member_never_overlap() {
         for everything in [Features::all_accounts(), features(&[TWO_ACCOUNTS, ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT].concat())] {
             let hub = actions(&hub_document(&everything));
             assert!(
-                hub.iter().all(|a| ["sts:", "organizations:", "cloudwatch:", "sns:", "pricing:"].iter().any(|s| a.starts_with(s))),
+                hub.iter()
+                    .all(|a| ["sts:", "organizations:", "cloudwatch:", "sns:", "pricing:", "dynamodb:"].iter().any(|s| a.starts_with(s))),
                 "{hub:?}"
             );
             let member = actions(&member_document(&everything));
@@ -839,5 +902,50 @@ mod organization_tests {
             discover["Action"],
             json!(["organizations:ListAccounts", "organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"])
         );
+    }
+}
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use crate::config::{HostTimezone, from_str};
+
+    const EC2: &str = "[schedules.a]\nstart = \"0 8 * * *\"\n";
+    const TWO_ACCOUNTS: &str = "[[accounts]]\nrole_arn = \"arn:aws:iam::111111111111:role/offhours-member\"\n";
+
+    fn features(text: &str) -> Features {
+        Features::of(&from_str(text, "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap())
+    }
+
+    /// Each statement as `Sid: actions -> resource`.
+    fn summary(doc: &Value) -> Vec<String> {
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let actions: Vec<&str> = s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+                format!("{}: {} -> {}", s["Sid"].as_str().unwrap(), actions.join(" "), s["Resource"])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shared_state_grants_the_table_s_item_calls_on_that_table_only() {
+        let text = "regions = [\"eu-west-1\"]\n[state]\nbackend = \"dynamodb\"\ntable = \"offhours-state\"\n";
+        let doc = document(features(&format!("{text}{EC2}")));
+        let shared: Vec<String> = summary(&doc).into_iter().filter(|s| s.starts_with("SharedState")).collect();
+        assert_eq!(
+            shared,
+            [
+                "SharedState: dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:Query dynamodb:ConditionCheckItem -> \"arn:aws:dynamodb:eu-west-1:*:table/offhours-state\""
+            ]
+        );
+        assert!(!summary(&doc).iter().any(|s| s.contains("CreateTable")), "the daemon never creates the table");
+        let hub = hub_document(&features(&format!("{text}{TWO_ACCOUNTS}{EC2}")));
+        assert!(summary(&hub).iter().any(|s| s.starts_with("SharedState")), "the table is the hub's");
+        let member = member_document(&features(&format!("{text}{TWO_ACCOUNTS}{EC2}")));
+        assert!(!summary(&member).iter().any(|s| s.contains("dynamodb")), "members never see the table");
+        assert!(!summary(&document(features(EC2))).iter().any(|s| s.contains("dynamodb")), "a state file needs no table");
     }
 }

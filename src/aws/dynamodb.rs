@@ -89,15 +89,6 @@ impl StateTable {
         StateTable { client, table: table.to_string(), region: region.to_string() }
     }
 
-    fn err<E, R>(&self, op: &'static str, e: SdkError<E, R>) -> AwsError
-    where
-        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
-        SdkError<E, R>: aws_sdk_dynamodb::operation::RequestId,
-    {
-        AwsError::from_sdk(op, &self.region, e)
-    }
-
     /// The lease record, read consistently.
     pub async fn read_lease(&self) -> Result<Option<Record>, AwsError> {
         let out = self
@@ -108,7 +99,7 @@ impl StateTable {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.err("GetItem", e))?;
+            .map_err(|e| AwsError::from_sdk("GetItem", &self.region, e))?;
         Ok(out.item.as_ref().map(|item| Record {
             owner: get_s(item, "owner").unwrap_or_default().to_string(),
             rvn: get_s(item, "rvn").unwrap_or_default().to_string(),
@@ -135,7 +126,7 @@ impl StateTable {
         match put.send().await {
             Ok(_) => Ok(true),
             Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(self.err("PutItem", e)),
+            Err(e) => Err(AwsError::from_sdk("PutItem", &self.region, e)),
         }
     }
 
@@ -160,7 +151,7 @@ impl StateTable {
         match out {
             Ok(_) => Ok(true),
             Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(self.err("UpdateItem", e)),
+            Err(e) => Err(AwsError::from_sdk("UpdateItem", &self.region, e)),
         }
     }
 
@@ -179,7 +170,7 @@ impl StateTable {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| self.err("Query", e))?;
+                .map_err(|e| AwsError::from_sdk("Query", &self.region, e))?;
             for item in page.items() {
                 if let (Some(job), Some(at)) = (get_s(item, "sk"), get_s(item, "at").and_then(|t| DateTime::parse_from_rfc3339(t).ok())) {
                     out.insert(job.to_string(), at.with_timezone(&Utc));
@@ -213,7 +204,7 @@ impl StateTable {
             match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
                 Ok(_) => {}
                 Err(e) if transaction_condition_failed(&e) => return Ok(false),
-                Err(e) => return Err(self.err("TransactWriteItems", e)),
+                Err(e) => return Err(AwsError::from_sdk("TransactWriteItems", &self.region, e)),
             }
         }
         Ok(true)
@@ -253,11 +244,11 @@ impl StateTable {
                         .consistent_read(true)
                         .send()
                         .await
-                        .map_err(|e| self.err("GetItem", e))?;
+                        .map_err(|e| AwsError::from_sdk("GetItem", &self.region, e))?;
                     let when = item.item.as_ref().and_then(|i| get_s(i, "at")).unwrap_or("an unknown time").to_string();
                     return Ok(Some(when));
                 }
-                Err(e) => return Err(self.err("TransactWriteItems", e)),
+                Err(e) => return Err(AwsError::from_sdk("TransactWriteItems", &self.region, e)),
             }
         }
         Ok(None)
@@ -284,11 +275,17 @@ impl StateTable {
         let outcome = match created {
             Ok(_) => Created::Created,
             Err(SdkError::ServiceError(se)) if se.err().is_resource_in_use_exception() => Created::AlreadyThere,
-            Err(e) => return Err(self.err("CreateTable", e).into()),
+            Err(e) => return Err(AwsError::from_sdk("CreateTable", &self.region, e).into()),
         };
         let began = std::time::Instant::now();
         loop {
-            let table = self.client.describe_table().table_name(&self.table).send().await.map_err(|e| self.err("DescribeTable", e))?;
+            let table = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("DescribeTable", &self.region, e))?;
             let Some(table) = table.table else {
                 return Err(TableError::Shape {
                     table: self.table.clone(),
@@ -333,7 +330,7 @@ impl StateTable {
                 )
                 .send()
                 .await
-                .map_err(|e| self.err("UpdateTimeToLive", e))?;
+                .map_err(|e| AwsError::from_sdk("UpdateTimeToLive", &self.region, e))?;
         }
         Ok(outcome)
     }
