@@ -333,7 +333,7 @@ async fn health_reports_a_state_file_it_cannot_write_and_a_stop() {
     std::fs::create_dir(state.join("state.json.tmp")).unwrap();
     wait_for_state(&account, &id, "stopped").await;
     let failed = daemon.wait_for_event("a failed state write", |e| {
-        e["level"] == "ERROR" && e["message"].as_str().is_some_and(|m| m.starts_with("Cannot write the state file"))
+        e["level"] == "ERROR" && e["message"].as_str().is_some_and(|m| m.starts_with("Cannot record handled fires"))
     });
     assert!(failed["error"].as_str().unwrap().contains("Is a directory"), "{failed}");
     let deadline = Instant::now() + Duration::from_secs(30);
