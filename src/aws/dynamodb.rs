@@ -7,6 +7,11 @@
 //! - `watermark` / JOB KEY: up to when that job's fires are handled (`at`, RFC 3339),
 //!   and the fence of the leader that wrote it.
 //! - `meta` / `migrated`: written once by `offhours migrate-state`.
+//! - `ledger#YYYY-MM` / INSTANT#ACCOUNT#REGION#KIND#ID#ACTION: one start or stop (the
+//!   savings ledger), in the partition of its instant's UTC month; the instant is RFC 3339
+//!   in UTC with milliseconds, fixed width, so that the sort key sorts by time. Every
+//!   [`Entry`] field is an attribute, and `expires_at` (epoch seconds) is the instant
+//!   plus `[savings] retention`: DynamoDB's time to live removes the row after that.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -17,10 +22,12 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, KeySchemaElement, KeyType, Put, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification, TransactWriteItem,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
 
 use super::AwsError;
+use crate::kinds::Kind;
 use crate::store::lease::{Expect, Fence, Record};
+use crate::store::ledger::Entry;
 
 pub const LEASE_PK: &str = "lease";
 pub const WATERMARK_PK: &str = "watermark";
@@ -28,6 +35,8 @@ pub const META_PK: &str = "meta";
 pub const MIGRATED_SK: &str = "migrated";
 /// The attribute DynamoDB's time to live reads (the ledger's rows).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// The ledger's partitions are this followed by the month (`YYYY-MM`, UTC).
+pub const LEDGER_PK_PREFIX: &str = "ledger#";
 /// A transaction holds at most 100 items; one is the lease's condition.
 const WRITES_PER_TRANSACTION: usize = 99;
 
@@ -254,6 +263,40 @@ impl StateTable {
         Ok(None)
     }
 
+    /// Writes one ledger row (PutItem; the same entry again overwrites it with itself).
+    /// Not fenced: a replica records what it did, lease or not.
+    pub async fn put_ledger_entry(&self, entry: &Entry, retention: Duration) -> Result<(), AwsError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(ledger_item(entry, retention)))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutItem", &self.region, e))?;
+        Ok(())
+    }
+
+    /// The ledger rows of partition `pk` with `lo <= sk <= hi`, oldest first, read
+    /// consistently: each row's sort key and its entry, or what is wrong with the item.
+    pub async fn ledger_rows(&self, pk: &str, lo: &str, hi: &str) -> Result<Vec<(String, Result<Entry, String>)>, AwsError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :lo AND :hi")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":lo", s(lo))
+            .expression_attribute_values(":hi", s(hi))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("Query", &self.region, e))?;
+        Ok(items.iter().map(|item| (get_s(item, "sk").unwrap_or_default().to_string(), ledger_entry(item))).collect())
+    }
+
     /// `init-state`: creates the table (on-demand), waits until it is active and turns
     /// on time to live; a table already there passes if its keys are right.
     pub async fn create(&self, wait: Duration) -> Result<Created, TableError> {
@@ -336,6 +379,86 @@ impl StateTable {
     }
 }
 
+/// The ledger partition an instant's rows live in: its UTC month.
+pub fn ledger_pk(at: DateTime<Utc>) -> String {
+    format!("{LEDGER_PK_PREFIX}{}", at.format("%Y-%m"))
+}
+
+/// An instant as the ledger's sort keys begin: RFC 3339 in UTC with milliseconds, fixed
+/// width, so that text order is time order (what the SQLite ledger keeps, too).
+pub fn ledger_instant(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A ledger row's sort key: its instant, then what makes it unique for one resource's
+/// one action at that instant. The same entry always has the same key, so writing it
+/// again changes nothing.
+pub fn ledger_sk(e: &Entry) -> String {
+    format!("{}#{}#{}#{}#{}#{}", ledger_instant(e.at), e.account, e.region, e.kind.as_str(), e.id, e.action.as_str())
+}
+
+/// The ledger partitions holding rows in `[since, until)`, oldest first, each with the
+/// sort-key range to query (`sk BETWEEN lo AND hi`): `lo` is `since`'s instant, which
+/// sorts before every row at `since`; `hi` is `until`'s, which sorts before every row
+/// at `until`. At millisecond precision, as rows are kept.
+pub fn ledger_ranges(since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<(String, String, String)> {
+    if since >= until {
+        return Vec::new();
+    }
+    let (lo, hi) = (ledger_instant(since), ledger_instant(until));
+    let mut month = NaiveDate::from_ymd_opt(since.year(), since.month(), 1).expect("the first of a month");
+    let mut out = Vec::new();
+    while month.and_time(chrono::NaiveTime::MIN).and_utc() < until {
+        out.push((format!("{LEDGER_PK_PREFIX}{}", month.format("%Y-%m")), lo.clone(), hi.clone()));
+        let Some(next) = month.checked_add_months(Months::new(1)) else { break };
+        month = next;
+    }
+    out
+}
+
+/// When a row recorded at `at` expires (epoch seconds, DynamoDB's time to live).
+pub fn ledger_expires_at(at: DateTime<Utc>, retention: Duration) -> i64 {
+    let keep = TimeDelta::from_std(retention).unwrap_or(TimeDelta::MAX);
+    at.checked_add_signed(keep).unwrap_or(DateTime::<Utc>::MAX_UTC).timestamp()
+}
+
+fn ledger_item(e: &Entry, retention: Duration) -> Item {
+    let mut item = key(&ledger_pk(e.at), &ledger_sk(e));
+    item.insert("at".into(), s(ledger_instant(e.at)));
+    item.insert("account".into(), s(&e.account));
+    item.insert("region".into(), s(&e.region));
+    item.insert("kind".into(), s(e.kind.as_str()));
+    item.insert("resource".into(), s(&e.id));
+    if let Some(size) = &e.size {
+        item.insert("size".into(), s(size));
+    }
+    item.insert("schedule".into(), s(&e.schedule));
+    item.insert("job".into(), s(&e.job));
+    item.insert("action".into(), s(e.action.as_str()));
+    item.insert("outcome".into(), s(&e.outcome));
+    item.insert(TTL_ATTRIBUTE.into(), n(ledger_expires_at(e.at, retention)));
+    item
+}
+
+/// A ledger item read back; what is wrong with it otherwise.
+fn ledger_entry(item: &Item) -> Result<Entry, String> {
+    let text = |name: &str| get_s(item, name).map(str::to_string).ok_or_else(|| format!("no `{name}`"));
+    let at = text("at")?;
+    let kind = text("kind")?;
+    Ok(Entry {
+        at: DateTime::parse_from_rfc3339(&at).map_err(|e| format!("time `{at}`: {e}"))?.with_timezone(&Utc),
+        account: text("account")?,
+        region: text("region")?,
+        kind: Kind::parse(&kind).ok_or_else(|| format!("unknown kind `{kind}`"))?,
+        id: text("resource")?,
+        size: get_s(item, "size").map(str::to_string),
+        schedule: text("schedule")?,
+        job: text("job")?,
+        action: text("action")?.parse()?,
+        outcome: text("outcome")?,
+    })
+}
+
 fn watermark_item(job: &str, at: DateTime<Utc>, fence: Option<Fence>) -> Item {
     let mut item = key(WATERMARK_PK, job);
     item.insert("at".into(), s(at.to_rfc3339()));
@@ -357,5 +480,101 @@ fn transaction_condition_failed(
             _ => false,
         },
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Action;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    /// The partitions and range `[since, until)` is read from: `expect` as
+    /// `"MONTH LO HI"`.
+    #[track_caller]
+    fn check_ranges(since: &str, until: &str, expect: &[&str]) {
+        let got: Vec<String> = ledger_ranges(at(since), at(until))
+            .into_iter()
+            .map(|(pk, lo, hi)| format!("{} {lo} {hi}", pk.strip_prefix(LEDGER_PK_PREFIX).unwrap()))
+            .collect();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn ledger_ranges_cover_each_utc_month_of_the_window() {
+        check_ranges("2026-06-01T00:00:00Z", "2026-06-02T00:00:00Z", &["2026-06 2026-06-01T00:00:00.000Z 2026-06-02T00:00:00.000Z"]);
+        // Across a year's end; UTC months, whatever the offset written.
+        check_ranges(
+            "2025-11-30T23:00:00-02:00",
+            "2026-01-01T00:30:00+01:00",
+            &["2025-12 2025-12-01T01:00:00.000Z 2025-12-31T23:30:00.000Z"],
+        );
+        check_ranges(
+            "2025-11-15T00:00:00Z",
+            "2026-01-15T00:00:00Z",
+            &[
+                "2025-11 2025-11-15T00:00:00.000Z 2026-01-15T00:00:00.000Z",
+                "2025-12 2025-11-15T00:00:00.000Z 2026-01-15T00:00:00.000Z",
+                "2026-01 2025-11-15T00:00:00.000Z 2026-01-15T00:00:00.000Z",
+            ],
+        );
+        // Until at a month's start: that month holds nothing before it.
+        check_ranges("2026-05-20T00:00:00Z", "2026-06-01T00:00:00Z", &["2026-05 2026-05-20T00:00:00.000Z 2026-06-01T00:00:00.000Z"]);
+        // Milliseconds kept, finer parts dropped (as rows are written).
+        check_ranges("2026-06-01T08:00:00.1234Z", "2026-06-01T08:00:01Z", &["2026-06 2026-06-01T08:00:00.123Z 2026-06-01T08:00:01.000Z"]);
+        check_ranges("2026-06-01T00:00:00Z", "2026-06-01T00:00:00Z", &[]);
+        check_ranges("2026-06-02T00:00:00Z", "2026-06-01T00:00:00Z", &[]);
+    }
+
+    fn entry(when: &str) -> Entry {
+        Entry {
+            at: at(when),
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            kind: Kind::Ec2,
+            id: "i-0abc".into(),
+            size: Some("t3.large".into()),
+            schedule: "office".into(),
+            job: "schedule".into(),
+            action: Action::Stop,
+            outcome: "stopped".into(),
+        }
+    }
+
+    #[test]
+    fn a_ledger_row_s_keys_sort_by_time_and_are_the_same_for_the_same_entry() {
+        let e = entry("2026-06-01T18:00:05.5Z");
+        assert_eq!(ledger_pk(e.at), "ledger#2026-06");
+        assert_eq!(ledger_sk(&e), "2026-06-01T18:00:05.500Z#123456789012#eu-west-1#ec2#i-0abc#stop");
+        assert_eq!(ledger_sk(&e), ledger_sk(&e.clone()), "idempotent");
+        let start = Entry { action: Action::Start, outcome: "started".into(), ..e.clone() };
+        assert_ne!(ledger_sk(&e), ledger_sk(&start), "one resource's stop and start at one instant");
+        let other = Entry { region: "us-east-1".into(), ..e.clone() };
+        assert_ne!(ledger_sk(&e), ledger_sk(&other));
+        // Fixed width: text order is time order, and a row at an instant sorts after it.
+        let times = ["2026-06-01T09:59:59.999Z", "2026-06-01T10:00:00Z", "2026-06-01T10:00:00.001Z", "2026-06-01T10:00:01Z"];
+        let sks: Vec<String> = times.iter().map(|t| ledger_sk(&entry(t))).collect();
+        assert!(sks.windows(2).all(|w| w[0] < w[1]), "{sks:?}");
+        assert!(ledger_instant(at("2026-06-01T10:00:00Z")) < sks[1] && sks[1] < ledger_instant(at("2026-06-01T10:00:00.001Z")));
+    }
+
+    #[test]
+    fn a_ledger_item_keeps_every_field_and_expires_after_retention() {
+        let retention = Duration::from_secs(400 * 86_400);
+        for e in [entry("2026-06-01T18:00:05.5Z"), Entry { size: None, kind: Kind::Ecs, ..entry("2026-06-30T23:59:59.999Z") }] {
+            let item = ledger_item(&e, retention);
+            assert_eq!(ledger_entry(&item), Ok(e.clone()));
+            assert_eq!(get_n(&item, TTL_ATTRIBUTE), Some((e.at.timestamp() + 400 * 86_400) as u64));
+        }
+        let mut item = ledger_item(&entry("2026-06-01T18:00:05Z"), retention);
+        item.insert("kind".into(), s("lambda"));
+        assert_eq!(ledger_entry(&item), Err("unknown kind `lambda`".into()));
+        item.insert("kind".into(), s("ec2"));
+        item.remove("schedule");
+        assert_eq!(ledger_entry(&item), Err("no `schedule`".into()));
+        assert_eq!(ledger_expires_at(at("2026-06-01T00:00:00Z"), Duration::MAX), DateTime::<Utc>::MAX_UTC.timestamp());
     }
 }

@@ -10,12 +10,14 @@ use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
 use crate::aws::Aws;
-use crate::config::Config;
+use crate::aws::dynamodb::StateTable;
+use crate::config::{Config, StateSettings};
 use crate::kinds::Kind;
 use crate::savings::{
     EC2_SERVICE, Governed, GroupBy, Money, PriceCache, Prices, Projected, Projection, Rate, Report, governed, hours_off, needed,
     off_seconds_per_week, projected, report,
 };
+use crate::store::shared_ledger::TableLedger;
 use crate::store::{LEDGER_FILE, Ledger};
 
 /// Where the figures come from, said in every output.
@@ -32,6 +34,9 @@ struct Output<'a> {
     /// Always true: prices are on-demand list prices or the file's.
     estimate: bool,
     price_source: &'static str,
+    /// Where the rows were read, with shared state (`dynamodb table T in R`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger: Option<&'a str>,
     #[serde(flatten)]
     report: &'a Report,
     /// `None` (null) when the resources could not be listed: see `projection_error`.
@@ -69,27 +74,46 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         return EXIT_USAGE;
     }
     let now = Utc::now();
-    let path = args.state_dir.join(LEDGER_FILE);
+    let aws = Aws::connect(&config.aws).await;
     let mut changes = Vec::new();
-    if path.exists() {
-        let ledger = match Ledger::open(&path) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("offhours: {e}");
-                return EXIT_FAILED;
+    // The last change before the window says what was already stopped at its start.
+    let ledger = match &config.state {
+        StateSettings::DynamoDb(s) => {
+            let table = StateTable::new(aws.dynamodb_in(&s.region), &s.table, &s.region);
+            let ledger = TableLedger::new(table, config.savings.retention);
+            match (ledger.last_before(args.since).await, ledger.between(args.since, args.until).await) {
+                (Ok(before), Ok(within)) => changes.extend(before.iter().chain(within.iter()).filter_map(|e| e.change())),
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("offhours: {e}");
+                    return EXIT_FAILED;
+                }
             }
-        };
-        // The last change before the window says what was already stopped at its start.
-        match (ledger.last_before(args.since), ledger.between(args.since, args.until)) {
-            (Ok(before), Ok(within)) => changes.extend(before.iter().chain(within.iter()).filter_map(|e| e.change())),
-            (Err(e), _) | (_, Err(e)) => {
-                eprintln!("offhours: {e}");
-                return EXIT_FAILED;
-            }
+            Some(ledger.describe())
         }
-    } else {
-        eprintln!("offhours: no ledger yet at {} (the daemon writes it at its first start or stop)", path.display());
-    }
+        StateSettings::File => {
+            let path = args.state_dir.join(LEDGER_FILE);
+            if path.exists() {
+                let ledger = match Ledger::open(&path) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("offhours: {e}");
+                        return EXIT_FAILED;
+                    }
+                };
+                match (ledger.last_before(args.since), ledger.between(args.since, args.until)) {
+                    (Ok(before), Ok(within)) => changes.extend(before.iter().chain(within.iter()).filter_map(|e| e.change())),
+                    (Err(e), _) | (_, Err(e)) => {
+                        eprintln!("offhours: {e}");
+                        return EXIT_FAILED;
+                    }
+                }
+            } else {
+                eprintln!("offhours: no ledger yet at {} (the daemon writes it at its first start or stop)", path.display());
+            }
+            // The file's place is the state directory, as before: not repeated.
+            None
+        }
+    };
     let intervals = hours_off(&changes, args.since, args.until);
     let mut prices = Prices::new(config.savings.currency.clone());
     for (key, price) in &config.savings.prices {
@@ -98,7 +122,6 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
             return EXIT_USAGE;
         }
     }
-    let aws = Aws::connect(&config.aws).await;
     // The projection's resources: listed now, read-only. A failure leaves it out.
     let schedules = match governed_now(&config, &aws, now).await {
         Ok(s) => Ok(s),
@@ -133,6 +156,7 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         by: args.by.as_str(),
         estimate: true,
         price_source: SOURCE,
+        ledger: ledger.as_deref(),
         report: &figures,
         projected_monthly: projection.as_ref().map(|p| ProjectedOutput {
             estimate: true,
@@ -185,6 +209,9 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
             let money = t.estimated_savings.map_or("-".to_string(), |m| format!("{m} {}", t.currency));
             out!("  {:<32} {:>14} {:>22}  {}", "total", t.resource_hours_off.to_string(), money, t.price_source.as_str());
             out!("  estimate at {SOURCE}");
+            if let Some(ledger) = &ledger {
+                out!("  ledger: {ledger}");
+            }
             match &projection {
                 Some(p) => text_projection(p, &show(now)),
                 None => out!("\nprojected monthly figure left out: {}", out.projection_error.unwrap_or_default()),

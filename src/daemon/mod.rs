@@ -28,6 +28,7 @@ use tokio::task::JoinSet;
 use crate::config::{self, Config, LoadError};
 use crate::jobs::apply::Cause;
 use crate::store::keeper::Keeper;
+use crate::store::shared_ledger::{SharedRecorder, TableLedger};
 use crate::store::{Backend, Fence, Role, StoreError};
 use clock::Clock;
 use notify::{Note, Notifier};
@@ -46,10 +47,64 @@ pub struct FireTask<P> {
     pub fence: Fence,
 }
 
-/// The shared state of replicas: the table's backend and the lease's keeper.
+/// The shared state of replicas: the table's backend, the lease's keeper, and the
+/// savings ledger in the same table.
 pub struct Shared {
     pub backend: Arc<dyn Backend>,
     pub keeper: Arc<Keeper>,
+    pub ledger: TableLedger,
+}
+
+/// The ledger's writer this daemon feeds from the event stream.
+enum LedgerWriter {
+    File(Arc<crate::store::Recorder>),
+    Table(Arc<SharedRecorder>),
+}
+
+impl LedgerWriter {
+    /// The table's writer with shared state, else the SQLite file's; `None` (logged)
+    /// when the file cannot be opened.
+    fn start(table: Option<TableLedger>, state_dir: &std::path::Path, retention: Duration) -> Option<LedgerWriter> {
+        let writer = match table {
+            Some(ledger) => {
+                let cache = state_dir.join(crate::aws::pricing::CACHE_FILE);
+                let r = Arc::new(SharedRecorder::start(ledger, cache, crate::store::shared_ledger::settings(retention)));
+                crate::events::subscribe(r.clone());
+                LedgerWriter::Table(r)
+            }
+            None => {
+                let path = state_dir.join(crate::store::LEDGER_FILE);
+                match crate::store::Recorder::start(&path, retention) {
+                    Ok(r) => {
+                        let r = Arc::new(r);
+                        crate::events::subscribe(r.clone());
+                        LedgerWriter::File(r)
+                    }
+                    Err(e) => {
+                        tracing::error!(path = %path.display(), error = %e, "Ledger unavailable: actions go on, but their starts and stops are not recorded for the savings report.");
+                        return None;
+                    }
+                }
+            }
+        };
+        Some(writer)
+    }
+
+    /// At stop: waits for pending writes, at most `timeout`; says so when some are lost.
+    async fn flush(&self, timeout: Duration) {
+        match self {
+            LedgerWriter::File(r) => {
+                if !r.flush(timeout) {
+                    tracing::error!(path = %r.path().display(), "Ledger writes still pending at stop; they are lost.");
+                }
+            }
+            LedgerWriter::Table(r) => {
+                if !r.flush(timeout).await {
+                    tracing::error!(ledger = %r.place(), "Ledger writes still pending at stop; they are lost.");
+                }
+            }
+        }
+    }
 }
 
 /// What the daemon needs from the outside world.
@@ -224,30 +279,20 @@ pub async fn run<E: Executor, C: Clock>(
     // Before anything is fired: a daemon that cannot record what it handled would
     // silently lose catch-up after a restart.
     status::probe_state_dir(&opts.state_dir)?;
-    // Every start and stop, for the savings report. A ledger that cannot be opened costs
-    // the report this run's history, never an action.
-    let ledger_path = opts.state_dir.join(crate::store::LEDGER_FILE);
-    let ledger = match crate::store::Recorder::start(&ledger_path, config.savings.retention) {
-        Ok(r) => {
-            let r = Arc::new(r);
-            crate::events::subscribe(r.clone());
-            Some(r)
-        }
-        Err(e) => {
-            tracing::error!(path = %ledger_path.display(), error = %e, "Ledger unavailable: actions go on, but their starts and stops are not recorded for the savings report.");
-            None
-        }
-    };
     let prepared = Arc::new(executor.prepare(config.clone(), None).await.map_err(DaemonError::Prepare)?);
     let mut current = Generation { jobs: timer::timed_jobs(&config), config, prepared };
     let health = Arc::new(Health { path: opts.state_dir.join(HEARTBEAT_FILE), beat: Mutex::new(Heartbeat::default()) });
     // The state file, or a table shared with other replicas and the lease that says
     // which one acts.
-    let (backend, keeper): (Arc<dyn Backend>, Option<Arc<Keeper>>) =
+    let (backend, keeper, table_ledger): (Arc<dyn Backend>, Option<Arc<Keeper>>, _) =
         match executor.shared_state(&current.config).await.map_err(DaemonError::Prepare)? {
-            Some(shared) => (shared.backend, Some(shared.keeper)),
-            None => (Arc::new(crate::store::local::FileBackend::in_dir(&opts.state_dir)), None),
+            Some(shared) => (shared.backend, Some(shared.keeper), Some(shared.ledger)),
+            None => (Arc::new(crate::store::local::FileBackend::in_dir(&opts.state_dir)), None, None),
         };
+    // Every start and stop, for the savings report: in the shared table beside the
+    // watermarks, else in SQLite in the state directory. A ledger that cannot be opened
+    // costs the report this run's history, never an action.
+    let ledger = LedgerWriter::start(table_ledger, &opts.state_dir, current.config.savings.retention);
     let (_sole, mut role) = tokio::sync::watch::channel(Role::SOLE);
     if let Some(k) = &keeper {
         role = k.subscribe();
@@ -460,10 +505,8 @@ pub async fn run<E: Executor, C: Clock>(
     if let Some(k) = &keeper {
         k.release().await;
     }
-    if let Some(ledger) = &ledger
-        && !ledger.flush(Duration::from_secs(2))
-    {
-        tracing::error!(path = %ledger.path().display(), "Ledger writes still pending at stop; they are lost.");
+    if let Some(ledger) = &ledger {
+        ledger.flush(Duration::from_secs(2)).await;
     }
     // `offhours health` must not call a stopped daemon healthy while its last beat is young.
     let stopped_at = clock.now();

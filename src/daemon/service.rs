@@ -16,6 +16,7 @@ use crate::notify::Context;
 use crate::notify::queue::{Dispatcher, Policy};
 use crate::store::dynamodb::DynamoBackend;
 use crate::store::keeper::Keeper;
+use crate::store::shared_ledger::TableLedger;
 
 /// AWS clients and the checked regions of one config generation.
 #[derive(Debug, Clone)]
@@ -153,7 +154,8 @@ impl Executor for AwsExecutor {
         }
         let keeper = Keeper::new(table.clone(), settings.lease);
         tracing::info!(job = "lease", table = %settings.table, region = %settings.region, owner = %keeper.owner(), lease_s = settings.lease.as_secs_f64(), "Shared state: standing by until the lease is won.");
-        Ok(Some(super::Shared { backend: Arc::new(DynamoBackend::new(table, keeper.clone())), keeper }))
+        let ledger = TableLedger::new(table.clone(), config.savings.retention);
+        Ok(Some(super::Shared { backend: Arc::new(DynamoBackend::new(table, keeper.clone())), keeper, ledger }))
     }
 
     async fn execute(&self, task: FireTask<Prepared>) {

@@ -82,7 +82,7 @@ pub struct Figures {
 }
 
 /// How long after a write the writer counts again.
-const COUNT_AFTER_WRITE: Duration = Duration::from_secs(1);
+pub(crate) const COUNT_AFTER_WRITE: Duration = Duration::from_secs(1);
 
 /// The latest [`Figures`] of this process's recorder.
 static FIGURES: RwLock<Option<Arc<Figures>>> = RwLock::new(None);
@@ -96,7 +96,7 @@ pub fn figures() -> Option<Arc<Figures>> {
 /// Where the writer hands its figures: [`figures`] by default.
 pub type Publish = Arc<dyn Fn(Figures) + Send + Sync>;
 
-fn publish_globally(figures: Figures) {
+pub(crate) fn publish_globally(figures: Figures) {
     *FIGURES.write().expect("figures lock") = Some(Arc::new(figures));
 }
 
@@ -184,6 +184,16 @@ pub enum LedgerError {
     Newer { path: PathBuf, found: i64, known: i64 },
     #[error("ledger {}: row {row}: {what}", path.display())]
     Row { path: PathBuf, row: i64, what: String },
+    #[error("ledger in dynamodb table {table} in {region}: cannot {what}: {source}")]
+    Table {
+        table: String,
+        region: String,
+        what: &'static str,
+        #[source]
+        source: Box<crate::aws::AwsError>,
+    },
+    #[error("ledger in dynamodb table {table} in {region}: item {sk}: {what}")]
+    Item { table: String, region: String, sk: String, what: String },
     #[error("ledger {}: cannot start its writer thread: {source}", path.display())]
     Thread {
         path: PathBuf,
@@ -527,6 +537,26 @@ impl Subscriber for Recorder {
     }
 }
 
+/// The Price List prices `offhours report` cached at `path`, for the figures; without
+/// them, the file's prices alone.
+pub(crate) fn price_cache(path: &Path) -> PriceCache {
+    crate::aws::pricing::read_cache(path).unwrap_or_else(|e| {
+        tracing::debug!(error = %e, "Price cache not used for the savings figures.");
+        PriceCache::default()
+    })
+}
+
+/// Each resource's newest entry of `entries` (oldest first in, oldest first out).
+pub(crate) fn newest_per_resource(entries: impl IntoIterator<Item = Entry>) -> Vec<Entry> {
+    let mut newest: std::collections::BTreeMap<(String, String, Kind, String), Entry> = std::collections::BTreeMap::new();
+    for e in entries {
+        newest.insert((e.account.clone(), e.region.clone(), e.kind, e.id.clone()), e);
+    }
+    let mut out: Vec<Entry> = newest.into_values().collect();
+    out.sort_by_key(|e| e.at);
+    out
+}
+
 /// The writer thread: owns the connection, writes each batch as it comes, purges.
 struct Writer {
     ledger: Ledger,
@@ -592,12 +622,7 @@ impl Writer {
                 return;
             }
         };
-        let cache_path = self.ledger.path().with_file_name(crate::aws::pricing::CACHE_FILE);
-        // What `offhours report` read; without it, the file's prices alone.
-        let cache = crate::aws::pricing::read_cache(&cache_path).unwrap_or_else(|e| {
-            tracing::debug!(error = %e, "Price cache not used for the savings figures.");
-            PriceCache::default()
-        });
+        let cache = price_cache(&self.ledger.path().with_file_name(crate::aws::pricing::CACHE_FILE));
         (self.publish)(Figures { tally, cache });
     }
 

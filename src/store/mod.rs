@@ -14,12 +14,16 @@
 //!   append, queries by time, purge), and [`Recorder`], the event-stream subscriber that
 //!   feeds it from a thread of its own so that no action ever waits on, or fails
 //!   because of, the disk.
+//! - `shared_ledger.rs`: [`shared_ledger::TableLedger`], the same entries in the shared
+//!   table (`[state] backend = "dynamodb"`), and [`shared_ledger::SharedRecorder`], its
+//!   writer task, which also counts the savings figures from the table.
 
 pub mod dynamodb;
 pub mod keeper;
 pub mod lease;
 pub mod ledger;
 pub mod local;
+pub mod shared_ledger;
 
 use std::future::Future;
 use std::pin::Pin;
