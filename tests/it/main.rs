@@ -16,5 +16,6 @@ mod pid1;
 mod plan;
 mod replicas;
 mod report;
+mod shared_ledger;
 mod status_page;
 mod support;
