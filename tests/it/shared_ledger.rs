@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use serde_json::json;
 
-use crate::daemon::{Daemon, HEADER, wait_for_state};
+use crate::daemon::{Daemon, HEADER, http_get, wait_for_state};
 use crate::support::Account;
 
 fn dynamodb(account: &Account) -> aws_sdk_dynamodb::Client {
@@ -31,8 +31,10 @@ async fn a_daemon_on_the_shared_table_records_its_stops_and_starts_there_and_the
     // before holds nothing to catch up): this minute if it has room, else the next.
     let now = Utc::now();
     let (minute, first) = if now.second() <= 46 { (now.minute(), now.second() + 5) } else { ((now.minute() + 1) % 60, 5) };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = account.write_config(&format!(
         "{HEADER}max_lateness = \"10m\"\n[state]\nbackend = \"dynamodb\"\ntable = \"offhours-state\"\nlease = \"2s\"\n\
+         [http]\nlisten = \"127.0.0.1:{port}\"\n\
          [schedules.blink]\nstop = \"{first},{} {minute} * * * *\"\nstart = \"{} {minute} * * * *\"\n\
          [savings]\nretention = \"30d\"\n[savings.prices]\n\"t3.micro\" = 0.5\n",
         first + 6,
@@ -54,6 +56,21 @@ async fn a_daemon_on_the_shared_table_records_its_stops_and_starts_there_and_the
     while stops(&daemon) < 2 {
         assert!(std::time::Instant::now() < deadline, "no second stop: {:?}", daemon.events());
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The daemon's savings figures are counted from the table a moment after its
+    // writes: the 3 s between the first stop and the start, and the time since the
+    // second stop.
+    let off_seconds = || {
+        let metrics = http_get(port, "/metrics").1;
+        metrics
+            .lines()
+            .find(|l| l.starts_with(r#"offhours_resource_off_seconds{schedule="blink"}"#))
+            .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while off_seconds().is_none_or(|s| s < 3.0) {
+        assert!(std::time::Instant::now() < deadline, "no savings figures from the table: {:?}", off_seconds());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     // A clean stop flushes the writer.
     daemon.signal("TERM");
