@@ -12,9 +12,14 @@ use crate::daemon::state::{FILE_NAME, StateFile};
 /// How long `init-state` waits for a new table to become active.
 const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
 
-fn table_settings(cli: &Cli, config: &Config) -> Result<DynamoDbState, u8> {
+/// The file and its `[state]` table, or the exit code when it has none.
+fn table_settings(cli: &Cli) -> Result<(Config, DynamoDbState), u8> {
+    let config = load_config(cli)?;
     match &config.state {
-        StateSettings::DynamoDb(s) => Ok(s.clone()),
+        StateSettings::DynamoDb(s) => {
+            let s = s.clone();
+            Ok((config, s))
+        }
         StateSettings::File => {
             eprintln!(
                 "offhours: {}: [state] backend is \"file\": there is no table to set up (set backend = \"dynamodb\" and table)",
@@ -25,17 +30,17 @@ fn table_settings(cli: &Cli, config: &Config) -> Result<DynamoDbState, u8> {
     }
 }
 
+async fn connect(config: &Config, settings: &DynamoDbState) -> StateTable {
+    let aws = Aws::connect(&config.aws).await;
+    StateTable::new(aws.dynamodb_in(&settings.region), &settings.table, &settings.region)
+}
+
 pub async fn init(cli: &Cli) -> u8 {
-    let config = match load_config(cli) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let settings = match table_settings(cli, &config) {
+    let (config, settings) = match table_settings(cli) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let aws = Aws::connect(&config.aws).await;
-    let table = StateTable::new(aws.dynamodb_in(&settings.region), &settings.table, &settings.region);
+    let table = connect(&config, &settings).await;
     match table.create(ACTIVE_WITHIN).await {
         Ok(outcome) => {
             let outcome = match outcome {
@@ -57,11 +62,7 @@ pub async fn init(cli: &Cli) -> u8 {
 }
 
 pub async fn migrate(cli: &Cli, state_dir: PathBuf) -> u8 {
-    let config = match load_config(cli) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let settings = match table_settings(cli, &config) {
+    let (config, settings) = match table_settings(cli) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -80,8 +81,7 @@ pub async fn migrate(cli: &Cli, state_dir: PathBuf) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let aws = Aws::connect(&config.aws).await;
-    let table = StateTable::new(aws.dynamodb_in(&settings.region), &settings.table, &settings.region);
+    let table = connect(&config, &settings).await;
     // Its writes are not fenced: a replica leading on the table would race them.
     match table.read_lease().await {
         Ok(Some(lease)) if !lease.released => {

@@ -645,19 +645,19 @@ impl Writer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
     use std::io::Write;
     use std::sync::Mutex;
 
     use super::*;
 
-    fn at(s: &str) -> DateTime<Utc> {
+    pub(crate) fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
     }
 
     /// A stop or start of `id` (an EC2 instance in eu-west-1) at `when`.
-    fn entry(when: &str, id: &str, action: Action) -> Entry {
+    pub(crate) fn entry(when: &str, id: &str, action: Action) -> Entry {
         Entry {
             at: at(when),
             account: "123456789012".into(),

@@ -327,26 +327,8 @@ pub fn settings(retention: Duration) -> Settings {
 mod tests {
     use super::*;
     use crate::config::Action;
-    use crate::kinds::Kind;
 
-    fn at(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    fn entry(when: &str, id: &str, action: Action) -> Entry {
-        Entry {
-            at: at(when),
-            account: "123456789012".into(),
-            region: "eu-west-1".into(),
-            kind: Kind::Ec2,
-            id: id.into(),
-            size: Some("t3.large".into()),
-            schedule: "office".into(),
-            job: "schedule".into(),
-            action,
-            outcome: if action == Action::Stop { "stopped" } else { "started" }.into(),
-        }
-    }
+    use crate::store::ledger::tests::{at, entry};
 
     fn hours(tally: &Tally) -> i64 {
         tally.groups.values().sum::<i64>() / 3600
