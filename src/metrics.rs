@@ -120,6 +120,8 @@ pub struct Metrics {
     governed_shown: Mutex<std::collections::BTreeMap<String, Vec<GovernedLabels>>>,
     /// Serialises rendering (the registry is read-only after set-up).
     render: Mutex<()>,
+    /// The savings figures the ledger's writer last counted.
+    figures: std::sync::Arc<crate::store::ledger::LatestFigures>,
 }
 
 impl Default for Metrics {
@@ -212,6 +214,7 @@ impl Metrics {
             savings,
             governed_shown: Mutex::new(std::collections::BTreeMap::new()),
             render: Mutex::new(()),
+            figures: Default::default(),
         }
     }
 
@@ -221,12 +224,18 @@ impl Metrics {
         self.encode()
     }
 
+    /// Reads the savings figures from `figures` (what the ledger's writer publishes to).
+    pub fn with_figures(mut self, figures: std::sync::Arc<crate::store::ledger::LatestFigures>) -> Self {
+        self.figures = figures;
+        self
+    }
+
     /// The text exposition format, with the savings figures the ledger's writer last
-    /// counted ([`crate::store::ledger::figures`]) priced at the running config's
-    /// prices. Without a config or figures, no savings series.
+    /// counted priced at the running config's prices. Without a config or figures, no
+    /// savings series.
     pub fn render_with(&self, config: Option<&Config>) -> String {
         let report = config.and_then(|c| {
-            let figures = crate::store::ledger::figures()?;
+            let figures = self.figures.get()?;
             Some(figures.tally.by_schedule(&Prices::of(&c.savings, &figures.cache)))
         });
         let _guard = self.render.lock().expect("render lock");

@@ -28,6 +28,7 @@ use tokio::task::JoinSet;
 use crate::config::{self, Config, LoadError};
 use crate::jobs::apply::Cause;
 use crate::store::keeper::Keeper;
+use crate::store::ledger::LatestFigures;
 use crate::store::shared_ledger::{SharedRecorder, TableLedger};
 use crate::store::{Backend, Fence, Role, StoreError};
 use clock::Clock;
@@ -64,17 +65,26 @@ enum LedgerWriter {
 impl LedgerWriter {
     /// The table's writer with shared state, else the SQLite file's; `None` (logged)
     /// when the file cannot be opened.
-    fn start(table: Option<TableLedger>, state_dir: &std::path::Path, retention: Duration) -> Option<LedgerWriter> {
+    fn start(
+        table: Option<TableLedger>,
+        state_dir: &std::path::Path,
+        retention: Duration,
+        figures: &Arc<LatestFigures>,
+    ) -> Option<LedgerWriter> {
         let writer = match table {
             Some(ledger) => {
                 let cache = state_dir.join(crate::aws::pricing::CACHE_FILE);
-                let r = Arc::new(SharedRecorder::start(ledger, cache, crate::store::shared_ledger::settings(retention)));
+                let settings =
+                    crate::store::ledger::Settings { publish: figures.publisher(), ..crate::store::shared_ledger::settings(retention) };
+                let r = Arc::new(SharedRecorder::start(ledger, cache, settings));
                 crate::events::subscribe(r.clone());
                 LedgerWriter::Table(r)
             }
             None => {
                 let path = state_dir.join(crate::store::LEDGER_FILE);
-                match crate::store::Recorder::start(&path, retention) {
+                let settings =
+                    crate::store::ledger::Settings { publish: figures.publisher(), ..crate::store::ledger::Settings::new(retention) };
+                match crate::store::Recorder::start_with(&path, settings) {
                     Ok(r) => {
                         let r = Arc::new(r);
                         crate::events::subscribe(r.clone());
@@ -292,7 +302,9 @@ pub async fn run<E: Executor, C: Clock>(
     // Every start and stop, for the savings report: in the shared table beside the
     // watermarks, else in SQLite in the state directory. A ledger that cannot be opened
     // costs the report this run's history, never an action.
-    let ledger = LedgerWriter::start(table_ledger, &opts.state_dir, current.config.savings.retention);
+    // The savings figures the ledger's writer counts, for the metrics and the status page.
+    let figures = Arc::new(LatestFigures::default());
+    let ledger = LedgerWriter::start(table_ledger, &opts.state_dir, current.config.savings.retention, &figures);
     let (_sole, mut role) = tokio::sync::watch::channel(Role::SOLE);
     if let Some(k) = &keeper {
         role = k.subscribe();
@@ -303,7 +315,9 @@ pub async fn run<E: Executor, C: Clock>(
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let shown = Arc::new(std::sync::RwLock::new(Some(current.config.clone())));
     let _http = match current.config.http.clone() {
-        Some(settings) => Some(AbortOnDrop(start_http(settings.listen, health.clone(), ready.clone(), shown.clone()).await?)),
+        Some(settings) => {
+            Some(AbortOnDrop(start_http(settings.listen, health.clone(), ready.clone(), shown.clone(), figures.clone()).await?))
+        }
         None => None,
     };
 
@@ -524,11 +538,12 @@ async fn start_http(
     health: Arc<Health>,
     ready: Arc<std::sync::atomic::AtomicBool>,
     config: Arc<std::sync::RwLock<Option<Arc<Config>>>>,
+    figures: Arc<LatestFigures>,
 ) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
     let listener = crate::http::bind(addr).await.map_err(|source| DaemonError::Http { addr, source })?;
-    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let metrics = Arc::new(crate::metrics::Metrics::new().with_figures(figures.clone()));
     crate::events::subscribe(metrics.clone());
-    let board = Arc::new(crate::http::board::Board::new());
+    let board = Arc::new(crate::http::board::Board::with_figures(figures));
     crate::events::subscribe(board.clone());
     let beat_for_role = health.clone();
     let face = crate::http::Face {

@@ -21,6 +21,8 @@ use crate::kinds::Kind;
 #[derive(Debug, Default)]
 pub struct Board {
     inner: Mutex<Snapshot>,
+    /// The savings figures the ledger's writer last counted.
+    figures: std::sync::Arc<crate::store::ledger::LatestFigures>,
 }
 
 /// Everything the board holds, copied out for the page.
@@ -135,9 +137,14 @@ impl Board {
         Self::default()
     }
 
+    /// Reads the savings figures from `figures` (what the ledger's writer publishes to).
+    pub fn with_figures(figures: std::sync::Arc<crate::store::ledger::LatestFigures>) -> Self {
+        Board { figures, ..Self::default() }
+    }
+
     /// A copy of what the board holds now, with the ledger's latest savings figures.
     pub fn snapshot(&self) -> Snapshot {
-        let savings = crate::store::ledger::figures();
+        let savings = self.figures.get();
         Snapshot { savings, ..self.inner.lock().expect("board lock").clone() }
     }
 

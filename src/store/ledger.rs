@@ -84,20 +84,24 @@ pub struct Figures {
 /// How long after a write the writer counts again.
 pub(crate) const COUNT_AFTER_WRITE: Duration = Duration::from_secs(1);
 
-/// The latest [`Figures`] of this process's recorder.
-static FIGURES: RwLock<Option<Arc<Figures>>> = RwLock::new(None);
-
-/// The latest figures the recorder published; `None` before its first count (or
-/// without a ledger).
-pub fn figures() -> Option<Arc<Figures>> {
-    FIGURES.read().expect("figures lock").clone()
-}
-
-/// Where the writer hands its figures: [`figures`] by default.
+/// Where the writer hands its figures (nowhere by default).
 pub type Publish = Arc<dyn Fn(Figures) + Send + Sync>;
 
-pub(crate) fn publish_globally(figures: Figures) {
-    *FIGURES.write().expect("figures lock") = Some(Arc::new(figures));
+/// The latest [`Figures`] a writer counted, shared by the writer (through
+/// [`LatestFigures::publisher`]) and its readers, the metrics and the status page.
+#[derive(Debug, Default)]
+pub struct LatestFigures(RwLock<Option<Arc<Figures>>>);
+
+impl LatestFigures {
+    /// `None` before the writer's first count (or without a ledger).
+    pub fn get(&self) -> Option<Arc<Figures>> {
+        self.0.read().expect("figures lock").clone()
+    }
+
+    pub fn publisher(self: &Arc<Self>) -> Publish {
+        let cell = self.clone();
+        Arc::new(move |figures| *cell.0.write().expect("figures lock") = Some(Arc::new(figures)))
+    }
 }
 
 /// The outcomes the recorder writes: those that changed a resource's state.
@@ -418,7 +422,7 @@ impl Settings {
             capacity: 1024,
             purge_every: Duration::from_secs(24 * 60 * 60),
             figures_every: Duration::from_secs(60),
-            publish: Arc::new(publish_globally),
+            publish: Arc::new(|_| {}),
             busy_timeout: BUSY_TIMEOUT,
             clock: Arc::new(Utc::now),
         }

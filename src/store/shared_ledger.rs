@@ -291,7 +291,7 @@ impl Writer {
     }
 
     /// Counts the last [`FIGURES_DAYS`] days from the table (in full at first and
-    /// daily, else the rows since the last count) for [`super::ledger::figures`]. A
+    /// daily, else the rows since the last count) for the daemon's [`super::ledger::LatestFigures`]. A
     /// failure keeps the last figures (and is logged).
     async fn count(&mut self) {
         let now = (self.clock)();
