@@ -122,6 +122,8 @@ fn log(event: &Event<'_>) {
                         // The field earlier releases logged, kept for log queries of instances.
                         instance_id = (r.kind == Kind::Ec2).then_some(r.id.as_str()),
                         name = r.name.as_deref(),
+                        engine = r.engine.as_deref(),
+                        deployment = r.deployment.map(|d| d.as_str()),
                         before = %r.before,
                         after = r.after.as_deref(),
                         outcome = %r.outcome,

@@ -357,6 +357,8 @@ mod tests {
             account: String::new(),
             account_name: None,
             size: None,
+            engine: None,
+            deployment: None,
             kind,
             id: id.into(),
             region: "eu-west-1".into(),
@@ -449,8 +451,10 @@ mod tests {
     fn savings_report() -> Report {
         let mut prices = Prices::new("USD");
         prices.set_file("t3.micro", "0.0104".parse().unwrap()).unwrap();
-        let group =
-            |schedule: &str, kind, size: Option<&str>| (schedule.to_string(), kind, "eu-west-1".to_string(), size.map(str::to_string));
+        let group = |schedule: &str, kind, size: Option<&str>| {
+            let product = size.map(|s| crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: s.into() });
+            (schedule.to_string(), kind, "eu-west-1".to_string(), size.map(str::to_string), product.filter(|_| kind == Kind::Ec2))
+        };
         let tally = crate::savings::Tally {
             groups: BTreeMap::from([
                 (group("office", Kind::Ec2, Some("t3.micro")), 13 * 3600),

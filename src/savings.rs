@@ -19,6 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::config::{Action, Schedule};
+use crate::kinds::rds::{Deployment, price_list_engine, priced_deployment};
 use crate::kinds::{Kind, Resource};
 use crate::plan::{SkipReason, Verdict, last_fire, next_fire, plan};
 
@@ -85,6 +86,10 @@ pub struct Change {
     pub resource: ResourceKey,
     /// The instance type or DB class, when the kind has one.
     pub size: Option<String>,
+    /// A database's engine (RDS's name), when recorded.
+    pub engine: Option<String>,
+    /// A database's deployment, when recorded.
+    pub deployment: Option<Deployment>,
     /// The schedule whose job made the change (for `SeenRunning` and `Gone`: the
     /// schedule that governs the resource).
     pub schedule: String,
@@ -97,6 +102,10 @@ pub struct Interval {
     pub resource: ResourceKey,
     /// The instance type or DB class at the stop.
     pub size: Option<String>,
+    /// A database's engine at the stop, when recorded.
+    pub engine: Option<String>,
+    /// A database's deployment at the stop, when recorded.
+    pub deployment: Option<Deployment>,
     /// The schedule that stopped it.
     pub schedule: String,
     pub start: DateTime<Utc>,
@@ -107,6 +116,12 @@ impl Interval {
     /// Its length in whole seconds.
     pub fn seconds(&self) -> i64 {
         (self.end - self.start).num_seconds()
+    }
+
+    /// What the Price List API is asked for its price, if anything.
+    pub fn product(&self) -> Option<ApiProduct> {
+        let r = &self.resource;
+        api_product(r.kind, &r.region, self.size.as_deref(), self.engine.as_deref(), self.deployment)
     }
 }
 
@@ -126,7 +141,15 @@ pub fn hours_off(changes: &[Change], since: DateTime<Utc>, until: DateTime<Utc>)
     let clip = |stop: &Change, end: DateTime<Utc>, out: &mut Vec<Interval>| {
         let (start, end) = (stop.at.max(since), end.min(until));
         if start < end {
-            out.push(Interval { resource: stop.resource.clone(), size: stop.size.clone(), schedule: stop.schedule.clone(), start, end });
+            out.push(Interval {
+                resource: stop.resource.clone(),
+                size: stop.size.clone(),
+                engine: stop.engine.clone(),
+                deployment: stop.deployment,
+                schedule: stop.schedule.clone(),
+                start,
+                end,
+            });
         }
     };
     for (i, change) in sorted.iter().enumerate() {
@@ -294,15 +317,89 @@ impl PriceSource {
     }
 }
 
+/// The Price List's service code for RDS DB instances.
+pub const RDS_SERVICE: &str = "AmazonRDS";
+
+/// One product the Price List API is asked the on-demand price of: the key of its
+/// answers here and in the cache.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ApiProduct {
+    /// An EC2 Linux instance on shared tenancy.
+    Ec2 { region: String, instance_type: String },
+    /// An RDS DB instance: `engine` is RDS's name (`postgres`), one the Price List
+    /// names (`kinds::rds::price_list_engine`); `deployment` as the Price List prices
+    /// it (`kinds::rds::priced_deployment`).
+    Rds { region: String, class: String, engine: String, deployment: Deployment },
+}
+
+impl ApiProduct {
+    /// The Price List's service code.
+    pub fn service(&self) -> &'static str {
+        match self {
+            ApiProduct::Ec2 { .. } => EC2_SERVICE,
+            ApiProduct::Rds { .. } => RDS_SERVICE,
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        match self {
+            ApiProduct::Ec2 { region, .. } | ApiProduct::Rds { region, .. } => region,
+        }
+    }
+
+    /// The instance type or DB class.
+    pub fn size(&self) -> &str {
+        match self {
+            ApiProduct::Ec2 { instance_type, .. } => instance_type,
+            ApiProduct::Rds { class, .. } => class,
+        }
+    }
+}
+
+impl fmt::Display for ApiProduct {
+    /// `t3.micro in eu-west-1`, `db.t3.micro (postgres, Multi-AZ) in eu-west-1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiProduct::Ec2 { region, instance_type } => write!(f, "{instance_type} in {region}"),
+            ApiProduct::Rds { region, class, engine, deployment } => write!(f, "{class} ({engine}, {}) in {region}", deployment.as_str()),
+        }
+    }
+}
+
+/// What the Price List API would be asked for a resource of `kind` in `region`: an
+/// instance by its type; a DB instance by class, engine and deployment when all are
+/// known and the engine is one the Price List names (Aurora's deployment needs not be
+/// known: always `Single-AZ`); `None` for the rest (DB clusters, groups, services, a
+/// database recorded without its engine), which only the file can price.
+pub fn api_product(
+    kind: Kind,
+    region: &str,
+    size: Option<&str>,
+    engine: Option<&str>,
+    deployment: Option<Deployment>,
+) -> Option<ApiProduct> {
+    let size = size?.to_string();
+    match kind {
+        Kind::Ec2 => Some(ApiProduct::Ec2 { region: region.to_string(), instance_type: size }),
+        Kind::Rds => {
+            let engine = engine?;
+            price_list_engine(engine)?;
+            let deployment = priced_deployment(engine, deployment)?;
+            Some(ApiProduct::Rds { region: region.to_string(), class: size, engine: engine.to_string(), deployment })
+        }
+        Kind::RdsCluster | Kind::Asg | Kind::Ecs => None,
+    }
+}
+
 /// Hourly prices by instance type or DB class: the file's (`[savings.prices]`, for one
-/// region or all) before the API's (per region). All in one currency.
+/// region or all) before the API's (per product). All in one currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prices {
     currency: String,
     /// (region or every region, size) -> price.
     file: BTreeMap<(Option<String>, String), Rate>,
-    /// (region, size) -> price.
-    api: BTreeMap<(String, String), Rate>,
+    /// The Price List's answers.
+    api: BTreeMap<ApiProduct, Rate>,
 }
 
 impl Prices {
@@ -316,7 +413,7 @@ impl Prices {
     }
 
     /// The prices of `[savings]` (currency, `prices`) and the cached Price List's
-    /// instance prices (however old): what the daemon's figures use, without asking the
+    /// prices (however old): what the daemon's figures use, without asking the
     /// API. An entry the config check would have refused is left out.
     pub fn of(savings: &crate::config::Savings, cache: &PriceCache) -> Prices {
         let mut prices = Prices::new(savings.currency.clone());
@@ -325,7 +422,7 @@ impl Prices {
                 let _ = prices.set_file(key, rate);
             }
         }
-        cache.apply_ec2(&mut prices);
+        cache.apply(&mut prices);
         prices
     }
 
@@ -343,39 +440,41 @@ impl Prices {
         Ok(())
     }
 
-    /// A price the Price List API gave for `size` in `region`. One in another currency
-    /// than this set's cannot be used: `false`, and it is not kept.
-    pub fn set_api(&mut self, region: &str, size: &str, price: &Price) -> bool {
+    /// A price the Price List API gave for `product`. One in another currency than
+    /// this set's cannot be used: `false`, and it is not kept.
+    pub fn set_api(&mut self, product: &ApiProduct, price: &Price) -> bool {
         if price.currency != self.currency {
             return false;
         }
-        self.api.insert((region.to_string(), size.to_string()), price.per_hour);
+        self.api.insert(product.clone(), price.per_hour);
         true
     }
 
     /// Whether the file prices `size` in `region` (then the API need not be asked).
     pub fn in_file(&self, region: &str, size: &str) -> bool {
-        self.lookup(region, size).is_some_and(|(_, source)| source == PriceSource::File)
+        self.lookup(region, Some(size), None).is_some_and(|(_, source)| source == PriceSource::File)
     }
 
-    /// The hourly price of `size` in `region`: the file's for the region, the file's
-    /// for every region, then the API's.
-    pub fn lookup(&self, region: &str, size: &str) -> Option<(Rate, PriceSource)> {
-        let file = |region: Option<&str>| self.file.get(&(region.map(str::to_string), size.to_string()));
-        if let Some(rate) = file(Some(region)).or_else(|| file(None)) {
-            return Some((*rate, PriceSource::File));
+    /// The hourly price of a resource of `size` in `region`: the file's for the region,
+    /// the file's for every region, then the API's for its `product`.
+    pub fn lookup(&self, region: &str, size: Option<&str>, product: Option<&ApiProduct>) -> Option<(Rate, PriceSource)> {
+        if let Some(size) = size {
+            let file = |region: Option<&str>| self.file.get(&(region.map(str::to_string), size.to_string()));
+            if let Some(rate) = file(Some(region)).or_else(|| file(None)) {
+                return Some((*rate, PriceSource::File));
+            }
         }
-        self.api.get(&(region.to_string(), size.to_string())).map(|rate| (*rate, PriceSource::Api))
+        self.api.get(product?).map(|rate| (*rate, PriceSource::Api))
     }
 }
 
-/// The (kind, region, size) of every interval the file does not price: what to ask
-/// the Price List API for.
-pub fn needed(intervals: &[Interval], prices: &Prices) -> BTreeSet<(Kind, String, String)> {
+/// The products of the intervals the file does not price: what to ask the Price List
+/// API for.
+pub fn needed(intervals: &[Interval], prices: &Prices) -> BTreeSet<ApiProduct> {
     intervals
         .iter()
-        .filter_map(|i| Some((i.resource.kind, i.resource.region.clone(), i.size.clone()?)))
-        .filter(|(_, region, size)| !prices.in_file(region, size))
+        .filter(|i| i.size.as_deref().is_none_or(|size| !prices.in_file(&i.resource.region, size)))
+        .filter_map(Interval::product)
         .collect()
 }
 
@@ -460,12 +559,12 @@ struct Sum {
 
 impl Sum {
     fn add(&mut self, interval: &Interval, prices: &Prices) {
-        self.add_seconds(&interval.resource.region, interval.size.as_deref(), interval.seconds(), prices);
+        self.add_seconds(&interval.resource.region, interval.size.as_deref(), interval.product().as_ref(), interval.seconds(), prices);
     }
 
-    fn add_seconds(&mut self, region: &str, size: Option<&str>, seconds: i64, prices: &Prices) {
+    fn add_seconds(&mut self, region: &str, size: Option<&str>, product: Option<&ApiProduct>, seconds: i64, prices: &Prices) {
         self.seconds += seconds;
-        match size.and_then(|size| prices.lookup(region, size)) {
+        match prices.lookup(region, size, product) {
             Some((rate, source)) => {
                 self.rate_seconds += rate.units() as i128 * seconds as i128;
                 self.sources.insert(source);
@@ -527,6 +626,28 @@ pub struct Governed {
     pub region: String,
     /// The instance type or DB class, when the kind has one.
     pub size: Option<String>,
+    /// A database's engine, when the listing gave it.
+    pub engine: Option<String>,
+    /// A database's deployment, when the listing said.
+    pub deployment: Option<Deployment>,
+}
+
+impl Governed {
+    /// What the Price List API is asked for its price, if anything.
+    pub fn product(&self) -> Option<ApiProduct> {
+        api_product(self.kind, &self.region, self.size.as_deref(), self.engine.as_deref(), self.deployment)
+    }
+
+    /// Of a resource as listed.
+    pub fn of(r: &Resource) -> Governed {
+        Governed {
+            kind: r.kind,
+            region: r.region.clone(),
+            size: r.size.clone(),
+            engine: r.engine().map(str::to_string),
+            deployment: r.deployment(),
+        }
+    }
 }
 
 /// A month ahead (30.44 days) of one schedule, at its off hours and current resources.
@@ -559,7 +680,7 @@ pub fn project(schedules: &[(i64, &[Governed])], prices: &Prices) -> Projection 
         let off_week = (*off_seconds_per_week).max(0) as i128;
         resource_week += off_week * governed.len() as i128;
         for resource in *governed {
-            match resource.size.as_deref().and_then(|size| prices.lookup(&resource.region, size)) {
+            match prices.lookup(&resource.region, resource.size.as_deref(), resource.product().as_ref()) {
                 Some((rate, source)) => {
                     rate_week += rate.units() as i128 * off_week;
                     sources.insert(source);
@@ -642,7 +763,7 @@ pub fn governed(schedule: &Schedule, skip_tag: &str, now: DateTime<Utc>, resourc
                 SkipReason::Kind(_) | SkipReason::Gone(_) | SkipReason::OverrideAlways { .. } | SkipReason::BadOverride { .. },
             ) => false,
         })
-        .map(|d| Governed { kind: d.resource.kind, region: d.resource.region, size: d.resource.size })
+        .map(|d| Governed::of(&d.resource))
         .collect()
 }
 
@@ -682,14 +803,17 @@ pub fn projected(schedules: &[(String, Option<i64>, Vec<Governed>)], prices: &Pr
     Projected { rows, total: project(&parts, prices) }
 }
 
-/// Resource-seconds kept off within a window, by (schedule, kind, region, size): what
-/// the daemon's figures (metrics, status page) keep of the ledger, small whatever the
-/// fleet, and priced when shown.
+/// A [`Tally`]'s group: (schedule, kind, region, size, the Price List product).
+pub type TallyKey = (String, Kind, String, Option<String>, Option<ApiProduct>);
+
+/// Resource-seconds kept off within a window, by (schedule, kind, region, size, product):
+/// what the daemon's figures (metrics, status page) keep of the ledger, small whatever
+/// the fleet, and priced when shown.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tally {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
-    pub groups: BTreeMap<(String, Kind, String, Option<String>), i64>,
+    pub groups: BTreeMap<TallyKey, i64>,
 }
 
 impl Tally {
@@ -697,7 +821,8 @@ impl Tally {
     pub fn of(intervals: &[Interval], since: DateTime<Utc>, until: DateTime<Utc>) -> Tally {
         let mut groups = BTreeMap::new();
         for i in intervals {
-            *groups.entry((i.schedule.clone(), i.resource.kind, i.resource.region.clone(), i.size.clone())).or_default() += i.seconds();
+            *groups.entry((i.schedule.clone(), i.resource.kind, i.resource.region.clone(), i.size.clone(), i.product())).or_default() +=
+                i.seconds();
         }
         Tally { since, until, groups }
     }
@@ -706,9 +831,9 @@ impl Tally {
     pub fn by_schedule(&self, prices: &Prices) -> Report {
         let mut groups: BTreeMap<String, Sum> = BTreeMap::new();
         let mut all = Sum::default();
-        for ((schedule, _, region, size), seconds) in &self.groups {
-            groups.entry(schedule.clone()).or_default().add_seconds(region, size.as_deref(), *seconds, prices);
-            all.add_seconds(region, size.as_deref(), *seconds, prices);
+        for ((schedule, _, region, size, product), seconds) in &self.groups {
+            groups.entry(schedule.clone()).or_default().add_seconds(region, size.as_deref(), product.as_ref(), *seconds, prices);
+            all.add_seconds(region, size.as_deref(), product.as_ref(), *seconds, prices);
         }
         figures(groups, all, prices)
     }
@@ -731,6 +856,12 @@ pub struct CachedPrice {
     pub region: String,
     /// The instance type or DB class.
     pub size: String,
+    /// A database's engine (RDS's name); absent for instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// A database's deployment as priced; absent for instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<Deployment>,
     /// The hourly on-demand price as the Price List gives it (`0.0104000000`); `None`:
     /// it has no such product.
     pub per_hour: Option<String>,
@@ -748,6 +879,18 @@ impl CachedPrice {
     pub fn price(&self) -> Option<Price> {
         Some(Price { per_hour: self.per_hour.as_deref()?.parse().ok()?, currency: self.currency.clone()? })
     }
+
+    /// The product it is the price of; `None` for an entry this offhours does not know.
+    pub fn product(&self) -> Option<ApiProduct> {
+        let (region, size) = (self.region.clone(), self.size.clone());
+        match (self.service.as_str(), &self.engine, self.deployment) {
+            (EC2_SERVICE, None, None) => Some(ApiProduct::Ec2 { region, instance_type: size }),
+            (RDS_SERVICE, Some(engine), Some(deployment)) => {
+                Some(ApiProduct::Rds { region, class: size, engine: engine.clone(), deployment })
+            }
+            _ => None,
+        }
+    }
 }
 
 impl PriceCache {
@@ -760,31 +903,46 @@ impl PriceCache {
         serde_json::to_string_pretty(self).expect("serializable")
     }
 
-    pub fn get(&self, service: &str, region: &str, size: &str) -> Option<&CachedPrice> {
-        self.prices.iter().find(|p| p.service == service && p.region == region && p.size == size)
+    pub fn get(&self, product: &ApiProduct) -> Option<&CachedPrice> {
+        self.prices.iter().find(|p| p.product().as_ref() == Some(product))
     }
 
     /// Records an answer read at `at` (`None`: no such product), replacing an older one.
-    pub fn put(&mut self, service: &str, region: &str, size: &str, price: Option<&Price>, at: DateTime<Utc>) {
-        self.prices.retain(|p| !(p.service == service && p.region == region && p.size == size));
+    pub fn put(&mut self, product: &ApiProduct, price: Option<&Price>, at: DateTime<Utc>) {
+        self.prices.retain(|p| p.product().as_ref() != Some(product));
+        let (engine, deployment) = match product {
+            ApiProduct::Ec2 { .. } => (None, None),
+            ApiProduct::Rds { engine, deployment, .. } => (Some(engine.clone()), Some(*deployment)),
+        };
         self.prices.push(CachedPrice {
-            service: service.into(),
-            region: region.into(),
-            size: size.into(),
+            service: product.service().into(),
+            region: product.region().into(),
+            size: product.size().into(),
+            engine,
+            deployment,
             per_hour: price.map(|p| p.per_hour.to_string()),
             currency: price.map(|p| p.currency.clone()),
             read_at: at,
         });
-        self.prices.sort_by(|a, b| (&a.service, &a.region, &a.size).cmp(&(&b.service, &b.region, &b.size)));
+        self.prices.sort_by(|a, b| {
+            (&a.service, &a.region, &a.size, &a.engine, a.deployment).cmp(&(&b.service, &b.region, &b.size, &b.engine, b.deployment))
+        });
     }
 
-    /// Hands every cached EC2 price, however old, to `prices` as the API's (prices in
-    /// another currency are not kept there). Databases are priced by engine too, which
-    /// the ledger does not record: their cached prices are not used.
-    pub fn apply_ec2(&self, prices: &mut Prices) {
-        for p in self.prices.iter().filter(|p| p.service == EC2_SERVICE) {
-            if let Some(price) = p.price() {
-                prices.set_api(&p.region, &p.size, &price);
+    /// Which of `products` to ask the Price List API for: those without an answer read
+    /// less than `refresh` before `now` (an answer "no such product" counts as one), in
+    /// the order given.
+    pub fn to_ask(&self, products: &[ApiProduct], now: DateTime<Utc>, refresh: std::time::Duration) -> Vec<ApiProduct> {
+        products.iter().filter(|p| !self.get(p).is_some_and(|c| c.fresh(now, refresh))).cloned().collect()
+    }
+
+    /// Hands every cached price, however old, to `prices` as the API's (prices in
+    /// another currency, and entries of products this offhours does not know, are not
+    /// kept there).
+    pub fn apply(&self, prices: &mut Prices) {
+        for p in &self.prices {
+            if let (Some(product), Some(price)) = (p.product(), p.price()) {
+                prices.set_api(&product, &price);
             }
         }
     }
@@ -827,6 +985,8 @@ mod tests {
             at: t(&format!("{} {}", words[0], words[1])),
             resource: key(words[2]),
             size: Some("t3.micro".into()),
+            engine: None,
+            deployment: None,
             schedule: "office".into(),
             change,
         }
@@ -946,6 +1106,8 @@ mod tests {
     fn hours_off_keeps_schedule_size_and_resource() {
         let mut stop = change("11-02 19:00 i-1 stop");
         stop.size = Some("db.t3.micro".into());
+        stop.engine = Some("postgres".into());
+        stop.deployment = Some(Deployment::MultiAz);
         stop.schedule = "nights".into();
         stop.resource.kind = Kind::Rds;
         let mut start = change("11-03 08:00 i-1 start");
@@ -957,6 +1119,8 @@ mod tests {
             vec![Interval {
                 resource: stop.resource,
                 size: Some("db.t3.micro".into()),
+                engine: Some("postgres".into()),
+                deployment: Some(Deployment::MultiAz),
                 schedule: "nights".into(),
                 start: t("11-02 19:00"),
                 end: t("11-03 08:00"),
@@ -1002,24 +1166,48 @@ mod tests {
         let mut prices = Prices::new("USD");
         prices.set_file("t3.micro", rate("0.0104")).unwrap();
         prices.set_file("eu-west-1:t3.micro", rate("0.0114")).unwrap();
-        assert!(prices.set_api("eu-west-1", "t3.micro", &Price { per_hour: rate("0.5"), currency: "USD".into() }));
-        assert!(prices.set_api("eu-west-1", "m5.large", &Price { per_hour: rate("0.107"), currency: "USD".into() }));
-        assert!(!prices.set_api("eu-west-1", "m5.xlarge", &Price { per_hour: rate("0.2"), currency: "CNY".into() }));
-        assert_eq!(prices.lookup("eu-west-1", "t3.micro"), Some((rate("0.0114"), PriceSource::File)));
-        assert_eq!(prices.lookup("us-east-1", "t3.micro"), Some((rate("0.0104"), PriceSource::File)));
-        assert_eq!(prices.lookup("eu-west-1", "m5.large"), Some((rate("0.107"), PriceSource::Api)));
-        assert_eq!(prices.lookup("us-east-1", "m5.large"), None);
-        assert_eq!(prices.lookup("eu-west-1", "m5.xlarge"), None);
+        let usd = |text: &str| Price { per_hour: rate(text), currency: "USD".into() };
+        assert!(prices.set_api(&ec2("eu-west-1", "t3.micro"), &usd("0.5")));
+        assert!(prices.set_api(&ec2("eu-west-1", "m5.large"), &usd("0.107")));
+        assert!(!prices.set_api(&ec2("eu-west-1", "m5.xlarge"), &Price { per_hour: rate("0.2"), currency: "CNY".into() }));
+        assert!(prices.set_api(&rds("eu-west-1", "db.t3.micro", "postgres", Deployment::MultiAz), &usd("0.036")));
+        let lookup = |region: &str, size: &str| prices.lookup(region, Some(size), Some(&ec2(region, size)));
+        assert_eq!(lookup("eu-west-1", "t3.micro"), Some((rate("0.0114"), PriceSource::File)));
+        assert_eq!(lookup("us-east-1", "t3.micro"), Some((rate("0.0104"), PriceSource::File)));
+        assert_eq!(lookup("eu-west-1", "m5.large"), Some((rate("0.107"), PriceSource::Api)));
+        assert_eq!(lookup("us-east-1", "m5.large"), None);
+        assert_eq!(lookup("eu-west-1", "m5.xlarge"), None);
+        // A database: by its product, so another engine or deployment is another price.
+        let db = |engine: &str, deployment| {
+            prices.lookup("eu-west-1", Some("db.t3.micro"), Some(&rds("eu-west-1", "db.t3.micro", engine, deployment)))
+        };
+        assert_eq!(db("postgres", Deployment::MultiAz), Some((rate("0.036"), PriceSource::Api)));
+        assert_eq!(db("postgres", Deployment::SingleAz), None);
+        assert_eq!(db("mysql", Deployment::MultiAz), None);
+        assert_eq!(prices.lookup("eu-west-1", Some("db.t3.micro"), None), None, "no product, no API price");
+        assert_eq!(prices.lookup("eu-west-1", None, None), None);
         for bad in ["", ":t3.micro", "eu-west-1:", "a:b:c"] {
             assert!(prices.set_file(bad, rate("1")).is_err(), "{bad:?} accepted");
         }
     }
 
+    fn ec2(region: &str, size: &str) -> ApiProduct {
+        ApiProduct::Ec2 { region: region.into(), instance_type: size.into() }
+    }
+
+    fn rds(region: &str, class: &str, engine: &str, deployment: Deployment) -> ApiProduct {
+        ApiProduct::Rds { region: region.into(), class: class.into(), engine: engine.into(), deployment }
+    }
+
+    /// An interval of `hours` and `minutes`; a DB instance's is MySQL, Single-AZ.
     fn interval(account: &str, kind: Kind, region: &str, size: Option<&str>, schedule: &str, hours: i64, minutes: i64) -> Interval {
         let start = t("11-02 19:00");
+        let db = kind == Kind::Rds;
         Interval {
             resource: ResourceKey { account: account.into(), region: region.into(), kind, id: format!("r-{hours}-{minutes}") },
             size: size.map(str::to_string),
+            engine: db.then(|| "mysql".to_string()),
+            deployment: db.then_some(Deployment::SingleAz),
             schedule: schedule.into(),
             start,
             end: start + chrono::Duration::minutes(hours * 60 + minutes),
@@ -1043,8 +1231,9 @@ mod tests {
     fn usd_prices() -> Prices {
         let mut prices = Prices::new("USD");
         prices.set_file("t3.micro", rate("0.0104")).unwrap();
-        prices.set_api("eu-west-1", "m5.large", &Price { per_hour: rate("0.1070000000"), currency: "USD".into() });
-        prices.set_api("eu-west-1", "db.t3.micro", &Price { per_hour: rate("0.0180000000"), currency: "USD".into() });
+        prices.set_api(&ec2("eu-west-1", "m5.large"), &Price { per_hour: rate("0.1070000000"), currency: "USD".into() });
+        let mysql = rds("eu-west-1", "db.t3.micro", "mysql", Deployment::SingleAz);
+        prices.set_api(&mysql, &Price { per_hour: rate("0.0180000000"), currency: "USD".into() });
         prices
     }
 
@@ -1138,6 +1327,73 @@ mod tests {
     }
 
     #[test]
+    fn api_products_of_each_kind() {
+        use Deployment::*;
+        let product = |kind, size: Option<&str>, engine: Option<&str>, deployment| {
+            api_product(kind, "eu-west-1", size, engine, deployment).map_or("-".to_string(), |p| format!("{} {p}", p.service()))
+        };
+        // (kind, size, engine, deployment, what the Price List is asked, or "-")
+        let cases = [
+            (Kind::Ec2, Some("t3.micro"), None, None, "AmazonEC2 t3.micro in eu-west-1"),
+            (Kind::Ec2, None, None, None, "-"),
+            (Kind::Rds, Some("db.t3.micro"), Some("postgres"), Some(MultiAz), "AmazonRDS db.t3.micro (postgres, Multi-AZ) in eu-west-1"),
+            (Kind::Rds, Some("db.t3.micro"), Some("mysql"), Some(SingleAz), "AmazonRDS db.t3.micro (mysql, Single-AZ) in eu-west-1"),
+            (
+                Kind::Rds,
+                Some("db.r5.large"),
+                Some("sqlserver-se"),
+                Some(MultiAz),
+                "AmazonRDS db.r5.large (sqlserver-se, Multi-AZ) in eu-west-1",
+            ),
+            // Aurora instances: always Single-AZ.
+            (
+                Kind::Rds,
+                Some("db.r5.large"),
+                Some("aurora-postgresql"),
+                None,
+                "AmazonRDS db.r5.large (aurora-postgresql, Single-AZ) in eu-west-1",
+            ),
+            // Not known, or not priced from the Price List: the file's only.
+            (Kind::Rds, Some("db.t3.micro"), None, None, "-"),
+            (Kind::Rds, Some("db.t3.micro"), Some("postgres"), None, "-"),
+            (Kind::Rds, Some("db.t3.micro"), Some("db2-se"), Some(SingleAz), "-"),
+            (Kind::Rds, None, Some("postgres"), Some(SingleAz), "-"),
+            (Kind::RdsCluster, None, Some("aurora-postgresql"), Some(MultiAz), "-"),
+            (Kind::Asg, None, None, None, "-"),
+            (Kind::Ecs, None, None, None, "-"),
+        ];
+        for (kind, size, engine, deployment, expect) in cases {
+            assert_eq!(product(kind, size, engine, deployment), expect, "{kind} {size:?} {engine:?} {deployment:?}");
+        }
+    }
+
+    #[test]
+    fn a_database_is_priced_by_its_engine_and_deployment() {
+        let mut prices = usd_prices();
+        prices.set_api(
+            &rds("eu-west-1", "db.t3.micro", "postgres", Deployment::MultiAz),
+            &Price { per_hour: rate("0.036"), currency: "USD".into() },
+        );
+        let db = |engine: Option<&str>, deployment| Interval {
+            engine: engine.map(str::to_string),
+            deployment,
+            ..interval(B, Kind::Rds, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0)
+        };
+        let intervals = [
+            // 10 h x 0.018 = 0.18
+            db(Some("mysql"), Some(Deployment::SingleAz)),
+            // 10 h x 0.036 = 0.36
+            db(Some("postgres"), Some(Deployment::MultiAz)),
+            // Recorded before engines were: unpriced.
+            db(None, None),
+        ];
+        check_report(&intervals, &prices, GroupBy::Type, &["db.t3.micro 30.00h 0.54 mixed 10.00h", "total(USD) 30.00h 0.54 mixed 10.00h"]);
+        // The file's price for the class wins over every engine's.
+        prices.set_file("db.t3.micro", rate("0.01")).unwrap();
+        check_report(&intervals, &prices, GroupBy::Type, &["db.t3.micro 30.00h 0.30 file 0.00h", "total(USD) 30.00h 0.30 file 0.00h"]);
+    }
+
+    #[test]
     fn needed_lists_what_the_file_does_not_price() {
         let intervals = vec![
             interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 1, 0),
@@ -1145,19 +1401,20 @@ mod tests {
             interval(A, Kind::Ec2, "eu-west-1", Some("m5.large"), "nights", 1, 0),
             interval(A, Kind::Rds, "us-east-1", Some("db.t3.micro"), "office", 1, 0),
             interval(A, Kind::Asg, "us-east-1", None, "office", 1, 0),
+            // A database recorded before its engine was, and a cluster: the file's only.
+            Interval { engine: None, ..interval(A, Kind::Rds, "us-east-1", Some("db.m5.large"), "office", 1, 0) },
+            interval(A, Kind::RdsCluster, "us-east-1", None, "office", 1, 0),
         ];
         let got: Vec<_> = needed(&intervals, &usd_prices()).into_iter().collect();
-        assert_eq!(
-            got,
-            vec![
-                (Kind::Ec2, "eu-west-1".to_string(), "m5.large".to_string()),
-                (Kind::Rds, "us-east-1".to_string(), "db.t3.micro".to_string()),
-            ]
-        );
+        assert_eq!(got, vec![ec2("eu-west-1", "m5.large"), rds("us-east-1", "db.t3.micro", "mysql", Deployment::SingleAz)]);
+        // What the file prices is not asked for, a database included.
+        let mut prices = usd_prices();
+        prices.set_file("us-east-1:db.t3.micro", rate("0.02")).unwrap();
+        assert_eq!(needed(&intervals, &prices).into_iter().collect::<Vec<_>>(), vec![ec2("eu-west-1", "m5.large")]);
     }
 
     fn governed(region: &str, size: Option<&str>) -> Governed {
-        Governed { kind: Kind::Ec2, region: region.into(), size: size.map(str::to_string) }
+        Governed { kind: Kind::Ec2, region: region.into(), size: size.map(str::to_string), engine: None, deployment: None }
     }
 
     #[test]
@@ -1248,7 +1505,13 @@ mod tests {
         use crate::kinds::Detail;
         let detail = match kind {
             Kind::Ec2 => Detail::Ec2 { root_device_type: Some("ebs".into()), lifecycle: None, hibernation_configured: false },
-            _ => Detail::Rds { replica_of: None, replicas: 0, cluster: None },
+            _ => Detail::Rds {
+                replica_of: None,
+                replicas: 0,
+                cluster: None,
+                engine: Some("postgres".into()),
+                deployment: Some(Deployment::MultiAz),
+            },
         };
         Resource {
             kind,
@@ -1270,7 +1533,16 @@ mod tests {
             let got = super::governed(&office, "offhours:skip", now, std::slice::from_ref(&r));
             assert_eq!(got.len() == 1, expect, "{r:?}");
             if expect {
-                assert_eq!(got[0], Governed { kind: r.kind, region: r.region.clone(), size: r.size.clone() });
+                assert_eq!(
+                    got[0],
+                    Governed {
+                        kind: r.kind,
+                        region: r.region.clone(),
+                        size: r.size.clone(),
+                        engine: r.engine().map(str::to_string),
+                        deployment: r.deployment()
+                    }
+                );
             }
         };
         check(resource(Kind::Ec2, "running", Some("t3.micro"), &[]), true);
@@ -1283,7 +1555,8 @@ mod tests {
         // The kind's own rule: a member of an Auto Scaling group is the group's.
         check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("aws:autoscaling:groupName", "web")]), false);
         let mut replica = resource(Kind::Rds, "available", Some("db.t3.micro"), &[]);
-        replica.detail = crate::kinds::Detail::Rds { replica_of: Some("db-main".into()), replicas: 0, cluster: None };
+        replica.detail =
+            crate::kinds::Detail::Rds { replica_of: Some("db-main".into()), replicas: 0, cluster: None, engine: None, deployment: None };
         check(replica, false);
         check(resource(Kind::Rds, "available", Some("db.t3.micro"), &[]), true);
     }
@@ -1342,36 +1615,85 @@ mod tests {
     fn the_price_cache_keeps_one_answer_per_product_and_knows_its_age() {
         let mut cache = PriceCache::default();
         let usd = |text: &str| Price { per_hour: rate(text), currency: "USD".into() };
-        cache.put(EC2_SERVICE, "eu-west-1", "t3.micro", Some(&usd("0.0114")), t("11-01 00:00"));
-        cache.put(EC2_SERVICE, "eu-west-1", "m5.large", Some(&usd("0.107")), t("11-01 00:00"));
-        cache.put(EC2_SERVICE, "eu-west-1", "t9.none", None, t("11-01 00:00"));
-        cache.put("AmazonRDS", "eu-west-1", "db.t3.micro", Some(&usd("0.018")), t("11-01 00:00"));
-        cache.put(EC2_SERVICE, "eu-west-1", "t3.micro", Some(&usd("0.0104")), t("11-05 00:00"));
+        let mysql = rds("eu-west-1", "db.t3.micro", "mysql", Deployment::SingleAz);
+        let mysql_multi = rds("eu-west-1", "db.t3.micro", "mysql", Deployment::MultiAz);
+        cache.put(&ec2("eu-west-1", "t3.micro"), Some(&usd("0.0114")), t("11-01 00:00"));
+        cache.put(&ec2("eu-west-1", "m5.large"), Some(&usd("0.107")), t("11-01 00:00"));
+        cache.put(&ec2("eu-west-1", "t9.none"), None, t("11-01 00:00"));
+        cache.put(&mysql_multi, Some(&usd("0.036")), t("11-01 00:00"));
+        cache.put(&mysql, Some(&usd("0.018")), t("11-01 00:00"));
+        cache.put(&ec2("eu-west-1", "t3.micro"), Some(&usd("0.0104")), t("11-05 00:00"));
         let back = PriceCache::from_json(&cache.to_json()).unwrap();
         assert_eq!(back, cache);
-        let sizes: Vec<&str> = cache.prices.iter().map(|p| p.size.as_str()).collect();
-        assert_eq!(sizes, ["m5.large", "t3.micro", "t9.none", "db.t3.micro"], "EC2 first, then RDS; one t3.micro");
+        let sizes: Vec<String> = cache.prices.iter().map(|p| p.product().unwrap().to_string()).collect();
+        assert_eq!(
+            sizes,
+            [
+                "m5.large in eu-west-1",
+                "t3.micro in eu-west-1",
+                "t9.none in eu-west-1",
+                "db.t3.micro (mysql, Single-AZ) in eu-west-1",
+                "db.t3.micro (mysql, Multi-AZ) in eu-west-1"
+            ],
+            "EC2 first, then RDS; one t3.micro"
+        );
+        // An instance's entry has no engine nor deployment: the file earlier releases wrote.
+        let json: serde_json::Value = serde_json::from_str(&cache.to_json()).unwrap();
+        assert_eq!(
+            json["prices"][0].as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["service", "region", "size", "per_hour", "currency", "read_at"]
+        );
+        assert_eq!((&json["prices"][4]["engine"], &json["prices"][4]["deployment"]), (&"mysql".into(), &"Multi-AZ".into()));
         let week = std::time::Duration::from_secs(7 * 86_400);
-        let t3 = cache.get(EC2_SERVICE, "eu-west-1", "t3.micro").unwrap();
+        let t3 = cache.get(&ec2("eu-west-1", "t3.micro")).unwrap();
         assert_eq!(t3.price(), Some(usd("0.0104")));
         assert!(t3.fresh(t("11-11 23:59"), week) && !t3.fresh(t("11-12 00:00"), week));
-        assert_eq!(cache.get(EC2_SERVICE, "eu-west-1", "t9.none").unwrap().price(), None);
-        assert!(cache.get(EC2_SERVICE, "us-east-1", "t3.micro").is_none());
+        assert_eq!(cache.get(&ec2("eu-west-1", "t9.none")).unwrap().price(), None);
+        assert!(cache.get(&ec2("us-east-1", "t3.micro")).is_none());
+        // What to ask: what has no answer, or one older than the refresh.
+        let want = [
+            ec2("eu-west-1", "t3.micro"),
+            ec2("eu-west-1", "m5.large"),
+            mysql.clone(),
+            ec2("eu-west-1", "t9.none"),
+            ec2("us-east-1", "t3.micro"),
+        ];
+        assert_eq!(cache.to_ask(&want, t("11-07 00:00"), week), [ec2("us-east-1", "t3.micro")]);
+        assert_eq!(
+            cache.to_ask(&want, t("11-09 00:00"), week),
+            [ec2("eu-west-1", "m5.large"), mysql.clone(), ec2("eu-west-1", "t9.none"), ec2("us-east-1", "t3.micro")]
+        );
         let mut prices = Prices::new("USD");
-        cache.apply_ec2(&mut prices);
-        assert_eq!(prices.lookup("eu-west-1", "t3.micro"), Some((rate("0.0104"), PriceSource::Api)));
-        assert_eq!(prices.lookup("eu-west-1", "db.t3.micro"), None, "databases need their engine");
+        cache.apply(&mut prices);
+        let lookup = |prices: &Prices, product: &ApiProduct| prices.lookup(product.region(), Some(product.size()), Some(product));
+        assert_eq!(lookup(&prices, &ec2("eu-west-1", "t3.micro")), Some((rate("0.0104"), PriceSource::Api)));
+        assert_eq!(lookup(&prices, &mysql), Some((rate("0.018"), PriceSource::Api)));
+        assert_eq!(lookup(&prices, &mysql_multi), Some((rate("0.036"), PriceSource::Api)));
+        assert_eq!(lookup(&prices, &rds("eu-west-1", "db.t3.micro", "postgres", Deployment::SingleAz)), None);
         let mut eur = Prices::new("EUR");
-        cache.apply_ec2(&mut eur);
-        assert_eq!(eur.lookup("eu-west-1", "t3.micro"), None, "USD prices are not EUR prices");
+        cache.apply(&mut eur);
+        assert_eq!(lookup(&eur, &ec2("eu-west-1", "t3.micro")), None, "USD prices are not EUR prices");
+        // An entry this offhours does not know (an RDS price without its engine) is not used.
+        let unknown = PriceCache::from_json(
+            r#"{"prices":[{"service":"AmazonRDS","region":"eu-west-1","size":"db.t3.micro","per_hour":"0.018","currency":"USD","read_at":"2026-11-01T00:00:00Z"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(unknown.prices[0].product(), None);
+        let mut prices = Prices::new("USD");
+        unknown.apply(&mut prices);
+        assert_eq!(prices, Prices::new("USD"));
         let savings = crate::config::Savings {
             prices: [("t3.micro".to_string(), 0.01), ("eu-west-1:m5.large".to_string(), 0.1)].into(),
             ..Default::default()
         };
         let daemon = Prices::of(&savings, &cache);
-        assert_eq!(daemon.lookup("eu-west-1", "t3.micro"), Some((rate("0.01"), PriceSource::File)), "the file's first");
-        assert_eq!(daemon.lookup("eu-west-1", "m5.large"), Some((rate("0.1"), PriceSource::File)));
-        assert_eq!(Prices::of(&Default::default(), &cache).lookup("eu-west-1", "m5.large"), Some((rate("0.107"), PriceSource::Api)));
+        assert_eq!(lookup(&daemon, &ec2("eu-west-1", "t3.micro")), Some((rate("0.01"), PriceSource::File)), "the file's first");
+        assert_eq!(lookup(&daemon, &ec2("eu-west-1", "m5.large")), Some((rate("0.1"), PriceSource::File)));
+        assert_eq!(
+            lookup(&Prices::of(&Default::default(), &cache), &ec2("eu-west-1", "m5.large")),
+            Some((rate("0.107"), PriceSource::Api))
+        );
+        assert_eq!(lookup(&daemon, &mysql), Some((rate("0.018"), PriceSource::Api)), "the daemon's figures price databases too");
         assert!(PriceCache::from_json("{").is_err());
     }
 

@@ -10,8 +10,10 @@
 //! - `ledger#YYYY-MM` / INSTANT#ACCOUNT#REGION#KIND#ID#ACTION: one start or stop (the
 //!   savings ledger), in the partition of its instant's UTC month; the instant is RFC 3339
 //!   in UTC with milliseconds, fixed width, so that the sort key sorts by time. Every
-//!   [`Entry`] field is an attribute, and `expires_at` (epoch seconds) is the instant
-//!   plus `[savings] retention`: DynamoDB's time to live removes the row after that.
+//!   [`Entry`] field is an attribute (the optional ones, `size`, `engine`, `deployment`,
+//!   only when known: an item without them, as earlier releases wrote, reads as unknown),
+//!   and `expires_at` (epoch seconds) is the instant plus `[savings] retention`:
+//!   DynamoDB's time to live removes the row after that.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -26,6 +28,7 @@ use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
 
 use super::AwsError;
 use crate::kinds::Kind;
+use crate::kinds::rds::Deployment;
 use crate::store::lease::{Expect, Fence, Record};
 use crate::store::ledger::Entry;
 
@@ -432,6 +435,12 @@ fn ledger_item(e: &Entry, retention: Duration) -> Item {
     if let Some(size) = &e.size {
         item.insert("size".into(), s(size));
     }
+    if let Some(engine) = &e.engine {
+        item.insert("engine".into(), s(engine));
+    }
+    if let Some(deployment) = e.deployment {
+        item.insert("deployment".into(), s(deployment.as_str()));
+    }
     item.insert("schedule".into(), s(&e.schedule));
     item.insert("job".into(), s(&e.job));
     item.insert("action".into(), s(e.action.as_str()));
@@ -452,6 +461,11 @@ fn ledger_entry(item: &Item) -> Result<Entry, String> {
         kind: Kind::parse(&kind).ok_or_else(|| format!("unknown kind `{kind}`"))?,
         id: text("resource")?,
         size: get_s(item, "size").map(str::to_string),
+        engine: get_s(item, "engine").map(str::to_string),
+        deployment: match get_s(item, "deployment") {
+            Some(name) => Some(Deployment::parse(name).ok_or_else(|| format!("unknown deployment `{name}`"))?),
+            None => None,
+        },
         schedule: text("schedule")?,
         job: text("job")?,
         action: text("action")?.parse()?,
@@ -537,6 +551,8 @@ mod tests {
             kind: Kind::Ec2,
             id: "i-0abc".into(),
             size: Some("t3.large".into()),
+            engine: None,
+            deployment: None,
             schedule: "office".into(),
             job: "schedule".into(),
             action: Action::Stop,
@@ -564,7 +580,15 @@ mod tests {
     #[test]
     fn a_ledger_item_keeps_every_field_and_expires_after_retention() {
         let retention = Duration::from_secs(400 * 86_400);
-        for e in [entry("2026-06-01T18:00:05.5Z"), Entry { size: None, kind: Kind::Ecs, ..entry("2026-06-30T23:59:59.999Z") }] {
+        let db = Entry {
+            kind: Kind::Rds,
+            id: "db-1".into(),
+            size: Some("db.t3.micro".into()),
+            engine: Some("postgres".into()),
+            deployment: Some(Deployment::MultiAz),
+            ..entry("2026-06-02T18:00:00Z")
+        };
+        for e in [entry("2026-06-01T18:00:05.5Z"), Entry { size: None, kind: Kind::Ecs, ..entry("2026-06-30T23:59:59.999Z") }, db.clone()] {
             let item = ledger_item(&e, retention);
             assert_eq!(ledger_entry(&item), Ok(e.clone()));
             assert_eq!(get_n(&item, TTL_ATTRIBUTE), Some((e.at.timestamp() + 400 * 86_400) as u64));
@@ -575,6 +599,15 @@ mod tests {
         item.insert("kind".into(), s("ec2"));
         item.remove("schedule");
         assert_eq!(ledger_entry(&item), Err("no `schedule`".into()));
+        // The database's attributes as written; an item without them (as earlier
+        // releases wrote) is a database of unknown engine and deployment.
+        let mut item = ledger_item(&db, retention);
+        assert_eq!((get_s(&item, "engine"), get_s(&item, "deployment")), (Some("postgres"), Some("Multi-AZ")));
+        item.remove("engine");
+        item.remove("deployment");
+        assert_eq!(ledger_entry(&item), Ok(Entry { engine: None, deployment: None, ..db.clone() }));
+        item.insert("deployment".into(), s("Multi-AZ (readable standbys)"));
+        assert_eq!(ledger_entry(&item), Err("unknown deployment `Multi-AZ (readable standbys)`".into()));
         assert_eq!(ledger_expires_at(at("2026-06-01T00:00:00Z"), Duration::MAX), DateTime::<Utc>::MAX_UTC.timestamp());
     }
 }

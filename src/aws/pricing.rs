@@ -13,6 +13,7 @@ use aws_sdk_pricing::types::{Filter, FilterType};
 use serde_json::Value;
 
 use super::{Aws, AwsError, ErrorKind, observe};
+use crate::kinds::rds::{price_list_engine, priced_deployment};
 use crate::savings::{Price, PriceCache, Rate};
 
 /// The price cache's file name in the state directory.
@@ -78,59 +79,23 @@ pub async fn ec2_linux_on_demand(client: &Client, region: &str, instance_type: &
     first_price(client, "AmazonEC2", &ec2_filters(region, instance_type)).await
 }
 
-/// How an RDS DB instance is deployed, as the Price List names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deployment {
-    SingleAz,
-    MultiAz,
-}
-
-impl Deployment {
-    /// From DescribeDBInstances' `MultiAZ`.
-    pub fn from_multi_az(multi_az: bool) -> Deployment {
-        if multi_az { Deployment::MultiAz } else { Deployment::SingleAz }
-    }
-
-    /// The Price List's `deploymentOption`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Deployment::SingleAz => "Single-AZ",
-            Deployment::MultiAz => "Multi-AZ",
-        }
-    }
-}
+pub use crate::kinds::rds::Deployment;
 
 /// The GetProducts filters (field, value) of an RDS DB instance of `class` running
 /// `engine` (RDS's own engine name, as DescribeDBInstances gives it); `None` for an
-/// engine the Price List is not asked about (Db2, custom engines).
-///
-/// Aurora bills each instance of a cluster on its own: always `Single-AZ`. Licensed
-/// engines are priced as RDS sells them by default: Oracle Enterprise with your own
-/// licence, Oracle Standard Two and SQL Server with the licence included.
+/// engine the Price List is not asked about (see `kinds::rds::price_list_engine`).
+/// Aurora is always asked as `Single-AZ` (see `kinds::rds::priced_deployment`).
 pub fn rds_filters(region: &str, class: &str, engine: &str, deployment: Deployment) -> Option<Vec<(&'static str, String)>> {
-    let (database_engine, edition, licence) = match engine {
-        "mysql" => ("MySQL", None, None),
-        "postgres" => ("PostgreSQL", None, None),
-        "mariadb" => ("MariaDB", None, None),
-        "aurora" | "aurora-mysql" => ("Aurora MySQL", None, None),
-        "aurora-postgresql" => ("Aurora PostgreSQL", None, None),
-        "oracle-ee" | "oracle-ee-cdb" => ("Oracle", Some("Enterprise"), Some("Bring your own license")),
-        "oracle-se2" | "oracle-se2-cdb" => ("Oracle", Some("Standard Two"), Some("License included")),
-        "sqlserver-ee" => ("SQL Server", Some("Enterprise"), Some("License included")),
-        "sqlserver-se" => ("SQL Server", Some("Standard"), Some("License included")),
-        "sqlserver-ex" => ("SQL Server", Some("Express"), Some("License included")),
-        "sqlserver-web" => ("SQL Server", Some("Web"), Some("License included")),
-        _ => return None,
-    };
-    let deployment = if engine.starts_with("aurora") { Deployment::SingleAz } else { deployment };
+    let names = price_list_engine(engine)?;
+    let deployment = priced_deployment(engine, Some(deployment)).unwrap_or(deployment);
     let mut filters = vec![
         ("instanceType", class.to_string()),
         ("regionCode", region.to_string()),
-        ("databaseEngine", database_engine.to_string()),
+        ("databaseEngine", names.database_engine.to_string()),
         ("deploymentOption", deployment.as_str().to_string()),
     ];
-    filters.extend(edition.map(|e| ("databaseEdition", e.to_string())));
-    filters.extend(licence.map(|l| ("licenseModel", l.to_string())));
+    filters.extend(names.edition.map(|e| ("databaseEdition", e.to_string())));
+    filters.extend(names.licence.map(|l| ("licenseModel", l.to_string())));
     Some(filters)
 }
 
@@ -248,6 +213,8 @@ mod tests {
     const EC2_T3_MICRO: &str = include_str!("../../tests/fixtures/pricing/ec2-t3.micro-eu-west-1.json");
     /// db.t3.micro, MySQL, Single-AZ, eu-west-1; reconstructed likewise.
     const RDS_DB_T3_MICRO: &str = include_str!("../../tests/fixtures/pricing/rds-db.t3.micro-mysql-eu-west-1.json");
+    /// db.m5.large, PostgreSQL, Multi-AZ, eu-west-1, with a reserved term; likewise.
+    const RDS_DB_M5_LARGE_PG_MULTI_AZ: &str = include_str!("../../tests/fixtures/pricing/rds-db.m5.large-postgres-multi-az-eu-west-1.json");
 
     fn usd(text: &str) -> Option<Price> {
         Some(Price { per_hour: text.parse().unwrap(), currency: "USD".into() })
@@ -257,6 +224,7 @@ mod tests {
     fn parse_on_demand_reads_the_recorded_answers() {
         assert_eq!(parse_on_demand(EC2_T3_MICRO), Ok(usd("0.0114")));
         assert_eq!(parse_on_demand(RDS_DB_T3_MICRO), Ok(usd("0.018")));
+        assert_eq!(parse_on_demand(RDS_DB_M5_LARGE_PG_MULTI_AZ), Ok(usd("0.382")));
     }
 
     /// An item with these on-demand dimensions `(unit, {currency: price})`.
@@ -308,7 +276,15 @@ mod tests {
         let path = dir.path().join(CACHE_FILE);
         assert_eq!(read_cache(&path).unwrap(), PriceCache::default(), "no file: empty");
         let mut cache = PriceCache::default();
-        cache.put("AmazonEC2", "eu-west-1", "t3.micro", usd("0.0114").as_ref(), "2026-11-01T00:00:00Z".parse().unwrap());
+        let t3 = crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: "t3.micro".into() };
+        cache.put(&t3, usd("0.0114").as_ref(), "2026-11-01T00:00:00Z".parse().unwrap());
+        let pg = crate::savings::ApiProduct::Rds {
+            region: "eu-west-1".into(),
+            class: "db.t3.micro".into(),
+            engine: "postgres".into(),
+            deployment: Deployment::MultiAz,
+        };
+        cache.put(&pg, usd("0.036").as_ref(), "2026-11-01T00:00:00Z".parse().unwrap());
         write_cache(&path, &cache).unwrap();
         assert_eq!(read_cache(&path).unwrap(), cache);
         assert!(!path.with_extension("json.tmp").exists());
@@ -450,6 +426,56 @@ mod tests {
         assert_eq!(rule.num_calls(), 1);
         // An engine the Price List is not asked about: no call.
         assert_eq!(rds_on_demand(&client, "eu-west-1", "db.t3.micro", "db2-se", Deployment::SingleAz).await.unwrap(), None);
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    /// The request's service code and filters as `field=value`, each a TERM_MATCH.
+    fn asked(input: &aws_sdk_pricing::operation::get_products::GetProductsInput) -> (String, Vec<String>) {
+        assert!(input.filters().iter().all(|f| *f.r#type() == FilterType::TermMatch));
+        let fields = input.filters().iter().map(|f| format!("{}={}", f.field(), f.value())).collect();
+        (input.service_code().unwrap_or_default().to_string(), fields)
+    }
+
+    #[tokio::test]
+    async fn rds_on_demand_asks_for_a_multi_az_postgres_and_reads_its_on_demand_price() {
+        let rule = mock!(Client::get_products)
+            .match_requests(|input| {
+                asked(input)
+                    == (
+                        "AmazonRDS".to_string(),
+                        vec![
+                            "instanceType=db.m5.large".to_string(),
+                            "regionCode=eu-west-1".to_string(),
+                            "databaseEngine=PostgreSQL".to_string(),
+                            "deploymentOption=Multi-AZ".to_string(),
+                        ],
+                    )
+            })
+            .then_output(|| GetProductsOutput::builder().format_version("aws_v1").price_list(RDS_DB_M5_LARGE_PG_MULTI_AZ).build());
+        let client = mocked(&[&rule]);
+        let price = rds_on_demand(&client, "eu-west-1", "db.m5.large", "postgres", Deployment::MultiAz).await.unwrap();
+        assert_eq!(price, usd("0.382"), "the on-demand hourly price, not the reserved term's");
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn rds_on_demand_names_the_edition_and_licence_of_licensed_engines() {
+        let rule = mock!(Client::get_products)
+            .match_requests(|input| {
+                asked(input).1
+                    == [
+                        "instanceType=db.m5.xlarge",
+                        "regionCode=us-east-1",
+                        "databaseEngine=SQL Server",
+                        "deploymentOption=Single-AZ",
+                        "databaseEdition=Standard",
+                        "licenseModel=License included",
+                    ]
+            })
+            .then_output(|| GetProductsOutput::builder().format_version("aws_v1").build());
+        let client = mocked(&[&rule]);
+        // No such product in the answer: no price, and no error.
+        assert_eq!(rds_on_demand(&client, "us-east-1", "db.m5.xlarge", "sqlserver-se", Deployment::SingleAz).await.unwrap(), None);
         assert_eq!(rule.num_calls(), 1);
     }
 }

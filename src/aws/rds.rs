@@ -10,6 +10,7 @@ use aws_sdk_rds::types::Filter;
 
 use super::{Adapter, Api, AwsError, Pending, Service};
 use crate::config::Action;
+use crate::kinds::rds::Deployment;
 use crate::kinds::{Detail, Kind, Resource};
 
 /// Records per Describe page (RDS allows 20 to 100).
@@ -36,6 +37,8 @@ fn instance(region: &str, db: &aws_sdk_rds::types::DbInstance) -> Option<Resourc
             replica_of: db.read_replica_source_db_instance_identifier().map(str::to_string),
             replicas: db.read_replica_db_instance_identifiers().len() + db.read_replica_db_cluster_identifiers().len(),
             cluster: db.db_cluster_identifier().map(str::to_string),
+            engine: db.engine().map(str::to_string),
+            deployment: db.multi_az().map(Deployment::from_multi_az),
         },
     })
 }
@@ -49,7 +52,7 @@ fn cluster(region: &str, c: &aws_sdk_rds::types::DbCluster) -> Option<Resource> 
         tags: tags(c.tag_list()),
         state_reason: None,
         size: None,
-        detail: Detail::RdsCluster,
+        detail: Detail::RdsCluster { engine: c.engine().map(str::to_string), deployment: c.multi_az().map(Deployment::from_multi_az) },
     })
 }
 
@@ -261,5 +264,31 @@ impl Adapter for DbClusters {
             }
             Ok(done)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::rds::Deployment;
+    use aws_sdk_rds::types::{DbCluster, DbInstance};
+
+    #[test]
+    fn the_listing_keeps_each_database_s_engine_and_deployment() {
+        let db = |engine: Option<&str>, multi_az: Option<bool>| {
+            let mut b =
+                DbInstance::builder().db_instance_identifier("db-1").db_instance_class("db.t3.micro").db_instance_status("available");
+            b = b.set_engine(engine.map(str::to_string)).set_multi_az(multi_az);
+            let r = instance("eu-west-1", &b.build()).unwrap();
+            (r.size.clone(), r.engine().map(str::to_string), r.deployment())
+        };
+        let class = Some("db.t3.micro".to_string());
+        assert_eq!(db(Some("postgres"), Some(true)), (class.clone(), Some("postgres".into()), Some(Deployment::MultiAz)));
+        assert_eq!(db(Some("mysql"), Some(false)), (class.clone(), Some("mysql".into()), Some(Deployment::SingleAz)));
+        assert_eq!(db(None, None), (class, None, None), "absent: unknown");
+        let c =
+            DbCluster::builder().db_cluster_identifier("aurora-1").status("available").engine("aurora-postgresql").multi_az(true).build();
+        let r = cluster("eu-west-1", &c).unwrap();
+        assert_eq!((r.size.as_deref(), r.engine(), r.deployment()), (None, Some("aurora-postgresql"), Some(Deployment::MultiAz)));
     }
 }

@@ -12,16 +12,15 @@ use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_js
 use crate::aws::Aws;
 use crate::aws::dynamodb::StateTable;
 use crate::config::{Config, StateSettings};
-use crate::kinds::Kind;
 use crate::savings::{
-    EC2_SERVICE, Governed, GroupBy, Money, PriceCache, Prices, Projected, Projection, Rate, Report, governed, hours_off, needed,
+    ApiProduct, Governed, GroupBy, Money, PriceCache, Prices, Projected, Projection, Rate, Report, governed, hours_off, needed,
     off_seconds_per_week, projected, report,
 };
 use crate::store::shared_ledger::TableLedger;
 use crate::store::{LEDGER_FILE, Ledger};
 
 /// Where the figures come from, said in every output.
-const SOURCE: &str = "on-demand prices: [savings.prices] in the file first, else the AWS Price List API (EC2 Linux, shared tenancy)";
+const SOURCE: &str = "on-demand prices: [savings.prices] in the file first, else the AWS Price List API (EC2 Linux, shared tenancy; RDS DB instances by class, engine and deployment)";
 
 /// How the projection is made, said with it.
 const BASIS: &str = "each schedule's off hours in the 7 days from now (its timezone, DST changes and skip dates) x 30.44 / 7, for each resource it governs now";
@@ -130,19 +129,19 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
             Err(e)
         }
     };
-    // What the file does not price: instances from the Price List API (databases need
-    // their engine, which the ledger does not keep: price them in the file).
-    let mut wanted: BTreeSet<(Kind, String, String)> = needed(&intervals, &prices);
+    // What the file does not price: instances and DB instances (by class, engine and
+    // deployment, when the ledger or the listing has them) from the Price List API.
+    let mut wanted: BTreeSet<ApiProduct> = needed(&intervals, &prices);
     if let Ok(schedules) = &schedules {
         wanted.extend(
             schedules
                 .iter()
                 .flat_map(|(_, _, governed)| governed)
-                .filter_map(|g| Some((g.kind, g.region.clone(), g.size.clone()?)))
-                .filter(|(_, region, size)| !prices.in_file(region, size)),
+                .filter(|g| g.size.as_deref().is_none_or(|size| !prices.in_file(&g.region, size)))
+                .filter_map(Governed::product),
         );
     }
-    let missing: Vec<(String, String)> = wanted.into_iter().filter(|(k, _, _)| *k == Kind::Ec2).map(|(_, r, s)| (r, s)).collect();
+    let missing: Vec<ApiProduct> = wanted.into_iter().collect();
     // The Price List prices in USD only: in another currency, the file's prices alone.
     if !missing.is_empty() && config.savings.currency == "USD" {
         api_prices(&aws, &args.state_dir, &missing, config.savings.price_refresh, now, &mut prices).await;
@@ -243,19 +242,19 @@ fn text_projection(p: &Projected, from: &str) {
     out!("  estimate: {BASIS}, at {SOURCE}");
 }
 
-/// The Price List's prices of `missing` (region, instance type) into `prices`: from the
+/// The Price List's prices of `missing` products into `prices`: from the
 /// state directory's cache when read less than `refresh` ago, else asked again (and
 /// cached); an older price when asking fails, said so. The cache is written back only
 /// when the state directory exists.
 async fn api_prices(
     aws: &Aws,
     state_dir: &std::path::Path,
-    missing: &[(String, String)],
+    missing: &[ApiProduct],
     refresh: std::time::Duration,
     now: DateTime<Utc>,
     prices: &mut Prices,
 ) {
-    use crate::aws::pricing::{CACHE_FILE, ec2_linux_on_demand, read_cache, write_cache};
+    use crate::aws::pricing::{CACHE_FILE, ec2_linux_on_demand, rds_on_demand, read_cache, write_cache};
     let path = state_dir.join(CACHE_FILE);
     let mut cache = read_cache(&path).unwrap_or_else(|e| {
         eprintln!("offhours: {e}; asking the Price List API again");
@@ -263,26 +262,26 @@ async fn api_prices(
     });
     let before = cache.clone();
     let client = crate::aws::pricing::client(aws);
-    for (region, size) in missing {
-        let cached = cache.get(EC2_SERVICE, region, size).cloned();
-        if cached.as_ref().is_some_and(|c| c.fresh(now, refresh)) {
-            continue;
-        }
-        match ec2_linux_on_demand(&client, region, size).await {
-            Ok(answer) => cache.put(EC2_SERVICE, region, size, answer.as_ref(), now),
-            Err(e) => match cached.filter(|c| c.price().is_some()) {
+    for product in cache.to_ask(missing, now, refresh) {
+        let answer = match &product {
+            ApiProduct::Ec2 { region, instance_type } => ec2_linux_on_demand(&client, region, instance_type).await,
+            ApiProduct::Rds { region, class, engine, deployment } => rds_on_demand(&client, region, class, engine, *deployment).await,
+        };
+        match answer {
+            Ok(answer) => cache.put(&product, answer.as_ref(), now),
+            Err(e) => match cache.get(&product).filter(|c| c.price().is_some()) {
                 Some(old) => eprintln!(
-                    "offhours: cannot read the price of {size} in {region}: {e}; using the one read at {}",
+                    "offhours: cannot read the price of {product}: {e}; using the one read at {}",
                     old.read_at.to_rfc3339_opts(SecondsFormat::Secs, true)
                 ),
-                None => eprintln!("offhours: cannot read the price of {size} in {region}: {e}; its hours are counted, not priced"),
+                None => eprintln!("offhours: cannot read the price of {product}: {e}; its hours are counted, not priced"),
             },
         }
-        if cache.get(EC2_SERVICE, region, size).is_some_and(|c| c.per_hour.is_none()) {
-            eprintln!("offhours: no on-demand price for {size} in {region}; its hours are counted, not priced");
+        if cache.get(&product).is_some_and(|c| c.per_hour.is_none()) {
+            eprintln!("offhours: no on-demand price for {product}; its hours are counted, not priced");
         }
     }
-    cache.apply_ec2(prices);
+    cache.apply(prices);
     if cache != before
         && state_dir.is_dir()
         && let Err(e) = write_cache(&path, &cache)

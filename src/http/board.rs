@@ -244,6 +244,8 @@ mod tests {
             account: String::new(),
             account_name: None,
             size: None,
+            engine: None,
+            deployment: None,
             kind: Kind::Ec2,
             id: id.into(),
             region: "eu-west-1".into(),

@@ -26,6 +26,7 @@ use crate::aws::{Adapter, Api, Aws, AwsError, ErrorKind};
 use crate::config::{Action, Config, Schedule};
 use crate::events::{self, Event};
 use crate::jobs::targets::{ACCOUNTS_AT_ONCE, Target, applies};
+use crate::kinds::rds::Deployment;
 use crate::kinds::{Kind, Phase, Resource};
 use crate::plan::{self, BrakeError, Decision, Verdict};
 
@@ -78,6 +79,12 @@ pub struct ResourceResult {
     /// The instance type or DB instance class.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
+    /// A database's engine (RDS's name: `postgres`, `aurora-mysql`...), when listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// A database's deployment (`Single-AZ`, `Multi-AZ`), when listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<Deployment>,
     pub region: String,
     pub name: Option<String>,
     pub before: String,
@@ -510,6 +517,8 @@ fn result(r: &Resource, after: Option<String>, outcome: Outcome, reason: Option<
         kind: r.kind,
         id: r.id.clone(),
         size: r.size.clone(),
+        engine: r.engine().map(str::to_string),
+        deployment: r.deployment(),
         region: r.region.clone(),
         name: r.name().map(str::to_string),
         before: r.state.clone(),

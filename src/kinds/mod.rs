@@ -117,8 +117,17 @@ pub enum Detail {
         replicas: usize,
         /// The cluster this DB instance belongs to.
         cluster: Option<String>,
+        /// RDS's engine name (`postgres`, `aurora-mysql`...), when the listing gave it.
+        engine: Option<String>,
+        /// Single-AZ or Multi-AZ, when the listing said.
+        deployment: Option<rds::Deployment>,
     },
-    RdsCluster,
+    RdsCluster {
+        /// RDS's engine name (`aurora-postgresql`...), when the listing gave it.
+        engine: Option<String>,
+        /// Whether the cluster spans several zones, when the listing said.
+        deployment: Option<rds::Deployment>,
+    },
     Asg {
         sizes: Sizes,
         /// The sizes recorded by the last stop, from the record tag; `Err` holds a
@@ -160,6 +169,22 @@ impl Resource {
             Kind::Ecs => self.id.rsplit('/').next(),
             _ => None,
         })
+    }
+
+    /// A database's engine (RDS's name), when known.
+    pub fn engine(&self) -> Option<&str> {
+        match &self.detail {
+            Detail::Rds { engine, .. } | Detail::RdsCluster { engine, .. } => engine.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A database's deployment, when known.
+    pub fn deployment(&self) -> Option<rds::Deployment> {
+        match &self.detail {
+            Detail::Rds { deployment, .. } | Detail::RdsCluster { deployment, .. } => *deployment,
+            _ => None,
+        }
     }
 
     pub fn phase(&self) -> Phase {

@@ -1,5 +1,6 @@
 //! RDS DB instances and DB clusters (Aurora, Neptune, DocumentDB through the same API):
-//! what their statuses mean and which databases RDS itself refuses to stop.
+//! what their statuses mean, which databases RDS itself refuses to stop, and how the
+//! Price List names their engines and deployments.
 
 use super::{Detail, Phase, Resource};
 
@@ -18,7 +19,7 @@ pub fn phase(status: &str) -> Phase {
 
 /// Read replicas, sources of read replicas and cluster members are left alone.
 pub fn skip(r: &Resource) -> Option<String> {
-    let Detail::Rds { replica_of, replicas, cluster } = &r.detail else {
+    let Detail::Rds { replica_of, replicas, cluster, .. } = &r.detail else {
         return None;
     };
     if let Some(cluster) = cluster {
@@ -31,4 +32,134 @@ pub fn skip(r: &Resource) -> Option<String> {
         return Some(format!("has {replicas} read replica(s): RDS cannot stop a DB instance that has read replicas"));
     }
     None
+}
+
+/// How a DB instance is deployed, in the Price List's words (`deploymentOption`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Deployment {
+    #[serde(rename = "Single-AZ")]
+    SingleAz,
+    #[serde(rename = "Multi-AZ")]
+    MultiAz,
+}
+
+impl Deployment {
+    /// From DescribeDBInstances' (or DescribeDBClusters') `MultiAZ`.
+    pub fn from_multi_az(multi_az: bool) -> Deployment {
+        if multi_az { Deployment::MultiAz } else { Deployment::SingleAz }
+    }
+
+    /// The Price List's `deploymentOption`, also what the ledger stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deployment::SingleAz => "Single-AZ",
+            Deployment::MultiAz => "Multi-AZ",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Deployment> {
+        [Deployment::SingleAz, Deployment::MultiAz].into_iter().find(|d| d.as_str() == name)
+    }
+}
+
+/// An RDS engine as the Price List names its products: `databaseEngine`, and for the
+/// licensed engines `databaseEdition` and `licenseModel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceListEngine {
+    pub database_engine: &'static str,
+    pub edition: Option<&'static str>,
+    pub licence: Option<&'static str>,
+}
+
+/// The Price List's names for RDS's `engine` (as DescribeDBInstances gives it); `None`
+/// for an engine not priced from the Price List (Db2, custom engines, Neptune,
+/// DocumentDB...): those are priced in `[savings.prices]`.
+///
+/// Licensed engines are priced as RDS sells them by default: Oracle Enterprise with
+/// your own licence, Oracle Standard Two and SQL Server with the licence included.
+pub fn price_list_engine(engine: &str) -> Option<PriceListEngine> {
+    let (database_engine, edition, licence) = match engine {
+        "mysql" => ("MySQL", None, None),
+        "postgres" => ("PostgreSQL", None, None),
+        "mariadb" => ("MariaDB", None, None),
+        "aurora" | "aurora-mysql" => ("Aurora MySQL", None, None),
+        "aurora-postgresql" => ("Aurora PostgreSQL", None, None),
+        "oracle-ee" | "oracle-ee-cdb" => ("Oracle", Some("Enterprise"), Some("Bring your own license")),
+        "oracle-se2" | "oracle-se2-cdb" => ("Oracle", Some("Standard Two"), Some("License included")),
+        "sqlserver-ee" => ("SQL Server", Some("Enterprise"), Some("License included")),
+        "sqlserver-se" => ("SQL Server", Some("Standard"), Some("License included")),
+        "sqlserver-ex" => ("SQL Server", Some("Express"), Some("License included")),
+        "sqlserver-web" => ("SQL Server", Some("Web"), Some("License included")),
+        _ => return None,
+    };
+    Some(PriceListEngine { database_engine, edition, licence })
+}
+
+/// The deployment the Price List prices an instance of `engine` at: Aurora bills each
+/// instance of a cluster on its own, always as `Single-AZ`, whatever the cluster's
+/// spread; other engines as deployed (`None`: not known).
+pub fn priced_deployment(engine: &str, deployment: Option<Deployment>) -> Option<Deployment> {
+    if engine.starts_with("aurora") { Some(Deployment::SingleAz) } else { deployment }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_map_to_the_price_list_s_names() {
+        // (RDS engine, databaseEngine / databaseEdition / licenseModel, or "-": not priced)
+        let cases = [
+            ("postgres", "PostgreSQL"),
+            ("mysql", "MySQL"),
+            ("mariadb", "MariaDB"),
+            ("aurora-postgresql", "Aurora PostgreSQL"),
+            ("aurora-mysql", "Aurora MySQL"),
+            ("aurora", "Aurora MySQL"),
+            ("oracle-ee", "Oracle / Enterprise / Bring your own license"),
+            ("oracle-ee-cdb", "Oracle / Enterprise / Bring your own license"),
+            ("oracle-se2", "Oracle / Standard Two / License included"),
+            ("oracle-se2-cdb", "Oracle / Standard Two / License included"),
+            ("sqlserver-ee", "SQL Server / Enterprise / License included"),
+            ("sqlserver-se", "SQL Server / Standard / License included"),
+            ("sqlserver-ex", "SQL Server / Express / License included"),
+            ("sqlserver-web", "SQL Server / Web / License included"),
+            ("custom-oracle-ee", "-"),
+            ("custom-sqlserver-se", "-"),
+            ("db2-se", "-"),
+            ("db2-ae", "-"),
+            ("neptune", "-"),
+            ("docdb", "-"),
+            ("", "-"),
+            ("Postgres", "-"),
+        ];
+        for (engine, expect) in cases {
+            let got = price_list_engine(engine).map_or("-".to_string(), |p| {
+                [Some(p.database_engine), p.edition, p.licence].into_iter().flatten().collect::<Vec<_>>().join(" / ")
+            });
+            assert_eq!(got, expect, "{engine}");
+        }
+    }
+
+    #[test]
+    fn deployments_as_priced() {
+        use Deployment::*;
+        let cases = [
+            ("postgres", Some(MultiAz), Some(MultiAz)),
+            ("postgres", Some(SingleAz), Some(SingleAz)),
+            ("postgres", None, None),
+            // Aurora: each instance on its own, whatever the cluster's spread.
+            ("aurora-postgresql", Some(MultiAz), Some(SingleAz)),
+            ("aurora-mysql", None, Some(SingleAz)),
+        ];
+        for (engine, deployment, expect) in cases {
+            assert_eq!(priced_deployment(engine, deployment), expect, "{engine} {deployment:?}");
+        }
+        for d in [SingleAz, MultiAz] {
+            assert_eq!(Deployment::parse(d.as_str()), Some(d));
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+        assert_eq!(Deployment::parse("Multi-AZ (readable standbys)"), None);
+        assert_eq!((Deployment::from_multi_az(true), Deployment::from_multi_az(false)), (MultiAz, SingleAz));
+    }
 }

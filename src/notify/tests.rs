@@ -18,6 +18,8 @@ fn result(id: &str, outcome: Outcome, reason: Option<&str>) -> ResourceResult {
         account: String::new(),
         account_name: None,
         size: None,
+        engine: None,
+        deployment: None,
         kind: Kind::Ec2,
         id: id.into(),
         region: "eu-west-1".into(),

@@ -69,7 +69,13 @@ fn resource(kind: Kind, state: &str, detail: Detail) -> Resource {
 }
 
 fn db(status: &str, replica_of: Option<&str>, replicas: usize, cluster: Option<&str>) -> Resource {
-    let detail = Detail::Rds { replica_of: replica_of.map(String::from), replicas, cluster: cluster.map(String::from) };
+    let detail = Detail::Rds {
+        replica_of: replica_of.map(String::from),
+        replicas,
+        cluster: cluster.map(String::from),
+        engine: Some("postgres".into()),
+        deployment: None,
+    };
     resource(Kind::Rds, status, detail)
 }
 
@@ -166,7 +172,7 @@ fn decisions_for_databases() {
         db("available", None, 0, Some("aurora-1")),
         "skip: member of DB cluster aurora-1: the cluster is the unit (tag the cluster, kind rds-cluster)",
     );
-    let cluster = |s: &str| resource(Kind::RdsCluster, s, Detail::RdsCluster);
+    let cluster = |s: &str| resource(Kind::RdsCluster, s, Detail::RdsCluster { engine: None, deployment: None });
     check_plan(false, Stop, MONDAY, cluster("available"), seven);
     check_plan(false, Start, MONDAY, cluster("stopped"), "act");
     check_plan(false, Start, MONDAY, cluster("starting"), "skip: in transition (starting)");

@@ -5,8 +5,9 @@
 //! queue or a failed write is an error log line and a dropped batch, never a failed one.
 //!
 //! # Schema
-//! Version 1 (the database's `PRAGMA user_version`; each later version is one more
-//! step in `MIGRATIONS`, applied in a transaction at open):
+//! Version 2 (the database's `PRAGMA user_version`; each version is one more step in
+//! `MIGRATIONS`, applied in a transaction at open, so a file of an earlier version is
+//! brought forward when opened and its rows read as before):
 //! ```sql
 //! CREATE TABLE actions (
 //!     id       INTEGER PRIMARY KEY,
@@ -23,6 +24,10 @@
 //! ) STRICT;
 //! CREATE INDEX actions_at ON actions (at_ms);
 //! CREATE INDEX actions_resource ON actions (account, region, kind, resource, at_ms);
+//! -- version 2: a database's engine and deployment (NULL: unknown, as in every
+//! -- version 1 row)
+//! ALTER TABLE actions ADD COLUMN engine TEXT;      -- RDS's name: postgres, aurora-mysql...
+//! ALTER TABLE actions ADD COLUMN deployment TEXT;  -- Single-AZ, Multi-AZ
 //! ```
 //! The file is in WAL mode: `offhours report` reads while the daemon writes. A purge
 //! past retention keeps each resource's newest row, however old.
@@ -41,13 +46,15 @@ use crate::config::Action;
 use crate::events::{Event, Subscriber};
 use crate::jobs::apply::{Outcome, ResourceResult};
 use crate::kinds::Kind;
+use crate::kinds::rds::Deployment;
 use crate::savings::{Change, Direction, PriceCache, ResourceKey, Tally, hours_off};
 
 /// The ledger's file name in the state directory.
 pub const LEDGER_FILE: &str = "ledger.sqlite3";
 
 /// The schema, one step per version: step `i` takes the file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &["CREATE TABLE actions (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE actions (
         id       INTEGER PRIMARY KEY,
         at_ms    INTEGER NOT NULL,
         account  TEXT NOT NULL,
@@ -61,13 +68,16 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE actions (
         outcome  TEXT NOT NULL
     ) STRICT;
     CREATE INDEX actions_at ON actions (at_ms);
-    CREATE INDEX actions_resource ON actions (account, region, kind, resource, at_ms);"];
+    CREATE INDEX actions_resource ON actions (account, region, kind, resource, at_ms);",
+    "ALTER TABLE actions ADD COLUMN engine TEXT;
+    ALTER TABLE actions ADD COLUMN deployment TEXT;",
+];
 
 /// How long a statement waits for another connection's lock (a report's checkpoint, an
 /// operator's `sqlite3` shell) before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-const COLUMNS: &str = "id, at_ms, account, region, kind, resource, size, schedule, job, action, outcome";
+const COLUMNS: &str = "id, at_ms, account, region, kind, resource, size, engine, deployment, schedule, job, action, outcome";
 
 /// How far back the daemon's savings figures (metrics, status page) look.
 pub const FIGURES_DAYS: i64 = 30;
@@ -120,6 +130,11 @@ pub struct Entry {
     pub id: String,
     /// The instance type or DB instance class, when known.
     pub size: Option<String>,
+    /// A database's engine (RDS's name: `postgres`, `aurora-mysql`...); `None`: not a
+    /// database, or unknown (recorded before offhours kept it).
+    pub engine: Option<String>,
+    /// A database's deployment; `None`: not a database, or unknown.
+    pub deployment: Option<Deployment>,
     pub schedule: String,
     /// The job that acted: `schedule`, `catch-up`, `apply`, `enforce`, ...
     pub job: String,
@@ -144,6 +159,8 @@ impl Entry {
             at: self.at,
             resource: ResourceKey { account: self.account.clone(), region: self.region.clone(), kind: self.kind, id: self.id.clone() },
             size: self.size.clone(),
+            engine: self.engine.clone(),
+            deployment: self.deployment,
             schedule: self.schedule.clone(),
             change,
         })
@@ -163,6 +180,8 @@ pub fn entries(at: DateTime<Utc>, job: &str, schedule: &str, action: Action, res
             kind: r.kind,
             id: r.id.clone(),
             size: r.size.clone(),
+            engine: r.engine.clone(),
+            deployment: r.deployment,
             schedule: schedule.to_string(),
             job: job.to_string(),
             action,
@@ -274,8 +293,8 @@ impl Ledger {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO actions (at_ms, account, region, kind, resource, size, schedule, job, action, outcome)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO actions (at_ms, account, region, kind, resource, size, engine, deployment, schedule, job, action, outcome)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )
                 .map_err(fail)?;
             for e in entries {
@@ -287,6 +306,8 @@ impl Ledger {
                         e.kind.as_str(),
                         e.id,
                         e.size,
+                        e.engine,
+                        e.deployment.map(Deployment::as_str),
                         e.schedule,
                         e.job,
                         e.action.as_str(),
@@ -371,6 +392,11 @@ impl Ledger {
         let at_ms: i64 = row.get("at_ms").map_err(fail)?;
         let kind: String = row.get("kind").map_err(fail)?;
         let action: String = row.get("action").map_err(fail)?;
+        let deployment: Option<String> = row.get("deployment").map_err(fail)?;
+        let deployment = match deployment {
+            Some(name) => Some(Deployment::parse(&name).ok_or_else(|| bad(format!("unknown deployment `{name}`")))?),
+            None => None,
+        };
         Ok(Entry {
             at: DateTime::from_timestamp_millis(at_ms).ok_or_else(|| bad(format!("time {at_ms} ms is out of range")))?,
             account: row.get("account").map_err(fail)?,
@@ -378,6 +404,8 @@ impl Ledger {
             kind: Kind::parse(&kind).ok_or_else(|| bad(format!("unknown kind `{kind}`")))?,
             id: row.get("resource").map_err(fail)?,
             size: row.get("size").map_err(fail)?,
+            engine: row.get("engine").map_err(fail)?,
+            deployment,
             schedule: row.get("schedule").map_err(fail)?,
             job: row.get("job").map_err(fail)?,
             action: action.parse().map_err(bad)?,
@@ -669,6 +697,8 @@ pub(crate) mod tests {
             kind: Kind::Ec2,
             id: id.into(),
             size: Some("t3.large".into()),
+            engine: None,
+            deployment: None,
             schedule: "office".into(),
             job: "schedule".into(),
             action,
@@ -709,6 +739,8 @@ pub(crate) mod tests {
             kind: Kind::Rds,
             id: id.into(),
             size: Some("db.t3.medium".into()),
+            engine: Some("postgres".into()),
+            deployment: Some(Deployment::MultiAz),
             region: "eu-west-1".into(),
             name: None,
             before: "available".into(),
@@ -902,7 +934,8 @@ pub(crate) mod tests {
             ])
             .unwrap();
         let tally = ledger.tally(at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")).unwrap();
-        let key = ("office".to_string(), Kind::Ec2, "eu-west-1".to_string(), Some("t3.large".to_string()));
+        let product = crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: "t3.large".into() };
+        let key = ("office".to_string(), Kind::Ec2, "eu-west-1".to_string(), Some("t3.large".to_string()), Some(product));
         // i-1: 8 h + 6 h; i-2: 4 h.
         assert_eq!(tally.groups, BTreeMap::from([(key, 18 * 3600)]));
         assert_eq!((tally.since, tally.until), (at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")));
@@ -915,7 +948,8 @@ pub(crate) mod tests {
         Ledger::open(&path).unwrap().append(&[entry("2026-05-31T18:00:00Z", "i-1", Action::Stop)]).unwrap();
         let mut cache = PriceCache::default();
         let price = crate::savings::Price { per_hour: "0.0832".parse().unwrap(), currency: "USD".into() };
-        cache.put("AmazonEC2", "eu-west-1", "t3.large", Some(&price), at("2026-05-01T00:00:00Z"));
+        let product = crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: "t3.large".into() };
+        cache.put(&product, Some(&price), at("2026-05-01T00:00:00Z"));
         crate::aws::pricing::write_cache(&dir.path().join(crate::aws::pricing::CACHE_FILE), &cache).unwrap();
         let (now, clock) = clock("2026-06-01T18:00:00Z");
         let seen: Arc<Mutex<Vec<Figures>>> = Arc::default();
@@ -956,6 +990,85 @@ pub(crate) mod tests {
         assert_eq!(every_row(&path), [entry("2026-06-01T18:00:00Z", "i-1", Action::Stop)]);
     }
 
+    /// A version 1 row: `(at, id, kind, size, action, outcome)`.
+    type V1Row<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str, &'a str);
+
+    /// A version 1 file, as the first release with a ledger wrote it, holding `rows`.
+    fn version_1_file(path: &Path, rows: &[V1Row<'_>]) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        for (when, id, kind, size, action, outcome) in rows {
+            conn.execute(
+                "INSERT INTO actions (at_ms, account, region, kind, resource, size, schedule, job, action, outcome)
+                 VALUES (?1, '123456789012', 'eu-west-1', ?2, ?3, ?4, 'office', 'schedule', ?5, ?6)",
+                params![at(when).timestamp_millis(), kind, id, size, action, outcome],
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_version_1_file_opens_reads_as_before_and_then_keeps_engines() {
+        // (rows in the version 1 file, what each reads as: id kind size engine deployment)
+        let cases: &[(&[V1Row<'_>], &[&str])] = &[
+            (&[], &[]),
+            (&[("2026-06-01T18:00:00Z", "i-1", "ec2", Some("t3.large"), "stop", "stopped")], &["i-1 ec2 Some(\"t3.large\") None None"]),
+            (
+                &[
+                    ("2026-06-01T18:00:00Z", "db-1", "rds", Some("db.t3.micro"), "stop", "stopped"),
+                    ("2026-06-02T07:00:00Z", "db-1", "rds", Some("db.t3.micro"), "start", "started"),
+                    ("2026-06-02T18:00:00Z", "aurora-1", "rds-cluster", None, "stop", "stopped"),
+                ],
+                &[
+                    "db-1 rds Some(\"db.t3.micro\") None None",
+                    "db-1 rds Some(\"db.t3.micro\") None None",
+                    "aurora-1 rds-cluster None None None",
+                ],
+            ),
+        ];
+        for (rows, expect) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(LEDGER_FILE);
+            version_1_file(&path, rows);
+            let mut ledger = Ledger::open(&path).unwrap();
+            let version: i64 = ledger.conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+            assert_eq!(version, 2, "brought forward");
+            let all = |l: &Ledger| l.between(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).unwrap();
+            let got: Vec<String> =
+                all(&ledger).iter().map(|e| format!("{} {} {:?} {:?} {:?}", e.id, e.kind, e.size, e.engine, e.deployment)).collect();
+            assert_eq!(got, *expect, "{rows:?}");
+            // The hours are counted as before.
+            let tally = ledger.tally(at("2026-06-01T00:00:00Z"), at("2026-06-03T00:00:00Z")).unwrap();
+            let before: Vec<Change> = all(&ledger).iter().filter_map(Entry::change).collect();
+            assert_eq!(tally, Tally::of(&hours_off(&before, tally.since, tally.until), tally.since, tally.until));
+            // New rows keep the engine and deployment beside the old ones.
+            let db = Entry {
+                kind: Kind::Rds,
+                id: "db-9".into(),
+                size: Some("db.m5.large".into()),
+                engine: Some("mysql".into()),
+                deployment: Some(Deployment::MultiAz),
+                ..entry("2026-06-03T18:00:00Z", "db-9", Action::Stop)
+            };
+            ledger.append(std::slice::from_ref(&db)).unwrap();
+            drop(ledger);
+            let rows_now = every_row(&path);
+            assert_eq!(rows_now.len(), expect.len() + 1);
+            assert_eq!(rows_now.last(), Some(&db));
+        }
+    }
+
+    #[test]
+    fn an_unknown_deployment_is_refused_naming_the_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER_FILE);
+        Ledger::open(&path).unwrap().append(&[entry("2026-06-01T18:00:00Z", "i-1", Action::Stop)]).unwrap();
+        Connection::open(&path).unwrap().execute("UPDATE actions SET deployment = 'Somewhere'", []).unwrap();
+        let e = Ledger::open(&path).unwrap().between(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC).unwrap_err();
+        assert_eq!(e.to_string(), format!("ledger {}: row 1: unknown deployment `Somewhere`", path.display()));
+    }
+
     #[test]
     fn a_newer_schema_or_a_file_that_is_not_a_ledger_is_refused_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
@@ -965,7 +1078,7 @@ pub(crate) mod tests {
         assert_eq!(
             e,
             format!(
-                "ledger {}: schema version 7 is newer than this offhours knows (1); run a newer offhours, or move the file away",
+                "ledger {}: schema version 7 is newer than this offhours knows (2); run a newer offhours, or move the file away",
                 newer.display()
             )
         );
@@ -1006,6 +1119,8 @@ pub(crate) mod tests {
                     kind: Kind::Rds,
                     id: "db-1".into(),
                     size: Some("db.t3.medium".into()),
+                    engine: Some("postgres".into()),
+                    deployment: Some(Deployment::MultiAz),
                     schedule: "office".into(),
                     job: "schedule".into(),
                     action: Action::Stop,

@@ -21,6 +21,8 @@ fn entry(when: &str, id: &str, size: &str, action: Action, outcome: &str) -> Ent
         kind: Kind::Ec2,
         id: id.into(),
         size: Some(size.into()),
+        engine: None,
+        deployment: None,
         schedule: "office".into(),
         job: "schedule".into(),
         action,
