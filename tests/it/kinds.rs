@@ -241,6 +241,11 @@ async fn every_kind_stops_and_starts_with_sizes_restored_exactly() {
     assert!(reason("src-replica").starts_with("read replica of src-db"), "{}", reason("src-replica"));
     assert!(reason("src-db").contains("has 1 read replica"), "{}", reason("src-db"));
     assert!(reason("aurora-dev-1").starts_with("member of DB cluster aurora-dev"), "{}", reason("aurora-dev-1"));
+    // Each database's engine and deployment, as listed, in its result (for the ledger).
+    let result = |id: &str| json["results"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
+    assert_eq!((&result("dev-db")["engine"], &result("dev-db")["deployment"]), (&json!("postgres"), &json!("Single-AZ")));
+    assert_eq!(result("aurora-dev")["engine"], json!("aurora-postgresql"));
+    assert!(result(&f.instance).get("engine").is_none(), "an instance has none");
     assert!(run.stderr().contains("AWS starts a stopped DB instance or cluster by itself after 7 days"), "the 7-day warning is logged");
     assert_eq!(sizes(&account, "web-asg").await, ((0, 0, 0), Some("min=1,max=3,desired=2".into())));
     assert_eq!(desired(&account, &f.service_arn).await, (0, Some("3".into())));

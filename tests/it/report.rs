@@ -199,3 +199,57 @@ async fn price_list_prices_come_from_the_cache_in_the_state_directory_until_thei
     let eur = run("[savings]\ncurrency = \"EUR\"\n");
     assert_eq!((&eur.json()["total"]["estimated_savings"], &eur.json()["total"]["unpriced_hours_off"]), (&json!(null), &json!(43.0)));
 }
+
+#[tokio::test]
+async fn a_database_is_priced_from_the_cached_price_list_by_its_engine_and_deployment() {
+    use offhours::kinds::rds::Deployment;
+    let account = Account::new().await;
+    let state = account.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let db = |id: &str, engine: Option<&str>, deployment: Option<Deployment>| Entry {
+        kind: Kind::Rds,
+        engine: engine.map(str::to_string),
+        deployment,
+        ..entry("2026-11-20T19:00:00Z", id, "db.m5.large", Action::Stop, "stopped")
+    };
+    let mut ledger = Ledger::open(state.join(LEDGER_FILE)).unwrap();
+    ledger
+        .append(&[
+            db("db-pg", Some("postgres"), Some(Deployment::MultiAz)),
+            // Recorded without its engine (as earlier releases did): counted, not priced.
+            db("db-old", None, None),
+        ])
+        .unwrap();
+    drop(ledger);
+    // Read by an earlier report; moto serves no Price List API.
+    let read_at = (Utc::now() - chrono::TimeDelta::days(1)).to_rfc3339();
+    let cache = json!({"prices": [{"service": "AmazonRDS", "region": "eu-west-1", "size": "db.m5.large", "engine": "postgres",
+                                   "deployment": "Multi-AZ", "per_hour": "0.3820000000", "currency": "USD", "read_at": read_at}]});
+    std::fs::write(state.join("prices.json"), cache.to_string()).unwrap();
+    let config = account.write_config(&format!("{HEADER}[schedules.office]\nstop = \"0 19 * * *\"\n"));
+    let run = account.run(&[
+        "report",
+        "--config",
+        config.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--since",
+        "2026-11-20T00:00:00Z",
+        "--until",
+        "2026-11-21T19:00:00Z",
+        "--by",
+        "kind",
+        "--output",
+        "json",
+    ]);
+    run.expect_code(0);
+    let report = run.json();
+    // 24 h each; db-pg: 24 x 0.382 = 9.168 -> 9.17.
+    assert_eq!(
+        report["rows"],
+        json!([{"key": "rds", "resource_hours_off": 48.0, "estimated_savings": 9.17, "price_source": "mixed", "unpriced_hours_off": 24.0}]),
+        "{report}"
+    );
+    assert!(report["price_source"].as_str().unwrap().contains("engine and deployment"), "{report}");
+    assert!(!run.stderr().contains("cannot read the price"), "a fresh cached price is used without asking: {}", run.stderr());
+}
