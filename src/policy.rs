@@ -96,11 +96,14 @@ impl Features {
                 whole: o.ous.is_empty(),
                 units: !o.ous.is_empty(),
             }),
-            // `offhours report` asks the Price List API for instance types the file does
-            // not price, in USD only. Whether the file prices every type in use cannot
+            // `offhours report` asks the Price List API for instance types and DB
+            // instances (by class, engine and deployment) the file does not price, in USD
+            // only. Whether the file prices every type in use cannot
             // be known from the file: a `[savings]` section (one that sets anything) is
             // taken as the wish for the report, and the permission is then granted.
-            pricing: config.savings != crate::config::Savings::default() && config.savings.currency == "USD" && uses(Kind::Ec2),
+            pricing: config.savings != crate::config::Savings::default()
+                && config.savings.currency == "USD"
+                && (uses(Kind::Ec2) || uses(Kind::Rds)),
             state_table: match &config.state {
                 crate::config::StateSettings::DynamoDb(s) => Some(format!("arn:aws:dynamodb:{}:*:table/{}", s.region, s.table)),
                 crate::config::StateSettings::File => None,
@@ -833,7 +836,7 @@ mod kinds_tests {
     }
 
     #[test]
-    fn the_price_list_is_granted_with_a_savings_section_for_instances_in_usd() {
+    fn the_price_list_is_granted_with_a_savings_section_for_instances_or_databases_in_usd() {
         let office = "[schedules.a]\nstart = \"0 8 * * *\"\n";
         let cases = [
             ("", false),
@@ -842,8 +845,10 @@ mod kinds_tests {
             ("[savings]\nprice_refresh = \"1d\"\n", true),
             // The Price List prices in USD only: in another currency it is never asked.
             ("[savings]\ncurrency = \"EUR\"\n", false),
-            // Only instances are priced from the API (databases need their engine).
-            ("kinds = [\"rds\", \"asg\"]\n[savings]\nretention = \"30d\"\n", false),
+            // Instances and DB instances are priced from the API; clusters, groups and
+            // services are not.
+            ("kinds = [\"rds\", \"asg\"]\n[savings]\nretention = \"30d\"\n", true),
+            ("kinds = [\"rds-cluster\", \"asg\", \"ecs\"]\n[savings]\nretention = \"30d\"\n", false),
         ];
         for (extra, granted) in cases {
             let actions = actions_for(&format!("{office}{extra}"));
