@@ -60,7 +60,7 @@ pub enum Event<'a> {
     StopWarning { schedule: &'a str, stop_at: DateTime<Utc>, timezone: Tz, resources: &'a [ResourceRef] },
     /// One AWS call returned (after the SDK's retries).
     AwsCall { service: &'a str, operation: &'a str, ok: bool, duration: Duration },
-    /// The access-key audit finished: findings by rule.
+    /// The access-key audit finished, in every account it ran in: findings by rule.
     AuditFinished { findings: &'a BTreeMap<&'a str, usize> },
     /// The billing alarm check ended with this outcome (`created`, `unchanged`, ...,
     /// `failed`).

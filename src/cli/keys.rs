@@ -28,6 +28,7 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, deactivate: bool) -> u8 {
             return EXIT_FAILED;
         }
     };
+    crate::jobs::keys::emit_finished([&report]);
     print(cli, &report);
     EXIT_OK
 }
@@ -50,6 +51,7 @@ async fn every_account(
         }
     };
     let mut out = Vec::new();
+    let mut reports = Vec::new();
     let mut failed = false;
     for t in &targets {
         let run =
@@ -62,6 +64,7 @@ async fn every_account(
                     print(cli, &report);
                 }
                 entry["report"] = serde_json::to_value(&report).expect("serializable");
+                reports.push(report);
             }
             Err(e) => {
                 failed = true;
@@ -71,6 +74,7 @@ async fn every_account(
         }
         out.push(entry);
     }
+    crate::jobs::keys::emit_finished(&reports);
     if cli.output == Format::Json {
         print_json(&serde_json::json!({ "accounts": out }));
     }

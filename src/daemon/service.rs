@@ -179,11 +179,17 @@ impl Executor for AwsExecutor {
                             job: "audit-keys",
                             account: multi.then_some(t.account.id.as_str()),
                         };
-                        if let Err(e) = audit(&t.aws, run).await {
-                            tracing::error!(job = "audit-keys", account = multi.then_some(t.account.id.as_str()), error = %e, "Access key audit could not complete.");
+                        match audit(&t.aws, run).await {
+                            Ok(report) => Some(report),
+                            Err(e) => {
+                                tracing::error!(job = "audit-keys", account = multi.then_some(t.account.id.as_str()), error = %e, "Access key audit could not complete.");
+                                None
+                            }
                         }
                     });
-                    futures_util::future::join_all(audits).await;
+                    // One summary over every account audited.
+                    let reports = futures_util::future::join_all(audits).await;
+                    crate::jobs::keys::emit_finished(reports.iter().flatten());
                 }
                 return;
             }

@@ -50,6 +50,18 @@ pub struct AuditReport {
     pub findings: Vec<FindingView>,
 }
 
+/// Emits one [`crate::events::Event::AuditFinished`] for an audit over every account:
+/// the findings of all `reports` by rule (what the metrics and the notice show).
+pub fn emit_finished<'a>(reports: impl IntoIterator<Item = &'a AuditReport>) {
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for report in reports {
+        for f in &report.findings {
+            *by_rule.entry(f.rule).or_default() += 1;
+        }
+    }
+    crate::events::emit(crate::events::Event::AuditFinished { findings: &by_rule });
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error(transparent)]
@@ -251,7 +263,6 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
         dry_run = run.dry_run,
         "Access key audit finished."
     );
-    crate::events::emit(crate::events::Event::AuditFinished { findings: &by_rule });
     Ok(AuditReport {
         evaluated_at: run.at.with_timezone(&run.tz).to_rfc3339_opts(SecondsFormat::Secs, false),
         report_generated_at: show(generated, run.tz),
