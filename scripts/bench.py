@@ -31,14 +31,25 @@
    fire lag: 20 fires of a schedule firing every 3 s; from the fire instant to moto
    receiving the fire's first API call;
    reload: time from SIGHUP to the daemon logging "Reload applied.", 1000 schedules.
+6. two replicas (section `replicas`), on a moto of the section's own served one request
+   at a time (its DynamoDB conditional writes are atomic only so): two `offhours run` on
+   one `[state] backend = "dynamodb"` table, default lease (20 s), one schedule that does
+   not fire. Takeover after kill -9 of the leader (kill to the other's heartbeat saying
+   leader; also from the dead leader's last renewal), 3 rounds, the killed one restarted
+   as a standby each time; takeover after a clean stop (SIGTERM releases the lease), 3
+   rounds; the DynamoDB calls of both replicas idle over 120 s by operation, per hour for
+   the leader (UpdateItem) and the standby (GetItem), per month and in USD at on-demand
+   prices; each replica's resident memory.
 
 Options: --bin PATH (default: build and use target/release/offhours), --latency-ms N,
---only apply|kinds|accounts|plain|daemon. Every case uses fresh moto accounts of its own.
+--only apply|kinds|accounts|plain|daemon|replicas. Every case uses fresh moto accounts of
+its own.
 """
 
 import argparse
 import json
 import os
+import random
 import re
 import signal
 import statistics
@@ -62,15 +73,15 @@ REGIONS = ["eu-west-1", "eu-central-1"]
 next_account = [400000000000 + os.getpid() * 100]
 
 
-def account():
-    """Credentials for a fresh, empty moto account."""
-    return account_with_id()[1]
+def account(endpoint=ENDPOINT):
+    """Credentials for a fresh, empty moto account (on the moto at `endpoint`)."""
+    return account_with_id(endpoint)[1]
 
 
-def account_with_id():
-    """(12-digit id, credentials) of a fresh, empty moto account."""
+def account_with_id(endpoint=ENDPOINT):
+    """(12-digit id, credentials) of a fresh, empty moto account (on the moto at `endpoint`)."""
     next_account[0] += 1
-    sts = boto3.client("sts", endpoint_url=ENDPOINT, region_name="us-east-1",
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     c = sts.assume_role(RoleArn=f"arn:aws:iam::{next_account[0]}:role/bench", RoleSessionName="bench")["Credentials"]
     return str(next_account[0]), {"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
@@ -85,9 +96,9 @@ def env_for(creds, home, endpoint=ENDPOINT):
     return env
 
 
-def client(creds, service, region):
+def client(creds, service, region, endpoint=ENDPOINT):
     """A boto3 client straight to moto (no proxy), in the account of `creds`."""
-    return boto3.client(service, endpoint_url=ENDPOINT, region_name=region,
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
                         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
                         aws_session_token=creds["AWS_SESSION_TOKEN"])
@@ -97,8 +108,8 @@ def ec2(creds, region):
     return client(creds, "ec2", region)
 
 
-def moto(path, creds):
-    url = f"{ENDPOINT}/_offhours/{path}?access_key_id={creds['AWS_ACCESS_KEY_ID']}"
+def moto(path, creds, endpoint=ENDPOINT):
+    url = f"{endpoint}/_offhours/{path}?access_key_id={creds['AWS_ACCESS_KEY_ID']}"
     return json.load(urllib.request.urlopen(url))
 
 
@@ -731,15 +742,265 @@ def bench_daemon(tmp):
           f"and the region check are reused); resident memory with 1000 schedules {rss / 1024:.1f} MiB")
 
 
+REPLICAS_LEASE_S = 20  # offhours' default [state] lease: the config has no `lease` line
+REPLICAS_ROUNDS = 3
+REPLICAS_IDLE_S = 120
+HOURS_PER_MONTH = 730
+# DynamoDB on-demand prices in us-east-1, USD per million request units.
+USD_PER_MILLION_WRU = 0.625
+USD_PER_MILLION_RRU = 0.125
+
+
+def private_moto(tmp):
+    """A moto of the section's own, serving one request at a time (DynamoDB's conditional
+    writes are atomic only so), started as tests/it/support.rs's PrivateMoto does; it
+    exits by itself when this process goes away. Returns (process, endpoint)."""
+    port_file, log = os.path.join(tmp, "replicas-moto.port"), os.path.join(tmp, "replicas-moto.log")
+    python, server = os.path.join(ROOT, ".venv", "bin", "python"), os.path.join(ROOT, "tests", "moto", "server.py")
+    proc = subprocess.Popen([python, server, "--single-threaded", "--port-file", port_file],
+                            stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    deadline = time.monotonic() + 30
+    while not (os.path.exists(port_file) and open(port_file).read().strip()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            with open(log) as f:
+                raise SystemExit(f"the single-threaded moto did not start:\n{f.read()[-2000:]}")
+        time.sleep(0.05)
+    return proc, f"http://127.0.0.1:{open(port_file).read().strip()}"
+
+
+class Replica:
+    """One `offhours run` on the shared table: a state directory of its own (kept across
+    restarts), a log per start."""
+
+    def __init__(self, name, config, creds, tmp, endpoint):
+        self.name, self.config, self.creds, self.tmp, self.endpoint = name, config, creds, tmp, endpoint
+        self.state = os.path.join(tmp, f"state-replica-{name}")
+        self.starts = 0
+        self.proc = None
+        self.log = None
+
+    def start(self):
+        self.starts += 1
+        self.log = os.path.join(self.tmp, f"replica-{self.name}-{self.starts}.log")
+        self.proc = subprocess.Popen([BIN, "run", "--config", self.config, "--state-dir", self.state,
+                                      "--log-format", "json"],
+                                     env=env_for(self.creds, self.tmp, self.endpoint), stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log, "w"))
+        deadline = time.monotonic() + 60
+        while not any(e.get("message") == "Daemon started." for e in events(self.log)):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                with open(self.log) as f:
+                    tail = f.read()[-2000:]
+                raise SystemExit(f"replica {self.name} did not start (exit {self.proc.poll()}):\n{tail}")
+            time.sleep(0.01)
+
+    def role(self):
+        """What the heartbeat says: "leader (fence N)", "standby: ...", or "" (none yet)."""
+        try:
+            with open(os.path.join(self.state, "heartbeat")) as f:
+                return json.load(f).get("role") or ""
+        except (OSError, ValueError):
+            return ""
+
+    def wait_role(self, prefix, since, timeout=60):
+        """Seconds from the monotonic instant `since` until the heartbeat's role starts
+        with `prefix`; None if not within `timeout`."""
+        while not self.role().startswith(prefix):
+            if time.monotonic() - since > timeout:
+                return None
+            time.sleep(0.01)
+        return time.monotonic() - since
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def item_bytes(item):
+    """A DynamoDB item's size as billed: attribute names plus values (a number takes
+    about one byte per two significant digits, plus one)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if "S" in value:
+            size += len(value["S"].encode())
+        elif "N" in value:
+            digits = value["N"].lstrip("-").replace(".", "").strip("0")
+            size += (len(digits) + 1) // 2 + 1
+        else:  # BOOL, NULL
+            size += 1
+    return size
+
+
+def bench_replicas(tmp):
+    lease, every = REPLICAS_LEASE_S, REPLICAS_LEASE_S / 4
+    moto_proc, endpoint = private_moto(tmp)
+    replicas = []
+    try:
+        creds = account(endpoint)
+        config = write(os.path.join(tmp, "replicas.toml"),
+                       'regions = ["eu-west-1"]\n[state]\nbackend = "dynamodb"\ntable = "offhours-state"\n'
+                       '[schedules.bench]\nstart = "0 7 1 1 *"\nstop = "0 20 1 1 *"\n')
+        init = subprocess.run([BIN, "init-state", "--config", config], env=env_for(creds, tmp, endpoint),
+                              capture_output=True, text=True)
+        if init.returncode != 0:
+            raise SystemExit(f"init-state failed (exit {init.returncode}): {init.stderr.strip()}")
+        print(f"== two replicas on one DynamoDB table (a moto of their own, one request at a time), default lease "
+              f"{lease} s: renewed (leader) and read (standby) every {every:g} s")
+        a, b = (Replica(name, config, creds, tmp, endpoint) for name in ("a", "b"))
+        replicas = [a, b]
+        a.start()
+        if a.wait_role("leader", time.monotonic()) is None:
+            raise SystemExit(f"replica a did not lead within 60 s: {a.role()!r}")
+
+        def start_standby(r, stagger=True):
+            """Starts `r` (stagger: at a random point of the leader's renewal cycle; its
+            reads keep that phase) and waits for it to stand by."""
+            if stagger:
+                time.sleep(random.uniform(0, every))
+            r.start()
+            if r.wait_role("standby", time.monotonic()) is None:
+                raise SystemExit(f"replica {r.name} is not standing by: {r.role()!r}")
+
+        start_standby(b)
+        leader, standby = a, b
+
+        print(f"== takeover after kill -9 of the leader, {REPLICAS_ROUNDS} rounds: each kill at random 0 to "
+              f"{every:g} s after the standby stands by; the killed one restarted as a standby after a random 0 to "
+              f"{every:g} s")
+        print(f"   the standby takes over at its first read a full lease after its first read of the last renewal: "
+              f"expected {lease} to {lease + every:g} s after that renewal, {lease - every:g} to {lease + every:g} s "
+              f"after the kill (a renewal: UpdateItem, or the PutItem that took the lease; reads: GetItem)")
+        print(f"   {'round':>5} {'killed':>6}  {'kill -> other leads s':>21} {'renewal before kill s':>21} "
+              f"{'renewal -> next read s':>22} {'renewal -> other leads s':>24}")
+        kills = []
+        for round_ in range(1, REPLICAS_ROUNDS + 1):
+            time.sleep(random.uniform(0, every))
+            killed_unix, killed = time.time(), time.monotonic()
+            leader.proc.kill()
+            leader.proc.wait()
+            # A renewal sent in the instant between the two clocks' readings and the
+            # kill still counts: moto got it from the process before it died.
+            dead_unix = time.time()
+            took = standby.wait_role("leader", killed)
+            if took is None:
+                print(f"   {round_:>5} {leader.name:>6}  no takeover within 60 s ({standby.name}: {standby.role()!r})")
+                break
+            kills.append(took)
+            log = moto("call-log", creds, endpoint)
+            writes = [t for t, op in log if op in ("UpdateItem", "PutItem") and t <= dead_unix]
+            reads = [t for t, op in log if op == "GetItem" and writes and t > writes[-1]]
+            if writes and reads:
+                renewal = writes[-1]
+                print(f"   {round_:>5} {leader.name:>6}  {took:>21.2f} {killed_unix - renewal:>21.2f} "
+                      f"{reads[0] - renewal:>22.2f} {killed_unix + took - renewal:>24.2f}")
+            else:
+                print(f"   {round_:>5} {leader.name:>6}  {took:>21.2f} (no renewal or read in moto's call log)")
+            start_standby(leader)
+            leader, standby = standby, leader
+        if kills:
+            print(f"   median kill -> other leads: {statistics.median(kills):.2f} s (min {min(kills):.2f}, max "
+                  f"{max(kills):.2f}); bound: lease {lease} s + a read interval {every:g} s = {lease + every:g} s")
+
+        print(f"== takeover after a clean stop (SIGTERM: the lease is released), {REPLICAS_ROUNDS} rounds, each at "
+              f"random 0 to {every:g} s after the standby stands by (expected within one read interval, {every:g} s)")
+        print(f"   {'round':>5} {'stopped':>7}  {'SIGTERM -> released s':>21} {'SIGTERM -> other leads s':>24} "
+              f"{'SIGTERM -> exit s':>17}")
+        stops = []
+        for round_ in range(1, REPLICAS_ROUNDS + 1):
+            time.sleep(random.uniform(0, every))
+            sent_unix, sent = time.time(), time.monotonic()
+            leader.proc.send_signal(signal.SIGTERM)
+            took = exited = None
+            while (took is None or exited is None) and time.monotonic() - sent < 60:
+                if took is None and standby.role().startswith("leader"):
+                    took = time.monotonic() - sent
+                if exited is None and leader.proc.poll() is not None:
+                    exited = time.monotonic() - sent
+                time.sleep(0.01)
+            released = [e for e in events(leader.log) if e.get("message") == "Lease released."]
+            released_s = f"{log_time(released[0]) - sent_unix:.2f}" if released else "not logged"
+            exited_s = "still running" if exited is None else f"{exited:.2f}"
+            if took is None:
+                print(f"   {round_:>5} {leader.name:>7}  {released_s:>21} no takeover within 60 s; exit {exited_s}")
+                break
+            stops.append(took)
+            print(f"   {round_:>5} {leader.name:>7}  {released_s:>21} {took:>24.2f} {exited_s:>17}")
+            leader.proc.wait(timeout=60)
+            # The stop's own random instant already falls anywhere between two reads.
+            start_standby(leader, stagger=False)
+            leader, standby = standby, leader
+        if stops:
+            print(f"   median SIGTERM -> other leads: {statistics.median(stops):.2f} s (min {min(stops):.2f}, max "
+                  f"{max(stops):.2f})")
+
+        # Idle: neither replica fires; the calls are the lease's own.
+        time.sleep(1)
+        cpu0 = {r.name: proc_stats(r.proc.pid)[1] for r in replicas}
+        calls0, t0 = moto("calls", creds, endpoint), time.time()
+        time.sleep(REPLICAS_IDLE_S)
+        calls1, t1 = moto("calls", creds, endpoint), time.time()
+        cpu1 = {r.name: proc_stats(r.proc.pid)[1] for r in replicas}
+        window = t1 - t0
+        delta = {op: n - calls0.get(op, 0) for op, n in calls1.items() if n - calls0.get(op, 0)}
+        spacing = {}
+        for op in ("UpdateItem", "GetItem"):
+            times = [t for t, o in moto("call-log", creds, endpoint) if o == op and t0 <= t < t1]
+            spacing[op] = statistics.median(y - x for x, y in zip(times, times[1:])) if len(times) > 1 else None
+        print(f"== idle: both replicas over {window:.1f} s (leader {leader.name}, standby {standby.name}); heartbeats: "
+              f"{leader.name} {leader.role()!r}, {standby.name} {standby.role()!r}")
+        print(f"   DynamoDB calls by operation (moto's counter): "
+              f"{', '.join(f'{op} {n}' for op, n in sorted(delta.items())) or 'none'}")
+        ddb = client(creds, "dynamodb", "eu-west-1", endpoint)
+        item = ddb.get_item(TableName="offhours-state", Key={"pk": {"S": "lease"}, "sk": {"S": "lease"}},
+                            ConsistentRead=True).get("Item", {})
+        size = item_bytes(item)
+        print(f"   the lease item: about {size} bytes (a write under 1 KB is 1 WRU; a consistent read under 4 KB "
+              f"is 1 RRU)")
+        total = 0.0
+        for who, op, unit, price in (("leader", "UpdateItem", "WRU", USD_PER_MILLION_WRU),
+                                     ("standby", "GetItem", "RRU", USD_PER_MILLION_RRU)):
+            n = delta.get(op, 0)
+            hourly = n * 3600 / window
+            monthly = hourly * HOURS_PER_MONTH
+            usd = monthly * price / 1e6
+            total += usd
+            gap = f"one every {spacing[op]:.2f} s (median)" if spacing[op] else "no spacing"
+            print(f"   {who:<7} {op} {n} in {window:.1f} s, {gap}: {hourly:.0f} an hour, {monthly:,.0f} a month "
+                  f"({HOURS_PER_MONTH} h), {monthly / 1e6:.3f} million {unit} = {usd:.3f} USD a month at "
+                  f"{price} USD per million {unit} (on-demand, us-east-1)")
+        other = {op: n for op, n in delta.items() if op not in ("UpdateItem", "GetItem")}
+        if other:
+            print(f"   other calls in the window (not priced above): {other}")
+        print(f"   both: {total:.3f} USD a month ({total * 12:.2f} USD a year); each further standby adds the "
+              f"standby's figure")
+        for r in (leader, standby):
+            rss, _ = proc_stats(r.proc.pid)
+            role = "leader" if r is leader else "standby"
+            print(f"   replica {r.name} ({role}): resident memory {rss / 1024:.1f} MiB; CPU over the idle "
+                  f"{window:.0f} s: {(cpu1[r.name] - cpu0[r.name]) * 1000:.0f} ms")
+        for r in replicas:
+            r.proc.send_signal(signal.SIGTERM)
+        for r in replicas:
+            r.proc.wait(timeout=60)
+    finally:
+        for r in replicas:
+            r.stop()
+        moto_proc.kill()
+        moto_proc.wait()
+
+
 def main():
     global BIN
     parser = argparse.ArgumentParser(description="offhours benchmarks against moto (see the module's doc)")
     parser.add_argument("--bin", help="the offhours binary to measure (default: build target/release/offhours)")
     parser.add_argument("--latency-ms", type=float, default=80.0, help="delay the proxy adds to each AWS call")
-    parser.add_argument("--only", choices=("apply", "kinds", "accounts", "plain", "daemon"),
+    parser.add_argument("--only", choices=("apply", "kinds", "accounts", "plain", "daemon", "replicas"),
                         help="run one section: apply (with latency), kinds (every kind with latency), "
                              "accounts (20 member accounts against 1, with latency), plain (apply on plain "
-                             "moto), daemon")
+                             "moto), daemon, replicas (two on a DynamoDB lease, on a moto of their own)")
     args = parser.parse_args()
     if args.bin:
         BIN = os.path.abspath(args.bin)
@@ -758,6 +1019,8 @@ def main():
             bench_apply(tmp)
         if args.only in (None, "daemon"):
             bench_daemon(tmp)
+        if args.only in (None, "replicas"):
+            bench_replicas(tmp)
 
 
 if __name__ == "__main__":
