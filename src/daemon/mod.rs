@@ -396,13 +396,14 @@ pub async fn run<E: Executor, C: Clock>(
                     Err(()) => retry_lead = Some(now_mono + Duration::from_secs(1)),
                 }
             }
-            let shown_role = role_text(&role.borrow());
-            health.update(|beat| {
-                let changed = beat.role.as_deref() != Some(shown_role.as_str());
-                beat.role = Some(shown_role);
-                changed
-            });
         }
+        // What health and readiness say: leading or not, and who holds the lease.
+        let shown_role = role_text(&role.borrow());
+        health.update(|beat| {
+            let changed = beat.role.as_deref() != Some(shown_role.as_str());
+            beat.role = Some(shown_role);
+            changed
+        });
         if let Some(every) = ping_every
             && last_ping.is_none_or(|p| p.elapsed() >= every)
         {

@@ -147,11 +147,13 @@ impl Keeper {
             crate::events::emit(crate::events::Event::Role { leader: is == "leader" });
         }
         // Renewals only move `until`: the loop reads it when it looks, so they need not
-        // wake it.
+        // wake it. Anything else (leading or not, the fence, who holds the lease and why)
+        // does, so that health and readiness show it.
         self.role.send_if_modified(|r| {
-            let wake = r.name_at(now) != role.name_at(now)
-                || std::mem::discriminant(r) != std::mem::discriminant(&role)
-                || fence_of(r) != fence_of(&role);
+            let wake = match (&*r, &role) {
+                (Role::Leader { fence: a, .. }, Role::Leader { fence: b, .. }) => a != b || r.name_at(now) != role.name_at(now),
+                (a, b) => a != b,
+            };
             *r = role;
             wake
         });
@@ -178,11 +180,4 @@ fn new_rvn() -> String {
 fn owner_id() -> String {
     let host = rustix::system::uname().nodename().to_string_lossy().into_owned();
     format!("{host}:{}:{:08x}", std::process::id(), fastrand::u32(..))
-}
-
-fn fence_of(role: &Role) -> Option<lease::Fence> {
-    match role {
-        Role::Leader { fence, .. } => Some(*fence),
-        Role::Standby { .. } => None,
-    }
 }

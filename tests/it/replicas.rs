@@ -177,9 +177,14 @@ async fn one_leader_fires_a_killed_or_paused_leader_is_replaced_and_a_woken_one_
     let mut a = Replica::start(&account, &config, "a");
     wait_until("replica a leading", Duration::from_secs(10), || a.leads());
     let b = Replica::start(&account, &config, "b");
-    wait_until("replica b standing by", Duration::from_secs(10), || b.role().starts_with("standby"));
+    // Health names the holder: `standby: HOST:PID:ID holds the lease`.
+    wait_until("replica b standing by", Duration::from_secs(10), || {
+        b.role().starts_with("standby") && b.role().ends_with("holds the lease")
+    });
     let health = account.run(&["health", "--state-dir", b.state.to_str().unwrap()]);
-    assert!(health.expect_code(0).stdout().contains("standby"), "{}", health.stdout());
+    assert!(health.expect_code(0).stdout().contains("; standby: "), "{}", health.stdout());
+    let leader = account.run(&["health", "--state-dir", a.state.to_str().unwrap()]);
+    assert!(leader.expect_code(0).stdout().contains("; leader (fence "), "{}", leader.stdout());
 
     // The leader fires; the standby does not.
     wait_until("three fires by the leader", Duration::from_secs(15), || a.fires_started().len() >= 3);
