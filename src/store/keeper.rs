@@ -70,61 +70,97 @@ impl Keeper {
         }
     }
 
-    /// One renewal (leader) or one read (standby).
+    /// One renewal (leader) or one read (standby); a read that finds this replica's own
+    /// record renews it at once.
     async fn turn(&self, seen: &mut Option<Seen>) {
         let held = self.held.lock().expect("lease lock").clone();
-        match held {
-            Some(rec) => {
-                let sent = Instant::now();
-                let rvn = new_rvn();
-                match self.table.renew(&rec, &rvn, false).await {
-                    Ok(true) => {
-                        let fence = rec.fence;
-                        *self.held.lock().expect("lease lock") = Some(Record { rvn, ..rec });
-                        self.set(Role::Leader { fence, until: Some(Instant::from_std(lease::leads_until(sent.into_std(), self.lease))) });
-                    }
-                    Ok(false) => {
-                        *self.held.lock().expect("lease lock") = None;
-                        *seen = None;
-                        self.set(Role::Standby { holder: None, why: "another replica took the lease".into() });
-                    }
-                    Err(e) => {
-                        tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, fence = rec.fence.0, error = %e, "Cannot renew the lease; retrying.");
-                        if self.role().leads(Instant::now()).is_none() {
-                            self.set(Role::Standby { holder: None, why: format!("the lease could not be renewed in time: {e}") });
+        let mut rec = match held {
+            Some(rec) => rec,
+            None => match self.watch(seen).await {
+                Some(adopted) => adopted,
+                None => return,
+            },
+        };
+        // At most twice: a renewal refused because an earlier one did land (its answer
+        // lost) finds the record its own on the read that follows, and renews that.
+        for attempt in 0..2 {
+            let sent = Instant::now();
+            let rvn = new_rvn();
+            match self.table.renew(&rec, &rvn, false).await {
+                Ok(true) => {
+                    let fence = rec.fence;
+                    *self.held.lock().expect("lease lock") = Some(Record { rvn, ..rec });
+                    self.set(Role::Leader { fence, until: Some(Instant::from_std(lease::leads_until(sent.into_std(), self.lease))) });
+                    return;
+                }
+                Ok(false) => {
+                    *self.held.lock().expect("lease lock") = None;
+                    *seen = None;
+                    // The read says who holds it now (and stands this replica by).
+                    match self.watch(seen).await {
+                        Some(adopted) if attempt == 0 => rec = adopted,
+                        _ => {
+                            if self.role().leads(Instant::now()) == Some(rec.fence) {
+                                self.set(Role::Standby { holder: None, why: "another replica took the lease".into() });
+                            }
+                            return;
                         }
                     }
+                }
+                Err(e) => {
+                    // Kept as held: the next renewal is conditioned on the same rvn,
+                    // and if this one did land, the read after its refusal adopts it.
+                    *self.held.lock().expect("lease lock") = Some(rec.clone());
+                    tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, fence = rec.fence.0, error = %e, "Cannot renew the lease; retrying.");
+                    if self.role().leads(Instant::now()).is_none() {
+                        self.set(Role::Standby { holder: None, why: format!("the lease could not be renewed in time: {e}") });
+                    }
+                    return;
                 }
             }
-            None => match self.table.read_lease().await {
-                Ok(record) => match lease::standby_step(seen, record.as_ref(), Instant::now().into_std()) {
-                    Step::Acquire { expect, fence, why } => {
-                        let new = Record { owner: self.owner.clone(), rvn: new_rvn(), fence, duration: self.lease, released: false };
-                        let sent = Instant::now();
-                        match self.table.acquire(&expect, &new).await {
-                            Ok(true) => {
-                                tracing::info!(job = "lease", table = %self.table.table, owner = %self.owner, fence = fence.0, reason = why.as_str(), lease_s = self.lease.as_secs_f64(), "Lease acquired.");
-                                *self.held.lock().expect("lease lock") = Some(new);
-                                *seen = None;
-                                self.set(Role::Leader {
-                                    fence,
-                                    until: Some(Instant::from_std(lease::leads_until(sent.into_std(), self.lease))),
-                                });
-                            }
-                            // Another replica was faster: watch its record afresh.
-                            Ok(false) => *seen = None,
-                            Err(e) => {
-                                tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, error = %e, "Cannot take the lease; retrying.")
-                            }
+        }
+    }
+
+    /// A standby's read and its step; `Some(record)`: the record is this replica's
+    /// own, to be renewed now.
+    async fn watch(&self, seen: &mut Option<Seen>) -> Option<Record> {
+        match self.table.read_lease().await {
+            Ok(record) => match lease::standby_step(seen, record.as_ref(), Instant::now().into_std(), &self.owner) {
+                Step::Adopt => {
+                    tracing::info!(job = "lease", owner = %self.owner, "The lease record is this replica's own last write; renewing it.");
+                    record
+                }
+                Step::Acquire { expect, fence, why } => {
+                    let new = Record { owner: self.owner.clone(), rvn: new_rvn(), fence, duration: self.lease, released: false };
+                    let sent = Instant::now();
+                    match self.table.acquire(&expect, &new).await {
+                        Ok(true) => {
+                            tracing::info!(job = "lease", table = %self.table.table, owner = %self.owner, fence = fence.0, reason = why.as_str(), lease_s = self.lease.as_secs_f64(), "Lease acquired.");
+                            *self.held.lock().expect("lease lock") = Some(new);
+                            *seen = None;
+                            self.set(Role::Leader {
+                                fence,
+                                until: Some(Instant::from_std(lease::leads_until(sent.into_std(), self.lease))),
+                            });
+                        }
+                        // Another replica was faster: watch its record afresh.
+                        Ok(false) => *seen = None,
+                        Err(e) => {
+                            tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, error = %e, "Cannot take the lease; retrying.")
                         }
                     }
-                    Step::Wait { holder } => self.set(Role::Standby { why: format!("{holder} holds the lease"), holder: Some(holder) }),
-                },
-                Err(e) => {
-                    tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, error = %e, "Cannot read the lease; retrying.");
-                    self.set(Role::Standby { holder: None, why: format!("the lease cannot be read: {e}") });
+                    None
+                }
+                Step::Wait { holder } => {
+                    self.set(Role::Standby { why: format!("{holder} holds the lease"), holder: Some(holder) });
+                    None
                 }
             },
+            Err(e) => {
+                tracing::warn!(job = "lease", table = %self.table.table, region = %self.table.region, error = %e, "Cannot read the lease; retrying.");
+                self.set(Role::Standby { holder: None, why: format!("the lease cannot be read: {e}") });
+                None
+            }
         }
     }
 

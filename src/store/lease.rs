@@ -63,6 +63,10 @@ pub struct Seen {
 pub enum Step {
     /// Try to take the lease: write a record with this fence, conditioned on `expect`.
     Acquire { expect: Expect, fence: Fence, why: Why },
+    /// The record is this replica's own last write (an answer to it was lost, so it
+    /// believed it failed): renew it at once, conditioned on its `rvn`. Nobody else
+    /// can have written since, or the owner would be theirs.
+    Adopt,
     /// Someone holds it; look again later.
     Wait { holder: String },
 }
@@ -86,8 +90,9 @@ impl Why {
     }
 }
 
-/// A standby's decision on reading `record` at `now`, updating what it has `seen`.
-pub fn standby_step(seen: &mut Option<Seen>, record: Option<&Record>, now: Instant) -> Step {
+/// A standby's decision on reading `record` at `now`, updating what it has `seen`;
+/// `me` is this replica's owner id.
+pub fn standby_step(seen: &mut Option<Seen>, record: Option<&Record>, now: Instant, me: &str) -> Step {
     let Some(r) = record else {
         *seen = None;
         return Step::Acquire { expect: Expect::Absent, fence: Fence(1), why: Why::NoRecord };
@@ -95,6 +100,10 @@ pub fn standby_step(seen: &mut Option<Seen>, record: Option<&Record>, now: Insta
     let next = Fence(r.fence.0 + 1);
     if r.released {
         return Step::Acquire { expect: Expect::Rvn(r.rvn.clone()), fence: next, why: Why::Released };
+    }
+    if r.owner == me {
+        *seen = None;
+        return Step::Adopt;
     }
     match seen {
         Some(s) if s.rvn == r.rvn => {
@@ -192,7 +201,7 @@ mod tests {
         for (name, reads) in cases {
             let mut seen = None;
             for (i, (rec, now, want)) in reads.iter().enumerate() {
-                assert_eq!(&standby_step(&mut seen, rec.as_ref(), *now), want, "{name}, read {i}");
+                assert_eq!(&standby_step(&mut seen, rec.as_ref(), *now, "b:2:y"), want, "{name}, read {i}");
             }
         }
     }
@@ -202,8 +211,23 @@ mod tests {
         let t0 = Instant::now();
         let mut seen = None;
         let short = Record { duration: Duration::from_secs(4), ..record("r1", 1, false) };
-        assert!(matches!(standby_step(&mut seen, Some(&short), t0), Step::Wait { .. }));
-        assert!(matches!(standby_step(&mut seen, Some(&short), t0 + Duration::from_secs(4)), Step::Acquire { why: Why::Stale, .. }));
+        assert!(matches!(standby_step(&mut seen, Some(&short), t0, "b:2:y"), Step::Wait { .. }));
+        assert!(matches!(
+            standby_step(&mut seen, Some(&short), t0 + Duration::from_secs(4), "b:2:y"),
+            Step::Acquire { why: Why::Stale, .. }
+        ));
+    }
+
+    #[test]
+    fn its_own_record_is_renewed_at_once_unless_released() {
+        let t0 = Instant::now();
+        let mut seen = None;
+        let mine = record("r1", 5, false);
+        assert_eq!(standby_step(&mut seen, Some(&mine), t0, "a:1:x"), Step::Adopt, "a write whose answer was lost");
+        assert_eq!(seen, None);
+        let released = record("r1", 5, true);
+        assert!(matches!(standby_step(&mut seen, Some(&released), t0, "a:1:x"), Step::Acquire { why: Why::Released, fence: Fence(6), .. }));
+        assert!(matches!(standby_step(&mut seen, Some(&mine), t0, "b:2:y"), Step::Wait { .. }), "another's record is watched");
     }
 
     #[test]
