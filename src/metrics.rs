@@ -453,7 +453,8 @@ mod tests {
         prices.set_file("t3.micro", "0.0104".parse().unwrap()).unwrap();
         let group = |schedule: &str, kind, size: Option<&str>| {
             let product = size.map(|s| crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: s.into() });
-            (schedule.to_string(), kind, "eu-west-1".to_string(), size.map(str::to_string), product.filter(|_| kind == Kind::Ec2))
+            let parts = size.map(|s| vec![crate::savings::Part::one(s, product.filter(|_| kind == Kind::Ec2))]);
+            (schedule.to_string(), kind, "eu-west-1".to_string(), size.map(str::to_string), parts)
         };
         let tally = crate::savings::Tally {
             groups: BTreeMap::from([

@@ -96,14 +96,14 @@ impl Features {
                 whole: o.ous.is_empty(),
                 units: !o.ous.is_empty(),
             }),
-            // `offhours report` asks the Price List API for instance types and DB
-            // instances (by class, engine and deployment) the file does not price, in USD
-            // only. Whether the file prices every type in use cannot
+            // `offhours report` asks the Price List API for instance types, DB instances
+            // and DB clusters' members (by class, engine and deployment) the file does not
+            // price, in USD only. Whether the file prices every type in use cannot
             // be known from the file: a `[savings]` section (one that sets anything) is
             // taken as the wish for the report, and the permission is then granted.
             pricing: config.savings != crate::config::Savings::default()
                 && config.savings.currency == "USD"
-                && (uses(Kind::Ec2) || uses(Kind::Rds)),
+                && (uses(Kind::Ec2) || uses(Kind::Rds) || uses(Kind::RdsCluster)),
             state_table: match &config.state {
                 crate::config::StateSettings::DynamoDb(s) => Some(format!("arn:aws:dynamodb:{}:*:table/{}", s.region, s.table)),
                 crate::config::StateSettings::File => None,
@@ -334,7 +334,14 @@ fn kind_statements(features: &Features) -> Vec<Value> {
         }));
     }
     if features.uses(Kind::RdsCluster) {
-        statements.push(json!({ "Sid": "ListDbClusters", "Effect": "Allow", "Action": ["rds:DescribeDBClusters"], "Resource": "*" }));
+        // A cluster's size (what prices its off hours) is its members' classes, read with
+        // DescribeDBInstances.
+        statements.push(json!({
+            "Sid": "ListDbClusters",
+            "Effect": "Allow",
+            "Action": ["rds:DescribeDBClusters", "rds:DescribeDBInstances"],
+            "Resource": "*"
+        }));
         statements.push(json!({
             "Sid": "StartStopDbClusters",
             "Effect": "Allow",
@@ -543,14 +550,15 @@ mod tests {
     }
 
     /// `offhours policy` for `Features::all()` before accounts existed.
-    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:DescribeServices","ecs:TagResource","ecs:UntagResource","ec2:DescribeInstances"],"Resource":"*"}]}"#;
+    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:DescribeServices","ecs:TagResource","ecs:UntagResource","ec2:DescribeInstances"],"Resource":"*"}]}"#;
     /// README's "IAM policy" example: a file with instances only.
     const INSTANCES_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
 
     #[test]
     fn the_single_account_policy_is_unchanged() {
         let before: Value = serde_json::from_str(ALL_BEFORE).unwrap();
-        // The prices came later: without them, the policy is as it was.
+        // The prices came later: without them, the policy is as it was (but for
+        // ListDbClusters' rds:DescribeDBInstances: its members' classes, for the prices).
         let all = Features { pricing: false, state_table: None, ..Features::all() };
         assert_eq!(document(all.clone()), before);
         assert_eq!(
@@ -832,6 +840,12 @@ mod kinds_tests {
         );
         assert!(mixed.contains(&"rds:StopDBInstance".to_string()) && mixed.contains(&"ecs:UpdateService".to_string()), "{mixed:?}");
         assert!(!mixed.iter().any(|a| a.starts_with("rds:") && a.contains("Cluster")), "{mixed:?}");
+        // A cluster's members' classes are read with DescribeDBInstances.
+        let clusters = actions_for("[schedules.a]\nstart = \"0 8 * * *\"\nkinds = [\"rds-cluster\"]\n");
+        assert_eq!(
+            clusters,
+            ["ec2:DescribeRegions", "rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:StartDBCluster", "rds:StopDBCluster"]
+        );
         assert!(!mixed.contains(&"ec2:StopInstances".to_string()), "{mixed:?}");
     }
 
@@ -845,10 +859,11 @@ mod kinds_tests {
             ("[savings]\nprice_refresh = \"1d\"\n", true),
             // The Price List prices in USD only: in another currency it is never asked.
             ("[savings]\ncurrency = \"EUR\"\n", false),
-            // Instances and DB instances are priced from the API; clusters, groups and
-            // services are not.
+            // Instances, DB instances and (Aurora) clusters' members are priced from the
+            // API; groups and services are not.
             ("kinds = [\"rds\", \"asg\"]\n[savings]\nretention = \"30d\"\n", true),
-            ("kinds = [\"rds-cluster\", \"asg\", \"ecs\"]\n[savings]\nretention = \"30d\"\n", false),
+            ("kinds = [\"rds-cluster\", \"asg\", \"ecs\"]\n[savings]\nretention = \"30d\"\n", true),
+            ("kinds = [\"asg\", \"ecs\"]\n[savings]\nretention = \"30d\"\n", false),
         ];
         for (extra, granted) in cases {
             let actions = actions_for(&format!("{office}{extra}"));

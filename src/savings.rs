@@ -4,7 +4,8 @@
 //! Layout: [`hours_off`] turns [`Change`]s into [`Interval`]s (from each stop offhours
 //! made to the next start, clipped to a window); [`report`] groups them ([`GroupBy`])
 //! and prices them with [`Prices`] (`[savings.prices]` overrides first, then prices
-//! from the Price List API, cached with [`PriceCache`]); [`off_seconds_per_week`],
+//! from the Price List API, cached with [`PriceCache`]; a resource's price is the sum
+//! of its [`parts`]: a DB cluster's members); [`off_seconds_per_week`],
 //! [`governed`] and [`projected`] estimate a month ahead from each schedule's off hours
 //! in the week from now and the resources it governs now; [`Tally`] keeps a window's
 //! hours for the daemon's metrics and status page. Money is fixed-point: hourly prices ([`Rate`]) to
@@ -19,7 +20,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::config::{Action, Schedule};
-use crate::kinds::rds::{Deployment, price_list_engine, priced_deployment};
+use crate::kinds::rds::{Deployment, SERVERLESS, aurora, cluster_members, price_list_engine, priced_deployment};
 use crate::kinds::{Kind, Resource};
 use crate::plan::{SkipReason, Verdict, last_fire, next_fire, plan};
 
@@ -118,10 +119,10 @@ impl Interval {
         (self.end - self.start).num_seconds()
     }
 
-    /// What the Price List API is asked for its price, if anything.
-    pub fn product(&self) -> Option<ApiProduct> {
+    /// What its hourly price is the sum of, if anything can price it.
+    pub fn parts(&self) -> Option<Vec<Part>> {
         let r = &self.resource;
-        api_product(r.kind, &r.region, self.size.as_deref(), self.engine.as_deref(), self.deployment)
+        parts(r.kind, &r.region, self.size.as_deref(), self.engine.as_deref(), self.deployment)
     }
 }
 
@@ -369,8 +370,9 @@ impl fmt::Display for ApiProduct {
 /// What the Price List API would be asked for a resource of `kind` in `region`: an
 /// instance by its type; a DB instance by class, engine and deployment when all are
 /// known and the engine is one the Price List names (Aurora's deployment needs not be
-/// known: always `Single-AZ`); `None` for the rest (DB clusters, groups, services, a
-/// database recorded without its engine), which only the file can price.
+/// known: always `Single-AZ`); `None` for the rest (groups, services, a database
+/// recorded without its engine), which only the file can price, and for DB clusters,
+/// which are priced by their members ([`parts`]).
 pub fn api_product(
     kind: Kind,
     region: &str,
@@ -389,6 +391,53 @@ pub fn api_product(
         }
         Kind::RdsCluster | Kind::Asg | Kind::Ecs => None,
     }
+}
+
+/// One part of a resource's hourly price: `count` instances of one instance type or DB
+/// class, each at the file's price for `size`, else the Price List's for `product`
+/// (`None`: the file's only).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Part {
+    /// The instance type or DB class.
+    pub size: String,
+    pub count: u32,
+    pub product: Option<ApiProduct>,
+}
+
+impl Part {
+    /// One instance of `size`.
+    pub fn one(size: impl Into<String>, product: Option<ApiProduct>) -> Part {
+        Part { size: size.into(), count: 1, product }
+    }
+}
+
+/// What the hourly price of a resource of `kind` in `region` is the sum of: its own
+/// type or class, asked as [`api_product`] says; for a DB cluster, its members as its
+/// size names them (`kinds::rds::cluster_members`), each a DB instance of the cluster's
+/// engine, asked of the Price List only for Aurora (`Single-AZ` per instance, as it
+/// prices Aurora's instances; other cluster engines are the file's). `None` when nothing
+/// can price it: no size (groups, services, a cluster recorded before clusters had
+/// one, or without members), a cluster's size that does not read, or one with a
+/// Serverless v2 member (`db.serverless`, billed by the capacity it uses).
+pub fn parts(kind: Kind, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>> {
+    let size = size?;
+    if kind != Kind::RdsCluster {
+        return Some(vec![Part::one(size, api_product(kind, region, Some(size), engine, deployment))]);
+    }
+    let members = cluster_members(size)?;
+    if members.iter().any(|(class, _)| class == SERVERLESS) {
+        return None;
+    }
+    let engine = engine.filter(|e| aurora(e) && price_list_engine(e).is_some());
+    let product = |class: &str| {
+        engine.map(|engine| ApiProduct::Rds {
+            region: region.to_string(),
+            class: class.to_string(),
+            engine: engine.to_string(),
+            deployment: Deployment::SingleAz,
+        })
+    };
+    Some(members.into_iter().map(|(class, count)| Part { product: product(&class), size: class, count }).collect())
 }
 
 /// Hourly prices by instance type or DB class: the file's (`[savings.prices]`, for one
@@ -466,16 +515,34 @@ impl Prices {
         }
         self.api.get(product?).map(|rate| (*rate, PriceSource::Api))
     }
+
+    /// The hourly price of a resource in `region` made of `parts` ([`parts`]): each
+    /// part's price ([`Prices::lookup`]) times its count, summed; `None` when a part has
+    /// none (a cluster is priced whole or not at all). Its source is the parts' (`mixed`
+    /// when they differ).
+    pub fn price(&self, region: &str, parts: &[Part]) -> Option<(Rate, PriceSource)> {
+        if parts.is_empty() {
+            return None;
+        }
+        let (mut units, mut sources) = (0i64, BTreeSet::new());
+        for part in parts {
+            let (rate, source) = self.lookup(region, Some(&part.size), part.product.as_ref())?;
+            units = units.checked_add(rate.units().checked_mul(i64::from(part.count))?)?;
+            sources.insert(source);
+        }
+        Some((Rate(units), PriceSource::of(&sources)))
+    }
+
+    /// The Price List products of those `parts` the file does not price in `region`.
+    pub fn api_products(&self, region: &str, parts: &[Part]) -> Vec<ApiProduct> {
+        parts.iter().filter(|p| !self.in_file(region, &p.size)).filter_map(|p| p.product.clone()).collect()
+    }
 }
 
-/// The products of the intervals the file does not price: what to ask the Price List
-/// API for.
+/// The products of the intervals (of each cluster's members) the file does not price:
+/// what to ask the Price List API for.
 pub fn needed(intervals: &[Interval], prices: &Prices) -> BTreeSet<ApiProduct> {
-    intervals
-        .iter()
-        .filter(|i| i.size.as_deref().is_none_or(|size| !prices.in_file(&i.resource.region, size)))
-        .filter_map(Interval::product)
-        .collect()
+    intervals.iter().filter_map(|i| Some(prices.api_products(&i.resource.region, &i.parts()?))).flatten().collect()
 }
 
 /// How [`report`] groups its rows.
@@ -559,12 +626,12 @@ struct Sum {
 
 impl Sum {
     fn add(&mut self, interval: &Interval, prices: &Prices) {
-        self.add_seconds(&interval.resource.region, interval.size.as_deref(), interval.product().as_ref(), interval.seconds(), prices);
+        self.add_seconds(&interval.resource.region, interval.parts().as_deref(), interval.seconds(), prices);
     }
 
-    fn add_seconds(&mut self, region: &str, size: Option<&str>, product: Option<&ApiProduct>, seconds: i64, prices: &Prices) {
+    fn add_seconds(&mut self, region: &str, parts: Option<&[Part]>, seconds: i64, prices: &Prices) {
         self.seconds += seconds;
-        match prices.lookup(region, size, product) {
+        match parts.and_then(|parts| prices.price(region, parts)) {
             Some((rate, source)) => {
                 self.rate_seconds += rate.units() as i128 * seconds as i128;
                 self.sources.insert(source);
@@ -633,9 +700,9 @@ pub struct Governed {
 }
 
 impl Governed {
-    /// What the Price List API is asked for its price, if anything.
-    pub fn product(&self) -> Option<ApiProduct> {
-        api_product(self.kind, &self.region, self.size.as_deref(), self.engine.as_deref(), self.deployment)
+    /// What its hourly price is the sum of, if anything can price it.
+    pub fn parts(&self) -> Option<Vec<Part>> {
+        parts(self.kind, &self.region, self.size.as_deref(), self.engine.as_deref(), self.deployment)
     }
 
     /// Of a resource as listed.
@@ -680,7 +747,7 @@ pub fn project(schedules: &[(i64, &[Governed])], prices: &Prices) -> Projection 
         let off_week = (*off_seconds_per_week).max(0) as i128;
         resource_week += off_week * governed.len() as i128;
         for resource in *governed {
-            match prices.lookup(&resource.region, resource.size.as_deref(), resource.product().as_ref()) {
+            match resource.parts().and_then(|parts| prices.price(&resource.region, &parts)) {
                 Some((rate, source)) => {
                     rate_week += rate.units() as i128 * off_week;
                     sources.insert(source);
@@ -803,10 +870,10 @@ pub fn projected(schedules: &[(String, Option<i64>, Vec<Governed>)], prices: &Pr
     Projected { rows, total: project(&parts, prices) }
 }
 
-/// A [`Tally`]'s group: (schedule, kind, region, size, the Price List product).
-pub type TallyKey = (String, Kind, String, Option<String>, Option<ApiProduct>);
+/// A [`Tally`]'s group: (schedule, kind, region, size, what its price is the sum of).
+pub type TallyKey = (String, Kind, String, Option<String>, Option<Vec<Part>>);
 
-/// Resource-seconds kept off within a window, by (schedule, kind, region, size, product):
+/// Resource-seconds kept off within a window, by (schedule, kind, region, size, parts):
 /// what the daemon's figures (metrics, status page) keep of the ledger, small whatever
 /// the fleet, and priced when shown.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -821,7 +888,7 @@ impl Tally {
     pub fn of(intervals: &[Interval], since: DateTime<Utc>, until: DateTime<Utc>) -> Tally {
         let mut groups = BTreeMap::new();
         for i in intervals {
-            *groups.entry((i.schedule.clone(), i.resource.kind, i.resource.region.clone(), i.size.clone(), i.product())).or_default() +=
+            *groups.entry((i.schedule.clone(), i.resource.kind, i.resource.region.clone(), i.size.clone(), i.parts())).or_default() +=
                 i.seconds();
         }
         Tally { since, until, groups }
@@ -831,9 +898,9 @@ impl Tally {
     pub fn by_schedule(&self, prices: &Prices) -> Report {
         let mut groups: BTreeMap<String, Sum> = BTreeMap::new();
         let mut all = Sum::default();
-        for ((schedule, _, region, size, product), seconds) in &self.groups {
-            groups.entry(schedule.clone()).or_default().add_seconds(region, size.as_deref(), product.as_ref(), *seconds, prices);
-            all.add_seconds(region, size.as_deref(), product.as_ref(), *seconds, prices);
+        for ((schedule, _, region, _, parts), seconds) in &self.groups {
+            groups.entry(schedule.clone()).or_default().add_seconds(region, parts.as_deref(), *seconds, prices);
+            all.add_seconds(region, parts.as_deref(), *seconds, prices);
         }
         figures(groups, all, prices)
     }
@@ -1368,6 +1435,170 @@ mod tests {
     }
 
     #[test]
+    fn parts_of_each_kind() {
+        use Deployment::*;
+        let show = |kind, size: Option<&str>, engine: Option<&str>, deployment| {
+            parts(kind, "eu-west-1", size, engine, deployment).map_or("-".to_string(), |parts| {
+                let part = |p: &Part| match &p.product {
+                    Some(product) => format!("{} x {} [{product}]", p.count, p.size),
+                    None => format!("{} x {}", p.count, p.size),
+                };
+                parts.iter().map(part).collect::<Vec<_>>().join(" + ")
+            })
+        };
+        // (kind, size, engine, deployment, what its price is the sum of: "count x size
+        // [the Price List's product]", or "-": nothing prices it)
+        let cases = [
+            (Kind::Ec2, Some("t3.micro"), None, None, "1 x t3.micro [t3.micro in eu-west-1]"),
+            (Kind::Ec2, None, None, None, "-"),
+            (
+                Kind::Rds,
+                Some("db.t3.micro"),
+                Some("postgres"),
+                Some(MultiAz),
+                "1 x db.t3.micro [db.t3.micro (postgres, Multi-AZ) in eu-west-1]",
+            ),
+            (Kind::Rds, Some("db.t3.micro"), None, None, "1 x db.t3.micro"),
+            // Aurora: each member on its own, Single-AZ, whatever the cluster's spread.
+            (
+                Kind::RdsCluster,
+                Some("db.r6g.large*2+db.r6g.xlarge"),
+                Some("aurora-postgresql"),
+                Some(MultiAz),
+                "2 x db.r6g.large [db.r6g.large (aurora-postgresql, Single-AZ) in eu-west-1] + 1 x db.r6g.xlarge [db.r6g.xlarge (aurora-postgresql, Single-AZ) in eu-west-1]",
+            ),
+            (Kind::RdsCluster, Some("db.r5.large"), Some("aurora"), None, "1 x db.r5.large [db.r5.large (aurora, Single-AZ) in eu-west-1]"),
+            // Engine unknown, or not Aurora (a Multi-AZ DB cluster, Neptune, DocumentDB):
+            // the file's prices only.
+            (Kind::RdsCluster, Some("db.r6g.large*2"), None, None, "2 x db.r6g.large"),
+            (Kind::RdsCluster, Some("db.m5d.large*3"), Some("postgres"), Some(MultiAz), "3 x db.m5d.large"),
+            (Kind::RdsCluster, Some("db.r5.large"), Some("neptune"), Some(SingleAz), "1 x db.r5.large"),
+            (Kind::RdsCluster, Some("db.r5.large"), Some("docdb"), None, "1 x db.r5.large"),
+            // Serverless v2 members, no size (recorded before clusters had one, or no
+            // members), a size that does not read: nothing.
+            (Kind::RdsCluster, Some("db.serverless"), Some("aurora-postgresql"), None, "-"),
+            (Kind::RdsCluster, Some("db.r6g.large+db.serverless*2"), Some("aurora-mysql"), None, "-"),
+            (Kind::RdsCluster, None, Some("aurora-postgresql"), Some(MultiAz), "-"),
+            (Kind::RdsCluster, Some("db.r6g.large*0"), Some("aurora-postgresql"), None, "-"),
+            (Kind::Asg, None, None, None, "-"),
+            (Kind::Ecs, None, None, None, "-"),
+        ];
+        for (kind, size, engine, deployment, expect) in cases {
+            assert_eq!(show(kind, size, engine, deployment), expect, "{kind} {size:?} {engine:?} {deployment:?}");
+        }
+    }
+
+    /// An Aurora PostgreSQL cluster of `size` (Multi-AZ) off `hours` for `nights`.
+    fn cluster(size: Option<&str>, engine: Option<&str>, hours: i64) -> Interval {
+        Interval {
+            engine: engine.map(str::to_string),
+            deployment: Some(Deployment::MultiAz),
+            ..interval(B, Kind::RdsCluster, "eu-west-1", size, "nights", hours, 0)
+        }
+    }
+
+    /// The file prices db.r6g.large at 0.26; the Price List db.r6g.xlarge at 0.52 for
+    /// Aurora PostgreSQL (Single-AZ, as it prices Aurora's instances).
+    fn cluster_prices() -> Prices {
+        let mut prices = usd_prices();
+        prices.set_file("db.r6g.large", rate("0.26")).unwrap();
+        let usd = |text: &str| Price { per_hour: rate(text), currency: "USD".into() };
+        prices.set_api(&rds("eu-west-1", "db.r6g.xlarge", "aurora-postgresql", Deployment::SingleAz), &usd("0.52"));
+        prices.set_api(&rds("eu-west-1", "db.r6g.xlarge", "postgres", Deployment::MultiAz), &usd("0.99"));
+        prices
+    }
+
+    #[test]
+    fn a_cluster_is_priced_as_the_sum_of_its_members() {
+        let prices = cluster_prices();
+        // (size, engine, 10 h at the sum of its members' prices, and its source)
+        let cases = [
+            // 2 x 0.26 = 0.52 an hour.
+            (Some("db.r6g.large*2"), Some("aurora-postgresql"), "5.20 file"),
+            (Some("db.r6g.xlarge"), Some("aurora-postgresql"), "5.20 api"),
+            // 2 x 0.26 + 0.52 = 1.04 an hour, from both.
+            (Some("db.r6g.large*2+db.r6g.xlarge"), Some("aurora-postgresql"), "10.40 mixed"),
+            // Not Aurora: the file's prices only (not the Price List's Multi-AZ instance).
+            (Some("db.r6g.large*3"), Some("postgres"), "7.80 file"),
+            (Some("db.r6g.xlarge"), Some("postgres"), "- none"),
+            (Some("db.r6g.large"), Some("neptune"), "2.60 file"),
+            // One member without a price: the cluster is priced whole or not at all.
+            (Some("db.r6g.large+db.r6g.4xlarge"), Some("aurora-postgresql"), "- none"),
+            (Some("db.r6g.large+db.serverless"), Some("aurora-postgresql"), "- none"),
+            (Some("db.serverless*2"), Some("aurora-postgresql"), "- none"),
+            // Recorded before clusters had a size: counted, not priced, as before.
+            (None, Some("aurora-postgresql"), "- none"),
+        ];
+        for (size, engine, expect) in cases {
+            let r = report(&[cluster(size, engine, 10)], &prices, GroupBy::Kind);
+            let t = &r.total;
+            assert_eq!(t.resource_hours_off.to_string(), "10.00");
+            let money = t.estimated_savings.map_or("-".to_string(), |m| m.to_string());
+            assert_eq!(format!("{money} {}", t.price_source.as_str()), expect, "{size:?} {engine:?}");
+        }
+        // Grouped by type, a cluster's key is its size; rounded once overall.
+        let intervals = [
+            cluster(Some("db.r6g.large*2+db.r6g.xlarge"), Some("aurora-postgresql"), 13),
+            cluster(Some("db.r6g.large*2+db.r6g.xlarge"), Some("aurora-postgresql"), 61),
+            cluster(None, Some("aurora-postgresql"), 13),
+            interval(B, Kind::Rds, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0),
+        ];
+        check_report(
+            &intervals,
+            &prices,
+            GroupBy::Type,
+            &[
+                "- 13.00h - none 13.00h",
+                // 74 h x 1.04 = 76.96
+                "db.r6g.large*2+db.r6g.xlarge 74.00h 76.96 mixed 0.00h",
+                "db.t3.micro 10.00h 0.18 api 0.00h",
+                "total(USD) 97.00h 77.14 mixed 13.00h",
+            ],
+        );
+        let tally = Tally::of(&intervals, t(SINCE), t(UNTIL));
+        assert_eq!(tally.by_schedule(&prices), report(&intervals, &prices, GroupBy::Schedule), "the daemon's figures price clusters too");
+    }
+
+    #[test]
+    fn a_cluster_s_members_are_asked_of_the_price_list_unless_the_file_prices_them() {
+        let prices = cluster_prices();
+        let intervals = [
+            cluster(Some("db.r6g.large*2+db.r6g.xlarge+db.r6g.2xlarge"), Some("aurora-postgresql"), 1),
+            cluster(Some("db.r6g.4xlarge"), Some("aurora-mysql"), 1),
+            // Not Aurora, Serverless v2, no size: nothing to ask.
+            cluster(Some("db.r6g.8xlarge"), Some("postgres"), 1),
+            cluster(Some("db.r6g.12xlarge+db.serverless"), Some("aurora-postgresql"), 1),
+            cluster(None, Some("aurora-postgresql"), 1),
+        ];
+        let aurora = |class: &str, engine: &str| rds("eu-west-1", class, engine, Deployment::SingleAz);
+        assert_eq!(
+            needed(&intervals, &prices).into_iter().collect::<Vec<_>>(),
+            [
+                aurora("db.r6g.2xlarge", "aurora-postgresql"),
+                aurora("db.r6g.4xlarge", "aurora-mysql"),
+                aurora("db.r6g.xlarge", "aurora-postgresql")
+            ],
+            "db.r6g.large is the file's"
+        );
+    }
+
+    #[test]
+    fn a_governed_cluster_is_projected_at_its_members_prices() {
+        let prices = cluster_prices();
+        let aurora = |size: Option<&str>| Governed {
+            kind: Kind::RdsCluster,
+            region: "eu-west-1".into(),
+            size: size.map(str::to_string),
+            engine: Some("aurora-postgresql".into()),
+            deployment: Some(Deployment::MultiAz),
+        };
+        // 7 h a week x 30.44 / 7 = 30.44 h a cluster; 30.44 x 1.04 = 31.6576 -> 31.66.
+        let p = projected_monthly(7 * 3600, &[aurora(Some("db.r6g.large*2+db.r6g.xlarge")), aurora(Some("db.serverless"))], &prices);
+        assert_eq!(p.resource_hours_off.to_string(), "60.88");
+        assert_eq!((p.estimated_savings, p.price_source, p.unpriced_resources), (Some(Money { cents: 3166 }), PriceSource::Mixed, 1));
+    }
+
+    #[test]
     fn a_database_is_priced_by_its_engine_and_deployment() {
         let mut prices = usd_prices();
         prices.set_api(
@@ -1401,7 +1632,8 @@ mod tests {
             interval(A, Kind::Ec2, "eu-west-1", Some("m5.large"), "nights", 1, 0),
             interval(A, Kind::Rds, "us-east-1", Some("db.t3.micro"), "office", 1, 0),
             interval(A, Kind::Asg, "us-east-1", None, "office", 1, 0),
-            // A database recorded before its engine was, and a cluster: the file's only.
+            // A database recorded before its engine was: the file's only; a cluster
+            // recorded before its size was: nothing prices it.
             Interval { engine: None, ..interval(A, Kind::Rds, "us-east-1", Some("db.m5.large"), "office", 1, 0) },
             interval(A, Kind::RdsCluster, "us-east-1", None, "office", 1, 0),
         ];

@@ -2,7 +2,8 @@
 //! API). RDS has no server-side tag filter: one paginated Describe per region returns
 //! every database with its tags, and the selector is applied here (see ARCHITECTURE.md
 //! for why not the Resource Groups Tagging API). Start and stop take one identifier
-//! a call, so a batch is one database.
+//! a call, so a batch is one database. A cluster's size is its members' classes, from
+//! one DescribeDBInstances of the listed clusters' members per region.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +11,8 @@ use aws_sdk_rds::types::Filter;
 
 use super::{Adapter, Api, AwsError, Pending, Service};
 use crate::config::Action;
-use crate::kinds::rds::Deployment;
-use crate::kinds::{Detail, Kind, Resource};
+use crate::kinds::rds::{Deployment, cluster_size};
+use crate::kinds::{Detail, Kind, Phase, Resource};
 
 /// Records per Describe page (RDS allows 20 to 100).
 const PAGE: i32 = 100;
@@ -43,6 +44,7 @@ fn instance(region: &str, db: &aws_sdk_rds::types::DbInstance) -> Option<Resourc
     })
 }
 
+/// A cluster as listed, without its size (see [`with_sizes`]).
 fn cluster(region: &str, c: &aws_sdk_rds::types::DbCluster) -> Option<Resource> {
     Some(Resource {
         kind: Kind::RdsCluster,
@@ -71,7 +73,8 @@ async fn instances(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, A
     Ok(out)
 }
 
-async fn clusters(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, AwsError> {
+/// The clusters `filter` names, each with its members' instance identifiers.
+async fn clusters(api: &Api, filter: Option<Filter>) -> Result<Vec<(Resource, Vec<String>)>, AwsError> {
     let mut pages = api.rds().describe_db_clusters().set_filters(filter.map(|f| vec![f])).max_records(PAGE).into_paginator().send();
     let mut out = Vec::new();
     loop {
@@ -81,9 +84,47 @@ async fn clusters(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, Aw
         };
         let Some(page) = page else { break };
         let page = page.map_err(|e| AwsError::from_sdk("DescribeDBClusters", &api.region, e))?;
-        out.extend(page.db_clusters().iter().filter_map(|c| cluster(&api.region, c)));
+        out.extend(page.db_clusters().iter().filter_map(|c| {
+            let members = c.db_cluster_members().iter().filter_map(|m| m.db_instance_identifier().map(str::to_string)).collect();
+            Some((cluster(&api.region, c)?, members))
+        }));
     }
     Ok(out)
+}
+
+/// The clusters with their sizes (`kinds::rds::cluster_size`): their members' classes,
+/// read with one DescribeDBInstances filtered by `db-cluster-id` (paginated; 100
+/// clusters a filter) for those with members. A cluster with a member not found (one
+/// created or removed in between) has no size. The sizes only price the
+/// off hours, so a read that fails leaves every size unknown, with a warning, and the
+/// clusters are listed all the same.
+async fn with_sizes(api: &Api, clusters: Vec<(Resource, Vec<String>)>) -> Vec<Resource> {
+    let ids: Vec<String> = clusters.iter().filter(|(_, members)| !members.is_empty()).map(|(c, _)| c.id.clone()).collect();
+    let mut classes: BTreeMap<String, String> = BTreeMap::new();
+    for chunk in ids.chunks(PAGE as usize) {
+        match instances(api, Some(id_filter("db-cluster-id", chunk))).await {
+            Ok(found) => classes.extend(found.into_iter().filter_map(|db| Some((db.id, db.size?)))),
+            Err(e) => {
+                tracing::warn!(region = %api.region, clusters = ids.len(), error = %e, "Cannot read the DB clusters' instance classes; their sizes are unknown and their off hours unpriced.");
+                classes.clear();
+                break;
+            }
+        }
+    }
+    sized(clusters, &classes)
+}
+
+/// Each cluster with its size from its members' `classes` (instance identifier ->
+/// class): none without members or when one of them has no class known.
+fn sized(clusters: Vec<(Resource, Vec<String>)>, classes: &BTreeMap<String, String>) -> Vec<Resource> {
+    clusters
+        .into_iter()
+        .map(|(mut c, members)| {
+            let known: Option<Vec<&str>> = members.iter().map(|m| classes.get(m).map(String::as_str)).collect();
+            c.size = known.and_then(cluster_size);
+            c
+        })
+        .collect()
 }
 
 /// Sets or removes one tag on a DB instance or cluster (RDS tags by ARN, read first).
@@ -215,7 +256,10 @@ impl Adapter for DbClusters {
     }
 
     fn list<'a>(&'a self, api: &'a Api, selector: &'a BTreeMap<String, String>) -> Pending<'a, Vec<Resource>> {
-        Box::pin(async move { Ok(clusters(api, None).await?.into_iter().filter(|r| matches(&r.tags, selector)).collect()) })
+        Box::pin(async move {
+            let matched = clusters(api, None).await?.into_iter().filter(|(c, _)| matches(&c.tags, selector)).collect();
+            Ok(with_sizes(api, matched).await)
+        })
     }
 
     fn describe<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, Vec<Resource>> {
@@ -223,6 +267,20 @@ impl Adapter for DbClusters {
             let mut out = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(PAGE as usize) {
                 out.extend(clusters(api, Some(id_filter("db-cluster-id", chunk))).await?);
+            }
+            Ok(with_sizes(api, out).await)
+        })
+    }
+
+    /// DescribeDBClusters alone: a state needs no member's class.
+    fn states<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, BTreeMap<String, (String, Phase)>> {
+        Box::pin(async move {
+            let mut out = BTreeMap::new();
+            for chunk in ids.chunks(PAGE as usize) {
+                for (c, _) in clusters(api, Some(id_filter("db-cluster-id", chunk))).await? {
+                    let phase = c.phase();
+                    out.insert(c.id, (c.state, phase));
+                }
             }
             Ok(out)
         })
@@ -290,5 +348,30 @@ mod tests {
             DbCluster::builder().db_cluster_identifier("aurora-1").status("available").engine("aurora-postgresql").multi_az(true).build();
         let r = cluster("eu-west-1", &c).unwrap();
         assert_eq!((r.size.as_deref(), r.engine(), r.deployment()), (None, Some("aurora-postgresql"), Some(Deployment::MultiAz)));
+    }
+
+    #[test]
+    fn a_cluster_s_size_is_known_only_with_every_member_s_class() {
+        let classes: BTreeMap<String, String> =
+            [("a-1", "db.r6g.large"), ("a-2", "db.r6g.xlarge"), ("a-3", "db.r6g.large"), ("s-1", "db.serverless")]
+                .into_iter()
+                .map(|(id, class)| (id.to_string(), class.to_string()))
+                .collect();
+        let c = DbCluster::builder().db_cluster_identifier("aurora-1").status("available").engine("aurora-postgresql").build();
+        let listed = cluster("eu-west-1", &c).unwrap();
+        // (members, size)
+        let cases: [(&[&str], Option<&str>); 5] = [
+            (&["a-1", "a-2", "a-3"], Some("db.r6g.large*2+db.r6g.xlarge")),
+            (&["s-1"], Some("db.serverless")),
+            (&[], None),
+            // A member not found (created or removed in between): not known.
+            (&["a-1", "a-9"], None),
+            (&["a-9"], None),
+        ];
+        for (members, expect) in cases {
+            let members = members.iter().map(|m| m.to_string()).collect();
+            let got = sized(vec![(listed.clone(), members)], &classes);
+            assert_eq!(got[0].size.as_deref(), expect, "{:?}", got[0]);
+        }
     }
 }

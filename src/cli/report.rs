@@ -20,7 +20,7 @@ use crate::store::shared_ledger::TableLedger;
 use crate::store::{LEDGER_FILE, Ledger};
 
 /// Where the figures come from, said in every output.
-const SOURCE: &str = "on-demand prices: [savings.prices] in the file first, else the AWS Price List API (EC2 Linux, shared tenancy; RDS DB instances by class, engine and deployment)";
+const SOURCE: &str = "on-demand prices: [savings.prices] in the file first, else the AWS Price List API (EC2 Linux, shared tenancy; RDS DB instances by class, engine and deployment; DB clusters as the sum of their instances)";
 
 /// How the projection is made, said with it.
 const BASIS: &str = "each schedule's off hours in the 7 days from now (its timezone, DST changes and skip dates) x 30.44 / 7, for each resource it governs now";
@@ -129,16 +129,17 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
             Err(e)
         }
     };
-    // What the file does not price: instances and DB instances (by class, engine and
-    // deployment, when the ledger or the listing has them) from the Price List API.
+    // What the file does not price: instances, DB instances and Aurora clusters' members
+    // (by class, engine and deployment, when the ledger or the listing has them) from
+    // the Price List API.
     let mut wanted: BTreeSet<ApiProduct> = needed(&intervals, &prices);
     if let Ok(schedules) = &schedules {
         wanted.extend(
             schedules
                 .iter()
                 .flat_map(|(_, _, governed)| governed)
-                .filter(|g| g.size.as_deref().is_none_or(|size| !prices.in_file(&g.region, size)))
-                .filter_map(Governed::product),
+                .filter_map(|g| Some(prices.api_products(&g.region, &g.parts()?)))
+                .flatten(),
         );
     }
     let missing: Vec<ApiProduct> = wanted.into_iter().collect();

@@ -619,7 +619,7 @@ alarm_name = "budget"
 
     #[test]
     fn the_savings_show_hours_off_and_the_estimate_with_its_prices() {
-        use crate::savings::{ApiProduct, Price, PriceCache, Tally};
+        use crate::savings::{ApiProduct, Part, Price, PriceCache, Tally};
         let mut text = FILE.to_string();
         text.push_str("[savings.prices]\n\"t3.micro\" = 0.0104\n");
         let config = config(&text);
@@ -627,7 +627,13 @@ alarm_name = "budget"
         assert!(page.contains("<section id=\"savings\"><h2>Savings (estimate)</h2><p class=\"muted\">Not counted yet"), "{page}");
         let product = |size: &str| ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: size.into() };
         let group = |schedule: &str, size: &str| {
-            (schedule.to_string(), Kind::Ec2, "eu-west-1".to_string(), Some(size.to_string()), Some(product(size)))
+            (
+                schedule.to_string(),
+                Kind::Ec2,
+                "eu-west-1".to_string(),
+                Some(size.to_string()),
+                Some(vec![Part::one(size, Some(product(size)))]),
+            )
         };
         let mut cache = PriceCache::default();
         cache.put(&product("m5.large"), Some(&Price { per_hour: "0.107".parse().unwrap(), currency: "USD".into() }), at(NOW));

@@ -1,6 +1,6 @@
 //! RDS DB instances and DB clusters (Aurora, Neptune, DocumentDB through the same API):
-//! what their statuses mean, which databases RDS itself refuses to stop, and how the
-//! Price List names their engines and deployments.
+//! what their statuses mean, which databases RDS itself refuses to stop, how the Price
+//! List names their engines and deployments, and a cluster's size (its members' classes).
 
 use super::{Detail, Phase, Resource};
 
@@ -95,11 +95,50 @@ pub fn price_list_engine(engine: &str) -> Option<PriceListEngine> {
     Some(PriceListEngine { database_engine, edition, licence })
 }
 
+/// Whether `engine` is Aurora's (`aurora`, `aurora-mysql`, `aurora-postgresql`): each
+/// instance of its clusters is billed on its own.
+pub fn aurora(engine: &str) -> bool {
+    engine.starts_with("aurora")
+}
+
 /// The deployment the Price List prices an instance of `engine` at: Aurora bills each
 /// instance of a cluster on its own, always as `Single-AZ`, whatever the cluster's
 /// spread; other engines as deployed (`None`: not known).
 pub fn priced_deployment(engine: &str, deployment: Option<Deployment>) -> Option<Deployment> {
-    if engine.starts_with("aurora") { Some(Deployment::SingleAz) } else { deployment }
+    if aurora(engine) { Some(Deployment::SingleAz) } else { deployment }
+}
+
+/// The class of an Aurora Serverless v2 instance: billed by the capacity units it
+/// uses, not by the hour, so a cluster with one has no hourly price.
+pub const SERVERLESS: &str = "db.serverless";
+
+/// A DB cluster's size, as the ledger records it and `apply` shows it (`type`): its
+/// member instances' classes, sorted, each once with its count after `*` when above 1,
+/// joined with `+`: `db.r6g.large*2+db.r6g.xlarge`. `None` for a cluster without
+/// members.
+pub fn cluster_size<'a>(classes: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    for class in classes {
+        *counts.entry(class).or_default() += 1;
+    }
+    let parts: Vec<String> = counts.into_iter().map(|(class, n)| if n == 1 { class.to_string() } else { format!("{class}*{n}") }).collect();
+    (!parts.is_empty()).then(|| parts.join("+"))
+}
+
+/// The members of a cluster's size as [`cluster_size`] writes it: each class with its
+/// count, in the order written. `None` when it does not read (an empty class, a count
+/// that is not a number from 1 up).
+pub fn cluster_members(size: &str) -> Option<Vec<(String, u32)>> {
+    size.split('+')
+        .map(|part| {
+            let (class, count) = match part.split_once('*') {
+                Some((class, count)) if count.bytes().all(|b| b.is_ascii_digit()) => (class, count.parse().ok().filter(|n| *n > 0)?),
+                Some(_) => return None,
+                None => (part, 1),
+            };
+            (!class.is_empty()).then(|| (class.to_string(), count))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -138,6 +177,58 @@ mod tests {
                 [Some(p.database_engine), p.edition, p.licence].into_iter().flatten().collect::<Vec<_>>().join(" / ")
             });
             assert_eq!(got, expect, "{engine}");
+        }
+    }
+
+    #[test]
+    fn a_cluster_s_size_is_its_members_classes_counted() {
+        // (members' classes, size)
+        let cases: [(&[&str], Option<&str>); 6] = [
+            (&[], None),
+            (&["db.r6g.large"], Some("db.r6g.large")),
+            (&["db.r6g.large", "db.r6g.large"], Some("db.r6g.large*2")),
+            (&["db.r6g.xlarge", "db.r6g.large", "db.r6g.large"], Some("db.r6g.large*2+db.r6g.xlarge")),
+            (&["db.serverless", "db.r6g.large"], Some("db.r6g.large+db.serverless")),
+            (&["db.t4g.medium"; 12], Some("db.t4g.medium*12")),
+        ];
+        for (classes, expect) in cases {
+            let size = cluster_size(classes.iter().copied());
+            assert_eq!(size.as_deref(), expect, "{classes:?}");
+            // Each size reads back as its members.
+            if let Some(size) = size {
+                let members = cluster_members(&size).unwrap();
+                assert_eq!(members.iter().map(|(_, n)| *n as usize).sum::<usize>(), classes.len(), "{size}");
+                assert!(classes.iter().all(|c| members.iter().any(|(m, _)| m == c)), "{size}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cluster_s_size_reads_back_or_not_at_all() {
+        // (size, members as "class x count", or "-": does not read)
+        let cases = [
+            ("db.r6g.large", "db.r6g.large x1"),
+            ("db.r6g.large*2", "db.r6g.large x2"),
+            ("db.r6g.large*2+db.r6g.xlarge", "db.r6g.large x2, db.r6g.xlarge x1"),
+            ("db.r6g.xlarge+db.r6g.large*3", "db.r6g.xlarge x1, db.r6g.large x3"),
+            ("db.r6g.large+db.r6g.large", "db.r6g.large x1, db.r6g.large x1"),
+            ("db.r6g.large*1", "db.r6g.large x1"),
+            ("db.serverless", "db.serverless x1"),
+            ("", "-"),
+            ("+", "-"),
+            ("db.r6g.large+", "-"),
+            ("*2", "-"),
+            ("db.r6g.large*0", "-"),
+            ("db.r6g.large*-1", "-"),
+            ("db.r6g.large*two", "-"),
+            ("db.r6g.large*", "-"),
+            ("db.r6g.large*2*2", "-"),
+            ("db.r6g.large*+2", "-"),
+        ];
+        for (size, expect) in cases {
+            let got = cluster_members(size)
+                .map_or("-".to_string(), |members| members.iter().map(|(class, n)| format!("{class} x{n}")).collect::<Vec<_>>().join(", "));
+            assert_eq!(got, expect, "{size:?}");
         }
     }
 

@@ -935,7 +935,8 @@ pub(crate) mod tests {
             .unwrap();
         let tally = ledger.tally(at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")).unwrap();
         let product = crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: "t3.large".into() };
-        let key = ("office".to_string(), Kind::Ec2, "eu-west-1".to_string(), Some("t3.large".to_string()), Some(product));
+        let parts = vec![crate::savings::Part::one("t3.large", Some(product))];
+        let key = ("office".to_string(), Kind::Ec2, "eu-west-1".to_string(), Some("t3.large".to_string()), Some(parts));
         // i-1: 8 h + 6 h; i-2: 4 h.
         assert_eq!(tally.groups, BTreeMap::from([(key, 18 * 3600)]));
         assert_eq!((tally.since, tally.until), (at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")));

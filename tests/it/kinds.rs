@@ -73,7 +73,7 @@ async fn group(account: &Account, name: &str, (min, max, desired): (i32, i32, i3
 }
 
 /// Every kind, matching and not: an instance; DB instances (plain, a source with a read
-/// replica, one of another schedule); an Aurora cluster with a member instance; two
+/// replica, one of another schedule); an Aurora cluster with three member instances; two
 /// Auto Scaling groups (one scaled, one already at 0 with no record); an ECS service.
 async fn fleet(account: &Account) -> Fleet {
     let instance = account.launch(WEST, &[("Schedule", "office"), ("Name", "web")]).await;
@@ -100,17 +100,19 @@ async fn fleet(account: &Account) -> Fleet {
         .send()
         .await
         .expect("CreateDBCluster");
-    account
-        .rds(CENTRAL)
-        .create_db_instance()
-        .db_instance_identifier("aurora-dev-1")
-        .db_cluster_identifier("aurora-dev")
-        .engine("aurora-postgresql")
-        .db_instance_class("db.r5.large")
-        .tags(office())
-        .send()
-        .await
-        .expect("CreateDBInstance in the cluster");
+    for (id, class) in [("aurora-dev-1", "db.r5.large"), ("aurora-dev-2", "db.r5.xlarge"), ("aurora-dev-3", "db.r5.large")] {
+        account
+            .rds(CENTRAL)
+            .create_db_instance()
+            .db_instance_identifier(id)
+            .db_cluster_identifier("aurora-dev")
+            .engine("aurora-postgresql")
+            .db_instance_class(class)
+            .tags(office())
+            .send()
+            .await
+            .expect("CreateDBInstance in the cluster");
+    }
     account
         .asg(WEST)
         .create_launch_configuration()
@@ -230,6 +232,8 @@ async fn every_kind_stops_and_starts_with_sizes_restored_exactly() {
         ("rds src-db", "skipped"),
         ("rds src-replica", "skipped"),
         ("rds aurora-dev-1", "skipped"),
+        ("rds aurora-dev-2", "skipped"),
+        ("rds aurora-dev-3", "skipped"),
         ("rds-cluster aurora-dev", "stopped"),
         ("asg web-asg", "stopped"),
         ("asg idle-asg", "unchanged"),
@@ -245,6 +249,9 @@ async fn every_kind_stops_and_starts_with_sizes_restored_exactly() {
     let result = |id: &str| json["results"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
     assert_eq!((&result("dev-db")["engine"], &result("dev-db")["deployment"]), (&json!("postgres"), &json!("Single-AZ")));
     assert_eq!(result("aurora-dev")["engine"], json!("aurora-postgresql"));
+    // A cluster's type is its members' classes (what the ledger records to price it).
+    assert_eq!(result("aurora-dev")["type"], json!("db.r5.large*2+db.r5.xlarge"), "{json}");
+    assert_eq!(result("aurora-dev-2")["type"], json!("db.r5.xlarge"));
     assert!(result(&f.instance).get("engine").is_none(), "an instance has none");
     assert!(run.stderr().contains("AWS starts a stopped DB instance or cluster by itself after 7 days"), "the 7-day warning is logged");
     assert_eq!(sizes(&account, "web-asg").await, ((0, 0, 0), Some("min=1,max=3,desired=2".into())));
@@ -319,6 +326,40 @@ async fn a_failing_database_call_fails_that_database_only() {
         (failed[0]["kind"].as_str(), failed[0]["id"].as_str(), failed[0]["level"].as_str()),
         (Some("rds"), Some("dev-db"), Some("ERROR"))
     );
+}
+
+#[tokio::test]
+async fn a_cluster_whose_members_cannot_be_read_is_stopped_all_the_same_without_a_type() {
+    let account = Account::new().await;
+    let rds = account.rds(CENTRAL);
+    rds.create_db_cluster()
+        .db_cluster_identifier("aurora-blind")
+        .engine("aurora-mysql")
+        .master_username("admin")
+        .master_user_password("not-a-secret-1")
+        .tags(office())
+        .send()
+        .await
+        .expect("CreateDBCluster");
+    rds.create_db_instance()
+        .db_instance_identifier("aurora-blind-1")
+        .db_cluster_identifier("aurora-blind")
+        .engine("aurora-mysql")
+        .db_instance_class("db.r5.large")
+        .send()
+        .await
+        .expect("CreateDBInstance in the cluster");
+    account.fault(json!({"action": "DescribeDBInstances", "status": 403, "protocol": "query", "code": "AccessDenied", "message": "not authorized to perform: rds:DescribeDBInstances", "count": -1}));
+    let config = account.write_config(
+        "regions = [\"eu-central-1\"]\ndb_verify_timeout = \"60s\"\nkinds = [\"rds-cluster\"]\n\
+         [schedules.office]\nstart = \"0 8 * * MON-FRI\"\nstop = \"0 19 * * MON-FRI\"\n",
+    );
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--output", "json"]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(outcomes(&json), expect(&[("rds-cluster aurora-blind", "stopped")]), "{json}");
+    assert!(json["results"][0].get("type").is_none(), "its size is unknown: {json}");
+    assert!(run.stderr().contains("Cannot read the DB clusters' instance classes"), "{}", run.stderr());
 }
 
 #[tokio::test]

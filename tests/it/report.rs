@@ -253,3 +253,66 @@ async fn a_database_is_priced_from_the_cached_price_list_by_its_engine_and_deplo
     assert!(report["price_source"].as_str().unwrap().contains("engine and deployment"), "{report}");
     assert!(!run.stderr().contains("cannot read the price"), "a fresh cached price is used without asking: {}", run.stderr());
 }
+
+#[tokio::test]
+async fn a_cluster_is_priced_from_the_file_as_the_sum_of_its_members() {
+    use offhours::kinds::rds::Deployment;
+    let account = Account::new().await;
+    let state = account.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let cluster = |id: &str, size: Option<&str>| Entry {
+        kind: Kind::RdsCluster,
+        size: size.map(str::to_string),
+        engine: Some("aurora-postgresql".into()),
+        deployment: Some(Deployment::MultiAz),
+        ..entry("2026-11-20T19:00:00Z", id, "-", Action::Stop, "stopped")
+    };
+    let mut ledger = Ledger::open(state.join(LEDGER_FILE)).unwrap();
+    ledger
+        .append(&[
+            cluster("aurora-a", Some("db.r5.large*2+db.r5.xlarge")),
+            // Serverless v2: billed by capacity used, not priced.
+            cluster("aurora-sls", Some("db.serverless")),
+            // Recorded before clusters had a size: counted, not priced, as before.
+            cluster("aurora-old", None),
+        ])
+        .unwrap();
+    drop(ledger);
+    let config = account.write_config(&format!(
+        "{HEADER}[schedules.office]\nstop = \"0 19 * * *\"\n[savings.prices]\n\"db.r5.large\" = 0.29\n\"eu-west-1:db.r5.xlarge\" = 0.58\n"
+    ));
+    let run = account.run(&[
+        "report",
+        "--config",
+        config.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--since",
+        "2026-11-20T00:00:00Z",
+        "--until",
+        "2026-11-21T19:00:00Z",
+        "--by",
+        "type",
+        "--output",
+        "json",
+    ]);
+    run.expect_code(0);
+    let report = run.json();
+    // 24 h each; aurora-a: 24 x (2 x 0.29 + 0.58) = 24 x 1.16 = 27.84.
+    assert_eq!(
+        report["rows"],
+        json!([
+            {"key": "-", "resource_hours_off": 24.0, "estimated_savings": null, "price_source": "none", "unpriced_hours_off": 24.0},
+            {"key": "db.r5.large*2+db.r5.xlarge", "resource_hours_off": 24.0, "estimated_savings": 27.84, "price_source": "file", "unpriced_hours_off": 0.0},
+            {"key": "db.serverless", "resource_hours_off": 24.0, "estimated_savings": null, "price_source": "none", "unpriced_hours_off": 24.0},
+        ]),
+        "{report}"
+    );
+    assert_eq!(
+        (&report["total"]["estimated_savings"], &report["total"]["price_source"], &report["total"]["unpriced_hours_off"]),
+        (&json!(27.84), &json!("mixed"), &json!(48.0))
+    );
+    assert!(report["price_source"].as_str().unwrap().contains("DB clusters as the sum of their instances"), "{report}");
+    // Every member the file prices: the Price List is not asked.
+    assert!(!run.stderr().contains("price of"), "{}", run.stderr());
+}
