@@ -213,10 +213,19 @@ impl StateTable {
             for (job, at) in chunk {
                 items.push(self.put_item(watermark_item(job, *at, Some(fence)), None));
             }
-            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-                Ok(_) => {}
-                Err(e) if transaction_condition_failed(&e) => return Ok(false),
-                Err(e) => return Err(AwsError::from_sdk("TransactWriteItems", &self.region, e)),
+            // A renewal of the lease at the same moment cancels the transaction with a
+            // conflict, which the SDK does not retry: try again, briefly.
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                    Ok(_) => break,
+                    Err(e) if transaction_condition_failed(&e) => return Ok(false),
+                    Err(e) if tries < 4 && transaction_conflict(&e) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(50 * tries + u64::from(fastrand::u8(..)))).await;
+                    }
+                    Err(e) => return Err(AwsError::from_sdk("TransactWriteItems", &self.region, e)),
+                }
             }
         }
         Ok(true)
@@ -492,6 +501,22 @@ fn transaction_condition_failed(
                     || t.message().is_some_and(|m| m.contains("ConditionalCheckFailed"))
             }
             _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A transaction cancelled because another request touched one of its items at the same
+/// time (worth retrying, unlike a failed condition).
+fn transaction_conflict(
+    e: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, aws_smithy_runtime_api::http::Response>,
+) -> bool {
+    match e {
+        SdkError::ServiceError(se) => match se.err() {
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(t) => {
+                t.cancellation_reasons().iter().any(|r| r.code() == Some("TransactionConflict"))
+            }
+            other => other.meta().code() == Some("TransactionConflictException"),
         },
         _ => false,
     }

@@ -520,6 +520,25 @@ impl Aws {
         aws_sdk_sns::Client::from_conf(conf)
     }
 
+    /// A DynamoDB client for the lease: every call must end well within the lease, so
+    /// that one hung connection does not use up what is left of it (attempts of a fifth
+    /// of the lease, two of them, a quarter of the lease in all; at least 1 s and 1.5 s).
+    pub fn dynamodb_for_lease(&self, region: &str, lease: std::time::Duration) -> aws_sdk_dynamodb::Client {
+        let second = std::time::Duration::from_secs(1);
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(second)
+            .operation_attempt_timeout((lease / 5).max(second))
+            .operation_timeout((lease / 4).max(second * 3 / 2))
+            .build();
+        let conf = aws_sdk_dynamodb::config::Builder::from(&self.base)
+            .interceptor(observe::Observe)
+            .region(Region::new(region.to_string()))
+            .timeout_config(timeouts)
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
     /// A DynamoDB client for the shared state table's region.
     pub fn dynamodb_in(&self, region: &str) -> aws_sdk_dynamodb::Client {
         let conf = aws_sdk_dynamodb::config::Builder::from(&self.base)

@@ -38,6 +38,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
             now: Utc::now(),
             cause: Cause::Manual,
             enforce: None,
+            leads: None,
         };
         match apply_all(&targets, base).await {
             Ok(r) => r,
@@ -67,6 +68,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
             now: Utc::now(),
             cause: Cause::Manual,
             enforce: None,
+            leads: None,
         };
         let (checked, id, listed) =
             tokio::join!(aws.check_regions(&regions, config.regions.is_empty()), aws.account_id(), list(&aws, &req));

@@ -46,6 +46,40 @@ pub struct FireTask<P> {
     pub prepared: Arc<P>,
     /// The lease this fire was found under; confirmed before its first call.
     pub fence: Fence,
+    /// Whether this replica still leads with `fence`, asked again before acting.
+    pub guard: Arc<Guard>,
+}
+
+/// Asks, without I/O, whether this replica still leads with a fence, and remembers a
+/// "no": a fire that stopped for it is not recorded as handled, and is caught up.
+pub struct Guard {
+    keeper: Option<Arc<Keeper>>,
+    fence: Fence,
+    tripped: std::sync::atomic::AtomicBool,
+}
+
+impl Guard {
+    pub fn new(keeper: Option<Arc<Keeper>>, fence: Fence) -> Self {
+        Guard { keeper, fence, tripped: Default::default() }
+    }
+
+    pub fn holds(&self) -> bool {
+        let holds = self.keeper.as_ref().is_none_or(|k| k.role().leads(tokio::time::Instant::now()) == Some(self.fence));
+        if !holds {
+            self.tripped.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        holds
+    }
+
+    fn tripped(&self) -> bool {
+        self.tripped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard").field("fence", &self.fence).field("tripped", &self.tripped()).finish()
+    }
 }
 
 /// The shared state of replicas: the table's backend, the lease's keeper, and the
@@ -225,6 +259,10 @@ struct Store {
     state: tokio::sync::Mutex<State>,
     health: Arc<Health>,
     keeper: Option<Arc<Keeper>>,
+    /// Set by a worker whose fire could not confirm the lease: if this replica still
+    /// leads, the loop takes the lead again (reload the watermarks, catch up), so the
+    /// fire is not lost.
+    recheck: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -310,8 +348,13 @@ pub async fn run<E: Executor, C: Clock>(
         role = k.subscribe();
     }
     let _keeper_task = keeper.as_ref().map(|k| AbortOnDrop(tokio::spawn(k.clone().run())));
-    let store =
-        Arc::new(Store { backend, state: tokio::sync::Mutex::new(State::default()), health: health.clone(), keeper: keeper.clone() });
+    let store = Arc::new(Store {
+        backend,
+        state: tokio::sync::Mutex::new(State::default()),
+        health: health.clone(),
+        keeper: keeper.clone(),
+        recheck: Default::default(),
+    });
     let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let shown = Arc::new(std::sync::RwLock::new(Some(current.config.clone())));
     let _http = match current.config.http.clone() {
@@ -377,6 +420,11 @@ pub async fn run<E: Executor, C: Clock>(
         // Take the lead, or stand down, as the lease says.
         let now_mono = tokio::time::Instant::now();
         let leads = role.borrow_and_update().leads(now_mono);
+        if store.recheck.swap(false, std::sync::atomic::Ordering::SeqCst) && leading.is_some() {
+            tracing::warn!(job = "lease", "A fire could not confirm the lease: reading the watermarks again and catching up.");
+            leading = None;
+            enforce_next.clear();
+        }
         if leads != leading {
             if let Some(old) = leading.take() {
                 let why = role_text(&role.borrow());
@@ -422,7 +470,10 @@ pub async fn run<E: Executor, C: Clock>(
             sleep_for = sleep_for.min((*tick - clock.now()).to_std().unwrap_or(Duration::ZERO));
         }
         // Wake when the lease runs out unrenewed, or to retry taking the lead.
-        if let Role::Leader { until: Some(until), .. } = &*role.borrow() {
+        if let Role::Leader { until: Some(until), .. } = &*role.borrow()
+            && leading.is_some()
+            && *until > tokio::time::Instant::now()
+        {
             sleep_for = sleep_for.min(until.saturating_duration_since(tokio::time::Instant::now()));
         }
         if let Some(t) = retry_lead {
@@ -461,6 +512,15 @@ pub async fn run<E: Executor, C: Clock>(
                         current = reloaded;
                         *shown.write().expect("config lock") = Some(current.config.clone());
                         reloaded_now = true;
+                        // Jobs new to the file are handled from now on: a fire of theirs
+                        // missed later (a crash, a takeover) is then caught up.
+                        if let Some(fence) = leading {
+                            let new: Vec<String> = {
+                                let known = store.state.lock().await;
+                                current.jobs.iter().map(TimedJob::key).filter(|k| !known.handled_until.contains_key(k)).collect()
+                            };
+                            store.record(&new, watermark, fence).await;
+                        }
                     }
                     opts.notifier.notify(Note::Ready);
                 }
@@ -515,10 +575,19 @@ pub async fn run<E: Executor, C: Clock>(
         ),
     }
     // Give the lease up only now, so that a standby never acts beside a fire still
-    // in flight here.
+    // in flight here; with fires abandoned, it is left to go stale (a lease later) rather
+    // than released while they may still be calling AWS.
     drop(_keeper_task);
     if let Some(k) = &keeper {
-        k.release().await;
+        if finished.is_ok() {
+            k.release().await;
+        } else {
+            tasks.abort_all();
+            tracing::warn!(
+                job = "lease",
+                "Lease not released: abandoned actions may still be in flight; a standby takes over once it is stale."
+            );
+        }
     }
     if let Some(ledger) = &ledger {
         ledger.flush(Duration::from_secs(2)).await;
@@ -625,7 +694,11 @@ async fn take_lead<E: Executor, C: Clock>(
         dispatch(&workers.senders, current, billing_check_now(&current.config, now), Cause::Startup, store, now, fence).await;
     }
     dispatch(&workers.senders, current, caught_up, cause, store, now, fence).await;
-    let untouched: Vec<String> = current.jobs.iter().map(TimedJob::key).filter(|k| !running.contains(k)).collect();
+    // Jobs with no watermark yet are handled from now on. Those with one keep it: it
+    // already covers their last fire, and writing this replica's clock over it would
+    // let another replica's clock be compared with it.
+    let untouched: Vec<String> =
+        current.jobs.iter().map(TimedJob::key).filter(|k| !running.contains(k) && !history.handled_until.contains_key(k)).collect();
     store.record(&untouched, now, fence).await;
     Ok(now)
 }
@@ -646,7 +719,8 @@ async fn dispatch<P: Send + Sync + 'static>(
                 let Some(tx) = workers.get(&fire.group) else {
                     continue;
                 };
-                let task = FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone(), fence };
+                let guard = Arc::new(Guard::new(store.keeper.clone(), fence));
+                let task = FireTask { fire, cause, config: current.config.clone(), prepared: current.prepared.clone(), fence, guard };
                 if tx.send(task).is_err() {
                     tracing::error!("A worker is gone; fire dropped.");
                 }
@@ -704,15 +778,26 @@ async fn worker<E: Executor, C: Clock>(
         let fence = task.fence;
         // A replica that lost the lease since this fire was found starts nothing.
         if let Err(e) = store.backend.confirm(fence).await {
-            tracing::warn!(
-                job = task.cause.as_str(),
-                schedule = %task.fire.group,
-                action = %task.fire.kind,
-                fire_at = %at.to_rfc3339(),
-                fence = fence.0,
-                reason = %e,
-                "Fire not carried out: this replica does not hold the lease; the leader catches it up."
-            );
+            macro_rules! not_carried_out {
+                ($level:ident) => {
+                    tracing::$level!(
+                        job = task.cause.as_str(),
+                        schedule = %task.fire.group,
+                        action = %task.fire.kind,
+                        fire_at = %at.to_rfc3339(),
+                        fence = fence.0,
+                        reason = %e,
+                        "Fire not carried out: the lease could not be confirmed; whoever leads catches it up."
+                    )
+                };
+            }
+            if matches!(e, StoreError::Fenced(_)) {
+                not_carried_out!(warn);
+            } else {
+                not_carried_out!(error);
+            }
+            // Not lost if this replica still leads: the loop takes the lead again.
+            store.recheck.store(true, std::sync::atomic::Ordering::SeqCst);
             if let Some(k) = &store.keeper {
                 k.poke();
             }
@@ -735,7 +820,14 @@ async fn worker<E: Executor, C: Clock>(
             lag: lag.to_std().unwrap_or_default(),
         });
         let enforce = task.fire.kind == JobKind::Enforce;
+        let guard = task.guard.clone();
         executor.execute(task).await;
+        if guard.tripped() {
+            // Not carried out: leave it unrecorded, and catch it up if this replica
+            // still (or again) leads.
+            store.recheck.store(true, std::sync::atomic::Ordering::SeqCst);
+            continue;
+        }
         // Enforce ticks are paced by the loop, never caught up: nothing to record.
         if !enforce {
             store.record(&[key], at, fence).await;

@@ -8,7 +8,7 @@ use super::{Executor, FireTask};
 use crate::aws::dynamodb::StateTable;
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
-use crate::jobs::apply::{ApplyError, Cause, Enforcing, Request, apply_all};
+use crate::jobs::apply::{ApplyError, Cause, Enforcing, LeaseCheck, Request, apply_all};
 use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
 use crate::jobs::targets::{Target, TargetsError, multi_account, targets};
@@ -109,9 +109,10 @@ impl AwsExecutor {
             now,
             cause: Cause::Enforce,
             enforce: Some(&memory),
+            leads: Some(LeaseCheck(&|| task.guard.holds())),
         };
         if let Err(e) = apply_all(&targets, base).await
-            && !matches!(e, ApplyError::Brake(_))
+            && !matches!(e, ApplyError::Brake(_) | ApplyError::NotLeading { .. })
         {
             tracing::error!(job = "enforce", schedule = %schedule.name, action = %last.action, error = %e, "Enforce could not run.");
         }
@@ -141,7 +142,7 @@ impl Executor for AwsExecutor {
             return Ok(None);
         };
         let aws = Aws::connect(&config.aws).await;
-        let table = StateTable::new(aws.dynamodb_in(&settings.region), &settings.table, &settings.region);
+        let table = StateTable::new(aws.dynamodb_for_lease(&settings.region, settings.lease), &settings.table, &settings.region);
         // A table that is not there is a set-up mistake, not an outage: say so at once.
         if let Err(e) = table.read_lease().await {
             if e.code.as_deref() == Some("ResourceNotFoundException") {
@@ -154,7 +155,9 @@ impl Executor for AwsExecutor {
         }
         let keeper = Keeper::new(table.clone(), settings.lease);
         tracing::info!(job = "lease", table = %settings.table, region = %settings.region, owner = %keeper.owner(), lease_s = settings.lease.as_secs_f64(), "Shared state: standing by until the lease is won.");
-        let ledger = TableLedger::new(table.clone(), config.savings.retention);
+        // The ledger's reads and writes are not bound by the lease: the usual timeouts.
+        let ledger_table = StateTable::new(aws.dynamodb_in(&settings.region), &settings.table, &settings.region);
+        let ledger = TableLedger::new(ledger_table, config.savings.retention);
         Ok(Some(super::Shared { backend: Arc::new(DynamoBackend::new(table, keeper.clone())), keeper, ledger }))
     }
 
@@ -217,11 +220,15 @@ impl Executor for AwsExecutor {
             now: task.fire.at,
             cause: task.cause,
             enforce: None,
+            leads: Some(LeaseCheck(&|| task.guard.holds())),
         };
         match apply_all(&targets, base).await {
             Ok(_) => {}
             // Emitted by the engine with its own event.
             Err(ApplyError::Brake(_)) => {}
+            Err(e @ ApplyError::NotLeading { .. }) => {
+                tracing::warn!(job = task.cause.as_str(), schedule = %schedule.name, action = %action, fence = task.fence.0, reason = %e, "Fire not carried out.");
+            }
             Err(e) => {
                 tracing::error!(job = task.cause.as_str(), schedule = %schedule.name, action = %action, error = %e, "Action failed.");
                 let error = e.to_string();

@@ -162,6 +162,8 @@ pub enum ApplyError {
         #[source]
         source: AwsError,
     },
+    #[error("schedule {schedule}: not acted on: this replica stopped leading while it listed; whoever leads catches the fire up")]
+    NotLeading { schedule: String },
 }
 
 /// Which code path asked for the action: a person, or the daemon's timer.
@@ -206,6 +208,19 @@ pub struct Request<'a> {
     pub cause: Cause,
     /// Set for an enforce tick: the grace and what it remembers between ticks.
     pub enforce: Option<&'a Enforcing>,
+    /// With replicas: asked after the listing, right before the first act; `false`
+    /// (this replica no longer leads) acts on nothing.
+    pub leads: Option<LeaseCheck<'a>>,
+}
+
+/// [`Request::leads`]: whether this replica still leads (no I/O).
+#[derive(Clone, Copy)]
+pub struct LeaseCheck<'a>(pub &'a (dyn Fn() -> bool + Sync));
+
+impl std::fmt::Debug for LeaseCheck<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LeaseCheck")
+    }
 }
 
 /// What enforce remembers for one schedule between ticks: per account, when each
@@ -459,6 +474,12 @@ pub async fn apply_all<'a>(targets: &'a [Target], base: Request<'a>) -> Result<A
             });
             return Err(brake.into());
         }
+    }
+    // The listing can take long: the lease is checked again before anything is touched.
+    if let Some(LeaseCheck(leads)) = base.leads
+        && !leads()
+    {
+        return Err(ApplyError::NotLeading { schedule: base.schedule.name.clone() });
     }
     let mut acts = Vec::with_capacity(listed.len());
     for (t, regions, l) in listed {

@@ -26,6 +26,7 @@ pub async fn warn(targets: &[Target], config: &Config, schedule: &Schedule, stop
                 now: stop_at,
                 cause: Cause::Scheduled,
                 enforce: None,
+                leads: None,
             };
             (t, list(&t.aws, &req).await)
         })

@@ -55,7 +55,14 @@ impl Backend for DynamoBackend {
                 return Err(StoreError::Fenced(format!("this replica's lease with fence {fence} was not renewed in time")));
             }
             match self.table.read_lease().await.map_err(|e| self.aws(e))? {
-                Some(r) if r.owner == self.keeper.owner() && r.fence == fence && !r.released => Ok(()),
+                // The read may have taken long: the deadline must still hold after it.
+                Some(r) if r.owner == self.keeper.owner() && r.fence == fence && !r.released => {
+                    if self.keeper.role().leads(tokio::time::Instant::now()) == Some(fence) {
+                        Ok(())
+                    } else {
+                        Err(StoreError::Fenced(format!("this replica's lease with fence {fence} ran out while it was read")))
+                    }
+                }
                 Some(r) => Err(StoreError::Fenced(format!("the lease is held by {} with fence {}", r.owner, r.fence))),
                 None => Err(StoreError::Fenced("the lease record is gone".into())),
             }

@@ -384,3 +384,30 @@ async fn migrate_state_copies_a_state_file_once_and_a_missing_table_is_named_at_
     assert_eq!(refused.code(), 2);
     assert!(refused.stderr().contains("[state] backend is \"file\""), "{}", refused.stderr());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fire_that_cannot_confirm_the_lease_is_caught_up_by_the_leader_that_still_holds_it() {
+    let account = Account::new().await;
+    let id = account.launch("eu-west-1", &[("Schedule", "office")]).await;
+    let fire_at = Utc::now() + TimeDelta::seconds(12);
+    let cron = format!("{} {} {} * * *", fire_at.second(), fire_at.minute(), fire_at.hour());
+    let text = format!(
+        "{HEADER}max_lateness = \"10m\"\n[state]\nbackend = \"dynamodb\"\ntable = \"offhours-state\"\nlease = \"4s\"\n[schedules.office]\nstop = \"{cron}\"\n"
+    );
+    let config = account.write_config(&text);
+    account.run(&["init-state", "--config", config.to_str().unwrap()]).expect_code(0);
+    let r = Replica::start(&account, &config, "only");
+    wait_until("the replica leading", Duration::from_secs(10), || r.leads());
+    assert!(Utc::now() < fire_at - TimeDelta::seconds(2), "the replica took too long to lead for this test");
+    // The lease read before the fire fails, both of its attempts (only a fire reads the
+    // lease while this replica leads).
+    account.fault(serde_json::json!({ "action": "GetItem", "status": 500, "code": "InternalServerError", "count": 2 }));
+    let missed = r.wait_for("the fire not carried out", Duration::from_secs(30), |e| {
+        e["message"] == "Fire not carried out: the lease could not be confirmed; whoever leads catches it up."
+    });
+    assert_eq!(instant(&missed["fire_at"]), DateTime::<Utc>::from_timestamp(fire_at.timestamp(), 0).unwrap());
+    let caught = r.wait_for("the catch-up", Duration::from_secs(30), |e| e["message"] == "Fire started." && e["job"] == "catch-up");
+    assert_eq!(caught["fire_at"], missed["fire_at"]);
+    crate::daemon::wait_for_state(&account, &id, "stopped").await;
+    assert_eq!(account.calls().get("StopInstances").copied(), Some(1), "carried out once");
+}
