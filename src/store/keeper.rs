@@ -199,7 +199,17 @@ impl Keeper {
     pub async fn release(&self) {
         let held = self.held.lock().expect("lease lock").take();
         if let Some(rec) = held {
-            match self.table.renew(&rec, &new_rvn(), true).await {
+            let mut outcome = self.table.renew(&rec, &new_rvn(), true).await;
+            if let Ok(false) = outcome {
+                // A renewal whose answer was lost may have moved the rvn: release the
+                // record if it is still this replica's own.
+                outcome = match self.table.read_lease().await {
+                    Ok(Some(own)) if own.owner == self.owner && !own.released => self.table.renew(&own, &new_rvn(), true).await,
+                    Ok(_) => Ok(false),
+                    Err(e) => Err(e),
+                };
+            }
+            match outcome {
                 Ok(true) => tracing::info!(job = "lease", fence = rec.fence.0, owner = %self.owner, "Lease released."),
                 Ok(false) => tracing::info!(job = "lease", fence = rec.fence.0, "Lease already taken by another replica."),
                 Err(e) => tracing::warn!(job = "lease", error = %e, "Cannot release the lease; a standby takes over once it is stale."),
