@@ -6,44 +6,13 @@
 //! what a refresh added and removed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
-use serde::Serialize;
+pub use crate::aws::organizations::Discovered;
+use crate::model::AccountRef;
 
 /// The status of an account offhours acts in; any other (`SUSPENDED`,
 /// `PENDING_CLOSURE`, none) is skipped.
 pub const ACTIVE: &str = "ACTIVE";
-
-/// An account as Organizations lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Discovered {
-    /// The 12-digit account id.
-    pub id: String,
-    /// The account's friendly name, when the answer has one.
-    pub name: Option<String>,
-    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`; `None` when the answer had none.
-    pub status: Option<String>,
-}
-
-/// An account as the rest of offhours names it: in logs, JSON results and `plan` rows.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct AccountRef {
-    /// The 12-digit account id.
-    pub id: String,
-    /// The name from the file (`[[accounts]] name`) or from Organizations.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-impl fmt::Display for AccountRef {
-    /// `name (id)`, or the id alone.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.name {
-            Some(name) => write!(f, "{name} ({})", self.id),
-            None => f.write_str(&self.id),
-        }
-    }
-}
 
 /// The accounts to act in: active ones only, excluded ids dropped, each id once (an
 /// account found under two organizational units), sorted by id.

@@ -18,6 +18,8 @@ use std::fmt;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
+use crate::aws::iam::{AccessKey, LastUsed};
+
 /// The credential report's name for the root user.
 pub const ROOT_USER: &str = "<root_account>";
 
@@ -43,14 +45,6 @@ pub struct ReportRow {
     pub keys: [KeyFacts; 2],
 }
 
-/// One of a user's access keys as ListAccessKeys lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessKey {
-    pub id: String,
-    pub created: Option<DateTime<Utc>>,
-    pub active: bool,
-}
-
 impl AccessKey {
     /// The key with what the rules need to judge it.
     pub fn with_last_used(&self, used: LastUsed) -> KnownKey {
@@ -65,14 +59,6 @@ impl AccessKey {
             },
         }
     }
-}
-
-/// GetAccessKeyLastUsed's answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LastUsed {
-    pub date: Option<DateTime<Utc>>,
-    pub service: Option<String>,
-    pub region: Option<String>,
 }
 
 impl LastUsed {

@@ -5,43 +5,15 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+pub use crate::aws::cloudwatch::{AlarmSpec, BILLING_REGION, METRIC, NAMESPACE};
 use crate::config::BillingAlarm;
 
 /// Tag that marks an alarm as offhours' own: only such an alarm is ever rewritten.
 pub const MANAGED_TAG_KEY: &str = "managed-by";
 pub const MANAGED_TAG_VALUE: &str = "offhours";
 
-/// Billing metrics are published in us-east-1 only, whatever the other regions.
-pub const BILLING_REGION: &str = "us-east-1";
-pub const NAMESPACE: &str = "AWS/Billing";
-pub const METRIC: &str = "EstimatedCharges";
-
 /// Thresholds closer than this are equal (CloudWatch stores a double).
 const THRESHOLD_EPSILON: f64 = 1e-6;
-
-/// The parts of a metric alarm offhours sets, with absent values at AWS's defaults.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlarmSpec {
-    pub name: String,
-    pub description: Option<String>,
-    pub namespace: Option<String>,
-    pub metric_name: Option<String>,
-    pub dimensions: BTreeSet<(String, String)>,
-    pub statistic: Option<String>,
-    pub period: Option<i32>,
-    pub evaluation_periods: Option<i32>,
-    /// Absent: as many as `evaluation_periods` (AWS's default).
-    pub datapoints_to_alarm: Option<i32>,
-    pub threshold: Option<f64>,
-    pub comparison_operator: Option<String>,
-    /// Absent: `missing` (AWS's default).
-    pub treat_missing_data: Option<String>,
-    /// Absent: true (AWS's default).
-    pub actions_enabled: Option<bool>,
-    pub alarm_actions: BTreeSet<String>,
-    pub ok_actions: BTreeSet<String>,
-    pub insufficient_data_actions: BTreeSet<String>,
-}
 
 /// The alarm the AWS guide "Create a billing alarm to monitor your estimated AWS
 /// charges" describes, with the file's threshold, currency and topic.

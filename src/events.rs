@@ -11,10 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::accounts::AccountRef;
-use crate::config::Action;
-use crate::jobs::apply::{AccountFailure, Outcome, ResourceResult};
-use crate::kinds::Kind;
+use crate::model::{AccountFailure, AccountRef, Action, Kind, Outcome, ResourceResult};
 
 /// Something that happened, with what every consumer needs to know about it.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ pub mod http;
 pub mod jobs;
 pub mod kinds;
 pub mod metrics;
+pub mod model;
 pub mod notify;
 pub mod plan;
 pub mod policy;

@@ -15,7 +15,7 @@ use prometheus_client::registry::Registry;
 
 use crate::config::Config;
 use crate::events::{Event, Subscriber};
-use crate::jobs::apply::Outcome;
+use crate::model::Outcome;
 use crate::savings::{Prices, Report};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -348,9 +348,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::Action;
-    use crate::jobs::apply::ResourceResult;
-    use crate::kinds::Kind;
+    use crate::model::{Action, Kind, ResourceResult};
 
     fn result(kind: Kind, id: &str, outcome: Outcome) -> ResourceResult {
         ResourceResult {

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::kinds::Kind;
+use crate::model::Kind;
 
 /// The member role's name in `deploy/member-role.yaml`, assumed when no file names one.
 pub const DEFAULT_MEMBER_ROLE: &str = "offhours-member";

@@ -19,9 +19,10 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::config::{Action, Schedule};
-use crate::kinds::rds::{Deployment, SERVERLESS, aurora, cluster_members, price_list_engine, priced_deployment};
-use crate::kinds::{Kind, Resource};
+use crate::config::Schedule;
+
+use crate::kinds::rds::{SERVERLESS, aurora, cluster_members, price_list_engine, priced_deployment};
+use crate::model::{Action, Deployment, Kind, Resource};
 use crate::plan::{SkipReason, Verdict, last_fire, next_fire, plan};
 
 /// Seconds in an hour, the unit of every price.
@@ -1734,7 +1735,7 @@ mod tests {
     }
 
     fn resource(kind: Kind, state: &str, size: Option<&str>, tags: &[(&str, &str)]) -> Resource {
-        use crate::kinds::Detail;
+        use crate::model::Detail;
         let detail = match kind {
             Kind::Ec2 => Detail::Ec2 { root_device_type: Some("ebs".into()), lifecycle: None, hibernation_configured: false },
             _ => Detail::Rds {
@@ -1788,7 +1789,7 @@ mod tests {
         check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("aws:autoscaling:groupName", "web")]), false);
         let mut replica = resource(Kind::Rds, "available", Some("db.t3.micro"), &[]);
         replica.detail =
-            crate::kinds::Detail::Rds { replica_of: Some("db-main".into()), replicas: 0, cluster: None, engine: None, deployment: None };
+            crate::model::Detail::Rds { replica_of: Some("db-main".into()), replicas: 0, cluster: None, engine: None, deployment: None };
         check(replica, false);
         check(resource(Kind::Rds, "available", Some("db.t3.micro"), &[]), true);
     }

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter, Tag};
 
 use super::{Adapter, Api, AwsError, Pending, Service};
-use crate::config::Action;
 use crate::kinds::asg::{RECORD_TAG, format_record, parse_record, state_name};
-use crate::kinds::{Detail, Kind, Resource, Sizes};
+use crate::model::{Action, Detail, Kind, Resource, Sizes};
 
 /// Groups per Describe page, and names per Describe by name.
 const PAGE: i32 = 100;

@@ -1,12 +1,11 @@
 //! CloudWatch (billing alarm) and SNS (its topic's subscriptions), in us-east-1.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
 
 use super::AwsError;
-use crate::billing::{AlarmSpec, BILLING_REGION, METRIC, NAMESPACE};
 
 fn spec_from_sdk(a: &MetricAlarm) -> AlarmSpec {
     AlarmSpec {
@@ -111,4 +110,35 @@ pub async fn confirmed_subscriptions(client: &aws_sdk_sns::Client, topic_arn: &s
         confirmed += page.subscriptions().iter().filter(|s| s.subscription_arn().is_some_and(|a| a.starts_with("arn:"))).count();
     }
     Ok(confirmed)
+}
+
+/// Billing metrics are published in us-east-1 only, whatever the other regions.
+pub const BILLING_REGION: &str = "us-east-1";
+
+pub const NAMESPACE: &str = "AWS/Billing";
+
+pub const METRIC: &str = "EstimatedCharges";
+
+/// The parts of a metric alarm offhours sets, with absent values at AWS's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub namespace: Option<String>,
+    pub metric_name: Option<String>,
+    pub dimensions: BTreeSet<(String, String)>,
+    pub statistic: Option<String>,
+    pub period: Option<i32>,
+    pub evaluation_periods: Option<i32>,
+    /// Absent: as many as `evaluation_periods` (AWS's default).
+    pub datapoints_to_alarm: Option<i32>,
+    pub threshold: Option<f64>,
+    pub comparison_operator: Option<String>,
+    /// Absent: `missing` (AWS's default).
+    pub treat_missing_data: Option<String>,
+    /// Absent: true (AWS's default).
+    pub actions_enabled: Option<bool>,
+    pub alarm_actions: BTreeSet<String>,
+    pub ok_actions: BTreeSet<String>,
+    pub insufficient_data_actions: BTreeSet<String>,
 }

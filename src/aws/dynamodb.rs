@@ -27,8 +27,7 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
 
 use super::AwsError;
-use crate::kinds::Kind;
-use crate::kinds::rds::Deployment;
+use crate::model::{Deployment, Kind};
 use crate::store::lease::{Expect, Fence, Record};
 use crate::store::ledger::Entry;
 
@@ -525,7 +524,7 @@ fn transaction_conflict(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Action;
+    use crate::model::Action;
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

@@ -13,8 +13,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::sync::Semaphore;
 
 use super::{AwsError, ErrorKind};
-use crate::config::Action;
-use crate::kinds::{Detail, Kind, Phase, Resource};
+use crate::model::{Action, Detail, Kind, Phase, Resource};
 
 /// Instance ids per StartInstances / StopInstances call. A call fails whole when one
 /// of its instances is refused, so a batch is also the unit that gets split: 100 keeps

@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 use aws_sdk_ecs::types::{ServiceField, Tag};
 
 use super::{Adapter, Api, AwsError, Pending, Service};
-use crate::config::Action;
 use crate::kinds::ecs::{RECORD_TAG, parse_record, state_name};
-use crate::kinds::{Detail, Kind, Resource};
+use crate::model::{Action, Detail, Kind, Resource};
 
 /// The most services one DescribeServices call takes.
 const DESCRIBE: usize = 10;

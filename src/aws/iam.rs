@@ -9,7 +9,6 @@ use aws_sdk_iam::types::{ReportStateType, StatusType};
 use chrono::{DateTime, Utc};
 
 use super::{AwsError, GLOBAL_REGION};
-use crate::audit::{AccessKey, LastUsed};
 
 pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.secs(), t.subsec_nanos())
@@ -121,4 +120,20 @@ pub async fn deactivate_key(client: &Client, user: &str, access_key_id: &str) ->
 pub async fn caller_arn(client: &aws_sdk_sts::Client) -> Result<String, AwsError> {
     let out = client.get_caller_identity().send().await.map_err(|e| AwsError::from_sdk("GetCallerIdentity", GLOBAL_REGION, e))?;
     Ok(out.arn().unwrap_or_default().to_string())
+}
+
+/// One of a user's access keys as ListAccessKeys lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    pub id: String,
+    pub created: Option<DateTime<Utc>>,
+    pub active: bool,
+}
+
+/// GetAccessKeyLastUsed's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastUsed {
+    pub date: Option<DateTime<Utc>>,
+    pub service: Option<String>,
+    pub region: Option<String>,
 }

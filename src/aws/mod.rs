@@ -18,6 +18,7 @@ pub mod observe;
 pub mod organizations;
 pub mod pricing;
 pub mod rds;
+mod settings;
 pub mod sns;
 
 use std::collections::BTreeMap;
@@ -32,8 +33,10 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
 
-use crate::config::{Action, AwsSettings};
-use crate::kinds::{Kind, Phase, Resource};
+pub use settings::{AwsSettings, DEFAULT_MAX_CONCURRENT_CALLS};
+
+use crate::kinds::Rules;
+use crate::model::{Action, Kind, Phase, Resource};
 
 /// IAM, STS (for identity), the billing metrics and alarms live in or answer from
 /// us-east-1 whatever regions the schedules use.

@@ -10,7 +10,6 @@ use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::Account;
 
 use super::{AwsError, ErrorKind, GLOBAL_REGION};
-use crate::accounts::Discovered;
 
 /// Organizational units visited at most in one search: twice what an organization may
 /// hold (2,000), so only an answer that keeps inventing units stops here.
@@ -109,4 +108,15 @@ fn classify(mut e: AwsError) -> AwsError {
         _ => {}
     }
     e
+}
+
+/// An account as Organizations lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    /// The 12-digit account id.
+    pub id: String,
+    /// The account's friendly name, when the answer has one.
+    pub name: Option<String>,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`; `None` when the answer had none.
+    pub status: Option<String>,
 }

@@ -79,7 +79,7 @@ pub async fn ec2_linux_on_demand(client: &Client, region: &str, instance_type: &
     first_price(client, "AmazonEC2", &ec2_filters(region, instance_type)).await
 }
 
-pub use crate::kinds::rds::Deployment;
+pub use crate::model::Deployment;
 
 /// The GetProducts filters (field, value) of an RDS DB instance of `class` running
 /// `engine` (RDS's own engine name, as DescribeDBInstances gives it); `None` for an

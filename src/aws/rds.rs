@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use aws_sdk_rds::types::Filter;
 
 use super::{Adapter, Api, AwsError, Pending, Service};
-use crate::config::Action;
-use crate::kinds::rds::{Deployment, cluster_size};
-use crate::kinds::{Detail, Kind, Phase, Resource};
+use crate::kinds::Rules;
+use crate::kinds::rds::cluster_size;
+use crate::model::{Action, Deployment, Detail, Kind, Phase, Resource};
 
 /// Records per Describe page (RDS allows 20 to 100).
 const PAGE: i32 = 100;
@@ -328,7 +328,7 @@ impl Adapter for DbClusters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::rds::Deployment;
+    use crate::model::Deployment;
     use aws_sdk_rds::types::{DbCluster, DbInstance};
 
     #[test]

@@ -3,11 +3,10 @@
 use chrono::Utc;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
-use crate::accounts::AccountRef;
 use crate::aws::Aws;
-use crate::config::Action;
 use crate::jobs::apply::{Cause, Request, act, apply_all, finished, list};
 use crate::jobs::targets::{multi_account, targets};
+use crate::model::{AccountRef, Action};
 
 pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
     let config = match load_config(cli) {

@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, LoadError};
-use crate::kinds::Kind;
+use crate::model::Kind;
 
 /// Exit status: everything went as asked.
 pub const EXIT_OK: u8 = 0;

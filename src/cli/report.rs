@@ -324,7 +324,7 @@ async fn governed_now(config: &Config, aws: &Aws, now: DateTime<Utc>) -> Result<
             }
         }
     }
-    let mut by_schedule: Vec<Vec<crate::kinds::Resource>> = vec![Vec::new(); config.schedules.len()];
+    let mut by_schedule: Vec<Vec<crate::model::Resource>> = vec![Vec::new(); config.schedules.len()];
     for read in futures_util::future::join_all(reads).await {
         let (index, found) = read?;
         by_schedule[index].extend(found);

@@ -7,11 +7,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
-use crate::accounts::AccountRef;
 use crate::aws::ec2::CallCounter;
 use crate::aws::{Aws, adapter};
 use crate::jobs::targets::{Target, multi_account, targets};
-use crate::kinds::{Kind, Resource};
+use crate::model::{AccountRef, Kind, Resource};
 use crate::plan::snooze::{may_replace, parse_until, tag_value};
 
 pub struct Args<'a> {

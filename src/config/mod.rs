@@ -15,16 +15,12 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use crate::kinds::Kind;
+pub use crate::aws::{AwsSettings, DEFAULT_MAX_CONCURRENT_CALLS};
+use crate::model::Action;
+use crate::model::Kind;
 use crate::schedule::Trigger;
 
 pub use validate::{HostTimezone, SecretRef, read_secret, validate};
-
-/// Calls in flight per region: ten calls of 100 instances act on a fleet of 1000 in one
-/// round trip, while staying far inside EC2's per-account, per-region request buckets
-/// (a few hundred tokens, refilled at a few per second for mutating calls), which every
-/// other tool of the account shares.
-pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 10;
 
 /// Where the daemon and the CLI look for the file unless told otherwise.
 pub const DEFAULT_PATH: &str = "/etc/offhours/offhours.toml";
@@ -159,7 +155,7 @@ pub struct NotifySettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnsTarget {
     pub topic_arn: String,
-    pub filter: crate::notify::Filter,
+    pub filter: crate::model::Filter,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +164,7 @@ pub struct Webhook {
     pub name: String,
     pub format: WebhookFormat,
     pub url: Secret,
-    pub filter: crate::notify::Filter,
+    pub filter: crate::model::Filter,
 }
 
 /// The body a webhook expects.
@@ -217,39 +213,6 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpSettings {
     pub listen: std::net::SocketAddr,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct AwsSettings {
-    /// Named profile from `~/.aws/config`; else the SDK's default chain.
-    pub profile: Option<String>,
-    /// Role to assume (STS AssumeRole) with the base credentials.
-    pub role_arn: Option<String>,
-    pub external_id: Option<String>,
-    pub session_name: String,
-    /// Bound on one SDK operation, retries included.
-    pub operation_timeout: Duration,
-    /// Bound on one attempt of an operation.
-    pub attempt_timeout: Duration,
-    /// Attempts per operation (first try included) for throttling and 5xx.
-    pub max_attempts: u32,
-    /// Calls in flight per region and service at most, over every action at once.
-    pub max_concurrent_calls: u32,
-}
-
-impl Default for AwsSettings {
-    fn default() -> Self {
-        AwsSettings {
-            profile: None,
-            role_arn: None,
-            external_id: None,
-            session_name: "offhours".into(),
-            operation_timeout: Duration::from_secs(60),
-            attempt_timeout: Duration::from_secs(20),
-            max_attempts: 5,
-            max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
-        }
-    }
 }
 
 /// A named start/stop schedule and the instances it governs.
@@ -303,42 +266,6 @@ impl Schedule {
             tags.insert(tag_key.to_string(), self.name.clone());
         }
         tags
-    }
-}
-
-/// What a schedule does to its instances at a fire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Start,
-    Stop,
-}
-
-impl Action {
-    pub const ALL: [Action; 2] = [Action::Start, Action::Stop];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Start => "start",
-            Action::Stop => "stop",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Action {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "start" => Ok(Action::Start),
-            "stop" => Ok(Action::Stop),
-            other => Err(format!("unknown action `{other}` (expected start or stop)")),
-        }
     }
 }
 

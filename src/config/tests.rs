@@ -1,5 +1,5 @@
 use super::*;
-use crate::kinds::Kind;
+use crate::model::Kind;
 
 fn host() -> HostTimezone {
     HostTimezone::fixed(chrono_tz::Europe::Berlin)
@@ -297,13 +297,13 @@ fn notify_sinks_filters_and_secret_urls() {
     let n = c.notify.unwrap();
     let sns = n.sns.unwrap();
     assert_eq!(sns.topic_arn, "arn:aws:sns:eu-west-1:123456789012:ops");
-    assert_eq!(sns.filter, crate::notify::Filter { events: None, min_severity: crate::notify::Severity::Warning });
+    assert_eq!(sns.filter, crate::model::Filter { events: None, min_severity: crate::model::Severity::Warning });
     let names: Vec<&str> = n.webhooks.iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, ["slack-1", "ops-teams", "json-3"]);
     assert_eq!(n.webhooks[0].url.expose(), "https://hooks.slack.example/services/T0/B0/secretpart", "trimmed");
-    assert_eq!(n.webhooks[0].filter.min_severity, crate::notify::Severity::Warning, "inherits [notify]'s filter");
+    assert_eq!(n.webhooks[0].filter.min_severity, crate::model::Severity::Warning, "inherits [notify]'s filter");
     assert_eq!(n.webhooks[1].filter.events.as_ref().map(|e| e.len()), Some(2));
-    assert_eq!(n.webhooks[1].filter.min_severity, crate::notify::Severity::Info);
+    assert_eq!(n.webhooks[1].filter.min_severity, crate::model::Severity::Info);
     assert!(!format!("{:?}", n.webhooks).contains("secretpart"), "Debug never shows a URL");
 }
 

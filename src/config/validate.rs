@@ -15,8 +15,7 @@ use super::{
     AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, NotifySettings, Organization, Savings, Schedule, Secret,
     SnsTarget, StateSettings, Webhook, WebhookFormat, closest, parse_duration,
 };
-use crate::kinds::Kind;
-use crate::notify::{Filter, NoticeKind, Severity};
+use crate::model::{Filter, Kind, NoticeKind, Severity};
 use crate::schedule::{CronExpr, Trigger};
 
 pub const DEFAULT_TAG_KEY: &str = "Schedule";

@@ -46,7 +46,7 @@ impl Prepared {
                     let old: Vec<_> = state.0.iter().map(|t| t.account.clone()).collect();
                     let new: Vec<_> = fresh.iter().map(|t| t.account.clone()).collect();
                     let (added, removed) = crate::accounts::changes(&old, &new);
-                    let show = |v: &[crate::accounts::AccountRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                    let show = |v: &[crate::model::AccountRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
                     tracing::info!(accounts = new.len(), added = %show(&added), removed = %show(&removed), "Organization's accounts listed again.");
                     *state = (Arc::new(fresh), std::time::Instant::now());
                 }
@@ -276,7 +276,7 @@ impl AwsExecutor {
         let aws = Aws::connect(&config.aws).await;
         if config.schedules.is_empty() && !multi_account(config) {
             // Only the audit and the billing alarm, in the own account: both are global.
-            let account = crate::accounts::AccountRef { id: String::new(), name: None };
+            let account = crate::model::AccountRef { id: String::new(), name: None };
             return Ok(Prepared::new(aws.clone(), vec![Target { account, aws, regions: Ok(Vec::new()) }]));
         }
         let targets = match targets(&aws, config).await {
@@ -284,7 +284,7 @@ impl AwsExecutor {
             // AWS unreachable at boot must not keep the schedules from running.
             Err(TargetsError::Region(RegionError::Check(e))) if !config.regions.is_empty() => {
                 tracing::warn!(error = %e, "Cannot check the regions now; using the configured ones.");
-                let account = crate::accounts::AccountRef { id: String::new(), name: None };
+                let account = crate::model::AccountRef { id: String::new(), name: None };
                 vec![Target { account, aws: aws.clone(), regions: Ok(config.regions.clone()) }]
             }
             Err(e) => return Err(e.to_string()),

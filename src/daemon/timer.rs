@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Action, Config};
+use crate::config::Config;
+
+use crate::model::Action;
 use crate::schedule::Trigger;
 
 /// What a timed job does.

@@ -12,10 +12,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Action;
 use crate::events::{Event, Subscriber};
-use crate::jobs::apply::Outcome;
-use crate::kinds::Kind;
+use crate::model::{Action, Kind, Outcome};
 
 /// The last outcomes, as the events reported them.
 #[derive(Debug, Default)]
@@ -233,7 +231,7 @@ impl Subscriber for Board {
 mod tests {
     use super::*;
     use crate::events::ResourceRef;
-    use crate::jobs::apply::ResourceResult;
+    use crate::model::ResourceResult;
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

@@ -12,7 +12,8 @@ use chrono_tz::Tz;
 
 use super::board::{Board, LastAction, Snapshot};
 use super::timeline;
-use crate::config::{Action, Config, Schedule};
+use crate::config::{Config, Schedule};
+use crate::model::Action;
 use crate::savings::{Money, Prices};
 
 /// The whole page.
@@ -445,8 +446,7 @@ mod tests {
     use super::*;
     use crate::config::{HostTimezone, from_str};
     use crate::http::board::{Aborted, AlarmOutcome, AuditOutcome, BrakeTrip, Failure, Finished};
-    use crate::jobs::apply::Outcome;
-    use crate::kinds::Kind;
+    use crate::model::{Kind, Outcome};
 
     const FILE: &str = r#"
 timezone = "Europe/Berlin"

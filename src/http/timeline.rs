@@ -13,7 +13,8 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Offset, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::page::escape;
-use crate::config::{Action, Schedule};
+use crate::config::Schedule;
+use crate::model::Action;
 use crate::plan::{last_fire, next_fire};
 use crate::schedule::first_instant_at_or_after;
 

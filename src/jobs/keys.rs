@@ -10,8 +10,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::audit::{self, Finding, LastUsed, Limits, ROOT_USER, ReportError, ReportRow, SlotMatch};
+use crate::audit::{self, Finding, Limits, ROOT_USER, ReportError, ReportRow, SlotMatch};
+
 use crate::aws::iam;
+use crate::aws::iam::LastUsed;
 use crate::aws::{Aws, AwsError};
 use crate::config::IamAudit;
 

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::aws::AwsError;
 use crate::aws::ec2::CallCounter;
-use crate::config::{Action, Config, Schedule};
-use crate::jobs::apply::AccountFailure;
+use crate::config::{Config, Schedule};
 use crate::jobs::targets::{Target, applies};
-use crate::kinds::Kind;
+use crate::kinds::Rules;
+use crate::model::{AccountFailure, Action, Kind};
 use crate::plan::{self, Fire, Verdict};
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +111,7 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
         }
     }
     let single = targets.len() == 1;
-    let mut by_schedule: std::collections::BTreeMap<&str, Vec<(&Target, Vec<crate::kinds::Resource>)>> = Default::default();
+    let mut by_schedule: std::collections::BTreeMap<&str, Vec<(&Target, Vec<crate::model::Resource>)>> = Default::default();
     for (name, t, read) in futures_util::future::join_all(reads).await {
         match read {
             Ok(found) => by_schedule.entry(name).or_default().push((t, found)),

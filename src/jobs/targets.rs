@@ -3,9 +3,11 @@
 //! accounts, each reached through one AssumeRole. Built once per config generation
 //! (and when the organization is listed again); one account's trouble stays its own.
 
-use crate::accounts::{AccountRef, role_arn, select};
+use crate::accounts::{role_arn, select};
+
 use crate::aws::{Aws, AwsError, RegionError};
 use crate::config::{Config, Schedule};
+use crate::model::AccountRef;
 
 /// Accounts prepared, listed or acted in at once, at most. Each account has its own
 /// bounds per region and service, so this bounds only the hub's connections and memory;

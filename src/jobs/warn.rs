@@ -3,10 +3,13 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Action, Config, Schedule};
+use crate::config::{Config, Schedule};
+use crate::kinds::Rules;
+
 use crate::events::{Event, ResourceRef, emit};
 use crate::jobs::apply::{Cause, Request, list};
 use crate::jobs::targets::{Target, applies, multi_account};
+use crate::model::Action;
 use crate::plan::{Verdict, plan};
 
 /// Lists the schedule's resources, and tells people which the stop would stop (no

@@ -1,8 +1,8 @@
 //! Auto Scaling groups: a stop records min / max / desired in a tag on the group and
 //! sets all three to 0; a start restores exactly the recorded sizes and removes the tag.
 
-use super::{Detail, Phase, Resource, Sizes};
-use crate::config::Action;
+use super::Rules;
+use crate::model::{Action, Detail, Phase, Resource, Sizes};
 
 /// The tag a stop writes on the group: `min=1,max=4,desired=2`.
 pub const RECORD_TAG: &str = "offhours:asg-sizes";

@@ -1,6 +1,6 @@
 //! EC2 instances: what their states mean and which instances are never touched.
 
-use super::{Detail, Phase, Resource};
+use crate::model::{Detail, Phase, Resource};
 
 /// Tag that EC2 Auto Scaling puts on its members: offhours never touches them (the
 /// group would replace a stopped member).

@@ -1,8 +1,8 @@
 //! ECS services: a stop records the desired count in a tag on the service and sets it
 //! to 0; a start restores it and removes the tag. The same rules as Auto Scaling groups.
 
-use super::{Detail, Phase, Resource};
-use crate::config::Action;
+use super::Rules;
+use crate::model::{Action, Detail, Phase, Resource};
 
 /// The tag a stop writes on the service: the desired count before the stop.
 pub const RECORD_TAG: &str = "offhours:ecs-desired";

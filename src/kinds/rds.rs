@@ -2,7 +2,8 @@
 //! what their statuses mean, which databases RDS itself refuses to stop, how the Price
 //! List names their engines and deployments, and a cluster's size (its members' classes).
 
-use super::{Detail, Phase, Resource};
+use crate::model::Deployment;
+use crate::model::{Detail, Phase, Resource};
 
 /// Said at every stop: a stopped database does not stay stopped by itself.
 pub const SEVEN_DAYS: &str = "AWS starts a stopped DB instance or cluster by itself after 7 days";
@@ -32,34 +33,6 @@ pub fn skip(r: &Resource) -> Option<String> {
         return Some(format!("has {replicas} read replica(s): RDS cannot stop a DB instance that has read replicas"));
     }
     None
-}
-
-/// How a DB instance is deployed, in the Price List's words (`deploymentOption`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Deployment {
-    #[serde(rename = "Single-AZ")]
-    SingleAz,
-    #[serde(rename = "Multi-AZ")]
-    MultiAz,
-}
-
-impl Deployment {
-    /// From DescribeDBInstances' (or DescribeDBClusters') `MultiAZ`.
-    pub fn from_multi_az(multi_az: bool) -> Deployment {
-        if multi_az { Deployment::MultiAz } else { Deployment::SingleAz }
-    }
-
-    /// The Price List's `deploymentOption`, also what the ledger stores.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Deployment::SingleAz => "Single-AZ",
-            Deployment::MultiAz => "Multi-AZ",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Deployment> {
-        [Deployment::SingleAz, Deployment::MultiAz].into_iter().find(|d| d.as_str() == name)
-    }
 }
 
 /// An RDS engine as the Price List names its products: `databaseEngine`, and for the

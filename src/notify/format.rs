@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Notice, NoticeResource, Severity};
+use super::{Notice, NoticeResource};
+use crate::model::Severity;
 
 /// Resources listed by name in a message; the rest are counted.
 const MAX_LISTED: usize = 25;

@@ -7,124 +7,15 @@ pub mod format;
 pub mod queue;
 pub mod sinks;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::events::Event;
-use crate::jobs::apply::Outcome;
-use crate::kinds::Kind;
-
-/// What a notification is about; the names are the config's `events` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NoticeKind {
-    /// An action left resources failed (or some kind and region unlisted).
-    ActionFailed,
-    /// The safety brake stopped an action.
-    BrakeTripped,
-    /// An action could not list anything: AWS unreachable or credentials refused.
-    AwsUnreachable,
-    /// `offhours reload` or SIGHUP with a file that was not applied.
-    ReloadRejected,
-    /// A fire older than `max_lateness` was not carried out.
-    FireMissed,
-    /// The access-key audit found keys to act on.
-    AuditFindings,
-    /// The billing alarm was created, updated, found foreign, or could not be checked.
-    BillingAlarm,
-    /// `warn_before` ahead of a stop: what it will stop.
-    StopWarning,
-}
-
-impl NoticeKind {
-    pub const ALL: [NoticeKind; 8] = [
-        NoticeKind::ActionFailed,
-        NoticeKind::BrakeTripped,
-        NoticeKind::AwsUnreachable,
-        NoticeKind::ReloadRejected,
-        NoticeKind::FireMissed,
-        NoticeKind::AuditFindings,
-        NoticeKind::BillingAlarm,
-        NoticeKind::StopWarning,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::ActionFailed => "action-failed",
-            NoticeKind::BrakeTripped => "brake-tripped",
-            NoticeKind::AwsUnreachable => "aws-unreachable",
-            NoticeKind::ReloadRejected => "reload-rejected",
-            NoticeKind::FireMissed => "fire-missed",
-            NoticeKind::AuditFindings => "audit-findings",
-            NoticeKind::BillingAlarm => "billing-alarm",
-            NoticeKind::StopWarning => "stop-warning",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<NoticeKind> {
-        NoticeKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-}
-
-impl fmt::Display for NoticeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How urgent a notice is; sinks can ask for a minimum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 3] = [Severity::Info, Severity::Warning, Severity::Error];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Which notices a sink wants.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filter {
-    /// `None`: every kind.
-    pub events: Option<BTreeSet<NoticeKind>>,
-    pub min_severity: Severity,
-}
-
-impl Default for Filter {
-    fn default() -> Self {
-        Filter { events: None, min_severity: Severity::Info }
-    }
-}
-
-impl Filter {
-    pub fn accepts(&self, notice: &Notice) -> bool {
-        notice.severity >= self.min_severity && self.events.as_ref().is_none_or(|e| e.contains(&notice.kind))
-    }
-}
+use crate::model::{Kind, Outcome};
+use crate::model::{NoticeKind, Severity};
 
 /// A resource a notice is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -169,7 +60,7 @@ pub struct Context {
 }
 
 /// The exact command that postpones a resource's stop by an hour.
-pub fn snooze_command(ctx: &Context, account: Option<&crate::accounts::AccountRef>, kind: Kind, id: &str, region: &str) -> String {
+pub fn snooze_command(ctx: &Context, account: Option<&crate::model::AccountRef>, kind: Kind, id: &str, region: &str) -> String {
     let mut cmd = String::from("offhours snooze");
     if let Some(path) = &ctx.config_path {
         cmd.push_str(&format!(" --config {}", shell_word(path)));

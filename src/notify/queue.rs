@@ -11,8 +11,9 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
-use super::{Context, Filter, Notice, notice};
+use super::{Context, Notice, notice};
 use crate::events::{Event, Subscriber};
+use crate::model::Filter;
 
 /// Something that delivers a notice (an SNS topic, a webhook).
 pub trait Sink: Send + Sync + 'static {
@@ -104,7 +105,7 @@ impl Subscriber for Dispatcher {
 fn route(routes: &[Route], n: Arc<Notice>) -> Vec<&'static str> {
     let mut dropped = Vec::new();
     {
-        for route in routes.iter().filter(|r| r.filter.accepts(&n)) {
+        for route in routes.iter().filter(|r| r.filter.accepts(n.kind, n.severity)) {
             if let Err(e) = route.queue.try_send(n.clone()) {
                 let why = match e {
                     mpsc::error::TrySendError::Full(_) => "the queue is full",
@@ -177,7 +178,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
-    use crate::notify::{NoticeKind, Severity};
+    use crate::model::{NoticeKind, Severity};
 
     /// Fails `failures` times, then records what it is sent.
     struct Flaky {

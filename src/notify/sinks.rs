@@ -6,8 +6,9 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 
 use super::queue::Sink;
-use super::{Filter, Notice, format};
+use super::{Notice, format};
 use crate::config::{NotifySettings, Secret, Webhook, WebhookFormat};
+use crate::model::Filter;
 
 pub struct WebhookSink {
     name: String,

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::*;
-use crate::config::Action;
 use crate::events::ResourceRef;
-use crate::jobs::apply::ResourceResult;
+use crate::model::Filter;
+use crate::model::{Action, ResourceResult};
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -129,7 +129,7 @@ fn events_become_notices_with_their_kind_and_severity() {
     assert_eq!(n.resources[0].detail.as_deref(), Some("InsufficientInstanceCapacity"));
     assert!(n.text.starts_with("1 of 2 resources failed (failed 1, started 1)."), "{}", n.text);
     // Accounts that could not be acted in are news too, with why.
-    let accounts = [crate::jobs::apply::AccountFailure {
+    let accounts = [crate::model::AccountFailure {
         account: "333333333333".into(),
         account_name: Some("sandbox".into()),
         error: "AssumeRole: AccessDenied".into(),
@@ -232,10 +232,10 @@ fn long_lists_are_cut_and_subjects_made_ascii() {
 #[test]
 fn filters() {
     let n = warning(&Context::default());
-    assert!(Filter::default().accepts(&n));
-    assert!(!Filter { events: None, min_severity: Severity::Warning }.accepts(&n));
-    assert!(!Filter { events: Some([NoticeKind::ActionFailed].into()), min_severity: Severity::Info }.accepts(&n));
-    assert!(Filter { events: Some([NoticeKind::StopWarning].into()), min_severity: Severity::Info }.accepts(&n));
+    assert!(Filter::default().accepts(n.kind, n.severity));
+    assert!(!Filter { events: None, min_severity: Severity::Warning }.accepts(n.kind, n.severity));
+    assert!(!Filter { events: Some([NoticeKind::ActionFailed].into()), min_severity: Severity::Info }.accepts(n.kind, n.severity));
+    assert!(Filter { events: Some([NoticeKind::StopWarning].into()), min_severity: Severity::Info }.accepts(n.kind, n.severity));
 }
 
 #[test]

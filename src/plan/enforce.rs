@@ -44,7 +44,7 @@ pub fn with_grace(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::{Detail, Kind, Resource};
+    use crate::model::{Detail, Kind, Resource};
 
     fn decision(id: &str, act: bool) -> Decision {
         let resource = Resource {

@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-use crate::config::{Action, Schedule};
+use crate::config::Schedule;
+use crate::kinds::Rules;
+
+use crate::model::{Action, Detail, Phase, Resource};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -11,7 +14,6 @@ pub use crate::kinds::ec2::ASG_TAG;
 
 pub mod enforce;
 pub mod snooze;
-use crate::kinds::{Detail, Phase, Resource};
 
 /// Why a resource is left alone.
 #[derive(Debug, Clone, PartialEq, Eq)]

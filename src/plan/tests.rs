@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::kinds::{Detail, Kind, Resource, Sizes};
+use crate::model::{Detail, Kind, Resource, Sizes};
 use crate::schedule::{CronExpr, Trigger};
 
 fn schedule(hibernate: bool) -> Schedule {

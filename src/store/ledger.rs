@@ -42,11 +42,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde::Serialize;
 
-use crate::config::Action;
 use crate::events::{Event, Subscriber};
-use crate::jobs::apply::{Outcome, ResourceResult};
-use crate::kinds::Kind;
-use crate::kinds::rds::Deployment;
+use crate::model::{Action, Deployment, Kind, Outcome, ResourceResult};
 use crate::savings::{Change, Direction, PriceCache, ResourceKey, Tally, hours_off};
 
 /// The ledger's file name in the state directory.

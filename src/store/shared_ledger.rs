@@ -326,7 +326,7 @@ pub fn settings(retention: Duration) -> Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Action;
+    use crate::model::Action;
 
     use crate::store::ledger::tests::{at, entry};
 

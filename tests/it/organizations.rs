@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use aws_credential_types::Credentials;
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet};
-use offhours::accounts::{AccountRef, Discovered, changes, select};
+use offhours::accounts::{Discovered, changes, select};
 use offhours::aws::ErrorKind;
 use offhours::aws::organizations::discover;
+use offhours::model::AccountRef;
 
 use crate::support::Account;
 

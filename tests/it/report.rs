@@ -1,8 +1,8 @@
 //! `offhours report`: hours kept off and money saved, from the ledger, to the cent.
 
 use chrono::{DateTime, Utc};
-use offhours::config::Action;
-use offhours::kinds::Kind;
+use offhours::model::Action;
+use offhours::model::Kind;
 use offhours::store::{Entry, LEDGER_FILE, Ledger};
 use serde_json::json;
 
@@ -202,7 +202,7 @@ async fn price_list_prices_come_from_the_cache_in_the_state_directory_until_thei
 
 #[tokio::test]
 async fn a_database_is_priced_from_the_cached_price_list_by_its_engine_and_deployment() {
-    use offhours::kinds::rds::Deployment;
+    use offhours::model::Deployment;
     let account = Account::new().await;
     let state = account.dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
@@ -256,7 +256,7 @@ async fn a_database_is_priced_from_the_cached_price_list_by_its_engine_and_deplo
 
 #[tokio::test]
 async fn a_cluster_is_priced_from_the_file_as_the_sum_of_its_members() {
-    use offhours::kinds::rds::Deployment;
+    use offhours::model::Deployment;
     let account = Account::new().await;
     let state = account.dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();

@@ -1,0 +1,17 @@
+//! The vocabulary every layer shares: actions, kinds, resources and where they stand,
+//! how an action came out, what a notice is about, and accounts. A leaf: it imports
+//! nothing else of the crate, so every other module can use it.
+
+mod account;
+mod action;
+mod kind;
+mod notice;
+mod outcome;
+mod resource;
+
+pub use account::AccountRef;
+pub use action::Action;
+pub use kind::Kind;
+pub use notice::{Filter, NoticeKind, Severity};
+pub use outcome::{AccountFailure, ListFailure, Outcome, ResourceResult};
+pub use resource::{Deployment, Detail, Phase, Resource, Sizes};
