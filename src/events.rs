@@ -117,7 +117,7 @@ fn log(event: &Event<'_>) {
                         region = %r.region,
                         id = %r.id,
                         // The field earlier releases logged, kept for log queries of instances.
-                        instance_id = (r.kind == Kind::Ec2).then_some(r.id.as_str()),
+                        instance_id = r.kind.info().logs_instance_id.then_some(r.id.as_str()),
                         name = r.name.as_deref(),
                         engine = r.engine.as_deref(),
                         deployment = r.deployment.map(|d| d.as_str()),

@@ -377,9 +377,9 @@ mod tests {
     fn events_become_series_without_ids() {
         let m = Metrics::new();
         let results = vec![
-            result(Kind::Ec2, "i-1", Outcome::Stopped),
-            result(Kind::Ec2, "i-2", Outcome::Stopped),
-            result(Kind::Rds, "db", Outcome::Failed),
+            result(crate::kinds::ec2::KIND, "i-1", Outcome::Stopped),
+            result(crate::kinds::ec2::KIND, "i-2", Outcome::Stopped),
+            result(crate::kinds::rds::INSTANCE, "db", Outcome::Failed),
         ];
         for r in &results {
             m.on(&Event::Resource { job: "schedule", schedule: "office", action: Action::Stop, dry_run: false, result: r });
@@ -390,7 +390,7 @@ mod tests {
             schedule: "office",
             action: Action::Stop,
             dry_run: false,
-            kinds: &[Kind::Ec2, Kind::Rds],
+            kinds: &[crate::kinds::ec2::KIND, crate::kinds::rds::INSTANCE],
             regions: &[],
             results: &results,
             list_failures: 0,
@@ -422,13 +422,13 @@ mod tests {
         assert!(line(&text, "offhours_last_success_timestamp_seconds{").is_none(), "a failed action is no success");
         assert!(!text.contains("i-1") && !text.contains("\"db\""), "no resource id is a label");
         // The next action replaces the schedule's governed resources.
-        let later = vec![ResourceResult { after: Some("running".into()), ..result(Kind::Ec2, "i-1", Outcome::Started) }];
+        let later = vec![ResourceResult { after: Some("running".into()), ..result(crate::kinds::ec2::KIND, "i-1", Outcome::Started) }];
         m.on(&Event::ActionFinished {
             job: "schedule",
             schedule: "office",
             action: Action::Start,
             dry_run: false,
-            kinds: &[Kind::Ec2],
+            kinds: &[crate::kinds::ec2::KIND],
             regions: &[],
             results: &later,
             list_failures: 0,
@@ -450,15 +450,15 @@ mod tests {
         let mut prices = Prices::new("USD");
         prices.set_file("t3.micro", "0.0104".parse().unwrap()).unwrap();
         let group = |schedule: &str, kind, size: Option<&str>| {
-            let product = size.map(|s| crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: s.into() });
-            let parts = size.map(|s| vec![crate::savings::Part::one(s, product.filter(|_| kind == Kind::Ec2))]);
+            let product = size.map(|s| crate::kinds::ec2::price::product("eu-west-1", s));
+            let parts = size.map(|s| vec![crate::savings::Part::one(s, product.filter(|_| kind == crate::kinds::ec2::KIND))]);
             (schedule.to_string(), kind, "eu-west-1".to_string(), size.map(str::to_string), parts)
         };
         let tally = crate::savings::Tally {
             groups: BTreeMap::from([
-                (group("office", Kind::Ec2, Some("t3.micro")), 13 * 3600),
-                (group("office", Kind::Asg, None), 2 * 3600),
-                (group("lab", Kind::Ec2, Some("m9.huge")), 3600),
+                (group("office", crate::kinds::ec2::KIND, Some("t3.micro")), 13 * 3600),
+                (group("office", crate::kinds::asg::KIND, None), 2 * 3600),
+                (group("lab", crate::kinds::ec2::KIND, Some("m9.huge")), 3600),
             ]),
             ..Default::default()
         };
@@ -543,7 +543,8 @@ mod tests {
         assert!(names.len() >= 12, "{names:?}");
         // A sample in every family: the text format leaves out empty families' samples.
         let m = Metrics::new();
-        let results = vec![result(Kind::Ec2, "i-1", Outcome::Stopped), result(Kind::Ec2, "i-2", Outcome::Failed)];
+        let results =
+            vec![result(crate::kinds::ec2::KIND, "i-1", Outcome::Stopped), result(crate::kinds::ec2::KIND, "i-2", Outcome::Failed)];
         for r in &results {
             m.on(&Event::Resource { job: "schedule", schedule: "office", action: Action::Stop, dry_run: false, result: r });
         }
@@ -553,7 +554,7 @@ mod tests {
             schedule: "office",
             action,
             dry_run: false,
-            kinds: &[Kind::Ec2],
+            kinds: &[crate::kinds::ec2::KIND],
             regions: &[],
             results,
             list_failures: 0,

@@ -2,6 +2,8 @@
 //! calls, for the features the file turns on; with other accounts, the hub's and the
 //! member role's (`deploy/member-role.yaml` grants the member's; tests keep all in step).
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use crate::config::Config;
@@ -15,8 +17,8 @@ pub const DEFAULT_MEMBER_ROLE: &str = "offhours-member";
 pub struct Features {
     /// Any schedule at all (the region check).
     pub schedules: bool,
-    /// The kinds some schedule acts on, by [`Kind::ALL`] position.
-    pub kinds: [bool; 5],
+    /// The kinds some schedule acts on.
+    pub kinds: BTreeSet<Kind>,
     pub billing_alarm: bool,
     pub iam_audit: bool,
     /// The audit may set keys Inactive (`deactivate = true` or `--deactivate`).
@@ -58,7 +60,7 @@ impl Features {
     pub fn all() -> Features {
         Features {
             schedules: true,
-            kinds: [true; 5],
+            kinds: crate::kinds::ids().into_iter().collect(),
             billing_alarm: true,
             iam_audit: true,
             iam_deactivate: true,
@@ -80,10 +82,11 @@ impl Features {
     }
 
     pub fn of(config: &Config) -> Self {
-        let uses = |kind: Kind| config.schedules.iter().any(|s| s.kinds.contains(&kind));
+        let kinds: BTreeSet<Kind> = config.schedules.iter().flat_map(|s| s.kinds.iter().copied()).collect();
+        let priced = kinds.iter().any(|k| crate::kinds::of(*k).priced_from_price_list());
         Features {
             schedules: !config.schedules.is_empty(),
-            kinds: Kind::ALL.map(uses),
+            kinds,
             billing_alarm: config.billing_alarm.is_some(),
             iam_audit: config.iam_audit.is_some(),
             // `--deactivate` can turn it on from the command line: grant it with the audit.
@@ -101,9 +104,7 @@ impl Features {
             // price, in USD only. Whether the file prices every type in use cannot
             // be known from the file: a `[savings]` section (one that sets anything) is
             // taken as the wish for the report, and the permission is then granted.
-            pricing: config.savings != crate::config::Savings::default()
-                && config.savings.currency == "USD"
-                && (uses(Kind::Ec2) || uses(Kind::Rds) || uses(Kind::RdsCluster)),
+            pricing: config.savings != crate::config::Savings::default() && config.savings.currency == "USD" && priced,
             state_table: match &config.state {
                 crate::config::StateSettings::DynamoDb(s) => Some(format!("arn:aws:dynamodb:{}:*:table/{}", s.region, s.table)),
                 crate::config::StateSettings::File => None,
@@ -119,7 +120,7 @@ impl Features {
     }
 
     fn uses(&self, kind: Kind) -> bool {
-        Kind::ALL.iter().zip(self.kinds).any(|(k, on)| *k == kind && on)
+        self.kinds.contains(&kind)
     }
 }
 
@@ -300,86 +301,7 @@ fn region_check(features: &Features) -> Vec<Value> {
 }
 
 fn kind_statements(features: &Features) -> Vec<Value> {
-    let mut statements = Vec::new();
-    if features.uses(Kind::Ec2) {
-        statements.push(json!({
-            "Sid": "ListInstances",
-            "Effect": "Allow",
-            "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus"],
-            "Resource": "*"
-        }));
-        statements.push(json!({
-            "Sid": "StartStopInstances",
-            "Effect": "Allow",
-            "Action": ["ec2:StartInstances", "ec2:StopInstances"],
-            "Resource": "arn:aws:ec2:*:*:instance/*"
-        }));
-        // Starting an instance whose EBS volumes use a customer-managed KMS key needs
-        // a grant for EC2; without it the instance silently falls back to stopped.
-        statements.push(json!({
-            "Sid": "StartInstancesWithEncryptedVolumes",
-            "Effect": "Allow",
-            "Action": ["kms:CreateGrant"],
-            "Resource": "*",
-            "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
-        }));
-    }
-    if features.uses(Kind::Rds) {
-        statements.push(json!({ "Sid": "ListDbInstances", "Effect": "Allow", "Action": ["rds:DescribeDBInstances"], "Resource": "*" }));
-        statements.push(json!({
-            "Sid": "StartStopDbInstances",
-            "Effect": "Allow",
-            "Action": ["rds:StartDBInstance", "rds:StopDBInstance"],
-            "Resource": "arn:aws:rds:*:*:db:*"
-        }));
-    }
-    if features.uses(Kind::RdsCluster) {
-        // A cluster's size (what prices its off hours) is its members' classes, read with
-        // DescribeDBInstances.
-        statements.push(json!({
-            "Sid": "ListDbClusters",
-            "Effect": "Allow",
-            "Action": ["rds:DescribeDBClusters", "rds:DescribeDBInstances"],
-            "Resource": "*"
-        }));
-        statements.push(json!({
-            "Sid": "StartStopDbClusters",
-            "Effect": "Allow",
-            "Action": ["rds:StartDBCluster", "rds:StopDBCluster"],
-            "Resource": "arn:aws:rds:*:*:cluster:*"
-        }));
-    }
-    if features.uses(Kind::Asg) {
-        statements.push(json!({
-            "Sid": "ListAutoScalingGroups",
-            "Effect": "Allow",
-            "Action": ["autoscaling:DescribeAutoScalingGroups"],
-            "Resource": "*"
-        }));
-        // The record of a group's sizes is a tag on the group: written at a stop,
-        // removed at a start.
-        statements.push(json!({
-            "Sid": "ScaleAutoScalingGroups",
-            "Effect": "Allow",
-            "Action": ["autoscaling:UpdateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
-            "Resource": "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"
-        }));
-    }
-    if features.uses(Kind::Ecs) {
-        statements.push(json!({
-            "Sid": "ListEcsServices",
-            "Effect": "Allow",
-            "Action": ["ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"],
-            "Resource": "*"
-        }));
-        statements.push(json!({
-            "Sid": "ScaleEcsServices",
-            "Effect": "Allow",
-            "Action": ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource"],
-            "Resource": "arn:aws:ecs:*:*:service/*"
-        }));
-    }
-    statements
+    crate::kinds::all().filter(|k| features.uses(k.kind())).flat_map(|k| k.iam_statements()).collect()
 }
 
 fn billing_statements(features: &Features) -> Vec<Value> {
@@ -478,13 +400,17 @@ fn snooze_statements(features: &Features) -> Vec<Value> {
     if !features.snooze {
         return Vec::new();
     }
-    // The override tag, on every kind (ASG and ECS tags are granted with their kinds).
-    vec![json!({
-        "Sid": "Snooze",
-        "Effect": "Allow",
-        "Action": ["ec2:CreateTags", "ec2:DeleteTags", "rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances", "rds:DescribeDBClusters", "autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags", "ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource", "ec2:DescribeInstances"],
-        "Resource": "*"
-    })]
+    // The override tag, on every kind (ASG and ECS tags are granted with their kinds),
+    // and how each kind finds a resource by id.
+    let mut actions: Vec<&str> = Vec::new();
+    for k in crate::kinds::all() {
+        for a in k.snooze_actions() {
+            if !actions.contains(a) {
+                actions.push(a);
+            }
+        }
+    }
+    vec![json!({ "Sid": "Snooze", "Effect": "Allow", "Action": actions, "Resource": "*" })]
 }
 
 #[cfg(test)]
@@ -503,15 +429,29 @@ mod tests {
         out
     }
 
-    /// The operations named in `from_sdk("...")` in every file under `src/aws/`.
+    /// The operations the adapters name when they classify an error (`from_sdk("...")`,
+    /// `api.err("...")`) or read pages (`pages(SERVICE, "...")`), in every file under
+    /// `src/aws/`, `src/kinds/` and the shared table's `src/store/table.rs`.
     fn adapter_calls() -> Vec<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/aws");
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut texts = Vec::new();
+        sources(&root.join("aws"), &mut texts);
+        sources(&root.join("kinds"), &mut texts);
+        texts.push(std::fs::read_to_string(root.join("store/table.rs")).unwrap());
         let mut called = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "rs") {
-                let source = std::fs::read_to_string(&path).unwrap();
-                for part in source.split("from_sdk(\"").skip(1) {
+        for source in texts {
+            for marker in ["from_sdk(\"", ".err(\"", "SERVICE, \""] {
+                for part in source.split(marker).skip(1) {
                     called.push(part.split('"').next().unwrap().to_string());
                 }
             }
@@ -550,12 +490,14 @@ mod tests {
     }
 
     /// `offhours policy` for `Features::all()` before accounts existed.
-    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:DescribeServices","ecs:TagResource","ecs:UntagResource","ec2:DescribeInstances"],"Resource":"*"}]}"#;
+    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","ec2:DescribeInstances","rds:AddTagsToResource","rds:RemoveTagsFromResource","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:DescribeServices","ecs:TagResource","ecs:UntagResource"],"Resource":"*"}]}"#;
     /// README's "IAM policy" example: a file with instances only.
     const INSTANCES_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
 
     #[test]
     fn the_single_account_policy_is_unchanged() {
+        // The Snooze statement lists each kind's actions together (the same actions as
+        // before the kinds became plug-ins, ec2:DescribeInstances then third, not last).
         let before: Value = serde_json::from_str(ALL_BEFORE).unwrap();
         // The prices came later: without them, the policy is as it was (but for
         // ListDbClusters' rds:DescribeDBInstances: its members' classes, for the prices).
@@ -567,7 +509,7 @@ mod tests {
             "the account fields play no part in it"
         );
         assert_eq!(output(&all, None), Ok(before));
-        let ec2 = Features { kinds: [true, false, false, false, false], ..none() };
+        let ec2 = Features { kinds: [crate::kinds::ec2::KIND].into(), ..none() };
         assert_eq!(document(ec2), serde_json::from_str::<Value>(INSTANCES_ONLY).unwrap());
     }
 
@@ -575,7 +517,7 @@ mod tests {
     fn none() -> Features {
         Features {
             schedules: true,
-            kinds: [false; 5],
+            kinds: BTreeSet::new(),
             billing_alarm: false,
             iam_audit: false,
             iam_deactivate: false,
@@ -757,11 +699,7 @@ mod tests {
     #[test]
     fn the_member_template_grants_what_member_document_grants() {
         let statements = template_statements();
-        let kind = |i: usize| {
-            let mut kinds = [false; 5];
-            kinds[i] = true;
-            Features { kinds, ..none() }
-        };
+        let kind = |i: usize| Features { kinds: [crate::kinds::ids()[i]].into(), ..none() };
         let cases = [
             ("UseInstances", kind(0)),
             ("UseDbInstances", kind(1)),

@@ -18,11 +18,12 @@ use std::str::FromStr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
 
 use crate::config::Schedule;
 
-use crate::kinds::rds::{SERVERLESS, aurora, cluster_members, price_list_engine, priced_deployment};
 use crate::model::{Action, Deployment, Kind, Resource};
+pub use crate::model::{ApiProduct, Part};
 use crate::plan::{SkipReason, Verdict, last_fire, next_fire, plan};
 
 /// Seconds in an hour, the unit of every price.
@@ -319,61 +320,8 @@ impl PriceSource {
     }
 }
 
-/// The Price List's service code for RDS DB instances.
-pub const RDS_SERVICE: &str = "AmazonRDS";
-
-/// One product the Price List API is asked the on-demand price of: the key of its
-/// answers here and in the cache.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ApiProduct {
-    /// An EC2 Linux instance on shared tenancy.
-    Ec2 { region: String, instance_type: String },
-    /// An RDS DB instance: `engine` is RDS's name (`postgres`), one the Price List
-    /// names (`kinds::rds::price_list_engine`); `deployment` as the Price List prices
-    /// it (`kinds::rds::priced_deployment`).
-    Rds { region: String, class: String, engine: String, deployment: Deployment },
-}
-
-impl ApiProduct {
-    /// The Price List's service code.
-    pub fn service(&self) -> &'static str {
-        match self {
-            ApiProduct::Ec2 { .. } => EC2_SERVICE,
-            ApiProduct::Rds { .. } => RDS_SERVICE,
-        }
-    }
-
-    pub fn region(&self) -> &str {
-        match self {
-            ApiProduct::Ec2 { region, .. } | ApiProduct::Rds { region, .. } => region,
-        }
-    }
-
-    /// The instance type or DB class.
-    pub fn size(&self) -> &str {
-        match self {
-            ApiProduct::Ec2 { instance_type, .. } => instance_type,
-            ApiProduct::Rds { class, .. } => class,
-        }
-    }
-}
-
-impl fmt::Display for ApiProduct {
-    /// `t3.micro in eu-west-1`, `db.t3.micro (postgres, Multi-AZ) in eu-west-1`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApiProduct::Ec2 { region, instance_type } => write!(f, "{instance_type} in {region}"),
-            ApiProduct::Rds { region, class, engine, deployment } => write!(f, "{class} ({engine}, {}) in {region}", deployment.as_str()),
-        }
-    }
-}
-
-/// What the Price List API would be asked for a resource of `kind` in `region`: an
-/// instance by its type; a DB instance by class, engine and deployment when all are
-/// known and the engine is one the Price List names (Aurora's deployment needs not be
-/// known: always `Single-AZ`); `None` for the rest (groups, services, a database
-/// recorded without its engine), which only the file can price, and for DB clusters,
-/// which are priced by their members ([`parts`]).
+/// What the Price List API would be asked for a resource of `kind` priced as a whole
+/// (the kind says: [`crate::kinds::ResourceKind::price_product`]).
 pub fn api_product(
     kind: Kind,
     region: &str,
@@ -381,64 +329,13 @@ pub fn api_product(
     engine: Option<&str>,
     deployment: Option<Deployment>,
 ) -> Option<ApiProduct> {
-    let size = size?.to_string();
-    match kind {
-        Kind::Ec2 => Some(ApiProduct::Ec2 { region: region.to_string(), instance_type: size }),
-        Kind::Rds => {
-            let engine = engine?;
-            price_list_engine(engine)?;
-            let deployment = priced_deployment(engine, deployment)?;
-            Some(ApiProduct::Rds { region: region.to_string(), class: size, engine: engine.to_string(), deployment })
-        }
-        Kind::RdsCluster | Kind::Asg | Kind::Ecs => None,
-    }
+    crate::kinds::of(kind).price_product(region, size, engine, deployment)
 }
 
-/// One part of a resource's hourly price: `count` instances of one instance type or DB
-/// class, each at the file's price for `size`, else the Price List's for `product`
-/// (`None`: the file's only).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Part {
-    /// The instance type or DB class.
-    pub size: String,
-    pub count: u32,
-    pub product: Option<ApiProduct>,
-}
-
-impl Part {
-    /// One instance of `size`.
-    pub fn one(size: impl Into<String>, product: Option<ApiProduct>) -> Part {
-        Part { size: size.into(), count: 1, product }
-    }
-}
-
-/// What the hourly price of a resource of `kind` in `region` is the sum of: its own
-/// type or class, asked as [`api_product`] says; for a DB cluster, its members as its
-/// size names them (`kinds::rds::cluster_members`), each a DB instance of the cluster's
-/// engine, asked of the Price List only for Aurora (`Single-AZ` per instance, as it
-/// prices Aurora's instances; other cluster engines are the file's). `None` when nothing
-/// can price it: no size (groups, services, a cluster recorded before clusters had
-/// one, or without members), a cluster's size that does not read, or one with a
-/// Serverless v2 member (`db.serverless`, billed by the capacity it uses).
+/// What the hourly price of a resource of `kind` in `region` is the sum of (the kind
+/// says: [`crate::kinds::ResourceKind::price_parts`]); `None` when nothing can price it.
 pub fn parts(kind: Kind, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>> {
-    let size = size?;
-    if kind != Kind::RdsCluster {
-        return Some(vec![Part::one(size, api_product(kind, region, Some(size), engine, deployment))]);
-    }
-    let members = cluster_members(size)?;
-    if members.iter().any(|(class, _)| class == SERVERLESS) {
-        return None;
-    }
-    let engine = engine.filter(|e| aurora(e) && price_list_engine(e).is_some());
-    let product = |class: &str| {
-        engine.map(|engine| ApiProduct::Rds {
-            region: region.to_string(),
-            class: class.to_string(),
-            engine: engine.to_string(),
-            deployment: Deployment::SingleAz,
-        })
-    };
-    Some(members.into_iter().map(|(class, count)| Part { product: product(&class), size: class, count }).collect())
+    crate::kinds::of(kind).price_parts(region, size, engine, deployment)
 }
 
 /// Hourly prices by instance type or DB class: the file's (`[savings.prices]`, for one
@@ -708,13 +605,7 @@ impl Governed {
 
     /// Of a resource as listed.
     pub fn of(r: &Resource) -> Governed {
-        Governed {
-            kind: r.kind,
-            region: r.region.clone(),
-            size: r.size.clone(),
-            engine: r.engine().map(str::to_string),
-            deployment: r.deployment(),
-        }
+        Governed { kind: r.kind, region: r.region.clone(), size: r.size.clone(), engine: r.engine.clone(), deployment: r.deployment }
     }
 }
 
@@ -948,16 +839,17 @@ impl CachedPrice {
         Some(Price { per_hour: self.per_hour.as_deref()?.parse().ok()?, currency: self.currency.clone()? })
     }
 
-    /// The product it is the price of; `None` for an entry this offhours does not know.
+    /// The product it is the price of; `None` for an entry this offhours does not know
+    /// (no kind asks the Price List for such a product).
     pub fn product(&self) -> Option<ApiProduct> {
-        let (region, size) = (self.region.clone(), self.size.clone());
-        match (self.service.as_str(), &self.engine, self.deployment) {
-            (EC2_SERVICE, None, None) => Some(ApiProduct::Ec2 { region, instance_type: size }),
-            (RDS_SERVICE, Some(engine), Some(deployment)) => {
-                Some(ApiProduct::Rds { region, class: size, engine: engine.clone(), deployment })
-            }
-            _ => None,
-        }
+        let product = ApiProduct {
+            service: self.service.clone(),
+            region: self.region.clone(),
+            size: self.size.clone(),
+            engine: self.engine.clone(),
+            deployment: self.deployment,
+        };
+        crate::kinds::price_filters(&product).map(|_| product)
     }
 }
 
@@ -978,10 +870,7 @@ impl PriceCache {
     /// Records an answer read at `at` (`None`: no such product), replacing an older one.
     pub fn put(&mut self, product: &ApiProduct, price: Option<&Price>, at: DateTime<Utc>) {
         self.prices.retain(|p| p.product().as_ref() != Some(product));
-        let (engine, deployment) = match product {
-            ApiProduct::Ec2 { .. } => (None, None),
-            ApiProduct::Rds { engine, deployment, .. } => (Some(engine.clone()), Some(*deployment)),
-        };
+        let (engine, deployment) = (product.engine.clone(), product.deployment);
         self.prices.push(CachedPrice {
             service: product.service().into(),
             region: product.region().into(),
@@ -1016,17 +905,122 @@ impl PriceCache {
     }
 }
 
-/// The Price List's service code for EC2 instances.
-pub const EC2_SERVICE: &str = "AmazonEC2";
-
 /// `n / d` rounded half away from zero (`d` > 0).
 fn div_round(n: i128, d: i128) -> i128 {
     let half = d / 2;
     if n >= 0 { (n + half) / d } else { -((-n + half) / d) }
 }
 
+/// The on-demand hourly price in one GetProducts item (a JSON document): the
+/// `pricePerUnit` of the `Hrs` dimensions under `terms.OnDemand`, in USD (or in the
+/// one currency given, where the Price List is not in USD). `None` when the item has
+/// no on-demand hourly price; an error when it is not such a document, a price is not
+/// a decimal, or its on-demand hourly prices differ.
+pub fn parse_on_demand(price_list_item: &str) -> Result<Option<Price>, String> {
+    let item: Value = serde_json::from_str(price_list_item).map_err(|e| format!("not JSON: {e}"))?;
+    if !item.is_object() {
+        return Err("not a JSON object".to_string());
+    }
+    let Some(on_demand) = item.pointer("/terms/OnDemand") else {
+        return Ok(None);
+    };
+    let terms = on_demand.as_object().ok_or("terms.OnDemand is not an object")?;
+    let mut found: Option<Price> = None;
+    for (term_code, term) in terms {
+        let Some(dimensions) = term.get("priceDimensions") else { continue };
+        let dimensions = dimensions.as_object().ok_or_else(|| format!("{term_code}: priceDimensions is not an object"))?;
+        for (rate_code, dimension) in dimensions {
+            if dimension.get("unit").and_then(Value::as_str) != Some("Hrs") {
+                continue;
+            }
+            let per_unit =
+                dimension.get("pricePerUnit").and_then(Value::as_object).ok_or_else(|| format!("{rate_code}: no pricePerUnit"))?;
+            let (currency, text) = match per_unit.get("USD") {
+                Some(usd) => ("USD", usd),
+                None if per_unit.len() == 1 => per_unit.iter().next().map(|(c, t)| (c.as_str(), t)).expect("one entry"),
+                None => return Err(format!("{rate_code}: no USD price among {:?}", per_unit.keys().collect::<Vec<_>>())),
+            };
+            let text = text.as_str().ok_or_else(|| format!("{rate_code}: the {currency} price is not a string"))?;
+            let per_hour: Rate = text.parse().map_err(|e| format!("{rate_code}: {e}"))?;
+            let price = Price { per_hour, currency: currency.to_string() };
+            match &found {
+                Some(earlier) if *earlier != price => {
+                    return Err(format!(
+                        "several on-demand hourly prices: {} {} and {} {}",
+                        earlier.per_hour, earlier.currency, price.per_hour, price.currency
+                    ));
+                }
+                _ => found = Some(price),
+            }
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
+    /// A GetProducts item for t3.micro (Linux, shared, eu-west-1), reconstructed from the
+    /// documented item shape: see tests/fixtures/pricing/README.md.
+    const EC2_T3_MICRO: &str = include_str!("../tests/fixtures/pricing/ec2-t3.micro-eu-west-1.json");
+    /// db.t3.micro, MySQL, Single-AZ, eu-west-1; reconstructed likewise.
+    const RDS_DB_T3_MICRO: &str = include_str!("../tests/fixtures/pricing/rds-db.t3.micro-mysql-eu-west-1.json");
+    /// db.m5.large, PostgreSQL, Multi-AZ, eu-west-1, with a reserved term; likewise.
+    const RDS_DB_M5_LARGE_PG_MULTI_AZ: &str = include_str!("../tests/fixtures/pricing/rds-db.m5.large-postgres-multi-az-eu-west-1.json");
+
+    fn usd(text: &str) -> Option<Price> {
+        Some(Price { per_hour: text.parse().unwrap(), currency: "USD".into() })
+    }
+
+    #[test]
+    fn parse_on_demand_reads_the_recorded_answers() {
+        assert_eq!(parse_on_demand(EC2_T3_MICRO), Ok(usd("0.0114")));
+        assert_eq!(parse_on_demand(RDS_DB_T3_MICRO), Ok(usd("0.018")));
+        assert_eq!(parse_on_demand(RDS_DB_M5_LARGE_PG_MULTI_AZ), Ok(usd("0.382")));
+    }
+
+    /// An item with these on-demand dimensions `(unit, {currency: price})`.
+    fn item(dimensions: &[(&str, Value)]) -> String {
+        let dims: serde_json::Map<String, Value> = dimensions
+            .iter()
+            .enumerate()
+            .map(|(i, (unit, per_unit))| (format!("SKU.TERM.R{i}"), serde_json::json!({"unit": unit, "pricePerUnit": per_unit})))
+            .collect();
+        serde_json::json!({"product": {"sku": "SKU"}, "terms": {"OnDemand": {"SKU.TERM": {"priceDimensions": dims}}}}).to_string()
+    }
+
+    #[test]
+    fn parse_on_demand_cases() {
+        use serde_json::json;
+        let check = |text: &str, expect: Result<Option<Price>, &str>| {
+            assert_eq!(parse_on_demand(text), expect.map_err(str::to_string), "{text}");
+        };
+        check(&item(&[("Hrs", json!({"USD": "0.0104000000"}))]), Ok(usd("0.0104")));
+        // The same price twice (two terms or dimensions) is one price.
+        check(&item(&[("Hrs", json!({"USD": "0.0104"})), ("Hrs", json!({"USD": "0.0104000000"}))]), Ok(usd("0.0104")));
+        // Other units are not hourly prices.
+        check(&item(&[("Quantity", json!({"USD": "812"})), ("Hrs", json!({"USD": "0.5"}))]), Ok(usd("0.5")));
+        check(&item(&[("GB-Mo", json!({"USD": "0.115"}))]), Ok(None));
+        // USD first; else the only currency given.
+        check(&item(&[("Hrs", json!({"CNY": "0.1", "USD": "0.02"}))]), Ok(usd("0.02")));
+        check(&item(&[("Hrs", json!({"CNY": "0.1"}))]), Ok(Some(Price { per_hour: "0.1".parse().unwrap(), currency: "CNY".into() })));
+        // No on-demand terms (a reserved-only item), or none at all.
+        check(r#"{"product": {}, "terms": {"Reserved": {}}}"#, Ok(None));
+        check(r#"{"product": {}}"#, Ok(None));
+        check(r#"{"terms": {"OnDemand": {}}}"#, Ok(None));
+        // Errors name what is wrong.
+        check("not json", Err("not JSON: expected ident at line 1 column 2"));
+        check("[1]", Err("not a JSON object"));
+        check(r#"{"terms": {"OnDemand": []}}"#, Err("terms.OnDemand is not an object"));
+        check(
+            &item(&[("Hrs", json!({"USD": "0.0104"})), ("Hrs", json!({"USD": "0.02"}))]),
+            Err("several on-demand hourly prices: 0.0104 USD and 0.02 USD"),
+        );
+        check(&item(&[("Hrs", json!({"USD": "free"}))]), Err(r#"SKU.TERM.R0: not a price: "free" (expected a decimal such as 0.0104)"#));
+        check(&item(&[("Hrs", json!({"USD": 0.01}))]), Err("SKU.TERM.R0: the USD price is not a string"));
+        check(&item(&[("Hrs", json!({"CNY": "1", "EUR": "1"}))]), Err(r#"SKU.TERM.R0: no USD price among ["CNY", "EUR"]"#));
+        check(&item(&[("Hrs", json!("0.1"))]), Err("SKU.TERM.R0: no pricePerUnit"));
+    }
+
     use super::*;
     use chrono::NaiveDateTime;
 
@@ -1036,7 +1030,7 @@ mod tests {
     }
 
     fn key(id: &str) -> ResourceKey {
-        ResourceKey { account: "111111111111".into(), region: "eu-west-1".into(), kind: Kind::Ec2, id: id.into() }
+        ResourceKey { account: "111111111111".into(), region: "eu-west-1".into(), kind: crate::kinds::ec2::KIND, id: id.into() }
     }
 
     /// `"11-02 19:00 i-1 stop"`; verbs `stop`, `start`, `seen`, `gone`.
@@ -1177,9 +1171,9 @@ mod tests {
         stop.engine = Some("postgres".into());
         stop.deployment = Some(Deployment::MultiAz);
         stop.schedule = "nights".into();
-        stop.resource.kind = Kind::Rds;
+        stop.resource.kind = crate::kinds::rds::INSTANCE;
         let mut start = change("11-03 08:00 i-1 start");
-        start.resource.kind = Kind::Rds;
+        start.resource.kind = crate::kinds::rds::INSTANCE;
         start.schedule = "other".into();
         let got = hours_off(&[stop.clone(), start], t(SINCE), t(UNTIL));
         assert_eq!(
@@ -1260,17 +1254,17 @@ mod tests {
     }
 
     fn ec2(region: &str, size: &str) -> ApiProduct {
-        ApiProduct::Ec2 { region: region.into(), instance_type: size.into() }
+        crate::kinds::ec2::price::product(region, size)
     }
 
     fn rds(region: &str, class: &str, engine: &str, deployment: Deployment) -> ApiProduct {
-        ApiProduct::Rds { region: region.into(), class: class.into(), engine: engine.into(), deployment }
+        crate::kinds::rds::price::product(region, class, engine, deployment)
     }
 
     /// An interval of `hours` and `minutes`; a DB instance's is MySQL, Single-AZ.
     fn interval(account: &str, kind: Kind, region: &str, size: Option<&str>, schedule: &str, hours: i64, minutes: i64) -> Interval {
         let start = t("11-02 19:00");
-        let db = kind == Kind::Rds;
+        let db = kind == crate::kinds::rds::INSTANCE;
         Interval {
             resource: ResourceKey { account: account.into(), region: region.into(), kind, id: format!("r-{hours}-{minutes}") },
             size: size.map(str::to_string),
@@ -1311,7 +1305,8 @@ mod tests {
     #[test]
     fn report_three_nights_of_a_t3_micro_to_the_cent() {
         // 3 x 13 h x 0.0104 = 0.4056 -> 0.41.
-        let nights: Vec<Interval> = (0..3).map(|_| interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 13, 0)).collect();
+        let nights: Vec<Interval> =
+            (0..3).map(|_| interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("t3.micro"), "office", 13, 0)).collect();
         check_report(&nights, &usd_prices(), GroupBy::Schedule, &["office 39.00h 0.41 file 0.00h", "total(USD) 39.00h 0.41 file 0.00h"]);
     }
 
@@ -1319,15 +1314,15 @@ mod tests {
     fn report_groups_and_prices_each_row() {
         let intervals = vec![
             // 13 h x 0.0104 = 0.1352
-            interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 13, 0),
+            interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("t3.micro"), "office", 13, 0),
             // 62.5 h x 0.107 = 6.6875
-            interval(A, Kind::Ec2, "eu-west-1", Some("m5.large"), "office", 62, 30),
+            interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("m5.large"), "office", 62, 30),
             // 10 h x 0.018 = 0.18
-            interval(B, Kind::Rds, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0),
+            interval(B, crate::kinds::rds::INSTANCE, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0),
             // No price: 5 h counted, no money.
-            interval(B, Kind::Ec2, "ap-south-1", Some("m5.large"), "nights", 5, 0),
+            interval(B, crate::kinds::ec2::KIND, "ap-south-1", Some("m5.large"), "nights", 5, 0),
             // No size (a group): 2 h 15 min counted, no money.
-            interval(B, Kind::Asg, "eu-west-1", None, "weekend", 2, 15),
+            interval(B, crate::kinds::asg::KIND, "eu-west-1", None, "weekend", 2, 15),
         ];
         let prices = usd_prices();
         check_report(
@@ -1373,7 +1368,7 @@ mod tests {
         // 1 h at 0.005: exactly half a cent, rounded up; two of them are one cent, not two.
         let mut prices = Prices::new("EUR");
         prices.set_file("t3.nano", rate("0.005")).unwrap();
-        let one = interval(A, Kind::Ec2, "eu-west-1", Some("t3.nano"), "a", 1, 0);
+        let one = interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("t3.nano"), "a", 1, 0);
         let mut other = one.clone();
         other.schedule = "b".into();
         check_report(
@@ -1386,7 +1381,8 @@ mod tests {
 
     #[test]
     fn report_serializes_rows_and_total() {
-        let nights: Vec<Interval> = (0..3).map(|_| interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 13, 0)).collect();
+        let nights: Vec<Interval> =
+            (0..3).map(|_| interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("t3.micro"), "office", 13, 0)).collect();
         let json = serde_json::to_string(&report(&nights, &usd_prices(), GroupBy::Schedule)).unwrap();
         assert_eq!(
             json,
@@ -1402,12 +1398,24 @@ mod tests {
         };
         // (kind, size, engine, deployment, what the Price List is asked, or "-")
         let cases = [
-            (Kind::Ec2, Some("t3.micro"), None, None, "AmazonEC2 t3.micro in eu-west-1"),
-            (Kind::Ec2, None, None, None, "-"),
-            (Kind::Rds, Some("db.t3.micro"), Some("postgres"), Some(MultiAz), "AmazonRDS db.t3.micro (postgres, Multi-AZ) in eu-west-1"),
-            (Kind::Rds, Some("db.t3.micro"), Some("mysql"), Some(SingleAz), "AmazonRDS db.t3.micro (mysql, Single-AZ) in eu-west-1"),
+            (crate::kinds::ec2::KIND, Some("t3.micro"), None, None, "AmazonEC2 t3.micro in eu-west-1"),
+            (crate::kinds::ec2::KIND, None, None, None, "-"),
             (
-                Kind::Rds,
+                crate::kinds::rds::INSTANCE,
+                Some("db.t3.micro"),
+                Some("postgres"),
+                Some(MultiAz),
+                "AmazonRDS db.t3.micro (postgres, Multi-AZ) in eu-west-1",
+            ),
+            (
+                crate::kinds::rds::INSTANCE,
+                Some("db.t3.micro"),
+                Some("mysql"),
+                Some(SingleAz),
+                "AmazonRDS db.t3.micro (mysql, Single-AZ) in eu-west-1",
+            ),
+            (
+                crate::kinds::rds::INSTANCE,
                 Some("db.r5.large"),
                 Some("sqlserver-se"),
                 Some(MultiAz),
@@ -1415,20 +1423,20 @@ mod tests {
             ),
             // Aurora instances: always Single-AZ.
             (
-                Kind::Rds,
+                crate::kinds::rds::INSTANCE,
                 Some("db.r5.large"),
                 Some("aurora-postgresql"),
                 None,
                 "AmazonRDS db.r5.large (aurora-postgresql, Single-AZ) in eu-west-1",
             ),
             // Not known, or not priced from the Price List: the file's only.
-            (Kind::Rds, Some("db.t3.micro"), None, None, "-"),
-            (Kind::Rds, Some("db.t3.micro"), Some("postgres"), None, "-"),
-            (Kind::Rds, Some("db.t3.micro"), Some("db2-se"), Some(SingleAz), "-"),
-            (Kind::Rds, None, Some("postgres"), Some(SingleAz), "-"),
-            (Kind::RdsCluster, None, Some("aurora-postgresql"), Some(MultiAz), "-"),
-            (Kind::Asg, None, None, None, "-"),
-            (Kind::Ecs, None, None, None, "-"),
+            (crate::kinds::rds::INSTANCE, Some("db.t3.micro"), None, None, "-"),
+            (crate::kinds::rds::INSTANCE, Some("db.t3.micro"), Some("postgres"), None, "-"),
+            (crate::kinds::rds::INSTANCE, Some("db.t3.micro"), Some("db2-se"), Some(SingleAz), "-"),
+            (crate::kinds::rds::INSTANCE, None, Some("postgres"), Some(SingleAz), "-"),
+            (crate::kinds::rds::CLUSTER, None, Some("aurora-postgresql"), Some(MultiAz), "-"),
+            (crate::kinds::asg::KIND, None, None, None, "-"),
+            (crate::kinds::ecs::KIND, None, None, None, "-"),
         ];
         for (kind, size, engine, deployment, expect) in cases {
             assert_eq!(product(kind, size, engine, deployment), expect, "{kind} {size:?} {engine:?} {deployment:?}");
@@ -1450,39 +1458,45 @@ mod tests {
         // (kind, size, engine, deployment, what its price is the sum of: "count x size
         // [the Price List's product]", or "-": nothing prices it)
         let cases = [
-            (Kind::Ec2, Some("t3.micro"), None, None, "1 x t3.micro [t3.micro in eu-west-1]"),
-            (Kind::Ec2, None, None, None, "-"),
+            (crate::kinds::ec2::KIND, Some("t3.micro"), None, None, "1 x t3.micro [t3.micro in eu-west-1]"),
+            (crate::kinds::ec2::KIND, None, None, None, "-"),
             (
-                Kind::Rds,
+                crate::kinds::rds::INSTANCE,
                 Some("db.t3.micro"),
                 Some("postgres"),
                 Some(MultiAz),
                 "1 x db.t3.micro [db.t3.micro (postgres, Multi-AZ) in eu-west-1]",
             ),
-            (Kind::Rds, Some("db.t3.micro"), None, None, "1 x db.t3.micro"),
+            (crate::kinds::rds::INSTANCE, Some("db.t3.micro"), None, None, "1 x db.t3.micro"),
             // Aurora: each member on its own, Single-AZ, whatever the cluster's spread.
             (
-                Kind::RdsCluster,
+                crate::kinds::rds::CLUSTER,
                 Some("db.r6g.large*2+db.r6g.xlarge"),
                 Some("aurora-postgresql"),
                 Some(MultiAz),
                 "2 x db.r6g.large [db.r6g.large (aurora-postgresql, Single-AZ) in eu-west-1] + 1 x db.r6g.xlarge [db.r6g.xlarge (aurora-postgresql, Single-AZ) in eu-west-1]",
             ),
-            (Kind::RdsCluster, Some("db.r5.large"), Some("aurora"), None, "1 x db.r5.large [db.r5.large (aurora, Single-AZ) in eu-west-1]"),
+            (
+                crate::kinds::rds::CLUSTER,
+                Some("db.r5.large"),
+                Some("aurora"),
+                None,
+                "1 x db.r5.large [db.r5.large (aurora, Single-AZ) in eu-west-1]",
+            ),
             // Engine unknown, or not Aurora (a Multi-AZ DB cluster, Neptune, DocumentDB):
             // the file's prices only.
-            (Kind::RdsCluster, Some("db.r6g.large*2"), None, None, "2 x db.r6g.large"),
-            (Kind::RdsCluster, Some("db.m5d.large*3"), Some("postgres"), Some(MultiAz), "3 x db.m5d.large"),
-            (Kind::RdsCluster, Some("db.r5.large"), Some("neptune"), Some(SingleAz), "1 x db.r5.large"),
-            (Kind::RdsCluster, Some("db.r5.large"), Some("docdb"), None, "1 x db.r5.large"),
+            (crate::kinds::rds::CLUSTER, Some("db.r6g.large*2"), None, None, "2 x db.r6g.large"),
+            (crate::kinds::rds::CLUSTER, Some("db.m5d.large*3"), Some("postgres"), Some(MultiAz), "3 x db.m5d.large"),
+            (crate::kinds::rds::CLUSTER, Some("db.r5.large"), Some("neptune"), Some(SingleAz), "1 x db.r5.large"),
+            (crate::kinds::rds::CLUSTER, Some("db.r5.large"), Some("docdb"), None, "1 x db.r5.large"),
             // Serverless v2 members, no size (recorded before clusters had one, or no
             // members), a size that does not read: nothing.
-            (Kind::RdsCluster, Some("db.serverless"), Some("aurora-postgresql"), None, "-"),
-            (Kind::RdsCluster, Some("db.r6g.large+db.serverless*2"), Some("aurora-mysql"), None, "-"),
-            (Kind::RdsCluster, None, Some("aurora-postgresql"), Some(MultiAz), "-"),
-            (Kind::RdsCluster, Some("db.r6g.large*0"), Some("aurora-postgresql"), None, "-"),
-            (Kind::Asg, None, None, None, "-"),
-            (Kind::Ecs, None, None, None, "-"),
+            (crate::kinds::rds::CLUSTER, Some("db.serverless"), Some("aurora-postgresql"), None, "-"),
+            (crate::kinds::rds::CLUSTER, Some("db.r6g.large+db.serverless*2"), Some("aurora-mysql"), None, "-"),
+            (crate::kinds::rds::CLUSTER, None, Some("aurora-postgresql"), Some(MultiAz), "-"),
+            (crate::kinds::rds::CLUSTER, Some("db.r6g.large*0"), Some("aurora-postgresql"), None, "-"),
+            (crate::kinds::asg::KIND, None, None, None, "-"),
+            (crate::kinds::ecs::KIND, None, None, None, "-"),
         ];
         for (kind, size, engine, deployment, expect) in cases {
             assert_eq!(show(kind, size, engine, deployment), expect, "{kind} {size:?} {engine:?} {deployment:?}");
@@ -1494,7 +1508,7 @@ mod tests {
         Interval {
             engine: engine.map(str::to_string),
             deployment: Some(Deployment::MultiAz),
-            ..interval(B, Kind::RdsCluster, "eu-west-1", size, "nights", hours, 0)
+            ..interval(B, crate::kinds::rds::CLUSTER, "eu-west-1", size, "nights", hours, 0)
         }
     }
 
@@ -1542,7 +1556,7 @@ mod tests {
             cluster(Some("db.r6g.large*2+db.r6g.xlarge"), Some("aurora-postgresql"), 13),
             cluster(Some("db.r6g.large*2+db.r6g.xlarge"), Some("aurora-postgresql"), 61),
             cluster(None, Some("aurora-postgresql"), 13),
-            interval(B, Kind::Rds, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0),
+            interval(B, crate::kinds::rds::INSTANCE, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0),
         ];
         check_report(
             &intervals,
@@ -1587,7 +1601,7 @@ mod tests {
     fn a_governed_cluster_is_projected_at_its_members_prices() {
         let prices = cluster_prices();
         let aurora = |size: Option<&str>| Governed {
-            kind: Kind::RdsCluster,
+            kind: crate::kinds::rds::CLUSTER,
             region: "eu-west-1".into(),
             size: size.map(str::to_string),
             engine: Some("aurora-postgresql".into()),
@@ -1609,7 +1623,7 @@ mod tests {
         let db = |engine: Option<&str>, deployment| Interval {
             engine: engine.map(str::to_string),
             deployment,
-            ..interval(B, Kind::Rds, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0)
+            ..interval(B, crate::kinds::rds::INSTANCE, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0)
         };
         let intervals = [
             // 10 h x 0.018 = 0.18
@@ -1628,15 +1642,15 @@ mod tests {
     #[test]
     fn needed_lists_what_the_file_does_not_price() {
         let intervals = vec![
-            interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 1, 0),
-            interval(A, Kind::Ec2, "eu-west-1", Some("m5.large"), "office", 1, 0),
-            interval(A, Kind::Ec2, "eu-west-1", Some("m5.large"), "nights", 1, 0),
-            interval(A, Kind::Rds, "us-east-1", Some("db.t3.micro"), "office", 1, 0),
-            interval(A, Kind::Asg, "us-east-1", None, "office", 1, 0),
+            interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("t3.micro"), "office", 1, 0),
+            interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("m5.large"), "office", 1, 0),
+            interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("m5.large"), "nights", 1, 0),
+            interval(A, crate::kinds::rds::INSTANCE, "us-east-1", Some("db.t3.micro"), "office", 1, 0),
+            interval(A, crate::kinds::asg::KIND, "us-east-1", None, "office", 1, 0),
             // A database recorded before its engine was: the file's only; a cluster
             // recorded before its size was: nothing prices it.
-            Interval { engine: None, ..interval(A, Kind::Rds, "us-east-1", Some("db.m5.large"), "office", 1, 0) },
-            interval(A, Kind::RdsCluster, "us-east-1", None, "office", 1, 0),
+            Interval { engine: None, ..interval(A, crate::kinds::rds::INSTANCE, "us-east-1", Some("db.m5.large"), "office", 1, 0) },
+            interval(A, crate::kinds::rds::CLUSTER, "us-east-1", None, "office", 1, 0),
         ];
         let got: Vec<_> = needed(&intervals, &usd_prices()).into_iter().collect();
         assert_eq!(got, vec![ec2("eu-west-1", "m5.large"), rds("us-east-1", "db.t3.micro", "mysql", Deployment::SingleAz)]);
@@ -1647,7 +1661,7 @@ mod tests {
     }
 
     fn governed(region: &str, size: Option<&str>) -> Governed {
-        Governed { kind: Kind::Ec2, region: region.into(), size: size.map(str::to_string), engine: None, deployment: None }
+        Governed { kind: crate::kinds::ec2::KIND, region: region.into(), size: size.map(str::to_string), engine: None, deployment: None }
     }
 
     #[test]
@@ -1736,16 +1750,12 @@ mod tests {
 
     fn resource(kind: Kind, state: &str, size: Option<&str>, tags: &[(&str, &str)]) -> Resource {
         use crate::model::Detail;
-        let detail = match kind {
-            Kind::Ec2 => Detail::Ec2 { root_device_type: Some("ebs".into()), lifecycle: None, hibernation_configured: false },
-            _ => Detail::Rds {
-                replica_of: None,
-                replicas: 0,
-                cluster: None,
-                engine: Some("postgres".into()),
-                deployment: Some(Deployment::MultiAz),
-            },
+        let instance = kind == crate::kinds::ec2::KIND;
+        let detail = match instance {
+            true => Detail::new(crate::kinds::ec2::InstanceDetail { root_device_type: Some("ebs".into()), ..Default::default() }),
+            false => Detail::new(crate::kinds::rds::InstanceDetail::default()),
         };
+        let (engine, deployment) = if instance { (None, None) } else { (Some("postgres".into()), Some(Deployment::MultiAz)) };
         Resource {
             kind,
             id: format!("{kind}-{state}"),
@@ -1754,6 +1764,8 @@ mod tests {
             tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             state_reason: None,
             size: size.map(str::to_string),
+            engine,
+            deployment,
             detail,
         }
     }
@@ -1772,26 +1784,27 @@ mod tests {
                         kind: r.kind,
                         region: r.region.clone(),
                         size: r.size.clone(),
-                        engine: r.engine().map(str::to_string),
-                        deployment: r.deployment()
+                        engine: r.engine.clone(),
+                        deployment: r.deployment
                     }
                 );
             }
         };
-        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[]), true);
-        check(resource(Kind::Ec2, "stopped", Some("t3.micro"), &[]), true);
-        check(resource(Kind::Ec2, "stopping", Some("t3.micro"), &[]), true);
-        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("offhours:skip", "2026-12-01")]), true);
-        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("offhours:skip", "true")]), false);
-        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("offhours:skip", "whenever")]), false);
-        check(resource(Kind::Ec2, "terminated", Some("t3.micro"), &[]), false);
+        check(resource(crate::kinds::ec2::KIND, "running", Some("t3.micro"), &[]), true);
+        check(resource(crate::kinds::ec2::KIND, "stopped", Some("t3.micro"), &[]), true);
+        check(resource(crate::kinds::ec2::KIND, "stopping", Some("t3.micro"), &[]), true);
+        check(resource(crate::kinds::ec2::KIND, "running", Some("t3.micro"), &[("offhours:skip", "2026-12-01")]), true);
+        check(resource(crate::kinds::ec2::KIND, "running", Some("t3.micro"), &[("offhours:skip", "true")]), false);
+        check(resource(crate::kinds::ec2::KIND, "running", Some("t3.micro"), &[("offhours:skip", "whenever")]), false);
+        check(resource(crate::kinds::ec2::KIND, "terminated", Some("t3.micro"), &[]), false);
         // The kind's own rule: a member of an Auto Scaling group is the group's.
-        check(resource(Kind::Ec2, "running", Some("t3.micro"), &[("aws:autoscaling:groupName", "web")]), false);
-        let mut replica = resource(Kind::Rds, "available", Some("db.t3.micro"), &[]);
+        check(resource(crate::kinds::ec2::KIND, "running", Some("t3.micro"), &[("aws:autoscaling:groupName", "web")]), false);
+        let mut replica = resource(crate::kinds::rds::INSTANCE, "available", Some("db.t3.micro"), &[]);
         replica.detail =
-            crate::model::Detail::Rds { replica_of: Some("db-main".into()), replicas: 0, cluster: None, engine: None, deployment: None };
+            crate::model::Detail::new(crate::kinds::rds::InstanceDetail { replica_of: Some("db-main".into()), ..Default::default() });
+        (replica.engine, replica.deployment) = (None, None);
         check(replica, false);
-        check(resource(Kind::Rds, "available", Some("db.t3.micro"), &[]), true);
+        check(resource(crate::kinds::rds::INSTANCE, "available", Some("db.t3.micro"), &[]), true);
     }
 
     #[test]
@@ -1832,12 +1845,12 @@ mod tests {
     #[test]
     fn a_tally_prices_like_the_report_by_schedule() {
         let intervals = vec![
-            interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 13, 0),
-            interval(A, Kind::Ec2, "eu-west-1", Some("m5.large"), "office", 62, 30),
-            interval(B, Kind::Rds, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0),
-            interval(B, Kind::Ec2, "ap-south-1", Some("m5.large"), "nights", 5, 0),
-            interval(B, Kind::Asg, "eu-west-1", None, "weekend", 2, 15),
-            interval(A, Kind::Ec2, "eu-west-1", Some("t3.micro"), "office", 13, 0),
+            interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("t3.micro"), "office", 13, 0),
+            interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("m5.large"), "office", 62, 30),
+            interval(B, crate::kinds::rds::INSTANCE, "eu-west-1", Some("db.t3.micro"), "nights", 10, 0),
+            interval(B, crate::kinds::ec2::KIND, "ap-south-1", Some("m5.large"), "nights", 5, 0),
+            interval(B, crate::kinds::asg::KIND, "eu-west-1", None, "weekend", 2, 15),
+            interval(A, crate::kinds::ec2::KIND, "eu-west-1", Some("t3.micro"), "office", 13, 0),
         ];
         let tally = Tally::of(&intervals, t(SINCE), t(UNTIL));
         assert_eq!(tally.groups.len(), 5);

@@ -211,8 +211,7 @@ fn parse_since(text: &str) -> Result<Since, String> {
 }
 
 fn parse_kind(text: &str) -> Result<Kind, String> {
-    Kind::parse(text)
-        .ok_or_else(|| format!("unknown kind `{text}` (valid: {})", Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")))
+    crate::kinds::parse(text).ok_or_else(|| format!("unknown kind `{text}` (valid: {})", crate::kinds::names()))
 }
 
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {

@@ -10,13 +10,13 @@ use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
 use crate::aws::Aws;
-use crate::aws::dynamodb::StateTable;
 use crate::config::{Config, StateSettings};
 use crate::savings::{
     ApiProduct, Governed, GroupBy, Money, PriceCache, Prices, Projected, Projection, Rate, Report, governed, hours_off, needed,
     off_seconds_per_week, projected, report,
 };
 use crate::store::shared_ledger::TableLedger;
+use crate::store::table::StateTable;
 use crate::store::{LEDGER_FILE, Ledger};
 
 /// Where the figures come from, said in every output.
@@ -255,7 +255,7 @@ async fn api_prices(
     now: DateTime<Utc>,
     prices: &mut Prices,
 ) {
-    use crate::aws::pricing::{CACHE_FILE, ec2_linux_on_demand, rds_on_demand, read_cache, write_cache};
+    use crate::store::price_cache::{CACHE_FILE, read_cache, write_cache};
     let path = state_dir.join(CACHE_FILE);
     let mut cache = read_cache(&path).unwrap_or_else(|e| {
         eprintln!("offhours: {e}; asking the Price List API again");
@@ -264,10 +264,7 @@ async fn api_prices(
     let before = cache.clone();
     let client = crate::aws::pricing::client(aws);
     for product in cache.to_ask(missing, now, refresh) {
-        let answer = match &product {
-            ApiProduct::Ec2 { region, instance_type } => ec2_linux_on_demand(&client, region, instance_type).await,
-            ApiProduct::Rds { region, class, engine, deployment } => rds_on_demand(&client, region, class, engine, *deployment).await,
-        };
+        let answer = crate::jobs::prices::on_demand(&client, &product).await;
         match answer {
             Ok(answer) => cache.put(&product, answer.as_ref(), now),
             Err(e) => match cache.get(&product).filter(|c| c.price().is_some()) {
@@ -297,7 +294,7 @@ async fn api_prices(
 /// a projection missing some resources would read as a smaller one.
 async fn governed_now(config: &Config, aws: &Aws, now: DateTime<Utc>) -> Result<Vec<(String, Option<i64>, Vec<Governed>)>, String> {
     let targets = crate::jobs::targets::targets(aws, config).await.map_err(|e| e.to_string())?;
-    let calls = Arc::new(crate::aws::ec2::CallCounter::default());
+    let calls = Arc::new(crate::aws::CallCounter::default());
     let calls = &calls;
     let mut reads = Vec::new();
     for (index, schedule) in config.schedules.iter().enumerate() {
@@ -309,7 +306,7 @@ async fn governed_now(config: &Config, aws: &Aws, now: DateTime<Utc>) -> Result<
                     let selector = schedule.selector(&config.tag_key);
                     let mut found = Vec::new();
                     for kind in &schedule.kinds {
-                        let more = crate::aws::adapter(*kind).list(&api, &selector).await.map_err(|e| {
+                        let more = crate::kinds::of(*kind).adapter().list(&api, &selector).await.map_err(|e| {
                             format!(
                                 "schedule {}: cannot list {} in account {} region {region}: {e}",
                                 schedule.name,

@@ -7,8 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
-use crate::aws::ec2::CallCounter;
-use crate::aws::{Aws, adapter};
+use crate::aws::Aws;
+use crate::aws::CallCounter;
 use crate::jobs::targets::{Target, multi_account, targets};
 use crate::model::{AccountRef, Kind, Resource};
 use crate::plan::snooze::{may_replace, parse_until, tag_value};
@@ -59,10 +59,11 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
             return EXIT_USAGE;
         }
     };
-    // An instance id says its kind; any other id is looked for among the kinds the file uses.
-    let kinds: Vec<Kind> = match args.kind {
+    // An id with a kind's own prefix (an instance's `i-`) says its kind; any other id is
+    // looked for among the kinds the file uses.
+    let claimed = crate::kinds::ids().into_iter().find(|k| k.info().id_prefix.is_some_and(|p| args.id.starts_with(p)));
+    let kinds: Vec<Kind> = match args.kind.or(claimed) {
         Some(k) => vec![k],
-        None if args.id.starts_with("i-") => vec![Kind::Ec2],
         None => {
             let mut used: Vec<Kind> = config.kinds.clone();
             used.extend(config.schedules.iter().flat_map(|s| s.kinds.iter().copied()));
@@ -119,7 +120,7 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
     let reads = targets.iter().map(|(_, aws, kind, region)| {
         let api = aws.api(region, &calls);
         let ids = &ids;
-        async move { adapter(*kind).describe(&api, ids).await }
+        async move { crate::kinds::of(*kind).adapter().describe(&api, ids).await }
     });
     let mut found: Vec<(Option<AccountRef>, &Aws, Resource)> = Vec::new();
     let mut errors = Vec::new();
@@ -186,7 +187,7 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
     };
     if !config.dry_run {
         let api = aws.api(&resource.region, &calls);
-        if let Err(e) = adapter(resource.kind).tag(&api, &resource, tag, value.as_deref()).await {
+        if let Err(e) = crate::kinds::of(resource.kind).adapter().tag(&api, &resource, tag, value.as_deref()).await {
             tracing::error!(job = "snooze", kind = %resource.kind, id = %resource.id, region = %resource.region, tag = %tag, error = %e, "Snooze not set.");
             eprintln!("offhours: {label}: {e}");
             return EXIT_FAILED;

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
 use crate::aws::Aws;
-use crate::aws::dynamodb::{Created, StateTable};
 use crate::config::{Config, DynamoDbState, StateSettings};
-use crate::daemon::state::{FILE_NAME, StateFile};
+use crate::store::state::{FILE_NAME, StateFile};
+use crate::store::table::{Created, StateTable};
 
 /// How long `init-state` waits for a new table to become active.
 const ACTIVE_WITHIN: Duration = Duration::from_secs(120);
@@ -74,7 +74,7 @@ pub async fn migrate(cli: &Cli, state_dir: PathBuf) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let state: crate::daemon::state::State = match serde_json::from_slice(&bytes) {
+    let state: crate::store::state::State = match serde_json::from_slice(&bytes) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("offhours: {}: not a state file: {e}", file.path.display());

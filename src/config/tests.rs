@@ -1,5 +1,4 @@
 use super::*;
-use crate::model::Kind;
 
 fn host() -> HostTimezone {
     HostTimezone::fixed(chrono_tz::Europe::Berlin)
@@ -27,10 +26,10 @@ const OK_SCHEDULE: &str = "[schedules.office]\nstart = \"0 8 * * MON-FRI\"\n";
 #[test]
 fn kinds_are_named_and_default_to_instances() {
     let c = load_str(OK_SCHEDULE).unwrap();
-    assert_eq!((c.kinds.as_slice(), c.schedules[0].kinds.as_slice()), (&[Kind::Ec2][..], &[Kind::Ec2][..]));
+    assert_eq!((c.kinds.as_slice(), c.schedules[0].kinds.as_slice()), (&[crate::kinds::ec2::KIND][..], &[crate::kinds::ec2::KIND][..]));
     let c = load_str("kinds = [\"ec2\", \"rds\"]\n[schedules.a]\nstart = \"0 8 * * *\"\n[schedules.b]\nstart = \"0 8 * * *\"\nkinds = [\"asg\", \"ecs\", \"rds-cluster\"]\n").unwrap();
-    assert_eq!(c.schedules[0].kinds, vec![Kind::Ec2, Kind::Rds]);
-    assert_eq!(c.schedules[1].kinds, vec![Kind::Asg, Kind::Ecs, Kind::RdsCluster]);
+    assert_eq!(c.schedules[0].kinds, vec![crate::kinds::ec2::KIND, crate::kinds::rds::INSTANCE]);
+    assert_eq!(c.schedules[1].kinds, vec![crate::kinds::asg::KIND, crate::kinds::ecs::KIND, crate::kinds::rds::CLUSTER]);
     check_errors(
         "kinds = [\"ec2\", \"rdss\", \"lambda\"]\n[schedules.a]\nstart = \"0 8 * * *\"\nkinds = [\"asg\", \"asg\"]\n",
         &[

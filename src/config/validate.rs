@@ -106,11 +106,11 @@ impl Checker {
             self.error(list.span(), field, "must name at least one kind");
         }
         for name in list.get_ref() {
-            match Kind::parse(name.get_ref()) {
+            match crate::kinds::parse(name.get_ref()) {
                 Some(k) if kinds.contains(&k) => self.error(name.span(), field, format!("`{k}` is listed twice")),
                 Some(k) => kinds.push(k),
                 None => {
-                    let valid: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+                    let valid: Vec<&str> = crate::kinds::ids().iter().map(|k| k.as_str()).collect();
                     let hint = closest(name.get_ref(), valid.iter().copied()).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
                     self.error(name.span(), field, format!("unknown kind `{}` ({hint}valid: {})", name.get_ref(), valid.join(", ")));
                 }
@@ -228,7 +228,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         .unwrap_or(std::time::Duration::from_secs(DEFAULT_DB_VERIFY_TIMEOUT_S));
     // Instances only unless the file says otherwise: older files keep their meaning and
     // their IAM policy.
-    let kinds = raw.kinds.as_ref().and_then(|k| c.kinds(k, "kinds")).unwrap_or_else(|| vec![Kind::Ec2]);
+    let kinds = raw.kinds.as_ref().and_then(|k| c.kinds(k, "kinds")).unwrap_or_else(|| vec![crate::kinds::default_kind()]);
     let capacity_retries = raw.capacity_retries.as_ref().and_then(|v| c.count(v, "capacity_retries", 0, 20)).unwrap_or(2);
     let capacity_retry_delay =
         raw.capacity_retry_delay.as_ref().and_then(|v| c.duration(v, "capacity_retry_delay")).unwrap_or(std::time::Duration::from_secs(60));

@@ -11,7 +11,6 @@
 pub mod clock;
 pub mod notify;
 pub mod service;
-pub mod state;
 pub mod status;
 pub mod timer;
 
@@ -30,10 +29,10 @@ use crate::jobs::apply::Cause;
 use crate::store::keeper::Keeper;
 use crate::store::ledger::LatestFigures;
 use crate::store::shared_ledger::{SharedRecorder, TableLedger};
+use crate::store::state::State;
 use crate::store::{Backend, Fence, Role, StoreError};
 use clock::Clock;
 use notify::{Note, Notifier};
-use state::State;
 use status::{Heartbeat, ReloadStatus};
 use timer::{Due, Fire, JobKind, TimedJob};
 
@@ -107,7 +106,7 @@ impl LedgerWriter {
     ) -> Option<LedgerWriter> {
         let writer = match table {
             Some(ledger) => {
-                let cache = state_dir.join(crate::aws::pricing::CACHE_FILE);
+                let cache = state_dir.join(crate::store::price_cache::CACHE_FILE);
                 let settings =
                     crate::store::ledger::Settings { publish: figures.publisher(), ..crate::store::shared_ledger::settings(retention) };
                 let r = Arc::new(SharedRecorder::start(ledger, cache, settings));

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::timer::{JobKind, warned_schedule};
 use super::{Executor, FireTask};
-use crate::aws::dynamodb::StateTable;
 use crate::aws::{Aws, RegionError};
 use crate::config::Config;
 use crate::jobs::apply::{ApplyError, Cause, Enforcing, LeaseCheck, Request, apply_all};
@@ -17,6 +16,7 @@ use crate::notify::queue::{Dispatcher, Policy};
 use crate::store::dynamodb::DynamoBackend;
 use crate::store::keeper::Keeper;
 use crate::store::shared_ledger::TableLedger;
+use crate::store::table::StateTable;
 
 /// AWS clients and the checked regions of one config generation.
 #[derive(Debug, Clone)]

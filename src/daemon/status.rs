@@ -4,12 +4,13 @@
 //! Both files are replaced atomically, so a reader never sees half a file. The
 //! verdicts are pure functions of the file and `now`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+pub use crate::store::state::write_atomic;
 
 /// The heartbeat file's name in the state directory.
 pub const HEARTBEAT_FILE: &str = "heartbeat";
@@ -98,27 +99,6 @@ pub struct ReloadStatus {
     /// Why it was rejected: every error, one per entry.
     #[serde(default)]
     pub errors: Vec<String>,
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = tmp_path(path);
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
 }
 
 /// Why the state directory cannot be used.

@@ -74,7 +74,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("offhours.toml"), config).unwrap();
         if let Some(state) = state {
-            std::fs::write(dir.path().join(state::FILE_NAME), state).unwrap();
+            std::fs::write(dir.path().join(crate::store::state::FILE_NAME), state).unwrap();
         }
         Self::start_in(dir, start).await
     }
@@ -270,7 +270,7 @@ async fn a_corrupt_state_file_means_no_history() {
     h.advance(TimeDelta::minutes(5)).await;
     let (fires, dir) = h.stop().await;
     assert!(fires.is_empty());
-    let state: State = serde_json::from_slice(&std::fs::read(dir.path().join(state::FILE_NAME)).unwrap()).unwrap();
+    let state: State = serde_json::from_slice(&std::fs::read(dir.path().join(crate::store::state::FILE_NAME)).unwrap()).unwrap();
     assert!(state.handled_until.contains_key("schedule:office:start"), "rewritten: {state:?}");
 }
 
@@ -383,7 +383,7 @@ async fn a_failing_state_write_is_reported_by_the_heartbeat_until_it_works_again
     h.advance(TimeDelta::minutes(2)).await; // the 08:00 fire ran and could not be recorded
     assert_eq!(h.recorder.fires.lock().unwrap().len(), 1);
     let error = beat(&h).state_error.expect("the heartbeat names the failure");
-    assert!(error.starts_with(&format!("cannot write {}", h.dir.path().join(state::FILE_NAME).display())), "{error}");
+    assert!(error.starts_with(&format!("cannot write {}", h.dir.path().join(crate::store::state::FILE_NAME).display())), "{error}");
     // (The harness beats hourly; judge as of the last beat.)
     let verdict = status::judge(Some(&beat(&h)), beat(&h).loop_at.unwrap(), Duration::from_secs(90));
     assert!(matches!(verdict, status::Verdict::StateUnwritable { .. }), "{verdict:?}");

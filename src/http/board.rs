@@ -244,7 +244,7 @@ mod tests {
             size: None,
             engine: None,
             deployment: None,
-            kind: Kind::Ec2,
+            kind: crate::kinds::ec2::KIND,
             id: id.into(),
             region: "eu-west-1".into(),
             name: Some(format!("{id}-name")),
@@ -262,7 +262,7 @@ mod tests {
             schedule,
             action,
             dry_run: false,
-            kinds: &[Kind::Ec2],
+            kinds: &[crate::kinds::ec2::KIND],
             regions: &[],
             results,
             list_failures: 1,
@@ -336,7 +336,7 @@ mod tests {
         board.record(&Event::AuditFinished { findings: &none }, at("2026-11-24T06:00:00Z"));
         board.record(&Event::AlarmChecked { outcome: "created", alarm_name: "budget" }, at("2026-11-23T06:00:00Z"));
         board.record(&Event::AlarmChecked { outcome: "failed", alarm_name: "budget" }, at("2026-11-24T06:00:00Z"));
-        let refs = [ResourceRef { account: None, kind: Kind::Ec2, id: "i-1".into(), region: "eu-west-1".into(), name: None }];
+        let refs = [ResourceRef { account: None, kind: crate::kinds::ec2::KIND, id: "i-1".into(), region: "eu-west-1".into(), name: None }];
         let warning =
             Event::StopWarning { schedule: "office", stop_at: at("2026-11-23T18:00:00Z"), timezone: chrono_tz::UTC, resources: &refs };
         board.record(&warning, at("2026-11-23T17:45:00Z"));

@@ -446,7 +446,7 @@ mod tests {
     use super::*;
     use crate::config::{HostTimezone, from_str};
     use crate::http::board::{Aborted, AlarmOutcome, AuditOutcome, BrakeTrip, Failure, Finished};
-    use crate::model::{Kind, Outcome};
+    use crate::model::Outcome;
 
     const FILE: &str = r#"
 timezone = "Europe/Berlin"
@@ -486,7 +486,7 @@ alarm_name = "budget"
     fn failure(id: &str, reason: &str) -> Failure {
         Failure {
             account: String::new(),
-            kind: Kind::Ec2,
+            kind: crate::kinds::ec2::KIND,
             id: id.into(),
             region: "eu-west-1".into(),
             name: Some("web <1>".into()),
@@ -619,17 +619,17 @@ alarm_name = "budget"
 
     #[test]
     fn the_savings_show_hours_off_and_the_estimate_with_its_prices() {
-        use crate::savings::{ApiProduct, Part, Price, PriceCache, Tally};
+        use crate::savings::{Part, Price, PriceCache, Tally};
         let mut text = FILE.to_string();
         text.push_str("[savings.prices]\n\"t3.micro\" = 0.0104\n");
         let config = config(&text);
         let page = render_snapshot(Some(&config), &board(), at(NOW));
         assert!(page.contains("<section id=\"savings\"><h2>Savings (estimate)</h2><p class=\"muted\">Not counted yet"), "{page}");
-        let product = |size: &str| ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: size.into() };
+        let product = |size: &str| crate::kinds::ec2::price::product("eu-west-1", size);
         let group = |schedule: &str, size: &str| {
             (
                 schedule.to_string(),
-                Kind::Ec2,
+                crate::kinds::ec2::KIND,
                 "eu-west-1".to_string(),
                 Some(size.to_string()),
                 Some(vec![Part::one(size, Some(product(size)))]),

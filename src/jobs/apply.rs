@@ -2,7 +2,7 @@
 //! decide, brake, act in batches, retry what capacity refused, verify final states, log
 //! each outcome. `offhours apply` and the daemon's fires both come through [`apply`].
 //!
-//! The engine is written once over [`crate::aws::Adapter`]: a kind brings its listing,
+//! The engine is written once over [`crate::kinds::Adapter`]: a kind brings its listing,
 //! its act call and its state read; deciding, the brake, concurrency, batching and
 //! splitting, race re-reads, capacity retries, verification and the log are here.
 //! Every (kind, region) is listed, acted on and verified concurrently, and so are a
@@ -19,12 +19,14 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 
-use crate::aws::ec2::{self, CallCounter};
-use crate::aws::{Adapter, Api, Aws, AwsError, ErrorKind};
+use crate::aws::CallCounter;
+use crate::aws::batch;
+use crate::aws::{Api, Aws, AwsError, ErrorKind};
 use crate::config::{Config, Schedule};
 use crate::events::{self, Event};
 use crate::jobs::targets::{ACCOUNTS_AT_ONCE, Target, applies};
 use crate::kinds::Rules;
+use crate::kinds::{Adapter, Verify};
 use crate::model::{AccountFailure, ListFailure, Outcome, ResourceResult};
 use crate::model::{AccountRef, Action, Kind, Phase, Resource};
 use crate::plan::{self, BrakeError, Decision, Verdict};
@@ -179,7 +181,7 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
     let reads = targets.iter().map(|(kind, region)| {
         let api = aws.api(region, &calls);
         let selector = &selector;
-        async move { crate::aws::adapter(*kind).list(&api, selector).await }
+        async move { crate::kinds::of(*kind).adapter().list(&api, selector).await }
     });
     let mut resources = Vec::new();
     let mut errors = Vec::new();
@@ -276,7 +278,7 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     let mut groups: FuturesUnordered<_> = to_act
         .into_iter()
         .map(|((kind, region, hibernate), resources)| {
-            let acting = Acting { adapter: crate::aws::adapter(kind), api: aws.api(&region, &calls), kind, req: &req, hibernate };
+            let acting = Acting { adapter: crate::kinds::of(kind).adapter(), api: aws.api(&region, &calls), kind, req: &req, hibernate };
             async move { acting.run(resources).await }
         })
         .collect();
@@ -451,8 +453,8 @@ fn result(r: &Resource, after: Option<String>, outcome: Outcome, reason: Option<
         kind: r.kind,
         id: r.id.clone(),
         size: r.size.clone(),
-        engine: r.engine().map(str::to_string),
-        deployment: r.deployment(),
+        engine: r.engine.clone(),
+        deployment: r.deployment,
         region: r.region.clone(),
         name: r.name().map(str::to_string),
         before: r.state.clone(),
@@ -496,8 +498,8 @@ struct Acting<'a> {
 }
 
 impl Acting<'_> {
-    async fn send(&self, by_id: &BTreeMap<String, Resource>, ids: &[String]) -> Vec<ec2::BatchResult> {
-        ec2::in_batches(ids, self.adapter.batch_size(), |batch| {
+    async fn send(&self, by_id: &BTreeMap<String, Resource>, ids: &[String]) -> Vec<batch::BatchResult> {
+        batch::in_batches(ids, self.adapter.batch_size(), |batch| {
             let resources: Vec<Resource> = batch.iter().map(|id| by_id[id].clone()).collect();
             async move { self.adapter.act(&self.api, self.req.action, &resources, self.hibernate, self.req.dry_run).await }
         })
@@ -587,9 +589,9 @@ impl Acting<'_> {
 
     /// How long to wait for the kind to reach its target state: databases take minutes.
     fn verify_timeout(&self) -> Duration {
-        match self.kind {
-            Kind::Rds | Kind::RdsCluster => self.req.config.db_verify_timeout,
-            _ => self.req.config.verify_timeout,
+        match crate::kinds::of(self.kind).verify() {
+            Verify::Database => self.req.config.db_verify_timeout,
+            Verify::Default => self.req.config.verify_timeout,
         }
     }
 
@@ -641,7 +643,7 @@ impl Acting<'_> {
                 break;
             }
             if tokio::time::Instant::now() + interval > deadline {
-                let target_name = self.kind.target_state(self.req.action);
+                let target_name = crate::kinds::of(self.kind).target_state(self.req.action);
                 for id in &waiting {
                     let state = last_seen.get(id).map(|(s, _)| s.clone());
                     let reason =
@@ -690,23 +692,13 @@ impl Acting<'_> {
         let reason = match e.kind {
             ErrorKind::Unauthorized => format!(
                 "not authorized: the credentials lack {}:{} ({})",
-                service_prefix(self.kind),
+                crate::kinds::of(self.kind).service(),
                 e.operation,
                 e.code.as_deref().unwrap_or("UnauthorizedOperation")
             ),
             _ => e.to_string(),
         };
         result(r, None, Outcome::Failed, Some(reason), e.request_id.clone())
-    }
-}
-
-/// The IAM service prefix of a kind's actions.
-fn service_prefix(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Ec2 => "ec2",
-        Kind::Rds | Kind::RdsCluster => "rds",
-        Kind::Asg => "autoscaling",
-        Kind::Ecs => "ecs",
     }
 }
 

@@ -8,5 +8,6 @@ pub mod apply;
 pub mod billing;
 pub mod keys;
 pub mod preview;
+pub mod prices;
 pub mod targets;
 pub mod warn;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::aws::AwsError;
-use crate::aws::ec2::CallCounter;
+use crate::aws::CallCounter;
 use crate::config::{Config, Schedule};
 use crate::jobs::targets::{Target, applies};
 use crate::kinds::Rules;
@@ -100,7 +100,7 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
                     let selector = schedule.selector(&config.tag_key);
                     let mut found = Vec::new();
                     for kind in &schedule.kinds {
-                        match crate::aws::adapter(*kind).list(&api, &selector).await {
+                        match crate::kinds::of(*kind).adapter().list(&api, &selector).await {
                             Ok(more) => found.extend(more),
                             Err(e) => return (schedule.name.as_str(), t, Err::<Vec<_>, AwsError>(e)),
                         }

@@ -1,59 +1,186 @@
-//! Resource kinds: each kind's rules (pure): what its states mean, what it must never touch, and what it
-//! records before a stop to restore at a start.
+//! Resource kinds as plug-ins: each kind is one folder (`ec2`, `rds` with its DB
+//! instances and DB clusters, `asg`, `ecs`) holding its [`ResourceKind`] (its rules,
+//! pure: what its states mean, what it never touches, what a stop records) and its
+//! [`Adapter`] (`aws.rs`: its AWS calls over the shared plumbing in `aws/`).
 //!
-//! Layout: this file dispatches to their rules, one file
-//! per kind (`ec2`, `rds`, `asg`, `ecs`; `rds` covers DB clusters too). The adapters
-//! that list and act on each kind live in `aws/`; the engine in `jobs::apply` is written
-//! once over both.
+//! Layout: this file defines the two traits and the registry ([`KINDS`]), one row per
+//! kind. The rest of offhours asks the registry ([`of`], [`all`], [`parse`]) and never
+//! names a kind.
 
 pub mod asg;
 pub mod ec2;
 pub mod ecs;
 pub mod rds;
 
-use crate::model::{Action, Kind, Phase, Resource};
+use std::collections::BTreeMap;
+
+use crate::aws::{Api, Pending};
+use crate::model::{Action, ApiProduct, Deployment, Kind, Part, Phase, Resource};
+
+/// What the engine needs from a resource kind's adapter, in one region.
+pub trait Adapter: Send + Sync {
+    /// Resources per act call. A call refused because of one of them is split.
+    fn batch_size(&self) -> usize;
+    /// Every resource of the kind carrying all the `selector` tags.
+    fn list<'a>(&'a self, api: &'a Api, selector: &'a BTreeMap<String, String>) -> Pending<'a, Vec<Resource>>;
+    /// A fresh full view of these resources; gone ones are absent.
+    fn describe<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, Vec<Resource>>;
+    /// The state name and phase of each, with the lightest read the kind has.
+    fn states<'a>(&'a self, api: &'a Api, ids: &'a [String]) -> Pending<'a, BTreeMap<String, (String, Phase)>> {
+        Box::pin(
+            async move { Ok(self.describe(api, ids).await?.into_iter().map(|r| (r.id.clone(), (r.state.clone(), r.phase()))).collect()) },
+        )
+    }
+    /// Starts or stops the batch; the ids the service accepted. A dry run changes
+    /// nothing (EC2 checks the permission with its DryRun flag; the others cannot).
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>>;
+    /// Sets one tag on the resource (`Some(value)`) or removes it (`None`): the snooze.
+    fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()>;
+}
+
+/// Which of the file's timeouts a kind's changes are awaited within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// `verify_timeout`: instances, groups and services change in seconds.
+    Default,
+    /// `db_verify_timeout`: databases take minutes to stop and start.
+    Database,
+}
+
+/// Everything offhours knows of one kind of resource. Each kind implements it in its
+/// folder, next to its adapter; every method is required, so a kind that does not say
+/// what it does is a compile error.
+pub trait ResourceKind: Send + Sync {
+    /// The kind's name, rank and naming facts.
+    fn kind(&self) -> Kind;
+    /// The IAM prefix of its actions (`ec2`, `rds`...), which also names its bound on
+    /// calls in flight per region.
+    fn service(&self) -> &'static str;
+    /// The state name an action leads to, in the kind's own words.
+    fn target_state(&self, action: Action) -> &'static str;
+    fn phase(&self, r: &Resource) -> Phase;
+    /// The kind's own reason to leave the resource alone for `action`, if any.
+    fn skip(&self, r: &Resource, action: Action) -> Option<String>;
+    /// Something the operator should know when the action goes ahead.
+    fn note(&self, r: &Resource, action: Action) -> Option<String>;
+    /// The resource's name: the `Name` tag, or what the kind's ids say.
+    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str>;
+    /// Whether a stop of this resource may hibernate it (`hibernate = true`), and
+    /// whether it is configured for it: `None` for kinds that cannot hibernate.
+    fn hibernation(&self, r: &Resource) -> Option<bool>;
+    /// Which timeout its changes are awaited within.
+    fn verify(&self) -> Verify;
+    /// Its AWS calls.
+    fn adapter(&self) -> &'static dyn Adapter;
+    /// What the Price List is asked for a resource priced as a whole, from what its
+    /// listing recorded; `None` when only the file can price it (or nothing can).
+    fn price_product(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<ApiProduct>;
+    /// What a resource's hourly price is the sum of; `None` when nothing prices it.
+    fn price_parts(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>>;
+    /// The GetProducts filters of a product the kind asks for; `None` for any other.
+    fn price_filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>>;
+    /// Whether `offhours report` may ask the Price List about its resources (the
+    /// policy grants pricing:GetProducts for it).
+    fn priced_from_price_list(&self) -> bool;
+    /// The IAM statements a schedule of the kind needs.
+    fn iam_statements(&self) -> Vec<serde_json::Value>;
+    /// What `offhours snooze` needs to find one of its resources by id and tag it.
+    fn snooze_actions(&self) -> &'static [&'static str];
+}
+
+/// The registry: every kind, one row each, in the order outputs list them (a kind's
+/// rank is its row).
+static KINDS: [&dyn ResourceKind; 5] = [&ec2::Instances, &rds::DB_INSTANCES, &rds::DB_CLUSTERS, &asg::Groups, &ecs::Services];
+
+/// Every kind, in registry order.
+pub fn all() -> impl Iterator<Item = &'static dyn ResourceKind> {
+    KINDS.iter().copied()
+}
+
+/// Every kind's id, in registry order.
+pub fn ids() -> Vec<Kind> {
+    all().map(|k| k.kind()).collect()
+}
+
+/// The kind of that id.
+pub fn of(kind: Kind) -> &'static dyn ResourceKind {
+    KINDS[kind.rank()]
+}
+
+/// What a file without `kinds` acts on: the first row, instances, as the first release
+/// did (older files keep their meaning and their IAM policy).
+pub fn default_kind() -> Kind {
+    KINDS[0].kind()
+}
+
+/// The kind of that name (the config's, the logs', the ledger's).
+pub fn parse(name: &str) -> Option<Kind> {
+    all().map(|k| k.kind()).find(|k| k.as_str() == name)
+}
+
+/// The kinds' names, for error messages: `ec2, rds, ...`.
+pub fn names() -> String {
+    all().map(|k| k.kind().as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The GetProducts filters of a product, from the kind that asks for it; `None` for a
+/// product no kind asks for.
+pub fn price_filters(product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+    all().find_map(|k| k.price_filters(product))
+}
+
+/// The `Name` tag, which every kind's resources may carry.
+pub fn name_tag(r: &Resource) -> Option<&str> {
+    r.tags.get("Name").map(String::as_str)
+}
 
 /// Each kind's rules, asked of a resource of any kind.
 pub trait Rules {
-    /// The `Name` tag; for a service, else its name from the ARN.
     fn name(&self) -> Option<&str>;
     fn phase(&self) -> Phase;
-    /// The kind's own reason to leave the resource alone for `action`, if any.
     fn kind_skip(&self, action: Action) -> Option<String>;
-    /// Something the operator should know when the action goes ahead.
     fn kind_note(&self, action: Action) -> Option<String>;
 }
 
 impl Rules for Resource {
     fn name(&self) -> Option<&str> {
-        self.tags.get("Name").map(String::as_str).or_else(|| match self.kind {
-            Kind::Ecs => self.id.rsplit('/').next(),
-            _ => None,
-        })
+        of(self.kind).name(self)
     }
 
     fn phase(&self) -> Phase {
-        match self.kind {
-            Kind::Ec2 => ec2::phase(&self.state),
-            Kind::Rds | Kind::RdsCluster => rds::phase(&self.state),
-            Kind::Asg => asg::phase(self),
-            Kind::Ecs => ecs::phase(self),
-        }
+        of(self.kind).phase(self)
     }
 
     fn kind_skip(&self, action: Action) -> Option<String> {
-        match self.kind {
-            Kind::Ec2 => ec2::skip(self),
-            Kind::Rds | Kind::RdsCluster => rds::skip(self),
-            Kind::Asg => asg::skip(self, action),
-            Kind::Ecs => ecs::skip(self, action),
-        }
+        of(self.kind).skip(self, action)
     }
 
     fn kind_note(&self, action: Action) -> Option<String> {
-        match (self.kind, action) {
-            (Kind::Rds | Kind::RdsCluster, Action::Stop) => Some(rds::SEVEN_DAYS.to_string()),
-            _ => None,
+        of(self.kind).note(self, action)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_s_rank_is_its_registry_row_and_names_are_unique() {
+        for (row, k) in all().enumerate() {
+            assert_eq!(k.kind().rank(), row, "{}", k.kind());
+            assert_eq!(parse(k.kind().as_str()), Some(k.kind()));
+        }
+        let mut names: Vec<&str> = all().map(|k| k.kind().as_str()).collect();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+        assert_eq!(names, ["ec2", "rds", "rds-cluster", "asg", "ecs"]);
+    }
+
+    #[test]
+    fn an_id_prefix_names_one_kind_only() {
+        let prefixes: Vec<&str> = all().filter_map(|k| k.kind().info().id_prefix).collect();
+        for (i, p) in prefixes.iter().enumerate() {
+            assert!(prefixes.iter().skip(i + 1).all(|q| !q.starts_with(p) && !p.starts_with(q)), "{prefixes:?}");
         }
     }
 }

@@ -7,11 +7,13 @@ mod action;
 mod kind;
 mod notice;
 mod outcome;
+mod price;
 mod resource;
 
 pub use account::AccountRef;
 pub use action::Action;
-pub use kind::Kind;
+pub use kind::{Kind, KindInfo};
 pub use notice::{Filter, NoticeKind, Severity};
 pub use outcome::{AccountFailure, ListFailure, Outcome, ResourceResult};
-pub use resource::{Deployment, Detail, Phase, Resource, Sizes};
+pub use price::{ApiProduct, Part};
+pub use resource::{Deployment, Detail, KindDetail, Phase, Resource};

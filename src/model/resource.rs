@@ -1,7 +1,10 @@
 //! One resource as its kind's listing reported it, whatever its kind, and where it
 //! stands ([`Phase`]).
 
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
 
 use super::Kind;
 
@@ -17,55 +20,54 @@ pub enum Phase {
     Gone,
 }
 
-/// Sizes of an Auto Scaling group: what a stop records and a start restores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sizes {
-    pub min: i32,
-    pub max: i32,
-    pub desired: i32,
+/// What only one kind knows about a resource: a value of the kind's own type, which only
+/// its folder reads ([`Detail::get`]). Empty for a kind with nothing of its own.
+#[derive(Clone, Default)]
+pub struct Detail(Option<Arc<dyn KindDetail>>);
+
+/// A kind's own facts about a resource.
+pub trait KindDetail: Any + fmt::Debug + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn same(&self, other: &dyn KindDetail) -> bool;
 }
 
-/// What only one kind knows about a resource.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Detail {
-    Ec2 {
-        /// `ebs` or `instance-store`.
-        root_device_type: Option<String>,
-        /// `spot` or `capacity-block` for those; absent for on-demand.
-        lifecycle: Option<String>,
-        hibernation_configured: bool,
-    },
-    Rds {
-        /// The source this DB instance replicates, if it is a read replica.
-        replica_of: Option<String>,
-        /// Read replicas of this DB instance.
-        replicas: usize,
-        /// The cluster this DB instance belongs to.
-        cluster: Option<String>,
-        /// RDS's engine name (`postgres`, `aurora-mysql`...), when the listing gave it.
-        engine: Option<String>,
-        /// Single-AZ or Multi-AZ, when the listing said.
-        deployment: Option<Deployment>,
-    },
-    RdsCluster {
-        /// RDS's engine name (`aurora-postgresql`...), when the listing gave it.
-        engine: Option<String>,
-        /// Whether the cluster spans several zones, when the listing said.
-        deployment: Option<Deployment>,
-    },
-    Asg {
-        sizes: Sizes,
-        /// The sizes recorded by the last stop, from the record tag; `Err` holds a
-        /// record that cannot be read.
-        record: Option<Result<Sizes, String>>,
-    },
-    Ecs {
-        /// The cluster's ARN (services are addressed within their cluster).
-        cluster: String,
-        desired: i32,
-        /// The desired count recorded by the last stop, from the record tag.
-        record: Option<Result<i32, String>>,
-    },
+impl<T: Any + fmt::Debug + PartialEq + Send + Sync> KindDetail for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn same(&self, other: &dyn KindDetail) -> bool {
+        other.as_any().downcast_ref::<T>() == Some(self)
+    }
+}
+
+impl Detail {
+    pub fn new<T: KindDetail>(value: T) -> Detail {
+        Detail(Some(Arc::new(value)))
+    }
+
+    /// The kind's value, when it is a `T`.
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.0.as_deref()?.as_any().downcast_ref()
+    }
+}
+
+impl PartialEq for Detail {
+    fn eq(&self, other: &Detail) -> bool {
+        match (self.0.as_deref(), other.0.as_deref()) {
+            (Some(a), Some(b)) => a.same(b),
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
+}
+
+impl fmt::Debug for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_deref() {
+            Some(d) => d.fmt(f),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 /// One resource as its kind's listing reported it.
@@ -84,26 +86,13 @@ pub struct Resource {
     /// The instance type or DB instance class (what the price depends on), when the
     /// kind has one.
     pub size: Option<String>,
+    /// A database's engine (RDS's name: `postgres`, `aurora-mysql`...), when listed:
+    /// what its price depends on besides its size.
+    pub engine: Option<String>,
+    /// A database's deployment, when listed (priced per deployment).
+    pub deployment: Option<Deployment>,
     pub detail: Detail,
 }
-impl Resource {
-    /// A database's engine (RDS's name), when known.
-    pub fn engine(&self) -> Option<&str> {
-        match &self.detail {
-            Detail::Rds { engine, .. } | Detail::RdsCluster { engine, .. } => engine.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// A database's deployment, when known.
-    pub fn deployment(&self) -> Option<Deployment> {
-        match &self.detail {
-            Detail::Rds { deployment, .. } | Detail::RdsCluster { deployment, .. } => *deployment,
-            _ => None,
-        }
-    }
-}
-
 /// How a DB instance is deployed, in the Price List's words (`deploymentOption`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Deployment {

@@ -69,7 +69,8 @@ pub fn snooze_command(ctx: &Context, account: Option<&crate::model::AccountRef>,
     if let Some(a) = account {
         cmd.push_str(&format!(" --account {}", a.id));
     }
-    if kind != Kind::Ec2 {
+    // An id with its kind's own prefix (an instance's `i-`) says its kind by itself.
+    if kind.info().id_prefix.is_none_or(|prefix| !id.starts_with(prefix)) {
         cmd.push_str(&format!(" --kind {kind}"));
     }
     cmd.push_str(&format!(" --region {region} --for 1h"));

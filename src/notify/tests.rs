@@ -20,7 +20,7 @@ fn result(id: &str, outcome: Outcome, reason: Option<&str>) -> ResourceResult {
         size: None,
         engine: None,
         deployment: None,
-        kind: Kind::Ec2,
+        kind: crate::kinds::ec2::KIND,
         id: id.into(),
         region: "eu-west-1".into(),
         name: Some("build box".into()),
@@ -38,7 +38,7 @@ fn finished<'a>(results: &'a [ResourceResult], calls: &'a BTreeMap<&'static str,
         schedule: "office",
         action: Action::Start,
         dry_run: false,
-        kinds: &[Kind::Ec2],
+        kinds: &[crate::kinds::ec2::KIND],
         regions: &[],
         results,
         list_failures: 0,
@@ -139,7 +139,7 @@ fn events_become_notices_with_their_kind_and_severity() {
         schedule: "office",
         action: Action::Stop,
         dry_run: false,
-        kinds: &[Kind::Ec2],
+        kinds: &[crate::kinds::ec2::KIND],
         regions: &[],
         results: &ok,
         list_failures: 0,
@@ -154,8 +154,14 @@ fn events_become_notices_with_their_kind_and_severity() {
 
 fn warning(ctx: &Context) -> Notice {
     let resources = [
-        ResourceRef { account: None, kind: Kind::Ec2, id: "i-0abc".into(), region: "eu-west-1".into(), name: Some("late worker".into()) },
-        ResourceRef { account: None, kind: Kind::Rds, id: "orders db".into(), region: "eu-west-1".into(), name: None },
+        ResourceRef {
+            account: None,
+            kind: crate::kinds::ec2::KIND,
+            id: "i-0abc".into(),
+            region: "eu-west-1".into(),
+            name: Some("late worker".into()),
+        },
+        ResourceRef { account: None, kind: crate::kinds::rds::INSTANCE, id: "orders db".into(), region: "eu-west-1".into(), name: None },
     ];
     let event = Event::StopWarning {
         schedule: "office",
@@ -220,7 +226,13 @@ fn slack_teams_json_and_sns_shapes() {
 #[test]
 fn long_lists_are_cut_and_subjects_made_ascii() {
     let many: Vec<ResourceRef> = (0..40)
-        .map(|i| ResourceRef { account: None, kind: Kind::Ec2, id: format!("i-{i:04}"), region: "eu-west-1".into(), name: None })
+        .map(|i| ResourceRef {
+            account: None,
+            kind: crate::kinds::ec2::KIND,
+            id: format!("i-{i:04}"),
+            region: "eu-west-1".into(),
+            name: None,
+        })
         .collect();
     let event = Event::StopWarning { schedule: "büro", stop_at: at("2026-11-24T18:00:00Z"), timezone: chrono_tz::UTC, resources: &many };
     let n = notice(&event, &Context::default(), at(NOW)).unwrap();

@@ -44,18 +44,20 @@ pub fn with_grace(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Detail, Kind, Resource};
+    use crate::model::{Detail, Resource};
 
     fn decision(id: &str, act: bool) -> Decision {
         let resource = Resource {
-            kind: Kind::Ec2,
+            kind: crate::kinds::ec2::KIND,
             id: id.into(),
             region: "eu-west-1".into(),
             state: "running".into(),
             tags: BTreeMap::new(),
             state_reason: None,
             size: None,
-            detail: Detail::Ec2 { root_device_type: None, lifecycle: None, hibernation_configured: false },
+            engine: None,
+            deployment: None,
+            detail: Detail::new(crate::kinds::ec2::InstanceDetail::default()),
         };
         Decision { resource, verdict: if act { Verdict::Act { hibernate: false } } else { Verdict::Unchanged }, warning: None }
     }

@@ -6,11 +6,9 @@ use std::fmt;
 use crate::config::Schedule;
 use crate::kinds::Rules;
 
-use crate::model::{Action, Detail, Phase, Resource};
+use crate::model::{Action, Phase, Resource};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-
-pub use crate::kinds::ec2::ASG_TAG;
 
 pub mod enforce;
 pub mod snooze;
@@ -123,8 +121,10 @@ pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<U
             } else if phase == Phase::Transitional {
                 skip(SkipReason::Transitional(r.state.clone()))
             } else {
-                let hibernate = action == Action::Stop && schedule.hibernate && matches!(r.detail, Detail::Ec2 { .. });
-                let configured = matches!(r.detail, Detail::Ec2 { hibernation_configured: true, .. });
+                // `None`: the kind cannot hibernate; else whether the resource is configured for it.
+                let hibernation = crate::kinds::of(r.kind).hibernation(r);
+                let hibernate = action == Action::Stop && schedule.hibernate && hibernation.is_some();
+                let configured = hibernation == Some(true);
                 if hibernate && !configured {
                     (
                         Verdict::Act { hibernate: false },

@@ -3,7 +3,10 @@ use std::collections::BTreeSet;
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::model::{Detail, Kind, Resource, Sizes};
+use crate::kinds::asg::{GroupDetail, Sizes};
+use crate::kinds::ecs::ServiceDetail;
+use crate::kinds::{ec2, rds};
+use crate::model::{Detail, Kind, Resource};
 use crate::schedule::{CronExpr, Trigger};
 
 fn schedule(hibernate: bool) -> Schedule {
@@ -16,7 +19,7 @@ fn schedule(hibernate: bool) -> Schedule {
         stop: Some(Trigger::new(CronExpr::parse("0 19 * * MON-FRI").unwrap(), tz).with_skip_dates(skip.clone())),
         skip_dates: skip,
         hibernate,
-        kinds: vec![Kind::Ec2],
+        kinds: vec![crate::kinds::ec2::KIND],
         by_name: true,
         tags: BTreeMap::new(),
         description: None,
@@ -44,14 +47,16 @@ fn instance(state: &str, attrs: &[&str]) -> Resource {
         }
     }
     Resource {
-        kind: Kind::Ec2,
+        kind: crate::kinds::ec2::KIND,
         id: "i-0123".into(),
         region: "eu-central-1".into(),
         state: state.into(),
         tags,
         state_reason: None,
         size: None,
-        detail: Detail::Ec2 { root_device_type: root, lifecycle, hibernation_configured: hibernation },
+        engine: None,
+        deployment: None,
+        detail: Detail::new(ec2::InstanceDetail { root_device_type: root, lifecycle, hibernation_configured: hibernation }),
     }
 }
 
@@ -64,30 +69,31 @@ fn resource(kind: Kind, state: &str, detail: Detail) -> Resource {
         tags: BTreeMap::new(),
         state_reason: None,
         size: None,
+        engine: None,
+        deployment: None,
         detail,
     }
 }
 
 fn db(status: &str, replica_of: Option<&str>, replicas: usize, cluster: Option<&str>) -> Resource {
-    let detail = Detail::Rds {
-        replica_of: replica_of.map(String::from),
-        replicas,
-        cluster: cluster.map(String::from),
-        engine: Some("postgres".into()),
-        deployment: None,
-    };
-    resource(Kind::Rds, status, detail)
+    let detail =
+        Detail::new(rds::InstanceDetail { replica_of: replica_of.map(String::from), replicas, cluster: cluster.map(String::from) });
+    Resource { engine: Some("postgres".into()), ..resource(rds::INSTANCE, status, detail) }
 }
 
 fn group(min: i32, max: i32, desired: i32, record: Option<&str>) -> Resource {
     let sizes = Sizes { min, max, desired };
     let record = record.map(crate::kinds::asg::parse_record);
-    resource(Kind::Asg, crate::kinds::asg::state_name(sizes), Detail::Asg { sizes, record })
+    resource(crate::kinds::asg::KIND, crate::kinds::asg::state_name(sizes), Detail::new(GroupDetail { sizes, record }))
 }
 
 fn service(desired: i32, record: Option<&str>) -> Resource {
     let record = record.map(crate::kinds::ecs::parse_record);
-    resource(Kind::Ecs, crate::kinds::ecs::state_name(desired), Detail::Ecs { cluster: "arn:c".into(), desired, record })
+    resource(
+        crate::kinds::ecs::KIND,
+        crate::kinds::ecs::state_name(desired),
+        Detail::new(ServiceDetail { cluster: "arn:c".into(), desired, record }),
+    )
 }
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -172,7 +178,7 @@ fn decisions_for_databases() {
         db("available", None, 0, Some("aurora-1")),
         "skip: member of DB cluster aurora-1: the cluster is the unit (tag the cluster, kind rds-cluster)",
     );
-    let cluster = |s: &str| resource(Kind::RdsCluster, s, Detail::RdsCluster { engine: None, deployment: None });
+    let cluster = |s: &str| resource(crate::kinds::rds::CLUSTER, s, Detail::default());
     check_plan(false, Stop, MONDAY, cluster("available"), seven);
     check_plan(false, Start, MONDAY, cluster("stopped"), "act");
     check_plan(false, Start, MONDAY, cluster("starting"), "skip: in transition (starting)");

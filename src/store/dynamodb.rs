@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::keeper::Keeper;
 use super::{Backend, BoxFuture, Fence, StoreError};
-use crate::aws::dynamodb::StateTable;
-use crate::daemon::state::State;
+use crate::store::state::State;
+use crate::store::table::StateTable;
 
 pub struct DynamoBackend {
     table: StateTable,

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::Role;
 use super::lease::{self, Record, Seen, Step};
-use crate::aws::dynamodb::StateTable;
+use crate::store::table::StateTable;
 
 pub struct Keeper {
     table: StateTable,

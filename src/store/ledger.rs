@@ -398,7 +398,7 @@ impl Ledger {
             at: DateTime::from_timestamp_millis(at_ms).ok_or_else(|| bad(format!("time {at_ms} ms is out of range")))?,
             account: row.get("account").map_err(fail)?,
             region: row.get("region").map_err(fail)?,
-            kind: Kind::parse(&kind).ok_or_else(|| bad(format!("unknown kind `{kind}`")))?,
+            kind: crate::kinds::parse(&kind).ok_or_else(|| bad(format!("unknown kind `{kind}`")))?,
             id: row.get("resource").map_err(fail)?,
             size: row.get("size").map_err(fail)?,
             engine: row.get("engine").map_err(fail)?,
@@ -569,7 +569,7 @@ impl Subscriber for Recorder {
 /// The Price List prices `offhours report` cached at `path`, for the figures; without
 /// them, the file's prices alone.
 pub(crate) fn price_cache(path: &Path) -> PriceCache {
-    crate::aws::pricing::read_cache(path).unwrap_or_else(|e| {
+    crate::store::price_cache::read_cache(path).unwrap_or_else(|e| {
         tracing::debug!(error = %e, "Price cache not used for the savings figures.");
         PriceCache::default()
     })
@@ -651,7 +651,7 @@ impl Writer {
                 return;
             }
         };
-        let cache = price_cache(&self.ledger.path().with_file_name(crate::aws::pricing::CACHE_FILE));
+        let cache = price_cache(&self.ledger.path().with_file_name(crate::store::price_cache::CACHE_FILE));
         (self.publish)(Figures { tally, cache });
     }
 
@@ -691,7 +691,7 @@ pub(crate) mod tests {
             at: at(when),
             account: "123456789012".into(),
             region: "eu-west-1".into(),
-            kind: Kind::Ec2,
+            kind: crate::kinds::ec2::KIND,
             id: id.into(),
             size: Some("t3.large".into()),
             engine: None,
@@ -733,7 +733,7 @@ pub(crate) mod tests {
         ResourceResult {
             account: "123456789012".into(),
             account_name: Some("dev".into()),
-            kind: Kind::Rds,
+            kind: crate::kinds::rds::INSTANCE,
             id: id.into(),
             size: Some("db.t3.medium".into()),
             engine: Some("postgres".into()),
@@ -756,7 +756,7 @@ pub(crate) mod tests {
             schedule: "office",
             action: Action::Stop,
             dry_run,
-            kinds: &[Kind::Rds],
+            kinds: &[crate::kinds::rds::INSTANCE],
             regions: &["eu-west-1".to_string()],
             results,
             list_failures: 0,
@@ -810,7 +810,7 @@ pub(crate) mod tests {
         let path = dir.path().join(LEDGER_FILE);
         let mut ledger = Ledger::open(&path).unwrap();
         let mut db = entry("2026-06-01T18:00:00.123Z", "db-1", Action::Stop);
-        db.kind = Kind::RdsCluster;
+        db.kind = crate::kinds::rds::CLUSTER;
         db.size = None;
         db.job = "catch-up".into();
         ledger.append(&[entry("2026-06-02T08:00:00Z", "i-1", Action::Start)]).unwrap();
@@ -931,9 +931,9 @@ pub(crate) mod tests {
             ])
             .unwrap();
         let tally = ledger.tally(at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")).unwrap();
-        let product = crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: "t3.large".into() };
+        let product = crate::kinds::ec2::price::product("eu-west-1", "t3.large");
         let parts = vec![crate::savings::Part::one("t3.large", Some(product))];
-        let key = ("office".to_string(), Kind::Ec2, "eu-west-1".to_string(), Some("t3.large".to_string()), Some(parts));
+        let key = ("office".to_string(), crate::kinds::ec2::KIND, "eu-west-1".to_string(), Some("t3.large".to_string()), Some(parts));
         // i-1: 8 h + 6 h; i-2: 4 h.
         assert_eq!(tally.groups, BTreeMap::from([(key, 18 * 3600)]));
         assert_eq!((tally.since, tally.until), (at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")));
@@ -946,9 +946,9 @@ pub(crate) mod tests {
         Ledger::open(&path).unwrap().append(&[entry("2026-05-31T18:00:00Z", "i-1", Action::Stop)]).unwrap();
         let mut cache = PriceCache::default();
         let price = crate::savings::Price { per_hour: "0.0832".parse().unwrap(), currency: "USD".into() };
-        let product = crate::savings::ApiProduct::Ec2 { region: "eu-west-1".into(), instance_type: "t3.large".into() };
+        let product = crate::kinds::ec2::price::product("eu-west-1", "t3.large");
         cache.put(&product, Some(&price), at("2026-05-01T00:00:00Z"));
-        crate::aws::pricing::write_cache(&dir.path().join(crate::aws::pricing::CACHE_FILE), &cache).unwrap();
+        crate::store::price_cache::write_cache(&dir.path().join(crate::store::price_cache::CACHE_FILE), &cache).unwrap();
         let (now, clock) = clock("2026-06-01T18:00:00Z");
         let seen: Arc<Mutex<Vec<Figures>>> = Arc::default();
         let into = seen.clone();
@@ -1042,7 +1042,7 @@ pub(crate) mod tests {
             assert_eq!(tally, Tally::of(&hours_off(&before, tally.since, tally.until), tally.since, tally.until));
             // New rows keep the engine and deployment beside the old ones.
             let db = Entry {
-                kind: Kind::Rds,
+                kind: crate::kinds::rds::INSTANCE,
                 id: "db-9".into(),
                 size: Some("db.m5.large".into()),
                 engine: Some("mysql".into()),
@@ -1114,7 +1114,7 @@ pub(crate) mod tests {
                     at: at("2026-06-01T18:00:05Z"),
                     account: "123456789012".into(),
                     region: "eu-west-1".into(),
-                    kind: Kind::Rds,
+                    kind: crate::kinds::rds::INSTANCE,
                     id: "db-1".into(),
                     size: Some("db.t3.medium".into()),
                     engine: Some("postgres".into()),

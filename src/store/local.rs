@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{Backend, BoxFuture, Fence, StoreError};
-use crate::daemon::state::{State, StateFile};
+use crate::store::state::{State, StateFile};
 
 pub struct FileBackend {
     file: StateFile,

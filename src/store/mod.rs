@@ -23,7 +23,10 @@ pub mod keeper;
 pub mod lease;
 pub mod ledger;
 pub mod local;
+pub mod price_cache;
 pub mod shared_ledger;
+pub mod state;
+pub mod table;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,7 +35,7 @@ pub use lease::Fence;
 pub use ledger::{Entry, LEDGER_FILE, Ledger, LedgerError, Recorder, Settings};
 
 use crate::aws::AwsError;
-use crate::daemon::state::State;
+use crate::store::state::State;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

@@ -21,9 +21,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::ledger::{COUNT_AFTER_WRITE, Clock, Entry, FIGURES_DAYS, Figures, LedgerError, Publish, Settings, entries, newest_per_resource};
-use crate::aws::dynamodb::{StateTable, ledger_ranges, ledger_sk};
 use crate::events::{Event, Subscriber};
 use crate::savings::{Change, Tally, hours_off};
+use crate::store::table::{StateTable, ledger_ranges, ledger_sk};
 
 /// How often a replica counts the figures from the table (and at start, and a moment
 /// after its own writes): every replica counts the same rows, so the leader's and a
@@ -131,7 +131,7 @@ impl View {
     fn advance(&mut self, since: DateTime<Utc>, read_to: DateTime<Utc>, fresh: Vec<Entry>) {
         self.merge(fresh);
         self.read_to = Some(read_to);
-        let start = crate::aws::dynamodb::ledger_instant(since);
+        let start = crate::store::table::ledger_instant(since);
         let kept = self.rows.split_off(&start);
         let passed = std::mem::replace(&mut self.rows, kept);
         if !passed.is_empty() {

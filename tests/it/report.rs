@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use offhours::model::Action;
-use offhours::model::Kind;
 use offhours::store::{Entry, LEDGER_FILE, Ledger};
 use serde_json::json;
 
@@ -18,7 +17,7 @@ fn entry(when: &str, id: &str, size: &str, action: Action, outcome: &str) -> Ent
         at: at(when),
         account: "111111111111".into(),
         region: "eu-west-1".into(),
-        kind: Kind::Ec2,
+        kind: offhours::kinds::ec2::KIND,
         id: id.into(),
         size: Some(size.into()),
         engine: None,
@@ -207,7 +206,7 @@ async fn a_database_is_priced_from_the_cached_price_list_by_its_engine_and_deplo
     let state = account.dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let db = |id: &str, engine: Option<&str>, deployment: Option<Deployment>| Entry {
-        kind: Kind::Rds,
+        kind: offhours::kinds::rds::INSTANCE,
         engine: engine.map(str::to_string),
         deployment,
         ..entry("2026-11-20T19:00:00Z", id, "db.m5.large", Action::Stop, "stopped")
@@ -261,7 +260,7 @@ async fn a_cluster_is_priced_from_the_file_as_the_sum_of_its_members() {
     let state = account.dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let cluster = |id: &str, size: Option<&str>| Entry {
-        kind: Kind::RdsCluster,
+        kind: offhours::kinds::rds::CLUSTER,
         size: size.map(str::to_string),
         engine: Some("aurora-postgresql".into()),
         deployment: Some(Deployment::MultiAz),

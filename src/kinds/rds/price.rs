@@ -1,39 +1,11 @@
-//! RDS DB instances and DB clusters (Aurora, Neptune, DocumentDB through the same API):
-//! what their statuses mean, which databases RDS itself refuses to stop, how the Price
-//! List names their engines and deployments, and a cluster's size (its members' classes).
+//! How the Price List prices RDS: its names for RDS's engines and deployments, the
+//! products a DB instance and a DB cluster's members are asked as, and a cluster's size
+//! (its members' classes).
 
-use crate::model::Deployment;
-use crate::model::{Detail, Phase, Resource};
+use crate::model::{ApiProduct, Deployment, Part};
 
-/// Said at every stop: a stopped database does not stay stopped by itself.
-pub const SEVEN_DAYS: &str = "AWS starts a stopped DB instance or cluster by itself after 7 days";
-
-pub fn phase(status: &str) -> Phase {
-    match status {
-        "available" => Phase::Running,
-        "stopped" => Phase::Stopped,
-        "deleting" | "deleted" => Phase::Gone,
-        // starting, stopping, backing-up, modifying, maintenance, failed, ...
-        _ => Phase::Transitional,
-    }
-}
-
-/// Read replicas, sources of read replicas and cluster members are left alone.
-pub fn skip(r: &Resource) -> Option<String> {
-    let Detail::Rds { replica_of, replicas, cluster, .. } = &r.detail else {
-        return None;
-    };
-    if let Some(cluster) = cluster {
-        return Some(format!("member of DB cluster {cluster}: the cluster is the unit (tag the cluster, kind rds-cluster)"));
-    }
-    if let Some(source) = replica_of {
-        return Some(format!("read replica of {source}: RDS cannot stop a read replica"));
-    }
-    if *replicas > 0 {
-        return Some(format!("has {replicas} read replica(s): RDS cannot stop a DB instance that has read replicas"));
-    }
-    None
-}
+/// The Price List's service code for RDS DB instances.
+pub const SERVICE_CODE: &str = "AmazonRDS";
 
 /// An RDS engine as the Price List names its products: `databaseEngine`, and for the
 /// licensed engines `databaseEdition` and `licenseModel`.
@@ -112,6 +84,71 @@ pub fn cluster_members(size: &str) -> Option<Vec<(String, u32)>> {
             (!class.is_empty()).then(|| (class.to_string(), count))
         })
         .collect()
+}
+
+/// The GetProducts filters (field, value) of an RDS DB instance of `class` running
+/// `engine` (RDS's own engine name, as DescribeDBInstances gives it); `None` for an
+/// engine the Price List is not asked about ([`price_list_engine`]).
+/// Aurora is always asked as `Single-AZ` ([`priced_deployment`]).
+pub fn rds_filters(region: &str, class: &str, engine: &str, deployment: Deployment) -> Option<Vec<(&'static str, String)>> {
+    let names = price_list_engine(engine)?;
+    let deployment = priced_deployment(engine, Some(deployment)).unwrap_or(deployment);
+    let mut filters = vec![
+        ("instanceType", class.to_string()),
+        ("regionCode", region.to_string()),
+        ("databaseEngine", names.database_engine.to_string()),
+        ("deploymentOption", deployment.as_str().to_string()),
+    ];
+    filters.extend(names.edition.map(|e| ("databaseEdition", e.to_string())));
+    filters.extend(names.licence.map(|l| ("licenseModel", l.to_string())));
+    Some(filters)
+}
+
+/// The product of a DB instance of `class` running `engine` in `region`, deployed as
+/// the Price List prices it.
+pub fn product(region: &str, class: &str, engine: &str, deployment: Deployment) -> ApiProduct {
+    ApiProduct {
+        service: SERVICE_CODE.to_string(),
+        region: region.to_string(),
+        size: class.to_string(),
+        engine: Some(engine.to_string()),
+        deployment: Some(deployment),
+    }
+}
+
+/// What the Price List is asked for a DB instance: by class, engine and deployment when
+/// all are known and the engine is one the Price List names (Aurora's deployment needs
+/// not be known: always `Single-AZ`); `None` for the rest, which only the file prices.
+pub fn instance_product(region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<ApiProduct> {
+    let (size, engine) = (size?, engine?);
+    price_list_engine(engine)?;
+    Some(product(region, size, engine, priced_deployment(engine, deployment)?))
+}
+
+/// What a DB cluster's hourly price is the sum of: its members as its size names them
+/// ([`cluster_members`]), each a DB instance of the cluster's engine, asked of the
+/// Price List only for Aurora (`Single-AZ` per instance, as it prices Aurora's
+/// instances; other cluster engines are the file's). `None` when nothing can price it:
+/// no size (a cluster recorded before clusters had one, or without members), a size
+/// that does not read, or a Serverless v2 member (`db.serverless`, billed by the
+/// capacity it uses).
+pub fn cluster_parts(region: &str, size: Option<&str>, engine: Option<&str>) -> Option<Vec<Part>> {
+    let members = cluster_members(size?)?;
+    if members.iter().any(|(class, _)| class == SERVERLESS) {
+        return None;
+    }
+    let engine = engine.filter(|e| aurora(e) && price_list_engine(e).is_some());
+    let priced = |class: &str| engine.map(|engine| product(region, class, engine, Deployment::SingleAz));
+    Some(members.into_iter().map(|(class, count)| Part { product: priced(&class), size: class, count }).collect())
+}
+
+/// The GetProducts filters of an RDS product; `None` for another service's, or one
+/// without an engine and deployment.
+pub fn filters_of(product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+    if product.service != SERVICE_CODE {
+        return None;
+    }
+    rds_filters(&product.region, &product.size, product.engine.as_deref()?, product.deployment?)
 }
 
 #[cfg(test)]
@@ -225,5 +262,28 @@ mod tests {
         }
         assert_eq!(Deployment::parse("Multi-AZ (readable standbys)"), None);
         assert_eq!((Deployment::from_multi_az(true), Deployment::from_multi_az(false)), (MultiAz, SingleAz));
+    }
+
+    #[test]
+    fn rds_filters_map_engines_to_the_price_list_names() {
+        let show = |engine: &str, deployment: Deployment| {
+            rds_filters("eu-west-1", "db.t3.micro", engine, deployment)
+                .map(|f| f.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "))
+        };
+        let base = "instanceType=db.t3.micro regionCode=eu-west-1";
+        assert_eq!(show("mysql", Deployment::SingleAz), Some(format!("{base} databaseEngine=MySQL deploymentOption=Single-AZ")));
+        assert_eq!(show("postgres", Deployment::MultiAz), Some(format!("{base} databaseEngine=PostgreSQL deploymentOption=Multi-AZ")));
+        assert_eq!(
+            show("aurora-postgresql", Deployment::MultiAz),
+            Some(format!("{base} databaseEngine=Aurora PostgreSQL deploymentOption=Single-AZ"))
+        );
+        assert_eq!(
+            show("sqlserver-se", Deployment::SingleAz),
+            Some(format!(
+                "{base} databaseEngine=SQL Server deploymentOption=Single-AZ databaseEdition=Standard licenseModel=License included"
+            ))
+        );
+        assert_eq!(show("db2-se", Deployment::SingleAz), None);
+        assert_eq!(Deployment::from_multi_az(true), Deployment::MultiAz);
     }
 }

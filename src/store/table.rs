@@ -26,10 +26,10 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
 
-use super::AwsError;
-use crate::model::{Deployment, Kind};
-use crate::store::lease::{Expect, Fence, Record};
-use crate::store::ledger::Entry;
+use super::lease::{Expect, Fence, Record};
+use super::ledger::Entry;
+use crate::aws::AwsError;
+use crate::model::Deployment;
 
 pub const LEASE_PK: &str = "lease";
 pub const WATERMARK_PK: &str = "watermark";
@@ -466,7 +466,7 @@ fn ledger_entry(item: &Item) -> Result<Entry, String> {
         at: DateTime::parse_from_rfc3339(&at).map_err(|e| format!("time `{at}`: {e}"))?.with_timezone(&Utc),
         account: text("account")?,
         region: text("region")?,
-        kind: Kind::parse(&kind).ok_or_else(|| format!("unknown kind `{kind}`"))?,
+        kind: crate::kinds::parse(&kind).ok_or_else(|| format!("unknown kind `{kind}`"))?,
         id: text("resource")?,
         size: get_s(item, "size").map(str::to_string),
         engine: get_s(item, "engine").map(str::to_string),
@@ -572,7 +572,7 @@ mod tests {
             at: at(when),
             account: "123456789012".into(),
             region: "eu-west-1".into(),
-            kind: Kind::Ec2,
+            kind: crate::kinds::ec2::KIND,
             id: "i-0abc".into(),
             size: Some("t3.large".into()),
             engine: None,
@@ -605,14 +605,18 @@ mod tests {
     fn a_ledger_item_keeps_every_field_and_expires_after_retention() {
         let retention = Duration::from_secs(400 * 86_400);
         let db = Entry {
-            kind: Kind::Rds,
+            kind: crate::kinds::rds::INSTANCE,
             id: "db-1".into(),
             size: Some("db.t3.micro".into()),
             engine: Some("postgres".into()),
             deployment: Some(Deployment::MultiAz),
             ..entry("2026-06-02T18:00:00Z")
         };
-        for e in [entry("2026-06-01T18:00:05.5Z"), Entry { size: None, kind: Kind::Ecs, ..entry("2026-06-30T23:59:59.999Z") }, db.clone()] {
+        for e in [
+            entry("2026-06-01T18:00:05.5Z"),
+            Entry { size: None, kind: crate::kinds::ecs::KIND, ..entry("2026-06-30T23:59:59.999Z") },
+            db.clone(),
+        ] {
             let item = ledger_item(&e, retention);
             assert_eq!(ledger_entry(&item), Ok(e.clone()));
             assert_eq!(get_n(&item, TTL_ATTRIBUTE), Some((e.at.timestamp() + 400 * 86_400) as u64));

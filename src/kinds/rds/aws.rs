@@ -9,10 +9,30 @@ use std::collections::BTreeMap;
 
 use aws_sdk_rds::types::Filter;
 
-use super::{Adapter, Api, AwsError, Pending, Service};
+use super::InstanceDetail;
+use super::price::cluster_size;
+use crate::aws::batch::one_by_one;
+use crate::aws::{Api, AwsError, ErrorKind, Pending, observe};
+use crate::kinds::Adapter;
 use crate::kinds::Rules;
-use crate::kinds::rds::cluster_size;
-use crate::model::{Action, Deployment, Detail, Kind, Phase, Resource};
+use crate::model::{Action, Deployment, Detail, Phase, Resource};
+
+/// The IAM prefix of the kind's actions, and the name of its bound on calls in flight.
+pub const SERVICE: &str = "rds";
+
+/// RDS's own error codes (DB instances and clusters alike).
+pub fn error_kind(code: &str) -> Option<ErrorKind> {
+    match code {
+        "DBInstanceNotFound" | "DBInstanceNotFoundFault" | "DBClusterNotFoundFault" => Some(ErrorKind::NotFound),
+        "InvalidDBInstanceState" | "InvalidDBInstanceStateFault" | "InvalidDBClusterStateFault" => Some(ErrorKind::IncorrectState),
+        "InsufficientDBInstanceCapacity" => Some(ErrorKind::InsufficientCapacity),
+        _ => None,
+    }
+}
+
+fn client(api: &Api) -> aws_sdk_rds::Client {
+    api.client(|conf| aws_sdk_rds::Client::from_conf(aws_sdk_rds::config::Builder::from(conf).interceptor(observe::Observe).build()))
+}
 
 /// Records per Describe page (RDS allows 20 to 100).
 const PAGE: i32 = 100;
@@ -27,68 +47,60 @@ fn matches(tags: &BTreeMap<String, String>, selector: &BTreeMap<String, String>)
 
 fn instance(region: &str, db: &aws_sdk_rds::types::DbInstance) -> Option<Resource> {
     Some(Resource {
-        kind: Kind::Rds,
+        kind: super::INSTANCE,
         id: db.db_instance_identifier()?.to_string(),
         region: region.to_string(),
         state: db.db_instance_status().unwrap_or("unknown").to_string(),
         tags: tags(db.tag_list()),
         state_reason: None,
         size: db.db_instance_class().map(str::to_string),
-        detail: Detail::Rds {
+        engine: db.engine().map(str::to_string),
+        deployment: db.multi_az().map(Deployment::from_multi_az),
+        detail: Detail::new(InstanceDetail {
             replica_of: db.read_replica_source_db_instance_identifier().map(str::to_string),
             replicas: db.read_replica_db_instance_identifiers().len() + db.read_replica_db_cluster_identifiers().len(),
             cluster: db.db_cluster_identifier().map(str::to_string),
-            engine: db.engine().map(str::to_string),
-            deployment: db.multi_az().map(Deployment::from_multi_az),
-        },
+        }),
     })
 }
 
 /// A cluster as listed, without its size (see [`with_sizes`]).
 fn cluster(region: &str, c: &aws_sdk_rds::types::DbCluster) -> Option<Resource> {
     Some(Resource {
-        kind: Kind::RdsCluster,
+        kind: super::CLUSTER,
         id: c.db_cluster_identifier()?.to_string(),
         region: region.to_string(),
         state: c.status().unwrap_or("unknown").to_string(),
         tags: tags(c.tag_list()),
         state_reason: None,
         size: None,
-        detail: Detail::RdsCluster { engine: c.engine().map(str::to_string), deployment: c.multi_az().map(Deployment::from_multi_az) },
+        engine: c.engine().map(str::to_string),
+        deployment: c.multi_az().map(Deployment::from_multi_az),
+        detail: Detail::default(),
     })
 }
 
 async fn instances(api: &Api, filter: Option<Filter>) -> Result<Vec<Resource>, AwsError> {
-    let mut pages = api.rds().describe_db_instances().set_filters(filter.map(|f| vec![f])).max_records(PAGE).into_paginator().send();
+    let pages = client(api).describe_db_instances().set_filters(filter.map(|f| vec![f])).max_records(PAGE).into_paginator().send();
     let mut out = Vec::new();
-    loop {
-        let page = {
-            let _permit = api.permit(Service::Rds, "DescribeDBInstances").await;
-            pages.next().await
-        };
-        let Some(page) = page else { break };
-        let page = page.map_err(|e| AwsError::from_sdk("DescribeDBInstances", &api.region, e))?;
+    api.pages(SERVICE, "DescribeDBInstances", pages, error_kind, |page| {
         out.extend(page.db_instances().iter().filter_map(|db| instance(&api.region, db)));
-    }
+    })
+    .await?;
     Ok(out)
 }
 
 /// The clusters `filter` names, each with its members' instance identifiers.
 async fn clusters(api: &Api, filter: Option<Filter>) -> Result<Vec<(Resource, Vec<String>)>, AwsError> {
-    let mut pages = api.rds().describe_db_clusters().set_filters(filter.map(|f| vec![f])).max_records(PAGE).into_paginator().send();
+    let pages = client(api).describe_db_clusters().set_filters(filter.map(|f| vec![f])).max_records(PAGE).into_paginator().send();
     let mut out = Vec::new();
-    loop {
-        let page = {
-            let _permit = api.permit(Service::Rds, "DescribeDBClusters").await;
-            pages.next().await
-        };
-        let Some(page) = page else { break };
-        let page = page.map_err(|e| AwsError::from_sdk("DescribeDBClusters", &api.region, e))?;
+    api.pages(SERVICE, "DescribeDBClusters", pages, error_kind, |page| {
         out.extend(page.db_clusters().iter().filter_map(|c| {
             let members = c.db_cluster_members().iter().filter_map(|m| m.db_instance_identifier().map(str::to_string)).collect();
             Some((cluster(&api.region, c)?, members))
         }));
-    }
+    })
+    .await?;
     Ok(out)
 }
 
@@ -127,56 +139,48 @@ fn sized(clusters: Vec<(Resource, Vec<String>)>, classes: &BTreeMap<String, Stri
         .collect()
 }
 
-/// Sets or removes one tag on a DB instance or cluster (RDS tags by ARN, read first).
-async fn tag_db(api: &Api, resource: &Resource, key: &str, value: Option<&str>) -> Result<(), AwsError> {
-    let arn = {
-        let _permit;
-        if resource.kind == Kind::Rds {
-            _permit = api.permit(Service::Rds, "DescribeDBInstances").await;
-            let out = api
-                .rds()
-                .describe_db_instances()
-                .db_instance_identifier(&resource.id)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("DescribeDBInstances", &api.region, e))?;
-            out.db_instances().first().and_then(|d| d.db_instance_arn()).map(str::to_string)
-        } else {
-            _permit = api.permit(Service::Rds, "DescribeDBClusters").await;
-            let out = api
-                .rds()
-                .describe_db_clusters()
-                .db_cluster_identifier(&resource.id)
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("DescribeDBClusters", &api.region, e))?;
-            out.db_clusters().first().and_then(|c| c.db_cluster_arn()).map(str::to_string)
-        }
-    };
+/// A DB instance's ARN (RDS tags by ARN).
+async fn instance_arn(api: &Api, id: &str) -> Result<Option<String>, AwsError> {
+    let _permit = api.permit(SERVICE, "DescribeDBInstances").await;
+    let out =
+        client(api).describe_db_instances().db_instance_identifier(id).send().await.map_err(api.err("DescribeDBInstances", error_kind))?;
+    Ok(out.db_instances().first().and_then(|d| d.db_instance_arn()).map(str::to_string))
+}
+
+/// A DB cluster's ARN.
+async fn cluster_arn(api: &Api, id: &str) -> Result<Option<String>, AwsError> {
+    let _permit = api.permit(SERVICE, "DescribeDBClusters").await;
+    let out =
+        client(api).describe_db_clusters().db_cluster_identifier(id).send().await.map_err(api.err("DescribeDBClusters", error_kind))?;
+    Ok(out.db_clusters().first().and_then(|c| c.db_cluster_arn()).map(str::to_string))
+}
+
+/// Sets or removes one tag on a DB instance or cluster, by its ARN (`None`: not found).
+async fn tag_db(api: &Api, arn: Option<String>, resource: &Resource, key: &str, value: Option<&str>) -> Result<(), AwsError> {
     let Some(arn) = arn else {
         return Err(AwsError::not_found("AddTagsToResource", &api.region, format!("{} {} not found", resource.kind, resource.id)));
     };
     match value {
         Some(value) => {
-            let _permit = api.permit(Service::Rds, "AddTagsToResource").await;
+            let _permit = api.permit(SERVICE, "AddTagsToResource").await;
             let tag = aws_sdk_rds::types::Tag::builder().key(key).value(value).build();
-            api.rds()
+            client(api)
                 .add_tags_to_resource()
                 .resource_name(arn)
                 .tags(tag)
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("AddTagsToResource", &api.region, e))?;
+                .map_err(api.err("AddTagsToResource", error_kind))?;
         }
         None => {
-            let _permit = api.permit(Service::Rds, "RemoveTagsFromResource").await;
-            api.rds()
+            let _permit = api.permit(SERVICE, "RemoveTagsFromResource").await;
+            client(api)
                 .remove_tags_from_resource()
                 .resource_name(arn)
                 .tag_keys(key)
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("RemoveTagsFromResource", &api.region, e))?;
+                .map_err(api.err("RemoveTagsFromResource", error_kind))?;
         }
     }
     Ok(())
@@ -187,9 +191,9 @@ fn id_filter(name: &str, ids: &[String]) -> Filter {
 }
 
 /// The DB instance kind's adapter.
-pub struct DbInstances;
+pub struct InstanceCalls;
 
-impl Adapter for DbInstances {
+impl Adapter for InstanceCalls {
     fn batch_size(&self) -> usize {
         1
     }
@@ -209,48 +213,31 @@ impl Adapter for DbInstances {
     }
 
     fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()> {
-        Box::pin(tag_db(api, resource, key, value))
+        Box::pin(async move { tag_db(api, instance_arn(api, &resource.id).await?, resource, key, value).await })
     }
 
     fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
-        Box::pin(async move {
-            let mut done = Vec::with_capacity(batch.len());
-            for db in batch {
-                if dry_run {
-                    continue;
+        Box::pin(one_by_one(batch, dry_run, move |db| async move {
+            let c = client(api);
+            match action {
+                Action::Stop => {
+                    let _permit = api.permit(SERVICE, "StopDBInstance").await;
+                    c.stop_db_instance().db_instance_identifier(&db.id).send().await.map_err(api.err("StopDBInstance", error_kind))?;
                 }
-                let id = db.id.as_str();
-                match action {
-                    Action::Stop => {
-                        let _permit = api.permit(Service::Rds, "StopDBInstance").await;
-                        api.rds()
-                            .stop_db_instance()
-                            .db_instance_identifier(id)
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("StopDBInstance", &api.region, e))?;
-                    }
-                    Action::Start => {
-                        let _permit = api.permit(Service::Rds, "StartDBInstance").await;
-                        api.rds()
-                            .start_db_instance()
-                            .db_instance_identifier(id)
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("StartDBInstance", &api.region, e))?;
-                    }
+                Action::Start => {
+                    let _permit = api.permit(SERVICE, "StartDBInstance").await;
+                    c.start_db_instance().db_instance_identifier(&db.id).send().await.map_err(api.err("StartDBInstance", error_kind))?;
                 }
-                done.push(db.id.clone());
             }
-            Ok(done)
-        })
+            Ok(true)
+        }))
     }
 }
 
 /// The DB cluster kind's adapter.
-pub struct DbClusters;
+pub struct ClusterCalls;
 
-impl Adapter for DbClusters {
+impl Adapter for ClusterCalls {
     fn batch_size(&self) -> usize {
         1
     }
@@ -287,41 +274,24 @@ impl Adapter for DbClusters {
     }
 
     fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()> {
-        Box::pin(tag_db(api, resource, key, value))
+        Box::pin(async move { tag_db(api, cluster_arn(api, &resource.id).await?, resource, key, value).await })
     }
 
     fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
-        Box::pin(async move {
-            let mut done = Vec::with_capacity(batch.len());
-            for c in batch {
-                if dry_run {
-                    continue;
+        Box::pin(one_by_one(batch, dry_run, move |db| async move {
+            let c = client(api);
+            match action {
+                Action::Stop => {
+                    let _permit = api.permit(SERVICE, "StopDBCluster").await;
+                    c.stop_db_cluster().db_cluster_identifier(&db.id).send().await.map_err(api.err("StopDBCluster", error_kind))?;
                 }
-                let id = c.id.as_str();
-                match action {
-                    Action::Stop => {
-                        let _permit = api.permit(Service::Rds, "StopDBCluster").await;
-                        api.rds()
-                            .stop_db_cluster()
-                            .db_cluster_identifier(id)
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("StopDBCluster", &api.region, e))?;
-                    }
-                    Action::Start => {
-                        let _permit = api.permit(Service::Rds, "StartDBCluster").await;
-                        api.rds()
-                            .start_db_cluster()
-                            .db_cluster_identifier(id)
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("StartDBCluster", &api.region, e))?;
-                    }
+                Action::Start => {
+                    let _permit = api.permit(SERVICE, "StartDBCluster").await;
+                    c.start_db_cluster().db_cluster_identifier(&db.id).send().await.map_err(api.err("StartDBCluster", error_kind))?;
                 }
-                done.push(c.id.clone());
             }
-            Ok(done)
-        })
+            Ok(true)
+        }))
     }
 }
 
@@ -338,7 +308,7 @@ mod tests {
                 DbInstance::builder().db_instance_identifier("db-1").db_instance_class("db.t3.micro").db_instance_status("available");
             b = b.set_engine(engine.map(str::to_string)).set_multi_az(multi_az);
             let r = instance("eu-west-1", &b.build()).unwrap();
-            (r.size.clone(), r.engine().map(str::to_string), r.deployment())
+            (r.size.clone(), r.engine.clone(), r.deployment)
         };
         let class = Some("db.t3.micro".to_string());
         assert_eq!(db(Some("postgres"), Some(true)), (class.clone(), Some("postgres".into()), Some(Deployment::MultiAz)));
@@ -347,7 +317,7 @@ mod tests {
         let c =
             DbCluster::builder().db_cluster_identifier("aurora-1").status("available").engine("aurora-postgresql").multi_az(true).build();
         let r = cluster("eu-west-1", &c).unwrap();
-        assert_eq!((r.size.as_deref(), r.engine(), r.deployment()), (None, Some("aurora-postgresql"), Some(Deployment::MultiAz)));
+        assert_eq!((r.size.as_deref(), r.engine.as_deref(), r.deployment), (None, Some("aurora-postgresql"), Some(Deployment::MultiAz)));
     }
 
     #[test]

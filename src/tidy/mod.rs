@@ -1,6 +1,8 @@
 //! Checks on the repository itself: the docs name every config field, every module
 //! says what it is for, and no debugging leftovers are in the source.
 
+mod layers;
+
 use std::path::Path;
 
 fn sources(dir: &Path, out: &mut Vec<(String, String)>) {

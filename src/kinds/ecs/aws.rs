@@ -7,9 +7,26 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{ServiceField, Tag};
 
-use super::{Adapter, Api, AwsError, Pending, Service};
-use crate::kinds::ecs::{RECORD_TAG, parse_record, state_name};
-use crate::model::{Action, Detail, Kind, Resource};
+use super::{RECORD_TAG, ServiceDetail, parse_record, state_name};
+use crate::aws::batch::one_by_one;
+use crate::aws::{Api, AwsError, ErrorKind, Pending, observe};
+use crate::kinds::Adapter;
+use crate::model::{Action, Detail, Resource};
+
+/// The IAM prefix of the kind's actions, and the name of its bound on calls in flight.
+pub const SERVICE: &str = "ecs";
+
+/// ECS's own error codes.
+pub fn error_kind(code: &str) -> Option<ErrorKind> {
+    match code {
+        "ServiceNotFoundException" | "ClusterNotFoundException" => Some(ErrorKind::NotFound),
+        _ => None,
+    }
+}
+
+fn client(api: &Api) -> aws_sdk_ecs::Client {
+    api.client(|conf| aws_sdk_ecs::Client::from_conf(aws_sdk_ecs::config::Builder::from(conf).interceptor(observe::Observe).build()))
+}
 
 /// The most services one DescribeServices call takes.
 const DESCRIBE: usize = 10;
@@ -20,14 +37,20 @@ fn service(region: &str, s: &aws_sdk_ecs::types::Service) -> Option<Resource> {
     let desired = s.desired_count();
     let status = s.status().unwrap_or("ACTIVE");
     Some(Resource {
-        kind: Kind::Ecs,
+        kind: super::KIND,
         id: s.service_arn()?.to_string(),
         region: region.to_string(),
         state: if status == "ACTIVE" { state_name(desired).to_string() } else { status.to_lowercase() },
         tags: tags.clone(),
         state_reason: None,
         size: None,
-        detail: Detail::Ecs { cluster: s.cluster_arn()?.to_string(), desired, record: tags.get(RECORD_TAG).map(|v| parse_record(v)) },
+        engine: None,
+        deployment: None,
+        detail: Detail::new(ServiceDetail {
+            cluster: s.cluster_arn()?.to_string(),
+            desired,
+            record: tags.get(RECORD_TAG).map(|v| parse_record(v)),
+        }),
     })
 }
 
@@ -38,45 +61,37 @@ fn cluster_of(arn: &str) -> String {
 }
 
 async fn clusters(api: &Api) -> Result<Vec<String>, AwsError> {
-    let mut pages = api.ecs().list_clusters().into_paginator().send();
+    let pages = client(api).list_clusters().into_paginator().send();
     let mut out = Vec::new();
-    loop {
-        let page = {
-            let _permit = api.permit(Service::Ecs, "ListClusters").await;
-            pages.next().await
-        };
-        let Some(page) = page else { break };
-        out.extend(page.map_err(|e| AwsError::from_sdk("ListClusters", &api.region, e))?.cluster_arns().iter().cloned());
-    }
+    api.pages(SERVICE, "ListClusters", pages, error_kind, |page| {
+        out.extend(page.cluster_arns().iter().cloned());
+    })
+    .await?;
     Ok(out)
 }
 
 async fn services_in(api: &Api, cluster: &str) -> Result<Vec<String>, AwsError> {
-    let mut pages = api.ecs().list_services().cluster(cluster).into_paginator().send();
+    let pages = client(api).list_services().cluster(cluster).into_paginator().send();
     let mut out = Vec::new();
-    loop {
-        let page = {
-            let _permit = api.permit(Service::Ecs, "ListServices").await;
-            pages.next().await
-        };
-        let Some(page) = page else { break };
-        out.extend(page.map_err(|e| AwsError::from_sdk("ListServices", &api.region, e))?.service_arns().iter().cloned());
-    }
+    api.pages(SERVICE, "ListServices", pages, error_kind, |page| {
+        out.extend(page.service_arns().iter().cloned());
+    })
+    .await?;
     Ok(out)
 }
 
 /// Describes the services of one cluster, 10 a call, all at once.
 async fn describe(api: &Api, cluster: &str, arns: &[String]) -> Result<Vec<Resource>, AwsError> {
     let calls = arns.chunks(DESCRIBE).map(|chunk| async move {
-        let _permit = api.permit(Service::Ecs, "DescribeServices").await;
-        api.ecs()
+        let _permit = api.permit(SERVICE, "DescribeServices").await;
+        client(api)
             .describe_services()
             .cluster(cluster)
             .set_services(Some(chunk.to_vec()))
             .include(ServiceField::Tags)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("DescribeServices", &api.region, e))
+            .map_err(api.err("DescribeServices", error_kind))
     });
     let mut out = Vec::with_capacity(arns.len());
     for answer in futures_util::future::join_all(calls).await {
@@ -86,22 +101,22 @@ async fn describe(api: &Api, cluster: &str, arns: &[String]) -> Result<Vec<Resou
 }
 
 async fn set_desired(api: &Api, r: &Resource, cluster: &str, desired: i32) -> Result<(), AwsError> {
-    let _permit = api.permit(Service::Ecs, "UpdateService").await;
-    api.ecs()
+    let _permit = api.permit(SERVICE, "UpdateService").await;
+    client(api)
         .update_service()
         .cluster(cluster)
         .service(&r.id)
         .desired_count(desired)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("UpdateService", &api.region, e))?;
+        .map_err(api.err("UpdateService", error_kind))?;
     Ok(())
 }
 
 /// The ECS service kind's adapter.
-pub struct Services;
+pub struct Calls;
 
-impl Adapter for Services {
+impl Adapter for Calls {
     fn batch_size(&self) -> usize {
         1
     }
@@ -139,25 +154,25 @@ impl Adapter for Services {
         Box::pin(async move {
             match value {
                 Some(value) => {
-                    let _permit = api.permit(Service::Ecs, "TagResource").await;
+                    let _permit = api.permit(SERVICE, "TagResource").await;
                     let tag = Tag::builder().key(key).value(value).build();
-                    api.ecs()
+                    client(api)
                         .tag_resource()
                         .resource_arn(&resource.id)
                         .tags(tag)
                         .send()
                         .await
-                        .map_err(|e| AwsError::from_sdk("TagResource", &api.region, e))?;
+                        .map_err(api.err("TagResource", error_kind))?;
                 }
                 None => {
-                    let _permit = api.permit(Service::Ecs, "UntagResource").await;
-                    api.ecs()
+                    let _permit = api.permit(SERVICE, "UntagResource").await;
+                    client(api)
                         .untag_resource()
                         .resource_arn(&resource.id)
                         .tag_keys(key)
                         .send()
                         .await
-                        .map_err(|e| AwsError::from_sdk("UntagResource", &api.region, e))?;
+                        .map_err(api.err("UntagResource", error_kind))?;
                 }
             }
             Ok(())
@@ -165,47 +180,23 @@ impl Adapter for Services {
     }
 
     fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
-        Box::pin(async move {
-            let mut done = Vec::with_capacity(batch.len());
-            for s in batch {
-                let Detail::Ecs { cluster, desired, record } = &s.detail else { continue };
-                if dry_run {
-                    continue;
+        Box::pin(one_by_one(batch, dry_run, move |s| async move {
+            let Some(ServiceDetail { cluster, desired, record }) = s.detail.get::<ServiceDetail>() else { return Ok(false) };
+            match action {
+                // Record first: a service set to 0 without a record could never be restored.
+                Action::Stop => {
+                    self.tag(api, s, RECORD_TAG, Some(&desired.to_string())).await?;
+                    set_desired(api, s, cluster, 0).await?;
                 }
-                match action {
-                    // Record first: a service set to 0 without a record could never be restored.
-                    Action::Stop => {
-                        {
-                            let _permit = api.permit(Service::Ecs, "TagResource").await;
-                            let tag = Tag::builder().key(RECORD_TAG).value(desired.to_string()).build();
-                            api.ecs()
-                                .tag_resource()
-                                .resource_arn(&s.id)
-                                .tags(tag)
-                                .send()
-                                .await
-                                .map_err(|e| AwsError::from_sdk("TagResource", &api.region, e))?;
-                        }
-                        set_desired(api, s, cluster, 0).await?;
-                    }
-                    // Restore first: the record goes only once the count is back.
-                    Action::Start => {
-                        let Some(Ok(recorded)) = record else { continue };
-                        set_desired(api, s, cluster, *recorded).await?;
-                        let _permit = api.permit(Service::Ecs, "UntagResource").await;
-                        api.ecs()
-                            .untag_resource()
-                            .resource_arn(&s.id)
-                            .tag_keys(RECORD_TAG)
-                            .send()
-                            .await
-                            .map_err(|e| AwsError::from_sdk("UntagResource", &api.region, e))?;
-                    }
+                // Restore first: the record goes only once the count is back.
+                Action::Start => {
+                    let Some(Ok(recorded)) = record else { return Ok(false) };
+                    set_desired(api, s, cluster, *recorded).await?;
+                    self.tag(api, s, RECORD_TAG, None).await?;
                 }
-                done.push(s.id.clone());
             }
-            Ok(done)
-        })
+            Ok(true)
+        }))
     }
 }
 

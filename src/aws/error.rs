@@ -1,0 +1,135 @@
+//! A failed AWS call, classified into what callers branch on.
+
+use std::fmt;
+
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::operation::RequestId;
+
+/// What kind of failure an AWS call met; callers branch on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The instance id does not exist (or no longer).
+    NotFound,
+    /// The instance is not in a state that allows the action.
+    IncorrectState,
+    /// The action is not supported for the instance (e.g. instance-store, spot).
+    Unsupported,
+    /// EC2 has no capacity for the instance type in the zone right now.
+    InsufficientCapacity,
+    /// Throttled after the SDK's retries were spent.
+    Throttled,
+    /// The credentials lack a permission.
+    Unauthorized,
+    /// A dry run that would have succeeded.
+    DryRunOk,
+    /// No answer within the configured timeout.
+    Timeout,
+    /// No connection (endpoint unreachable, DNS, TLS).
+    Unreachable,
+    /// No credentials could be found or assumed.
+    Credentials,
+    /// Anything else the service answered.
+    Other,
+}
+
+/// A failed AWS call, classified, with what the operator needs to act on it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub region: String,
+    pub kind: ErrorKind,
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}: ", self.operation, self.region)?;
+        match self.kind {
+            ErrorKind::Timeout => write!(f, "no answer within the timeout ({})", self.message)?,
+            ErrorKind::Unreachable => write!(f, "cannot reach the endpoint ({})", self.message)?,
+            ErrorKind::Credentials => write!(f, "no usable credentials ({})", self.message)?,
+            _ => match &self.code {
+                Some(code) => write!(f, "{code}: {}", self.message)?,
+                None => f.write_str(&self.message)?,
+            },
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl AwsError {
+    /// A resource the call's answer does not contain.
+    pub fn not_found(operation: &'static str, region: &str, message: String) -> Self {
+        AwsError { operation, region: region.to_string(), kind: ErrorKind::NotFound, code: None, message, request_id: None }
+    }
+
+    /// Classifies an SDK error without flattening it before the caller decides.
+    pub fn from_sdk<E, R>(operation: &'static str, region: &str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+        SdkError<E, R>: RequestId,
+    {
+        let request_id = match &err {
+            SdkError::ServiceError(s) => s.err().meta().extra("aws_request_id").map(str::to_string),
+            _ => None,
+        }
+        .or_else(|| err.request_id().map(str::to_string));
+        let (kind, code, message) = match &err {
+            SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "operation or attempt timeout".to_string()),
+            SdkError::DispatchFailure(d) => {
+                let text = DisplayErrorContext(&err).to_string();
+                let kind = if d.is_timeout() {
+                    ErrorKind::Timeout
+                } else if text.contains("credentials") || text.contains("credential") {
+                    ErrorKind::Credentials
+                } else {
+                    ErrorKind::Unreachable
+                };
+                (kind, None, text)
+            }
+            SdkError::ConstructionFailure(_) => {
+                let text = DisplayErrorContext(&err).to_string();
+                let kind = if text.contains("credential") { ErrorKind::Credentials } else { ErrorKind::Other };
+                (kind, None, text)
+            }
+            _ => {
+                let code = err.code().map(str::to_string);
+                let message = err.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+                (classify_code(code.as_deref()), code, message)
+            }
+        };
+        AwsError { operation, region: region.to_string(), kind, code, message, request_id }
+    }
+}
+
+/// The codes every service answers alike; a kind's own codes (its "not found", its
+/// "wrong state") are its adapter's to say ([`AwsError::classified`]).
+fn classify_code(code: Option<&str>) -> ErrorKind {
+    match code.unwrap_or_default() {
+        "NoSuchEntity" => ErrorKind::NotFound,
+        "RequestLimitExceeded" | "Throttling" | "ThrottlingException" => ErrorKind::Throttled,
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" | "AuthFailure" => ErrorKind::Unauthorized,
+        "DryRunOperation" => ErrorKind::DryRunOk,
+        "ExpiredToken" | "InvalidClientTokenId" | "UnrecognizedClientException" => ErrorKind::Credentials,
+        _ => ErrorKind::Other,
+    }
+}
+
+impl AwsError {
+    /// The error with a service's own codes classified by `kind_of` (a kind's adapter
+    /// says which of its codes mean not found, wrong state, unsupported, no capacity).
+    pub fn classified(mut self, kind_of: impl Fn(&str) -> Option<ErrorKind>) -> Self {
+        if self.kind == ErrorKind::Other
+            && let Some(kind) = self.code.as_deref().and_then(kind_of)
+        {
+            self.kind = kind;
+        }
+        self
+    }
+}

@@ -1,0 +1,160 @@
+//! Auto Scaling groups: a stop records min / max / desired in a tag on the group and
+//! sets all three to 0; a start restores exactly the recorded sizes and removes the tag.
+
+pub mod aws;
+mod iam;
+
+use super::{Adapter, ResourceKind, Rules, Verify, name_tag};
+use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
+
+pub const KIND: Kind = Kind::new(&KindInfo { rank: 3, name: "asg", noun: "Auto Scaling group", id_prefix: None, logs_instance_id: false });
+
+/// Sizes of an Auto Scaling group: what a stop records and a start restores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub min: i32,
+    pub max: i32,
+    pub desired: i32,
+}
+
+/// What only a group has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupDetail {
+    pub sizes: Sizes,
+    /// The sizes recorded by the last stop, from the record tag; `Err` holds a
+    /// record that cannot be read.
+    pub record: Option<Result<Sizes, String>>,
+}
+
+/// The tag a stop writes on the group: `min=1,max=4,desired=2`.
+pub const RECORD_TAG: &str = "offhours:asg-sizes";
+
+/// The record tag's value for `sizes`.
+pub fn format_record(sizes: Sizes) -> String {
+    format!("min={},max={},desired={}", sizes.min, sizes.max, sizes.desired)
+}
+
+/// Reads a record tag's value.
+pub fn parse_record(value: &str) -> Result<Sizes, String> {
+    let mut found = [None; 3];
+    for part in value.split(',') {
+        let (key, n) = part.trim().split_once('=').ok_or_else(|| format!("`{part}` is not key=number"))?;
+        let slot = match key.trim() {
+            "min" => 0,
+            "max" => 1,
+            "desired" => 2,
+            other => return Err(format!("unknown size `{other}`")),
+        };
+        found[slot] = Some(n.trim().parse::<i32>().map_err(|_| format!("`{n}` is not a number"))?);
+    }
+    match found {
+        [Some(min), Some(max), Some(desired)] if 0 <= min && min <= desired && desired <= max => Ok(Sizes { min, max, desired }),
+        [Some(_), Some(_), Some(_)] => Err("sizes out of order (need 0 <= min <= desired <= max)".into()),
+        _ => Err("needs min, max and desired".into()),
+    }
+}
+
+/// The state name shown for a group: `scaled` above 0, else `stopped`.
+pub fn state_name(sizes: Sizes) -> &'static str {
+    if sizes.desired > 0 || sizes.min > 0 { "scaled" } else { "stopped" }
+}
+
+pub fn phase(r: &Resource) -> Phase {
+    if r.state.starts_with("delete") {
+        return Phase::Gone;
+    }
+    match r.detail.get::<GroupDetail>() {
+        Some(GroupDetail { sizes, .. }) if sizes.desired > 0 || sizes.min > 0 => Phase::Running,
+        _ => Phase::Stopped,
+    }
+}
+
+/// A start needs a readable record to restore; a stop needs nothing.
+pub fn skip(r: &Resource, action: Action) -> Option<String> {
+    let record = &r.detail.get::<GroupDetail>()?.record;
+    match (action, r.phase(), record) {
+        (Action::Start, Phase::Stopped, None) => Some(format!("no recorded sizes (tag {RECORD_TAG}): nothing to restore")),
+        (_, _, Some(Err(e))) => Some(format!("unreadable record tag {RECORD_TAG}: {e}")),
+        _ => None,
+    }
+}
+
+/// The Auto Scaling group kind.
+pub struct Groups;
+
+impl ResourceKind for Groups {
+    fn kind(&self) -> Kind {
+        KIND
+    }
+
+    fn service(&self) -> &'static str {
+        aws::SERVICE
+    }
+
+    fn target_state(&self, action: Action) -> &'static str {
+        match action {
+            Action::Start => "scaled",
+            Action::Stop => "stopped",
+        }
+    }
+
+    fn phase(&self, r: &Resource) -> Phase {
+        phase(r)
+    }
+
+    fn skip(&self, r: &Resource, action: Action) -> Option<String> {
+        skip(r, action)
+    }
+
+    fn note(&self, _r: &Resource, _action: Action) -> Option<String> {
+        None
+    }
+
+    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
+        name_tag(r)
+    }
+
+    fn hibernation(&self, _r: &Resource) -> Option<bool> {
+        None
+    }
+
+    fn verify(&self) -> Verify {
+        Verify::Default
+    }
+
+    fn adapter(&self) -> &'static dyn Adapter {
+        &aws::Calls
+    }
+
+    fn price_product(
+        &self,
+        _region: &str,
+        _size: Option<&str>,
+        _engine: Option<&str>,
+        _deployment: Option<Deployment>,
+    ) -> Option<ApiProduct> {
+        None
+    }
+
+    /// Not priced: a group's or a service's cost is its instances' or tasks', which the
+    /// file cannot name by size.
+    fn price_parts(&self, _region: &str, _size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<Vec<Part>> {
+        None
+    }
+
+    fn price_filters(&self, _product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+        None
+    }
+
+    fn priced_from_price_list(&self) -> bool {
+        false
+    }
+
+    fn iam_statements(&self) -> Vec<serde_json::Value> {
+        iam::statements()
+    }
+
+    fn snooze_actions(&self) -> &'static [&'static str] {
+        &["autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"]
+    }
+}

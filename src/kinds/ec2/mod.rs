@@ -1,0 +1,127 @@
+//! EC2 instances: what their states mean, which instances are never touched, and
+//! hibernation.
+
+pub mod aws;
+mod iam;
+pub mod price;
+
+use super::{Adapter, ResourceKind, Verify, name_tag};
+use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
+
+pub const KIND: Kind = Kind::new(&KindInfo { rank: 0, name: "ec2", noun: "instance", id_prefix: Some("i-"), logs_instance_id: true });
+
+/// Tag that EC2 Auto Scaling puts on its members: offhours never touches them (the
+/// group would replace a stopped member).
+pub const ASG_TAG: &str = "aws:autoscaling:groupName";
+
+/// What only an instance has.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceDetail {
+    /// `ebs` or `instance-store`.
+    pub root_device_type: Option<String>,
+    /// `spot` or `capacity-block` for those; absent for on-demand.
+    pub lifecycle: Option<String>,
+    pub hibernation_configured: bool,
+}
+
+pub fn phase(state: &str) -> Phase {
+    match state {
+        "running" => Phase::Running,
+        "stopped" => Phase::Stopped,
+        "shutting-down" | "terminated" => Phase::Gone,
+        _ => Phase::Transitional,
+    }
+}
+
+/// Auto Scaling group members, instance-store roots and spot instances are left alone.
+pub fn skip(r: &Resource) -> Option<String> {
+    if let Some(group) = r.tags.get(ASG_TAG) {
+        return Some(format!("member of auto scaling group {group}"));
+    }
+    let d = r.detail.get::<InstanceDetail>()?;
+    if d.root_device_type.as_deref() == Some("instance-store") {
+        return Some("instance-store root device cannot be stopped".into());
+    }
+    if d.lifecycle.as_deref() == Some("spot") {
+        return Some("spot instance".into());
+    }
+    None
+}
+
+/// The EC2 instance kind.
+pub struct Instances;
+
+impl ResourceKind for Instances {
+    fn kind(&self) -> Kind {
+        KIND
+    }
+
+    fn service(&self) -> &'static str {
+        aws::SERVICE
+    }
+
+    fn target_state(&self, action: Action) -> &'static str {
+        match action {
+            Action::Start => "running",
+            Action::Stop => "stopped",
+        }
+    }
+
+    fn phase(&self, r: &Resource) -> Phase {
+        phase(&r.state)
+    }
+
+    fn skip(&self, r: &Resource, _action: Action) -> Option<String> {
+        skip(r)
+    }
+
+    fn note(&self, _r: &Resource, _action: Action) -> Option<String> {
+        None
+    }
+
+    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
+        name_tag(r)
+    }
+
+    fn hibernation(&self, r: &Resource) -> Option<bool> {
+        Some(r.detail.get::<InstanceDetail>().is_some_and(|d| d.hibernation_configured))
+    }
+
+    fn verify(&self) -> Verify {
+        Verify::Default
+    }
+
+    fn adapter(&self) -> &'static dyn Adapter {
+        &aws::Calls
+    }
+
+    fn price_product(
+        &self,
+        region: &str,
+        size: Option<&str>,
+        _engine: Option<&str>,
+        _deployment: Option<Deployment>,
+    ) -> Option<ApiProduct> {
+        Some(price::product(region, size?))
+    }
+
+    fn price_parts(&self, region: &str, size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<Vec<Part>> {
+        price::parts(region, size)
+    }
+
+    fn price_filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+        price::filters_of(product)
+    }
+
+    fn priced_from_price_list(&self) -> bool {
+        true
+    }
+
+    fn iam_statements(&self) -> Vec<serde_json::Value> {
+        iam::statements()
+    }
+
+    fn snooze_actions(&self) -> &'static [&'static str] {
+        &["ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeInstances"]
+    }
+}

@@ -1,0 +1,21 @@
+//! The IAM statements ECS services need.
+
+use serde_json::{Value, json};
+
+/// What schedules of services need.
+pub fn statements() -> Vec<Value> {
+    vec![
+        json!({
+            "Sid": "ListEcsServices",
+            "Effect": "Allow",
+            "Action": ["ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"],
+            "Resource": "*"
+        }),
+        json!({
+            "Sid": "ScaleEcsServices",
+            "Effect": "Allow",
+            "Action": ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource"],
+            "Resource": "arn:aws:ecs:*:*:service/*"
+        }),
+    ]
+}

@@ -1,0 +1,133 @@
+//! ECS services: a stop records the desired count in a tag on the service and sets it
+//! to 0; a start restores it and removes the tag. The same rules as Auto Scaling groups.
+
+pub mod aws;
+mod iam;
+
+use super::{Adapter, ResourceKind, Rules, Verify, name_tag};
+use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
+
+pub const KIND: Kind = Kind::new(&KindInfo { rank: 4, name: "ecs", noun: "ECS service", id_prefix: None, logs_instance_id: false });
+
+/// What only a service has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceDetail {
+    /// The cluster's ARN (services are addressed within their cluster).
+    pub cluster: String,
+    pub desired: i32,
+    /// The desired count recorded by the last stop, from the record tag.
+    pub record: Option<Result<i32, String>>,
+}
+
+/// The tag a stop writes on the service: the desired count before the stop.
+pub const RECORD_TAG: &str = "offhours:ecs-desired";
+
+pub fn parse_record(value: &str) -> Result<i32, String> {
+    match value.trim().parse::<i32>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(format!("`{value}` is not a desired count")),
+    }
+}
+
+pub fn state_name(desired: i32) -> &'static str {
+    if desired > 0 { "scaled" } else { "stopped" }
+}
+
+pub fn phase(r: &Resource) -> Phase {
+    match r.detail.get::<ServiceDetail>() {
+        Some(d) if d.desired > 0 => Phase::Running,
+        _ if r.state == "draining" || r.state == "inactive" => Phase::Gone,
+        _ => Phase::Stopped,
+    }
+}
+
+/// A start needs a readable record to restore.
+pub fn skip(r: &Resource, action: Action) -> Option<String> {
+    let record = &r.detail.get::<ServiceDetail>()?.record;
+    match (action, r.phase(), record) {
+        (Action::Start, Phase::Stopped, None) => Some(format!("no recorded desired count (tag {RECORD_TAG}): nothing to restore")),
+        (_, _, Some(Err(e))) => Some(format!("unreadable record tag {RECORD_TAG}: {e}")),
+        _ => None,
+    }
+}
+
+/// The ECS service kind.
+pub struct Services;
+
+impl ResourceKind for Services {
+    fn kind(&self) -> Kind {
+        KIND
+    }
+
+    fn service(&self) -> &'static str {
+        aws::SERVICE
+    }
+
+    fn target_state(&self, action: Action) -> &'static str {
+        match action {
+            Action::Start => "scaled",
+            Action::Stop => "stopped",
+        }
+    }
+
+    fn phase(&self, r: &Resource) -> Phase {
+        phase(r)
+    }
+
+    fn skip(&self, r: &Resource, action: Action) -> Option<String> {
+        skip(r, action)
+    }
+
+    fn note(&self, _r: &Resource, _action: Action) -> Option<String> {
+        None
+    }
+
+    /// The `Name` tag, else the service's name from its ARN.
+    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
+        name_tag(r).or_else(|| r.id.rsplit('/').next())
+    }
+
+    fn hibernation(&self, _r: &Resource) -> Option<bool> {
+        None
+    }
+
+    fn verify(&self) -> Verify {
+        Verify::Default
+    }
+
+    fn adapter(&self) -> &'static dyn Adapter {
+        &aws::Calls
+    }
+
+    fn price_product(
+        &self,
+        _region: &str,
+        _size: Option<&str>,
+        _engine: Option<&str>,
+        _deployment: Option<Deployment>,
+    ) -> Option<ApiProduct> {
+        None
+    }
+
+    /// Not priced: a group's or a service's cost is its instances' or tasks', which the
+    /// file cannot name by size.
+    fn price_parts(&self, _region: &str, _size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<Vec<Part>> {
+        None
+    }
+
+    fn price_filters(&self, _product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+        None
+    }
+
+    fn priced_from_price_list(&self) -> bool {
+        false
+    }
+
+    fn iam_statements(&self) -> Vec<serde_json::Value> {
+        iam::statements()
+    }
+
+    fn snooze_actions(&self) -> &'static [&'static str] {
+        &["ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource"]
+    }
+}

@@ -1,0 +1,159 @@
+//! RDS DB instances and DB clusters (Aurora, Neptune, DocumentDB through the same API):
+//! what their statuses mean, which databases RDS itself refuses to stop, how the Price
+//! List names their engines and deployments, and a cluster's size (its members' classes).
+
+pub mod aws;
+mod iam;
+pub mod price;
+
+use super::{Adapter, ResourceKind, Verify, name_tag};
+use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
+
+pub const INSTANCE: Kind = Kind::new(&KindInfo { rank: 1, name: "rds", noun: "DB instance", id_prefix: None, logs_instance_id: false });
+pub const CLUSTER: Kind =
+    Kind::new(&KindInfo { rank: 2, name: "rds-cluster", noun: "DB cluster", id_prefix: None, logs_instance_id: false });
+
+/// What only a DB instance has.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceDetail {
+    /// The source this DB instance replicates, if it is a read replica.
+    pub replica_of: Option<String>,
+    /// Read replicas of this DB instance.
+    pub replicas: usize,
+    /// The cluster this DB instance belongs to.
+    pub cluster: Option<String>,
+}
+
+/// Said at every stop: a stopped database does not stay stopped by itself.
+pub const SEVEN_DAYS: &str = "AWS starts a stopped DB instance or cluster by itself after 7 days";
+
+pub fn phase(status: &str) -> Phase {
+    match status {
+        "available" => Phase::Running,
+        "stopped" => Phase::Stopped,
+        "deleting" | "deleted" => Phase::Gone,
+        // starting, stopping, backing-up, modifying, maintenance, failed, ...
+        _ => Phase::Transitional,
+    }
+}
+
+/// Read replicas, sources of read replicas and cluster members are left alone.
+pub fn skip(r: &Resource) -> Option<String> {
+    let InstanceDetail { replica_of, replicas, cluster } = r.detail.get::<InstanceDetail>()?;
+    if let Some(cluster) = cluster {
+        return Some(format!("member of DB cluster {cluster}: the cluster is the unit (tag the cluster, kind rds-cluster)"));
+    }
+    if let Some(source) = replica_of {
+        return Some(format!("read replica of {source}: RDS cannot stop a read replica"));
+    }
+    if *replicas > 0 {
+        return Some(format!("has {replicas} read replica(s): RDS cannot stop a DB instance that has read replicas"));
+    }
+    None
+}
+
+/// DB instances and DB clusters: the same rules, their own calls.
+pub struct Databases {
+    kind: Kind,
+    adapter: &'static dyn Adapter,
+    members: Members,
+    statements: fn() -> Vec<serde_json::Value>,
+    snooze: &'static [&'static str],
+}
+
+/// Whether a database is priced by its members (a cluster's size names them).
+enum Members {
+    None,
+    Priced,
+}
+
+pub static DB_INSTANCES: Databases = Databases {
+    kind: INSTANCE,
+    adapter: &aws::InstanceCalls,
+    members: Members::None,
+    statements: iam::instance_statements,
+    snooze: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances"],
+};
+pub static DB_CLUSTERS: Databases = Databases {
+    kind: CLUSTER,
+    adapter: &aws::ClusterCalls,
+    members: Members::Priced,
+    statements: iam::cluster_statements,
+    snooze: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBClusters"],
+};
+
+impl ResourceKind for Databases {
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    fn service(&self) -> &'static str {
+        aws::SERVICE
+    }
+
+    fn target_state(&self, action: Action) -> &'static str {
+        match action {
+            Action::Start => "available",
+            Action::Stop => "stopped",
+        }
+    }
+
+    fn phase(&self, r: &Resource) -> Phase {
+        phase(&r.state)
+    }
+
+    fn skip(&self, r: &Resource, _action: Action) -> Option<String> {
+        skip(r)
+    }
+
+    fn note(&self, _r: &Resource, action: Action) -> Option<String> {
+        (action == Action::Stop).then(|| SEVEN_DAYS.to_string())
+    }
+
+    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
+        name_tag(r)
+    }
+
+    fn hibernation(&self, _r: &Resource) -> Option<bool> {
+        None
+    }
+
+    fn verify(&self) -> Verify {
+        Verify::Database
+    }
+
+    fn adapter(&self) -> &'static dyn Adapter {
+        self.adapter
+    }
+
+    /// A DB instance as a whole; a cluster only by its members.
+    fn price_product(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<ApiProduct> {
+        match self.members {
+            Members::None => price::instance_product(region, size, engine, deployment),
+            Members::Priced => None,
+        }
+    }
+
+    fn price_parts(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>> {
+        match self.members {
+            Members::None => Some(vec![Part::one(size?, price::instance_product(region, size, engine, deployment))]),
+            Members::Priced => price::cluster_parts(region, size, engine),
+        }
+    }
+
+    fn price_filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+        price::filters_of(product)
+    }
+
+    fn priced_from_price_list(&self) -> bool {
+        true
+    }
+
+    fn iam_statements(&self) -> Vec<serde_json::Value> {
+        (self.statements)()
+    }
+
+    fn snooze_actions(&self) -> &'static [&'static str] {
+        self.snooze
+    }
+}
