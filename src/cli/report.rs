@@ -3,21 +3,14 @@
 //! from the schedules and the resources they govern now (a read-only listing).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
 use crate::aws::Aws;
-use crate::config::{Config, StateSettings};
-use crate::savings::{
-    ApiProduct, Governed, GroupBy, Money, PriceCache, Prices, Projected, Projection, Rate, Report, governed, hours_off, needed,
-    off_seconds_per_week, projected, report,
-};
-use crate::store::shared_ledger::TableLedger;
-use crate::store::table::StateTable;
-use crate::store::{LEDGER_FILE, Ledger};
+use crate::jobs::report as reads;
+use crate::savings::{ApiProduct, GroupBy, Money, Prices, Projected, Projection, Rate, Report, hours_off, needed, projected, report};
 
 /// Where the figures come from, said in every output.
 const SOURCE: &str = "on-demand prices: [savings.prices] in the file first, else the AWS Price List API (EC2 Linux, shared tenancy; RDS DB instances by class, engine and deployment; DB clusters as the sum of their instances)";
@@ -74,43 +67,12 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
     }
     let now = Utc::now();
     let aws = Aws::connect(&config.aws).await;
-    let mut changes = Vec::new();
-    // The last change before the window says what was already stopped at its start.
-    let ledger = match &config.state {
-        StateSettings::DynamoDb(s) => {
-            let table = StateTable::new(aws.dynamodb_in(&s.region), &s.table, &s.region);
-            let ledger = TableLedger::new(table, config.savings.retention);
-            match (ledger.last_before(args.since).await, ledger.between(args.since, args.until).await) {
-                (Ok(before), Ok(within)) => changes.extend(before.iter().chain(within.iter()).filter_map(|e| e.change())),
-                (Err(e), _) | (_, Err(e)) => {
-                    eprintln!("offhours: {e}");
-                    return EXIT_FAILED;
-                }
-            }
-            Some(ledger.describe())
-        }
-        StateSettings::File => {
-            let path = args.state_dir.join(LEDGER_FILE);
-            if path.exists() {
-                let ledger = match Ledger::open(&path) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        eprintln!("offhours: {e}");
-                        return EXIT_FAILED;
-                    }
-                };
-                match (ledger.last_before(args.since), ledger.between(args.since, args.until)) {
-                    (Ok(before), Ok(within)) => changes.extend(before.iter().chain(within.iter()).filter_map(|e| e.change())),
-                    (Err(e), _) | (_, Err(e)) => {
-                        eprintln!("offhours: {e}");
-                        return EXIT_FAILED;
-                    }
-                }
-            } else {
-                eprintln!("offhours: no ledger yet at {} (the daemon writes it at its first start or stop)", path.display());
-            }
-            // The file's place is the state directory, as before: not repeated.
-            None
+    let mut warn = |m: String| eprintln!("offhours: {m}");
+    let (changes, ledger) = match reads::ledger_changes(&config, &aws, &args.state_dir, args.since, args.until, &mut warn).await {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            return EXIT_FAILED;
         }
     };
     let intervals = hours_off(&changes, args.since, args.until);
@@ -122,7 +84,7 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         }
     }
     // The projection's resources: listed now, read-only. A failure leaves it out.
-    let schedules = match governed_now(&config, &aws, now).await {
+    let schedules = match reads::governed_now(&config, &aws, now).await {
         Ok(s) => Ok(s),
         Err(e) => {
             eprintln!("offhours: projected monthly figure left out: {e}");
@@ -145,7 +107,7 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
     let missing: Vec<ApiProduct> = wanted.into_iter().collect();
     // The Price List prices in USD only: in another currency, the file's prices alone.
     if !missing.is_empty() && config.savings.currency == "USD" {
-        api_prices(&aws, &args.state_dir, &missing, config.savings.price_refresh, now, &mut prices).await;
+        reads::api_prices(&aws, &args.state_dir, &missing, config.savings.price_refresh, now, &mut prices, &mut warn).await;
     }
     let figures = report(&intervals, &prices, args.by);
     let projection = schedules.as_ref().ok().map(|s| projected(s, &prices));
@@ -241,95 +203,4 @@ fn text_projection(p: &Projected, from: &str) {
     let money = t.estimated_savings.map_or("-".to_string(), |m| format!("{m} {currency}"));
     out!("  {:<32} {:>9} {:>11} {:>14} {:>22}  {}", "total", "", "", t.resource_hours_off.to_string(), money, t.price_source.as_str());
     out!("  estimate: {BASIS}, at {SOURCE}");
-}
-
-/// The Price List's prices of `missing` products into `prices`: from the
-/// state directory's cache when read less than `refresh` ago, else asked again (and
-/// cached); an older price when asking fails, said so. The cache is written back only
-/// when the state directory exists.
-async fn api_prices(
-    aws: &Aws,
-    state_dir: &std::path::Path,
-    missing: &[ApiProduct],
-    refresh: std::time::Duration,
-    now: DateTime<Utc>,
-    prices: &mut Prices,
-) {
-    use crate::store::price_cache::{CACHE_FILE, read_cache, write_cache};
-    let path = state_dir.join(CACHE_FILE);
-    let mut cache = read_cache(&path).unwrap_or_else(|e| {
-        eprintln!("offhours: {e}; asking the Price List API again");
-        PriceCache::default()
-    });
-    let before = cache.clone();
-    let client = crate::aws::pricing::client(aws);
-    for product in cache.to_ask(missing, now, refresh) {
-        let answer = crate::jobs::prices::on_demand(&client, &product).await;
-        match answer {
-            Ok(answer) => cache.put(&product, answer.as_ref(), now),
-            Err(e) => match cache.get(&product).filter(|c| c.price().is_some()) {
-                Some(old) => eprintln!(
-                    "offhours: cannot read the price of {product}: {e}; using the one read at {}",
-                    old.read_at.to_rfc3339_opts(SecondsFormat::Secs, true)
-                ),
-                None => eprintln!("offhours: cannot read the price of {product}: {e}; its hours are counted, not priced"),
-            },
-        }
-        if cache.get(&product).is_some_and(|c| c.per_hour.is_none()) {
-            eprintln!("offhours: no on-demand price for {product}; its hours are counted, not priced");
-        }
-    }
-    cache.apply(prices);
-    if cache != before
-        && state_dir.is_dir()
-        && let Err(e) = write_cache(&path, &cache)
-    {
-        eprintln!("offhours: {e}; the prices read are not kept");
-    }
-}
-
-/// Each schedule's off seconds in the week from `now` and the resources it governs
-/// now, listed in every account and region it applies to (every listing at once; the
-/// regions' bounds on calls in flight pace them). Any listing that fails fails it all:
-/// a projection missing some resources would read as a smaller one.
-async fn governed_now(config: &Config, aws: &Aws, now: DateTime<Utc>) -> Result<Vec<(String, Option<i64>, Vec<Governed>)>, String> {
-    let targets = crate::jobs::targets::targets(aws, config).await.map_err(|e| e.to_string())?;
-    let calls = Arc::new(crate::aws::CallCounter::default());
-    let calls = &calls;
-    let mut reads = Vec::new();
-    for (index, schedule) in config.schedules.iter().enumerate() {
-        for t in targets.iter().filter(|t| crate::jobs::targets::applies(schedule, &t.account)) {
-            let regions = t.regions.as_ref().map_err(|e| format!("account {}: {e}", t.account.id))?;
-            for region in regions {
-                let api = t.aws.api(region, calls);
-                reads.push(async move {
-                    let selector = schedule.selector(&config.tag_key);
-                    let mut found = Vec::new();
-                    for kind in &schedule.kinds {
-                        let more = crate::kinds::of(*kind).adapter().list(&api, &selector).await.map_err(|e| {
-                            format!(
-                                "schedule {}: cannot list {} in account {} region {region}: {e}",
-                                schedule.name,
-                                kind.noun(),
-                                t.account.id
-                            )
-                        })?;
-                        found.extend(more);
-                    }
-                    Ok::<_, String>((index, found))
-                });
-            }
-        }
-    }
-    let mut by_schedule: Vec<Vec<crate::model::Resource>> = vec![Vec::new(); config.schedules.len()];
-    for read in futures_util::future::join_all(reads).await {
-        let (index, found) = read?;
-        by_schedule[index].extend(found);
-    }
-    Ok(config
-        .schedules
-        .iter()
-        .zip(by_schedule)
-        .map(|(s, found)| (s.name.clone(), off_seconds_per_week(s, now), governed(s, &config.skip_tag, now, &found)))
-        .collect())
 }

@@ -7,10 +7,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
-use crate::aws::Aws;
-use crate::aws::CallCounter;
-use crate::jobs::targets::{Target, multi_account, targets};
-use crate::model::{AccountRef, Kind, Resource};
+use crate::aws::{Aws, CallCounter};
+use crate::jobs::snooze::{self, Found, SnoozeError};
+use crate::model::Kind;
 use crate::plan::snooze::{may_replace, parse_until, tag_value};
 
 pub struct Args<'a> {
@@ -59,110 +58,28 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
             return EXIT_USAGE;
         }
     };
-    // An id with a kind's own prefix (an instance's `i-`) says its kind; any other id is
-    // looked for among the kinds the file uses.
-    let claimed = crate::kinds::ids().into_iter().find(|k| k.info().id_prefix.is_some_and(|p| args.id.starts_with(p)));
-    let kinds: Vec<Kind> = match args.kind.or(claimed) {
-        Some(k) => vec![k],
-        None => {
-            let mut used: Vec<Kind> = config.kinds.clone();
-            used.extend(config.schedules.iter().flat_map(|s| s.kinds.iter().copied()));
-            used.sort();
-            used.dedup();
-            used
-        }
-    };
-    let hub = Aws::connect(&config.aws).await;
-    // Where to look: the own account, or the file's accounts (`--account` to say which).
-    let places: Vec<(Option<AccountRef>, Aws, Vec<String>)> = if multi_account(&config) {
-        let all = match targets(&hub, &config).await {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("offhours: {e}");
-                return EXIT_FAILED;
-            }
-        };
-        let chosen: Vec<Target> =
-            all.into_iter().filter(|t| args.account.is_none_or(|a| a == t.account.id || Some(a) == t.account.name.as_deref())).collect();
-        if chosen.is_empty() {
-            eprintln!("offhours: no account {} in the file", args.account.unwrap_or_default());
-            return EXIT_USAGE;
-        }
-        chosen
-            .into_iter()
-            .map(|t| {
-                let regions = match args.region {
-                    Some(r) => vec![r.to_string()],
-                    None => t.regions.clone().unwrap_or_default(),
-                };
-                (Some(t.account), t.aws, regions)
-            })
-            .collect()
-    } else {
-        let regions = match args.region {
-            Some(r) => vec![r.to_string()],
-            None => match hub.configured_regions(&config.regions) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("offhours: {e}");
-                    return EXIT_FAILED;
-                }
-            },
-        };
-        vec![(None, hub, regions)]
-    };
+    let kinds = snooze::kinds_for(args.id, args.kind, &config);
     let calls = std::sync::Arc::new(CallCounter::default());
-    let ids = [args.id.to_string()];
-    let targets: Vec<(&Option<AccountRef>, &Aws, Kind, &String)> = places
-        .iter()
-        .flat_map(|(account, aws, regions)| kinds.iter().flat_map(move |k| regions.iter().map(move |r| (account, aws, *k, r))))
-        .collect();
-    let reads = targets.iter().map(|(_, aws, kind, region)| {
-        let api = aws.api(region, &calls);
-        let ids = &ids;
-        async move { crate::kinds::of(*kind).adapter().describe(&api, ids).await }
-    });
-    let mut found: Vec<(Option<AccountRef>, &Aws, Resource)> = Vec::new();
-    let mut errors = Vec::new();
-    for ((account, aws, kind, region), read) in targets.iter().zip(futures_util::future::join_all(reads).await) {
-        match read {
-            Ok(list) => found.extend(list.into_iter().filter(|r| r.id == args.id).map(|r| ((*account).clone(), *aws, r))),
-            // Looking for an id of another kind can be refused as malformed: only an
-            // error when the resource is found nowhere.
-            Err(e) => errors.push(format!("{kind} in {region}: {e}")),
-        }
-    }
-    let regions: Vec<String> = {
-        let mut all: Vec<String> = places.iter().flat_map(|(_, _, r)| r.clone()).collect();
-        all.sort();
-        all.dedup();
-        all
+    let found = match snooze::places(Aws::connect(&config.aws).await, &config, args.account, args.region).await {
+        Ok(places) => snooze::find(places, &kinds, args.id, &calls).await,
+        Err(e) => Err(e),
     };
-    let where_ = format!("{} in {}", kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "), regions.join(", "));
-    let (account, aws, resource) = match found.len() {
-        1 => found.remove(0),
-        0 => {
-            eprintln!("offhours: {} not found as {where_}", args.id);
-            for e in &errors {
-                eprintln!("  {e}");
+    let found = match found {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("offhours: {e}");
+            if let SnoozeError::NotFound { errors, .. } = &e {
+                for e in errors {
+                    eprintln!("  {e}");
+                }
             }
-            return EXIT_FAILED;
-        }
-        _ => {
-            let seen: Vec<String> = found
-                .iter()
-                .map(|(a, _, r)| {
-                    format!("{} in {}{}", r.kind, r.region, a.as_ref().map(|a| format!(" of account {a}")).unwrap_or_default())
-                })
-                .collect();
-            eprintln!(
-                "offhours: {} is more than one resource ({}): say which with --kind, --region or --account",
-                args.id,
-                seen.join(", ")
-            );
-            return EXIT_USAGE;
+            return match e {
+                SnoozeError::NoSuchAccount(_) | SnoozeError::Ambiguous { .. } => EXIT_USAGE,
+                SnoozeError::Setup(_) | SnoozeError::NotFound { .. } => EXIT_FAILED,
+            };
         }
     };
+    let Found { account, resource, .. } = &found;
     let tag = &config.skip_tag;
     let label = match &account {
         Some(a) => format!("{} {} ({}, account {a})", resource.kind, resource.id, resource.region),
@@ -185,13 +102,11 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
         until: until.map(|t| t.with_timezone(&config.timezone).to_rfc3339_opts(SecondsFormat::Secs, false)),
         dry_run: config.dry_run,
     };
-    if !config.dry_run {
-        let api = aws.api(&resource.region, &calls);
-        if let Err(e) = crate::kinds::of(resource.kind).adapter().tag(&api, &resource, tag, value.as_deref()).await {
-            tracing::error!(job = "snooze", kind = %resource.kind, id = %resource.id, region = %resource.region, tag = %tag, error = %e, "Snooze not set.");
-            eprintln!("offhours: {label}: {e}");
-            return EXIT_FAILED;
-        }
+    if !config.dry_run
+        && let Err(e) = snooze::set(&found, tag, value.as_deref(), &calls).await
+    {
+        eprintln!("offhours: {label}: {e}");
+        return EXIT_FAILED;
     }
     tracing::info!(
         job = "snooze",

@@ -24,6 +24,7 @@ use crate::aws::batch;
 use crate::aws::{Api, Aws, AwsError, ErrorKind};
 use crate::config::{Config, Schedule};
 use crate::events::{self, Event};
+use crate::jobs::listing::{self, Listing, Read};
 use crate::jobs::targets::{ACCOUNTS_AT_ONCE, Target, applies};
 use crate::kinds::Rules;
 use crate::kinds::{Adapter, Verify};
@@ -177,17 +178,12 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
     let started = Instant::now();
     let calls = Arc::new(CallCounter::default());
     let selector = req.schedule.selector(&req.config.tag_key);
-    let targets: Vec<(Kind, &String)> = req.schedule.kinds.iter().flat_map(|k| req.regions.iter().map(move |r| (*k, r))).collect();
-    let reads = targets.iter().map(|(kind, region)| {
-        let api = aws.api(region, &calls);
-        let selector = &selector;
-        async move { crate::kinds::of(*kind).adapter().list(&api, selector).await }
-    });
+    let listings = listing::read(aws, &req.schedule.kinds, req.regions, Read::Tagged(&selector), &calls).await;
     let mut resources = Vec::new();
     let mut errors = Vec::new();
     let mut first_error = None;
-    for ((kind, region), read) in targets.iter().zip(futures_util::future::join_all(reads).await) {
-        match read {
+    for Listing { kind, region, found } in listings {
+        match found {
             Ok(found) => resources.extend(found),
             Err(e) => {
                 tracing::error!(
@@ -205,15 +201,15 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
                 errors.push(ListFailure {
                     account: req.account.id.clone(),
                     account_name: req.account.name.clone(),
-                    kind: *kind,
-                    region: region.to_string(),
+                    kind,
+                    region,
                     error: e.to_string(),
                 });
                 first_error.get_or_insert(e);
             }
         }
     }
-    if errors.len() == targets.len()
+    if errors.len() == req.schedule.kinds.len() * req.regions.len()
         && let Some(source) = first_error
     {
         return Err(ApplyError::Describe { schedule: req.schedule.name.clone(), source });

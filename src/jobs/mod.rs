@@ -7,7 +7,10 @@
 pub mod apply;
 pub mod billing;
 pub mod keys;
+pub mod listing;
 pub mod preview;
 pub mod prices;
+pub mod report;
+pub mod snooze;
 pub mod targets;
 pub mod warn;

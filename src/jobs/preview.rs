@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::aws::AwsError;
 use crate::aws::CallCounter;
 use crate::config::{Config, Schedule};
+use crate::jobs::listing::{self, Read};
 use crate::jobs::targets::{Target, applies};
 use crate::kinds::Rules;
 use crate::model::{AccountFailure, Action, Kind};
@@ -92,22 +93,13 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
                     continue;
                 }
             };
-            for region in regions {
-                let api = t.aws.api(region, calls);
-                // Every (schedule, account, region) listing at once; the regions' bounds
-                // on calls in flight pace them.
-                reads.push(async move {
-                    let selector = schedule.selector(&config.tag_key);
-                    let mut found = Vec::new();
-                    for kind in &schedule.kinds {
-                        match crate::kinds::of(*kind).adapter().list(&api, &selector).await {
-                            Ok(more) => found.extend(more),
-                            Err(e) => return (schedule.name.as_str(), t, Err::<Vec<_>, AwsError>(e)),
-                        }
-                    }
-                    (schedule.name.as_str(), t, Ok(found))
-                });
-            }
+            // Every (schedule, account) listing at once; the regions' bounds on calls in
+            // flight pace them.
+            reads.push(async move {
+                let selector = schedule.selector(&config.tag_key);
+                let listings = listing::read(&t.aws, &schedule.kinds, regions, Read::Tagged(&selector), calls).await;
+                (schedule.name.as_str(), t, listing::whole(listings).map_err(|f| f.error))
+            });
         }
     }
     let single = targets.len() == 1;
