@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 pub use crate::aws::{AwsSettings, DEFAULT_MAX_CONCURRENT_CALLS};
 use crate::model::Action;
 use crate::model::Kind;
-use crate::schedule::Trigger;
+use crate::schedule::{Trigger, Triggers};
 
 pub use validate::{HostTimezone, SecretRef, read_secret, validate};
 
@@ -252,6 +252,11 @@ impl Config {
 }
 
 impl Schedule {
+    /// Its start and stop together (last and next fire, the fires in a window).
+    pub fn triggers(&self) -> Triggers<'_> {
+        Triggers { start: self.start.as_ref(), stop: self.stop.as_ref() }
+    }
+
     pub fn trigger(&self, action: Action) -> Option<&Trigger> {
         match action {
             Action::Start => self.start.as_ref(),

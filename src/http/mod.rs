@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 
 pub mod board;
+mod html;
 pub mod page;
 pub mod timeline;
 

@@ -11,6 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::board::{Board, LastAction, Snapshot};
+use super::html::escape;
 use super::timeline;
 use crate::config::{Config, Schedule};
 use crate::model::Action;
@@ -379,22 +380,6 @@ fn billing(h: &mut String, config: &Config, board: &Snapshot, now: DateTime<Utc>
         }
     }
     h.push_str("</section>\n");
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// An element id from a schedule name (names are TOML keys: any text).

@@ -12,10 +12,10 @@ use std::fmt::Write;
 use chrono::{DateTime, Datelike, Days, NaiveDate, Offset, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use super::page::escape;
+use super::html::escape;
 use crate::config::Schedule;
 use crate::model::Action;
-use crate::plan::{last_fire, next_fire};
+use crate::schedule::Fire;
 use crate::schedule::first_instant_at_or_after;
 
 /// Fires are followed one by one unless more than this many fall in one [`SLOT`]: such a
@@ -238,24 +238,19 @@ pub fn week(schedule: &Schedule, now: DateTime<Utc>) -> Week {
 
 /// The schedule's states over `[start, end)`: what the last fire before `start` left,
 /// then each fire's (a stop wins over a start at the same instant, as in
-/// [`last_fire`]). Skip dates have no fires, so their state carries over.
+/// `plan::last_fire`). Skip dates have no fires, so their state carries over.
 pub fn periods(schedule: &Schedule, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Period> {
     let before = |t: DateTime<Utc>| t - TimeDelta::nanoseconds(1);
-    let state_after = |t: DateTime<Utc>| last_fire(schedule, t).map_or(State::Unknown, |f| State::after(f.action));
+    let triggers = schedule.triggers();
+    let state_after = |t: DateTime<Utc>| triggers.last_fire(t).map_or(State::Unknown, |f| State::after(f.action));
     let mut out = Periods(Vec::new());
     let mut state = state_after(before(start));
     let mut cursor = start;
     let mut from = before(start);
-    while let Some(first) = next_fire(schedule, from).filter(|f| f.at < end) {
+    while let Some(first) = triggers.next_fire(from).filter(|f| f.at < end) {
         let slot = (first.at - start).num_seconds() / SLOT_SECS;
         let slot_end = (start + TimeDelta::seconds((slot + 1) * SLOT_SECS)).min(end);
-        let mut fires = vec![first];
-        while fires.len() <= MAX_FIRES_PER_SLOT {
-            match next_fire(schedule, fires[fires.len() - 1].at) {
-                Some(f) if f.at < slot_end => fires.push(f),
-                _ => break,
-            }
-        }
+        let fires: Vec<Fire> = std::iter::once(first).chain(triggers.fires(first.at, slot_end)).take(MAX_FIRES_PER_SLOT + 1).collect();
         if fires.len() <= MAX_FIRES_PER_SLOT {
             for f in &fires {
                 out.push(cursor, f.at, state);

@@ -167,34 +167,17 @@ pub fn check_limit(schedule: &str, action: Action, decisions: &[Decision], limit
     Ok(())
 }
 
-/// One fire of a schedule: which action, when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fire {
-    pub action: Action,
-    pub at: DateTime<Utc>,
-}
+pub use crate::schedule::Fire;
 
 /// The schedule's most recent fire at or before `at`. When start and stop fire at
 /// the same instant, stop wins.
 pub fn last_fire(schedule: &Schedule, at: DateTime<Utc>) -> Option<Fire> {
-    Action::ALL
-        .iter()
-        .filter_map(|&action| {
-            let t = schedule.trigger(action)?.last_at_or_before(at)?;
-            Some(Fire { action, at: t })
-        })
-        .max_by_key(|f| (f.at, f.action == Action::Stop))
+    schedule.triggers().last_fire(at)
 }
 
 /// The schedule's first fire after `at`.
 pub fn next_fire(schedule: &Schedule, at: DateTime<Utc>) -> Option<Fire> {
-    Action::ALL
-        .iter()
-        .filter_map(|&action| {
-            let t = schedule.trigger(action)?.next_after(at)?;
-            Some(Fire { action, at: t })
-        })
-        .min_by_key(|f| (f.at, f.action != Action::Stop))
+    schedule.triggers().next_fire(at)
 }
 
 #[cfg(test)]

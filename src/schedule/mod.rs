@@ -13,12 +13,16 @@
 //!
 //! `skip_dates` suppress fires whose local date is listed.
 
+mod fires;
+
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
+
+pub use fires::{Fire, Triggers};
 
 /// The largest UTC-offset change a timezone makes at one transition, with margin.
 /// (Real zones shift by 30 minutes to 2 hours.)
