@@ -9,6 +9,7 @@
 //! *does* is the [`Executor`]'s business: AWS in production, a recorder in tests.
 
 pub mod clock;
+mod lifecycle;
 pub mod notify;
 pub mod service;
 pub mod status;
@@ -30,10 +31,10 @@ use crate::store::keeper::Keeper;
 use crate::store::ledger::LatestFigures;
 use crate::store::shared_ledger::{SharedRecorder, TableLedger};
 use crate::store::state::State;
-use crate::store::{Backend, Fence, Role, StoreError};
+use crate::store::{Backend, Fence, StoreError};
 use clock::Clock;
-use notify::{Note, Notifier};
-use status::{Heartbeat, ReloadStatus};
+use notify::Notifier;
+use status::Heartbeat;
 use timer::{Due, Fire, JobKind, TimedJob};
 
 /// One fire handed to a worker, with the config it was found under.
@@ -229,6 +230,7 @@ pub enum DaemonError {
     },
 }
 
+pub use lifecycle::run;
 pub use status::HEARTBEAT_FILE;
 
 /// The heartbeat file, written by the loop (it is alive) and by the store (a state
@@ -313,291 +315,6 @@ fn load(opts: &Options) -> Result<Config, LoadError> {
     let mut c = config::load(&opts.config_path)?;
     c.dry_run |= opts.force_dry_run;
     Ok(c)
-}
-
-/// Runs until a [`Control::Shutdown`] (or the control channel closes).
-pub async fn run<E: Executor, C: Clock>(
-    opts: Options,
-    executor: Arc<E>,
-    clock: Arc<C>,
-    mut control: mpsc::UnboundedReceiver<Control>,
-) -> Result<(), DaemonError> {
-    let config = Arc::new(load(&opts)?);
-    // Before anything is fired: a daemon that cannot record what it handled would
-    // silently lose catch-up after a restart.
-    status::probe_state_dir(&opts.state_dir)?;
-    let prepared = Arc::new(executor.prepare(config.clone(), None).await.map_err(DaemonError::Prepare)?);
-    let mut current = Generation { jobs: timer::timed_jobs(&config), config, prepared };
-    let health = Arc::new(Health { path: opts.state_dir.join(HEARTBEAT_FILE), beat: Mutex::new(Heartbeat::default()) });
-    // The state file, or a table shared with other replicas and the lease that says
-    // which one acts.
-    let (backend, keeper, table_ledger): (Arc<dyn Backend>, Option<Arc<Keeper>>, _) =
-        match executor.shared_state(&current.config).await.map_err(DaemonError::Prepare)? {
-            Some(shared) => (shared.backend, Some(shared.keeper), Some(shared.ledger)),
-            None => (Arc::new(crate::store::local::FileBackend::in_dir(&opts.state_dir)), None, None),
-        };
-    // Every start and stop, for the savings report: in the shared table beside the
-    // watermarks, else in SQLite in the state directory. A ledger that cannot be opened
-    // costs the report this run's history, never an action.
-    // The savings figures the ledger's writer counts, for the metrics and the status page.
-    let figures = Arc::new(LatestFigures::default());
-    let ledger = LedgerWriter::start(table_ledger, &opts.state_dir, current.config.savings.retention, &figures);
-    let (_sole, mut role) = tokio::sync::watch::channel(Role::SOLE);
-    if let Some(k) = &keeper {
-        role = k.subscribe();
-    }
-    let _keeper_task = keeper.as_ref().map(|k| AbortOnDrop(tokio::spawn(k.clone().run())));
-    let store = Arc::new(Store {
-        backend,
-        state: tokio::sync::Mutex::new(State::default()),
-        health: health.clone(),
-        keeper: keeper.clone(),
-        recheck: Default::default(),
-    });
-    let ready = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let shown = Arc::new(std::sync::RwLock::new(Some(current.config.clone())));
-    let _http = match current.config.http.clone() {
-        Some(settings) => {
-            Some(AbortOnDrop(start_http(settings.listen, health.clone(), ready.clone(), shown.clone(), figures.clone()).await?))
-        }
-        None => None,
-    };
-
-    let mut workers =
-        Workers { senders: BTreeMap::new(), tasks: JoinSet::new(), executor: executor.clone(), store: store.clone(), clock: clock.clone() };
-    workers.ensure(&current.jobs);
-
-    // The fence this replica acts under, once it has taken the lead (at once on a state
-    // file; when the lease is won on a shared table).
-    let mut leading: Option<Fence> = None;
-    let mut watermark = clock.now();
-    let mut enforce_next: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
-    let first = role.borrow_and_update().leads(tokio::time::Instant::now());
-    if let Some(fence) = first {
-        // Ready only after this: the state holds where every job starts from.
-        if let Ok(at) = take_lead(&current, &workers, &store, fence, clock.now(), Cause::CatchUp).await {
-            leading = Some(fence);
-            watermark = at;
-            timer::enforce_due(&current.config, &mut enforce_next, at);
-        }
-    }
-    let now = clock.now();
-    tracing::info!(
-        config = %opts.config_path.display(),
-        schedules = current.config.schedules.len(),
-        jobs = current.jobs.len(),
-        dry_run = current.config.dry_run,
-        state = %store.backend.describe(),
-        watchdog_s = opts.watchdog.map(|d| d.as_secs_f64()),
-        "Daemon started."
-    );
-    let role_text = |r: &Role| match r.leads(tokio::time::Instant::now()) {
-        Some(f) if keeper.is_some() => format!("leader (fence {f})"),
-        Some(_) => "leader".to_string(),
-        None => match r {
-            Role::Standby { why, .. } => format!("standby: {why}"),
-            Role::Leader { .. } => "standby: the lease was not renewed in time".to_string(),
-        },
-    };
-    let shown_role = role_text(&role.borrow());
-    health.update(|beat| {
-        beat.loop_at = Some(now);
-        beat.role = Some(shown_role);
-        true
-    });
-    opts.notifier.notify(Note::Ready);
-    ready.store(true, std::sync::atomic::Ordering::SeqCst);
-    // Pings come from this loop only: a worker busy with a long action does not stop
-    // them, a loop that is stuck does, and systemd restarts the service.
-    let ping_every = opts.watchdog.map(|d| d / 2);
-    let mut last_ping: Option<tokio::time::Instant> = None;
-
-    let mut last_beat = Some(now);
-    // A lead whose state could not be loaded is tried again this soon.
-    let mut retry_lead: Option<tokio::time::Instant> = None;
-    loop {
-        // Take the lead, or stand down, as the lease says.
-        let now_mono = tokio::time::Instant::now();
-        let leads = role.borrow_and_update().leads(now_mono);
-        if store.recheck.swap(false, std::sync::atomic::Ordering::SeqCst) && leading.is_some() {
-            tracing::warn!(job = "lease", "A fire could not confirm the lease: reading the watermarks again and catching up.");
-            leading = None;
-            enforce_next.clear();
-        }
-        if leads != leading {
-            if let Some(old) = leading.take() {
-                let why = role_text(&role.borrow());
-                tracing::warn!(job = "lease", fence = old.0, role = %why, "Stood down: no fires from this replica until it leads again.");
-                enforce_next.clear();
-            }
-            if let Some(fence) = leads
-                && retry_lead.is_none_or(|t| now_mono >= t)
-            {
-                match take_lead(&current, &workers, &store, fence, clock.now(), Cause::CatchUp).await {
-                    Ok(at) => {
-                        leading = Some(fence);
-                        watermark = at;
-                        retry_lead = None;
-                        timer::enforce_due(&current.config, &mut enforce_next, at);
-                    }
-                    Err(()) => retry_lead = Some(now_mono + Duration::from_secs(1)),
-                }
-            }
-        }
-        // What health and readiness say: leading or not, and who holds the lease.
-        let shown_role = role_text(&role.borrow());
-        health.update(|beat| {
-            let changed = beat.role.as_deref() != Some(shown_role.as_str());
-            beat.role = Some(shown_role);
-            changed
-        });
-        if let Some(every) = ping_every
-            && last_ping.is_none_or(|p| p.elapsed() >= every)
-        {
-            opts.notifier.notify(Note::Watchdog);
-            last_ping = Some(tokio::time::Instant::now());
-        }
-        let next = if leading.is_some() { timer::next_fire(&current.jobs, watermark) } else { None };
-        let mut sleep_for = match next {
-            Some(next) => (next - clock.now()).to_std().unwrap_or(Duration::ZERO).min(opts.max_sleep),
-            None => opts.max_sleep,
-        };
-        if let (Some(every), Some(last)) = (ping_every, last_ping) {
-            sleep_for = sleep_for.min(every.saturating_sub(last.elapsed()));
-        }
-        if let Some(tick) = enforce_next.values().min() {
-            sleep_for = sleep_for.min((*tick - clock.now()).to_std().unwrap_or(Duration::ZERO));
-        }
-        // Wake when the lease runs out unrenewed, or to retry taking the lead.
-        if let Role::Leader { until: Some(until), .. } = &*role.borrow()
-            && leading.is_some()
-            && *until > tokio::time::Instant::now()
-        {
-            sleep_for = sleep_for.min(until.saturating_duration_since(tokio::time::Instant::now()));
-        }
-        if let Some(t) = retry_lead {
-            sleep_for = sleep_for.min(t.saturating_duration_since(tokio::time::Instant::now()));
-        }
-        let mut reloaded_now = false;
-        tokio::select! {
-            _ = tokio::time::sleep(sleep_for) => {}
-            _ = role.changed() => {}
-            request = control.recv() => match request {
-                Some(Control::Reload) => {
-                    let began = notify::monotonic_usec();
-                    opts.notifier.notify(Note::Reloading { monotonic_usec: began });
-                    let outcome = reload(&opts, &executor, &current).await;
-                    let report = ReloadStatus {
-                        began_monotonic_usec: began,
-                        outcome: if outcome.is_ok() { "applied" } else { "rejected" }.into(),
-                        errors: outcome.as_ref().err().cloned().unwrap_or_default(),
-                    };
-                    let path = opts.state_dir.join(status::RELOAD_FILE);
-                    if let Err(e) = status::write_atomic(&path, &serde_json::to_vec(&report).expect("serializable")) {
-                        tracing::error!(path = %path.display(), error = %e, "Cannot record the reload's outcome.");
-                    }
-                    crate::events::emit(crate::events::Event::Reload {
-                        applied: outcome.is_ok(),
-                        errors: outcome.as_ref().err().map_or(&[], Vec::as_slice),
-                    });
-                    if let Ok(reloaded) = outcome {
-                        workers.ensure(&reloaded.jobs);
-                        if let Some(fence) = leading
-                            && reloaded.config.billing_alarm != current.config.billing_alarm
-                        {
-                            let now = clock.now();
-                            dispatch(&workers.senders, &reloaded, billing_check_now(&reloaded.config, now), Cause::Reload, &store, now, fence).await;
-                        }
-                        current = reloaded;
-                        *shown.write().expect("config lock") = Some(current.config.clone());
-                        reloaded_now = true;
-                        // Jobs new to the file are handled from now on: a fire of theirs
-                        // missed later (a crash, a takeover) is then caught up.
-                        if let Some(fence) = leading {
-                            let new: Vec<String> = {
-                                let known = store.state.lock().await;
-                                current.jobs.iter().map(TimedJob::key).filter(|k| !known.handled_until.contains_key(k)).collect()
-                            };
-                            store.record(&new, watermark, fence).await;
-                        }
-                    }
-                    opts.notifier.notify(Note::Ready);
-                }
-                Some(Control::Shutdown) | None => break,
-            },
-        }
-        let now = clock.now();
-        // A standby only keeps its loop alive; the lease is checked again at the top.
-        let Some(fence) = leading.filter(|f| role.borrow().leads(tokio::time::Instant::now()) == Some(*f)) else {
-            if last_beat.is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every) {
-                health.update(|beat| {
-                    beat.loop_at = Some(now);
-                    true
-                });
-                last_beat = Some(now);
-            }
-            continue;
-        };
-        if now > watermark {
-            // Nothing is due before the next fire, unless a reload brought new jobs.
-            if reloaded_now || next.is_some_and(|n| n <= now) {
-                let found = timer::due(&current.jobs, |_| Some(watermark), now, current.config.max_lateness);
-                dispatch(&workers.senders, &current, found, Cause::Scheduled, &store, now, fence).await;
-            }
-            watermark = now;
-        } else if now < watermark {
-            tracing::warn!(now = %now.to_rfc3339(), handled_until = %watermark.to_rfc3339(), "Wall clock went back; fires already handled are not repeated.");
-        }
-        for name in timer::enforce_due(&current.config, &mut enforce_next, now) {
-            let fire = Fire { key: format!("schedule:{name}:enforce"), group: name, kind: JobKind::Enforce, at: now };
-            dispatch(&workers.senders, &current, vec![Due::Run(fire)], Cause::Enforce, &store, now, fence).await;
-        }
-        if last_beat.is_none_or(|b| (now - b).to_std().unwrap_or(Duration::MAX) >= opts.heartbeat_every) {
-            health.update(|beat| {
-                beat.loop_at = Some(now);
-                true
-            });
-            last_beat = Some(now);
-        }
-    }
-
-    opts.notifier.notify(Note::Stopping);
-    tracing::info!(grace_s = opts.shutdown_grace.as_secs(), "Shutting down: no new fires; waiting for in-flight actions.");
-    let Workers { senders, mut tasks, .. } = workers;
-    drop(senders);
-    let finished = tokio::time::timeout(opts.shutdown_grace, async { while tasks.join_next().await.is_some() {} }).await;
-    match finished {
-        Ok(()) => tracing::info!("Daemon stopped."),
-        Err(_) => tracing::error!(
-            grace_s = opts.shutdown_grace.as_secs(),
-            "In-flight actions did not finish within the grace period; abandoning them."
-        ),
-    }
-    // Give the lease up only now, so that a standby never acts beside a fire still
-    // in flight here; with fires abandoned, it is left to go stale (a lease later) rather
-    // than released while they may still be calling AWS.
-    drop(_keeper_task);
-    if let Some(k) = &keeper {
-        if finished.is_ok() {
-            k.release().await;
-        } else {
-            tasks.abort_all();
-            tracing::warn!(
-                job = "lease",
-                "Lease not released: abandoned actions may still be in flight; a standby takes over once it is stale."
-            );
-        }
-    }
-    if let Some(ledger) = &ledger {
-        ledger.flush(Duration::from_secs(2)).await;
-    }
-    // `offhours health` must not call a stopped daemon healthy while its last beat is young.
-    let stopped_at = clock.now();
-    health.update(|beat| {
-        beat.stopped_at = Some(stopped_at);
-        true
-    });
-    Ok(())
 }
 
 /// The HTTP endpoint: metrics from the event stream, health from the heartbeat, ready

@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 
 use super::clock::TestClock;
 use super::*;
+use crate::daemon::notify::Note;
 
 /// A recorded fire: job key, fire instant, wall time it ran at, why it ran.
 type Recorded = (String, DateTime<Utc>, DateTime<Utc>, Cause);
