@@ -9,7 +9,8 @@ use chrono_tz::Tz;
 use toml::Spanned;
 
 use super::raw::{
-    DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawIamAudit, RawNotify, RawOrganization, RawSavings, RawSchedule, RawState,
+    DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawHttp, RawIamAudit, RawNotify, RawOrganization, RawSavings, RawSchedule,
+    RawState,
 };
 use super::{
     AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, NotifySettings, Organization, Savings, Schedule, Secret,
@@ -184,22 +185,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         None => host.tz,
     };
 
-    let mut regions = Vec::new();
-    if let Some(list) = &raw.regions {
-        if list.get_ref().is_empty() {
-            c.error(list.span(), "regions", "must list at least one region (or be left out for the SDK's default)");
-        }
-        for r in list.get_ref() {
-            let name = r.get_ref();
-            if !is_region_name(name) {
-                c.error(r.span(), "regions", format!("`{name}` is not a region name (e.g. eu-central-1)"));
-            } else if regions.contains(name) {
-                c.error(r.span(), "regions", format!("`{name}` is listed twice"));
-            } else {
-                regions.push(name.clone());
-            }
-        }
-    }
+    let regions = regions(&mut c, raw.regions.as_ref());
 
     let tag_key = raw.tag_key.as_ref().and_then(|v| c.non_empty(v, "tag_key")).unwrap_or_else(|| DEFAULT_TAG_KEY.into());
     let skip_tag = raw.skip_tag.as_ref().and_then(|v| c.non_empty(v, "skip_tag")).unwrap_or_else(|| DEFAULT_SKIP_TAG.into());
@@ -250,66 +236,15 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
 
     let iam_audit = raw.iam_audit.as_ref().map(|a| iam_audit(&mut c, a.get_ref(), timezone));
     let billing_alarm = raw.billing_alarm.as_ref().and_then(|b| billing_alarm(&mut c, b, timezone));
-    let http = raw.http.as_ref().and_then(|h| match &h.get_ref().listen {
-        None => {
-            c.error(h.span(), "http.listen", "is required (e.g. \"127.0.0.1:9464\")");
-            None
-        }
-        Some(v) => match v.get_ref().parse::<std::net::SocketAddr>() {
-            Ok(listen) => Some(super::HttpSettings { listen }),
-            Err(_) => {
-                c.error(
-                    v.span(),
-                    "http.listen",
-                    format!("`{}` is not an address and port (e.g. 127.0.0.1:9464 or 0.0.0.0:9464)", v.get_ref()),
-                );
-                None
-            }
-        },
-    });
+    let http = raw.http.as_ref().and_then(|h| http(&mut c, h));
 
     let notify = raw.notify.as_ref().map(|n| notify(&mut c, n, host.secrets));
-    let mut accounts: Vec<AccountTarget> = Vec::new();
-    for (i, raw_account) in raw.accounts.iter().enumerate() {
-        let Some(a) = account(&mut c, i, raw_account) else { continue };
-        if accounts.iter().any(|o| o.id == a.id) {
-            c.error(raw_account.span(), format!("accounts[{i}].role_arn"), format!("account {} is listed twice", a.id));
-        }
-        if let Some(n) = &a.name
-            && accounts.iter().any(|o| o.name.as_ref() == Some(n))
-        {
-            c.error(raw_account.span(), format!("accounts[{i}].name"), format!("`{n}` names another account already"));
-        }
-        accounts.push(a);
-    }
+    let accounts = accounts(&mut c, &raw.accounts);
     let organization = raw.organization.as_ref().and_then(|o| organization(&mut c, o));
     let savings = raw.savings.as_ref().map(|v| savings(&mut c, v)).unwrap_or_default();
     let state = raw.state.as_ref().map(|v| state(&mut c, v, regions.first().map(String::as_str))).unwrap_or_default();
-    // A schedule's `accounts` must name known accounts; in an organization the names
-    // are only known at run time, so ids and names both pass here.
-    for (name, body) in &raw.schedules {
-        let Some(list) = &body.get_ref().accounts else { continue };
-        let field = format!("schedules.{}.accounts", name.get_ref());
-        if raw.accounts.is_empty() && raw.organization.is_none() {
-            c.error(list.span(), &field, "names accounts, but the file has no [[accounts]] or [organization]");
-            continue;
-        }
-        if list.get_ref().is_empty() {
-            c.error(list.span(), &field, "must name at least one account (or be left out for all)");
-        }
-        for a in list.get_ref() {
-            let v = a.get_ref();
-            let known = is_account_id(v) || accounts.iter().any(|t| t.name.as_deref() == Some(v.as_str())) || raw.organization.is_some();
-            if !known {
-                let names = accounts.iter().filter_map(|t| t.name.as_deref());
-                let hint = closest(v, names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-                c.error(a.span(), &field, format!("`{v}` is neither a 12-digit account id nor the name of an [[accounts]] entry{hint}"));
-            }
-        }
-        if let Some(s) = schedules.iter_mut().find(|s| &s.name == name.get_ref()) {
-            s.accounts = Some(list.get_ref().iter().map(|a| a.get_ref().clone()).collect());
-        }
-    }
+    let others = !raw.accounts.is_empty() || raw.organization.is_some();
+    schedule_accounts(&mut c, &raw.schedules, others, raw.organization.is_some(), &accounts, &mut schedules);
 
     if !c.errors.is_empty() {
         c.errors.sort_by_key(|(span, _, _)| span.start);
@@ -341,6 +276,101 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         savings,
         state,
     })
+}
+
+/// `regions`: region names, each once, at least one when the key is there.
+fn regions(c: &mut Checker, list: Option<&Spanned<Vec<Spanned<String>>>>) -> Vec<String> {
+    let mut regions = Vec::new();
+    if let Some(list) = list {
+        if list.get_ref().is_empty() {
+            c.error(list.span(), "regions", "must list at least one region (or be left out for the SDK's default)");
+        }
+        for r in list.get_ref() {
+            let name = r.get_ref();
+            if !is_region_name(name) {
+                c.error(r.span(), "regions", format!("`{name}` is not a region name (e.g. eu-central-1)"));
+            } else if regions.contains(name) {
+                c.error(r.span(), "regions", format!("`{name}` is listed twice"));
+            } else {
+                regions.push(name.clone());
+            }
+        }
+    }
+    regions
+}
+
+/// `[http]`: the address to listen on.
+fn http(c: &mut Checker, h: &Spanned<RawHttp>) -> Option<super::HttpSettings> {
+    match &h.get_ref().listen {
+        None => {
+            c.error(h.span(), "http.listen", "is required (e.g. \"127.0.0.1:9464\")");
+            None
+        }
+        Some(v) => match v.get_ref().parse::<std::net::SocketAddr>() {
+            Ok(listen) => Some(super::HttpSettings { listen }),
+            Err(_) => {
+                c.error(
+                    v.span(),
+                    "http.listen",
+                    format!("`{}` is not an address and port (e.g. 127.0.0.1:9464 or 0.0.0.0:9464)", v.get_ref()),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// `[[accounts]]`: each once by id and by name.
+fn accounts(c: &mut Checker, raw: &[Spanned<RawAccount>]) -> Vec<AccountTarget> {
+    let mut accounts: Vec<AccountTarget> = Vec::new();
+    for (i, raw_account) in raw.iter().enumerate() {
+        let Some(a) = account(c, i, raw_account) else { continue };
+        if accounts.iter().any(|o| o.id == a.id) {
+            c.error(raw_account.span(), format!("accounts[{i}].role_arn"), format!("account {} is listed twice", a.id));
+        }
+        if let Some(n) = &a.name
+            && accounts.iter().any(|o| o.name.as_ref() == Some(n))
+        {
+            c.error(raw_account.span(), format!("accounts[{i}].name"), format!("`{n}` names another account already"));
+        }
+        accounts.push(a);
+    }
+    accounts
+}
+
+/// A schedule's `accounts` must name known accounts; in an organization the names
+/// are only known at run time, so ids and names both pass here.
+fn schedule_accounts(
+    c: &mut Checker,
+    raw_schedules: &BTreeMap<Spanned<String>, Spanned<RawSchedule>>,
+    others: bool,
+    organization: bool,
+    accounts: &[AccountTarget],
+    schedules: &mut [Schedule],
+) {
+    for (name, body) in raw_schedules {
+        let Some(list) = &body.get_ref().accounts else { continue };
+        let field = format!("schedules.{}.accounts", name.get_ref());
+        if !others {
+            c.error(list.span(), &field, "names accounts, but the file has no [[accounts]] or [organization]");
+            continue;
+        }
+        if list.get_ref().is_empty() {
+            c.error(list.span(), &field, "must name at least one account (or be left out for all)");
+        }
+        for a in list.get_ref() {
+            let v = a.get_ref();
+            let known = is_account_id(v) || accounts.iter().any(|t| t.name.as_deref() == Some(v.as_str())) || organization;
+            if !known {
+                let names = accounts.iter().filter_map(|t| t.name.as_deref());
+                let hint = closest(v, names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+                c.error(a.span(), &field, format!("`{v}` is neither a 12-digit account id nor the name of an [[accounts]] entry{hint}"));
+            }
+        }
+        if let Some(s) = schedules.iter_mut().find(|s| &s.name == name.get_ref()) {
+            s.accounts = Some(list.get_ref().iter().map(|a| a.get_ref().clone()).collect());
+        }
+    }
 }
 
 fn is_region_name(name: &str) -> bool {
