@@ -4,9 +4,9 @@ use chrono::Utc;
 
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
 use crate::aws::Aws;
-use crate::jobs::apply::{Cause, Request, act, apply_all, finished, list};
-use crate::jobs::targets::{multi_account, targets};
-use crate::model::{AccountRef, Action};
+use crate::jobs::apply::ApplyReport;
+use crate::jobs::now::apply_now;
+use crate::model::Action;
 
 pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
     let config = match load_config(cli) {
@@ -19,122 +19,54 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         return EXIT_USAGE;
     };
     let aws = Aws::connect(&config.aws).await;
-    let report = if multi_account(&config) {
-        let targets = match targets(&aws, &config).await {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("offhours: {e}");
-                return EXIT_FAILED;
-            }
-        };
-        let base = Request {
-            config: &config,
-            account: &targets[0].account,
-            schedule: sched,
-            regions: &[],
-            action,
-            dry_run: config.dry_run,
-            now: Utc::now(),
-            cause: Cause::Manual,
-            enforce: None,
-            leads: None,
-        };
-        match apply_all(&targets, base).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("offhours: {e}");
-                return EXIT_FAILED;
-            }
-        }
-    } else {
-        let regions = match aws.configured_regions(&config.regions) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("offhours: {e}");
-                return EXIT_FAILED;
-            }
-        };
-        // The region check, the account's id and the listing are all read-only: one
-        // round trip for the three. Nothing is acted on unless every region is known.
-        let unknown = AccountRef { id: String::new(), name: None };
-        let req = Request {
-            config: &config,
-            account: &unknown,
-            schedule: sched,
-            regions: &regions,
-            action,
-            dry_run: config.dry_run,
-            now: Utc::now(),
-            cause: Cause::Manual,
-            enforce: None,
-            leads: None,
-        };
-        let (checked, id, listed) =
-            tokio::join!(aws.check_regions(&regions, config.regions.is_empty()), aws.account_id(), list(&aws, &req));
-        let account = AccountRef { id: id.unwrap_or_default(), name: None };
-        let req = Request { account: &account, ..req };
-        if let Err(e) = checked {
+    let report = match apply_now(&aws, &config, sched, action, Utc::now()).await {
+        Ok(r) => r,
+        Err(e) => {
             eprintln!("offhours: {e}");
             return EXIT_FAILED;
-        }
-        match async {
-            let mut listed = listed?;
-            listed.label(&account);
-            let report = act(&aws, req, listed).await?;
-            finished(&req, &report);
-            Ok::<_, crate::jobs::apply::ApplyError>(report)
-        }
-        .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("offhours: {e}");
-                return EXIT_FAILED;
-            }
         }
     };
     match cli.output {
         Format::Json => print_json(&report),
-        Format::Text => {
-            let dry = if report.dry_run { " (dry run)" } else { "" };
-            out!("{} {}{}", report.schedule, report.action, dry);
-            out!(
-                "  {:<14} {:<12} {:<20} {:<14} {:<24} {:<20} {:<12} REASON",
-                "ACCOUNT",
-                "KIND",
-                "ID",
-                "REGION",
-                "NAME",
-                "BEFORE -> AFTER",
-                "OUTCOME"
-            );
-            for r in &report.results {
-                let after = r.after.as_deref().unwrap_or("-");
-                out!(
-                    "  {:<14} {:<12} {:<20} {:<14} {:<24} {:<20} {:<12} {}",
-                    r.account_name.as_deref().unwrap_or(if r.account.is_empty() { "-" } else { &r.account }),
-                    r.kind.as_str(),
-                    r.id,
-                    r.region,
-                    r.name.as_deref().unwrap_or("-"),
-                    format!("{} -> {}", r.before, after),
-                    r.outcome.as_str(),
-                    r.reason.as_deref().unwrap_or("")
-                );
-            }
-            for e in &report.errors {
-                out!("  {:<14} {:<12} {:<20} {:<14} cannot list: {}", e.account, e.kind.as_str(), "-", e.region, e.error);
-            }
-            for f in &report.failed_accounts {
-                out!(
-                    "  account {} failed: {}",
-                    f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)),
-                    f.error
-                );
-            }
-            let counts: Vec<String> = report.counts().iter().map(|(o, n)| format!("{n} {o}")).collect();
-            out!("  {}", if counts.is_empty() { "no matching resources".to_string() } else { counts.join(", ") });
-        }
+        Format::Text => print_text(&report),
     }
     if report.failed() > 0 || !report.failed_accounts.is_empty() { EXIT_FAILED } else { EXIT_OK }
+}
+
+/// The report as a table, one line per resource, then the counts.
+fn print_text(report: &ApplyReport) {
+    let dry = if report.dry_run { " (dry run)" } else { "" };
+    out!("{} {}{}", report.schedule, report.action, dry);
+    out!(
+        "  {:<14} {:<12} {:<20} {:<14} {:<24} {:<20} {:<12} REASON",
+        "ACCOUNT",
+        "KIND",
+        "ID",
+        "REGION",
+        "NAME",
+        "BEFORE -> AFTER",
+        "OUTCOME"
+    );
+    for r in &report.results {
+        let after = r.after.as_deref().unwrap_or("-");
+        out!(
+            "  {:<14} {:<12} {:<20} {:<14} {:<24} {:<20} {:<12} {}",
+            r.account_name.as_deref().unwrap_or(if r.account.is_empty() { "-" } else { &r.account }),
+            r.kind.as_str(),
+            r.id,
+            r.region,
+            r.name.as_deref().unwrap_or("-"),
+            format!("{} -> {}", r.before, after),
+            r.outcome.as_str(),
+            r.reason.as_deref().unwrap_or("")
+        );
+    }
+    for e in &report.errors {
+        out!("  {:<14} {:<12} {:<20} {:<14} cannot list: {}", e.account, e.kind.as_str(), "-", e.region, e.error);
+    }
+    for f in &report.failed_accounts {
+        out!("  account {} failed: {}", f.account_name.as_ref().map_or(f.account.clone(), |n| format!("{n} ({})", f.account)), f.error);
+    }
+    let counts: Vec<String> = report.counts().iter().map(|(o, n)| format!("{n} {o}")).collect();
+    out!("  {}", if counts.is_empty() { "no matching resources".to_string() } else { counts.join(", ") });
 }

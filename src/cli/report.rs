@@ -129,58 +129,65 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         }),
         projection_error: schedules.as_ref().err().map(String::as_str),
     };
-    let money = |m: Option<Money>| m.map(|m| m.to_string()).unwrap_or_default();
     if args.csv {
-        let mut w = csv::Writer::from_writer(std::io::stdout());
-        let _ = w.write_record([args.by.as_str(), "resource_hours_off", "estimated_savings", "currency", "price_source"]);
-        for r in &figures.rows {
-            let _ = w.write_record([
-                r.key.as_str(),
-                &r.resource_hours_off.to_string(),
-                &money(r.estimated_savings),
-                &config.savings.currency,
-                r.price_source.as_str(),
-            ]);
-        }
-        let t = &figures.total;
-        let _ =
-            w.write_record(["total", &t.resource_hours_off.to_string(), &money(t.estimated_savings), &t.currency, t.price_source.as_str()]);
-        if let Some(p) = &projection {
-            let t = &p.total;
-            let _ = w.write_record([
-                "projected-monthly",
-                &t.resource_hours_off.to_string(),
-                &money(t.estimated_savings),
-                &t.currency,
-                t.price_source.as_str(),
-            ]);
-        }
-        let _ = w.flush();
+        print_csv(args.by, &figures, projection.as_ref(), &config.savings.currency);
         return EXIT_OK;
     }
     match cli.output {
         Format::Json => print_json(&out),
-        Format::Text => {
-            out!("resource-hours kept off by offhours, {} to {}, by {}", out.since, out.until, out.by);
-            out!("  {:<32} {:>14} {:>22}  PRICES", args.by.as_str().to_uppercase(), "HOURS OFF", "ESTIMATED SAVINGS");
-            for r in &figures.rows {
-                let money = r.estimated_savings.map_or("-".to_string(), |m| format!("{m} {}", figures.total.currency));
-                out!("  {:<32} {:>14} {:>22}  {}", r.key, r.resource_hours_off.to_string(), money, r.price_source.as_str());
-            }
-            let t = &figures.total;
-            let money = t.estimated_savings.map_or("-".to_string(), |m| format!("{m} {}", t.currency));
-            out!("  {:<32} {:>14} {:>22}  {}", "total", t.resource_hours_off.to_string(), money, t.price_source.as_str());
-            out!("  estimate at {SOURCE}");
-            if let Some(ledger) = &ledger {
-                out!("  ledger: {ledger}");
-            }
-            match &projection {
-                Some(p) => text_projection(p, &show(now)),
-                None => out!("\nprojected monthly figure left out: {}", out.projection_error.unwrap_or_default()),
-            }
-        }
+        Format::Text => print_text(&out, args.by, &figures, projection.as_ref(), ledger.as_deref(), &show(now)),
     }
     EXIT_OK
+}
+
+/// The rows, the total and the projected month as CSV.
+fn print_csv(by: GroupBy, figures: &Report, projection: Option<&Projected>, currency: &str) {
+    let money = |m: Option<Money>| m.map(|m| m.to_string()).unwrap_or_default();
+    let mut w = csv::Writer::from_writer(std::io::stdout());
+    let _ = w.write_record([by.as_str(), "resource_hours_off", "estimated_savings", "currency", "price_source"]);
+    for r in &figures.rows {
+        let _ = w.write_record([
+            r.key.as_str(),
+            &r.resource_hours_off.to_string(),
+            &money(r.estimated_savings),
+            currency,
+            r.price_source.as_str(),
+        ]);
+    }
+    let t = &figures.total;
+    let _ = w.write_record(["total", &t.resource_hours_off.to_string(), &money(t.estimated_savings), &t.currency, t.price_source.as_str()]);
+    if let Some(p) = projection {
+        let t = &p.total;
+        let _ = w.write_record([
+            "projected-monthly",
+            &t.resource_hours_off.to_string(),
+            &money(t.estimated_savings),
+            &t.currency,
+            t.price_source.as_str(),
+        ]);
+    }
+    let _ = w.flush();
+}
+
+/// The report as a table, then the projection (or why it was left out).
+fn print_text(out: &Output<'_>, by: GroupBy, figures: &Report, projection: Option<&Projected>, ledger: Option<&str>, from: &str) {
+    out!("resource-hours kept off by offhours, {} to {}, by {}", out.since, out.until, out.by);
+    out!("  {:<32} {:>14} {:>22}  PRICES", by.as_str().to_uppercase(), "HOURS OFF", "ESTIMATED SAVINGS");
+    for r in &figures.rows {
+        let money = r.estimated_savings.map_or("-".to_string(), |m| format!("{m} {}", figures.total.currency));
+        out!("  {:<32} {:>14} {:>22}  {}", r.key, r.resource_hours_off.to_string(), money, r.price_source.as_str());
+    }
+    let t = &figures.total;
+    let money = t.estimated_savings.map_or("-".to_string(), |m| format!("{m} {}", t.currency));
+    out!("  {:<32} {:>14} {:>22}  {}", "total", t.resource_hours_off.to_string(), money, t.price_source.as_str());
+    out!("  estimate at {SOURCE}");
+    if let Some(ledger) = ledger {
+        out!("  ledger: {ledger}");
+    }
+    match projection {
+        Some(p) => text_projection(p, from),
+        None => out!("\nprojected monthly figure left out: {}", out.projection_error.unwrap_or_default()),
+    }
 }
 
 fn text_projection(p: &Projected, from: &str) {

@@ -8,6 +8,7 @@ pub mod apply;
 pub mod billing;
 pub mod keys;
 pub mod listing;
+pub mod now;
 pub mod preview;
 pub mod prices;
 pub mod report;
