@@ -83,7 +83,7 @@ impl Features {
 
     pub fn of(config: &Config) -> Self {
         let kinds: BTreeSet<Kind> = config.schedules.iter().flat_map(|s| s.kinds.iter().copied()).collect();
-        let priced = kinds.iter().any(|k| crate::kinds::of(*k).priced_from_price_list());
+        let priced = kinds.iter().any(|k| crate::kinds::of(*k).pricing().asks_price_list());
         Features {
             schedules: !config.schedules.is_empty(),
             kinds,

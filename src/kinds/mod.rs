@@ -72,20 +72,50 @@ pub trait ResourceKind: Send + Sync {
     fn verify(&self) -> Verify;
     /// Its AWS calls.
     fn adapter(&self) -> &'static dyn Adapter;
-    /// What the Price List is asked for a resource priced as a whole, from what its
-    /// listing recorded; `None` when only the file can price it (or nothing can).
-    fn price_product(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<ApiProduct>;
-    /// What a resource's hourly price is the sum of; `None` when nothing prices it.
-    fn price_parts(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>>;
-    /// The GetProducts filters of a product the kind asks for; `None` for any other.
-    fn price_filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>>;
-    /// Whether `offhours report` may ask the Price List about its resources (the
-    /// policy grants pricing:GetProducts for it).
-    fn priced_from_price_list(&self) -> bool;
+    /// How its resources are priced ([`NotPriced`] when the file cannot name them by
+    /// size).
+    fn pricing(&self) -> &'static dyn Pricing;
     /// The IAM statements a schedule of the kind needs.
     fn iam_statements(&self) -> Vec<serde_json::Value>;
     /// What `offhours snooze` needs to find one of its resources by id and tag it.
     fn snooze_actions(&self) -> &'static [&'static str];
+}
+
+/// How a kind's resources are priced: the products the Price List is asked for (and
+/// their filters), else the file's prices by size alone.
+pub trait Pricing: Send + Sync {
+    /// What the Price List is asked for a resource priced as a whole, from what its
+    /// listing recorded; `None` when only the file can price it (or nothing can).
+    fn product(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<ApiProduct>;
+    /// What a resource's hourly price is the sum of; `None` when nothing prices it.
+    fn parts(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>>;
+    /// The GetProducts filters of a product the kind asks for; `None` for any other.
+    fn filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>>;
+    /// Whether `offhours report` may ask the Price List about its resources (the
+    /// policy grants pricing:GetProducts for it).
+    fn asks_price_list(&self) -> bool;
+}
+
+/// Kinds whose cost is their members' (a group's instances, a service's tasks), which
+/// the file cannot name by size: counted in hours, not priced.
+pub struct NotPriced;
+
+impl Pricing for NotPriced {
+    fn product(&self, _region: &str, _size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<ApiProduct> {
+        None
+    }
+
+    fn parts(&self, _region: &str, _size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<Vec<Part>> {
+        None
+    }
+
+    fn filters(&self, _product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+        None
+    }
+
+    fn asks_price_list(&self) -> bool {
+        false
+    }
 }
 
 /// The registry: every kind, one row each, in the order outputs list them (a kind's
@@ -126,7 +156,7 @@ pub fn names() -> String {
 /// The GetProducts filters of a product, from the kind that asks for it; `None` for a
 /// product no kind asks for.
 pub fn price_filters(product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
-    all().find_map(|k| k.price_filters(product))
+    all().find_map(|k| k.pricing().filters(product))
 }
 
 /// The `Name` tag, which every kind's resources may carry.

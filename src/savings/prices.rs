@@ -53,13 +53,13 @@ pub fn api_product(
     engine: Option<&str>,
     deployment: Option<Deployment>,
 ) -> Option<ApiProduct> {
-    crate::kinds::of(kind).price_product(region, size, engine, deployment)
+    crate::kinds::of(kind).pricing().product(region, size, engine, deployment)
 }
 
 /// What the hourly price of a resource of `kind` in `region` is the sum of (the kind
 /// says: [`crate::kinds::ResourceKind::price_parts`]); `None` when nothing can price it.
 pub fn parts(kind: Kind, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>> {
-    crate::kinds::of(kind).price_parts(region, size, engine, deployment)
+    crate::kinds::of(kind).pricing().parts(region, size, engine, deployment)
 }
 
 /// Hourly prices by instance type or DB class: the file's (`[savings.prices]`, for one

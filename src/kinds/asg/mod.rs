@@ -4,8 +4,8 @@
 pub mod aws;
 mod iam;
 
-use super::{Adapter, ResourceKind, Rules, Verify, name_tag};
-use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
+use super::{Adapter, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
+use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 3, name: "asg", noun: "Auto Scaling group", id_prefix: None, logs_instance_id: false });
 
@@ -126,28 +126,8 @@ impl ResourceKind for Groups {
         &aws::Calls
     }
 
-    fn price_product(
-        &self,
-        _region: &str,
-        _size: Option<&str>,
-        _engine: Option<&str>,
-        _deployment: Option<Deployment>,
-    ) -> Option<ApiProduct> {
-        None
-    }
-
-    /// Not priced: a group's or a service's cost is its instances' or tasks', which the
-    /// file cannot name by size.
-    fn price_parts(&self, _region: &str, _size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<Vec<Part>> {
-        None
-    }
-
-    fn price_filters(&self, _product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
-        None
-    }
-
-    fn priced_from_price_list(&self) -> bool {
-        false
+    fn pricing(&self) -> &'static dyn Pricing {
+        &NotPriced
     }
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {

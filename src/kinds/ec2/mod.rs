@@ -5,8 +5,8 @@ pub mod aws;
 mod iam;
 pub mod price;
 
-use super::{Adapter, ResourceKind, Verify, name_tag};
-use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
+use super::{Adapter, Pricing, ResourceKind, Verify, name_tag};
+use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 0, name: "ec2", noun: "instance", id_prefix: Some("i-"), logs_instance_id: true });
 
@@ -95,26 +95,8 @@ impl ResourceKind for Instances {
         &aws::Calls
     }
 
-    fn price_product(
-        &self,
-        region: &str,
-        size: Option<&str>,
-        _engine: Option<&str>,
-        _deployment: Option<Deployment>,
-    ) -> Option<ApiProduct> {
-        Some(price::product(region, size?))
-    }
-
-    fn price_parts(&self, region: &str, size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<Vec<Part>> {
-        price::parts(region, size)
-    }
-
-    fn price_filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
-        price::filters_of(product)
-    }
-
-    fn priced_from_price_list(&self) -> bool {
-        true
+    fn pricing(&self) -> &'static dyn Pricing {
+        &price::Linux
     }
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {

@@ -1,6 +1,7 @@
 //! How the Price List prices an instance: as a Linux on-demand instance of its type.
 
-use crate::model::{ApiProduct, Part};
+use crate::kinds::Pricing;
+use crate::model::{ApiProduct, Deployment, Part};
 
 /// The Price List's service code for EC2 instances.
 pub const SERVICE_CODE: &str = "AmazonEC2";
@@ -40,4 +41,25 @@ pub fn parts(region: &str, size: Option<&str>) -> Option<Vec<Part>> {
 pub fn filters_of(product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
     (product.service == SERVICE_CODE && product.engine.is_none() && product.deployment.is_none())
         .then(|| ec2_filters(&product.region, &product.size))
+}
+
+/// Instances, priced as Linux on-demand instances of their type.
+pub struct Linux;
+
+impl Pricing for Linux {
+    fn product(&self, region: &str, size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<ApiProduct> {
+        Some(product(region, size?))
+    }
+
+    fn parts(&self, region: &str, size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<Vec<Part>> {
+        parts(region, size)
+    }
+
+    fn filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+        filters_of(product)
+    }
+
+    fn asks_price_list(&self) -> bool {
+        true
+    }
 }

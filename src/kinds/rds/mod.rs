@@ -6,8 +6,8 @@ pub mod aws;
 mod iam;
 pub mod price;
 
-use super::{Adapter, ResourceKind, Verify, name_tag};
-use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
+use super::{Adapter, Pricing, ResourceKind, Verify, name_tag};
+use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const INSTANCE: Kind = Kind::new(&KindInfo { rank: 1, name: "rds", noun: "DB instance", id_prefix: None, logs_instance_id: false });
 pub const CLUSTER: Kind =
@@ -56,28 +56,22 @@ pub fn skip(r: &Resource) -> Option<String> {
 pub struct Databases {
     kind: Kind,
     adapter: &'static dyn Adapter,
-    members: Members,
+    pricing: &'static dyn Pricing,
     statements: fn() -> Vec<serde_json::Value>,
     snooze: &'static [&'static str],
-}
-
-/// Whether a database is priced by its members (a cluster's size names them).
-enum Members {
-    None,
-    Priced,
 }
 
 pub static DB_INSTANCES: Databases = Databases {
     kind: INSTANCE,
     adapter: &aws::InstanceCalls,
-    members: Members::None,
+    pricing: &price::Instances,
     statements: iam::instance_statements,
     snooze: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances"],
 };
 pub static DB_CLUSTERS: Databases = Databases {
     kind: CLUSTER,
     adapter: &aws::ClusterCalls,
-    members: Members::Priced,
+    pricing: &price::Clusters,
     statements: iam::cluster_statements,
     snooze: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBClusters"],
 };
@@ -126,27 +120,8 @@ impl ResourceKind for Databases {
         self.adapter
     }
 
-    /// A DB instance as a whole; a cluster only by its members.
-    fn price_product(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<ApiProduct> {
-        match self.members {
-            Members::None => price::instance_product(region, size, engine, deployment),
-            Members::Priced => None,
-        }
-    }
-
-    fn price_parts(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>> {
-        match self.members {
-            Members::None => Some(vec![Part::one(size?, price::instance_product(region, size, engine, deployment))]),
-            Members::Priced => price::cluster_parts(region, size, engine),
-        }
-    }
-
-    fn price_filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
-        price::filters_of(product)
-    }
-
-    fn priced_from_price_list(&self) -> bool {
-        true
+    fn pricing(&self) -> &'static dyn Pricing {
+        self.pricing
     }
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {

@@ -2,6 +2,7 @@
 //! products a DB instance and a DB cluster's members are asked as, and a cluster's size
 //! (its members' classes).
 
+use crate::kinds::Pricing;
 use crate::model::{ApiProduct, Deployment, Part};
 
 /// The Price List's service code for RDS DB instances.
@@ -149,6 +150,48 @@ pub fn filters_of(product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
         return None;
     }
     rds_filters(&product.region, &product.size, product.engine.as_deref()?, product.deployment?)
+}
+
+/// DB instances, priced as a whole by class, engine and deployment.
+pub struct Instances;
+
+impl Pricing for Instances {
+    fn product(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<ApiProduct> {
+        instance_product(region, size, engine, deployment)
+    }
+
+    fn parts(&self, region: &str, size: Option<&str>, engine: Option<&str>, deployment: Option<Deployment>) -> Option<Vec<Part>> {
+        Some(vec![Part::one(size?, instance_product(region, size, engine, deployment))])
+    }
+
+    fn filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+        filters_of(product)
+    }
+
+    fn asks_price_list(&self) -> bool {
+        true
+    }
+}
+
+/// DB clusters, priced only by their members.
+pub struct Clusters;
+
+impl Pricing for Clusters {
+    fn product(&self, _region: &str, _size: Option<&str>, _engine: Option<&str>, _deployment: Option<Deployment>) -> Option<ApiProduct> {
+        None
+    }
+
+    fn parts(&self, region: &str, size: Option<&str>, engine: Option<&str>, _deployment: Option<Deployment>) -> Option<Vec<Part>> {
+        cluster_parts(region, size, engine)
+    }
+
+    fn filters(&self, product: &ApiProduct) -> Option<Vec<(&'static str, String)>> {
+        filters_of(product)
+    }
+
+    fn asks_price_list(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
