@@ -104,40 +104,7 @@ pub fn emit(event: Event<'_>) {
 /// The log: the events as operators read them (fields first, one line each).
 fn log(event: &Event<'_>) {
     match event {
-        Event::Resource { job, schedule, action, dry_run, result: r } => {
-            macro_rules! event {
-                ($level:ident, $msg:literal) => {
-                    tracing::$level!(
-                        job = *job,
-                        schedule = *schedule,
-                        action = %action,
-                        account = (!r.account.is_empty()).then_some(r.account.as_str()),
-                        account_name = r.account_name.as_deref(),
-                        kind = %r.kind,
-                        region = %r.region,
-                        id = %r.id,
-                        // The field earlier releases logged, kept for log queries of instances.
-                        instance_id = r.kind.info().logs_instance_id.then_some(r.id.as_str()),
-                        name = r.name.as_deref(),
-                        engine = r.engine.as_deref(),
-                        deployment = r.deployment.map(|d| d.as_str()),
-                        before = %r.before,
-                        after = r.after.as_deref(),
-                        outcome = %r.outcome,
-                        reason = r.reason.as_deref(),
-                        dry_run = *dry_run,
-                        request_id = r.request_id.as_deref(),
-                        $msg
-                    )
-                };
-            }
-            match r.outcome {
-                Outcome::Failed => event!(error, "Resource action failed."),
-                Outcome::Skipped => event!(warn, "Resource skipped."),
-                Outcome::Unchanged => event!(info, "Resource already in state."),
-                _ => event!(info, "Resource acted on."),
-            }
-        }
+        Event::Resource { job, schedule, action, dry_run, result } => log_resource(job, schedule, *action, *dry_run, result),
         Event::ActionFinished {
             job,
             schedule,
@@ -151,10 +118,7 @@ fn log(event: &Event<'_>) {
             calls,
             duration,
         } => {
-            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-            for r in *results {
-                *counts.entry(r.outcome.as_str()).or_default() += 1;
-            }
+            let counts = outcome_counts(results);
             let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
             tracing::info!(
                 job = *job,
@@ -211,4 +175,49 @@ fn log(event: &Event<'_>) {
         | Event::Role { .. } => {}
         Event::AwsCall { .. } => {}
     }
+}
+
+/// One resource's outcome: an error when it failed, a warning when it was skipped.
+fn log_resource(job: &str, schedule: &str, action: Action, dry_run: bool, r: &ResourceResult) {
+    macro_rules! event {
+        ($level:ident, $msg:literal) => {
+            tracing::$level!(
+                job = job,
+                schedule = schedule,
+                action = %action,
+                account = (!r.account.is_empty()).then_some(r.account.as_str()),
+                account_name = r.account_name.as_deref(),
+                kind = %r.kind,
+                region = %r.region,
+                id = %r.id,
+                // The field earlier releases logged, kept for log queries of instances.
+                instance_id = r.kind.info().logs_instance_id.then_some(r.id.as_str()),
+                name = r.name.as_deref(),
+                engine = r.engine.as_deref(),
+                deployment = r.deployment.map(|d| d.as_str()),
+                before = %r.before,
+                after = r.after.as_deref(),
+                outcome = %r.outcome,
+                reason = r.reason.as_deref(),
+                dry_run = dry_run,
+                request_id = r.request_id.as_deref(),
+                $msg
+            )
+        };
+    }
+    match r.outcome {
+        Outcome::Failed => event!(error, "Resource action failed."),
+        Outcome::Skipped => event!(warn, "Resource skipped."),
+        Outcome::Unchanged => event!(info, "Resource already in state."),
+        _ => event!(info, "Resource acted on."),
+    }
+}
+
+/// How many resources came out each way, by outcome name.
+fn outcome_counts(results: &[ResourceResult]) -> BTreeMap<&'static str, usize> {
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for r in results {
+        *counts.entry(r.outcome.as_str()).or_default() += 1;
+    }
+    counts
 }

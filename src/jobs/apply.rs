@@ -58,6 +58,15 @@ impl ApplyReport {
         self.results.iter().filter(|r| r.outcome == Outcome::Failed).count() + self.errors.len()
     }
 
+    /// Takes in one account's report: its results, listing failures and calls.
+    fn absorb(&mut self, other: ApplyReport) {
+        self.results.extend(other.results);
+        self.errors.extend(other.errors);
+        for (op, n) in other.calls {
+            *self.calls.entry(op).or_default() += n;
+        }
+    }
+
     pub fn counts(&self) -> BTreeMap<Outcome, usize> {
         let mut counts = BTreeMap::new();
         for r in &self.results {
@@ -217,6 +226,30 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
     Ok(Listed { started, calls, resources, errors })
 }
 
+/// The overall cap (`max_instances_per_action_total`), over every account's decisions,
+/// before anything is touched.
+fn check_total_cap<'l>(base: &Request<'_>, listed: impl Iterator<Item = &'l Listed>) -> Result<(), BrakeError> {
+    let cap = base.config.max_instances_per_action_total;
+    if cap == 0 {
+        return Ok(());
+    }
+    let all: Vec<Decision> =
+        listed.flat_map(|l| plan::plan(base.schedule, base.action, &base.config.skip_tag, base.now, &l.resources)).collect();
+    if let Err(brake) = plan::check_limit(&base.schedule.name, base.action, &all, cap, "max_instances_per_action_total") {
+        events::emit(Event::BrakeTripped {
+            account: None,
+            job: base.cause.as_str(),
+            schedule: &base.schedule.name,
+            action: base.action,
+            would_touch: brake.would_touch,
+            limit: brake.limit,
+            dry_run: base.dry_run,
+        });
+        return Err(brake);
+    }
+    Ok(())
+}
+
 /// Lists, decides, checks the brake, acts, verifies. Resource failures are in the
 /// report; only whole-action failures are errors.
 pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyError> {
@@ -366,26 +399,7 @@ pub async fn apply_all<'a>(targets: &'a [Target], base: Request<'a>) -> Result<A
             }
         }
     }
-    // The overall cap, over every account's decisions, before anything is touched.
-    let cap = base.config.max_instances_per_action_total;
-    if cap > 0 {
-        let all: Vec<Decision> = listed
-            .iter()
-            .flat_map(|(_, _, l)| plan::plan(base.schedule, base.action, &base.config.skip_tag, base.now, &l.resources))
-            .collect();
-        if let Err(brake) = plan::check_limit(&base.schedule.name, base.action, &all, cap, "max_instances_per_action_total") {
-            events::emit(Event::BrakeTripped {
-                account: None,
-                job: base.cause.as_str(),
-                schedule: &base.schedule.name,
-                action: base.action,
-                would_touch: brake.would_touch,
-                limit: brake.limit,
-                dry_run: base.dry_run,
-            });
-            return Err(brake.into());
-        }
-    }
+    check_total_cap(&base, listed.iter().map(|(_, _, l)| l))?;
     // The listing can take long: the lease is checked again before anything is touched.
     if let Some(LeaseCheck(leads)) = base.leads
         && !leads()
@@ -413,13 +427,7 @@ pub async fn apply_all<'a>(targets: &'a [Target], base: Request<'a>) -> Result<A
     };
     for (t, r) in acted {
         match r {
-            Ok(r) => {
-                report.results.extend(r.results);
-                report.errors.extend(r.errors);
-                for (op, n) in r.calls {
-                    *report.calls.entry(op).or_default() += n;
-                }
-            }
+            Ok(r) => report.absorb(r),
             Err(e) if single => return Err(e),
             Err(e) => failed.push(failure(t, e.to_string())),
         }

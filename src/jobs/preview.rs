@@ -12,7 +12,7 @@ use crate::config::{Config, Schedule};
 use crate::jobs::listing::{self, Read};
 use crate::jobs::targets::{Target, applies};
 use crate::kinds::Rules;
-use crate::model::{AccountFailure, Action, Kind};
+use crate::model::{AccountFailure, Action, Kind, Resource};
 use crate::plan::{self, Fire, Verdict};
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,65 +120,60 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
         }
     }
     failed_accounts.sort_by(|a, b| a.account.cmp(&b.account));
-    let mut schedules = Vec::with_capacity(config.schedules.len());
-    for schedule in &config.schedules {
-        let last = plan::last_fire(schedule, at);
-        let snoozed = |tags: &std::collections::BTreeMap<String, String>| {
-            plan::snooze::snoozed_until(tags.get(&config.skip_tag).map(String::as_str), at, schedule.timezone)
-                .map(|t| t.with_timezone(&schedule.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
-        };
-        let mut resources = Vec::new();
-        for (t, found) in by_schedule.remove(schedule.name.as_str()).unwrap_or_default() {
-            let (account, account_name) = (t.account.id.clone(), t.account.name.clone());
-            match last {
-                None => resources.extend(found.into_iter().map(|i| PlannedResource {
-                    account: account.clone(),
-                    account_name: account_name.clone(),
-                    snoozed_until: snoozed(&i.tags),
-                    kind: i.kind,
-                    name: i.name().map(str::to_string),
-                    id: i.id,
-                    region: i.region,
-                    state: i.state,
-                    decision: "none",
-                    reason: Some("the schedule has not fired yet".into()),
-                })),
-                Some(fire) => {
-                    for d in plan::plan(schedule, fire.action, &config.skip_tag, at, &found) {
-                        let (decision, reason) = match d.verdict {
-                            Verdict::Act { hibernate: true } => (fire.action.as_str(), Some("hibernate".to_string())),
-                            Verdict::Act { hibernate: false } => (fire.action.as_str(), d.warning.clone()),
-                            Verdict::Unchanged => ("none", Some(format!("already {}", d.resource.state))),
-                            Verdict::Skip(r) => ("skip", Some(r.to_string())),
-                        };
-                        resources.push(PlannedResource {
-                            account: account.clone(),
-                            account_name: account_name.clone(),
-                            snoozed_until: snoozed(&d.resource.tags),
-                            kind: d.resource.kind,
-                            name: d.resource.name().map(str::to_string),
-                            id: d.resource.id,
-                            region: d.resource.region,
-                            state: d.resource.state,
-                            decision,
-                            reason,
-                        });
-                    }
-                }
-            }
-        }
-        resources.sort_by(|a, b| (&a.account, a.kind, &a.region, &a.id).cmp(&(&b.account, b.kind, &b.region, &b.id)));
-        schedules.push(SchedulePlan {
-            schedule: schedule.name.clone(),
-            timezone: schedule.timezone.name().to_string(),
-            last_fire: view(schedule, last),
-            next_fire: view(schedule, plan::next_fire(schedule, at)),
-            resources,
-        });
-    }
+    let schedules = config
+        .schedules
+        .iter()
+        .map(|schedule| schedule_plan(config, schedule, at, by_schedule.remove(schedule.name.as_str()).unwrap_or_default()))
+        .collect();
     Ok(PlanReport {
         at: at.with_timezone(&config.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         schedules,
         failed_accounts,
     })
+}
+
+/// One schedule's plan at `at`: what its last fire would do to each resource found in
+/// each account.
+fn schedule_plan(config: &Config, schedule: &Schedule, at: DateTime<Utc>, found: Vec<(&Target, Vec<Resource>)>) -> SchedulePlan {
+    let last = plan::last_fire(schedule, at);
+    let snoozed = |tags: &std::collections::BTreeMap<String, String>| {
+        plan::snooze::snoozed_until(tags.get(&config.skip_tag).map(String::as_str), at, schedule.timezone)
+            .map(|t| t.with_timezone(&schedule.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+    };
+    let mut resources = Vec::new();
+    for (t, found) in found {
+        let row = |r: Resource, decision: &'static str, reason: Option<String>| PlannedResource {
+            account: t.account.id.clone(),
+            account_name: t.account.name.clone(),
+            snoozed_until: snoozed(&r.tags),
+            kind: r.kind,
+            name: r.name().map(str::to_string),
+            id: r.id,
+            region: r.region,
+            state: r.state,
+            decision,
+            reason,
+        };
+        let Some(fire) = last else {
+            resources.extend(found.into_iter().map(|r| row(r, "none", Some("the schedule has not fired yet".into()))));
+            continue;
+        };
+        for d in plan::plan(schedule, fire.action, &config.skip_tag, at, &found) {
+            let (decision, reason) = match d.verdict {
+                Verdict::Act { hibernate: true } => (fire.action.as_str(), Some("hibernate".to_string())),
+                Verdict::Act { hibernate: false } => (fire.action.as_str(), d.warning.clone()),
+                Verdict::Unchanged => ("none", Some(format!("already {}", d.resource.state))),
+                Verdict::Skip(r) => ("skip", Some(r.to_string())),
+            };
+            resources.push(row(d.resource, decision, reason));
+        }
+    }
+    resources.sort_by(|a, b| (&a.account, a.kind, &a.region, &a.id).cmp(&(&b.account, b.kind, &b.region, &b.id)));
+    SchedulePlan {
+        schedule: schedule.name.clone(),
+        timezone: schedule.timezone.name().to_string(),
+        last_fire: view(schedule, last),
+        next_fire: view(schedule, plan::next_fire(schedule, at)),
+        resources,
+    }
 }
