@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::raw::{
     DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawHttp, RawIamAudit, RawNotify, RawOrganization, RawSavings, RawSchedule,
-    RawState,
+    RawState, RawWebhook,
 };
 use super::{
     AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, NotifySettings, Organization, Savings, Schedule, Secret,
@@ -429,6 +429,42 @@ struct ScheduleDefaults<'a> {
     enforce_grace: std::time::Duration,
 }
 
+/// A schedule's `skip_dates`: each a date.
+fn skip_dates(c: &mut Checker, raw: &RawSchedule, field: &str) -> BTreeSet<NaiveDate> {
+    let mut dates = BTreeSet::new();
+    for d in raw.skip_dates.iter().flatten() {
+        match date_of(d.get_ref()) {
+            Some(date) => {
+                dates.insert(date);
+            }
+            None => c.error(d.span(), field, format!("`{}` is not a date (YYYY-MM-DD)", date_text(d.get_ref()))),
+        }
+    }
+    dates
+}
+
+/// A schedule's `tags`: no empty key, and not the schedule tag when the name matches it.
+fn schedule_tags(c: &mut Checker, raw: &RawSchedule, by_name: bool, tag_key: &str, field: &str) -> BTreeMap<String, String> {
+    let tags: BTreeMap<String, String> = raw.tags.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
+    if let Some(t) = &raw.tags {
+        for key in t.get_ref().keys() {
+            if key.trim().is_empty() {
+                c.error(t.span(), field, "a tag key must not be empty");
+            }
+            if by_name && key == tag_key {
+                c.error(
+                    t.span(),
+                    field,
+                    format!(
+                        "`{key}` is the schedule tag (tag_key) already matched by the schedule's name; set by_name = false to match it here"
+                    ),
+                );
+            }
+        }
+    }
+    tags
+}
+
 fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>, defaults: &ScheduleDefaults<'_>) -> Option<Schedule> {
     let (file_tz, tag_key, file_kinds) = (defaults.timezone, defaults.tag_key, defaults.kinds);
     let errors_before = c.errors.len();
@@ -446,15 +482,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         Some(v) => c.timezone(v, &field("timezone")).unwrap_or(file_tz),
         None => file_tz,
     };
-    let mut skip_dates = BTreeSet::new();
-    for d in raw.skip_dates.iter().flatten() {
-        match date_of(d.get_ref()) {
-            Some(date) => {
-                skip_dates.insert(date);
-            }
-            None => c.error(d.span(), field("skip_dates"), format!("`{}` is not a date (YYYY-MM-DD)", date_text(d.get_ref()))),
-        }
-    }
+    let skip_dates = skip_dates(c, raw, &field("skip_dates"));
     let start = raw.start.as_ref().and_then(|v| c.cron(v, &field("start")));
     let stop = raw.stop.as_ref().and_then(|v| c.cron(v, &field("stop")));
     if raw.start.is_none() && raw.stop.is_none() {
@@ -470,23 +498,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         None => file_kinds.to_vec(),
     };
     let by_name = raw.by_name.unwrap_or(true);
-    let tags: BTreeMap<String, String> = raw.tags.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
-    if let Some(t) = &raw.tags {
-        for key in t.get_ref().keys() {
-            if key.trim().is_empty() {
-                c.error(t.span(), field("tags"), "a tag key must not be empty");
-            }
-            if by_name && key == tag_key {
-                c.error(
-                    t.span(),
-                    field("tags"),
-                    format!(
-                        "`{key}` is the schedule tag (tag_key) already matched by the schedule's name; set by_name = false to match it here"
-                    ),
-                );
-            }
-        }
-    }
+    let tags = schedule_tags(c, raw, by_name, tag_key, &field("tags"));
     // The file's default applies to schedules that stop; a schedule's own value must have
     // a stop to warn about.
     let warn_before = match &raw.warn_before {
@@ -701,6 +713,84 @@ fn filter(
     out
 }
 
+/// A webhook's `format`: slack, teams or json.
+fn webhook_format(c: &mut Checker, w: &Spanned<RawWebhook>, prefix: &str) -> Option<WebhookFormat> {
+    match &w.get_ref().format {
+        None => {
+            c.error(w.span(), format!("{prefix}format"), "is required: slack, teams or json");
+            None
+        }
+        Some(v) => match v.get_ref().as_str() {
+            "slack" => Some(WebhookFormat::Slack),
+            "teams" => Some(WebhookFormat::Teams),
+            "json" => Some(WebhookFormat::Json),
+            other => {
+                c.error(v.span(), format!("{prefix}format"), format!("unknown format `{other}` (valid: slack, teams, json)"));
+                None
+            }
+        },
+    }
+}
+
+/// A webhook's URL, from exactly one of `url`, `url_env` and `url_file`. The URL is
+/// the webhook's credential: messages say where it came from, never what it is.
+fn webhook_url(
+    c: &mut Checker,
+    w: &Spanned<RawWebhook>,
+    prefix: &str,
+    secrets: fn(&SecretRef<'_>) -> Result<String, String>,
+) -> Option<Secret> {
+    let raw_w = w.get_ref();
+    let given: Vec<&Spanned<String>> = [&raw_w.url, &raw_w.url_env, &raw_w.url_file].into_iter().flatten().collect();
+    // The URL is the webhook's credential: messages say where it came from, never what it is.
+    let url = match (given.len(), &raw_w.url, &raw_w.url_env, &raw_w.url_file) {
+        (1, Some(v), _, _) => Some((v.span(), "url".to_string(), v.get_ref().trim().to_string())),
+        (1, _, Some(v), _) => match secrets(&SecretRef::Env(v.get_ref())) {
+            Ok(value) if !value.trim().is_empty() => {
+                Some((v.span(), format!("environment variable {}", v.get_ref()), value.trim().to_string()))
+            }
+            Ok(_) => {
+                c.error(v.span(), format!("{prefix}url_env"), format!("environment variable {} is empty", v.get_ref()));
+                None
+            }
+            Err(e) => {
+                c.error(v.span(), format!("{prefix}url_env"), e);
+                None
+            }
+        },
+        (1, _, _, Some(v)) => match secrets(&SecretRef::File(v.get_ref())) {
+            Ok(value) if !value.trim().is_empty() => Some((v.span(), format!("file {}", v.get_ref()), value.trim().to_string())),
+            Ok(_) => {
+                c.error(v.span(), format!("{prefix}url_file"), format!("{} is empty", v.get_ref()));
+                None
+            }
+            Err(e) => {
+                c.error(v.span(), format!("{prefix}url_file"), e);
+                None
+            }
+        },
+        (0, ..) => {
+            c.error(w.span(), format!("{prefix}url"), "is required: set one of url, url_env (an environment variable) or url_file");
+            None
+        }
+        _ => {
+            c.error(given[1].span(), format!("{prefix}url"), "set only one of url, url_env and url_file");
+            None
+        }
+    };
+    url.and_then(|(span, from, value)| match reqwest::Url::parse(&value) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Some(Secret::new(value)),
+        _ => {
+            c.error(
+                span,
+                format!("{prefix}url"),
+                format!("the URL from {from} is not an http(s) URL (its value is not shown: it is a secret)"),
+            );
+            None
+        }
+    })
+}
+
 fn notify(c: &mut Checker, raw: &Spanned<RawNotify>, secrets: fn(&SecretRef<'_>) -> Result<String, String>) -> NotifySettings {
     let body = raw.get_ref();
     let defaults = filter(c, body.events.as_ref(), body.min_severity.as_ref(), "notify.", &Filter::default());
@@ -713,21 +803,7 @@ fn notify(c: &mut Checker, raw: &Spanned<RawNotify>, secrets: fn(&SecretRef<'_>)
     for (i, w) in body.webhooks.iter().enumerate() {
         let prefix = format!("notify.webhooks[{i}].");
         let raw_w = w.get_ref();
-        let format = match &raw_w.format {
-            None => {
-                c.error(w.span(), format!("{prefix}format"), "is required: slack, teams or json");
-                None
-            }
-            Some(v) => match v.get_ref().as_str() {
-                "slack" => Some(WebhookFormat::Slack),
-                "teams" => Some(WebhookFormat::Teams),
-                "json" => Some(WebhookFormat::Json),
-                other => {
-                    c.error(v.span(), format!("{prefix}format"), format!("unknown format `{other}` (valid: slack, teams, json)"));
-                    None
-                }
-            },
-        };
+        let format = webhook_format(c, w, &prefix);
         let name = match &raw_w.name {
             Some(v) => c.non_empty(v, &format!("{prefix}name")),
             None => Some(format!("{}-{}", format.map_or("webhook", WebhookFormat::as_str), i + 1)),
@@ -737,54 +813,7 @@ fn notify(c: &mut Checker, raw: &Spanned<RawNotify>, secrets: fn(&SecretRef<'_>)
         {
             c.error(w.span(), format!("{prefix}name"), format!("`{n}` names another webhook already"));
         }
-        let given: Vec<&Spanned<String>> = [&raw_w.url, &raw_w.url_env, &raw_w.url_file].into_iter().flatten().collect();
-        // The URL is the webhook's credential: messages say where it came from, never what it is.
-        let url = match (given.len(), &raw_w.url, &raw_w.url_env, &raw_w.url_file) {
-            (1, Some(v), _, _) => Some((v.span(), "url".to_string(), v.get_ref().trim().to_string())),
-            (1, _, Some(v), _) => match secrets(&SecretRef::Env(v.get_ref())) {
-                Ok(value) if !value.trim().is_empty() => {
-                    Some((v.span(), format!("environment variable {}", v.get_ref()), value.trim().to_string()))
-                }
-                Ok(_) => {
-                    c.error(v.span(), format!("{prefix}url_env"), format!("environment variable {} is empty", v.get_ref()));
-                    None
-                }
-                Err(e) => {
-                    c.error(v.span(), format!("{prefix}url_env"), e);
-                    None
-                }
-            },
-            (1, _, _, Some(v)) => match secrets(&SecretRef::File(v.get_ref())) {
-                Ok(value) if !value.trim().is_empty() => Some((v.span(), format!("file {}", v.get_ref()), value.trim().to_string())),
-                Ok(_) => {
-                    c.error(v.span(), format!("{prefix}url_file"), format!("{} is empty", v.get_ref()));
-                    None
-                }
-                Err(e) => {
-                    c.error(v.span(), format!("{prefix}url_file"), e);
-                    None
-                }
-            },
-            (0, ..) => {
-                c.error(w.span(), format!("{prefix}url"), "is required: set one of url, url_env (an environment variable) or url_file");
-                None
-            }
-            _ => {
-                c.error(given[1].span(), format!("{prefix}url"), "set only one of url, url_env and url_file");
-                None
-            }
-        };
-        let url = url.and_then(|(span, from, value)| match reqwest::Url::parse(&value) {
-            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Some(Secret::new(value)),
-            _ => {
-                c.error(
-                    span,
-                    format!("{prefix}url"),
-                    format!("the URL from {from} is not an http(s) URL (its value is not shown: it is a secret)"),
-                );
-                None
-            }
-        });
+        let url = webhook_url(c, w, &prefix, secrets);
         let filter = filter(c, raw_w.events.as_ref(), raw_w.min_severity.as_ref(), &prefix, &defaults);
         if let (Some(name), Some(format), Some(url)) = (name, format, url) {
             webhooks.push(Webhook { name, format, url, filter });

@@ -320,15 +320,7 @@ impl Week {
     /// and hatched, a red line at `now`. `id` makes the SVG's internal ids unique in the
     /// page; `title` names it for screen readers (escaped here).
     pub fn svg(&self, id: &str, title: &str) -> String {
-        const LABEL_W: f64 = 140.0;
-        const PLOT_W: f64 = 672.0;
-        const AXIS_H: f64 = 20.0;
-        const ROW_H: f64 = 16.0;
-        const ROW_STEP: f64 = 22.0;
-        const WIDTH: f64 = LABEL_W + PLOT_W + 16.0;
-        let x = |wall: f64| LABEL_W + wall.clamp(0.0, 86_400.0) / 86_400.0 * PLOT_W;
-        let rows_h = AXIS_H + 7.0 * ROW_STEP;
-        let height = rows_h + 24.0;
+        let height = ROWS_H + 24.0;
         let summary = self.summary();
         let mut s = String::new();
         let _ = write!(
@@ -348,93 +340,119 @@ impl Week {
             ),
             id = id
         );
-        // Hour ticks and labels.
-        for h in 0..=24 {
-            let hx = x(f64::from(h) * 3600.0);
-            let (top, stroke) = if h % 3 == 0 { (AXIS_H - 6.0, "#8c959f") } else { (AXIS_H - 3.0, "#d0d7de") };
-            let _ = write!(s, r#"<line x1="{hx}" y1="{top}" x2="{hx}" y2="{rows_h}" stroke="{stroke}" stroke-width="0.5"/>"#);
-            if h % 3 == 0 {
-                let _ = write!(s, r##"<text x="{hx}" y="{}" text-anchor="middle" fill="#57606a">{h:02}</text>"##, AXIS_H - 8.0);
-            }
-        }
+        svg_hours(&mut s);
         for (i, day) in self.days.iter().enumerate() {
-            let y = AXIS_H + i as f64 * ROW_STEP + (ROW_STEP - ROW_H) / 2.0;
-            let today = day.start <= self.now && self.now < day.end;
-            let weight = if today { r#" font-weight="bold""# } else { "" };
-            let _ = write!(s, r##"<text x="0" y="{}" fill="#1f2328"{weight}>{}</text>"##, y + ROW_H - 4.0, escape(&day.short_label()));
-            let _ = write!(s, r#"<g><title>{}</title>"#, escape(&summary[i]));
-            let _ = write!(s, r#"<rect x="{}" y="{y}" width="{PLOT_W}" height="{ROW_H}" fill="{}"/>"#, x(0.0), fill(id, State::Unknown));
-            for p in self.periods.iter().filter(|p| p.from < day.end && p.to > day.start) {
-                for (a, b, lane) in day.spans(p.from, p.to) {
-                    let (ly, lh) = match lane {
-                        Lane::Full => (y, ROW_H),
-                        Lane::Top => (y, ROW_H / 2.0),
-                        Lane::Bottom => (y + ROW_H / 2.0, ROW_H / 2.0),
-                    };
-                    let _ = write!(
-                        s,
-                        r#"<rect class="{}" x="{:.2}" y="{ly}" width="{:.2}" height="{lh}" fill="{}"/>"#,
-                        p.state.as_str(),
-                        x(a),
-                        x(b) - x(a),
-                        fill(id, p.state)
-                    );
-                }
-            }
-            for &(a, b) in &day.gaps {
-                let _ = write!(
-                    s,
-                    r#"<rect class="gap" x="{:.2}" y="{y}" width="{:.2}" height="{ROW_H}" fill="url(#{id}-gap)"/>"#,
-                    x(a),
-                    x(b) - x(a)
-                );
-            }
-            if day.skip {
-                let _ =
-                    write!(s, r#"<rect class="skip" x="{}" y="{y}" width="{PLOT_W}" height="{ROW_H}" fill="url(#{id}-skip)"/>"#, x(0.0));
-            }
-            s.push_str("</g>");
-            if today && let Some(piece) = day.pieces.iter().find(|p| p.from <= self.now && self.now < p.to) {
-                let nx = x(piece.wall(self.now));
-                let _ = write!(
-                    s,
-                    r##"<line class="now" x1="{nx:.2}" y1="{}" x2="{nx:.2}" y2="{}" stroke="#cf222e" stroke-width="2"><title>now, {}</title></line>"##,
-                    y - 3.0,
-                    y + ROW_H + 3.0,
-                    day.clock(&self.tz, self.now)
-                );
-            }
+            self.svg_day(&mut s, id, i, day, &summary[i]);
         }
-        // Legend.
-        let ly = rows_h + 8.0;
-        let mut lx = LABEL_W;
-        for (state, text) in [
-            (Some(State::On), "on"),
-            (Some(State::Off), "off"),
-            (Some(State::Unknown), "unknown (no fire yet)"),
-            (Some(State::Mixed), "switching every few minutes"),
-            (None, "skip date"),
-        ] {
-            let paint = state.map_or_else(|| format!("url(#{id}-skip)"), |st| fill(id, st));
-            let _ = write!(
-                s,
-                r##"<rect x="{lx}" y="{ly}" width="12" height="10" fill="{paint}" stroke="#d0d7de" stroke-width="0.5"/><text x="{}" y="{}" fill="#57606a">{text}</text>"##,
-                lx + 16.0,
-                ly + 9.0
-            );
-            lx += 16.0 + text.len() as f64 * 6.0 + 14.0;
-        }
-        let _ = write!(
-            s,
-            r##"<line x1="{lx}" y1="{}" x2="{lx}" y2="{}" stroke="#cf222e" stroke-width="2"/><text x="{}" y="{}" fill="#57606a">now</text>"##,
-            ly - 1.0,
-            ly + 11.0,
-            lx + 6.0,
-            ly + 9.0
-        );
+        svg_legend(&mut s, id);
         s.push_str("</svg>");
         s
     }
+
+    /// One day's row: its periods, DST gaps, a skip date's hatching, and now.
+    fn svg_day(&self, s: &mut String, id: &str, i: usize, day: &Day, summary: &str) {
+        let y = AXIS_H + i as f64 * ROW_STEP + (ROW_STEP - ROW_H) / 2.0;
+        let today = day.start <= self.now && self.now < day.end;
+        let weight = if today { r#" font-weight="bold""# } else { "" };
+        let _ = write!(s, r##"<text x="0" y="{}" fill="#1f2328"{weight}>{}</text>"##, y + ROW_H - 4.0, escape(&day.short_label()));
+        let _ = write!(s, r#"<g><title>{}</title>"#, escape(summary));
+        let _ = write!(s, r#"<rect x="{}" y="{y}" width="{PLOT_W}" height="{ROW_H}" fill="{}"/>"#, x(0.0), fill(id, State::Unknown));
+        for p in self.periods.iter().filter(|p| p.from < day.end && p.to > day.start) {
+            for (a, b, lane) in day.spans(p.from, p.to) {
+                let (ly, lh) = match lane {
+                    Lane::Full => (y, ROW_H),
+                    Lane::Top => (y, ROW_H / 2.0),
+                    Lane::Bottom => (y + ROW_H / 2.0, ROW_H / 2.0),
+                };
+                let _ = write!(
+                    s,
+                    r#"<rect class="{}" x="{:.2}" y="{ly}" width="{:.2}" height="{lh}" fill="{}"/>"#,
+                    p.state.as_str(),
+                    x(a),
+                    x(b) - x(a),
+                    fill(id, p.state)
+                );
+            }
+        }
+        for &(a, b) in &day.gaps {
+            let _ = write!(
+                s,
+                r#"<rect class="gap" x="{:.2}" y="{y}" width="{:.2}" height="{ROW_H}" fill="url(#{id}-gap)"/>"#,
+                x(a),
+                x(b) - x(a)
+            );
+        }
+        if day.skip {
+            let _ = write!(s, r#"<rect class="skip" x="{}" y="{y}" width="{PLOT_W}" height="{ROW_H}" fill="url(#{id}-skip)"/>"#, x(0.0));
+        }
+        s.push_str("</g>");
+        if today && let Some(piece) = day.pieces.iter().find(|p| p.from <= self.now && self.now < p.to) {
+            let nx = x(piece.wall(self.now));
+            let _ = write!(
+                s,
+                r##"<line class="now" x1="{nx:.2}" y1="{}" x2="{nx:.2}" y2="{}" stroke="#cf222e" stroke-width="2"><title>now, {}</title></line>"##,
+                y - 3.0,
+                y + ROW_H + 3.0,
+                day.clock(&self.tz, self.now)
+            );
+        }
+    }
+}
+
+/// The timeline's picture: labels, the day's plot, the axis and the rows.
+const LABEL_W: f64 = 140.0;
+const PLOT_W: f64 = 672.0;
+const AXIS_H: f64 = 20.0;
+const ROW_H: f64 = 16.0;
+const ROW_STEP: f64 = 22.0;
+const WIDTH: f64 = LABEL_W + PLOT_W + 16.0;
+const ROWS_H: f64 = AXIS_H + 7.0 * ROW_STEP;
+
+/// Where a wall-clock second of the day is drawn.
+fn x(wall: f64) -> f64 {
+    LABEL_W + wall.clamp(0.0, 86_400.0) / 86_400.0 * PLOT_W
+}
+
+/// Hour ticks and labels.
+fn svg_hours(s: &mut String) {
+    for h in 0..=24 {
+        let hx = x(f64::from(h) * 3600.0);
+        let (top, stroke) = if h % 3 == 0 { (AXIS_H - 6.0, "#8c959f") } else { (AXIS_H - 3.0, "#d0d7de") };
+        let _ = write!(s, r#"<line x1="{hx}" y1="{top}" x2="{hx}" y2="{ROWS_H}" stroke="{stroke}" stroke-width="0.5"/>"#);
+        if h % 3 == 0 {
+            let _ = write!(s, r##"<text x="{hx}" y="{}" text-anchor="middle" fill="#57606a">{h:02}</text>"##, AXIS_H - 8.0);
+        }
+    }
+}
+
+/// What the fills and the line mean.
+fn svg_legend(s: &mut String, id: &str) {
+    let ly = ROWS_H + 8.0;
+    let mut lx = LABEL_W;
+    for (state, text) in [
+        (Some(State::On), "on"),
+        (Some(State::Off), "off"),
+        (Some(State::Unknown), "unknown (no fire yet)"),
+        (Some(State::Mixed), "switching every few minutes"),
+        (None, "skip date"),
+    ] {
+        let paint = state.map_or_else(|| format!("url(#{id}-skip)"), |st| fill(id, st));
+        let _ = write!(
+            s,
+            r##"<rect x="{lx}" y="{ly}" width="12" height="10" fill="{paint}" stroke="#d0d7de" stroke-width="0.5"/><text x="{}" y="{}" fill="#57606a">{text}</text>"##,
+            lx + 16.0,
+            ly + 9.0
+        );
+        lx += 16.0 + text.len() as f64 * 6.0 + 14.0;
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{lx}" y1="{}" x2="{lx}" y2="{}" stroke="#cf222e" stroke-width="2"/><text x="{}" y="{}" fill="#57606a">now</text>"##,
+        ly - 1.0,
+        ly + 11.0,
+        lx + 6.0,
+        ly + 9.0
+    );
 }
 
 fn fill(id: &str, state: State) -> String {

@@ -206,50 +206,11 @@ pub async fn audit(aws: &Aws, run: AuditRun<'_>) -> Result<AuditReport, AuditErr
         } else {
             ("none", Some("access key id not resolved".to_string()))
         };
-        views.push(FindingView {
-            user: f.user.clone(),
-            arn: f.arn.clone(),
-            slot: f.slot,
-            access_key_id: key_id,
-            source: f.source,
-            rule: f.rule.as_str(),
-            severity: f.rule.severity(),
-            created: show(f.created, run.tz),
-            last_used: show(f.last_used, run.tz),
-            last_used_service: f.last_used_service.clone(),
-            last_used_region: f.last_used_region.clone(),
-            age_days: f.age_days,
-            idle_days: f.idle_days,
-            own_key,
-            action,
-            note,
-        });
+        views.push(finding_view(f, &run, key_id, own_key, action, note));
     }
 
     for v in &views {
-        let sev = v.severity;
-        macro_rules! event {
-            ($level:ident) => {
-                tracing::$level!(
-                    job = run.job, account = run.account,
-                    user = %v.user,
-                    access_key_id = v.access_key_id.as_deref(),
-                    slot = v.slot,
-                    source = v.source.as_str(),
-                    rule = v.rule,
-                    severity = ?sev,
-                    age_days = v.age_days,
-                    idle_days = v.idle_days,
-                    last_used = v.last_used.as_deref(),
-                    own_key = v.own_key,
-                    action = v.action,
-                    note = v.note.as_deref(),
-                    dry_run = run.dry_run,
-                    "Access key finding."
-                )
-            };
-        }
-        if sev == audit::Severity::Info { event!(info) } else { event!(warn) }
+        log_finding(&run, v);
     }
     let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
     for v in &views {
@@ -309,4 +270,60 @@ async fn deactivate(
             ("failed", Some(e.to_string()))
         }
     }
+}
+
+/// A finding as the report shows it, with what was done about it.
+fn finding_view(
+    f: &Finding,
+    run: &AuditRun<'_>,
+    key_id: Option<String>,
+    own_key: bool,
+    action: &'static str,
+    note: Option<String>,
+) -> FindingView {
+    FindingView {
+        user: f.user.clone(),
+        arn: f.arn.clone(),
+        slot: f.slot,
+        access_key_id: key_id,
+        source: f.source,
+        rule: f.rule.as_str(),
+        severity: f.rule.severity(),
+        created: show(f.created, run.tz),
+        last_used: show(f.last_used, run.tz),
+        last_used_service: f.last_used_service.clone(),
+        last_used_region: f.last_used_region.clone(),
+        age_days: f.age_days,
+        idle_days: f.idle_days,
+        own_key,
+        action,
+        note,
+    }
+}
+
+/// One event per finding: a warning unless it is only informational.
+fn log_finding(run: &AuditRun<'_>, v: &FindingView) {
+    let sev = v.severity;
+    macro_rules! event {
+        ($level:ident) => {
+            tracing::$level!(
+                job = run.job, account = run.account,
+                user = %v.user,
+                access_key_id = v.access_key_id.as_deref(),
+                slot = v.slot,
+                source = v.source.as_str(),
+                rule = v.rule,
+                severity = ?sev,
+                age_days = v.age_days,
+                idle_days = v.idle_days,
+                last_used = v.last_used.as_deref(),
+                own_key = v.own_key,
+                action = v.action,
+                note = v.note.as_deref(),
+                dry_run = run.dry_run,
+                "Access key finding."
+            )
+        };
+    }
+    if sev == audit::Severity::Info { event!(info) } else { event!(warn) }
 }
