@@ -43,20 +43,9 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
         Err(code) => return code,
     };
     let now = Utc::now();
-    let until: Option<DateTime<Utc>> = match (args.clear, args.for_, args.until) {
-        (true, None, None) => None,
-        (false, Some(d), None) if !d.is_zero() => Some(now + chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)),
-        (false, None, Some(text)) => match parse_until(text, now, config.timezone) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                eprintln!("offhours: --until: {e}");
-                return EXIT_USAGE;
-            }
-        },
-        _ => {
-            eprintln!("offhours: say how long: --for 2h, --until 21:00 (or a date and time), or --clear");
-            return EXIT_USAGE;
-        }
+    let until = match until(&args, now, &config) {
+        Ok(u) => u,
+        Err(code) => return code,
     };
     let kinds = snooze::kinds_for(args.id, args.kind, &config);
     let calls = std::sync::Arc::new(CallCounter::default());
@@ -66,18 +55,7 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
     };
     let found = match found {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("offhours: {e}");
-            if let SnoozeError::NotFound { errors, .. } = &e {
-                for e in errors {
-                    eprintln!("  {e}");
-                }
-            }
-            return match e {
-                SnoozeError::NoSuchAccount(_) | SnoozeError::Ambiguous { .. } => EXIT_USAGE,
-                SnoozeError::Setup(_) | SnoozeError::NotFound { .. } => EXIT_FAILED,
-            };
-        }
+        Err(e) => return refused(&e),
     };
     let Found { account, resource, .. } = &found;
     let tag = &config.skip_tag;
@@ -131,4 +109,38 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
         }
     }
     EXIT_OK
+}
+
+/// When the snooze ends (`None`: cleared), from `--for`, `--until` or `--clear`.
+fn until(args: &Args<'_>, now: DateTime<Utc>, config: &crate::config::Config) -> Result<Option<DateTime<Utc>>, u8> {
+    match (args.clear, args.for_, args.until) {
+        (true, None, None) => Ok(None),
+        (false, Some(d), None) if !d.is_zero() => Ok(Some(now + chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX))),
+        (false, None, Some(text)) => match parse_until(text, now, config.timezone) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) => {
+                eprintln!("offhours: --until: {e}");
+                Err(EXIT_USAGE)
+            }
+        },
+        _ => {
+            eprintln!("offhours: say how long: --for 2h, --until 21:00 (or a date and time), or --clear");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+/// Says why no one resource was found; the exit code (2 when the command should say
+/// more, 1 when AWS or the search failed).
+fn refused(e: &SnoozeError) -> u8 {
+    eprintln!("offhours: {e}");
+    if let SnoozeError::NotFound { errors, .. } = e {
+        for e in errors {
+            eprintln!("  {e}");
+        }
+    }
+    match e {
+        SnoozeError::NoSuchAccount(_) | SnoozeError::Ambiguous { .. } => EXIT_USAGE,
+        SnoozeError::Setup(_) | SnoozeError::NotFound { .. } => EXIT_FAILED,
+    }
 }

@@ -184,6 +184,31 @@ fn schedule(h: &mut String, s: &Schedule, index: usize, board: &Snapshot, now: D
     h.push_str("</div></section>\n");
 }
 
+/// The resources an action left failed, one row each, with why.
+fn failures_table(h: &mut String, failures: &[super::board::Failure]) {
+    if failures.is_empty() {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<table class=\"failures\"><caption class=\"muted\">{} failed</caption><thead><tr><th>kind</th><th>id</th><th>name</th><th>region</th><th>reason</th></tr></thead><tbody>",
+        failures.len()
+    );
+    for x in failures {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"id\"><code>{}</code></td><td>{}</td><td>{}{}</td><td class=\"reason\">{}</td></tr>",
+            x.kind,
+            escape(&x.id),
+            escape(x.name.as_deref().unwrap_or("")),
+            escape(&x.region),
+            if x.account.is_empty() { String::new() } else { format!("<br><span class=\"muted\">account {}</span>", escape(&x.account)) },
+            escape(&x.reason)
+        );
+    }
+    h.push_str("</tbody></table>");
+}
+
 fn last_action(h: &mut String, last: &LastAction, tz: &Tz, now: DateTime<Utc>) {
     // A brake trip or an abort at or after the last finish is how the action last
     // ended: an alert; an older one is a note at the end.
@@ -230,30 +255,7 @@ fn last_action(h: &mut String, last: &LastAction, tz: &Tz, now: DateTime<Utc>) {
                 plural(f.list_failures)
             );
         }
-        if !f.failures.is_empty() {
-            let _ = write!(
-                h,
-                "<table class=\"failures\"><caption class=\"muted\">{} failed</caption><thead><tr><th>kind</th><th>id</th><th>name</th><th>region</th><th>reason</th></tr></thead><tbody>",
-                f.failures.len()
-            );
-            for x in &f.failures {
-                let _ = write!(
-                    h,
-                    "<tr><td>{}</td><td class=\"id\"><code>{}</code></td><td>{}</td><td>{}{}</td><td class=\"reason\">{}</td></tr>",
-                    x.kind,
-                    escape(&x.id),
-                    escape(x.name.as_deref().unwrap_or("")),
-                    escape(&x.region),
-                    if x.account.is_empty() {
-                        String::new()
-                    } else {
-                        format!("<br><span class=\"muted\">account {}</span>", escape(&x.account))
-                    },
-                    escape(&x.reason)
-                );
-            }
-            h.push_str("</tbody></table>");
-        }
+        failures_table(h, &f.failures);
         for (account, why) in &f.failed_accounts {
             let _ = write!(h, "<p class=\"alert\">account {} was not acted in: {}</p>", escape(account), escape(why));
         }
