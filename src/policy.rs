@@ -404,7 +404,7 @@ fn snooze_statements(features: &Features) -> Vec<Value> {
     // and how each kind finds a resource by id.
     let mut actions: Vec<&str> = Vec::new();
     for k in crate::kinds::all() {
-        for a in k.snooze_actions() {
+        for a in k.facts().snooze_actions {
             if !actions.contains(a) {
                 actions.push(a);
             }

@@ -593,7 +593,7 @@ impl Acting<'_> {
 
     /// How long to wait for the kind to reach its target state: databases take minutes.
     fn verify_timeout(&self) -> Duration {
-        match crate::kinds::of(self.kind).verify() {
+        match crate::kinds::of(self.kind).facts().verify {
             Verify::Database => self.req.config.db_verify_timeout,
             Verify::Default => self.req.config.verify_timeout,
         }
@@ -647,7 +647,7 @@ impl Acting<'_> {
                 break;
             }
             if tokio::time::Instant::now() + interval > deadline {
-                let target_name = crate::kinds::of(self.kind).target_state(self.req.action);
+                let target_name = crate::kinds::of(self.kind).facts().target_state(self.req.action);
                 for id in &waiting {
                     let state = last_seen.get(id).map(|(s, _)| s.clone());
                     let reason =
@@ -696,7 +696,7 @@ impl Acting<'_> {
         let reason = match e.kind {
             ErrorKind::Unauthorized => format!(
                 "not authorized: the credentials lack {}:{} ({})",
-                crate::kinds::of(self.kind).service(),
+                crate::kinds::of(self.kind).facts().service,
                 e.operation,
                 e.code.as_deref().unwrap_or("UnauthorizedOperation")
             ),

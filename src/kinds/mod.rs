@@ -51,13 +51,12 @@ pub enum Verify {
 /// folder, next to its adapter; every method is required, so a kind that does not say
 /// what it does is a compile error.
 pub trait ResourceKind: Send + Sync {
+    /// What the kind is, as data.
+    fn facts(&self) -> &Facts;
     /// The kind's name, rank and naming facts.
-    fn kind(&self) -> Kind;
-    /// The IAM prefix of its actions (`ec2`, `rds`...), which also names its bound on
-    /// calls in flight per region.
-    fn service(&self) -> &'static str;
-    /// The state name an action leads to, in the kind's own words.
-    fn target_state(&self, action: Action) -> &'static str;
+    fn kind(&self) -> Kind {
+        self.facts().kind
+    }
     fn phase(&self, r: &Resource) -> Phase;
     /// The kind's own reason to leave the resource alone for `action`, if any.
     fn skip(&self, r: &Resource, action: Action) -> Option<String>;
@@ -68,8 +67,6 @@ pub trait ResourceKind: Send + Sync {
     /// Whether a stop of this resource may hibernate it (`hibernate = true`), and
     /// whether it is configured for it: `None` for kinds that cannot hibernate.
     fn hibernation(&self, r: &Resource) -> Option<bool>;
-    /// Which timeout its changes are awaited within.
-    fn verify(&self) -> Verify;
     /// Its AWS calls.
     fn adapter(&self) -> &'static dyn Adapter;
     /// How its resources are priced ([`NotPriced`] when the file cannot name them by
@@ -77,8 +74,31 @@ pub trait ResourceKind: Send + Sync {
     fn pricing(&self) -> &'static dyn Pricing;
     /// The IAM statements a schedule of the kind needs.
     fn iam_statements(&self) -> Vec<serde_json::Value>;
+}
+
+/// What a kind is, as data: a struct literal in its folder, every field given.
+#[derive(Debug)]
+pub struct Facts {
+    pub kind: Kind,
+    /// The IAM prefix of its actions (`ec2`, `rds`...), which also names its bound on
+    /// calls in flight per region.
+    pub service: &'static str,
+    /// The state a start leads to, in the kind's own words (a stop: `stopped`).
+    pub started: &'static str,
+    /// Which timeout its changes are awaited within.
+    pub verify: Verify,
     /// What `offhours snooze` needs to find one of its resources by id and tag it.
-    fn snooze_actions(&self) -> &'static [&'static str];
+    pub snooze_actions: &'static [&'static str],
+}
+
+impl Facts {
+    /// The state name an action leads to, in the kind's own words.
+    pub fn target_state(&self, action: Action) -> &'static str {
+        match action {
+            Action::Start => self.started,
+            Action::Stop => "stopped",
+        }
+    }
 }
 
 /// How a kind's resources are priced: the products the Price List is asked for (and

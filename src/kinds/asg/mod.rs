@@ -4,7 +4,7 @@
 pub mod aws;
 mod iam;
 
-use super::{Adapter, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
+use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 3, name: "asg", noun: "Auto Scaling group", id_prefix: None, logs_instance_id: false });
@@ -28,6 +28,14 @@ pub struct GroupDetail {
 
 /// The tag a stop writes on the group: `min=1,max=4,desired=2`.
 pub const RECORD_TAG: &str = "offhours:asg-sizes";
+
+const FACTS: Facts = Facts {
+    kind: KIND,
+    service: aws::SERVICE,
+    started: "scaled",
+    verify: Verify::Default,
+    snooze_actions: &["autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+};
 
 /// The record tag's value for `sizes`.
 pub fn format_record(sizes: Sizes) -> String {
@@ -83,19 +91,8 @@ pub fn skip(r: &Resource, action: Action) -> Option<String> {
 pub struct Groups;
 
 impl ResourceKind for Groups {
-    fn kind(&self) -> Kind {
-        KIND
-    }
-
-    fn service(&self) -> &'static str {
-        aws::SERVICE
-    }
-
-    fn target_state(&self, action: Action) -> &'static str {
-        match action {
-            Action::Start => "scaled",
-            Action::Stop => "stopped",
-        }
+    fn facts(&self) -> &Facts {
+        &FACTS
     }
 
     fn phase(&self, r: &Resource) -> Phase {
@@ -118,10 +115,6 @@ impl ResourceKind for Groups {
         None
     }
 
-    fn verify(&self) -> Verify {
-        Verify::Default
-    }
-
     fn adapter(&self) -> &'static dyn Adapter {
         &aws::Calls
     }
@@ -132,9 +125,5 @@ impl ResourceKind for Groups {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
-    }
-
-    fn snooze_actions(&self) -> &'static [&'static str] {
-        &["autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"]
     }
 }

@@ -5,7 +5,7 @@ pub mod aws;
 mod iam;
 pub mod price;
 
-use super::{Adapter, Pricing, ResourceKind, Verify, name_tag};
+use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 0, name: "ec2", noun: "instance", id_prefix: Some("i-"), logs_instance_id: true });
@@ -13,6 +13,14 @@ pub const KIND: Kind = Kind::new(&KindInfo { rank: 0, name: "ec2", noun: "instan
 /// Tag that EC2 Auto Scaling puts on its members: offhours never touches them (the
 /// group would replace a stopped member).
 pub const ASG_TAG: &str = "aws:autoscaling:groupName";
+
+const FACTS: Facts = Facts {
+    kind: KIND,
+    service: aws::SERVICE,
+    started: "running",
+    verify: Verify::Default,
+    snooze_actions: &["ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeInstances"],
+};
 
 /// What only an instance has.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -52,19 +60,8 @@ pub fn skip(r: &Resource) -> Option<String> {
 pub struct Instances;
 
 impl ResourceKind for Instances {
-    fn kind(&self) -> Kind {
-        KIND
-    }
-
-    fn service(&self) -> &'static str {
-        aws::SERVICE
-    }
-
-    fn target_state(&self, action: Action) -> &'static str {
-        match action {
-            Action::Start => "running",
-            Action::Stop => "stopped",
-        }
+    fn facts(&self) -> &Facts {
+        &FACTS
     }
 
     fn phase(&self, r: &Resource) -> Phase {
@@ -87,10 +84,6 @@ impl ResourceKind for Instances {
         Some(r.detail.get::<InstanceDetail>().is_some_and(|d| d.hibernation_configured))
     }
 
-    fn verify(&self) -> Verify {
-        Verify::Default
-    }
-
     fn adapter(&self) -> &'static dyn Adapter {
         &aws::Calls
     }
@@ -101,9 +94,5 @@ impl ResourceKind for Instances {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
-    }
-
-    fn snooze_actions(&self) -> &'static [&'static str] {
-        &["ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeInstances"]
     }
 }

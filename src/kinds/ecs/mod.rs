@@ -4,7 +4,7 @@
 pub mod aws;
 mod iam;
 
-use super::{Adapter, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
+use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 4, name: "ecs", noun: "ECS service", id_prefix: None, logs_instance_id: false });
@@ -21,6 +21,14 @@ pub struct ServiceDetail {
 
 /// The tag a stop writes on the service: the desired count before the stop.
 pub const RECORD_TAG: &str = "offhours:ecs-desired";
+
+const FACTS: Facts = Facts {
+    kind: KIND,
+    service: aws::SERVICE,
+    started: "scaled",
+    verify: Verify::Default,
+    snooze_actions: &["ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource"],
+};
 
 pub fn parse_record(value: &str) -> Result<i32, String> {
     match value.trim().parse::<i32>() {
@@ -55,19 +63,8 @@ pub fn skip(r: &Resource, action: Action) -> Option<String> {
 pub struct Services;
 
 impl ResourceKind for Services {
-    fn kind(&self) -> Kind {
-        KIND
-    }
-
-    fn service(&self) -> &'static str {
-        aws::SERVICE
-    }
-
-    fn target_state(&self, action: Action) -> &'static str {
-        match action {
-            Action::Start => "scaled",
-            Action::Stop => "stopped",
-        }
+    fn facts(&self) -> &Facts {
+        &FACTS
     }
 
     fn phase(&self, r: &Resource) -> Phase {
@@ -91,10 +88,6 @@ impl ResourceKind for Services {
         None
     }
 
-    fn verify(&self) -> Verify {
-        Verify::Default
-    }
-
     fn adapter(&self) -> &'static dyn Adapter {
         &aws::Calls
     }
@@ -105,9 +98,5 @@ impl ResourceKind for Services {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
-    }
-
-    fn snooze_actions(&self) -> &'static [&'static str] {
-        &["ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource"]
     }
 }

@@ -6,7 +6,7 @@ pub mod aws;
 mod iam;
 pub mod price;
 
-use super::{Adapter, Pricing, ResourceKind, Verify, name_tag};
+use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const INSTANCE: Kind = Kind::new(&KindInfo { rank: 1, name: "rds", noun: "DB instance", id_prefix: None, logs_instance_id: false });
@@ -54,42 +54,41 @@ pub fn skip(r: &Resource) -> Option<String> {
 
 /// DB instances and DB clusters: the same rules, their own calls.
 pub struct Databases {
-    kind: Kind,
+    facts: Facts,
     adapter: &'static dyn Adapter,
     pricing: &'static dyn Pricing,
     statements: fn() -> Vec<serde_json::Value>,
-    snooze: &'static [&'static str],
 }
 
 pub static DB_INSTANCES: Databases = Databases {
-    kind: INSTANCE,
+    facts: Facts {
+        kind: INSTANCE,
+        service: aws::SERVICE,
+        started: "available",
+        verify: Verify::Database,
+        snooze_actions: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances"],
+    },
     adapter: &aws::InstanceCalls,
     pricing: &price::Instances,
     statements: iam::instance_statements,
-    snooze: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances"],
 };
+
 pub static DB_CLUSTERS: Databases = Databases {
-    kind: CLUSTER,
+    facts: Facts {
+        kind: CLUSTER,
+        service: aws::SERVICE,
+        started: "available",
+        verify: Verify::Database,
+        snooze_actions: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBClusters"],
+    },
     adapter: &aws::ClusterCalls,
     pricing: &price::Clusters,
     statements: iam::cluster_statements,
-    snooze: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBClusters"],
 };
 
 impl ResourceKind for Databases {
-    fn kind(&self) -> Kind {
-        self.kind
-    }
-
-    fn service(&self) -> &'static str {
-        aws::SERVICE
-    }
-
-    fn target_state(&self, action: Action) -> &'static str {
-        match action {
-            Action::Start => "available",
-            Action::Stop => "stopped",
-        }
+    fn facts(&self) -> &Facts {
+        &self.facts
     }
 
     fn phase(&self, r: &Resource) -> Phase {
@@ -112,10 +111,6 @@ impl ResourceKind for Databases {
         None
     }
 
-    fn verify(&self) -> Verify {
-        Verify::Database
-    }
-
     fn adapter(&self) -> &'static dyn Adapter {
         self.adapter
     }
@@ -126,9 +121,5 @@ impl ResourceKind for Databases {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         (self.statements)()
-    }
-
-    fn snooze_actions(&self) -> &'static [&'static str] {
-        self.snooze
     }
 }
