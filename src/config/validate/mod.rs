@@ -191,29 +191,14 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
 
     let tag_key = raw.tag_key.as_ref().and_then(|v| c.non_empty(v, "tag_key")).unwrap_or_else(|| DEFAULT_TAG_KEY.into());
     let skip_tag = raw.skip_tag.as_ref().and_then(|v| c.non_empty(v, "skip_tag")).unwrap_or_else(|| DEFAULT_SKIP_TAG.into());
-    let max_instances_per_action = raw
-        .max_instances_per_action
-        .as_ref()
-        .map_or(Some(DEFAULT_MAX_INSTANCES_PER_ACTION), |v| c.count(v, "max_instances_per_action", 0, 1_000_000))
-        .unwrap_or(DEFAULT_MAX_INSTANCES_PER_ACTION);
-    let max_instances_per_action_total = raw
-        .max_instances_per_action_total
-        .as_ref()
-        .map_or(Some(0), |v| c.count(v, "max_instances_per_action_total", 0, 10_000_000))
-        .unwrap_or(0);
+    let (max_instances_per_action, max_instances_per_action_total) = brakes(&mut c, &raw);
     let max_lateness = raw
         .max_lateness
         .as_ref()
         .map_or_else(|| parse_duration(DEFAULT_MAX_LATENESS).ok(), |v| c.duration(v, "max_lateness"))
         .unwrap_or_default();
 
-    let verify_timeout =
-        raw.verify_timeout.as_ref().and_then(|v| c.duration(v, "verify_timeout")).unwrap_or(std::time::Duration::from_secs(300));
-    let db_verify_timeout = raw
-        .db_verify_timeout
-        .as_ref()
-        .and_then(|v| c.duration(v, "db_verify_timeout"))
-        .unwrap_or(std::time::Duration::from_secs(DEFAULT_DB_VERIFY_TIMEOUT_S));
+    let (verify_timeout, db_verify_timeout) = verify_timeouts(&mut c, &raw);
     // Instances only unless the file says otherwise: older files keep their meaning and
     // their IAM policy.
     let kinds = raw.kinds.as_ref().and_then(|k| c.kinds(k, "kinds")).unwrap_or_else(|| vec![crate::kinds::default_kind()]);
@@ -278,6 +263,34 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         savings,
         state,
     })
+}
+
+/// The safety brakes: per account, and over every account at once (0: none).
+fn brakes(c: &mut Checker, raw: &RawConfig) -> (u32, u32) {
+    let max_instances_per_action = raw
+        .max_instances_per_action
+        .as_ref()
+        .map_or(Some(DEFAULT_MAX_INSTANCES_PER_ACTION), |v| c.count(v, "max_instances_per_action", 0, 1_000_000))
+        .unwrap_or(DEFAULT_MAX_INSTANCES_PER_ACTION);
+    let max_instances_per_action_total = raw
+        .max_instances_per_action_total
+        .as_ref()
+        .map_or(Some(0), |v| c.count(v, "max_instances_per_action_total", 0, 10_000_000))
+        .unwrap_or(0);
+    (max_instances_per_action, max_instances_per_action_total)
+}
+
+/// How long an action waits for its resources to reach their state: instances, groups
+/// and services, and databases.
+fn verify_timeouts(c: &mut Checker, raw: &RawConfig) -> (std::time::Duration, std::time::Duration) {
+    let verify_timeout =
+        raw.verify_timeout.as_ref().and_then(|v| c.duration(v, "verify_timeout")).unwrap_or(std::time::Duration::from_secs(300));
+    let db_verify_timeout = raw
+        .db_verify_timeout
+        .as_ref()
+        .and_then(|v| c.duration(v, "db_verify_timeout"))
+        .unwrap_or(std::time::Duration::from_secs(DEFAULT_DB_VERIFY_TIMEOUT_S));
+    (verify_timeout, db_verify_timeout)
 }
 
 /// `regions`: region names, each once, at least one when the key is there.
