@@ -227,6 +227,27 @@ mod tests {
     }
 
     #[test]
+    fn each_kind_s_target_states_and_verification() {
+        // (kind, a start leads to, a stop leads to, verified within)
+        let cases = [
+            ("ec2", "running", "stopped", Verify::Default),
+            ("rds", "available", "stopped", Verify::Database),
+            ("rds-cluster", "available", "stopped", Verify::Database),
+            ("asg", "scaled", "stopped", Verify::Default),
+            ("ecs", "scaled", "stopped", Verify::Default),
+        ];
+        for (name, started, stopped, verify) in cases {
+            let facts = of(parse(name).unwrap()).facts();
+            assert_eq!(
+                (facts.target_state(Action::Start), facts.target_state(Action::Stop), facts.verify),
+                (started, stopped, verify),
+                "{name}"
+            );
+        }
+        assert_eq!(cases.len(), KINDS.len(), "every kind is in the table");
+    }
+
+    #[test]
     fn an_id_prefix_names_one_kind_only() {
         let prefixes: Vec<&str> = all().filter_map(|k| k.kind().info().id_prefix).collect();
         for (i, p) in prefixes.iter().enumerate() {

@@ -120,3 +120,28 @@ impl Deployment {
         [Deployment::SingleAz, Deployment::MultiAz].into_iter().find(|d| d.as_str() == name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct A(u8);
+
+    #[derive(Debug, PartialEq)]
+    struct B(u8);
+
+    #[test]
+    fn a_detail_is_read_only_as_its_own_type_and_compares_by_value() {
+        let a = Detail::new(A(1));
+        assert_eq!(a.get::<A>(), Some(&A(1)));
+        assert_eq!(a.get::<B>(), None, "another kind's type reads nothing");
+        assert_eq!(Detail::default().get::<A>(), None);
+        assert_eq!(a, Detail::new(A(1)));
+        assert_ne!(a, Detail::new(A(2)));
+        assert_ne!(a, Detail::new(B(1)), "equal bytes, other type");
+        assert_ne!(a, Detail::default());
+        assert_eq!(Detail::default(), Detail::default());
+        assert_eq!(format!("{a:?}"), "A(1)");
+    }
+}
