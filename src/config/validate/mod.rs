@@ -18,7 +18,7 @@ use crate::schedule::{CronExpr, Trigger};
 mod accounts;
 mod notify;
 
-use self::notify::notify;
+use self::notify::{notify, sns_topic_region};
 use accounts::{account, is_account_id, organization};
 
 pub const DEFAULT_TAG_KEY: &str = "Schedule";
@@ -620,30 +620,25 @@ fn billing_alarm(c: &mut Checker, raw: &Spanned<RawBillingAlarm>, tz: Tz) -> Opt
     };
     let sns_topic_arn = body.sns_topic_arn.as_ref().and_then(|v| {
         let arn = v.get_ref();
-        let parts: Vec<&str> = arn.split(':').collect();
-        let ok = parts.len() == 6
-            && parts[0] == "arn"
-            && parts[1].starts_with("aws")
-            && parts[2] == "sns"
-            && parts[4].len() == 12
-            && parts[4].chars().all(|ch| ch.is_ascii_digit())
-            && !parts[5].is_empty();
-        if !ok {
-            c.error(
-                v.span(),
-                "billing_alarm.sns_topic_arn",
-                format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:us-east-1:ACCOUNT:NAME)"),
-            );
-            None
-        } else if parts[3] != "us-east-1" {
-            c.error(
-                v.span(),
-                "billing_alarm.sns_topic_arn",
-                format!("the topic is in {}, but billing alarms live in us-east-1 and can only notify a topic there", parts[3]),
-            );
-            None
-        } else {
-            Some(arn.clone())
+        let region = sns_topic_region(arn);
+        match region {
+            None => {
+                c.error(
+                    v.span(),
+                    "billing_alarm.sns_topic_arn",
+                    format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:us-east-1:ACCOUNT:NAME)"),
+                );
+                None
+            }
+            Some(region) if region != "us-east-1" => {
+                c.error(
+                    v.span(),
+                    "billing_alarm.sns_topic_arn",
+                    format!("the topic is in {region}, but billing alarms live in us-east-1 and can only notify a topic there"),
+                );
+                None
+            }
+            Some(_) => Some(arn.clone()),
         }
     });
     let trigger = match &body.cron {

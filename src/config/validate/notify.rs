@@ -11,19 +11,24 @@ use crate::model::{Filter, NoticeKind, Severity};
 
 use super::*;
 
-/// An SNS topic ARN in any region: `Some((region, arn))`.
-pub(super) fn sns_topic_arn(c: &mut Checker, v: &Spanned<String>, field: &str) -> Option<String> {
-    let arn = v.get_ref();
+/// The region of an SNS topic ARN (`arn:aws…:sns:REGION:ACCOUNT:NAME`), if it is one
+/// (the region is not checked here).
+pub(super) fn sns_topic_region(arn: &str) -> Option<&str> {
     let parts: Vec<&str> = arn.split(':').collect();
     let ok = parts.len() == 6
         && parts[0] == "arn"
         && parts[1].starts_with("aws")
         && parts[2] == "sns"
-        && is_region_name(parts[3])
         && parts[4].len() == 12
         && parts[4].chars().all(|ch| ch.is_ascii_digit())
         && !parts[5].is_empty();
-    if ok {
+    ok.then_some(parts[3])
+}
+
+/// An SNS topic ARN in any region.
+pub(super) fn sns_topic_arn(c: &mut Checker, v: &Spanned<String>, field: &str) -> Option<String> {
+    let arn = v.get_ref();
+    if sns_topic_region(arn).is_some_and(is_region_name) {
         Some(arn.clone())
     } else {
         c.error(v.span(), field, format!("`{arn}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"));
