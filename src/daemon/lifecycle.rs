@@ -13,8 +13,8 @@ use tokio::time::Instant;
 use super::status::{self, ReloadStatus};
 use super::timer::{self, Due, Fire, JobKind, TimedJob};
 use super::{
-    AbortOnDrop, Control, DaemonError, Executor, Generation, Health, LedgerWriter, Options, Store, Workers, billing_check_now, dispatch,
-    load, notify, reload, start_http, take_lead,
+    AbortOnDrop, Control, DaemonError, Executor, Generation, Health, Options, Store, Workers, billing_check_now, dispatch, load, notify,
+    reload, start_http, take_lead,
 };
 use super::{clock::Clock, notify::Note};
 use crate::config::Config;
@@ -28,7 +28,7 @@ use crate::store::{Backend, Fence, Role};
 struct Services {
     _http: Option<AbortOnDrop>,
     keeper_task: Option<AbortOnDrop>,
-    ledger: Option<LedgerWriter>,
+    ledger: Option<Arc<crate::store::Recorder>>,
 }
 
 /// What the loop keeps from one turn to the next.
@@ -122,7 +122,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         // opened costs the report this run's history, never an action. Its writer counts
         // the savings figures for the metrics and the status page.
         let figures = Arc::new(LatestFigures::default());
-        let ledger = LedgerWriter::start(table_ledger, &opts.state_dir, current.config.savings.retention, &figures);
+        let ledger = super::start_ledger(table_ledger, &opts.state_dir, current.config.savings.retention, &figures);
         let (sole, mut role) = watch::channel(Role::SOLE);
         if let Some(k) = &keeper {
             role = k.subscribe();
@@ -435,7 +435,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
             }
         }
         if let Some(ledger) = &services.ledger {
-            ledger.flush(Duration::from_secs(2)).await;
+            super::flush_ledger(ledger, Duration::from_secs(2)).await;
         }
         // `offhours health` must not call a stopped daemon healthy while its last beat
         // is young.

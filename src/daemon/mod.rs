@@ -29,9 +29,10 @@ use crate::config::{self, Config, LoadError};
 use crate::jobs::apply::Cause;
 use crate::store::keeper::Keeper;
 use crate::store::ledger::LatestFigures;
-use crate::store::shared_ledger::{SharedRecorder, TableLedger};
+use crate::store::shared_ledger::TableLedger;
 use crate::store::state::State;
 use crate::store::{Backend, Fence, StoreError};
+use crate::store::{Recorder, Settings};
 use clock::Clock;
 use notify::Notifier;
 use status::Heartbeat;
@@ -90,64 +91,43 @@ pub struct Shared {
     pub ledger: TableLedger,
 }
 
-/// The ledger's writer this daemon feeds from the event stream.
-enum LedgerWriter {
-    File(Arc<crate::store::Recorder>),
-    Table(Arc<SharedRecorder>),
-}
-
-impl LedgerWriter {
-    /// The table's writer with shared state, else the SQLite file's; `None` (logged)
-    /// when the file cannot be opened.
-    fn start(
-        table: Option<TableLedger>,
-        state_dir: &std::path::Path,
-        retention: Duration,
-        figures: &Arc<LatestFigures>,
-    ) -> Option<LedgerWriter> {
-        let writer = match table {
-            Some(ledger) => {
-                let cache = state_dir.join(crate::store::price_cache::CACHE_FILE);
-                let settings =
-                    crate::store::ledger::Settings { publish: figures.publisher(), ..crate::store::shared_ledger::settings(retention) };
-                let r = Arc::new(SharedRecorder::start(ledger, cache, settings));
-                crate::events::subscribe(r.clone());
-                LedgerWriter::Table(r)
-            }
-            None => {
-                let path = state_dir.join(crate::store::LEDGER_FILE);
-                let settings =
-                    crate::store::ledger::Settings { publish: figures.publisher(), ..crate::store::ledger::Settings::new(retention) };
-                match crate::store::Recorder::start_with(&path, settings) {
-                    Ok(r) => {
-                        let r = Arc::new(r);
-                        crate::events::subscribe(r.clone());
-                        LedgerWriter::File(r)
-                    }
-                    Err(e) => {
-                        tracing::error!(path = %path.display(), error = %e, "Ledger unavailable: actions go on, but their starts and stops are not recorded for the savings report.");
-                        return None;
-                    }
-                }
-            }
-        };
-        Some(writer)
-    }
-
-    /// At stop: waits for pending writes, at most `timeout`; says so when some are lost.
-    async fn flush(&self, timeout: Duration) {
-        match self {
-            LedgerWriter::File(r) => {
-                if !r.flush(timeout) {
-                    tracing::error!(path = %r.path().display(), "Ledger writes still pending at stop; they are lost.");
-                }
-            }
-            LedgerWriter::Table(r) => {
-                if !r.flush(timeout).await {
-                    tracing::error!(ledger = %r.place(), "Ledger writes still pending at stop; they are lost.");
+/// The ledger's writer this daemon feeds from the event stream: the table's with
+/// shared state, else the SQLite file's; `None` (logged) when the file cannot be opened.
+fn start_ledger(
+    table: Option<TableLedger>,
+    state_dir: &std::path::Path,
+    retention: Duration,
+    figures: &Arc<LatestFigures>,
+) -> Option<Arc<Recorder>> {
+    let recorder = match table {
+        Some(ledger) => {
+            let cache = state_dir.join(crate::store::price_cache::CACHE_FILE);
+            let settings = Settings { publish: figures.publisher(), ..crate::store::shared_ledger::settings(retention) };
+            crate::store::shared_ledger::recorder(ledger, cache, settings)
+        }
+        None => {
+            let path = state_dir.join(crate::store::LEDGER_FILE);
+            let settings = Settings { publish: figures.publisher(), ..Settings::new(retention) };
+            match crate::store::ledger::recorder(&path, settings) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = %e, "Ledger unavailable: actions go on, but their starts and stops are not recorded for the savings report.");
+                    return None;
                 }
             }
         }
+    };
+    let recorder = Arc::new(recorder);
+    crate::events::subscribe(recorder.clone());
+    Some(recorder)
+}
+
+/// At stop: waits for the ledger's pending writes, at most `timeout`; says so when some
+/// are lost.
+async fn flush_ledger(recorder: &Recorder, timeout: Duration) {
+    if !recorder.flush(timeout).await {
+        let place = recorder.place();
+        tracing::error!(path = place.path(), ledger = place.table(), "Ledger writes still pending at stop; they are lost.");
     }
 }
 

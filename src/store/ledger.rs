@@ -1,8 +1,6 @@
 //! The ledger: every start and stop offhours made, in an SQLite database in the state
-//! directory, for the savings report. [`Ledger`] is the database; [`Recorder`]
-//! subscribes to the event stream and hands each action's entries to the one writer
-//! thread that owns the connection, so a slow disk never holds up an action, and a full
-//! queue or a failed write is an error log line and a dropped batch, never a failed one.
+//! directory, for the savings report. [`Ledger`] is the database; [`FileStore`] is it
+//! as the store of the one ledger writer, [`Recorder`] (`recorder.rs`).
 //!
 //! # Schema
 //! Version 2 (the database's `PRAGMA user_version`; each version is one more step in
@@ -33,16 +31,16 @@
 //! past retention keeps each resource's newest row, however old.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde::Serialize;
 
-use crate::events::{Event, Subscriber};
+use super::BoxFuture;
+pub use super::recorder::{Clock, Publish, Recorder, Settings};
+use super::recorder::{LedgerStore, NotWritten, Place};
 use crate::model::{Action, Deployment, Kind, Outcome, ResourceResult};
 use crate::savings::{Change, Direction, PriceCache, ResourceKey, Tally, hours_off};
 
@@ -72,7 +70,7 @@ const MIGRATIONS: &[&str] = &[
 
 /// How long a statement waits for another connection's lock (a report's checkpoint, an
 /// operator's `sqlite3` shell) before it fails.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const COLUMNS: &str = "id, at_ms, account, region, kind, resource, size, engine, deployment, schedule, job, action, outcome";
 
@@ -87,12 +85,6 @@ pub struct Figures {
     pub tally: Tally,
     pub cache: PriceCache,
 }
-
-/// How long after a write the writer counts again.
-pub(crate) const COUNT_AFTER_WRITE: Duration = Duration::from_secs(1);
-
-/// Where the writer hands its figures (nowhere by default).
-pub type Publish = Arc<dyn Fn(Figures) + Send + Sync>;
 
 /// The latest [`Figures`] a writer counted, shared by the writer (through
 /// [`LatestFigures::publisher`]) and its readers, the metrics and the status page.
@@ -214,12 +206,8 @@ pub enum LedgerError {
     },
     #[error("ledger in dynamodb table {table} in {region}: item {sk}: {what}")]
     Item { table: String, region: String, sk: String, what: String },
-    #[error("ledger {}: cannot start its writer thread: {source}", path.display())]
-    Thread {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("ledger {}: its writer stopped: {why}", path.display())]
+    Stopped { path: PathBuf, why: String },
 }
 
 /// The ledger's database: one connection to the file.
@@ -415,155 +403,62 @@ fn sql(path: &Path, what: &'static str, source: rusqlite::Error) -> LedgerError 
     LedgerError::Sql { path: path.to_path_buf(), what, source }
 }
 
-/// The time the recorder stamps entries with, and purges against.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// How the recorder runs. [`Settings::new`] gives the daemon's values.
-#[derive(Clone)]
-pub struct Settings {
-    /// How long entries are kept.
-    pub retention: Duration,
-    /// Actions waiting for the writer, at most (at least 1); one more is dropped with an
-    /// error.
-    pub capacity: usize,
-    /// How often the writer purges past `retention` (and once at start).
-    pub purge_every: Duration,
-    /// How often the writer counts the last [`FIGURES_DAYS`] days for the metrics and
-    /// the status page (and once at start, and a second after a write).
-    pub figures_every: Duration,
-    /// Where the counts go.
-    pub publish: Publish,
-    /// How long a write waits for another connection's lock before it fails.
-    pub busy_timeout: Duration,
-    /// The time of recording.
-    pub clock: Clock,
-}
-
-impl Settings {
-    /// Keeps `retention`; 1024 actions queued, a purge a day, the system clock.
-    pub fn new(retention: Duration) -> Settings {
-        Settings {
-            retention,
-            capacity: 1024,
-            purge_every: Duration::from_secs(24 * 60 * 60),
-            figures_every: Duration::from_secs(60),
-            publish: Arc::new(|_| {}),
-            busy_timeout: BUSY_TIMEOUT,
-            clock: Arc::new(Utc::now),
-        }
-    }
-}
-
-enum Message {
-    Append(Vec<Entry>),
-    /// Answered once everything queued before it is done.
-    Flush(SyncSender<()>),
-}
-
-/// The event-stream subscriber that writes every start and stop of a real (not dry-run)
-/// action to the ledger, through a bounded queue and a thread of its own.
-pub struct Recorder {
-    queue: SyncSender<Message>,
+/// The SQLite file as the [`Recorder`]'s store: each statement runs on the blocking
+/// pool, so that a slow disk never holds up the runtime.
+pub struct FileStore {
+    ledger: Arc<Mutex<Ledger>>,
     path: PathBuf,
-    clock: Clock,
-    dropped: Arc<AtomicU64>,
 }
 
-impl std::fmt::Debug for Recorder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recorder").field("path", &self.path).field("dropped", &self.dropped()).finish_non_exhaustive()
-    }
-}
-
-impl Recorder {
-    /// Opens the ledger (an error here means it cannot be used at all: the caller says
-    /// so) and starts its writer thread with [`Settings::new`].
-    pub fn start(path: impl Into<PathBuf>, retention: Duration) -> Result<Recorder, LedgerError> {
-        Recorder::start_with(path, Settings::new(retention))
+impl FileStore {
+    /// Opens the file as [`Ledger::open`], waiting `busy_timeout` for another
+    /// connection's lock.
+    pub fn open(path: impl Into<PathBuf>, busy_timeout: Duration) -> Result<FileStore, LedgerError> {
+        let ledger = Ledger::open(path)?;
+        ledger.conn.busy_timeout(busy_timeout).map_err(|e| ledger.sql("open it", e))?;
+        let path = ledger.path.clone();
+        Ok(FileStore { ledger: Arc::new(Mutex::new(ledger)), path })
     }
 
-    /// [`Recorder::start`] with settings of one's own (tests).
-    pub fn start_with(path: impl Into<PathBuf>, settings: Settings) -> Result<Recorder, LedgerError> {
-        let path = path.into();
-        let ledger = Ledger::open(&path)?;
-        ledger.conn.busy_timeout(settings.busy_timeout).map_err(|e| ledger.sql("open it", e))?;
-        let (queue, received) = mpsc::sync_channel(settings.capacity.max(1));
-        let dropped = Arc::new(AtomicU64::new(0));
-        let writer = Writer {
-            ledger,
-            retention: TimeDelta::from_std(settings.retention).unwrap_or(TimeDelta::MAX),
-            purge_every: settings.purge_every,
-            figures_every: settings.figures_every,
-            publish: settings.publish.clone(),
-            clock: settings.clock.clone(),
-            dropped: dropped.clone(),
-        };
-        // The thread logs where the caller's logs go (a test's own subscriber included).
-        let dispatch = tracing::dispatcher::get_default(|d| d.clone());
-        std::thread::Builder::new()
-            .name("ledger".into())
-            .spawn(move || tracing::dispatcher::with_default(&dispatch, || writer.run(received)))
-            .map_err(|source| LedgerError::Thread { path: path.clone(), source })?;
-        Ok(Recorder { queue, path, clock: settings.clock, dropped })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Entries not written since start: the queue was full or a write failed.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Waits until everything queued so far is written (or dropped), at most `timeout`;
-    /// whether it was. Blocks: for shutdown and for a command that exits after its
-    /// action, never from the event stream.
-    pub fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let (done, wait) = mpsc::sync_channel(1);
-        let mut message = Message::Flush(done);
-        loop {
-            match self.queue.try_send(message) {
-                Ok(()) => break,
-                Err(TrySendError::Full(m)) if Instant::now() < deadline => {
-                    message = m;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err(_) => return false,
-            }
-        }
-        wait.recv_timeout(deadline.saturating_duration_since(Instant::now())).is_ok()
+    /// `work` on the ledger, on the blocking pool.
+    fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Ledger) -> Result<T, LedgerError> + Send + 'static,
+    ) -> BoxFuture<'static, Result<T, LedgerError>> {
+        let (ledger, path) = (self.ledger.clone(), self.path.clone());
+        Box::pin(async move {
+            let done = tokio::task::spawn_blocking(move || work(&mut ledger.lock().expect("ledger lock"))).await;
+            done.unwrap_or_else(|e| Err(LedgerError::Stopped { path, why: e.to_string() }))
+        })
     }
 }
 
-impl Subscriber for Recorder {
-    fn on(&self, event: &Event<'_>) {
-        let Event::ActionFinished { job, schedule, action, dry_run: false, results, .. } = event else {
-            return;
-        };
-        let entries = entries((self.clock)(), job, schedule, *action, results);
-        if entries.is_empty() {
-            return;
-        }
+impl LedgerStore for FileStore {
+    fn place(&self) -> Place {
+        Place::File(self.path.clone())
+    }
+
+    fn append(&mut self, entries: Vec<Entry>) -> BoxFuture<'_, Result<(), NotWritten>> {
         let count = entries.len();
-        if let Err(e) = self.queue.try_send(Message::Append(entries)) {
-            let reason = match e {
-                TrySendError::Full(_) => "the queue is full",
-                TrySendError::Disconnected(_) => "the writer has stopped",
-            };
-            self.dropped.fetch_add(count as u64, Ordering::Relaxed);
-            tracing::error!(
-                path = %self.path.display(),
-                count,
-                job = *job,
-                schedule = *schedule,
-                action = %action,
-                reason,
-                "Ledger write failed."
-            );
-        }
+        let write = self.blocking(move |ledger| ledger.append(&entries));
+        Box::pin(async move { write.await.map_err(|error| NotWritten { count, error }) })
     }
+
+    fn tally(&mut self, since: DateTime<Utc>, now: DateTime<Utc>) -> BoxFuture<'_, Result<Option<Tally>, LedgerError>> {
+        self.blocking(move |ledger| ledger.tally(since, now).map(Some))
+    }
+
+    fn purge(&mut self, cut: DateTime<Utc>) -> BoxFuture<'_, Result<usize, LedgerError>> {
+        self.blocking(move |ledger| ledger.purge(cut))
+    }
+}
+
+/// The recorder of the file at `path` (an error here means it cannot be used at all:
+/// the caller says so), its writer on the current runtime.
+pub fn recorder(path: impl Into<PathBuf>, settings: Settings) -> Result<Recorder, LedgerError> {
+    let store = FileStore::open(path, settings.busy_timeout)?;
+    let cache = store.path.with_file_name(crate::store::price_cache::CACHE_FILE);
+    Ok(Recorder::start(Box::new(store), cache, settings))
 }
 
 /// The Price List prices `offhours report` cached at `path`, for the figures; without
@@ -586,100 +481,14 @@ pub(crate) fn newest_per_resource(entries: impl IntoIterator<Item = Entry>) -> V
     out
 }
 
-/// The writer thread: owns the connection, writes each batch as it comes, purges.
-struct Writer {
-    ledger: Ledger,
-    retention: TimeDelta,
-    purge_every: Duration,
-    figures_every: Duration,
-    publish: Publish,
-    clock: Clock,
-    dropped: Arc<AtomicU64>,
-}
-
-impl Writer {
-    /// Until every [`Recorder`] handle is gone and the queue is empty.
-    fn run(mut self, queue: Receiver<Message>) {
-        let mut next_purge = Instant::now();
-        let mut next_count = Instant::now();
-        loop {
-            if Instant::now() >= next_purge {
-                self.purge();
-                next_purge = Instant::now() + self.purge_every;
-            }
-            if Instant::now() >= next_count {
-                self.count();
-                next_count = Instant::now() + self.figures_every;
-            }
-            match queue.recv_timeout(next_purge.min(next_count).saturating_duration_since(Instant::now())) {
-                Ok(Message::Append(entries)) => {
-                    self.append(&entries);
-                    // A moment later, so that the count sees time pass since the entries
-                    // (and a burst of writes is counted once).
-                    next_count = next_count.min(Instant::now() + COUNT_AFTER_WRITE);
-                }
-                Ok(Message::Flush(done)) => {
-                    let _ = done.try_send(());
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return,
-            }
-        }
-    }
-
-    fn append(&mut self, entries: &[Entry]) {
-        if let Err(e) = self.ledger.append(entries) {
-            self.dropped.fetch_add(entries.len() as u64, Ordering::Relaxed);
-            tracing::error!(
-                path = %self.ledger.path().display(),
-                count = entries.len(),
-                error = %e,
-                "Ledger write failed."
-            );
-        }
-    }
-
-    /// Counts the last [`FIGURES_DAYS`] days and reads the price cache beside the file,
-    /// for [`figures`]. A failure keeps the last figures (and is logged).
-    fn count(&mut self) {
-        let now = (self.clock)();
-        let since = now - TimeDelta::days(FIGURES_DAYS);
-        let tally = match self.ledger.tally(since, now) {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::error!(path = %self.ledger.path().display(), error = %e, "Ledger count for the savings figures failed.");
-                return;
-            }
-        };
-        let cache = price_cache(&self.ledger.path().with_file_name(crate::store::price_cache::CACHE_FILE));
-        (self.publish)(Figures { tally, cache });
-    }
-
-    fn purge(&mut self) {
-        // No cut-off when it is before the calendar's start: nothing is that old.
-        let Some(cut) = (self.clock)().checked_sub_signed(self.retention) else {
-            return;
-        };
-        match self.ledger.purge(cut) {
-            Ok(0) => {}
-            Ok(removed) => tracing::info!(
-                path = %self.ledger.path().display(),
-                removed,
-                older_than = %cut.to_rfc3339(),
-                "Ledger entries past retention removed."
-            ),
-            Err(e) => tracing::error!(path = %self.ledger.path().display(), error = %e, "Ledger purge failed."),
-        }
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::BTreeMap;
     use std::io::Write;
-    use std::sync::Mutex;
+    use std::time::Instant;
 
     use super::*;
+    use crate::events::{Event, Subscriber};
 
     pub(crate) fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -939,8 +748,9 @@ pub(crate) mod tests {
         assert_eq!((tally.since, tally.until), (at("2026-06-01T00:00:00Z"), at("2026-06-02T00:00:00Z")));
     }
 
-    #[test]
-    fn the_writer_publishes_the_last_30_days_at_start_after_each_write_and_periodically() {
+    // Two workers: a test blocks one while it polls the file; the writer runs on the other.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_writer_publishes_the_last_30_days_at_start_after_each_write_and_periodically() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LEDGER_FILE);
         Ledger::open(&path).unwrap().append(&[entry("2026-05-31T18:00:00Z", "i-1", Action::Stop)]).unwrap();
@@ -953,8 +763,7 @@ pub(crate) mod tests {
         let seen: Arc<Mutex<Vec<Figures>>> = Arc::default();
         let into = seen.clone();
         let publish: Publish = Arc::new(move |f| into.lock().unwrap().push(f));
-        let recorder =
-            Recorder::start_with(&path, Settings { publish, figures_every: Duration::from_millis(30), ..settings(clock) }).unwrap();
+        let recorder = recorder(&path, Settings { publish, figures_every: Duration::from_millis(30), ..settings(clock) }).unwrap();
         let hours = |seen: &Arc<Mutex<Vec<Figures>>>| {
             seen.lock().unwrap().last().map(|f| (f.tally.groups.values().sum::<i64>() / 3600, f.cache.prices.len()))
         };
@@ -1084,16 +893,16 @@ pub(crate) mod tests {
         std::fs::write(&text, "not a database, but long enough to have a header to read ".repeat(4)).unwrap();
         let e = Ledger::open(&text).unwrap_err().to_string();
         assert!(e.starts_with(&format!("ledger {}: cannot open it: ", text.display())), "{e}");
-        let e = Recorder::start(dir.path().join("missing/ledger.sqlite3"), Duration::from_secs(60)).unwrap_err();
+        let e = recorder(dir.path().join("missing/ledger.sqlite3"), Settings::new(Duration::from_secs(60))).unwrap_err();
         assert!(e.to_string().contains("missing/ledger.sqlite3: cannot open it"), "{e}");
     }
 
-    #[test]
-    fn the_recorder_writes_what_changed_and_nothing_for_dry_runs_or_other_outcomes() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_recorder_writes_what_changed_and_nothing_for_dry_runs_or_other_outcomes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LEDGER_FILE);
         let (_, clock) = clock("2026-06-01T18:00:05Z");
-        let recorder = Recorder::start_with(&path, settings(clock)).unwrap();
+        let recorder = recorder(&path, settings(clock)).unwrap();
         feed(&recorder, true, &[result("db-dry", Outcome::Stopped), result("db-would", Outcome::WouldStop)]);
         feed(
             &recorder,
@@ -1128,11 +937,11 @@ pub(crate) mod tests {
             ]
         );
         assert_eq!(recorder.dropped(), 0);
-        assert!(recorder.flush(Duration::from_secs(10)));
+        assert!(recorder.flush(Duration::from_secs(10)).await);
     }
 
-    #[test]
-    fn the_writer_purges_past_retention_at_start_and_then_periodically() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_writer_purges_past_retention_at_start_and_then_periodically() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LEDGER_FILE);
         Ledger::open(&path)
@@ -1144,7 +953,7 @@ pub(crate) mod tests {
             ])
             .unwrap();
         let (now, clock) = clock("2026-06-01T00:00:00Z");
-        let recorder = Recorder::start_with(
+        let recorder = recorder(
             &path,
             Settings { retention: Duration::from_secs(30 * 24 * 3600), purge_every: Duration::from_millis(20), ..settings(clock) },
         )
@@ -1159,21 +968,21 @@ pub(crate) mod tests {
         drop(recorder);
     }
 
-    #[test]
-    fn a_locked_ledger_drops_the_batch_with_an_error_and_the_writer_goes_on() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_locked_ledger_drops_the_batch_with_an_error_and_the_writer_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LEDGER_FILE);
         let (logs, _guard) = Logs::capture();
         let (_, clock) = clock("2026-06-01T18:00:05Z");
-        let recorder = Recorder::start_with(&path, Settings { busy_timeout: Duration::from_millis(50), ..settings(clock) }).unwrap();
-        assert!(recorder.flush(Duration::from_secs(10)), "the start's purge is done");
+        let recorder = recorder(&path, Settings { busy_timeout: Duration::from_millis(50), ..settings(clock) }).unwrap();
+        assert!(recorder.flush(Duration::from_secs(10)).await, "the start's purge is done");
         // Another process holds the write lock (an operator's sqlite3 shell, say).
         let mut other = Connection::open(&path).unwrap();
         let lock = other.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
         let started = Instant::now();
         feed(&recorder, false, &[result("db-lost", Outcome::Stopped), result("db-lost-2", Outcome::Stopped)]);
         assert!(started.elapsed() < Duration::from_millis(50), "the action does not wait: {:?}", started.elapsed());
-        assert!(recorder.flush(Duration::from_secs(10)));
+        assert!(recorder.flush(Duration::from_secs(10)).await);
         assert_eq!(recorder.dropped(), 2);
         let text = logs.text();
         assert!(text.contains("Ledger write failed."), "{text}");
@@ -1185,14 +994,14 @@ pub(crate) mod tests {
         assert_eq!(rows.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["db-kept"]);
     }
 
-    #[test]
-    fn a_full_queue_drops_the_new_batch_with_an_error_without_waiting() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_drops_the_new_batch_with_an_error_without_waiting() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LEDGER_FILE);
         let (logs, _guard) = Logs::capture();
         let (_, clock) = clock("2026-06-01T18:00:05Z");
-        let recorder = Recorder::start_with(&path, Settings { capacity: 1, ..settings(clock) }).unwrap();
-        assert!(recorder.flush(Duration::from_secs(10)), "the start's purge is done");
+        let recorder = recorder(&path, Settings { capacity: 1, ..settings(clock) }).unwrap();
+        assert!(recorder.flush(Duration::from_secs(10)).await, "the start's purge is done");
         // The writer blocks on the lock (up to its 5 s busy timeout) with one batch,
         // while one more waits in the queue.
         let mut other = Connection::open(&path).unwrap();
@@ -1208,7 +1017,7 @@ pub(crate) mod tests {
         assert!(text.contains("Ledger write failed."), "{text}");
         assert!(text.contains("count=1") && text.contains("reason=\"the queue is full\""), "{text}");
         lock.rollback().unwrap();
-        assert!(recorder.flush(Duration::from_secs(10)));
+        assert!(recorder.flush(Duration::from_secs(10)).await);
         let rows = every_row(&path);
         assert_eq!(rows.len() as u64, 4 - dropped, "the rest is written once the lock is gone: {:?}", ids(&rows));
         assert_eq!(rows[0].id, "db-1");

@@ -10,13 +10,16 @@
 //! - `lease.rs`: the lease's decisions, pure (after the DynamoDB Lock Client).
 //! - `keeper.rs`: [`keeper::Keeper`], the task that holds, renews or watches the lease
 //!   and publishes this replica's [`Role`].
+//! - `recorder.rs`: [`Recorder`], the one ledger writer: the event-stream subscriber
+//!   that feeds a task of its own over a [`recorder::LedgerStore`], so that no action
+//!   ever waits on, or fails because of, the ledger; the task also purges and counts
+//!   the savings figures.
 //! - `ledger.rs`: [`Ledger`], the SQLite database of every start and stop (schema,
-//!   append, queries by time, purge), and [`Recorder`], the event-stream subscriber that
-//!   feeds it from a thread of its own so that no action ever waits on, or fails
-//!   because of, the disk.
+//!   append, queries by time, purge), and [`ledger::FileStore`], it as the recorder's
+//!   store.
 //! - `shared_ledger.rs`: [`shared_ledger::TableLedger`], the same entries in the shared
-//!   table (`[state] backend = "dynamodb"`), and [`shared_ledger::SharedRecorder`], its
-//!   writer task, which also counts the savings figures from the table.
+//!   table (`[state] backend = "dynamodb"`), and its store for the recorder, which
+//!   counts the figures from the table incrementally.
 
 pub mod dynamodb;
 pub mod keeper;
@@ -24,6 +27,7 @@ pub mod lease;
 pub mod ledger;
 pub mod local;
 pub mod price_cache;
+pub mod recorder;
 pub mod shared_ledger;
 pub mod state;
 pub mod table;
@@ -32,7 +36,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use lease::Fence;
-pub use ledger::{Entry, LEDGER_FILE, Ledger, LedgerError, Recorder, Settings};
+pub use ledger::{Entry, LEDGER_FILE, Ledger, LedgerError};
+pub use recorder::{Recorder, Settings};
 
 use crate::aws::AwsError;
 use crate::store::state::State;

@@ -1,7 +1,7 @@
 //! The savings ledger in the shared state table (`[state] backend = "dynamodb"`): the
 //! same entries as the SQLite ledger, one item each, read back by month partition.
-//! [`TableLedger`] is the reads and writes; [`SharedRecorder`] is the event-stream
-//! subscriber that writes them from a task of its own and counts the savings figures.
+//! [`TableLedger`] is the reads and writes; [`recorder`] makes it the store of the one
+//! ledger writer, which also counts the savings figures from the table.
 //!
 //! Writes are not fenced by the lease: a replica that acted records what it did, even
 //! if it has just lost the lease; each entry has one key, so writing it twice is
@@ -11,17 +11,15 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::StreamExt;
-use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::ledger::{COUNT_AFTER_WRITE, Clock, Entry, FIGURES_DAYS, Figures, LedgerError, Publish, Settings, entries, newest_per_resource};
-use crate::events::{Event, Subscriber};
+use super::BoxFuture;
+use super::ledger::{Entry, LedgerError, newest_per_resource};
+use super::recorder::{LedgerStore, NotWritten, Place, Recorder, Settings};
 use crate::savings::{Change, Tally, hours_off};
 use crate::store::table::{StateTable, ledger_ranges, ledger_sk};
 
@@ -149,172 +147,61 @@ impl View {
     }
 }
 
-enum Message {
-    Append(Vec<Entry>),
-    /// Answered once everything queued before it is written.
-    Flush(oneshot::Sender<()>),
-}
-
-/// The event-stream subscriber that writes every start and stop of a real action to
-/// the table, through a bounded queue and a task of its own (an action never waits on
-/// the table: a full queue or a failed write is an error event and a dropped entry).
-pub struct SharedRecorder {
-    queue: mpsc::Sender<Message>,
-    place: String,
-    clock: Clock,
-    dropped: Arc<AtomicU64>,
-}
-
-impl std::fmt::Debug for SharedRecorder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SharedRecorder").field("place", &self.place).field("dropped", &self.dropped()).finish_non_exhaustive()
-    }
-}
-
-impl SharedRecorder {
-    /// Starts the writer task on the current runtime. `settings.figures_every` is how
-    /// often it counts ([`FIGURES_EVERY`] in the daemon); `cache_path` is the Price
-    /// List cache in the state directory; purging is the table's time to live.
-    pub fn start(ledger: TableLedger, cache_path: PathBuf, settings: Settings) -> SharedRecorder {
-        let (queue, received) = mpsc::channel(settings.capacity.max(1));
-        let dropped = Arc::new(AtomicU64::new(0));
-        let place = ledger.describe();
-        let writer = Writer {
-            ledger,
-            cache_path,
-            figures_every: settings.figures_every,
-            publish: settings.publish,
-            clock: settings.clock.clone(),
-            dropped: dropped.clone(),
-            view: View::default(),
-            full_at: None,
-        };
-        tokio::spawn(writer.run(received));
-        SharedRecorder { queue, place, clock: settings.clock, dropped }
-    }
-
-    pub fn place(&self) -> &str {
-        &self.place
-    }
-
-    /// Entries not written since start: the queue was full or a write failed.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Waits until everything queued so far is written (or dropped), at most `timeout`;
-    /// whether it was.
-    pub async fn flush(&self, timeout: Duration) -> bool {
-        let (done, wait) = oneshot::channel();
-        tokio::time::timeout(timeout, async { self.queue.send(Message::Flush(done)).await.is_ok() && wait.await.is_ok() })
-            .await
-            .unwrap_or(false)
-    }
-}
-
-impl Subscriber for SharedRecorder {
-    fn on(&self, event: &Event<'_>) {
-        let Event::ActionFinished { job, schedule, action, dry_run: false, results, .. } = event else {
-            return;
-        };
-        let entries = entries((self.clock)(), job, schedule, *action, results);
-        if entries.is_empty() {
-            return;
-        }
-        let count = entries.len();
-        if let Err(e) = self.queue.try_send(Message::Append(entries)) {
-            let reason = match e {
-                mpsc::error::TrySendError::Full(_) => "the queue is full",
-                mpsc::error::TrySendError::Closed(_) => "the writer has stopped",
-            };
-            self.dropped.fetch_add(count as u64, Ordering::Relaxed);
-            tracing::error!(
-                ledger = %self.place,
-                count,
-                job = *job,
-                schedule = *schedule,
-                action = %action,
-                reason,
-                "Ledger write failed."
-            );
-        }
-    }
-}
-
-/// The writer task: writes each batch as it comes, counts the figures.
-struct Writer {
+/// The table as the [`Recorder`]'s store. Purging is the table's time to live; the
+/// figures are counted from a [`View`] kept between counts.
+struct TableStore {
     ledger: TableLedger,
-    cache_path: PathBuf,
-    figures_every: Duration,
-    publish: Publish,
-    clock: Clock,
-    dropped: Arc<AtomicU64>,
     view: View,
     /// When the view was last read in full.
     full_at: Option<Instant>,
 }
 
-impl Writer {
-    /// Until the [`SharedRecorder`] is gone and the queue is empty.
-    async fn run(mut self, mut queue: mpsc::Receiver<Message>) {
-        let mut next_count = Instant::now();
-        loop {
-            tokio::select! {
-                biased;
-                message = queue.recv() => match message {
-                    Some(Message::Append(entries)) => {
-                        self.append(&entries).await;
-                        // A moment later, so that a burst of writes is counted once.
-                        next_count = next_count.min(Instant::now() + COUNT_AFTER_WRITE);
-                    }
-                    Some(Message::Flush(done)) => {
-                        let _ = done.send(());
-                    }
-                    None => return,
-                },
-                _ = tokio::time::sleep_until(next_count) => {
-                    self.count().await;
-                    next_count = Instant::now() + self.figures_every;
+impl LedgerStore for TableStore {
+    fn place(&self) -> Place {
+        Place::Table(self.ledger.describe())
+    }
+
+    fn append(&mut self, entries: Vec<Entry>) -> BoxFuture<'_, Result<(), NotWritten>> {
+        Box::pin(async move {
+            let puts: Vec<_> = entries.iter().map(|e| self.ledger.put(e)).collect();
+            let results: Vec<Result<(), LedgerError>> = futures_util::stream::iter(puts).buffer_unordered(WRITES_AT_ONCE).collect().await;
+            let mut failures = results.into_iter().filter_map(Result::err);
+            let first = failures.next();
+            first.map_or(Ok(()), |error| Err(NotWritten { count: 1 + failures.count(), error }))
+        })
+    }
+
+    /// In full at first and daily, else the rows since the last count.
+    fn tally(&mut self, since: DateTime<Utc>, now: DateTime<Utc>) -> BoxFuture<'_, Result<Option<Tally>, LedgerError>> {
+        Box::pin(async move {
+            let full = self.full_at.is_none_or(|at| at.elapsed() >= FULL_READ_EVERY);
+            match self.view.read_from().filter(|_| !full) {
+                Some(from) => {
+                    let rows = self.ledger.between(from.min(since), now).await?;
+                    self.view.advance(since, now, rows);
                 }
-            }
-        }
-    }
-
-    async fn append(&mut self, entries: &[Entry]) {
-        let puts: Vec<_> = entries.iter().map(|e| self.ledger.put(e)).collect();
-        let results: Vec<Result<(), LedgerError>> = futures_util::stream::iter(puts).buffer_unordered(WRITES_AT_ONCE).collect().await;
-        let failures: Vec<LedgerError> = results.into_iter().filter_map(Result::err).collect();
-        if let Some(first) = failures.first() {
-            self.dropped.fetch_add(failures.len() as u64, Ordering::Relaxed);
-            tracing::error!(ledger = %self.ledger.describe(), count = failures.len(), of = entries.len(), error = %first, "Ledger write failed.");
-        }
-    }
-
-    /// Counts the last [`FIGURES_DAYS`] days from the table (in full at first and
-    /// daily, else the rows since the last count) for the daemon's [`super::ledger::LatestFigures`]. A
-    /// failure keeps the last figures (and is logged).
-    async fn count(&mut self) {
-        let now = (self.clock)();
-        let since = now - TimeDelta::days(FIGURES_DAYS);
-        let full = self.full_at.is_none_or(|at| at.elapsed() >= FULL_READ_EVERY);
-        let read = match self.view.read_from().filter(|_| !full) {
-            Some(from) => self.ledger.between(from.min(since), now).await.map(|rows| self.view.advance(since, now, rows)),
-            None => match self.ledger.last_before(since).await {
-                Ok(before) => self.ledger.between(since, now).await.map(|rows| {
+                None => {
+                    let before = self.ledger.last_before(since).await?;
+                    let rows = self.ledger.between(since, now).await?;
                     self.view.reset(since, now, before, rows);
                     self.full_at = Some(Instant::now());
-                }),
-                Err(e) => Err(e),
-            },
-        };
-        if let Err(e) = read {
-            tracing::error!(ledger = %self.ledger.describe(), error = %e, "Ledger count for the savings figures failed.");
-            return;
-        }
-        if let Some(tally) = self.view.tally(now) {
-            (self.publish)(Figures { tally, cache: super::ledger::price_cache(&self.cache_path) });
-        }
+                }
+            }
+            Ok(self.view.tally(now))
+        })
     }
+
+    fn purge(&mut self, _cut: DateTime<Utc>) -> BoxFuture<'_, Result<usize, LedgerError>> {
+        Box::pin(async { Ok(0) })
+    }
+}
+
+/// The recorder of the table's ledger, its writer on the current runtime.
+/// `settings.figures_every` is how often it counts ([`FIGURES_EVERY`] in the daemon);
+/// `cache_path` is the Price List cache in the state directory.
+pub fn recorder(ledger: TableLedger, cache_path: PathBuf, settings: Settings) -> Recorder {
+    let store = TableStore { ledger, view: View::default(), full_at: None };
+    Recorder::start(Box::new(store), cache_path, settings)
 }
 
 /// The daemon's settings for the table: [`Settings::new`], counting every
