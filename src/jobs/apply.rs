@@ -29,7 +29,7 @@ use crate::jobs::targets::{ACCOUNTS_AT_ONCE, Target, applies};
 use crate::kinds::Rules;
 use crate::kinds::{Adapter, Verify};
 use crate::model::{AccountFailure, ListFailure, Outcome, ResourceResult};
-use crate::model::{AccountRef, Action, Kind, Phase, Resource};
+use crate::model::{AccountRef, Action, Kind, Mode, Phase, Resource};
 use crate::plan::{self, BrakeError, Decision, Verdict};
 
 /// Everything one action did.
@@ -283,15 +283,13 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     }
 
     let mut results = Vec::with_capacity(decisions.len());
-    let mut to_act: BTreeMap<(Kind, String, bool), Vec<Resource>> = BTreeMap::new();
+    let mut to_act: BTreeMap<(Kind, String, Mode), Vec<Resource>> = BTreeMap::new();
     for d in decisions {
         if let Some(w) = &d.warning {
             tracing::warn!(job = req.cause.as_str(), schedule = %req.schedule.name, action = %req.action, account = %req.account.id, kind = %d.resource.kind, region = %d.resource.region, id = %d.resource.id, name = d.resource.name(), warning = %w, "Resource needs attention.");
         }
         match d.verdict {
-            Verdict::Act { hibernate } => {
-                to_act.entry((d.resource.kind, d.resource.region.clone(), hibernate)).or_default().push(d.resource)
-            }
+            Verdict::Act { mode } => to_act.entry((d.resource.kind, d.resource.region.clone(), mode)).or_default().push(d.resource),
             // Enforce reports what it acts on, not every tick's resources as wanted.
             _ if req.enforce.is_some() => {}
             _ => {
@@ -306,8 +304,8 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     // minutes does not hold up the others' events.
     let mut groups: FuturesUnordered<_> = to_act
         .into_iter()
-        .map(|((kind, region, hibernate), resources)| {
-            let acting = Acting { adapter: crate::kinds::of(kind).adapter(), api: aws.api(&region, &calls), kind, req: &req, hibernate };
+        .map(|((kind, region, mode), resources)| {
+            let acting = Acting { adapter: crate::kinds::of(kind).adapter(), api: aws.api(&region, &calls), kind, req: &req, mode };
             async move { acting.run(resources).await }
         })
         .collect();
@@ -492,20 +490,20 @@ fn log_result(req: &Request<'_>, r: &ResourceResult) {
     });
 }
 
-/// Acting on the resources of one kind in one region that share a hibernate flag.
+/// Acting on the resources of one kind in one region that share a mode.
 struct Acting<'a> {
     adapter: &'static dyn Adapter,
     api: Api,
     kind: Kind,
     req: &'a Request<'a>,
-    hibernate: bool,
+    mode: Mode,
 }
 
 impl Acting<'_> {
     async fn send(&self, by_id: &BTreeMap<String, Resource>, ids: &[String]) -> Vec<batch::BatchResult> {
         batch::in_batches(ids, self.adapter.batch_size(), |batch| {
             let resources: Vec<Resource> = batch.iter().map(|id| by_id[id].clone()).collect();
-            async move { self.adapter.act(&self.api, self.req.action, &resources, self.hibernate, self.req.dry_run).await }
+            async move { self.adapter.act(&self.api, self.req.action, &resources, self.mode, self.req.dry_run).await }
         })
         .await
     }
@@ -685,11 +683,7 @@ impl Acting<'_> {
     }
 
     fn success(&self) -> Outcome {
-        match (self.req.action, self.hibernate) {
-            (Action::Start, _) => Outcome::Started,
-            (Action::Stop, true) => Outcome::Hibernated,
-            (Action::Stop, false) => Outcome::Stopped,
-        }
+        self.mode.success(self.req.action)
     }
 
     fn failure(&self, r: &Resource, e: &AwsError) -> ResourceResult {

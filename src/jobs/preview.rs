@@ -12,7 +12,7 @@ use crate::config::{Config, Schedule};
 use crate::jobs::listing::{self, Read};
 use crate::jobs::targets::{Target, applies};
 use crate::kinds::Rules;
-use crate::model::{AccountFailure, Action, Kind, Resource};
+use crate::model::{AccountFailure, Action, Kind, Mode, Resource};
 use crate::plan::{self, Fire, Verdict};
 
 #[derive(Debug, Clone, Serialize)]
@@ -160,8 +160,8 @@ fn schedule_plan(config: &Config, schedule: &Schedule, at: DateTime<Utc>, found:
         };
         for d in plan::plan(schedule, fire.action, &config.skip_tag, at, &found) {
             let (decision, reason) = match d.verdict {
-                Verdict::Act { hibernate: true } => (fire.action.as_str(), Some("hibernate".to_string())),
-                Verdict::Act { hibernate: false } => (fire.action.as_str(), d.warning.clone()),
+                Verdict::Act { mode } if mode != Mode::PLAIN => (fire.action.as_str(), Some(mode.name.to_string())),
+                Verdict::Act { .. } => (fire.action.as_str(), d.warning.clone()),
                 Verdict::Unchanged => ("none", Some(format!("already {}", d.resource.state))),
                 Verdict::Skip(r) => ("skip", Some(r.to_string())),
             };

@@ -11,11 +11,12 @@ pub mod asg;
 pub mod ec2;
 pub mod ecs;
 pub mod rds;
+pub mod record;
 
 use std::collections::BTreeMap;
 
 use crate::aws::{Api, Pending};
-use crate::model::{Action, ApiProduct, Deployment, Kind, Part, Phase, Resource};
+use crate::model::{Action, ApiProduct, Asks, Deployment, Kind, Mode, Part, Phase, Resource};
 
 /// What the engine needs from a resource kind's adapter, in one region.
 pub trait Adapter: Send + Sync {
@@ -33,7 +34,7 @@ pub trait Adapter: Send + Sync {
     }
     /// Starts or stops the batch; the ids the service accepted. A dry run changes
     /// nothing (EC2 checks the permission with its DryRun flag; the others cannot).
-    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>>;
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], mode: Mode, dry_run: bool) -> Pending<'a, Vec<String>>;
     /// Sets one tag on the resource (`Some(value)`) or removes it (`None`): the snooze.
     fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()>;
 }
@@ -64,9 +65,10 @@ pub trait ResourceKind: Send + Sync {
     fn note(&self, r: &Resource, action: Action) -> Option<String>;
     /// The resource's name: the `Name` tag, or what the kind's ids say.
     fn name<'a>(&self, r: &'a Resource) -> Option<&'a str>;
-    /// Whether a stop of this resource may hibernate it (`hibernate = true`), and
-    /// whether it is configured for it: `None` for kinds that cannot hibernate.
-    fn hibernation(&self, r: &Resource) -> Option<bool>;
+    /// How `action` is carried out on `r` given what the schedule `asks`, and what the
+    /// operator should know of that choice ([`Mode::PLAIN`] and no word for kinds
+    /// with one way only).
+    fn mode(&self, r: &Resource, action: Action, asks: Asks) -> (Mode, Option<String>);
     /// Its AWS calls.
     fn adapter(&self) -> &'static dyn Adapter;
     /// How its resources are priced ([`NotPriced`] when the file cannot name them by

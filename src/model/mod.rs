@@ -11,7 +11,7 @@ mod price;
 mod resource;
 
 pub use account::AccountRef;
-pub use action::Action;
+pub use action::{Action, Asks, Mode};
 pub use kind::{Kind, KindInfo};
 pub use notice::{Filter, NoticeKind, Severity};
 pub use outcome::{AccountFailure, ListFailure, Outcome, ResourceResult};

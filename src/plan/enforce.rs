@@ -59,7 +59,11 @@ mod tests {
             deployment: None,
             detail: Detail::new(crate::kinds::ec2::InstanceDetail::default()),
         };
-        Decision { resource, verdict: if act { Verdict::Act { hibernate: false } } else { Verdict::Unchanged }, warning: None }
+        Decision {
+            resource,
+            verdict: if act { Verdict::Act { mode: crate::model::Mode::PLAIN } } else { Verdict::Unchanged },
+            warning: None,
+        }
     }
 
     fn at(s: &str) -> DateTime<Utc> {

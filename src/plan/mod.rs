@@ -6,7 +6,7 @@ use std::fmt;
 use crate::config::Schedule;
 use crate::kinds::Rules;
 
-use crate::model::{Action, Phase, Resource};
+use crate::model::{Action, Asks, Mode, Phase, Resource};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
@@ -58,9 +58,9 @@ impl fmt::Display for SkipReason {
 /// What to do with one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Start or stop it (`hibernate` for an instance stop that hibernates).
+    /// Start or stop it, in the way its kind chose (EC2's hibernate, say).
     Act {
-        hibernate: bool,
+        mode: Mode,
     },
     /// Already in the state the action leads to.
     Unchanged,
@@ -121,18 +121,8 @@ pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<U
             } else if phase == Phase::Transitional {
                 skip(SkipReason::Transitional(r.state.clone()))
             } else {
-                // `None`: the kind cannot hibernate; else whether the resource is configured for it.
-                let hibernation = crate::kinds::of(r.kind).hibernation(r);
-                let hibernate = action == Action::Stop && schedule.hibernate && hibernation.is_some();
-                let configured = hibernation == Some(true);
-                if hibernate && !configured {
-                    (
-                        Verdict::Act { hibernate: false },
-                        Some("hibernation is not configured on this instance: a normal stop instead".to_string()),
-                    )
-                } else {
-                    (Verdict::Act { hibernate }, r.kind_note(action))
-                }
+                let (mode, word) = crate::kinds::of(r.kind).mode(r, action, Asks { hibernate: schedule.hibernate });
+                (Verdict::Act { mode }, word.or_else(|| r.kind_note(action)))
             };
             Decision { resource: r.clone(), verdict, warning }
         })

@@ -104,8 +104,11 @@ const MONDAY: &str = "2026-11-23T19:00:00+01:00";
 
 fn render(d: &Decision) -> String {
     let verdict = match &d.verdict {
-        Verdict::Act { hibernate: true } => "act hibernate".to_string(),
-        Verdict::Act { hibernate: false } => "act".to_string(),
+        Verdict::Act { mode } if *mode == crate::kinds::ec2::HIBERNATE => "act hibernate".to_string(),
+        Verdict::Act { mode } => {
+            assert_eq!(*mode, Mode::PLAIN);
+            "act".to_string()
+        }
         Verdict::Unchanged => "unchanged".to_string(),
         Verdict::Skip(r) => format!("skip: {r}"),
     };

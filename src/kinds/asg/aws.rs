@@ -10,7 +10,7 @@ use super::{GroupDetail, RECORD_TAG, Sizes, format_record, parse_record, state_n
 use crate::aws::batch::one_by_one;
 use crate::aws::{Api, AwsError, ErrorKind, Pending, observe};
 use crate::kinds::Adapter;
-use crate::model::{Action, Detail, Resource};
+use crate::model::{Action, Detail, Mode, Resource};
 
 /// The IAM prefix of the kind's actions, and the name of its bound on calls in flight.
 pub const SERVICE: &str = "autoscaling";
@@ -128,7 +128,7 @@ impl Adapter for Calls {
         })
     }
 
-    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _mode: Mode, dry_run: bool) -> Pending<'a, Vec<String>> {
         Box::pin(one_by_one(batch, dry_run, move |g| async move {
             let Some(GroupDetail { sizes, record }) = g.detail.get::<GroupDetail>() else { return Ok(false) };
             match action {

@@ -5,7 +5,7 @@ pub mod aws;
 mod iam;
 
 use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
-use crate::model::{Action, Kind, KindInfo, Phase, Resource};
+use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 3, name: "asg", noun: "Auto Scaling group", id_prefix: None, logs_instance_id: false });
 
@@ -80,11 +80,7 @@ pub fn phase(r: &Resource) -> Phase {
 /// A start needs a readable record to restore; a stop needs nothing.
 pub fn skip(r: &Resource, action: Action) -> Option<String> {
     let record = &r.detail.get::<GroupDetail>()?.record;
-    match (action, r.phase(), record) {
-        (Action::Start, Phase::Stopped, None) => Some(format!("no recorded sizes (tag {RECORD_TAG}): nothing to restore")),
-        (_, _, Some(Err(e))) => Some(format!("unreadable record tag {RECORD_TAG}: {e}")),
-        _ => None,
-    }
+    super::record::skip(record, r.phase(), action, "sizes", RECORD_TAG)
 }
 
 /// The Auto Scaling group kind.
@@ -111,8 +107,8 @@ impl ResourceKind for Groups {
         name_tag(r)
     }
 
-    fn hibernation(&self, _r: &Resource) -> Option<bool> {
-        None
+    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
+        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {

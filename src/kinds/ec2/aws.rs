@@ -10,7 +10,7 @@ use aws_sdk_ec2::types::{Filter, Instance as SdkInstance};
 use super::InstanceDetail;
 use crate::aws::{Api, AwsError, ErrorKind, Pending, observe};
 use crate::kinds::Adapter;
-use crate::model::{Action, Detail, Phase, Resource};
+use crate::model::{Action, Detail, Mode, Phase, Resource};
 
 /// The IAM prefix of EC2's actions, and the name of its bound on calls in flight.
 pub const SERVICE: &str = "ec2";
@@ -207,10 +207,10 @@ impl Adapter for Calls {
         })
     }
 
-    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], mode: Mode, dry_run: bool) -> Pending<'a, Vec<String>> {
         Box::pin(async move {
             let ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
-            Ec2::new(api).change_state(action, &ids, hibernate, dry_run).await
+            Ec2::new(api).change_state(action, &ids, mode == super::HIBERNATE, dry_run).await
         })
     }
 

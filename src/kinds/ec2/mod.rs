@@ -6,12 +6,15 @@ mod iam;
 pub mod price;
 
 use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
-use crate::model::{Action, Kind, KindInfo, Phase, Resource};
+use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 0, name: "ec2", noun: "instance", id_prefix: Some("i-"), logs_instance_id: true });
 
 /// Tag that EC2 Auto Scaling puts on its members: offhours never touches them (the
 /// group would replace a stopped member).
+/// A stop that hibernates the instance (`hibernate = true`, where it is configured).
+pub const HIBERNATE: Mode = Mode { name: "hibernate", stopped: crate::model::Outcome::Hibernated };
+
 pub const ASG_TAG: &str = "aws:autoscaling:groupName";
 
 const FACTS: Facts = Facts {
@@ -80,8 +83,14 @@ impl ResourceKind for Instances {
         name_tag(r)
     }
 
-    fn hibernation(&self, r: &Resource) -> Option<bool> {
-        Some(r.detail.get::<InstanceDetail>().is_some_and(|d| d.hibernation_configured))
+    fn mode(&self, r: &Resource, action: Action, asks: Asks) -> (Mode, Option<String>) {
+        if action == Action::Stop && asks.hibernate {
+            if r.detail.get::<InstanceDetail>().is_some_and(|d| d.hibernation_configured) {
+                return (HIBERNATE, None);
+            }
+            return (Mode::PLAIN, Some("hibernation is not configured on this instance: a normal stop instead".to_string()));
+        }
+        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {

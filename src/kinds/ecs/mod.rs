@@ -5,7 +5,7 @@ pub mod aws;
 mod iam;
 
 use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
-use crate::model::{Action, Kind, KindInfo, Phase, Resource};
+use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 4, name: "ecs", noun: "ECS service", id_prefix: None, logs_instance_id: false });
 
@@ -52,11 +52,7 @@ pub fn phase(r: &Resource) -> Phase {
 /// A start needs a readable record to restore.
 pub fn skip(r: &Resource, action: Action) -> Option<String> {
     let record = &r.detail.get::<ServiceDetail>()?.record;
-    match (action, r.phase(), record) {
-        (Action::Start, Phase::Stopped, None) => Some(format!("no recorded desired count (tag {RECORD_TAG}): nothing to restore")),
-        (_, _, Some(Err(e))) => Some(format!("unreadable record tag {RECORD_TAG}: {e}")),
-        _ => None,
-    }
+    super::record::skip(record, r.phase(), action, "desired count", RECORD_TAG)
 }
 
 /// The ECS service kind.
@@ -84,8 +80,8 @@ impl ResourceKind for Services {
         name_tag(r).or_else(|| r.id.rsplit('/').next())
     }
 
-    fn hibernation(&self, _r: &Resource) -> Option<bool> {
-        None
+    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
+        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {

@@ -15,7 +15,7 @@ use crate::aws::batch::one_by_one;
 use crate::aws::{Api, AwsError, ErrorKind, Pending, observe};
 use crate::kinds::Adapter;
 use crate::kinds::Rules;
-use crate::model::{Action, Deployment, Detail, Phase, Resource};
+use crate::model::{Action, Deployment, Detail, Mode, Phase, Resource};
 
 /// The IAM prefix of the kind's actions, and the name of its bound on calls in flight.
 pub const SERVICE: &str = "rds";
@@ -216,7 +216,7 @@ impl Adapter for InstanceCalls {
         Box::pin(async move { tag_db(api, instance_arn(api, &resource.id).await?, resource, key, value).await })
     }
 
-    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _mode: Mode, dry_run: bool) -> Pending<'a, Vec<String>> {
         Box::pin(one_by_one(batch, dry_run, move |db| async move {
             let c = client(api);
             match action {
@@ -277,7 +277,7 @@ impl Adapter for ClusterCalls {
         Box::pin(async move { tag_db(api, cluster_arn(api, &resource.id).await?, resource, key, value).await })
     }
 
-    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _hibernate: bool, dry_run: bool) -> Pending<'a, Vec<String>> {
+    fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _mode: Mode, dry_run: bool) -> Pending<'a, Vec<String>> {
         Box::pin(one_by_one(batch, dry_run, move |db| async move {
             let c = client(api);
             match action {

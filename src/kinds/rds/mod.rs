@@ -7,7 +7,7 @@ mod iam;
 pub mod price;
 
 use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
-use crate::model::{Action, Kind, KindInfo, Phase, Resource};
+use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
 
 pub const INSTANCE: Kind = Kind::new(&KindInfo { rank: 1, name: "rds", noun: "DB instance", id_prefix: None, logs_instance_id: false });
 pub const CLUSTER: Kind =
@@ -107,8 +107,8 @@ impl ResourceKind for Databases {
         name_tag(r)
     }
 
-    fn hibernation(&self, _r: &Resource) -> Option<bool> {
-        None
+    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
+        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {
