@@ -19,13 +19,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         return EXIT_USAGE;
     };
     let aws = Aws::connect(&config.aws).await;
-    let report = match apply_now(&aws, &config, sched, action, Utc::now()).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("offhours: {e}");
-            return EXIT_FAILED;
-        }
-    };
+    let report = or_fail!(apply_now(&aws, &config, sched, action, Utc::now()).await);
     match cli.output {
         Format::Json => print_json(&report),
         Format::Text => print_text(&report),

@@ -43,13 +43,7 @@ async fn every_account(
     at: DateTime<Utc>,
     deactivate: bool,
 ) -> u8 {
-    let targets = match crate::jobs::targets::targets(hub, config).await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("offhours: {e}");
-            return EXIT_FAILED;
-        }
-    };
+    let targets = or_fail!(crate::jobs::targets::targets(hub, config).await);
     let mut out = Vec::new();
     let mut reports = Vec::new();
     let mut failed = false;

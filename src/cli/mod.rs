@@ -12,6 +12,20 @@ macro_rules! out {
     }};
 }
 
+/// The value of a `Result`, or the end of the command: `offhours: ERROR` on stderr and
+/// exit [`EXIT_FAILED`].
+macro_rules! or_fail {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(e) => {
+                eprintln!("offhours: {e}");
+                return $crate::cli::EXIT_FAILED;
+            }
+        }
+    };
+}
+
 mod apply;
 mod billing;
 mod check;

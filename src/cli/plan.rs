@@ -18,13 +18,7 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let report = match preview(&targets, &config, at).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("offhours: {e}");
-            return EXIT_FAILED;
-        }
-    };
+    let report = or_fail!(preview(&targets, &config, at).await);
     match cli.output {
         Format::Json => print_json(&report),
         Format::Text => {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
+use super::{Cli, EXIT_OK, EXIT_USAGE, Format, load_config, print_json};
 use crate::aws::Aws;
 use crate::jobs::report as reads;
 use crate::savings::{ApiProduct, GroupBy, Money, Prices, Projected, Projection, Rate, Report, hours_off, needed, projected, report};
@@ -68,13 +68,7 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
     let now = Utc::now();
     let aws = Aws::connect(&config.aws).await;
     let mut warn = |m: String| eprintln!("offhours: {m}");
-    let (changes, ledger) = match reads::ledger_changes(&config, &aws, &args.state_dir, args.since, args.until, &mut warn).await {
-        Ok(found) => found,
-        Err(e) => {
-            eprintln!("offhours: {e}");
-            return EXIT_FAILED;
-        }
-    };
+    let (changes, ledger) = or_fail!(reads::ledger_changes(&config, &aws, &args.state_dir, args.since, args.until, &mut warn).await);
     let intervals = hours_off(&changes, args.since, args.until);
     let mut prices = Prices::new(config.savings.currency.clone());
     for (key, price) in &config.savings.prices {

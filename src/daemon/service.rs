@@ -6,11 +6,12 @@ use std::sync::Arc;
 use super::timer::{JobKind, warned_schedule};
 use super::{Executor, FireTask};
 use crate::aws::{Aws, RegionError};
-use crate::config::Config;
+use crate::config::{Config, Schedule};
 use crate::jobs::apply::{ApplyError, Cause, Enforcing, LeaseCheck, Request, apply_all};
 use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
 use crate::jobs::targets::{Target, TargetsError, multi_account, targets};
+use crate::model::Action;
 use crate::notify::Context;
 use crate::notify::queue::{Dispatcher, Policy};
 use crate::store::dynamodb::DynamoBackend;
@@ -98,20 +99,7 @@ impl AwsExecutor {
             }
             m.clone()
         };
-        let targets = task.prepared.targets(&task.config).await;
-        let base = Request {
-            config: &task.config,
-            account: &targets[0].account,
-            schedule,
-            regions: &[],
-            action: last.action,
-            dry_run: task.config.dry_run,
-            now,
-            cause: Cause::Enforce,
-            enforce: Some(&memory),
-            leads: Some(LeaseCheck(&|| task.guard.holds())),
-        };
-        if let Err(e) = apply_all(&targets, base).await
+        if let Err(e) = act(task, schedule, last.action, Cause::Enforce, Some(&memory)).await
             && !matches!(e, ApplyError::Brake(_) | ApplyError::NotLeading { .. })
         {
             tracing::error!(job = "enforce", schedule = %schedule.name, action = %last.action, error = %e, "Enforce could not run.");
@@ -209,20 +197,7 @@ impl Executor for AwsExecutor {
         let Some(schedule) = task.config.schedules.iter().find(|s| s.name == task.fire.group) else {
             return;
         };
-        let targets = task.prepared.targets(&task.config).await;
-        let base = Request {
-            config: &task.config,
-            account: &targets[0].account,
-            schedule,
-            regions: &[],
-            action,
-            dry_run: task.config.dry_run,
-            now: task.fire.at,
-            cause: task.cause,
-            enforce: None,
-            leads: Some(LeaseCheck(&|| task.guard.holds())),
-        };
-        match apply_all(&targets, base).await {
+        match act(&task, schedule, action, task.cause, None).await {
             Ok(_) => {}
             // Emitted by the engine with its own event.
             Err(ApplyError::Brake(_)) => {}
@@ -241,6 +216,32 @@ impl Executor for AwsExecutor {
             }
         }
     }
+}
+
+/// `action` of `schedule` at the fire's instant over every target account, as the
+/// daemon acts: the file's dry run, the lease asked right before the first act.
+async fn act(
+    task: &FireTask<Prepared>,
+    schedule: &Schedule,
+    action: Action,
+    cause: Cause,
+    enforce: Option<&Enforcing>,
+) -> Result<(), ApplyError> {
+    let targets = task.prepared.targets(&task.config).await;
+    let leads = || task.guard.holds();
+    let base = Request {
+        config: &task.config,
+        account: &targets[0].account,
+        schedule,
+        regions: &[],
+        action,
+        dry_run: task.config.dry_run,
+        now: task.fire.at,
+        cause,
+        enforce,
+        leads: Some(LeaseCheck(&leads)),
+    };
+    apply_all(&targets, base).await.map(|_| ())
 }
 
 /// The warning `lead` ahead of a stop: lists what the stop would stop (read-only) and
