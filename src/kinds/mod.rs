@@ -142,7 +142,14 @@ impl Pricing for NotPriced {
 
 /// The registry: every kind, one row each, in the order outputs list them (a kind's
 /// rank is its row).
-static KINDS: [&dyn ResourceKind; 5] = [&ec2::Instances, &rds::DB_INSTANCES, &rds::DB_CLUSTERS, &asg::Groups, &ecs::Services];
+static KINDS: &[&dyn ResourceKind] = &[
+    // Row 0 is what a file without `kinds` acts on.
+    &ec2::Instances,
+    &rds::DB_INSTANCES,
+    &rds::DB_CLUSTERS,
+    &asg::Groups,
+    &ecs::Services,
+];
 
 /// Every kind, in registry order.
 pub fn all() -> impl Iterator<Item = &'static dyn ResourceKind> {
