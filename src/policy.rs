@@ -709,6 +709,7 @@ mod tests {
             ("UseDbClusters", kind(2)),
             ("UseAutoScalingGroups", kind(3)),
             ("UseEcsServices", kind(4)),
+            ("UseRedshiftClusters", kind(5)),
             ("UseKeyAudit", Features { iam_audit: true, ..none() }),
             ("UseKeyDeactivation", Features { iam_deactivate: true, ..none() }),
         ];

@@ -12,6 +12,7 @@ pub mod ec2;
 pub mod ecs;
 pub mod rds;
 pub mod record;
+pub mod redshift;
 
 use std::collections::BTreeMap;
 
@@ -149,6 +150,7 @@ static KINDS: &[&dyn ResourceKind] = &[
     &rds::DB_CLUSTERS,
     &asg::Groups,
     &ecs::Services,
+    &redshift::Clusters,
 ];
 
 /// Every kind, in registry order.
@@ -232,7 +234,7 @@ mod tests {
         let mut names: Vec<&str> = all().map(|k| k.kind().as_str()).collect();
         names.dedup();
         assert_eq!(names.len(), KINDS.len());
-        assert_eq!(names, ["ec2", "rds", "rds-cluster", "asg", "ecs"]);
+        assert_eq!(names, ["ec2", "rds", "rds-cluster", "asg", "ecs", "redshift"]);
     }
 
     #[test]
@@ -244,6 +246,7 @@ mod tests {
             ("rds-cluster", "available", "stopped", Verify::Database),
             ("asg", "scaled", "stopped", Verify::Default),
             ("ecs", "scaled", "stopped", Verify::Default),
+            ("redshift", "available", "stopped", Verify::Database),
         ];
         for (name, started, stopped, verify) in cases {
             let facts = of(parse(name).unwrap()).facts();

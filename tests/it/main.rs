@@ -14,6 +14,7 @@ mod notify;
 mod organizations;
 mod pid1;
 mod plan;
+mod redshift;
 mod replicas;
 mod report;
 mod shared_ledger;
