@@ -1,9 +1,43 @@
-//! The rule every kind shares that scales a resource to zero at a stop and restores it
-//! at a start from what the stop recorded (Auto Scaling groups, ECS services): a
-//! record that cannot be read stops both actions, and a stopped resource without one
-//! has nothing to restore.
+//! What the kinds share that scale a resource to zero at a stop and restore it at a
+//! start from what the stop recorded in a tag (Auto Scaling groups, EKS node groups,
+//! ECS services): the rule that a record that cannot be read stops both actions and a
+//! stopped resource without one has nothing to restore, and the record of a group's
+//! sizes (`min=1,max=4,desired=2`).
 
 use crate::model::{Action, Phase};
+
+/// Sizes of a group: what a stop records and a start restores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub min: i32,
+    pub max: i32,
+    pub desired: i32,
+}
+
+/// The record tag's value for `sizes`.
+pub fn format_record(sizes: Sizes) -> String {
+    format!("min={},max={},desired={}", sizes.min, sizes.max, sizes.desired)
+}
+
+/// Reads a record tag's value.
+pub fn parse_record(value: &str) -> Result<Sizes, String> {
+    let mut found = [None; 3];
+    for part in value.split(',') {
+        let (key, n) = part.trim().split_once('=').ok_or_else(|| format!("`{part}` is not key=number"))?;
+        let slot = match key.trim() {
+            "min" => 0,
+            "max" => 1,
+            "desired" => 2,
+            other => return Err(format!("unknown size `{other}`")),
+        };
+        found[slot] = Some(n.trim().parse::<i32>().map_err(|_| format!("`{n}` is not a number"))?);
+    }
+    match found {
+        [Some(min), Some(max), Some(desired)] if 0 <= min && min <= desired && desired <= max => Ok(Sizes { min, max, desired }),
+        [Some(_), Some(_), Some(_)] => Err("sizes out of order (need 0 <= min <= desired <= max)".into()),
+        _ => Err("needs min, max and desired".into()),
+    }
+}
 
 /// The reason to leave a resource alone for `action`, given its `phase` and its
 /// `record` (`what` the record holds, `tag` where), if any.

@@ -9,13 +9,7 @@ use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 3, name: "asg", noun: "Auto Scaling group", id_prefix: None, logs_instance_id: false });
 
-/// Sizes of an Auto Scaling group: what a stop records and a start restores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sizes {
-    pub min: i32,
-    pub max: i32,
-    pub desired: i32,
-}
+pub use super::record::{Sizes, format_record, parse_record};
 
 /// What only a group has.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,31 +30,6 @@ const FACTS: Facts = Facts {
     verify: Verify::Default,
     snooze_actions: &["autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
 };
-
-/// The record tag's value for `sizes`.
-pub fn format_record(sizes: Sizes) -> String {
-    format!("min={},max={},desired={}", sizes.min, sizes.max, sizes.desired)
-}
-
-/// Reads a record tag's value.
-pub fn parse_record(value: &str) -> Result<Sizes, String> {
-    let mut found = [None; 3];
-    for part in value.split(',') {
-        let (key, n) = part.trim().split_once('=').ok_or_else(|| format!("`{part}` is not key=number"))?;
-        let slot = match key.trim() {
-            "min" => 0,
-            "max" => 1,
-            "desired" => 2,
-            other => return Err(format!("unknown size `{other}`")),
-        };
-        found[slot] = Some(n.trim().parse::<i32>().map_err(|_| format!("`{n}` is not a number"))?);
-    }
-    match found {
-        [Some(min), Some(max), Some(desired)] if 0 <= min && min <= desired && desired <= max => Ok(Sizes { min, max, desired }),
-        [Some(_), Some(_), Some(_)] => Err("sizes out of order (need 0 <= min <= desired <= max)".into()),
-        _ => Err("needs min, max and desired".into()),
-    }
-}
 
 /// The state name shown for a group: `scaled` above 0, else `stopped`.
 pub fn state_name(sizes: Sizes) -> &'static str {
