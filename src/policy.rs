@@ -710,6 +710,7 @@ mod tests {
             ("UseAutoScalingGroups", kind(3)),
             ("UseEcsServices", kind(4)),
             ("UseRedshiftClusters", kind(5)),
+            ("UseEksNodegroups", kind(6)),
             ("UseKeyAudit", Features { iam_audit: true, ..none() }),
             ("UseKeyDeactivation", Features { iam_deactivate: true, ..none() }),
         ];

@@ -10,6 +10,7 @@
 pub mod asg;
 pub mod ec2;
 pub mod ecs;
+pub mod eks;
 pub mod rds;
 pub mod record;
 pub mod redshift;
@@ -151,6 +152,7 @@ static KINDS: &[&dyn ResourceKind] = &[
     &asg::Groups,
     &ecs::Services,
     &redshift::Clusters,
+    &eks::Nodegroups,
 ];
 
 /// Every kind, in registry order.
@@ -234,7 +236,7 @@ mod tests {
         let mut names: Vec<&str> = all().map(|k| k.kind().as_str()).collect();
         names.dedup();
         assert_eq!(names.len(), KINDS.len());
-        assert_eq!(names, ["ec2", "rds", "rds-cluster", "asg", "ecs", "redshift"]);
+        assert_eq!(names, ["ec2", "rds", "rds-cluster", "asg", "ecs", "redshift", "eks-nodegroup"]);
     }
 
     #[test]
@@ -247,6 +249,7 @@ mod tests {
             ("asg", "scaled", "stopped", Verify::Default),
             ("ecs", "scaled", "stopped", Verify::Default),
             ("redshift", "available", "stopped", Verify::Database),
+            ("eks-nodegroup", "scaled", "stopped", Verify::Database),
         ];
         for (name, started, stopped, verify) in cases {
             let facts = of(parse(name).unwrap()).facts();

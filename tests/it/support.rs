@@ -84,6 +84,10 @@ impl Account {
         aws_sdk_redshift::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
     }
 
+    pub fn eks(&self, region: &str) -> aws_sdk_eks::Client {
+        aws_sdk_eks::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
+    }
+
     pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
         aws_sdk_cloudwatch::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
     }

@@ -19,6 +19,9 @@ own) never see each other's faults:
   GET  /_offhours/call-log?access_key_id=...  -> [[unix time, "Action"], ...]
   POST /_offhours/clock  {"now": RFC 3339 | null}  moto's clock (freezegun, ticking).
 
+EKS TagResource / UntagResource also tag managed node groups, as real EKS does
+(moto's tag clusters only): see tag_node_groups().
+
 It exits by itself when the process that started it goes away. `--single-threaded`
 serves one request at a time (lease tests: see main()).
 """
@@ -181,7 +184,39 @@ def watch_parent(parent):
         time.sleep(1)
 
 
+def tag_node_groups():
+    """Real EKS tags managed node groups by ARN; moto's EKS tags clusters only (its
+    tag_resource docstring says so). The node group kind keeps its record in a tag on
+    the node group, so TagResource / UntagResource here also find node groups."""
+    from moto.eks.models import EKSBackend
+
+    def node_group(backend, arn):
+        for cluster in backend.clusters.values():
+            for group in cluster.nodegroups.values():
+                if group.arn == arn:
+                    return group
+        return None
+
+    tag_clusters, untag_clusters = EKSBackend.tag_resource, EKSBackend.untag_resource
+
+    def tag_resource(self, resource_arn, tags):
+        group = node_group(self, resource_arn)
+        if group is None:
+            return tag_clusters(self, resource_arn, tags)
+        group.tags.update(tags)
+
+    def untag_resource(self, resource_arn, tag_keys):
+        group = node_group(self, resource_arn)
+        if group is None:
+            return untag_clusters(self, resource_arn, tag_keys)
+        for key in tag_keys if isinstance(tag_keys, list) else [tag_keys]:
+            group.tags.pop(key, None)
+
+    EKSBackend.tag_resource, EKSBackend.untag_resource = tag_resource, untag_resource
+
+
 def main():
+    tag_node_groups()
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")

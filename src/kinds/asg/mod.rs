@@ -46,8 +46,15 @@ pub fn phase(r: &Resource) -> Phase {
     }
 }
 
-/// A start needs a readable record to restore; a stop needs nothing.
+/// The tag EKS puts on the Auto Scaling group behind a managed node group.
+pub const EKS_NODEGROUP_TAG: &str = "eks:nodegroup-name";
+
+/// The group behind an EKS managed node group is the node group's to scale (kind
+/// `eks-nodegroup`); else a start needs a readable record to restore, a stop nothing.
 pub fn skip(r: &Resource, action: Action) -> Option<String> {
+    if let Some(name) = r.tags.get(EKS_NODEGROUP_TAG) {
+        return Some(format!("behind EKS managed node group {name} ({EKS_NODEGROUP_TAG}): acted on as kind eks-nodegroup"));
+    }
     let record = &r.detail.get::<GroupDetail>()?.record;
     super::record::skip(record, r.phase(), action, "sizes", RECORD_TAG)
 }
@@ -90,5 +97,36 @@ impl ResourceKind for Groups {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Detail;
+
+    #[test]
+    fn the_group_behind_an_eks_node_group_is_left_to_that_kind() {
+        let sizes = Sizes { min: 1, max: 3, desired: 2 };
+        let mut r = Resource {
+            kind: KIND,
+            id: "eks-workers-1a2b".into(),
+            region: "eu-west-1".into(),
+            state: "scaled".into(),
+            tags: Default::default(),
+            state_reason: None,
+            size: None,
+            engine: None,
+            deployment: None,
+            detail: Detail::new(GroupDetail { sizes, record: None }),
+        };
+        assert_eq!(skip(&r, Action::Stop), None);
+        r.tags.insert(EKS_NODEGROUP_TAG.into(), "workers".into());
+        for action in Action::ALL {
+            assert_eq!(
+                skip(&r, action).as_deref(),
+                Some("behind EKS managed node group workers (eks:nodegroup-name): acted on as kind eks-nodegroup")
+            );
+        }
     }
 }
