@@ -711,6 +711,7 @@ mod tests {
             ("UseEcsServices", kind(4)),
             ("UseRedshiftClusters", kind(5)),
             ("UseEksNodegroups", kind(6)),
+            ("UseSageMakerNotebooks", kind(7)),
             ("UseKeyAudit", Features { iam_audit: true, ..none() }),
             ("UseKeyDeactivation", Features { iam_deactivate: true, ..none() }),
         ];

@@ -33,8 +33,8 @@ fn kinds_are_named_and_default_to_instances() {
     check_errors(
         "kinds = [\"ec2\", \"rdss\", \"lambda\"]\n[schedules.a]\nstart = \"0 8 * * *\"\nkinds = [\"asg\", \"asg\"]\n",
         &[
-            "t.toml:1:17: kinds: unknown kind `rdss` (did you mean `rds`? valid: ec2, rds, rds-cluster, asg, ecs, redshift, eks-nodegroup)",
-            "t.toml:1:25: kinds: unknown kind `lambda` (valid: ec2, rds, rds-cluster, asg, ecs, redshift, eks-nodegroup)",
+            "t.toml:1:17: kinds: unknown kind `rdss` (did you mean `rds`? valid: ec2, rds, rds-cluster, asg, ecs, redshift, eks-nodegroup, sagemaker-notebook)",
+            "t.toml:1:25: kinds: unknown kind `lambda` (valid: ec2, rds, rds-cluster, asg, ecs, redshift, eks-nodegroup, sagemaker-notebook)",
             "t.toml:4:17: schedules.a.kinds: `asg` is listed twice",
         ],
     );

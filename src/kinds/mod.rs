@@ -14,6 +14,7 @@ pub mod eks;
 pub mod rds;
 pub mod record;
 pub mod redshift;
+pub mod sagemaker;
 
 use std::collections::BTreeMap;
 
@@ -153,6 +154,7 @@ static KINDS: &[&dyn ResourceKind] = &[
     &ecs::Services,
     &redshift::Clusters,
     &eks::Nodegroups,
+    &sagemaker::Notebooks,
 ];
 
 /// Every kind, in registry order.
@@ -236,7 +238,7 @@ mod tests {
         let mut names: Vec<&str> = all().map(|k| k.kind().as_str()).collect();
         names.dedup();
         assert_eq!(names.len(), KINDS.len());
-        assert_eq!(names, ["ec2", "rds", "rds-cluster", "asg", "ecs", "redshift", "eks-nodegroup"]);
+        assert_eq!(names, ["ec2", "rds", "rds-cluster", "asg", "ecs", "redshift", "eks-nodegroup", "sagemaker-notebook"]);
     }
 
     #[test]
@@ -250,6 +252,7 @@ mod tests {
             ("ecs", "scaled", "stopped", Verify::Default),
             ("redshift", "available", "stopped", Verify::Database),
             ("eks-nodegroup", "scaled", "stopped", Verify::Database),
+            ("sagemaker-notebook", "InService", "stopped", Verify::Database),
         ];
         for (name, started, stopped, verify) in cases {
             let facts = of(parse(name).unwrap()).facts();

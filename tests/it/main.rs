@@ -18,6 +18,7 @@ mod plan;
 mod redshift;
 mod replicas;
 mod report;
+mod sagemaker;
 mod shared_ledger;
 mod status_page;
 mod support;

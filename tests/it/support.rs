@@ -88,6 +88,10 @@ impl Account {
         aws_sdk_eks::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
     }
 
+    pub fn sagemaker(&self, region: &str) -> aws_sdk_sagemaker::Client {
+        aws_sdk_sagemaker::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
+    }
+
     pub fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
         aws_sdk_cloudwatch::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
     }
