@@ -64,14 +64,21 @@ pub trait ResourceKind: Send + Sync {
     fn phase(&self, r: &Resource) -> Phase;
     /// The kind's own reason to leave the resource alone for `action`, if any.
     fn skip(&self, r: &Resource, action: Action) -> Option<String>;
-    /// Something the operator should know when the action goes ahead.
-    fn note(&self, r: &Resource, action: Action) -> Option<String>;
+    /// Something the operator should know when the action goes ahead (by default
+    /// nothing).
+    fn note(&self, _r: &Resource, _action: Action) -> Option<String> {
+        None
+    }
     /// The resource's name: the `Name` tag, or what the kind's ids say.
-    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str>;
+    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
+        name_tag(r)
+    }
     /// How `action` is carried out on `r` given what the schedule `asks`, and what the
-    /// operator should know of that choice ([`Mode::PLAIN`] and no word for kinds
-    /// with one way only).
-    fn mode(&self, r: &Resource, action: Action, asks: Asks) -> (Mode, Option<String>);
+    /// operator should know of that choice (by default [`Mode::PLAIN`] and no word:
+    /// kinds with one way only).
+    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
+        (Mode::PLAIN, None)
+    }
     /// Its AWS calls.
     fn adapter(&self) -> &'static dyn Adapter;
     /// How its resources are priced ([`NotPriced`] when the file cannot name them by
@@ -88,8 +95,10 @@ pub struct Facts {
     /// The IAM prefix of its actions (`ec2`, `rds`...), which also names its bound on
     /// calls in flight per region.
     pub service: &'static str,
-    /// The state a start leads to, in the kind's own words (a stop: `stopped`).
+    /// The state a start leads to, in the kind's own words.
     pub started: &'static str,
+    /// The state a stop leads to, in the kind's own words.
+    pub stopped: &'static str,
     /// Which timeout its changes are awaited within.
     pub verify: Verify,
     /// What `offhours snooze` needs to find one of its resources by id and tag it.
@@ -101,7 +110,7 @@ impl Facts {
     pub fn target_state(&self, action: Action) -> &'static str {
         match action {
             Action::Start => self.started,
-            Action::Stop => "stopped",
+            Action::Stop => self.stopped,
         }
     }
 }
@@ -250,9 +259,9 @@ mod tests {
             ("rds-cluster", "available", "stopped", Verify::Database),
             ("asg", "scaled", "stopped", Verify::Default),
             ("ecs", "scaled", "stopped", Verify::Default),
-            ("redshift", "available", "stopped", Verify::Database),
+            ("redshift", "available", "paused", Verify::Database),
             ("eks-nodegroup", "scaled", "stopped", Verify::Database),
-            ("sagemaker-notebook", "InService", "stopped", Verify::Database),
+            ("sagemaker-notebook", "InService", "Stopped", Verify::Database),
         ];
         for (name, started, stopped, verify) in cases {
             let facts = of(parse(name).unwrap()).facts();

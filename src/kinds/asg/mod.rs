@@ -4,8 +4,8 @@
 pub mod aws;
 mod iam;
 
-use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
-use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
+use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify};
+use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 3, name: "asg", noun: "Auto Scaling group", id_prefix: None, logs_instance_id: false });
 
@@ -27,6 +27,7 @@ const FACTS: Facts = Facts {
     kind: KIND,
     service: aws::SERVICE,
     started: "scaled",
+    stopped: "stopped",
     verify: Verify::Default,
     snooze_actions: &["autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
 };
@@ -73,18 +74,6 @@ impl ResourceKind for Groups {
 
     fn skip(&self, r: &Resource, action: Action) -> Option<String> {
         skip(r, action)
-    }
-
-    fn note(&self, _r: &Resource, _action: Action) -> Option<String> {
-        None
-    }
-
-    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
-        name_tag(r)
-    }
-
-    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
-        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {

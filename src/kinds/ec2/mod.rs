@@ -5,7 +5,7 @@ pub mod aws;
 mod iam;
 pub mod price;
 
-use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
+use super::{Adapter, Facts, Pricing, ResourceKind, Verify};
 use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 0, name: "ec2", noun: "instance", id_prefix: Some("i-"), logs_instance_id: true });
@@ -21,6 +21,7 @@ const FACTS: Facts = Facts {
     kind: KIND,
     service: aws::SERVICE,
     started: "running",
+    stopped: "stopped",
     verify: Verify::Default,
     snooze_actions: &["ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeInstances"],
 };
@@ -73,14 +74,6 @@ impl ResourceKind for Instances {
 
     fn skip(&self, r: &Resource, _action: Action) -> Option<String> {
         skip(r)
-    }
-
-    fn note(&self, _r: &Resource, _action: Action) -> Option<String> {
-        None
-    }
-
-    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
-        name_tag(r)
     }
 
     fn mode(&self, r: &Resource, action: Action, asks: Asks) -> (Mode, Option<String>) {

@@ -5,7 +5,7 @@ pub mod aws;
 mod iam;
 
 use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
-use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
+use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 4, name: "ecs", noun: "ECS service", id_prefix: None, logs_instance_id: false });
 
@@ -26,6 +26,7 @@ const FACTS: Facts = Facts {
     kind: KIND,
     service: aws::SERVICE,
     started: "scaled",
+    stopped: "stopped",
     verify: Verify::Default,
     snooze_actions: &["ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource"],
 };
@@ -71,17 +72,9 @@ impl ResourceKind for Services {
         skip(r, action)
     }
 
-    fn note(&self, _r: &Resource, _action: Action) -> Option<String> {
-        None
-    }
-
     /// The `Name` tag, else the service's name from its ARN.
     fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
         name_tag(r).or_else(|| r.id.rsplit('/').next())
-    }
-
-    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
-        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {

@@ -10,7 +10,7 @@ mod iam;
 
 use super::record::Sizes;
 use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Verify, name_tag};
-use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
+use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind =
     Kind::new(&KindInfo { rank: 6, name: "eks-nodegroup", noun: "EKS node group", id_prefix: None, logs_instance_id: false });
@@ -22,6 +22,7 @@ const FACTS: Facts = Facts {
     kind: KIND,
     service: aws::SERVICE,
     started: "scaled",
+    stopped: "stopped",
     // A node group's update takes minutes.
     verify: Verify::Database,
     snooze_actions: &["eks:DescribeNodegroup", "eks:TagResource", "eks:UntagResource"],
@@ -97,10 +98,6 @@ impl ResourceKind for Nodegroups {
 
     fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
         name_tag(r).or_else(|| r.id.split_once('/').map(|(_, name)| name))
-    }
-
-    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
-        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {

@@ -6,8 +6,8 @@ pub mod aws;
 mod iam;
 pub mod price;
 
-use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
-use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
+use super::{Adapter, Facts, Pricing, ResourceKind, Verify};
+use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const INSTANCE: Kind = Kind::new(&KindInfo { rank: 1, name: "rds", noun: "DB instance", id_prefix: None, logs_instance_id: false });
 pub const CLUSTER: Kind =
@@ -65,6 +65,7 @@ pub static DB_INSTANCES: Databases = Databases {
         kind: INSTANCE,
         service: aws::SERVICE,
         started: "available",
+        stopped: "stopped",
         verify: Verify::Database,
         snooze_actions: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBInstances"],
     },
@@ -78,6 +79,7 @@ pub static DB_CLUSTERS: Databases = Databases {
         kind: CLUSTER,
         service: aws::SERVICE,
         started: "available",
+        stopped: "stopped",
         verify: Verify::Database,
         snooze_actions: &["rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DescribeDBClusters"],
     },
@@ -101,14 +103,6 @@ impl ResourceKind for Databases {
 
     fn note(&self, _r: &Resource, action: Action) -> Option<String> {
         (action == Action::Stop).then(|| SEVEN_DAYS.to_string())
-    }
-
-    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
-        name_tag(r)
-    }
-
-    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
-        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {

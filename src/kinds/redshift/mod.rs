@@ -7,8 +7,8 @@ pub mod aws;
 mod iam;
 pub mod price;
 
-use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
-use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
+use super::{Adapter, Facts, Pricing, ResourceKind, Verify};
+use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind =
     Kind::new(&KindInfo { rank: 5, name: "redshift", noun: "Redshift cluster", id_prefix: None, logs_instance_id: false });
@@ -17,6 +17,7 @@ const FACTS: Facts = Facts {
     kind: KIND,
     service: aws::SERVICE,
     started: "available",
+    stopped: "paused",
     verify: Verify::Database,
     snooze_actions: &["redshift:DescribeClusters", "redshift:CreateTags", "redshift:DeleteTags"],
 };
@@ -68,14 +69,6 @@ impl ResourceKind for Clusters {
 
     fn note(&self, _r: &Resource, action: Action) -> Option<String> {
         (action == Action::Stop).then(|| "a paused cluster's storage and backups are still billed".to_string())
-    }
-
-    fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
-        name_tag(r)
-    }
-
-    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
-        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {

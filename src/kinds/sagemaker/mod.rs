@@ -7,7 +7,7 @@ pub mod aws;
 mod iam;
 
 use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
-use crate::model::{Action, ApiProduct, Asks, Deployment, Kind, KindInfo, Mode, Part, Phase, Resource};
+use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo {
     rank: 7,
@@ -21,6 +21,7 @@ const FACTS: Facts = Facts {
     kind: KIND,
     service: aws::SERVICE,
     started: "InService",
+    stopped: "Stopped",
     verify: Verify::Database,
     snooze_actions: &["sagemaker:DescribeNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:DeleteTags"],
 };
@@ -78,16 +79,8 @@ impl ResourceKind for Notebooks {
         None
     }
 
-    fn note(&self, _r: &Resource, _action: Action) -> Option<String> {
-        None
-    }
-
     fn name<'a>(&self, r: &'a Resource) -> Option<&'a str> {
         name_tag(r).or(Some(r.id.as_str()))
-    }
-
-    fn mode(&self, _r: &Resource, _action: Action, _asks: Asks) -> (Mode, Option<String>) {
-        (Mode::PLAIN, None)
     }
 
     fn adapter(&self) -> &'static dyn Adapter {
