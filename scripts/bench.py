@@ -10,7 +10,9 @@
    in the listing calls (DescribeInstances not naming instance ids) and wall - listing.
 2. kinds with latency (section `kinds`), through the same proxy, in eu-west-1: each kind
    alone (ec2 200 instances, rds 20 DB instances, rds-cluster 10 Aurora clusters, asg 20
-   groups, ecs 30 services in 3 clusters), then all five in one schedule with the same
+   groups, ecs 30 services in 3 clusters, redshift 10 two-node clusters, eks-nodegroup 20
+   node groups in 2 clusters, sagemaker-notebook 20 notebooks), then all of them in one
+   schedule with the same
    fleets; for `apply stop` / `apply start`: wall time, round trips on the critical path,
    calls by operation, outcomes and when each phase (list / act / verify) ran. The mixed
    case shows whether the kinds run concurrently (wall near the slowest kind's).
@@ -293,6 +295,33 @@ def make_ecs(creds, n, clusters=3):
                            desiredCount=2, tags=[{"key": "Schedule", "value": "bench"}])
 
 
+def make_redshift(creds, n):
+    redshift = client(creds, "redshift", KINDS_REGION)
+    for i in range(n):
+        redshift.create_cluster(ClusterIdentifier=f"bench-dw-{i:03}", NodeType="ra3.xlplus", ClusterType="multi-node",
+                                NumberOfNodes=2, MasterUsername="admin", MasterUserPassword="Not-a-secret-1",
+                                Tags=BENCH_TAG)
+
+
+def make_eks(creds, n, clusters=2):
+    """n managed node groups (min 1, max 4, desired 2) spread over `clusters` clusters."""
+    eks = client(creds, "eks", KINDS_REGION)
+    role = "arn:aws:iam::123456789012:role/eks"
+    for c in range(clusters):
+        eks.create_cluster(name=f"bench-{c}", roleArn=role, resourcesVpcConfig={"subnetIds": ["subnet-1"]})
+    for i in range(n):
+        eks.create_nodegroup(clusterName=f"bench-{i % clusters}", nodegroupName=f"ng-{i:03}", nodeRole=role,
+                             subnets=["subnet-1"], scalingConfig={"minSize": 1, "maxSize": 4, "desiredSize": 2},
+                             tags={"Schedule": "bench"})
+
+
+def make_sagemaker(creds, n):
+    sagemaker = client(creds, "sagemaker", KINDS_REGION)
+    for i in range(n):
+        sagemaker.create_notebook_instance(NotebookInstanceName=f"bench-nb-{i:03}", InstanceType="ml.t3.medium",
+                                           RoleArn="arn:aws:iam::123456789012:role/sagemaker", Tags=BENCH_TAG)
+
+
 # kind -> (fleet size, how to make it)
 KIND_FLEETS = {
     "ec2": (200, lambda creds, n: tag_fleet(creds, KINDS_REGION, n)),
@@ -300,6 +329,9 @@ KIND_FLEETS = {
     "rds-cluster": (10, make_clusters),
     "asg": (20, make_asg),
     "ecs": (30, make_ecs),
+    "redshift": (10, make_redshift),
+    "eks-nodegroup": (20, make_eks),
+    "sagemaker-notebook": (20, make_sagemaker),
 }
 
 
@@ -326,14 +358,14 @@ def kind_outcomes(stdout, per_kind):
 def bench_kinds(tmp, latency_ms):
     proxy = LatencyProxy(ENDPOINT, latency_ms).start()
     print(f"== kinds with {latency_ms:g} ms per AWS call (latency proxy; {KINDS_REGION}; each kind alone, "
-          "then all five in one schedule)")
+          "then all of them in one schedule)")
     print("   fleets: " + ", ".join(f"{kind} {n}" for kind, (n, _) in KIND_FLEETS.items())
           + " (ecs: services in 3 clusters, desired 2; asg: min 1, max 2, desired 1)")
     print("   round trips: sequential calls on the critical path")
-    print(f"   {'kind':<11} {'resources':>9} {'action':<6} {'wall s':>7} {'round trips':>11}  "
+    print(f"   {'kind':<18} {'resources':>9} {'action':<6} {'wall s':>7} {'round trips':>11}  "
           "outcomes; calls by operation")
     walls = {}
-    cases = [([kind], kind) for kind in KIND_FLEETS] + [(list(KIND_FLEETS), "all five")]
+    cases = [([kind], kind) for kind in KIND_FLEETS] + [(list(KIND_FLEETS), "all kinds")]
     try:
         for kinds, label in cases:
             creds = account()
@@ -353,14 +385,14 @@ def bench_kinds(tmp, latency_ms):
                                          env=env_for(creds, tmp, proxy.url), capture_output=True, text=True,
                                          timeout=900)
                 except subprocess.TimeoutExpired:
-                    print(f"   {label:<11} {resources:>9} {action:<6} timed out after 900 s")
+                    print(f"   {label:<18} {resources:>9} {action:<6} timed out after 900 s")
                     continue
                 wall = time.monotonic() - started
                 walls[(label, action)] = wall
                 records = [r for r in proxy.log(key) if r["start"] >= started]
                 outcomes, errors = kind_outcomes(out.stdout, mixed)
                 status = "" if out.returncode == 0 else f" exit {out.returncode}"
-                print(f"   {label:<11} {resources:>9} {action:<6} {wall:>7.2f} {critical_path(records):>11}  "
+                print(f"   {label:<18} {resources:>9} {action:<6} {wall:>7.2f} {critical_path(records):>11}  "
                       f"{outcomes}{status}; {show_calls(records)}")
                 print("             timeline (s from start): " + timeline(records, started, wall, per_kind=mixed))
                 unexpected = outcomes is None or any(not k.endswith(want[action]) for k in outcomes)
@@ -376,9 +408,9 @@ def bench_kinds(tmp, latency_ms):
                     print("      " + out.stderr.strip().replace("\n", "\n      ")[-2000:])
         for action in ("stop", "start"):
             single = {k: walls[(k, action)] for k in KIND_FLEETS if (k, action) in walls}
-            if ("all five", action) in walls and single:
+            if ("all kinds", action) in walls and single:
                 slowest = max(single, key=single.get)
-                print(f"   all five {action}: {walls[('all five', action)]:.2f} s; slowest kind alone {slowest} "
+                print(f"   all kinds {action}: {walls[('all kinds', action)]:.2f} s; slowest kind alone {slowest} "
                       f"{single[slowest]:.2f} s; sum of the kinds alone {sum(single.values()):.2f} s")
     finally:
         proxy.stop()
