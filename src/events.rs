@@ -44,6 +44,9 @@ pub enum Event<'a> {
         limit: u32,
         dry_run: bool,
     },
+    /// A group of the schedule's `order` failed in an account: the later groups
+    /// (`held`) are not acted on there (`order_on_failure = "halt"`).
+    OrderHalted { job: &'a str, schedule: &'a str, action: Action, account: &'a AccountRef, failed: &'a str, held: &'a str },
     /// A fire began, `lag` after its instant.
     FireStarted { job: &'a str, schedule: &'a str, action: &'a str, lag: Duration },
     /// A reload was applied or rejected (`errors`: one line per problem, when rejected).
@@ -148,6 +151,16 @@ fn log(event: &Event<'_>) {
             dry_run = *dry_run,
             "Safety brake tripped, nothing touched."
         ),
+        Event::OrderHalted { job, schedule, action, account, failed, held } => tracing::error!(
+            account = %account.id,
+            account_name = account.name.as_deref(),
+            job = *job,
+            schedule = *schedule,
+            action = %action,
+            failed = *failed,
+            held = *held,
+            "Order halted: a group failed, the later groups are held."
+        ),
         Event::FireMissed { job, schedule, action, fire_at, late, max_lateness } => tracing::warn!(
             job = *job,
             schedule = *schedule,
@@ -208,6 +221,7 @@ fn log_resource(job: &str, schedule: &str, action: Action, dry_run: bool, r: &Re
     match r.outcome {
         Outcome::Failed => event!(error, "Resource action failed."),
         Outcome::Skipped => event!(warn, "Resource skipped."),
+        Outcome::Held => event!(warn, "Resource held: an earlier group of the order failed."),
         Outcome::Unchanged => event!(info, "Resource already in state."),
         _ => event!(info, "Resource acted on."),
     }

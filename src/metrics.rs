@@ -337,7 +337,8 @@ impl Subscriber for Metrics {
             Event::Role { leader } => {
                 self.leader.set(i64::from(*leader));
             }
-            Event::FireMissed { .. } | Event::StopWarning { .. } => {}
+            // The held resources are counted by their own events (outcome `held`).
+            Event::FireMissed { .. } | Event::StopWarning { .. } | Event::OrderHalted { .. } => {}
         }
     }
 }

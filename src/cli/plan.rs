@@ -27,6 +27,9 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
                 out!("\nschedule {} ({})", s.schedule, s.timezone);
                 out!("  last fire: {}", fire(&s.last_fire));
                 out!("  next fire: {}", fire(&s.next_fire));
+                if let Some(order) = &s.order {
+                    out!("  order: {}", order.line());
+                }
                 if s.resources.is_empty() {
                     out!("  no matching resources");
                     continue;

@@ -241,6 +241,39 @@ pub struct Schedule {
     pub enforce: Option<Duration>,
     /// How long a resource found out of step is left as it is before enforce acts.
     pub enforce_grace: Duration,
+    /// Groups of kinds started one after the other (stopped in reverse); empty: every
+    /// kind at once.
+    pub order: Vec<Vec<Kind>>,
+    /// What a group whose action fails does to the groups after it.
+    pub order_on_failure: OnFailure,
+}
+
+/// What a group of a schedule's `order` whose action fails does to the groups after it
+/// (`order_on_failure`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnFailure {
+    /// The later groups of that fire are not acted on (`"halt"`, the default).
+    #[default]
+    Halt,
+    /// The later groups act all the same (`"continue"`).
+    Continue,
+}
+
+impl OnFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnFailure::Halt => "halt",
+            OnFailure::Continue => "continue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OnFailure> {
+        match s {
+            "halt" => Some(OnFailure::Halt),
+            "continue" => Some(OnFailure::Continue),
+            _ => None,
+        }
+    }
 }
 
 impl Config {

@@ -132,7 +132,12 @@ pub struct RawSchedule {
     pub enforce: Option<Spanned<String>>,
     pub enforce_grace: Option<Spanned<String>>,
     pub accounts: Option<Spanned<Vec<Spanned<String>>>>,
+    pub order: Option<Spanned<Vec<Spanned<KindNames>>>>,
+    pub order_on_failure: Option<Spanned<String>>,
 }
+
+/// A list of kind names, each with its place in the file.
+pub type KindNames = Vec<Spanned<String>>;
 
 /// A date written either as a TOML local date (`2026-12-25`) or a string.
 #[derive(Debug, Deserialize)]

@@ -445,3 +445,32 @@ fn the_state_backend() {
     );
     check_errors(&format!("[state]\ntable = \"x\"\n{OK_SCHEDULE}"), &["t.toml:2:9: state.table: applies only to backend = \"dynamodb\""]);
 }
+
+#[test]
+fn an_order_groups_the_schedule_s_kinds_once_each() {
+    let base = "[schedules.a]\nstart = \"0 8 * * *\"\nkinds = [\"ec2\", \"rds\", \"rds-cluster\", \"ecs\"]\n";
+    let c = load_str(&format!("{base}order = [[\"rds-cluster\", \"rds\"], [\"ec2\"]]\norder_on_failure = \"continue\"\n")).unwrap();
+    let names: Vec<Vec<&str>> = c.schedules[0].order.iter().map(|g| g.iter().map(|k| k.as_str()).collect()).collect();
+    assert_eq!((names, c.schedules[0].order_on_failure), (vec![vec!["rds-cluster", "rds"], vec!["ec2"]], OnFailure::Continue));
+    let c = load_str(&format!("{base}order = [[\"rds\"], [\"ec2\"]]\n")).unwrap();
+    assert_eq!(c.schedules[0].order_on_failure, OnFailure::Halt, "halt is the default");
+    assert!(load_str(base).unwrap().schedules[0].order.is_empty(), "no order: every kind at once");
+    check_errors(
+        &format!("{base}order = [[\"rds\", \"asg\"], [\"ec2\", \"rds\"], [], [\"ecz\"]]\norder_on_failure = \"stop\"\n"),
+        &[
+            "t.toml:4:18: schedules.a.order[0][1]: `asg` is not a kind this schedule acts on (its kinds: ec2, rds, rds-cluster, ecs)",
+            "t.toml:4:34: schedules.a.order[1][1]: `rds` is already in group 0 (schedules.a.order[0]): a kind is in one group only",
+            "t.toml:4:42: schedules.a.order[2]: a group must name at least one kind",
+            "t.toml:4:47: schedules.a.order[3][0]: unknown kind `ecz` (valid: ec2, rds, rds-cluster, asg, ecs, redshift, eks-nodegroup, sagemaker-notebook)",
+            "t.toml:5:20: schedules.a.order_on_failure: `stop` is neither \"halt\" nor \"continue\"",
+        ],
+    );
+    check_errors(
+        &format!("{base}order = []\n"),
+        &["t.toml:4:9: schedules.a.order: must name at least one group of kinds (or be left out: every kind at once)"],
+    );
+    check_errors(
+        &format!("{base}order_on_failure = \"halt\"\n"),
+        &["t.toml:4:20: schedules.a.order_on_failure: only has a meaning with `order`"],
+    );
+}

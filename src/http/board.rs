@@ -211,6 +211,7 @@ impl Board {
             | Event::FireMissed { .. }
             | Event::AwsCall { .. }
             | Event::Notification { .. }
+            | Event::OrderHalted { .. }
             | Event::Role { .. } => {}
         }
     }

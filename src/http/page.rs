@@ -127,6 +127,9 @@ fn schedule(h: &mut String, s: &Schedule, index: usize, board: &Snapshot, now: D
     let _ = write!(h, "<dt>timezone</dt><dd class=\"tz\">{}</dd>", escape(tz.name()));
     let kinds: Vec<&str> = s.kinds.iter().map(|k| k.as_str()).collect();
     let _ = write!(h, "<dt>kinds</dt><dd>{}</dd>", escape(&kinds.join(", ")));
+    if let Some(order) = crate::plan::order::view(s) {
+        let _ = write!(h, "<dt>order</dt><dd class=\"order\">{}</dd>", escape(&order.line()));
+    }
     for action in Action::ALL {
         let _ = write!(h, "<dt>next {action}</dt><dd class=\"next-{action}\">");
         match s.trigger(action) {
@@ -452,6 +455,7 @@ stop = "0 18 * * MON-FRI"
 timezone = "America/New_York"
 stop = "0 22 * * *"
 kinds = ["ec2", "rds"]
+order = [["rds"], ["ec2"]]
 [iam_audit]
 cron = "0 7 * * MON"
 [billing_alarm]
@@ -530,6 +534,7 @@ alarm_name = "budget"
             r#"<dd class="tz">Europe/Berlin</dd>"#,
             r#"<dd class="tz">America/New_York</dd>"#,
             "<dd>ec2, rds</dd>",
+            r#"<dd class="order">start rds -&gt; ec2; stop ec2 -&gt; rds; a failed group halts the later ones</dd>"#,
             // Monday 08:00 CET is 07:00 UTC: 2h 12m from now.
             r#"<dd class="next-start">Mon 23 Nov 08:00 CET <span class="muted">(in 2h 12m)</span>"#,
             r#"<dd class="next-stop">Mon 23 Nov 18:00 CET <span class="muted">(in 12h 12m)</span>"#,
@@ -550,6 +555,7 @@ alarm_name = "budget"
             assert!(page.contains(want), "missing {want:?}");
         }
         assert_eq!(page.matches(r#"class="alert brake""#).count(), 1);
+        assert_eq!(page.matches(r#"<dd class="order">"#).count(), 1, "only the schedule with an order shows one");
         assert_eq!(page.matches("<svg ").count(), 2);
         assert!(page.contains(r#"aria-labelledby="tl0-t tl0-d""#) && page.contains(r#"aria-labelledby="tl1-t tl1-d""#));
         // In New York it is still Sunday 22 Nov: the week of Monday 16 Nov.

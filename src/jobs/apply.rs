@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::aws::CallCounter;
 use crate::aws::batch;
 use crate::aws::{Api, Aws, AwsError, ErrorKind};
+use crate::config::OnFailure;
 use crate::config::{Config, Schedule};
 use crate::events::{self, Event};
 use crate::jobs::listing::{self, Listing, Read};
@@ -300,24 +301,27 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
         }
     }
 
-    // Each group's outcomes are logged as soon as it is done: a kind that verifies for
-    // minutes does not hold up the others' events.
-    let mut groups: FuturesUnordered<_> = to_act
-        .into_iter()
-        .map(|((kind, region, mode), resources)| {
-            let acting = Acting { adapter: crate::kinds::of(kind).adapter(), api: aws.api(&region, &calls), kind, req: &req, mode };
-            async move { acting.run(resources).await }
-        })
-        .collect();
-    while let Some(group) = groups.next().await {
-        let group: Vec<ResourceResult> = group.into_iter().map(|r| stamped(&req, r)).collect();
-        for r in &group {
-            log_result(&req, r);
+    let mut kinds = req.schedule.kinds.clone();
+    kinds.extend(to_act.keys().map(|(kind, _, _)| *kind).filter(|k| !req.schedule.kinds.contains(k)));
+    let stages = plan::order::stages(&req.schedule.order, req.action, &kinds);
+    let mut held: Option<String> = None;
+    for (i, stage) in stages.iter().enumerate() {
+        let batch: BTreeMap<_, _> = to_act.extract_if(.., |(kind, _, _), _| stage.contains(kind)).collect();
+        if let Some(reason) = &held {
+            for r in batch.into_values().flatten() {
+                let done = stamped(&req, result(&r, Some(r.state.clone()), Outcome::Held, Some(reason.clone()), None));
+                log_result(&req, &done);
+                results.push(done);
+            }
+            continue;
         }
-        results.extend(group);
+        let before = results.len();
+        act_stage(aws, &req, &calls, batch, &mut results).await;
+        let failed = results[before..].iter().any(|r| r.outcome == Outcome::Failed) || errors.iter().any(|e| stage.contains(&e.kind));
+        if failed && req.schedule.order_on_failure == OnFailure::Halt && i + 1 < stages.len() {
+            held = Some(halt(&req, stage, &stages[i + 1..]));
+        }
     }
-    drop(groups);
-
     results.sort_by(|a, b| (a.kind, &a.region, &a.id).cmp(&(b.kind, &b.region, &b.id)));
     let report = ApplyReport {
         schedule: req.schedule.name.clone(),
@@ -330,6 +334,47 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
         duration: started.elapsed(),
     };
     Ok(report)
+}
+
+/// Acts on one stage's groups at once; each group's outcomes are logged as soon as it
+/// is done (a kind that verifies for minutes does not hold up the others' events).
+async fn act_stage(
+    aws: &Aws,
+    req: &Request<'_>,
+    calls: &Arc<CallCounter>,
+    to_act: BTreeMap<(Kind, String, Mode), Vec<Resource>>,
+    results: &mut Vec<ResourceResult>,
+) {
+    let mut groups: FuturesUnordered<_> = to_act
+        .into_iter()
+        .map(|((kind, region, mode), resources)| {
+            let acting = Acting { adapter: crate::kinds::of(kind).adapter(), api: aws.api(&region, calls), kind, req, mode };
+            async move { acting.run(resources).await }
+        })
+        .collect();
+    while let Some(group) = groups.next().await {
+        let group: Vec<ResourceResult> = group.into_iter().map(|r| stamped(req, r)).collect();
+        for r in &group {
+            log_result(req, r);
+        }
+        results.extend(group);
+    }
+}
+
+/// A stage of the schedule's order failed and `order_on_failure` is `halt`: says so
+/// once, and gives the reason the later stages' resources are held.
+fn halt(req: &Request<'_>, failed: &[Kind], later: &[Vec<Kind>]) -> String {
+    let (failed, later) = (plan::order::describe(&[failed.to_vec()]), plan::order::describe(later));
+    events::emit(Event::OrderHalted {
+        job: req.cause.as_str(),
+        schedule: &req.schedule.name,
+        action: req.action,
+        account: req.account,
+        failed: &failed,
+        held: &later,
+    });
+    let done = Mode::PLAIN.success(req.action);
+    format!("not {done}: the group before it in the order ({failed}) failed, and order_on_failure is halt")
 }
 
 /// The one `ActionFinished` event of an action (over every account).

@@ -46,6 +46,9 @@ pub struct SchedulePlan {
     pub timezone: String,
     pub last_fire: Option<FireView>,
     pub next_fire: Option<FireView>,
+    /// The groups of kinds acted on one after the other; absent: every kind at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<plan::order::OrderView>,
     pub resources: Vec<PlannedResource>,
 }
 
@@ -174,6 +177,7 @@ fn schedule_plan(config: &Config, schedule: &Schedule, at: DateTime<Utc>, found:
         timezone: schedule.timezone.name().to_string(),
         last_fire: view(schedule, last),
         next_fire: view(schedule, plan::next_fire(schedule, at)),
+        order: plan::order::view(schedule),
         resources,
     }
 }

@@ -16,6 +16,8 @@ pub enum Outcome {
     Hibernated,
     Unchanged,
     Skipped,
+    /// Not acted on: an earlier group of the schedule's `order` failed.
+    Held,
     Failed,
     WouldStart,
     WouldStop,
@@ -29,6 +31,7 @@ impl Outcome {
             Outcome::Hibernated => "hibernated",
             Outcome::Unchanged => "unchanged",
             Outcome::Skipped => "skipped",
+            Outcome::Held => "held",
             Outcome::Failed => "failed",
             Outcome::WouldStart => "would-start",
             Outcome::WouldStop => "would-stop",

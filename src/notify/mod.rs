@@ -112,6 +112,8 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
         | Event::FireStarted { .. }
         | Event::AwsCall { .. }
         | Event::Notification { .. }
+        // Told within the action's own notice (its held resources).
+        | Event::OrderHalted { .. }
         | Event::Role { .. } => return None,
     };
     Some(draft.at(now))
@@ -167,6 +169,12 @@ fn action_failed(
     let mut text = format!("{} of {} resources failed ({counts}).", failed.len(), results.len());
     if list_failures > 0 {
         text.push_str(&format!(" {list_failures} kind and region listings failed: their resources were not acted on."));
+    }
+    let held = results.iter().filter(|r| r.outcome == Outcome::Held).count();
+    if held > 0 {
+        text.push_str(&format!(
+            " {held} resources were held: a group before theirs in the schedule's order failed (order_on_failure = \"halt\")."
+        ));
     }
     if !failed_accounts.is_empty() {
         let each: Vec<String> = failed_accounts

@@ -128,6 +128,24 @@ fn events_become_notices_with_their_kind_and_severity() {
     assert_eq!(n.resources.len(), 1);
     assert_eq!(n.resources[0].detail.as_deref(), Some("InsufficientInstanceCapacity"));
     assert!(n.text.starts_with("1 of 2 resources failed (failed 1, started 1)."), "{}", n.text);
+    // A failed group of the schedule's order held the next: the notice says how many.
+    let held = [result("i-2", Outcome::Failed, Some("did not start")), result("db-1", Outcome::Held, Some("not started: ..."))];
+    let n = notice(&finished(&held, &calls), &ctx, now).unwrap();
+    assert_eq!((n.kind, n.resources.len()), (NoticeKind::ActionFailed, 1));
+    assert!(
+        n.text.contains("1 resources were held: a group before theirs in the schedule's order failed (order_on_failure = \"halt\")."),
+        "{}",
+        n.text
+    );
+    let halted = Event::OrderHalted {
+        job: "schedule",
+        schedule: "office",
+        action: crate::model::Action::Start,
+        account: &crate::model::AccountRef { id: "123456789012".into(), name: None },
+        failed: "ec2",
+        held: "rds",
+    };
+    assert!(notice(&halted, &ctx, now).is_none(), "told within the action's own notice");
     // Accounts that could not be acted in are news too, with why.
     let accounts = [crate::model::AccountFailure {
         account: "333333333333".into(),

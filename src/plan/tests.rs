@@ -27,6 +27,8 @@ fn schedule(hibernate: bool) -> Schedule {
         accounts: None,
         enforce: None,
         enforce_grace: std::time::Duration::ZERO,
+        order: Vec::new(),
+        order_on_failure: Default::default(),
     }
 }
 

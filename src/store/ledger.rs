@@ -18,7 +18,7 @@
 //!     schedule TEXT NOT NULL,
 //!     job      TEXT NOT NULL,     -- schedule, catch-up, apply, enforce, ...
 //!     action   TEXT NOT NULL,     -- start, stop
-//!     outcome  TEXT NOT NULL      -- started, stopped, hibernated, seen-running, gone
+//!     outcome  TEXT NOT NULL      -- started, stopped, hibernated, held, seen-running, gone
 //! ) STRICT;
 //! CREATE INDEX actions_at ON actions (at_ms);
 //! CREATE INDEX actions_resource ON actions (account, region, kind, resource, at_ms);
@@ -103,8 +103,10 @@ impl LatestFigures {
     }
 }
 
-/// The outcomes the recorder writes: those that changed a resource's state.
-pub const RECORDED: [Outcome; 3] = [Outcome::Started, Outcome::Stopped, Outcome::Hibernated];
+/// The outcomes the recorder writes: those that changed a resource's state, and `held`
+/// (not acted on because an earlier group of the schedule's order failed: the history
+/// says which were not started; the hour counting passes them over).
+pub const RECORDED: [Outcome; 4] = [Outcome::Started, Outcome::Stopped, Outcome::Hibernated, Outcome::Held];
 
 /// One start or stop of one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -156,8 +158,8 @@ impl Entry {
     }
 }
 
-/// The entries an action's results make: one per resource it started, stopped or
-/// hibernated (see [`RECORDED`]), all at `at`.
+/// The entries an action's results make: one per resource it started, stopped,
+/// hibernated or held (see [`RECORDED`]), all at `at`.
 pub fn entries(at: DateTime<Utc>, job: &str, schedule: &str, action: Action, results: &[ResourceResult]) -> Vec<Entry> {
     results
         .iter()
@@ -323,7 +325,7 @@ impl Ledger {
                      SELECT *, row_number() OVER (
                          PARTITION BY account, region, kind, resource ORDER BY at_ms DESC, id DESC
                      ) AS newest
-                     FROM actions WHERE at_ms < ?1
+                     FROM actions WHERE at_ms < ?1 AND outcome <> 'held'
                  ) WHERE newest = 1 ORDER BY at_ms, id"
             ),
             params![since.timestamp_millis()],
@@ -341,8 +343,9 @@ impl Ledger {
     }
 
     /// Removes the entries recorded before `older_than`, except each resource's newest
-    /// (a resource stopped long ago and never started again keeps its stop, and so its
-    /// hours off); how many.
+    /// change (a resource stopped long ago and never started again keeps its stop, and
+    /// so its hours off; a `held` row says what was not done and changes nothing); how
+    /// many.
     pub fn purge(&mut self, older_than: DateTime<Utc>) -> Result<usize, LedgerError> {
         self.conn
             .execute(
@@ -351,7 +354,7 @@ impl Ledger {
                          SELECT id, row_number() OVER (
                              PARTITION BY account, region, kind, resource ORDER BY at_ms DESC, id DESC
                          ) AS newest
-                         FROM actions
+                         FROM actions WHERE outcome <> 'held'
                      ) WHERE newest = 1
                  )",
                 params![older_than.timestamp_millis()],
@@ -470,10 +473,11 @@ pub(crate) fn price_cache(path: &Path) -> PriceCache {
     })
 }
 
-/// Each resource's newest entry of `entries` (oldest first in, oldest first out).
+/// Each resource's newest entry of `entries` that says its state (oldest first in,
+/// oldest first out): a `held` row changed nothing.
 pub(crate) fn newest_per_resource(entries: impl IntoIterator<Item = Entry>) -> Vec<Entry> {
     let mut newest: std::collections::BTreeMap<(String, String, Kind, String), Entry> = std::collections::BTreeMap::new();
-    for e in entries {
+    for e in entries.into_iter().filter(|e| e.outcome != Outcome::Held.as_str()) {
         newest.insert((e.account.clone(), e.region.clone(), e.kind, e.id.clone()), e);
     }
     let mut out: Vec<Entry> = newest.into_values().collect();
@@ -672,6 +676,33 @@ pub(crate) mod tests {
         assert_eq!(before[0].at, at("2026-06-01T18:00:00Z"), "the newest of eu-west-1's i-1");
         assert_eq!(before[2].region, "us-east-1", "the same id in another region is another resource");
         assert!(ledger.last_before(at("2026-05-31T18:00:00Z")).unwrap().is_empty(), "strictly before");
+    }
+
+    #[test]
+    fn a_held_row_is_kept_as_history_but_never_stands_for_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(dir.path().join(LEDGER_FILE)).unwrap();
+        let held = Entry { outcome: "held".into(), ..entry("2026-06-02T08:00:00Z", "i-1", Action::Start) };
+        ledger.append(&[entry("2026-06-01T18:00:00Z", "i-1", Action::Stop), held.clone()]).unwrap();
+        let window = ledger.between(at("2026-06-02T00:00:00Z"), at("2026-06-03T00:00:00Z")).unwrap();
+        assert_eq!(window, std::slice::from_ref(&held), "the history says the start was held");
+        // The stop still stands: the whole next day is off.
+        let before = ledger.last_before(at("2026-06-03T00:00:00Z")).unwrap();
+        assert_eq!(ids(&before), [("i-1".into(), Action::Stop)]);
+        let tally = ledger.tally(at("2026-06-02T00:00:00Z"), at("2026-06-03T00:00:00Z")).unwrap();
+        assert_eq!(tally.groups.values().sum::<i64>(), 24 * 3600);
+        assert_eq!(ids(&newest_per_resource([entry("2026-06-01T18:00:00Z", "i-1", Action::Stop), held])), [("i-1".into(), Action::Stop)]);
+        // A purge keeps the stop (the newest change) and drops the old held row.
+        assert_eq!(ledger.purge(at("2026-06-05T00:00:00Z")).unwrap(), 1);
+        assert_eq!(ids(&ledger.last_before(at("2026-06-05T00:00:00Z")).unwrap()), [("i-1".into(), Action::Stop)]);
+    }
+
+    #[test]
+    fn the_recorder_s_entries_include_held_resources() {
+        let mut r = result("db-held", Outcome::Held);
+        r.reason = Some("not started: the group before it in the order (ec2) failed, and order_on_failure is halt".into());
+        let made = entries(at("2026-06-01T08:00:00Z"), "schedule", "office", Action::Start, &[r, result("db-skipped", Outcome::Skipped)]);
+        assert_eq!(made.iter().map(|e| (e.id.as_str(), e.outcome.as_str())).collect::<Vec<_>>(), [("db-held", "held")]);
     }
 
     /// Rows `"MM-DD id stop|start"` (2025) purged at `cut` leave `expect`, and say how

@@ -12,6 +12,7 @@ mod enforce;
 mod keys;
 mod kinds;
 mod notify;
+mod order;
 mod organizations;
 mod pid1;
 mod plan;

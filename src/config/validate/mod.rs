@@ -17,6 +17,7 @@ use crate::schedule::{CronExpr, Trigger};
 
 mod accounts;
 mod notify;
+mod order;
 
 use self::notify::{notify, sns_topic_region};
 use accounts::{account, is_account_id, organization};
@@ -512,6 +513,9 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         Some(list) => c.kinds(list, &field("kinds")).unwrap_or_default(),
         None => file_kinds.to_vec(),
     };
+    // An order is checked against kinds that were read (a bad `kinds` says so itself).
+    let order = if kinds.is_empty() { Vec::new() } else { order::order(c, raw, &kinds, &field("order")) };
+    let order_on_failure = order::on_failure(c, raw, &field("order_on_failure"));
     let by_name = raw.by_name.unwrap_or(true);
     let tags = schedule_tags(c, raw, by_name, tag_key, &field("tags"));
     // The file's default applies to schedules that stop; a schedule's own value must have
@@ -556,6 +560,8 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         accounts: None,
         enforce,
         enforce_grace,
+        order,
+        order_on_failure,
     })
 }
 
