@@ -90,7 +90,7 @@ fn group(min: i32, max: i32, desired: i32, record: Option<&str>) -> Resource {
 }
 
 fn service(desired: i32, record: Option<&str>) -> Resource {
-    let record = record.map(crate::kinds::ecs::parse_record);
+    let record = record.map(crate::kinds::ecs::record::parse);
     resource(
         crate::kinds::ecs::KIND,
         crate::kinds::ecs::state_name(desired),

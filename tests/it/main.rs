@@ -7,6 +7,7 @@ mod apply;
 mod billing;
 mod check;
 mod daemon;
+mod ecs_scaling;
 mod eks;
 mod enforce;
 mod keys;

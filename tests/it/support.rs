@@ -80,6 +80,10 @@ impl Account {
         aws_sdk_ecs::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
     }
 
+    pub fn aas(&self, region: &str) -> aws_sdk_applicationautoscaling::Client {
+        aws_sdk_applicationautoscaling::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
+    }
+
     pub fn redshift(&self, region: &str) -> aws_sdk_redshift::Client {
         aws_sdk_redshift::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
     }

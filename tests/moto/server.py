@@ -8,7 +8,8 @@ own) never see each other's faults:
   POST /_offhours/faults  {"access_key_id", "action", "status", "code", "message",
                            "count" (-1 = every time), "if_instance" (optional: any
                            parameter value, e.g. an instance id or DB identifier),
-                           "protocol" ("ec2", default, or "query" for RDS and Auto Scaling)}
+                           "protocol" ("ec2", default, "query" for RDS and Auto Scaling,
+                           "json" for Application Auto Scaling)}
       answer the next `count` matching requests with that error instead of moto.
   POST /_offhours/falls-back  {"access_key_id", "instance_id", "code", "message"}
       after StartInstances includes the instance, moto puts it back to `stopped`
@@ -52,6 +53,9 @@ KEY_RE = re.compile(r"Credential=([A-Z0-9]+)/")
 
 
 def error_body(code, message, protocol="ec2"):
+    if protocol == "json":
+        # The JSON services (Application Auto Scaling, ECS...) name the error in `__type`.
+        return json.dumps({"__type": code, "message": message}).encode()
     if protocol == "query":
         # The awsquery services (RDS, Auto Scaling) wrap errors differently from EC2.
         return (

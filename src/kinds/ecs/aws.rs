@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{ServiceField, Tag};
 
-use super::{RECORD_TAG, ServiceDetail, parse_record, state_name};
+use super::record::{self, Record, Target};
+use super::{RECORD_TAG, ServiceDetail, scaling, state_name};
 use crate::aws::batch::one_by_one;
 use crate::aws::{Api, AwsError, ErrorKind, Pending, observe};
 use crate::kinds::Adapter;
@@ -49,7 +50,7 @@ fn service(region: &str, s: &aws_sdk_ecs::types::Service) -> Option<Resource> {
         detail: Detail::new(ServiceDetail {
             cluster: s.cluster_arn()?.to_string(),
             desired,
-            record: tags.get(RECORD_TAG).map(|v| parse_record(v)),
+            record: tags.get(RECORD_TAG).map(|v| record::parse(v)),
         }),
     })
 }
@@ -183,20 +184,49 @@ impl Adapter for Calls {
         Box::pin(one_by_one(batch, dry_run, move |s| async move {
             let Some(ServiceDetail { cluster, desired, record }) = s.detail.get::<ServiceDetail>() else { return Ok(false) };
             match action {
-                // Record first: a service set to 0 without a record could never be restored.
-                Action::Stop => {
-                    self.tag(api, s, RECORD_TAG, Some(&desired.to_string())).await?;
-                    set_desired(api, s, cluster, 0).await?;
-                }
-                // Restore first: the record goes only once the count is back.
+                Action::Stop => self.stop(api, s, cluster, *desired).await?,
                 Action::Start => {
                     let Some(Ok(recorded)) = record else { return Ok(false) };
-                    set_desired(api, s, cluster, *recorded).await?;
-                    self.tag(api, s, RECORD_TAG, None).await?;
+                    self.start(api, s, cluster, *recorded).await?;
                 }
             }
             Ok(true)
         }))
+    }
+}
+
+impl Calls {
+    /// Record first: a service set to 0 without a record could never be restored. A
+    /// target set to 0..0 with its scaling suspended keeps Application Auto Scaling
+    /// from scaling the service back up; if it cannot be set, the service is left as
+    /// it was (record removed) and the error reported.
+    async fn stop(&self, api: &Api, s: &Resource, cluster: &str, desired: i32) -> Result<(), AwsError> {
+        let target_id = scaling::resource_id(cluster, &s.id);
+        let target = scaling::read(api, &target_id).await?;
+        self.tag(api, s, RECORD_TAG, Some(&record::format(Record { desired, target }))).await?;
+        if target.is_some()
+            && let Err(e) = scaling::set(api, &target_id, Target::STOPPED).await
+        {
+            let _ = self.tag(api, s, RECORD_TAG, None).await;
+            return Err(e);
+        }
+        if let Err(e) = set_desired(api, s, cluster, 0).await {
+            if let Some(was) = target {
+                let _ = scaling::set(api, &target_id, was).await;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// The target first (its minimum would otherwise hold the count at 0), then the
+    /// count; the record goes only once both are back.
+    async fn start(&self, api: &Api, s: &Resource, cluster: &str, recorded: Record) -> Result<(), AwsError> {
+        if let Some(target) = recorded.target {
+            scaling::set(api, &scaling::resource_id(cluster, &s.id), target).await?;
+        }
+        set_desired(api, s, cluster, recorded.desired).await?;
+        self.tag(api, s, RECORD_TAG, None).await
     }
 }
 

@@ -1,8 +1,11 @@
-//! ECS services: a stop records the desired count in a tag on the service and sets it
-//! to 0; a start restores it and removes the tag. The same rules as Auto Scaling groups.
+//! ECS services: a stop records the desired count (and the service's Application Auto
+//! Scaling target, see [`record`]) in a tag on the service and sets it to 0; a start
+//! restores it and removes the tag. The same rules as Auto Scaling groups.
 
 pub mod aws;
 mod iam;
+pub mod record;
+mod scaling;
 
 use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
@@ -15,11 +18,11 @@ pub struct ServiceDetail {
     /// The cluster's ARN (services are addressed within their cluster).
     pub cluster: String,
     pub desired: i32,
-    /// The desired count recorded by the last stop, from the record tag.
-    pub record: Option<Result<i32, String>>,
+    /// What the last stop recorded, from the record tag.
+    pub record: Option<Result<record::Record, String>>,
 }
 
-/// The tag a stop writes on the service: the desired count before the stop.
+/// The tag a stop writes on the service: the desired count (and target) before the stop.
 pub const RECORD_TAG: &str = "offhours:ecs-desired";
 
 const FACTS: Facts = Facts {
@@ -30,13 +33,6 @@ const FACTS: Facts = Facts {
     verify: Verify::Default,
     snooze_actions: &["ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource"],
 };
-
-pub fn parse_record(value: &str) -> Result<i32, String> {
-    match value.trim().parse::<i32>() {
-        Ok(n) if n >= 0 => Ok(n),
-        _ => Err(format!("`{value}` is not a desired count")),
-    }
-}
 
 pub fn state_name(desired: i32) -> &'static str {
     if desired > 0 { "scaled" } else { "stopped" }
