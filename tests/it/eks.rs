@@ -34,6 +34,7 @@ async fn node_group(account: &Account, cluster: &str, name: &str, schedule: &str
         .node_role(&role)
         .subnets("subnet-1")
         .scaling_config(NodegroupScalingConfig::builder().min_size(1).max_size(4).desired_size(2).build())
+        .instance_types("t3.large")
         .tags("Schedule", schedule)
         .send()
         .await
@@ -74,12 +75,15 @@ async fn node_groups_scale_to_zero_keeping_max_and_come_back_exactly() {
 
     let (json, log) = apply("stop");
     assert_eq!(outcomes(&json), one("stopped"), "{json}");
+    assert_eq!(json["results"][0]["type"], "t3.large*2", "priced as its two on-demand instances");
     assert!(log.contains("max kept at 4 (EKS requires max >= 1)"), "{log}");
     assert_eq!(sizes(&account, "dev", "workers").await, ((0, 4, 0), Some("min=1,max=4,desired=2".into())));
     assert_eq!(sizes(&account, "dev", "batch").await, ((1, 4, 2), None), "another schedule's node group is not touched");
 
     assert_eq!(outcomes(&apply("stop").0), one("unchanged"));
-    assert_eq!(outcomes(&apply("start").0), one("started"));
+    let (json, _) = apply("start");
+    assert_eq!(outcomes(&json), one("started"));
+    assert_eq!(json["results"][0]["type"], "t3.large*2", "while at 0, the recorded nodes");
     assert_eq!(sizes(&account, "dev", "workers").await, ((1, 4, 2), None), "restored exactly, the record removed");
     assert_eq!(outcomes(&apply("start").0), one("unchanged"));
 }

@@ -36,13 +36,21 @@ fn nodegroup(region: &str, g: &aws_sdk_eks::types::Nodegroup) -> Option<Resource
     let sizes =
         Sizes { min: scaling.min_size().unwrap_or(0), max: scaling.max_size().unwrap_or(0), desired: scaling.desired_size().unwrap_or(0) };
     let tags: BTreeMap<String, String> = g.tags().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let record = tags.get(RECORD_TAG).map(|v| parse_record(v));
+    // Scaled to 0, a group is priced by the nodes it had (the record).
+    let nodes = match &record {
+        Some(Ok(recorded)) if sizes.desired == 0 => recorded.desired,
+        _ => sizes.desired,
+    };
+    let types: Vec<&str> = g.instance_types().iter().map(String::as_str).collect();
+    let on_demand = g.capacity_type().is_none_or(|c| *c == aws_sdk_eks::types::CapacityTypes::OnDemand);
     Some(Resource {
         kind: KIND,
         id: id(cluster, name),
         region: region.to_string(),
         state: state_name(g.status().map_or("ACTIVE", |s| s.as_str()), sizes),
         state_reason: None,
-        size: None,
+        size: super::price::size(&types, on_demand, nodes),
         engine: None,
         deployment: None,
         detail: Detail::new(NodegroupDetail {
@@ -50,7 +58,7 @@ fn nodegroup(region: &str, g: &aws_sdk_eks::types::Nodegroup) -> Option<Resource
             name: name.to_string(),
             arn: g.nodegroup_arn()?.to_string(),
             sizes,
-            record: tags.get(RECORD_TAG).map(|v| parse_record(v)),
+            record,
         }),
         tags,
     })

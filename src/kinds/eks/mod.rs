@@ -7,9 +7,10 @@
 
 pub mod aws;
 mod iam;
+pub mod price;
 
 use super::record::Sizes;
-use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Verify, name_tag};
+use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind =
@@ -104,9 +105,8 @@ impl ResourceKind for Nodegroups {
         &aws::Calls
     }
 
-    /// Its cost is its instances', which the file cannot name by the group.
     fn pricing(&self) -> &'static dyn Pricing {
-        &NotPriced
+        &price::Instances
     }
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
