@@ -125,17 +125,23 @@ async fn a_stop_holds_the_scalable_target_at_zero_and_a_start_restores_it_exactl
     assert_eq!(target(&account, "api").await, (0, 0, (true, true, true)), "held at 0..0, every scaling suspended");
     assert_eq!(desired(&account, &plain).await, (0, Some("2".into())), "no target: the count alone, as before");
     assert_eq!(apply("stop"), both("unchanged"));
+    // Scaled up by hand while held: the next stop records the new count, and keeps the
+    // target the first stop recorded (not the 0..0 offhours holds it at).
+    account.ecs(WEST).update_service().cluster("dev").service(&scaled).desired_count(5).send().await.expect("UpdateService");
+    let o = apply("stop");
+    assert!(o.contains(&(scaled.clone(), "stopped".to_string())), "{o:?}");
+    assert_eq!(desired(&account, &scaled).await, (0, Some("desired=5 min=2 max=6 suspended=scheduled".into())));
 
     assert_eq!(apply("start"), both("started"));
     assert_eq!(target(&account, "api").await, (2, 6, (false, false, true)), "restored exactly");
-    assert_eq!(desired(&account, &scaled).await, (3, None));
+    assert_eq!(desired(&account, &scaled).await, (5, None));
     assert_eq!(desired(&account, &plain).await, (2, None));
     assert_eq!(apply("start"), both("unchanged"));
     // offhours: one read per service stopped (none at a start: the record says it all),
-    // one change at the stop and one at the start of the service with a target; the
-    // test's own: two reads and the registration.
+    // a change at each of the two stops and at the start of the service with a target;
+    // the test's own: two reads and the registration.
     let calls = account.calls();
-    assert_eq!((calls.get("DescribeScalableTargets"), calls.get("RegisterScalableTarget")), (Some(&(2 + 2)), Some(&(2 + 1))), "{calls:?}");
+    assert_eq!((calls.get("DescribeScalableTargets"), calls.get("RegisterScalableTarget")), (Some(&(3 + 2)), Some(&(3 + 1))), "{calls:?}");
 }
 
 #[tokio::test]

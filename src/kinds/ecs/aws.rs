@@ -184,7 +184,10 @@ impl Adapter for Calls {
         Box::pin(one_by_one(batch, dry_run, move |s| async move {
             let Some(ServiceDetail { cluster, desired, record }) = s.detail.get::<ServiceDetail>() else { return Ok(false) };
             match action {
-                Action::Stop => self.stop(api, s, cluster, *desired).await?,
+                Action::Stop => {
+                    let previous = record.as_ref().and_then(|r| r.as_ref().ok());
+                    self.stop(api, s, cluster, *desired, previous).await?;
+                }
                 Action::Start => {
                     let Some(Ok(recorded)) = record else { return Ok(false) };
                     self.start(api, s, cluster, *recorded).await?;
@@ -199,19 +202,21 @@ impl Calls {
     /// Record first: a service set to 0 without a record could never be restored. A
     /// target set to 0..0 with its scaling suspended keeps Application Auto Scaling
     /// from scaling the service back up; if it cannot be set, the service is left as
-    /// it was (record removed) and the error reported.
-    async fn stop(&self, api: &Api, s: &Resource, cluster: &str, desired: i32) -> Result<(), AwsError> {
+    /// it was (its record tag too) and the error reported.
+    async fn stop(&self, api: &Api, s: &Resource, cluster: &str, desired: i32, previous: Option<&Record>) -> Result<(), AwsError> {
         let target_id = scaling::resource_id(cluster, &s.id);
         let target = scaling::read(api, &target_id).await?;
-        self.tag(api, s, RECORD_TAG, Some(&record::format(Record { desired, target }))).await?;
+        let recorded = record::at_stop(desired, target, previous);
+        self.tag(api, s, RECORD_TAG, Some(&record::format(recorded))).await?;
         if target.is_some()
             && let Err(e) = scaling::set(api, &target_id, Target::STOPPED).await
         {
-            let _ = self.tag(api, s, RECORD_TAG, None).await;
+            // The tag as it was: an earlier stop's record still has the target to restore.
+            let _ = self.tag(api, s, RECORD_TAG, previous.map(|p| record::format(*p)).as_deref()).await;
             return Err(e);
         }
         if let Err(e) = set_desired(api, s, cluster, 0).await {
-            if let Some(was) = target {
+            if let Some(was) = recorded.target {
                 let _ = scaling::set(api, &target_id, was).await;
             }
             return Err(e);

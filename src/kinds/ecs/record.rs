@@ -63,6 +63,18 @@ pub struct Record {
     pub target: Option<Target>,
 }
 
+/// What a stop records: the count now and the target now, except a target offhours
+/// itself holds at 0..0 (the service was scaled up by hand since the last stop, its
+/// record still there): then the target the earlier stop recorded, which a start must
+/// put back.
+pub fn at_stop(desired: i32, target: Option<Target>, previous: Option<&Record>) -> Record {
+    let target = match (target, previous.and_then(|p| p.target)) {
+        (Some(Target::STOPPED), Some(recorded)) => Some(recorded),
+        (now, _) => now,
+    };
+    Record { desired, target }
+}
+
 /// The tag's value: the bare count without a target (as offhours always wrote it),
 /// else `desired=2 min=1 max=4 suspended=none`.
 pub fn format(r: Record) -> String {
@@ -121,6 +133,27 @@ mod tests {
             assert_eq!(parse(text), Ok(record), "{text}");
         }
         assert_eq!(parse(" 7 "), Ok(Record { desired: 7, target: None }));
+    }
+
+    #[test]
+    fn a_stop_keeps_the_target_an_earlier_stop_recorded_while_offhours_holds_it() {
+        let own = Target { min: 2, max: 6, suspended: Suspended::default() };
+        let earlier = Record { desired: 3, target: Some(own) };
+        let other = Target { min: 1, max: 2, suspended: Suspended::default() };
+        // (target now, the record already there, what is recorded)
+        let cases = [
+            (None, None, None),
+            (Some(own), None, Some(own)),
+            // Scaled up by hand while held: the held 0..0 is ours, not the service's.
+            (Some(Target::STOPPED), Some(earlier), Some(own)),
+            // Someone changed the target since: theirs wins.
+            (Some(other), Some(earlier), Some(other)),
+            (Some(Target::STOPPED), None, Some(Target::STOPPED)),
+            (None, Some(earlier), None),
+        ];
+        for (now, previous, want) in cases {
+            assert_eq!(at_stop(2, now, previous.as_ref()), Record { desired: 2, target: want }, "{now:?} {previous:?}");
+        }
     }
 
     #[test]
