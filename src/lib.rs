@@ -20,6 +20,7 @@ pub mod policy;
 pub mod savings;
 pub mod schedule;
 pub mod store;
+pub mod suggest;
 
 #[cfg(test)]
 mod tidy;

@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["aws"],
     &["kinds"],
     &["config"],
-    &["plan", "savings", "audit", "billing", "policy", "accounts"],
+    &["plan", "savings", "audit", "billing", "policy", "accounts", "suggest"],
     &["store"],
     &["jobs"],
     &["metrics", "notify", "http"],

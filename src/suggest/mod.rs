@@ -1,0 +1,89 @@
+//! `offhours suggest`'s decisions, pure: which hours of a resource were idle (from its
+//! hourly metrics), the weekly pattern they repeat, the start and stop crons that keep
+//! it off when it is idle and never when it was busy, and resources with the same crons
+//! merged into one schedule. The metrics are read by `jobs::suggest`.
+
+pub mod pattern;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+pub use pattern::{Pattern, find};
+
+/// What a metric measures, for its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Measure {
+    /// Percent CPU (average over the hour).
+    Cpu,
+    /// Bytes in and out over the hour (summed).
+    Network,
+    /// Database connections (the hour's maximum).
+    Connections,
+    /// Instances in service (the hour's maximum): a group with none is idle.
+    InService,
+}
+
+/// Under which value an hour is idle (`[suggest]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub cpu_percent: f64,
+    pub network_bytes: f64,
+    pub connections: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { cpu_percent: 5.0, network_bytes: 5e6, connections: 1.0 }
+    }
+}
+
+impl Thresholds {
+    /// Whether `value` of `measure` is idle. A group with no instance in service is
+    /// idle whatever its CPU (there is none).
+    pub fn idle(&self, measure: Measure, value: f64) -> bool {
+        match measure {
+            Measure::Cpu => value < self.cpu_percent,
+            Measure::Network => value < self.network_bytes,
+            Measure::Connections => value < self.connections,
+            Measure::InService => value < 1.0,
+        }
+    }
+}
+
+/// Each hour of a window (by its start): idle, busy, or unknown (`None`).
+pub type Hours = BTreeMap<DateTime<Utc>, Option<bool>>;
+
+/// One resource's hourly values, by measure, keyed by the hour's start.
+pub type Series = BTreeMap<Measure, BTreeMap<DateTime<Utc>, f64>>;
+
+/// Whether the hour starting at `hour` was idle: `Some(false)` when any measure was
+/// busy, `Some(true)` when every measure was read and idle, `None` (unknown, never
+/// idle) when one is missing. A group with no instance in service is idle.
+pub fn idle_at(series: &Series, hour: DateTime<Utc>, t: &Thresholds) -> Option<bool> {
+    if series.get(&Measure::InService).and_then(|s| s.get(&hour)).is_some_and(|v| t.idle(Measure::InService, *v)) {
+        return Some(true);
+    }
+    let mut all_idle = true;
+    for (measure, values) in series {
+        match values.get(&hour) {
+            Some(v) if !t.idle(*measure, *v) => return Some(false),
+            Some(_) => {}
+            None => all_idle = false,
+        }
+    }
+    (all_idle && !series.is_empty()).then_some(true)
+}
+
+/// The hours of `[since, until)`, each idle, busy or unknown.
+pub fn hours(series: &Series, since: DateTime<Utc>, until: DateTime<Utc>, t: &Thresholds) -> Hours {
+    let mut out = BTreeMap::new();
+    let mut hour = since;
+    while hour < until {
+        out.insert(hour, idle_at(series, hour, t));
+        hour += chrono::TimeDelta::hours(1);
+    }
+    out
+}
