@@ -270,9 +270,38 @@ async fn twenty_rounds_of_random_kills_carry_out_every_fire_and_none_twice() {
         let fresh = Replica::start(&account, &config, &format!("r{}", round + 2));
         retired.push(std::mem::replace(&mut slots[leader], fresh));
     }
-    // Let the last leader catch up, then stop both cleanly.
-    std::thread::sleep(Duration::from_secs(3));
-    let ended = Utc::now() - TimeDelta::seconds(2);
+    // Every fire from the first leader on is carried out (on time or caught up) or
+    // superseded by a later fire of the schedule caught up with it: polled until the
+    // last leader has caught up (a loaded machine takes longer), then judged.
+    let ended = Utc::now();
+    let first = DateTime::from_timestamp(began.timestamp() + 2 - began.timestamp() % 2, 0).unwrap();
+    let unhandled = |replicas: &[&Replica]| {
+        let mut handled: BTreeMap<DateTime<Utc>, usize> = BTreeMap::new();
+        for r in replicas {
+            for e in r.events() {
+                if e["message"] == "Fire started." || e["message"] == "Fire superseded by a later fire of the same schedule." {
+                    *handled.entry(instant(&e["fire_at"])).or_default() += 1;
+                }
+            }
+        }
+        let mut fire = first;
+        let mut missing = Vec::new();
+        while fire < ended {
+            if !handled.contains_key(&fire) {
+                missing.push(fire);
+            }
+            fire += TimeDelta::seconds(2);
+        }
+        missing
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let replicas: Vec<&Replica> = retired.iter().chain(slots.iter()).collect();
+    while !unhandled(&replicas).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let missing = unhandled(&replicas);
+    drop(replicas);
+    // Then stop both cleanly.
     for r in &slots {
         r.signal("TERM");
     }
@@ -289,27 +318,7 @@ async fn twenty_rounds_of_random_kills_carry_out_every_fire_and_none_twice() {
         takeovers[0], takeovers[10], takeovers[19]
     );
 
-    // Every fire from the first leader on was carried out (on time or caught up) or
-    // superseded by a later fire of the schedule caught up with it.
-    let replicas: Vec<&Replica> = retired.iter().chain(slots.iter()).collect();
-    let mut handled: BTreeMap<DateTime<Utc>, usize> = BTreeMap::new();
-    for r in &replicas {
-        for e in r.events() {
-            if e["message"] == "Fire started." || e["message"] == "Fire superseded by a later fire of the same schedule." {
-                *handled.entry(instant(&e["fire_at"])).or_default() += 1;
-            }
-        }
-    }
-    let first = DateTime::from_timestamp(began.timestamp() + 2 - began.timestamp() % 2, 0).unwrap();
-    let mut fire = first;
-    let mut unhandled = Vec::new();
-    while fire < ended {
-        if !handled.contains_key(&fire) {
-            unhandled.push(fire);
-        }
-        fire += TimeDelta::seconds(2);
-    }
-    assert!(unhandled.is_empty(), "fires never carried out: {unhandled:?}");
+    assert!(missing.is_empty(), "fires never carried out: {missing:?}");
     let calls = state_calls(&account);
     assert!(calls.len() >= 20, "too few actions to judge: {calls:?}");
     assert_no_fire_acted_twice(&calls);
