@@ -40,6 +40,9 @@ pub struct Features {
     pub state_table: Option<String>,
     /// `offhours init-state`: creating that table (for whoever sets it up).
     pub init_state: bool,
+    /// `offhours suggest`: the resources' hourly metrics (GetMetricData), in every
+    /// account it reads.
+    pub suggest: bool,
 }
 
 /// How `[organization]` finds its accounts, and the role it assumes in each.
@@ -71,6 +74,7 @@ impl Features {
             pricing: true,
             state_table: Some("arn:aws:dynamodb:*:*:table/*".into()),
             init_state: true,
+            suggest: true,
         }
     }
 
@@ -110,6 +114,9 @@ impl Features {
                 crate::config::StateSettings::File => None,
             },
             init_state: false,
+            // A `[suggest]` section (one that sets anything) is taken as the wish to use
+            // `offhours suggest`; `offhours policy --for suggest` asks for it outright.
+            suggest: config.suggest != crate::config::Suggest::default(),
         }
     }
 
@@ -133,6 +140,7 @@ pub const ACTIONS: &[&str] = &[
     "cloudwatch:ListTagsForResource",
     "cloudwatch:PutMetricAlarm",
     "cloudwatch:ListMetrics",
+    "cloudwatch:GetMetricData",
     "sns:ListSubscriptionsByTopic",
     "sns:Publish",
     "pricing:GetProducts",
@@ -216,6 +224,7 @@ pub fn document(features: Features) -> Value {
     statements.extend(snooze_statements(&features));
     statements.extend(pricing_statements(&features));
     statements.extend(state_statements(&features));
+    statements.extend(suggest_statements(&features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -262,7 +271,17 @@ pub fn member_document(features: &Features) -> Value {
     statements.extend(kind_statements(features));
     statements.extend(audit_statements(features));
     statements.extend(snooze_statements(features));
+    statements.extend(suggest_statements(features));
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// `offhours suggest` reads metrics where the resources are (GetMetricData has no
+/// resource-level permission).
+fn suggest_statements(features: &Features) -> Vec<Value> {
+    if !features.suggest {
+        return Vec::new();
+    }
+    vec![json!({ "Sid": "SuggestMetrics", "Effect": "Allow", "Action": ["cloudwatch:GetMetricData"], "Resource": "*" })]
 }
 
 fn region_check(features: &Features) -> Vec<Value> {
@@ -503,10 +522,10 @@ mod tests {
         // ListDbClusters' rds:DescribeDBInstances: its members' classes, for the prices).
         // The five kinds of that time.
         let five: std::collections::BTreeSet<_> = crate::kinds::ids()[..5].iter().copied().collect();
-        let all = Features { pricing: false, state_table: None, kinds: five.clone(), ..Features::all() };
+        let all = Features { pricing: false, state_table: None, kinds: five.clone(), suggest: false, ..Features::all() };
         assert_eq!(document(all.clone()), before);
         assert_eq!(
-            document(Features { pricing: false, state_table: None, kinds: five, ..Features::all_accounts() }),
+            document(Features { pricing: false, state_table: None, kinds: five, suggest: false, ..Features::all_accounts() }),
             before,
             "the account fields play no part in it"
         );
@@ -530,6 +549,7 @@ mod tests {
             pricing: false,
             state_table: None,
             init_state: false,
+            suggest: false,
         }
     }
 
@@ -632,8 +652,11 @@ mod tests {
             // The kinds' own statements name their services (ECS's include Application
             // Auto Scaling, its services' scaling).
             let kinds_actions: Vec<String> = crate::kinds::all().flat_map(|k| actions(&json!({"Statement": k.iam_statements()}))).collect();
-            let prefixes: Vec<String> =
-                kinds_actions.iter().map(|a| format!("{}:", a.split(':').next().unwrap())).chain(["ec2:".into(), "iam:".into()]).collect();
+            let prefixes: Vec<String> = kinds_actions
+                .iter()
+                .map(|a| format!("{}:", a.split(':').next().unwrap()))
+                .chain(["ec2:".into(), "iam:".into(), "cloudwatch:GetMetricData".into()])
+                .collect();
             assert!(member.iter().all(|a| prefixes.iter().any(|s| a.starts_with(s.as_str()))), "{member:?}");
         }
     }
@@ -718,6 +741,7 @@ mod tests {
             ("UseSageMakerNotebooks", kind(7)),
             ("UseKeyAudit", Features { iam_audit: true, ..none() }),
             ("UseKeyDeactivation", Features { iam_deactivate: true, ..none() }),
+            ("UseSuggest", Features { suggest: true, ..none() }),
         ];
         for (condition, features) in &cases {
             let granted: Vec<&str> = statements.iter().filter(|(c, _)| c.is_empty() || c == condition).map(|(_, s)| s.as_str()).collect();

@@ -13,6 +13,7 @@ pub mod batch;
 pub mod cloudwatch;
 mod error;
 pub mod iam;
+pub mod metrics;
 pub mod observe;
 pub mod organizations;
 pub mod pricing;

@@ -22,7 +22,7 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
     let report = or_fail!(apply_now(&aws, &config, sched, action, Utc::now()).await);
     match cli.output {
         Format::Json => print_json(&report),
-        Format::Text => print_text(&report),
+        Format::Text | Format::Toml => print_text(&report),
     }
     if report.failed() > 0 || !report.failed_accounts.is_empty() { EXIT_FAILED } else { EXIT_OK }
 }

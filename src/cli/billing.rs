@@ -23,7 +23,7 @@ pub async fn run(cli: &Cli) -> u8 {
     };
     match cli.output {
         Format::Json => print_json(&report),
-        Format::Text => {
+        Format::Text | Format::Toml => {
             let changed = if report.changed.is_empty() { String::new() } else { format!(" ({})", report.changed.join(", ")) };
             out!("billing alarm {}: {}{changed}", report.alarm_name, report.outcome);
             for w in &report.warnings {

@@ -54,7 +54,7 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
         .collect();
     match cli.output {
         Format::Json => print_json(&serde_json::json!({ "jobs": jobs })),
-        Format::Text => {
+        Format::Text | Format::Toml => {
             out!("{}: valid; {} schedule(s), default timezone {}", cli.config.display(), config.schedules.len(), config.timezone.name());
             for job in &jobs {
                 let who = job.schedule.map(|s| format!("{s} ")).unwrap_or_default();

@@ -78,7 +78,7 @@ async fn every_account(
 fn print(cli: &Cli, report: &crate::jobs::keys::AuditReport) {
     match cli.output {
         Format::Json => print_json(report),
-        Format::Text => {
+        Format::Text | Format::Toml => {
             out!(
                 "access keys at {} (credential report of {}): {} users, {} active keys, {} findings",
                 report.evaluated_at,

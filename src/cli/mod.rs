@@ -36,6 +36,7 @@ mod report;
 mod run;
 mod snooze;
 mod state;
+mod suggest;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -77,6 +78,8 @@ pub struct Cli {
 pub enum Format {
     Text,
     Json,
+    /// `[schedules.*]` tables (`suggest` only).
+    Toml,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +126,9 @@ pub enum Command {
         /// With other accounts: print only the hub's or the member role's policy.
         #[arg(long, value_enum)]
         role: Option<crate::policy::Role>,
+        /// Add what a command needs beyond the file's features: `suggest` (its metrics).
+        #[arg(long = "for", value_parser = ["suggest"])]
+        for_: Vec<String>,
     },
     /// Keep one resource out of its schedule until a time: sets the override tag to that
     /// instant (or removes it with --clear). Stops and starts leave it alone meanwhile.
@@ -188,6 +194,31 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Suggest schedules from each resource's own hourly utilization (CloudWatch), with
+    /// the hours off and the money they would save (read-only).
+    Suggest {
+        /// How many days of hourly metrics to read (7 to 63) [default: [suggest] days, 14].
+        #[arg(long)]
+        days: Option<u32>,
+        /// Only these kinds, comma-separated [default: the file's kinds].
+        #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
+        kinds: Vec<Kind>,
+        /// Only these accounts (ids or names), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        accounts: Vec<String>,
+        /// Only these regions, comma-separated [default: the file's].
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+        /// Only resources carrying this tag (KEY=VALUE; repeat for several).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Read the weeks in this IANA timezone [default: the file's].
+        #[arg(long)]
+        timezone: Option<chrono_tz::Tz>,
+        /// Where the Price List cache is [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
     /// Create the DynamoDB table of `[state] backend = "dynamodb"` (on-demand billing, time
     /// to live on `expires_at`); a table already there with the right keys passes.
     InitState,
@@ -246,10 +277,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
+    if cli.log_format == Format::Toml {
+        eprintln!("offhours: --log-format is text or json");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    if cli.output == Format::Toml && !matches!(cli.command, Command::Suggest { .. }) {
+        eprintln!("offhours: --output toml is for suggest only");
+        return ExitCode::from(EXIT_USAGE);
+    }
     init_logging(cli.log_format);
     let code = match &cli.command {
         Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
-        Command::Policy { snooze, role } => policy::run(&cli, *snooze, *role),
+        Command::Policy { snooze, role, for_ } => policy::run(&cli, *snooze, *role, for_.iter().any(|f| f == "suggest")),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
         Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
@@ -281,6 +320,18 @@ pub fn main() -> ExitCode {
             let by = crate::savings::GroupBy::parse(by).expect("clap checked the value");
             let args = report::Args { since, until, by, state_dir: run::state_dir(state_dir.clone()), csv: *csv };
             with_runtime(|| report::run(&cli, args))
+        }
+        Command::Suggest { days, kinds, accounts, regions, tags, timezone, state_dir } => {
+            let args = suggest::Args {
+                days: *days,
+                kinds: kinds.clone(),
+                accounts: accounts.clone(),
+                regions: regions.clone(),
+                tags: tags.clone(),
+                timezone: *timezone,
+                state_dir: run::state_dir(state_dir.clone()),
+            };
+            with_runtime(|| suggest::run(&cli, args))
         }
         Command::Apply { schedule, action } => {
             let action = action.parse().expect("clap checked the value");
@@ -331,7 +382,7 @@ pub fn init_logging(format: Format) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     let _ = match format {
         Format::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
-        Format::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        Format::Text | Format::Toml => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
     };
 }
 

@@ -21,7 +21,7 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
     let report = or_fail!(preview(&targets, &config, at).await);
     match cli.output {
         Format::Json => print_json(&report),
-        Format::Text => {
+        Format::Text | Format::Toml => {
             out!("plan at {}", report.at);
             for s in &report.schedules {
                 out!("\nschedule {} ({})", s.schedule, s.timezone);

@@ -129,7 +129,7 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
     }
     match cli.output {
         Format::Json => print_json(&out),
-        Format::Text => print_text(&out, args.by, &figures, projection.as_ref(), ledger.as_deref(), &show(now)),
+        Format::Text | Format::Toml => print_text(&out, args.by, &figures, projection.as_ref(), ledger.as_deref(), &show(now)),
     }
     EXIT_OK
 }

@@ -100,7 +100,7 @@ pub async fn run(cli: &Cli, args: Args<'_>) -> u8 {
     );
     match cli.output {
         Format::Json => print_json(&outcome),
-        Format::Text => {
+        Format::Text | Format::Toml => {
             let dry = if config.dry_run { " (dry run: nothing changed)" } else { "" };
             match &outcome.until {
                 Some(t) => out!("{label}: snoozed until {t} ({tag}={}){dry}", value.unwrap_or_default()),

@@ -50,7 +50,7 @@ pub async fn init(cli: &Cli) -> u8 {
             tracing::info!(job = "init-state", table = %settings.table, region = %settings.region, outcome, "State table ready.");
             match cli.output {
                 Format::Json => print_json(&serde_json::json!({ "table": settings.table, "region": settings.region, "outcome": outcome })),
-                Format::Text => out!("state table {} in {}: {outcome}", settings.table, settings.region),
+                Format::Text | Format::Toml => out!("state table {} in {}: {outcome}", settings.table, settings.region),
             }
             EXIT_OK
         }
@@ -109,7 +109,7 @@ pub async fn migrate(cli: &Cli, state_dir: PathBuf) -> u8 {
                 Format::Json => print_json(
                     &serde_json::json!({ "table": settings.table, "region": settings.region, "copied": marks.len(), "from": file.path }),
                 ),
-                Format::Text => {
+                Format::Text | Format::Toml => {
                     out!("copied {} watermarks from {} into {} in {}", marks.len(), file.path.display(), settings.table, settings.region)
                 }
             }

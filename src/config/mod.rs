@@ -72,6 +72,8 @@ pub struct Config {
     pub organization: Option<Organization>,
     /// The ledger's retention and the prices the savings report uses.
     pub savings: Savings,
+    /// What `offhours suggest` counts as idle.
+    pub suggest: Suggest,
     /// Where the daemon keeps what it handled (and, when shared, its leader lease).
     pub state: StateSettings,
 }
@@ -117,6 +119,29 @@ impl Default for Savings {
             price_refresh: Duration::from_secs(7 * 86_400),
             prices: BTreeMap::new(),
         }
+    }
+}
+
+/// `[suggest]`: when an hour counts as idle, and how `offhours suggest` reads the weeks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suggest {
+    /// Idle below this average CPU, in percent.
+    pub cpu_percent: f64,
+    /// Idle below this many megabytes in and out in the hour (10^6 bytes).
+    pub network_mb: f64,
+    /// Idle at or below this many database connections.
+    pub connections: u32,
+    /// Whole hours kept on before the first busy hour and after the last.
+    pub margin_hours: u32,
+    /// Of how many observed weeks an hour must have been idle.
+    pub min_weeks: u32,
+    /// How many days back are read (at most 63: hourly points are kept that long).
+    pub days: u32,
+}
+
+impl Default for Suggest {
+    fn default() -> Self {
+        Suggest { cpu_percent: 5.0, network_mb: 5.0, connections: 0, margin_hours: 1, min_weeks: 2, days: 14 }
     }
 }
 

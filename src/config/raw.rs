@@ -41,6 +41,7 @@ pub struct RawConfig {
     pub accounts: Vec<Spanned<RawAccount>>,
     pub organization: Option<Spanned<RawOrganization>>,
     pub savings: Option<Spanned<RawSavings>>,
+    pub suggest: Option<Spanned<RawSuggest>>,
     pub state: Option<Spanned<RawState>>,
 }
 
@@ -61,6 +62,17 @@ pub struct RawSavings {
     pub price_refresh: Option<Spanned<String>>,
     #[serde(default)]
     pub prices: BTreeMap<String, Spanned<Number>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSuggest {
+    pub cpu_percent: Option<Spanned<Number>>,
+    pub network_mb: Option<Spanned<Number>>,
+    pub connections: Option<Spanned<i64>>,
+    pub margin: Option<Spanned<String>>,
+    pub min_weeks: Option<Spanned<i64>>,
+    pub days: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

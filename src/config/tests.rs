@@ -181,7 +181,7 @@ hibernate = \"yes\"
         text,
         &[
             "t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)",
-            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, max_instances_per_action_total, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, enforce, enforce_grace, notify, accounts, organization, savings, state)",
+            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, max_instances_per_action_total, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, enforce, enforce_grace, notify, accounts, organization, savings, suggest, state)",
             "t.toml:7:8: schedules.office.stop: bad cron `0 19 * * MON-FRYDAY`: day-of-week field `MON-FRYDAY`: unknown name or character",
             "t.toml:8:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",
@@ -472,5 +472,25 @@ fn an_order_groups_the_schedule_s_kinds_once_each() {
     check_errors(
         &format!("{base}order_on_failure = \"halt\"\n"),
         &["t.toml:4:20: schedules.a.order_on_failure: only has a meaning with `order`"],
+    );
+}
+
+#[test]
+fn suggest_thresholds_default_and_are_checked() {
+    assert_eq!(load_str(OK_SCHEDULE).unwrap().suggest, Suggest::default());
+    let c = load_str(&format!(
+        "{OK_SCHEDULE}[suggest]\ncpu_percent = 2.5\nnetwork_mb = 1\nconnections = 1\nmargin = \"2h\"\nmin_weeks = 3\ndays = 28\n"
+    ))
+    .unwrap();
+    assert_eq!(c.suggest, Suggest { cpu_percent: 2.5, network_mb: 1.0, connections: 1, margin_hours: 2, min_weeks: 3, days: 28 });
+    check_errors(
+        &format!("{OK_SCHEDULE}[suggest]\ncpu_percent = 0\nnetwork_mb = -1\nmargin = \"90m\"\nmin_weeks = 5\ndays = 64\n"),
+        &[
+            "t.toml:4:15: suggest.cpu_percent: must be above 0, found 0",
+            "t.toml:5:14: suggest.network_mb: must be above 0, found -1",
+            "t.toml:6:10: suggest.margin: must be whole hours, 0h to 6h (a schedule's crons fire on the hour)",
+            "t.toml:7:13: suggest.min_weeks: 5 weeks do not fit in suggest.days = 14",
+            "t.toml:8:8: suggest.days: must be between 7 and 63, found 64",
+        ],
     );
 }

@@ -13,5 +13,6 @@ pub mod preview;
 pub mod prices;
 pub mod report;
 pub mod snooze;
+pub mod suggest;
 pub mod targets;
 pub mod warn;

@@ -19,7 +19,7 @@ pub mod sagemaker;
 use std::collections::BTreeMap;
 
 use crate::aws::{Api, Pending};
-use crate::model::{Action, ApiProduct, Asks, Deployment, Kind, Mode, Part, Phase, Resource};
+use crate::model::{Action, ApiProduct, Asks, Deployment, Kind, MetricQuery, Mode, Part, Phase, Resource};
 
 /// What the engine needs from a resource kind's adapter, in one region.
 pub trait Adapter: Send + Sync {
@@ -86,6 +86,9 @@ pub trait ResourceKind: Send + Sync {
     fn pricing(&self) -> &'static dyn Pricing;
     /// The IAM statements a schedule of the kind needs.
     fn iam_statements(&self) -> Vec<serde_json::Value>;
+    /// The CloudWatch metrics `offhours suggest` judges an hour of `r` idle by; none
+    /// for a kind it cannot judge (its resources are left out, and said so).
+    fn metrics(&self, r: &Resource) -> Vec<MetricQuery>;
 }
 
 /// What a kind is, as data: a struct literal in its folder, every field given.

@@ -5,6 +5,7 @@
 mod account;
 mod action;
 mod kind;
+mod metric;
 mod notice;
 mod outcome;
 mod price;
@@ -13,6 +14,7 @@ mod resource;
 pub use account::AccountRef;
 pub use action::{Action, Asks, Mode};
 pub use kind::{Kind, KindInfo};
+pub use metric::{Measure, MetricQuery};
 pub use notice::{Filter, NoticeKind, Severity};
 pub use outcome::{AccountFailure, ListFailure, Outcome, ResourceResult};
 pub use price::{ApiProduct, Part};

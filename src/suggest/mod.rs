@@ -13,30 +13,22 @@ use chrono::{DateTime, Utc};
 
 pub use pattern::{Pattern, find};
 
-/// What a metric measures, for its threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Measure {
-    /// Percent CPU (average over the hour).
-    Cpu,
-    /// Bytes in and out over the hour (summed).
-    Network,
-    /// Database connections (the hour's maximum).
-    Connections,
-    /// Instances in service (the hour's maximum): a group with none is idle.
-    InService,
-}
+pub use crate::model::Measure;
 
 /// Under which value an hour is idle (`[suggest]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
+    /// Idle below this CPU percentage.
     pub cpu_percent: f64,
+    /// Idle below this many bytes in and out in the hour.
     pub network_bytes: f64,
+    /// Idle at or below this many database connections.
     pub connections: f64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { cpu_percent: 5.0, network_bytes: 5e6, connections: 1.0 }
+        Thresholds { cpu_percent: 5.0, network_bytes: 5e6, connections: 0.0 }
     }
 }
 
@@ -47,7 +39,7 @@ impl Thresholds {
         match measure {
             Measure::Cpu => value < self.cpu_percent,
             Measure::Network => value < self.network_bytes,
-            Measure::Connections => value < self.connections,
+            Measure::Connections => value <= self.connections,
             Measure::InService => value < 1.0,
         }
     }
@@ -75,6 +67,18 @@ pub fn idle_at(series: &Series, hour: DateTime<Utc>, t: &Thresholds) -> Option<b
         }
     }
     (all_idle && !series.is_empty()).then_some(true)
+}
+
+/// A suggested schedule's name, from its crons: `mon-fri-07-19`, `daily-00-04`.
+pub fn name(start: &str, stop: &str) -> String {
+    let fields = |cron: &str| cron.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    let (start, stop) = (fields(start), fields(stop));
+    let hour = |f: &[String]| f.get(1).and_then(|h| h.parse::<u32>().ok()).unwrap_or(0);
+    let days = match start.get(4).map(String::as_str) {
+        Some("*") | None => "daily".to_string(),
+        Some(d) => d.to_lowercase().replace(',', "+"),
+    };
+    format!("{days}-{:02}-{:02}", hour(&start), hour(&stop))
 }
 
 /// The hours of `[since, until)`, each idle, busy or unknown.

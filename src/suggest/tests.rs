@@ -99,6 +99,13 @@ fn weekly_patterns_become_crons_or_a_reason() {
 }
 
 #[test]
+fn a_schedule_is_named_by_its_days_and_hours() {
+    assert_eq!(name("0 7 * * MON-FRI", "0 19 * * MON-FRI"), "mon-fri-07-19");
+    assert_eq!(name("0 0 * * *", "0 4 * * *"), "daily-00-04");
+    assert_eq!(name("0 18 * * MON,WED", "0 0 * * TUE,THU"), "mon+wed-18-00");
+}
+
+#[test]
 fn one_week_is_enough_when_asked_and_the_margin_widens_the_hours() {
     let one_week = hours("2026-11-01T23:00:00Z", 7, office);
     assert!(matches!(find(&one_week, &SETTINGS), Err(LeftOut::NotEnoughData { .. })), "2 of 2 weeks by default");

@@ -23,4 +23,5 @@ mod report;
 mod sagemaker;
 mod shared_ledger;
 mod status_page;
+mod suggest;
 mod support;

@@ -100,6 +100,10 @@ impl Account {
         aws_sdk_cloudwatch::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
     }
 
+    pub fn cloudwatch_in(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), region))
+    }
+
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&sdk_config(&self.endpoint, self.creds.clone(), "us-east-1"))
     }

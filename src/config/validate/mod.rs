@@ -18,6 +18,7 @@ use crate::schedule::{CronExpr, Trigger};
 mod accounts;
 mod notify;
 mod order;
+mod suggest;
 
 use self::notify::{notify, sns_topic_region};
 use accounts::{account, is_account_id, organization};
@@ -230,6 +231,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     let accounts = accounts(&mut c, &raw.accounts);
     let organization = raw.organization.as_ref().and_then(|o| organization(&mut c, o));
     let savings = raw.savings.as_ref().map(|v| savings(&mut c, v)).unwrap_or_default();
+    let suggest = raw.suggest.as_ref().map(|v| suggest::suggest(&mut c, v.get_ref())).unwrap_or_default();
     let state = raw.state.as_ref().map(|v| state(&mut c, v, regions.first().map(String::as_str))).unwrap_or_default();
     let others = !raw.accounts.is_empty() || raw.organization.is_some();
     schedule_accounts(&mut c, &raw.schedules, others, raw.organization.is_some(), &accounts, &mut schedules);
@@ -262,6 +264,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         accounts,
         organization,
         savings,
+        suggest,
         state,
     })
 }

@@ -6,6 +6,7 @@ mod iam;
 
 use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
+use crate::model::{Measure, MetricQuery};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 3, name: "asg", noun: "Auto Scaling group", id_prefix: None, logs_instance_id: false });
 
@@ -86,6 +87,15 @@ impl ResourceKind for Groups {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
+    }
+
+    /// Instances in service (none: idle) and their CPU, by group.
+    fn metrics(&self, r: &Resource) -> Vec<MetricQuery> {
+        let group = || vec![("AutoScalingGroupName", r.id.clone())];
+        vec![
+            MetricQuery::new("AWS/AutoScaling", "GroupInServiceInstances", group(), "Maximum", Measure::InService),
+            MetricQuery::new("AWS/EC2", "CPUUtilization", group(), "Average", Measure::Cpu),
+        ]
     }
 }
 

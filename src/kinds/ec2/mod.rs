@@ -7,6 +7,7 @@ pub mod price;
 
 use super::{Adapter, Facts, Pricing, ResourceKind, Verify};
 use crate::model::{Action, Asks, Kind, KindInfo, Mode, Phase, Resource};
+use crate::model::{Measure, MetricQuery};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 0, name: "ec2", noun: "instance", id_prefix: Some("i-"), logs_instance_id: true });
 
@@ -96,5 +97,15 @@ impl ResourceKind for Instances {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
+    }
+
+    /// CPU, and network in and out (summed: an instance serving traffic is busy).
+    fn metrics(&self, r: &Resource) -> Vec<MetricQuery> {
+        let id = || vec![("InstanceId", r.id.clone())];
+        vec![
+            MetricQuery::new("AWS/EC2", "CPUUtilization", id(), "Average", Measure::Cpu),
+            MetricQuery::new("AWS/EC2", "NetworkIn", id(), "Sum", Measure::Network),
+            MetricQuery::new("AWS/EC2", "NetworkOut", id(), "Sum", Measure::Network),
+        ]
     }
 }

@@ -9,6 +9,7 @@ mod scaling;
 
 use super::{Adapter, Facts, NotPriced, Pricing, ResourceKind, Rules, Verify, name_tag};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
+use crate::model::{Measure, MetricQuery};
 
 pub const KIND: Kind = Kind::new(&KindInfo { rank: 4, name: "ecs", noun: "ECS service", id_prefix: None, logs_instance_id: false });
 
@@ -83,5 +84,13 @@ impl ResourceKind for Services {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
+    }
+
+    /// The service's CPU (AWS/ECS, by cluster and service name).
+    fn metrics(&self, r: &Resource) -> Vec<MetricQuery> {
+        let Some(d) = r.detail.get::<ServiceDetail>() else { return Vec::new() };
+        let name = |arn: &str| arn.rsplit('/').next().unwrap_or(arn).to_string();
+        let dims = vec![("ClusterName", name(&d.cluster)), ("ServiceName", name(&r.id))];
+        vec![MetricQuery::new("AWS/ECS", "CPUUtilization", dims, "Average", Measure::Cpu)]
     }
 }

@@ -11,6 +11,7 @@ pub mod price;
 
 use super::record::Sizes;
 use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
+use crate::model::MetricQuery;
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind =
@@ -111,6 +112,12 @@ impl ResourceKind for Nodegroups {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
+    }
+
+    /// Not judged yet: a node group's utilization is its nodes' (Container Insights),
+    /// which an account may not publish.
+    fn metrics(&self, _r: &Resource) -> Vec<MetricQuery> {
+        Vec::new()
     }
 }
 

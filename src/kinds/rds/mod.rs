@@ -8,6 +8,7 @@ pub mod price;
 
 use super::{Adapter, Facts, Pricing, ResourceKind, Verify};
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
+use crate::model::{Measure, MetricQuery};
 
 pub const INSTANCE: Kind = Kind::new(&KindInfo { rank: 1, name: "rds", noun: "DB instance", id_prefix: None, logs_instance_id: false });
 pub const CLUSTER: Kind =
@@ -115,5 +116,15 @@ impl ResourceKind for Databases {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         (self.statements)()
+    }
+
+    /// CPU and connections, by DB instance or by cluster.
+    fn metrics(&self, r: &Resource) -> Vec<MetricQuery> {
+        let dimension = if self.facts.kind == CLUSTER { "DBClusterIdentifier" } else { "DBInstanceIdentifier" };
+        let id = || vec![(dimension, r.id.clone())];
+        vec![
+            MetricQuery::new("AWS/RDS", "CPUUtilization", id(), "Average", Measure::Cpu),
+            MetricQuery::new("AWS/RDS", "DatabaseConnections", id(), "Maximum", Measure::Connections),
+        ]
     }
 }

@@ -8,6 +8,7 @@ mod iam;
 pub mod price;
 
 use super::{Adapter, Facts, Pricing, ResourceKind, Verify};
+use crate::model::MetricQuery;
 use crate::model::{Action, Kind, KindInfo, Phase, Resource};
 
 pub const KIND: Kind =
@@ -81,6 +82,11 @@ impl ResourceKind for Clusters {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
+    }
+
+    /// Not judged yet (its CPU alone would miss a warehouse's queued loads).
+    fn metrics(&self, _r: &Resource) -> Vec<MetricQuery> {
+        Vec::new()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod aws;
 mod iam;
 
 use super::{Adapter, Facts, Pricing, ResourceKind, Verify, name_tag};
+use crate::model::MetricQuery;
 use crate::model::{Action, ApiProduct, Deployment, Kind, KindInfo, Part, Phase, Resource};
 
 pub const KIND: Kind = Kind::new(&KindInfo {
@@ -93,6 +94,11 @@ impl ResourceKind for Notebooks {
 
     fn iam_statements(&self) -> Vec<serde_json::Value> {
         iam::statements()
+    }
+
+    /// Not judged yet: SageMaker publishes no utilization of a notebook instance.
+    fn metrics(&self, _r: &Resource) -> Vec<MetricQuery> {
+        Vec::new()
     }
 }
 
