@@ -16,6 +16,8 @@
    fleets; for `apply stop` / `apply start`: wall time, round trips on the critical path,
    calls by operation, outcomes and when each phase (list / act / verify) ran. The mixed
    case shows whether the kinds run concurrently (wall near the slowest kind's).
+   suggest with latency (section `suggest`): `offhours suggest` over 1,000 instances,
+   14 days asked for; GetMetricData calls (500 metrics each) and wall time.
 3. many accounts with latency (section `accounts`), through the same proxy: offhours'
    own (hub) credentials assume a role in each member account listed in `[[accounts]]`;
    50 instances tagged Schedule=office in each of two regions of each member. 20 members
@@ -158,14 +160,22 @@ KIND_OPS = {
     "rds": ("DescribeDBInstances", "StopDBInstance", "StartDBInstance"),
     "rds-cluster": ("DescribeDBClusters", "StopDBCluster", "StartDBCluster"),
     "asg": ("DescribeAutoScalingGroups", "UpdateAutoScalingGroup", "CreateOrUpdateTags", "DeleteTags"),
-    "ecs": ("ListClusters", "ListServices", "DescribeServices", "UpdateService", "TagResource", "UntagResource"),
+    "ecs": ("ListClusters", "ListServices", "DescribeServices", "UpdateService", "TagResource", "UntagResource",
+            "DescribeScalableTargets", "RegisterScalableTarget"),
+    "redshift": ("DescribeClusters", "DescribeClusterSnapshots", "PauseCluster", "ResumeCluster", "CreateTags"),
+    # ListClusters, TagResource and UntagResource are counted as ecs's (one operation name, two services).
+    "eks-nodegroup": ("ListNodegroups", "DescribeNodegroup", "UpdateNodegroupConfig"),
+    "sagemaker-notebook": ("ListNotebookInstances", "ListTags", "DescribeNotebookInstance", "StopNotebookInstance",
+                           "StartNotebookInstance", "AddTags"),
 }
 KIND_OF = {op: kind for kind, ops in KIND_OPS.items() for op in ops}
 ACT_OPS = {"StopInstances", "StartInstances", "StopDBInstance", "StartDBInstance", "StopDBCluster", "StartDBCluster",
            "UpdateAutoScalingGroup", "CreateOrUpdateTags", "DeleteTags", "UpdateService", "TagResource",
-           "UntagResource"}
+           "UntagResource", "RegisterScalableTarget", "PauseCluster", "ResumeCluster", "CreateTags",
+           "UpdateNodegroupConfig", "StopNotebookInstance", "StartNotebookInstance", "AddTags"}
 READ_OPS = {"DescribeDBInstances", "DescribeDBClusters", "DescribeAutoScalingGroups", "ListClusters", "ListServices",
-            "DescribeServices"}
+            "DescribeServices", "DescribeScalableTargets", "DescribeClusters", "DescribeClusterSnapshots",
+            "ListNodegroups", "DescribeNodegroup", "ListNotebookInstances", "ListTags", "DescribeNotebookInstance"}
 
 
 def phase_of(r, first_act):
@@ -412,6 +422,40 @@ def bench_kinds(tmp, latency_ms):
                 slowest = max(single, key=single.get)
                 print(f"   all kinds {action}: {walls[('all kinds', action)]:.2f} s; slowest kind alone {slowest} "
                       f"{single[slowest]:.2f} s; sum of the kinds alone {sum(single.values()):.2f} s")
+    finally:
+        proxy.stop()
+
+
+def bench_suggest(tmp, latency_ms, n=1000):
+    """offhours suggest over n instances (3 metrics each, 14 days) through the latency
+    proxy: GetMetricData calls (500 metrics a call) and wall time. The instances have no
+    data points (moto's GetMetricData scans every point per period, which at 1,000
+    instances x 336 hours would time moto, not offhours): every one is left out for
+    want of data, after the same reads."""
+    proxy = LatencyProxy(ENDPOINT, latency_ms).start()
+    print(f"== suggest with {latency_ms:g} ms per AWS call (latency proxy; {KINDS_REGION}; {n} instances, "
+          "14 days of hourly metrics asked for)")
+    print(f"   {'instances':>9} {'wall s':>7} {'round trips':>11}  calls by operation; GetMetricData expected "
+          f"ceil({n} x 3 / 500) = {-(-n * 3 // 500)}")
+    try:
+        creds = account()
+        tag_fleet(creds, KINDS_REGION, n)
+        config = write(os.path.join(tmp, "suggest.toml"), f'regions = ["{KINDS_REGION}"]\nkinds = ["ec2"]\n')
+        key = creds["AWS_ACCESS_KEY_ID"]
+        proxy.reset()
+        started = time.monotonic()
+        out = subprocess.run([BIN, "suggest", "--config", config, "--output", "json", "--state-dir", tmp],
+                             env=env_for(creds, tmp, proxy.url), capture_output=True, text=True, timeout=900)
+        wall = time.monotonic() - started
+        records = [r for r in proxy.log(key) if r["start"] >= started]
+        try:
+            left = len(json.loads(out.stdout).get("left_out", []))
+        except ValueError:
+            left = None
+        status = "" if out.returncode == 0 else f" exit {out.returncode}"
+        print(f"   {n:>9} {wall:>7.2f} {critical_path(records):>11}  {show_calls(records)}; left out {left}{status}")
+        if out.returncode != 0 or left != n:
+            print("      " + out.stderr.strip().replace("\n", "\n      ")[-2000:])
     finally:
         proxy.stop()
 
@@ -1029,8 +1073,8 @@ def main():
     parser = argparse.ArgumentParser(description="offhours benchmarks against moto (see the module's doc)")
     parser.add_argument("--bin", help="the offhours binary to measure (default: build target/release/offhours)")
     parser.add_argument("--latency-ms", type=float, default=80.0, help="delay the proxy adds to each AWS call")
-    parser.add_argument("--only", choices=("apply", "kinds", "accounts", "plain", "daemon", "replicas"),
-                        help="run one section: apply (with latency), kinds (every kind with latency), "
+    parser.add_argument("--only", choices=("apply", "kinds", "suggest", "accounts", "plain", "daemon", "replicas"),
+                        help="run one section: apply (with latency), kinds (every kind with latency), suggest (1,000 instances, with latency), "
                              "accounts (20 member accounts against 1, with latency), plain (apply on plain "
                              "moto), daemon, replicas (two on a DynamoDB lease, on a moto of their own)")
     args = parser.parse_args()
@@ -1045,6 +1089,8 @@ def main():
             bench_latency(tmp, args.latency_ms)
         if args.only in (None, "kinds"):
             bench_kinds(tmp, args.latency_ms)
+        if args.only in (None, "suggest"):
+            bench_suggest(tmp, args.latency_ms)
         if args.only in (None, "accounts"):
             bench_accounts(tmp, args.latency_ms)
         if args.only in (None, "plain"):

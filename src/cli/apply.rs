@@ -8,7 +8,10 @@ use crate::jobs::apply::ApplyReport;
 use crate::jobs::now::apply_now;
 use crate::model::Action;
 
-pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
+/// How long the ledger's writes may take after the action.
+const LEDGER_FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
+
+pub async fn run(cli: &Cli, schedule: &str, action: Action, state_dir: &std::path::Path) -> u8 {
     let config = match load_config(cli) {
         Ok(c) => c,
         Err(code) => return code,
@@ -19,7 +22,30 @@ pub async fn run(cli: &Cli, schedule: &str, action: Action) -> u8 {
         return EXIT_USAGE;
     };
     let aws = Aws::connect(&config.aws).await;
+    // The daemon's ledger, so that this action counts in `report` (a dry run writes
+    // nothing there).
+    let ledger = match crate::jobs::ledger::open(&config, &aws, state_dir) {
+        Ok(Some(recorder)) => Some(recorder),
+        Ok(None) => {
+            tracing::info!(state_dir = %state_dir.display(), "No state directory: this action is not recorded in the ledger.");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Ledger unavailable: this action is not recorded for the savings report.");
+            None
+        }
+    };
     let report = or_fail!(apply_now(&aws, &config, sched, action, Utc::now()).await);
+    if let Some(recorder) = &ledger
+        && !recorder.flush(LEDGER_FLUSH).await
+    {
+        let place = recorder.place();
+        tracing::error!(
+            path = place.path(),
+            ledger = place.table(),
+            "Ledger writes still pending; this action's stops and starts are missing from it."
+        );
+    }
     match cli.output {
         Format::Json => print_json(&report),
         Format::Text | Format::Toml => print_text(&report),

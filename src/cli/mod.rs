@@ -106,6 +106,10 @@ pub enum Command {
         /// `start` or `stop`.
         #[arg(value_parser = ["start", "stop"])]
         action: String,
+        /// The daemon's state directory, whose ledger records the action (none there:
+        /// not recorded) [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
     },
     /// Audit IAM access keys: too old, unused, root keys, two active keys.
     AuditKeys {
@@ -333,9 +337,10 @@ pub fn main() -> ExitCode {
             };
             with_runtime(|| suggest::run(&cli, args))
         }
-        Command::Apply { schedule, action } => {
+        Command::Apply { schedule, action, state_dir } => {
             let action = action.parse().expect("clap checked the value");
-            with_runtime(|| apply::run(&cli, schedule, action))
+            let state_dir = run::state_dir(state_dir.clone());
+            with_runtime(|| apply::run(&cli, schedule, action, &state_dir))
         }
     };
     ExitCode::from(code)

@@ -27,12 +27,12 @@ use tokio::task::JoinSet;
 
 use crate::config::{self, Config, LoadError};
 use crate::jobs::apply::Cause;
+use crate::store::Recorder;
 use crate::store::keeper::Keeper;
 use crate::store::ledger::LatestFigures;
 use crate::store::shared_ledger::TableLedger;
 use crate::store::state::State;
 use crate::store::{Backend, Fence, StoreError};
-use crate::store::{Recorder, Settings};
 use clock::Clock;
 use notify::Notifier;
 use status::Heartbeat;
@@ -99,22 +99,12 @@ fn start_ledger(
     retention: Duration,
     figures: &Arc<LatestFigures>,
 ) -> Option<Arc<Recorder>> {
-    let recorder = match table {
-        Some(ledger) => {
-            let cache = state_dir.join(crate::store::price_cache::CACHE_FILE);
-            let settings = Settings { publish: figures.publisher(), ..crate::store::shared_ledger::settings(retention) };
-            crate::store::shared_ledger::recorder(ledger, cache, settings)
-        }
-        None => {
+    let recorder = match crate::store::open_recorder(table, state_dir, retention, figures.publisher()) {
+        Ok(r) => r,
+        Err(e) => {
             let path = state_dir.join(crate::store::LEDGER_FILE);
-            let settings = Settings { publish: figures.publisher(), ..Settings::new(retention) };
-            match crate::store::ledger::recorder(&path, settings) {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::error!(path = %path.display(), error = %e, "Ledger unavailable: actions go on, but their starts and stops are not recorded for the savings report.");
-                    return None;
-                }
-            }
+            tracing::error!(path = %path.display(), error = %e, "Ledger unavailable: actions go on, but their starts and stops are not recorded for the savings report.");
+            return None;
         }
     };
     let recorder = Arc::new(recorder);

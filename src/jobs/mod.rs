@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod billing;
 pub mod keys;
+pub mod ledger;
 pub mod listing;
 pub mod now;
 pub mod preview;

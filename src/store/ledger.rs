@@ -103,6 +103,9 @@ impl LatestFigures {
     }
 }
 
+/// The job of `offhours apply`'s actions.
+pub const MANUAL_JOB: &str = "apply";
+
 /// The outcomes the recorder writes: those that changed a resource's state, and `held`
 /// (not acted on because an earlier group of the schedule's order failed: the history
 /// says which were not started; the hour counting passes them over).
@@ -137,7 +140,8 @@ pub struct Entry {
 
 impl Entry {
     /// The entry as the hour counting reads it; `None` for an outcome it does not know.
-    /// A hibernated resource is stopped.
+    /// A hibernated resource is stopped. An action of `offhours apply` (by hand, or a
+    /// CI job's) counts under its schedule marked `(manual)`.
     pub fn change(&self) -> Option<Change> {
         let change = match self.outcome.as_str() {
             "stopped" | "hibernated" => Direction::StoppedByOffhours,
@@ -152,7 +156,7 @@ impl Entry {
             size: self.size.clone(),
             engine: self.engine.clone(),
             deployment: self.deployment,
-            schedule: self.schedule.clone(),
+            schedule: if self.job == MANUAL_JOB { format!("{} (manual)", self.schedule) } else { self.schedule.clone() },
             change,
         })
     }
@@ -646,6 +650,9 @@ pub(crate) mod tests {
         assert_eq!(change("exploded"), None);
         let c = change("stopped").unwrap();
         assert_eq!((c.resource.account.as_str(), c.resource.id.as_str(), c.size.as_deref()), ("123456789012", "i-1", Some("t3.large")));
+        assert_eq!(c.schedule, "office");
+        let manual = Entry { job: "apply".into(), ..entry("2026-06-01T18:00:00Z", "i-1", Action::Stop) }.change().unwrap();
+        assert_eq!((manual.schedule.as_str(), manual.change), ("office (manual)", Direction::StoppedByOffhours));
     }
 
     #[test]

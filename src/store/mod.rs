@@ -39,6 +39,23 @@ pub use lease::Fence;
 pub use ledger::{Entry, LEDGER_FILE, Ledger, LedgerError};
 pub use recorder::{Recorder, Settings};
 
+/// The one ledger writer of a file's `[state]`: in the shared table when `table` is
+/// given, else `STATE_DIR/ledger.sqlite3` (the daemon's, and `offhours apply`'s).
+pub fn open_recorder(
+    table: Option<shared_ledger::TableLedger>,
+    state_dir: &std::path::Path,
+    retention: std::time::Duration,
+    publish: recorder::Publish,
+) -> Result<Recorder, LedgerError> {
+    match table {
+        Some(ledger) => {
+            let settings = Settings { publish, ..shared_ledger::settings(retention) };
+            Ok(shared_ledger::recorder(ledger, state_dir.join(price_cache::CACHE_FILE), settings))
+        }
+        None => ledger::recorder(state_dir.join(LEDGER_FILE), Settings { publish, ..Settings::new(retention) }),
+    }
+}
+
 use crate::aws::AwsError;
 use crate::store::state::State;
 

@@ -315,3 +315,67 @@ async fn a_cluster_is_priced_from_the_file_as_the_sum_of_its_members() {
     // Every member the file prices: the Price List is not asked.
     assert!(!run.stderr().contains("price of"), "{}", run.stderr());
 }
+
+/// A stop made with `offhours apply` (by hand, or a CI job) is recorded in the daemon's
+/// ledger and counts in `report`, marked as manual, up to the daemon's start.
+#[tokio::test]
+async fn a_stop_by_apply_and_a_start_by_the_daemon_count_in_the_report() {
+    let account = Account::new().await;
+    let id = account.launch("eu-west-1", &[("Schedule", "blink")]).await;
+    let state = account.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let since = Utc::now() - chrono::TimeDelta::seconds(1);
+    let stop = account.write_config(&format!("{HEADER}[schedules.blink]\nstart = \"0 8 * * *\"\n"));
+    account.run(&["apply", "blink", "stop", "--config", stop.to_str().unwrap(), "--state-dir", state.to_str().unwrap()]).expect_code(0);
+    let rows = || {
+        Ledger::open(state.join(LEDGER_FILE))
+            .unwrap()
+            .between(at("2000-01-01T00:00:00Z"), Utc::now() + chrono::TimeDelta::hours(1))
+            .unwrap()
+    };
+    let stopped = rows();
+    assert_eq!(
+        stopped.iter().map(|e| (e.id.as_str(), e.job.as_str(), e.outcome.as_str())).collect::<Vec<_>>(),
+        [(id.as_str(), "apply", "stopped")],
+        "written before apply exits"
+    );
+
+    let config = account.write_config(&format!("{HEADER}[schedules.blink]\nstart = \"*/2 * * * * *\"\n"));
+    let daemon = Daemon::start(&account, &config, "1");
+    wait_for_state(&account, &id, "running").await;
+    daemon.wait_for_event("the start", |e| e["message"] == "Action finished." && e["outcomes"] == r#"{"started":1}"#);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let started = loop {
+        if let Some(e) = rows().into_iter().find(|e| e.outcome == "started") {
+            break e;
+        }
+        assert!(std::time::Instant::now() < deadline, "no start in the ledger within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(started.job, "schedule");
+    drop(daemon);
+
+    let until = (Utc::now() + chrono::TimeDelta::seconds(1)).to_rfc3339();
+    let since = since.to_rfc3339();
+    let run = account.run(&[
+        "report",
+        "--config",
+        config.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--output",
+        "json",
+    ]);
+    run.expect_code(0);
+    let report = run.json();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{report}");
+    assert_eq!(rows[0]["key"], "blink (manual)", "{report}");
+    // From the manual stop to the daemon's start, to the hundredth of an hour.
+    let seconds = (started.at - stopped[0].at).num_seconds();
+    assert_eq!(rows[0]["resource_hours_off"], json!(((seconds * 100 + 1800) / 3600) as f64 / 100.0), "{report}");
+}
