@@ -440,7 +440,8 @@ def bench_suggest(tmp, latency_ms, n=1000):
     try:
         creds = account()
         tag_fleet(creds, KINDS_REGION, n)
-        config = write(os.path.join(tmp, "suggest.toml"), f'regions = ["{KINDS_REGION}"]\nkinds = ["ec2"]\n')
+        config = write(os.path.join(tmp, "suggest.toml"), f'regions = ["{KINDS_REGION}"]\nkinds = ["ec2"]\n'
+                                                               '[schedules.bench]\nstop = "0 19 * * *"\n')
         key = creds["AWS_ACCESS_KEY_ID"]
         proxy.reset()
         started = time.monotonic()
