@@ -213,9 +213,14 @@ pub enum Command {
         /// Only these regions, comma-separated [default: the file's].
         #[arg(long, value_delimiter = ',')]
         regions: Vec<String>,
-        /// Only resources carrying this tag (KEY=VALUE; repeat for several).
-        #[arg(long = "tag")]
+        /// Only resources carrying this tag (KEY=VALUE; repeat for several). Alone, without
+        /// a value: write the schedule tag on the suggested resources (what would be
+        /// tagged, unless --yes).
+        #[arg(long = "tag", num_args = 0..=1, default_missing_value = "")]
         tags: Vec<String>,
+        /// With a bare --tag: write the tags (else only list what would be tagged).
+        #[arg(long)]
+        yes: bool,
         /// Read the weeks in this IANA timezone [default: the file's].
         #[arg(long)]
         timezone: Option<chrono_tz::Tz>,
@@ -325,13 +330,14 @@ pub fn main() -> ExitCode {
             let args = report::Args { since, until, by, state_dir: run::state_dir(state_dir.clone()), csv: *csv };
             with_runtime(|| report::run(&cli, args))
         }
-        Command::Suggest { days, kinds, accounts, regions, tags, timezone, state_dir } => {
+        Command::Suggest { days, kinds, accounts, regions, tags, yes, timezone, state_dir } => {
             let args = suggest::Args {
                 days: *days,
                 kinds: kinds.clone(),
                 accounts: accounts.clone(),
                 regions: regions.clone(),
                 tags: tags.clone(),
+                yes: *yes,
                 timezone: *timezone,
                 state_dir: run::state_dir(state_dir.clone()),
             };

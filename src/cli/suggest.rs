@@ -11,18 +11,42 @@ use chrono_tz::Tz;
 use super::{Cli, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Format, connect, load_config, print_json};
 use crate::config::Config;
 use crate::jobs::report as reads;
-use crate::jobs::suggest::{Request, SuggestReport, Suggested, suggest};
+use crate::jobs::suggest::{Request, SuggestReport, Suggested, Tagged, suggest, tag};
 use crate::model::Kind;
 use crate::savings::{Prices, Rate};
 use crate::suggest::Thresholds;
 use crate::suggest::pattern::Settings;
+
+/// The report, and with `--tag` what was tagged.
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    report: &'a SuggestReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tagged: Option<&'a [Tagged]>,
+}
+
+/// What `--tag` did (or would do), one line each.
+fn tagged_text(tagged: &[Tagged]) -> String {
+    let mut out = String::from("\ntags:\n");
+    for t in tagged {
+        let reason = t.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+        let _ = writeln!(out, "  {} {} {} ({}, {}) -> {}{reason}", t.outcome, t.kind, t.id, t.account, t.region, t.schedule);
+    }
+    if tagged.iter().all(|t| t.outcome != "tagged") && tagged.iter().any(|t| t.outcome == "would-tag") {
+        out.push_str("  (nothing written: add --yes to write the tags)\n");
+    }
+    out
+}
 
 pub struct Args {
     pub days: Option<u32>,
     pub kinds: Vec<Kind>,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
+    /// `KEY=VALUE` selectors; an empty one (a bare `--tag`) asks to write the tags.
     pub tags: Vec<String>,
+    pub yes: bool,
     pub timezone: Option<Tz>,
     pub state_dir: std::path::PathBuf,
 }
@@ -36,7 +60,7 @@ fn request(config: &Config, args: &Args) -> Result<Request, String> {
         return Err(format!("--days must be between 7 and 63 (hourly points are kept 63 days), found {days}"));
     }
     let mut tags = BTreeMap::new();
-    for t in &args.tags {
+    for t in args.tags.iter().filter(|t| !t.is_empty()) {
         let (k, v) = t.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| format!("--tag `{t}` is not KEY=VALUE"))?;
         tags.insert(k.to_string(), v.to_string());
     }
@@ -82,10 +106,24 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
         reads::api_prices(&aws, &args.state_dir, &missing, config.savings.price_refresh, Utc::now(), &mut prices, &mut warn).await;
     }
     report.price(&prices);
+    let write = args.tags.iter().any(String::is_empty);
+    let tagged = match write {
+        false => None,
+        true => match tag(&targets, &config, &report, cli.dry_run || config.dry_run || !args.yes).await {
+            Ok(t) => Some(t),
+            Err(brake) => {
+                eprintln!("offhours: safety brake: {brake}; nothing tagged");
+                return EXIT_FAILED;
+            }
+        },
+    };
     match cli.output {
-        Format::Json => print_json(&report),
+        Format::Json => print_json(&Output { report: &report, tagged: tagged.as_deref() }),
         Format::Toml => print!("{}", toml(&report, &req)),
-        Format::Text => print!("{}", text(&report, &req)),
+        Format::Text => print!("{}{}", text(&report, &req), tagged.as_deref().map(tagged_text).unwrap_or_default()),
+    }
+    if tagged.as_ref().is_some_and(|t| t.iter().any(|t| t.outcome == "failed")) {
+        return EXIT_FAILED;
     }
     for e in &report.errors {
         let kind = e.kind.map(|k| format!(" {k}")).unwrap_or_default();

@@ -50,6 +50,9 @@ pub struct Member {
     pub idle_hours_per_week: u32,
     #[serde(skip)]
     pub governed: Governed,
+    /// As listed, for `--tag`.
+    #[serde(skip)]
+    pub resource: Resource,
 }
 
 /// One suggested schedule.
@@ -236,6 +239,7 @@ pub async fn suggest(targets: &[Target], config: &Config, req: &Request) -> Sugg
                 schedule_now: r.tags.get(&config.tag_key).cloned(),
                 idle_hours_per_week: p.idle_hours_per_week,
                 governed: Governed::of(r),
+                resource: r.clone(),
             }),
             Err(reason) => left_out.push(Left { id: r.id.clone(), kind: r.kind, account: j.account, region: r.region.clone(), reason }),
         }
@@ -257,4 +261,66 @@ pub async fn suggest(targets: &[Target], config: &Config, req: &Request) -> Sugg
     left_out.sort_by(|a, b| (&a.account, &a.region, a.kind, &a.id).cmp(&(&b.account, &b.region, b.kind, &b.id)));
     let local = |t: DateTime<Utc>| t.with_timezone(&req.settings.timezone).to_rfc3339_opts(SecondsFormat::Secs, false);
     SuggestReport { since: local(req.since), until: local(req.until), schedules, left_out, errors, calls: calls.snapshot() }
+}
+
+/// One schedule tag written (or that would be) by `suggest --tag`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tagged {
+    pub account: String,
+    pub kind: Kind,
+    pub id: String,
+    pub region: String,
+    pub schedule: String,
+    /// `tagged`, `would-tag`, `unchanged` (already this schedule's), `skipped` (another
+    /// schedule's: left to it) or `failed`.
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Writes the schedule tag (`tag_key` = the suggested schedule's name) on every
+/// suggested resource, unless `dry_run`; through the same brake as an action. A
+/// resource another schedule governs is left to it.
+pub async fn tag(targets: &[Target], config: &Config, report: &SuggestReport, dry_run: bool) -> Result<Vec<Tagged>, String> {
+    let mut per_account: BTreeMap<String, usize> = BTreeMap::new();
+    for m in report.schedules.iter().flat_map(|s| &s.resources).filter(|m| m.schedule_now.is_none()) {
+        *per_account.entry(m.account.clone()).or_default() += 1;
+    }
+    if let Some(why) = crate::suggest::over_brake(&per_account, config.max_instances_per_action, config.max_instances_per_action_total) {
+        tracing::error!(job = "suggest", reason = %why, "Safety brake tripped, nothing tagged.");
+        return Err(why);
+    }
+    let calls = Arc::new(CallCounter::default());
+    let writes = report.schedules.iter().flat_map(|s| s.resources.iter().map(move |m| (s, m))).map(|(s, m)| {
+        let calls = &calls;
+        async move {
+            let tagged = |outcome, reason: Option<String>| Tagged {
+                account: m.account.clone(),
+                kind: m.kind,
+                id: m.id.clone(),
+                region: m.region.clone(),
+                schedule: s.name.clone(),
+                outcome,
+                reason,
+            };
+            match m.schedule_now.as_deref() {
+                Some(now) if now == s.name => return tagged("unchanged", None),
+                Some(now) => return tagged("skipped", Some(format!("already governed by schedule {now}"))),
+                None if dry_run => return tagged("would-tag", None),
+                None => {}
+            }
+            let Some(target) = targets.iter().find(|t| t.account.id == m.account) else {
+                return tagged("failed", Some(format!("account {} is not among the file's", m.account)));
+            };
+            let api = target.aws.api(&m.region, calls);
+            let written = crate::kinds::of(m.kind).adapter().tag(&api, &m.resource, &config.tag_key, Some(&s.name)).await;
+            let done = match written {
+                Ok(()) => tagged("tagged", None),
+                Err(e) => tagged("failed", Some(e.to_string())),
+            };
+            tracing::info!(job = "suggest", account = %done.account, kind = %done.kind, region = %done.region, id = %done.id, tag = %config.tag_key, schedule = %done.schedule, outcome = done.outcome, reason = done.reason.as_deref(), "Schedule tag written.");
+            done
+        }
+    });
+    Ok(futures_util::future::join_all(writes).await)
 }

@@ -69,6 +69,18 @@ pub fn idle_at(series: &Series, hour: DateTime<Utc>, t: &Thresholds) -> Option<b
     (all_idle && !series.is_empty()).then_some(true)
 }
 
+/// Why tagging `per_account` resources (by account) would trip the safety brake, as an
+/// action would: more than `limit` in one account (`max_instances_per_action`) or
+/// `total_limit` over all (`max_instances_per_action_total`); 0 is no limit.
+pub fn over_brake(per_account: &BTreeMap<String, usize>, limit: u32, total_limit: u32) -> Option<String> {
+    if let Some((account, n)) = per_account.iter().find(|(_, n)| limit != 0 && **n > limit as usize) {
+        return Some(format!("would tag {n} resources in account {account}, more than max_instances_per_action = {limit}"));
+    }
+    let total: usize = per_account.values().sum();
+    (total_limit != 0 && total > total_limit as usize)
+        .then(|| format!("would tag {total} resources, more than max_instances_per_action_total = {total_limit}"))
+}
+
 /// A suggested schedule's name, from its crons: `mon-fri-07-19`, `daily-00-04`.
 pub fn name(start: &str, stop: &str) -> String {
     let fields = |cron: &str| cron.split_whitespace().map(str::to_string).collect::<Vec<_>>();

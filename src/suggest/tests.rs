@@ -99,6 +99,21 @@ fn weekly_patterns_become_crons_or_a_reason() {
 }
 
 #[test]
+fn tagging_goes_through_the_same_brake_as_an_action() {
+    let counts = |pairs: &[(&str, usize)]| pairs.iter().map(|(a, n)| (a.to_string(), *n)).collect::<BTreeMap<_, _>>();
+    // (resources by account, per-account limit, overall limit, refused?)
+    let cases = [
+        (counts(&[("111", 50), ("222", 50)]), 50, 0, None),
+        (counts(&[("111", 51)]), 50, 0, Some("would tag 51 resources in account 111, more than max_instances_per_action = 50")),
+        (counts(&[("111", 51)]), 0, 0, None),
+        (counts(&[("111", 40), ("222", 40)]), 50, 60, Some("would tag 80 resources, more than max_instances_per_action_total = 60")),
+    ];
+    for (per_account, limit, total, want) in cases {
+        assert_eq!(over_brake(&per_account, limit, total).as_deref(), want, "{per_account:?}");
+    }
+}
+
+#[test]
 fn a_schedule_is_named_by_its_days_and_hours() {
     assert_eq!(name("0 7 * * MON-FRI", "0 19 * * MON-FRI"), "mon-fri-07-19");
     assert_eq!(name("0 0 * * *", "0 4 * * *"), "daily-00-04");

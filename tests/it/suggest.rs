@@ -167,4 +167,58 @@ async fn a_fleet_with_known_patterns_gets_exactly_the_expected_schedules() {
     assert!(toml.contains("[schedules.mon-fri-07-19]\ntimezone = \"Europe/Berlin\"\nstart = \"0 7 * * MON-FRI\""), "{toml}");
     let pasted = account.write_config(&toml);
     account.run(&["check", "--config", pasted.to_str().unwrap()]).expect_code(0);
+
+    // --tag lists what it would tag; with --yes it tags exactly the suggested resources.
+    let config = account.write_config(CONFIG);
+    let c = config.to_str().unwrap();
+    let tags_now = || async {
+        let ec2 = account.ec2(WEST).describe_instances().send().await.expect("DescribeInstances");
+        let mut out: BTreeMap<String, Option<String>> = ec2
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .map(|i| {
+                let tag = i.tags().iter().find(|t| t.key() == Some("Schedule")).and_then(|t| t.value()).map(String::from);
+                (i.instance_id().unwrap().to_string(), tag)
+            })
+            .collect();
+        let db = account.rds(WEST).describe_db_instances().db_instance_identifier("reports").send().await.expect("DescribeDBInstances");
+        let tag = db.db_instances()[0].tag_list().iter().find(|t| t.key() == Some("Schedule")).and_then(|t| t.value()).map(String::from);
+        out.insert("reports".into(), tag);
+        out
+    };
+    let dry = account.run(&["suggest", "--config", c, "--tag", "--output", "json"]);
+    dry.expect_code(0);
+    let outcomes = |json: &serde_json::Value| -> BTreeMap<String, String> {
+        json["tagged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["id"].as_str().unwrap().into(), t["outcome"].as_str().unwrap().into()))
+            .collect()
+    };
+    let each = |outcome: &str| -> BTreeMap<String, String> {
+        [&web, &api, &batch]
+            .iter()
+            .map(|id| (id.to_string(), outcome.to_string()))
+            .chain([("reports".to_string(), outcome.to_string())])
+            .collect()
+    };
+    assert_eq!(outcomes(&dry.json()), each("would-tag"));
+    assert!(tags_now().await.values().all(Option::is_none), "a dry run writes nothing");
+    let wet = account.run(&["suggest", "--config", c, "--tag", "--yes", "--output", "json"]);
+    wet.expect_code(0);
+    assert_eq!(outcomes(&wet.json()), each("tagged"));
+    let want: BTreeMap<String, Option<String>> = [
+        (web.clone(), Some("mon-fri-07-19")),
+        (api.clone(), Some("mon-fri-07-19")),
+        (batch.clone(), Some("daily-00-04")),
+        (always.clone(), None),
+        (new.clone(), None),
+        ("reports".to_string(), Some("mon-fri-18-00")),
+    ]
+    .into_iter()
+    .map(|(id, s)| (id, s.map(String::from)))
+    .collect();
+    assert_eq!(tags_now().await, want);
 }
