@@ -140,6 +140,22 @@ fn saving(s: &Suggested) -> String {
     }
 }
 
+/// The schedule a resource follows now, against the data: `office (60 h off a week, 3
+/// busy hours off)`.
+fn now_text(schedule: Option<&str>, off: Option<u32>, busy_off: Option<usize>) -> String {
+    let Some(schedule) = schedule else { return "-".to_string() };
+    let mut parts = Vec::new();
+    if let Some(off) = off {
+        parts.push(format!("{off} h off a week"));
+    }
+    match busy_off {
+        Some(0) => parts.push("never off while busy".to_string()),
+        Some(n) => parts.push(format!("off during {n} busy hours")),
+        None => parts.push("not in the file".to_string()),
+    }
+    format!("{schedule} ({})", parts.join(", "))
+}
+
 fn text(report: &SuggestReport, req: &Request) -> String {
     let mut out = String::new();
     let weeks = (req.until - req.since).num_days() as f64 / 7.0;
@@ -162,7 +178,7 @@ fn text(report: &SuggestReport, req: &Request) -> String {
                 m.region,
                 m.name.as_deref().unwrap_or("-"),
                 m.idle_hours_per_week,
-                m.schedule_now.as_deref().unwrap_or("-")
+                now_text(m.schedule_now.as_deref(), m.schedule_now_hours_off_per_week, m.schedule_now_busy_hours_off)
             );
         }
     }
@@ -172,7 +188,11 @@ fn text(report: &SuggestReport, req: &Request) -> String {
     if !report.left_out.is_empty() {
         out.push_str("\nleft out:\n");
         for l in &report.left_out {
-            let _ = writeln!(out, "  {} {} ({}, {}): {}", l.kind, l.id, l.account, l.region, l.reason);
+            let now = match l.schedule_now.as_deref() {
+                Some(s) => format!("; now {}", now_text(Some(s), None, l.schedule_now_busy_hours_off)),
+                None => String::new(),
+            };
+            let _ = writeln!(out, "  {} {} ({}, {}): {}{now}", l.kind, l.id, l.account, l.region, l.reason);
         }
     }
     out

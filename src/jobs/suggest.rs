@@ -47,6 +47,12 @@ pub struct Member {
     /// The schedule its tag names now, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule_now: Option<String>,
+    /// That schedule (when the file has it) against the data: its hours off a week, and
+    /// the hours of the window it had the resource off while the data shows it busy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_now_hours_off_per_week: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_now_busy_hours_off: Option<usize>,
     pub idle_hours_per_week: u32,
     #[serde(skip)]
     pub governed: Governed,
@@ -79,6 +85,12 @@ pub struct Left {
     pub account: String,
     pub region: String,
     pub reason: String,
+    /// The schedule its tag names now, if any, and the busy hours of the window it
+    /// had the resource off (when the file has that schedule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_now: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_now_busy_hours_off: Option<usize>,
 }
 
 /// A place that could not be read.
@@ -108,6 +120,16 @@ struct Judged {
     account: String,
     resource: Resource,
     found: Result<Pattern, String>,
+    /// Its schedule now against the data: (hours off a week, busy hours it had it off).
+    now: Option<(u32, usize)>,
+}
+
+/// The schedule `r`'s tag names, if the file has it, against `hours`.
+fn schedule_now(config: &Config, r: &Resource, hours: &crate::suggest::Hours, at: DateTime<Utc>) -> Option<(u32, usize)> {
+    let name = r.tags.get(&config.tag_key)?;
+    let schedule = config.schedules.iter().find(|s| &s.name == name)?;
+    let off = crate::savings::off_seconds_per_week(schedule, at).map_or(0, |s| (s / 3600) as u32);
+    Some((off, pattern::busy_hours_off(schedule.triggers(), hours)))
 }
 
 /// Each resource's hourly values by measure, from its queries' answers (several
@@ -130,7 +152,14 @@ fn series_of(queries: &[MetricQuery], answers: &[BTreeMap<DateTime<Utc>, f64>]) 
 }
 
 /// One region of one account: its resources, their metrics, their patterns.
-async fn region(target: &Target, region: &str, req: &Request, calls: &Arc<CallCounter>, errors: &mut Vec<Failure>) -> Vec<Judged> {
+async fn region(
+    target: &Target,
+    region: &str,
+    config: &Config,
+    req: &Request,
+    calls: &Arc<CallCounter>,
+    errors: &mut Vec<Failure>,
+) -> Vec<Judged> {
     let account = target.account.id.clone();
     let regions = [region.to_string()];
     let mut resources = Vec::new();
@@ -153,21 +182,22 @@ async fn region(target: &Target, region: &str, req: &Request, calls: &Arc<CallCo
     let mut offset = 0;
     let mut out = Vec::with_capacity(resources.len());
     for (resource, qs) in resources.into_iter().zip(queries) {
-        let found = if qs.is_empty() {
-            Err(format!("kind {}: no utilization metrics are read for it", resource.kind))
+        let (found, now) = if qs.is_empty() {
+            (Err(format!("kind {}: no utilization metrics are read for it", resource.kind)), None)
         } else {
             let series = series_of(&qs, &answers[offset..offset + qs.len()]);
             let hours = crate::suggest::hours(&series, req.since, req.until, &req.thresholds);
-            pattern::find(&hours, &req.settings).map_err(|e: LeftOut| e.to_string())
+            let now = schedule_now(config, &resource, &hours, req.until);
+            (pattern::find(&hours, &req.settings).map_err(|e: LeftOut| e.to_string()), now)
         };
         offset += qs.len();
-        out.push(Judged { account: account.clone(), resource, found });
+        out.push(Judged { account: account.clone(), resource, found, now });
     }
     out
 }
 
 /// Every resource of every account and region asked for, judged.
-async fn judge(targets: &[Target], req: &Request, calls: &Arc<CallCounter>, errors: &mut Vec<Failure>) -> Vec<Judged> {
+async fn judge(targets: &[Target], config: &Config, req: &Request, calls: &Arc<CallCounter>, errors: &mut Vec<Failure>) -> Vec<Judged> {
     let chosen = targets
         .iter()
         .filter(|t| req.accounts.is_empty() || req.accounts.iter().any(|a| *a == t.account.id || Some(a) == t.account.name.as_ref()));
@@ -182,7 +212,7 @@ async fn judge(targets: &[Target], req: &Request, calls: &Arc<CallCounter>, erro
     }
     let reads = places.iter().map(|(t, r)| async move {
         let mut errs = Vec::new();
-        let judged = region(t, r, req, calls, &mut errs).await;
+        let judged = region(t, r, config, req, calls, &mut errs).await;
         (judged, errs)
     });
     let mut out = Vec::new();
@@ -224,7 +254,7 @@ impl SuggestReport {
 pub async fn suggest(targets: &[Target], config: &Config, req: &Request) -> SuggestReport {
     let calls = Arc::new(CallCounter::default());
     let mut errors = Vec::new();
-    let judged = judge(targets, req, &calls, &mut errors).await;
+    let judged = judge(targets, config, req, &calls, &mut errors).await;
     let mut groups: BTreeMap<(String, String), (u32, Vec<Member>)> = BTreeMap::new();
     let mut left_out = Vec::new();
     for j in judged {
@@ -237,11 +267,21 @@ pub async fn suggest(targets: &[Target], config: &Config, req: &Request) -> Sugg
                 region: r.region.clone(),
                 name: r.name().map(str::to_string),
                 schedule_now: r.tags.get(&config.tag_key).cloned(),
+                schedule_now_hours_off_per_week: j.now.map(|(off, _)| off),
+                schedule_now_busy_hours_off: j.now.map(|(_, busy)| busy),
                 idle_hours_per_week: p.idle_hours_per_week,
                 governed: Governed::of(r),
                 resource: r.clone(),
             }),
-            Err(reason) => left_out.push(Left { id: r.id.clone(), kind: r.kind, account: j.account, region: r.region.clone(), reason }),
+            Err(reason) => left_out.push(Left {
+                id: r.id.clone(),
+                kind: r.kind,
+                account: j.account,
+                region: r.region.clone(),
+                reason,
+                schedule_now: r.tags.get(&config.tag_key).cloned(),
+                schedule_now_busy_hours_off: j.now.map(|(_, busy)| busy),
+            }),
         }
     }
     let schedules = groups

@@ -188,7 +188,12 @@ fn shifted(days: &BTreeSet<usize>, by: i32) -> BTreeSet<usize> {
 fn stops_while_busy(start: &str, stop: &str, tz: Tz, hours: &Hours) -> usize {
     let (Ok(start), Ok(stop)) = (CronExpr::parse(start), CronExpr::parse(stop)) else { return usize::MAX };
     let (start, stop) = (Trigger::new(start, tz), Trigger::new(stop, tz));
-    let triggers = Triggers { start: Some(&start), stop: Some(&stop) };
+    busy_hours_off(Triggers { start: Some(&start), stop: Some(&stop) }, hours)
+}
+
+/// The hours the data shows busy during which `triggers` (a schedule's) had the
+/// resource off: what a schedule in use costs in the window.
+pub fn busy_hours_off(triggers: Triggers<'_>, hours: &Hours) -> usize {
     hours
         .iter()
         .filter(|(_, idle)| **idle == Some(false))

@@ -121,6 +121,17 @@ fn a_schedule_is_named_by_its_days_and_hours() {
 }
 
 #[test]
+fn a_schedule_in_use_is_held_against_the_data() {
+    use crate::schedule::{CronExpr, Trigger, Triggers};
+    let hours = hours("2026-11-01T23:00:00Z", 14, office);
+    let trigger = |cron: &str| Trigger::new(CronExpr::parse(cron).unwrap(), Berlin);
+    let (start, early_stop, stop) = (trigger("0 7 * * MON-FRI"), trigger("0 17 * * MON-FRI"), trigger("0 19 * * MON-FRI"));
+    assert_eq!(pattern::busy_hours_off(Triggers { start: Some(&start), stop: Some(&stop) }, &hours), 0);
+    // Stopping at 17:00 cuts the last busy hour of each of the 10 weekdays.
+    assert_eq!(pattern::busy_hours_off(Triggers { start: Some(&start), stop: Some(&early_stop) }, &hours), 10);
+}
+
+#[test]
 fn one_week_is_enough_when_asked_and_the_margin_widens_the_hours() {
     let one_week = hours("2026-11-01T23:00:00Z", 7, office);
     assert!(matches!(find(&one_week, &SETTINGS), Err(LeftOut::NotEnoughData { .. })), "2 of 2 weeks by default");

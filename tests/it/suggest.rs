@@ -83,6 +83,15 @@ async fn a_fleet_with_known_patterns_gets_exactly_the_expected_schedules() {
     let web = instance(&account, "web", &pattern(14, office)).await;
     let api = instance(&account, "api", &pattern(14, office)).await;
     let always = instance(&account, "always-on", &pattern(14, |_, _| Some(true))).await;
+    // Following a schedule that stops it every night although it is always busy.
+    account
+        .ec2(WEST)
+        .create_tags()
+        .resources(&always)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("Schedule").value("nights").build())
+        .send()
+        .await
+        .unwrap();
     let batch = instance(&account, "batch", &pattern(14, |_, h| Some((1..3).contains(&h)))).await;
     // Only the last week has data.
     let partial: Vec<_> = pattern(14, office).into_iter().enumerate().map(|(i, (t, b))| (t, if i < 7 * 24 { b } else { None })).collect();
@@ -143,6 +152,11 @@ async fn a_fleet_with_known_patterns_gets_exactly_the_expected_schedules() {
         .map(|l| (l["id"].as_str().unwrap().into(), l["reason"].as_str().unwrap().into()))
         .collect();
     assert_eq!(left.get(&always).map(String::as_str), Some("always busy"), "{json}");
+    // Its schedule now has it off from the first 22:00 of the window on, busy as it is.
+    let now = json["left_out"].as_array().unwrap().iter().find(|l| l["id"] == always.as_str()).unwrap();
+    let busy_off = now["schedule_now_busy_hours_off"].as_u64().unwrap();
+    assert_eq!(now["schedule_now"], "nights");
+    assert!((13 * 24..=14 * 24).contains(&busy_off), "{now}");
     assert!(left.get(&new).is_some_and(|r| r.starts_with("not enough data")), "{json}");
     assert_eq!(left.len(), 2, "{json}");
     // Two instances at 0.0104 an hour, 108 hours a week: 2 x 0.0104 x 108 x 30.44 / 7.
@@ -205,7 +219,11 @@ async fn a_fleet_with_known_patterns_gets_exactly_the_expected_schedules() {
             .collect()
     };
     assert_eq!(outcomes(&dry.json()), each("would-tag"));
-    assert!(tags_now().await.values().all(Option::is_none), "a dry run writes nothing");
+    let before = tags_now().await;
+    assert!(
+        before.iter().all(|(id, tag)| tag.is_none() || (*id == always && tag.as_deref() == Some("nights"))),
+        "a dry run writes nothing: {before:?}"
+    );
     let wet = account.run(&["suggest", "--config", c, "--tag", "--yes", "--output", "json"]);
     wet.expect_code(0);
     assert_eq!(outcomes(&wet.json()), each("tagged"));
@@ -213,7 +231,7 @@ async fn a_fleet_with_known_patterns_gets_exactly_the_expected_schedules() {
         (web.clone(), Some("mon-fri-07-19")),
         (api.clone(), Some("mon-fri-07-19")),
         (batch.clone(), Some("daily-00-04")),
-        (always.clone(), None),
+        (always.clone(), Some("nights")),
         (new.clone(), None),
         ("reports".to_string(), Some("mon-fri-18-00")),
     ]
