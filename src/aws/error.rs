@@ -75,6 +75,9 @@ impl AwsError {
         R: fmt::Debug + Send + Sync + 'static,
         SdkError<E, R>: RequestId,
     {
+        // The whole chain (the SDK's Debug, with the raw answer) for whoever asks for it.
+        tracing::debug!(operation, region, error = ?err, "AWS error in full.");
+        let status = http_status(&err);
         let request_id = match &err {
             SdkError::ServiceError(s) => s.err().meta().extra("aws_request_id").map(str::to_string),
             _ => None,
@@ -83,7 +86,7 @@ impl AwsError {
         let (kind, code, message) = match &err {
             SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "operation or attempt timeout".to_string()),
             SdkError::DispatchFailure(d) => {
-                let text = DisplayErrorContext(&err).to_string();
+                let text = one_line(&DisplayErrorContext(&err).to_string());
                 let kind = if d.is_timeout() {
                     ErrorKind::Timeout
                 } else if text.contains("credentials") || text.contains("credential") {
@@ -94,17 +97,39 @@ impl AwsError {
                 (kind, None, text)
             }
             SdkError::ConstructionFailure(_) => {
-                let text = DisplayErrorContext(&err).to_string();
+                let text = one_line(&DisplayErrorContext(&err).to_string());
                 let kind = if text.contains("credential") { ErrorKind::Credentials } else { ErrorKind::Other };
                 (kind, None, text)
             }
             _ => {
                 let code = err.code().map(str::to_string);
-                let message = err.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+                let message = match (err.message(), status, &code) {
+                    (Some(m), _, _) => one_line(m),
+                    (None, Some(s), Some(_)) => format!("HTTP {s}"),
+                    (None, Some(s), None) => format!("HTTP {s} without an AWS error code or message"),
+                    (None, None, _) => one_line(&DisplayErrorContext(&err).to_string()),
+                };
                 (classify_code(code.as_deref()), code, message)
             }
         };
         AwsError { operation, region: region.to_string(), kind, code, message, request_id }
+    }
+}
+
+/// The HTTP status of the answer, when there was one.
+fn http_status<E, R: 'static>(err: &SdkError<E, R>) -> Option<u16> {
+    let raw: &dyn std::any::Any = err.raw_response()?;
+    raw.downcast_ref::<aws_smithy_runtime_api::client::orchestrator::HttpResponse>().map(|r| r.status().as_u16())
+}
+
+/// Text for one line of a log or a notice: whitespace collapsed, at most 300 characters
+/// (the full chain is logged at debug level).
+fn one_line(text: &str) -> String {
+    const MAX: usize = 300;
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line,
     }
 }
 
@@ -131,5 +156,24 @@ impl AwsError {
             self.kind = kind;
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn a_message_is_one_line_of_at_most_300_characters() {
+        // (text, line)
+        let long = "x".repeat(400);
+        let cases = [
+            ("connection refused", "connection refused".to_string()),
+            ("dispatch failure:\n  io error:\n\tconnection   reset", "dispatch failure: io error: connection reset".to_string()),
+            (long.as_str(), format!("{}...", "x".repeat(300))),
+        ];
+        for (text, want) in cases {
+            assert_eq!(one_line(text), want);
+        }
     }
 }

@@ -137,6 +137,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_answer_without_an_error_code_is_one_line_with_its_http_status() {
+        // What a proxy or an outage answers: HTTP 500 and a page that is not AWS's JSON.
+        let page = || {
+            let body = format!("<html><body>{}</body></html>", "Internal Server Error ".repeat(200));
+            let mut response = HttpResponse::new(StatusCode::try_from(500).unwrap(), SdkBody::from(body));
+            response.headers_mut().insert("content-type", "text/html");
+            response.headers_mut().insert("x-amzn-requestid", "req-500");
+            response
+        };
+        let failed = mock!(Client::get_products).then_http_response(page);
+        let err = ec2_linux_on_demand(&mocked(&[&failed]), "eu-west-1", "t3.micro").await.unwrap_err();
+        let line = err.to_string();
+        assert_eq!(line, "GetProducts in us-east-1: HTTP 500 without an AWS error code or message (request id req-500)");
+        assert!(!line.contains('\n') && !line.contains("SdkBody"), "{line}");
+    }
+
+    #[tokio::test]
     async fn ec2_linux_on_demand_keeps_the_error_kind() {
         let denied = mock!(Client::get_products).then_http_response(error_answer(
             400,
