@@ -29,6 +29,7 @@ macro_rules! or_fail {
 mod apply;
 mod billing;
 mod check;
+mod docs;
 mod keys;
 mod plan;
 mod policy;
@@ -56,7 +57,11 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "offhours", version, about = "Start and stop EC2 instances on local-time cron schedules")]
+#[command(
+    name = "offhours",
+    version,
+    about = "Start and stop cloud resources on local-time cron schedules: EC2, RDS, Aurora, Auto Scaling, ECS, Redshift, EKS node groups, SageMaker notebooks"
+)]
 pub struct Cli {
     /// The config file.
     #[arg(long, global = true, env = "OFFHOURS_CONFIG", default_value = config::DEFAULT_PATH)]
@@ -228,6 +233,17 @@ pub enum Command {
         #[arg(long)]
         state_dir: Option<PathBuf>,
     },
+    /// Print a shell completion script: bash, zsh or fish.
+    Completions {
+        #[arg(value_parser = ["bash", "zsh", "fish"])]
+        shell: String,
+    },
+    /// Write the man pages (offhours.1 and offhours-COMMAND.1 for each command) into a
+    /// directory.
+    Man {
+        /// Where the pages go (created if missing).
+        dir: PathBuf,
+    },
     /// Create the DynamoDB table of `[state] backend = "dynamodb"` (on-demand billing, time
     /// to live on `expires_at`); a table already there with the right keys passes.
     InitState,
@@ -303,6 +319,8 @@ pub fn main() -> ExitCode {
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
         Command::Run { state_dir } => with_daemon_runtime(|| run::run(&cli, run::state_dir(state_dir.clone()))),
         Command::InitState => with_runtime(|| state::init(&cli)),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { dir } => docs::man(dir),
         Command::MigrateState { state_dir } => with_runtime(|| state::migrate(&cli, run::state_dir(state_dir.clone()))),
         Command::Health { state_dir, max_age } => run::health(run::state_dir(state_dir.clone()), *max_age),
         Command::Reload { pid, state_dir, timeout } => {

@@ -67,3 +67,34 @@ fn no_debugging_leftovers() {
         }
     }
 }
+
+/// The README's command table names every command and, in its row, every flag of it:
+/// checked against the clap definitions `--help` prints, so neither drifts.
+#[test]
+fn the_readme_documents_every_command_and_flag() {
+    use clap::CommandFactory;
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("## Command line").expect("a Command line section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let cli = crate::cli::Cli::command();
+    for arg in cli.get_arguments().filter_map(|a| a.get_long()) {
+        assert!(section.contains(&format!("--{arg}")), "README's Command line does not show the global --{arg}");
+    }
+    let mut missing = Vec::new();
+    for sub in cli.get_subcommands() {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{} ", sub.get_name())) || l.starts_with(&format!("| `{}`", sub.get_name())));
+        let Some(row) = row else {
+            missing.push(format!("command {}", sub.get_name()));
+            continue;
+        };
+        for long in sub.get_arguments().filter(|a| !a.is_global_set()).filter_map(|a| a.get_long()) {
+            if !row.contains(&format!("--{long}")) {
+                missing.push(format!("{} --{long}", sub.get_name()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "README's command table lacks: {missing:?}");
+}
