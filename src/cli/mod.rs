@@ -372,7 +372,7 @@ pub fn main() -> ExitCode {
 
 /// The daemon's runtime: one thread. It mostly sleeps, its work is waiting on AWS, and
 /// every extra worker costs resident memory (a stack and a malloc arena) for nothing;
-/// measured in README, Performance. Blocking work (DNS, files) still goes to tokio's
+/// measured in docs/performance.md. Blocking work (DNS, files) still goes to tokio's
 /// blocking pool, whose threads end when idle.
 fn with_daemon_runtime<F, Fut>(f: F) -> u8
 where

@@ -11,7 +11,7 @@ use crate::model::AccountRef;
 
 /// Accounts prepared, listed or acted in at once, at most. Each account has its own
 /// bounds per region and service, so this bounds only the hub's connections and memory;
-/// at 16, twenty accounts took two waves (README, Performance).
+/// at 16, twenty accounts took two waves (docs/performance.md).
 pub const ACCOUNTS_AT_ONCE: usize = 32;
 
 /// One account to act in.

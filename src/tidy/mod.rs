@@ -22,10 +22,24 @@ fn all_sources() -> Vec<(String, String)> {
     out
 }
 
+/// The reference: every page under `docs/`, with its name.
+fn reference() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let mut pages: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    pages.sort();
+    pages
+}
+
 #[test]
-fn the_readme_names_every_config_field() {
+fn the_reference_names_every_config_field() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root.join("docs/configuration.md")).unwrap()
+        + &reference().into_iter().map(|(_, text)| text).collect::<String>();
     let example = std::fs::read_to_string(root.join("config/offhours.toml")).unwrap();
     let raw = std::fs::read_to_string(root.join("src/config/raw.rs")).unwrap();
     let mut in_raw_struct = false;
@@ -43,7 +57,7 @@ fn the_readme_names_every_config_field() {
     for field in fields {
         let described =
             readme.contains(&format!("`{field}`")) || readme.contains(&format!("`[{field}")) || readme.contains(&format!("[{field}."));
-        assert!(described, "README.md does not describe `{field}`");
+        assert!(described, "docs/ does not describe `{field}`");
         assert!(example.contains(&field), "config/offhours.toml does not show `{field}`");
     }
 }
@@ -68,18 +82,16 @@ fn no_debugging_leftovers() {
     }
 }
 
-/// The README's command table names every command and, in its row, every flag of it:
-/// checked against the clap definitions `--help` prints, so neither drifts.
+/// The reference's command table names every command and, in its row, every flag of
+/// it: checked against the clap definitions `--help` prints, so neither drifts.
 #[test]
-fn the_readme_documents_every_command_and_flag() {
+fn the_reference_documents_every_command_and_flag() {
     use clap::CommandFactory;
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let start = readme.find("## Command line").expect("a Command line section");
-    let section = &readme[start..];
-    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md")).unwrap();
+    let section = readme.as_str();
     let cli = crate::cli::Cli::command();
     for arg in cli.get_arguments().filter_map(|a| a.get_long()) {
-        assert!(section.contains(&format!("--{arg}")), "README's Command line does not show the global --{arg}");
+        assert!(section.contains(&format!("--{arg}")), "docs/cli.md does not show the global --{arg}");
     }
     let mut missing = Vec::new();
     for sub in cli.get_subcommands() {
@@ -96,5 +108,54 @@ fn the_readme_documents_every_command_and_flag() {
             }
         }
     }
-    assert!(missing.is_empty(), "README's command table lacks: {missing:?}");
+    assert!(missing.is_empty(), "docs/cli.md's command table lacks: {missing:?}");
+}
+
+/// A heading's anchor as GitHub and mdBook make it: lower case, punctuation dropped,
+/// spaces as hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == ' ' || *c == '_')
+        .collect::<String>()
+        .replace(' ', "-")
+}
+
+/// Every internal link of the README and the reference resolves: the file exists and,
+/// with `#anchor`, one of its headings makes that anchor.
+#[test]
+fn every_internal_link_and_anchor_resolves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let anchors = |path: &Path| -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines().filter_map(|l| l.strip_prefix('#')).map(|l| anchor(l.trim_start_matches('#'))).collect()
+    };
+    let mut files = vec![root.join("README.md")];
+    files.extend(reference().into_iter().map(|(name, _)| root.join("docs").join(name)));
+    let mut broken = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for link in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+            if link.starts_with("http") || link.starts_with("mailto:") {
+                continue;
+            }
+            let (target, fragment) = link.split_once('#').map_or((link, None), |(t, f)| (t, Some(f)));
+            let target = if target.is_empty() { file.clone() } else { file.parent().unwrap().join(target) };
+            if !target.exists() {
+                broken.push(format!("{}: {link}: no such file", file.display()));
+            } else if let Some(f) = fragment
+                && !anchors(&target).iter().any(|a| a == f)
+            {
+                broken.push(format!("{}: {link}: no heading makes #{f}", file.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    // The book's table of contents names every page.
+    let summary = std::fs::read_to_string(root.join("docs/SUMMARY.md")).unwrap();
+    for (name, _) in reference().into_iter().filter(|(n, _)| n != "SUMMARY.md") {
+        assert!(summary.contains(&format!("]({name})")), "docs/SUMMARY.md does not list {name}");
+    }
 }

@@ -99,14 +99,14 @@ async fn a_missing_file_is_a_usage_error() {
     assert!(run.stderr().contains("/nonexistent/offhours.toml: cannot read"), "{}", run.stderr());
 }
 
-/// The README's example error block is what `offhours check` prints for
+/// The reference's example error block is what `offhours check` prints for
 /// tests/fixtures/errors/offhours.toml, verbatim: every error of the file at once,
 /// unknown fields and wrong types among them, in file order.
 #[tokio::test]
 async fn the_readme_error_example_is_what_check_prints() {
     let account = Account::new().await;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root.join("docs/configuration.md")).unwrap();
     let marker = "Every error in the file is reported at once";
     let after = &readme[readme.find(marker).expect("the README's config error section")..];
     let block = after.split("```text\n").nth(1).and_then(|b| b.split("```").next()).expect("a text block after it");
@@ -115,5 +115,5 @@ async fn the_readme_error_example_is_what_check_prints() {
     let output = cmd.output().unwrap();
     let run = crate::support::Run { output, elapsed: std::time::Duration::ZERO };
     run.expect_code(2);
-    assert_eq!(run.stderr(), block, "README.md's example and the real output differ");
+    assert_eq!(run.stderr(), block, "docs/configuration.md's example and the real output differ");
 }
