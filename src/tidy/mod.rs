@@ -159,3 +159,17 @@ fn every_internal_link_and_anchor_resolves() {
         assert!(summary.contains(&format!("]({name})")), "docs/SUMMARY.md does not list {name}");
     }
 }
+
+/// Every metric the daemon registers is in the reference's metrics page.
+#[test]
+fn the_reference_names_every_metric() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("src/metrics.rs")).unwrap();
+    let code = text.split("#[cfg(test)]").next().unwrap();
+    let page = std::fs::read_to_string(root.join("docs/metrics.md")).unwrap();
+    let names: Vec<&str> =
+        code.split('"').filter(|s| s.starts_with("offhours_") && s.chars().all(|c| c.is_ascii_lowercase() || c == '_')).collect();
+    assert!(names.len() > 10, "found only {names:?}");
+    let missing: Vec<&&str> = names.iter().filter(|n| !page.contains(&format!("`{n}"))).collect();
+    assert!(missing.is_empty(), "docs/metrics.md does not name {missing:?}");
+}
