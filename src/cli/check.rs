@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Cli, EXIT_OK, Format, load_config, print_json};
 use crate::config::Config;
-use crate::schedule::Trigger;
+use crate::schedule::{DayRule, Trigger};
 
 #[derive(Serialize)]
 struct Job<'a> {
@@ -13,6 +13,9 @@ struct Job<'a> {
     action: &'static str,
     cron: &'a str,
     timezone: &'a str,
+    /// `either` or `both` when day-of-month and day-of-week are both given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    day_rule: Option<&'static str>,
     next: Vec<String>,
 }
 
@@ -49,6 +52,10 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
             action,
             cron: t.cron.as_str(),
             timezone: t.tz.name(),
+            day_rule: t.cron.day_rule().map(|r| match r {
+                DayRule::Either => "either",
+                DayRule::Both => "both",
+            }),
             next: t.upcoming(from, next).into_iter().map(|f| f.with_timezone(&t.tz).to_rfc3339()).collect(),
         })
         .collect();
@@ -59,6 +66,14 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
             for job in &jobs {
                 let who = job.schedule.map(|s| format!("{s} ")).unwrap_or_default();
                 out!("\n{who}{} `{}` in {}", job.action, job.cron, job.timezone);
+                match job.day_rule {
+                    Some("both") => {
+                        out!("  {}", DayRule::Both.describe());
+                        out!("  warning: before this release it fired on days matching either field; see the next fires below");
+                    }
+                    Some(_) => out!("  {}", DayRule::Either.describe()),
+                    None => {}
+                }
                 if job.next.is_empty() {
                     out!("  (no further fires)");
                 }

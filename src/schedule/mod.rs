@@ -34,6 +34,44 @@ pub struct CronExpr {
     source: String,
     cron: Cron,
     follows_wall_clock: bool,
+    day_rule: Option<DayRule>,
+}
+
+/// How a day is chosen when both day-of-month and day-of-week are given, as crontab(5)
+/// says: "If either field begins with an asterisk, the command is run only on days
+/// that match both; otherwise, on days that match either".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayRule {
+    /// Neither field begins with `*`: a day matching either fires.
+    Either,
+    /// One begins with `*` but is not `*` alone (`*/5`): a day must match both.
+    /// Before this release such an expression fired on days matching either: its
+    /// meaning changed, and `check` says so (for one release).
+    Both,
+}
+
+impl DayRule {
+    /// The rule for these day-of-month and day-of-week fields; `None` when one of them
+    /// is `*` (or `?`) alone, which leaves the other to choose.
+    fn of(dom: &str, dow: &str) -> Option<DayRule> {
+        let any = |f: &str| f == "*" || f == "?";
+        let starred = |f: &str| f.starts_with('*') || f.starts_with('?');
+        if any(dom) || any(dow) {
+            None
+        } else if starred(dom) || starred(dow) {
+            Some(DayRule::Both)
+        } else {
+            Some(DayRule::Either)
+        }
+    }
+
+    /// One line for `check`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DayRule::Either => "days: a day matching either day-of-month or day-of-week fires (crontab(5): neither field begins with `*`)",
+            DayRule::Both => "days: a day must match both day-of-month and day-of-week (crontab(5): a field begins with `*`)",
+        }
+    }
 }
 
 /// Why a cron expression was rejected.
@@ -71,8 +109,8 @@ impl PartialEq for CronExpr {
 
 impl CronExpr {
     /// Parses 5-field crontab syntax, or 6 fields with seconds first; names
-    /// (`MON`, `JAN`), ranges, lists, steps and `@daily`-style macros. When both
-    /// day-of-month and day-of-week are restricted, a day matching either fires.
+    /// (`MON`, `JAN`), ranges, lists, steps and `@daily`-style macros. Both day fields
+    /// follow crontab(5)'s rule ([`DayRule`]).
     pub fn parse(source: &str) -> Result<Self, CronError> {
         let source = source.trim();
         let expanded = match expand_macro(source) {
@@ -86,7 +124,10 @@ impl CronExpr {
             6 => &SIX_FIELDS,
             n => return Err(CronError::FieldCount(n)),
         };
-        let parser = CronParser::builder().seconds(Seconds::Optional).build();
+        let (dom, dow) = (fields[names.len() - 3], fields[names.len() - 1]);
+        let day_rule = DayRule::of(dom, dow);
+        let both = day_rule == Some(DayRule::Both);
+        let parser = CronParser::builder().seconds(Seconds::Optional).dom_and_dow(both).build();
         let cron = match parser.parse(expanded) {
             Ok(cron) => cron,
             Err(_) => {
@@ -103,7 +144,7 @@ impl CronExpr {
             }
         };
         let hour = fields[names.iter().position(|n| *n == "hour").expect("hour field")];
-        let expr = CronExpr { source: source.to_string(), cron, follows_wall_clock: hour.starts_with('*') };
+        let expr = CronExpr { source: source.to_string(), cron, follows_wall_clock: hour.starts_with('*'), day_rule };
         // A pattern such as `0 0 30 2 *` parses but matches no date at all.
         let probe_from = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("valid date");
         if expr.cron.find_next_occurrence(&probe_from, false).is_err() {
@@ -114,6 +155,11 @@ impl CronExpr {
 
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+
+    /// How a day is chosen when both day fields are given; `None` otherwise.
+    pub fn day_rule(&self) -> Option<DayRule> {
+        self.day_rule
     }
 
     /// True when the hour field is a wildcard: such jobs follow the wall clock.

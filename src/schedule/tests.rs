@@ -183,6 +183,61 @@ fn zones_without_dst() {
     );
 }
 
+/// crontab(5): "If either field begins with an asterisk, the command is run only on
+/// days that match both; otherwise, on days that match either". Every pair of the
+/// issue's forms, against a day-by-day evaluation of the rule over a year.
+#[test]
+fn the_star_rule_of_crontab_5() {
+    use chrono::{Datelike, NaiveDate};
+    type Pred = fn(NaiveDate) -> bool;
+    let doms: [(&str, Pred); 4] =
+        [("*", |_| true), ("*/5", |d| (d.day() - 1) % 5 == 0), ("1-31", |_| true), ("1,15", |d| d.day() == 1 || d.day() == 15)];
+    let dows: [(&str, Pred); 4] = [
+        ("*", |_| true),
+        ("MON", |d| d.weekday() == chrono::Weekday::Mon),
+        ("*/2", |d| d.weekday().num_days_from_sunday() % 2 == 0),
+        ("1-5", |d| d.weekday().num_days_from_sunday() >= 1 && d.weekday().num_days_from_sunday() <= 5),
+    ];
+    let zone = tz("UTC");
+    for (dom, dom_ok) in doms {
+        for (dow, dow_ok) in dows {
+            let cron = CronExpr::parse(&format!("0 9 {dom} * {dow}")).unwrap();
+            let starred = dom.starts_with('*') || dow.starts_with('*');
+            let rule = if dom == "*" || dow == "*" {
+                None
+            } else if starred {
+                Some(DayRule::Both)
+            } else {
+                Some(DayRule::Either)
+            };
+            assert_eq!(cron.day_rule(), rule, "{dom} {dow}");
+            let fires_on = |d: NaiveDate| if starred { dom_ok(d) && dow_ok(d) } else { dom_ok(d) || dow_ok(d) };
+            let trigger = Trigger::new(cron, zone);
+            let got: Vec<NaiveDate> = trigger
+                .fires_between(instant("2026-01-01T00:00:00Z"), instant("2027-01-01T00:00:00Z"))
+                .iter()
+                .map(|t| t.date_naive())
+                .collect();
+            let want: Vec<NaiveDate> = NaiveDate::from_ymd_opt(2026, 1, 1)
+                .unwrap()
+                .iter_days()
+                .take_while(|d| d.year() == 2026)
+                .filter(|d| fires_on(*d))
+                .collect();
+            assert_eq!(got, want, "{dom} {dow}");
+        }
+    }
+    // The issue's case, with the L, W and # forms: a starred field makes both required.
+    let first = |cron: &str, zone: &str, from: &str| {
+        Trigger::new(CronExpr::parse(cron).unwrap(), tz(zone)).next_after(instant(from)).map(|t| show(&tz(zone), t))
+    };
+    assert_eq!(first("0 1 */5 */2 SAT,SUN", "America/Sao_Paulo", "2026-03-28T20:00:00Z").as_deref(), Some("2026-05-16T01:00:00-03:00"));
+    assert_eq!(CronExpr::parse("0 0 L * FRI").unwrap().day_rule(), Some(DayRule::Either));
+    assert_eq!(CronExpr::parse("0 0 */2 * 5#3").unwrap().day_rule(), Some(DayRule::Both));
+    assert_eq!(CronExpr::parse("0 0 15W * *").unwrap().day_rule(), None);
+    assert_eq!(CronExpr::parse("0 0 0 */5 * SAT,SUN").unwrap().day_rule(), Some(DayRule::Both), "six fields");
+}
+
 #[test]
 fn day_of_month_or_day_of_week() {
     check_fires(

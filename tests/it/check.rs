@@ -117,3 +117,27 @@ async fn the_readme_error_example_is_what_check_prints() {
     run.expect_code(2);
     assert_eq!(run.stderr(), block, "docs/configuration.md's example and the real output differ");
 }
+
+/// When both day fields are given, `check` says which rule of crontab(5) applies, and
+/// warns where the meaning changed (a field beginning with `*`, such as `*/5`).
+#[tokio::test]
+async fn check_names_the_day_rule_and_warns_where_it_changed() {
+    let account = Account::new().await;
+    let config = account
+        .write_config("[schedules.lab]\ntimezone = \"America/Sao_Paulo\"\nstart = \"0 1 */5 */2 SAT,SUN\"\nstop = \"0 8 1 * MON\"\n");
+    let c = config.to_str().unwrap();
+    let run = account.run(&["check", "--config", c, "--from", "2026-03-28T20:00:00Z", "--next", "1"]);
+    run.expect_code(0);
+    let text = run.stdout();
+    assert!(
+        text.contains("lab start `0 1 */5 */2 SAT,SUN` in America/Sao_Paulo\n  days: a day must match both day-of-month and day-of-week (crontab(5): a field begins with `*`)\n  warning: before this release it fired on days matching either field; see the next fires below\n  Sat 2026-05-16 01:00:00 -03:00"),
+        "{text}"
+    );
+    assert!(
+        text.contains("lab stop `0 8 1 * MON` in America/Sao_Paulo\n  days: a day matching either day-of-month or day-of-week fires"),
+        "{text}"
+    );
+    let json = account.run(&["check", "--config", c, "--output", "json"]).json();
+    let rules: Vec<&str> = json["jobs"].as_array().unwrap().iter().map(|j| j["day_rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["both", "either"]);
+}
