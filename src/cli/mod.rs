@@ -138,6 +138,9 @@ pub enum Command {
         /// Add what a command needs beyond the file's features: `suggest` (its metrics).
         #[arg(long = "for", value_parser = ["suggest"])]
         for_: Vec<String>,
+        /// Every feature's policy, whatever the file says.
+        #[arg(long)]
+        all: bool,
     },
     /// Keep one resource out of its schedule until a time: sets the override tag to that
     /// instant (or removes it with --clear). Stops and starts leave it alone meanwhile.
@@ -313,7 +316,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.log_format);
     let code = match &cli.command {
         Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
-        Command::Policy { snooze, role, for_ } => policy::run(&cli, *snooze, *role, for_.iter().any(|f| f == "suggest")),
+        Command::Policy { snooze, role, for_, all } => policy::run(&cli, *snooze, *role, for_.iter().any(|f| f == "suggest"), *all),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
         Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),
         Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),

@@ -17,6 +17,7 @@ mod order;
 mod organizations;
 mod pid1;
 mod plan;
+mod policy;
 mod redshift;
 mod replicas;
 mod report;
