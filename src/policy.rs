@@ -20,6 +20,10 @@ pub struct Features {
     /// The kinds some schedule acts on.
     pub kinds: BTreeSet<Kind>,
     pub billing_alarm: bool,
+    /// The billing alarm's name (`None`: any, when no file says which).
+    pub alarm_name: Option<String>,
+    /// The billing alarm's SNS topic, whose subscriptions are read (`None`: no topic).
+    pub alarm_topic: Option<String>,
     pub iam_audit: bool,
     /// The audit may set keys Inactive (`deactivate = true` or `--deactivate`).
     pub iam_deactivate: bool,
@@ -65,6 +69,8 @@ impl Features {
             schedules: true,
             kinds: crate::kinds::ids().into_iter().collect(),
             billing_alarm: true,
+            alarm_name: None,
+            alarm_topic: Some("arn:aws:sns:us-east-1:*:*".into()),
             iam_audit: true,
             iam_deactivate: true,
             notify_topic: Some("arn:aws:sns:*:*:*".into()),
@@ -92,6 +98,8 @@ impl Features {
             schedules: !config.schedules.is_empty(),
             kinds,
             billing_alarm: config.billing_alarm.is_some(),
+            alarm_name: config.billing_alarm.as_ref().map(|b| b.alarm_name.clone()),
+            alarm_topic: config.billing_alarm.as_ref().and_then(|b| b.sns_topic_arn.clone()),
             iam_audit: config.iam_audit.is_some(),
             // `--deactivate` can turn it on from the command line: grant it with the audit.
             iam_deactivate: config.iam_audit.is_some(),
@@ -304,27 +312,35 @@ fn billing_statements(features: &Features) -> Vec<Value> {
     if !features.billing_alarm {
         return Vec::new();
     }
-    // PutMetricAlarm with tags also needs cloudwatch:TagResource.
-    vec![
+    // The writes only on the alarm itself (the billing metrics live in us-east-1), so
+    // the role cannot overwrite or silence anyone else's alarm; PutMetricAlarm with tags
+    // also needs cloudwatch:TagResource. DescribeAlarms and ListMetrics have no
+    // resource-level permissions.
+    let alarm = format!("arn:aws:cloudwatch:us-east-1:*:alarm:{}", features.alarm_name.as_deref().unwrap_or("*"));
+    let mut statements = vec![
+        json!({
+            "Sid": "BillingAlarmReads",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:ListMetrics"],
+            "Resource": "*"
+        }),
         json!({
             "Sid": "BillingAlarm",
             "Effect": "Allow",
-            "Action": [
-                "cloudwatch:DescribeAlarms",
-                "cloudwatch:ListTagsForResource",
-                "cloudwatch:PutMetricAlarm",
-                "cloudwatch:TagResource",
-                "cloudwatch:ListMetrics"
-            ],
-            "Resource": "*"
+            "Action": ["cloudwatch:ListTagsForResource", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"],
+            "Resource": alarm
         }),
-        json!({
+    ];
+    // Its topic's subscriptions, only when the file names a topic.
+    if let Some(topic) = &features.alarm_topic {
+        statements.push(json!({
             "Sid": "BillingAlarmTopic",
             "Effect": "Allow",
             "Action": ["sns:ListSubscriptionsByTopic"],
-            "Resource": "*"
-        }),
-    ]
+            "Resource": topic
+        }));
+    }
+    statements
 }
 
 fn audit_statements(features: &Features) -> Vec<Value> {
@@ -508,8 +524,10 @@ mod tests {
     }
 
     /// `offhours policy` for `Features::all()` before accounts existed (and since ECS
-    /// services hold their Application Auto Scaling target: `HoldEcsServiceScaling`).
-    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"HoldEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:DescribeScalableTargets","application-autoscaling:RegisterScalableTarget"],"Resource":"*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","ec2:DescribeInstances","rds:AddTagsToResource","rds:RemoveTagsFromResource","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:DescribeServices","ecs:TagResource","ecs:UntagResource"],"Resource":"*"}]}"#;
+    /// services hold their Application Auto Scaling target: `HoldEcsServiceScaling`;
+    /// and since the billing alarm's writes are scoped to the alarm, its topic's read to
+    /// the topic).
+    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"HoldEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:DescribeScalableTargets","application-autoscaling:RegisterScalableTarget"],"Resource":"*"},{"Sid":"BillingAlarmReads","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource"],"Resource":"arn:aws:cloudwatch:us-east-1:*:alarm:*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"arn:aws:sns:us-east-1:*:*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","ec2:DescribeInstances","rds:AddTagsToResource","rds:RemoveTagsFromResource","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:DescribeServices","ecs:TagResource","ecs:UntagResource"],"Resource":"*"}]}"#;
     /// docs/iam.md's example: a file with instances only.
     const INSTANCES_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
 
@@ -540,6 +558,8 @@ mod tests {
             schedules: true,
             kinds: BTreeSet::new(),
             billing_alarm: false,
+            alarm_name: None,
+            alarm_topic: None,
             iam_audit: false,
             iam_deactivate: false,
             notify_topic: None,
@@ -551,6 +571,28 @@ mod tests {
             init_state: false,
             suggest: false,
         }
+    }
+
+    /// The billing alarm's writes are on that alarm only, and its topic's read on that
+    /// topic only, granted only when the file names one.
+    #[test]
+    fn the_billing_alarm_writes_only_its_own_alarm() {
+        let base = "[schedules.a]\nstop = \"0 19 * * *\"\n[billing_alarm]\nthreshold = 50\nalarm_name = \"budget\"\n";
+        let billing =
+            |text: &str| -> Vec<String> { summary(&document(features(text))).into_iter().filter(|s| s.starts_with("Billing")).collect() };
+        assert_eq!(
+            billing(base),
+            [
+                "BillingAlarmReads: cloudwatch:DescribeAlarms cloudwatch:ListMetrics -> *",
+                "BillingAlarm: cloudwatch:ListTagsForResource cloudwatch:PutMetricAlarm cloudwatch:TagResource -> arn:aws:cloudwatch:us-east-1:*:alarm:budget",
+            ]
+        );
+        let topic = "arn:aws:sns:us-east-1:123456789012:billing";
+        let with_topic = billing(&format!("{base}sns_topic_arn = \"{topic}\"\n"));
+        assert_eq!(
+            with_topic.last().map(String::as_str),
+            Some(format!("BillingAlarmTopic: sns:ListSubscriptionsByTopic -> {topic}").as_str())
+        );
     }
 
     /// Each statement as `Sid: actions -> resources`.
@@ -590,9 +632,11 @@ mod tests {
     const ASSUME_ORG: &str = "AssumeMemberRoles: sts:AssumeRole -> arn:aws:iam::*:role/offhours-member";
     const LIST_WHOLE: &str = "DiscoverAccounts: organizations:ListAccounts -> *";
     const LIST_UNITS: &str = "DiscoverAccounts: organizations:ListAccountsForParent organizations:ListOrganizationalUnitsForParent -> *";
+    // The alarm of the file (its default name), and no topic statement: the file's
+    // [billing_alarm] names no topic.
     const BILLING: [&str; 2] = [
-        "BillingAlarm: cloudwatch:DescribeAlarms cloudwatch:ListTagsForResource cloudwatch:PutMetricAlarm cloudwatch:TagResource cloudwatch:ListMetrics -> *",
-        "BillingAlarmTopic: sns:ListSubscriptionsByTopic -> *",
+        "BillingAlarmReads: cloudwatch:DescribeAlarms cloudwatch:ListMetrics -> *",
+        "BillingAlarm: cloudwatch:ListTagsForResource cloudwatch:PutMetricAlarm cloudwatch:TagResource -> arn:aws:cloudwatch:us-east-1:*:alarm:offhours-estimated-charges",
     ];
     const NOTIFY: &str = "Notify: sns:Publish -> arn:aws:sns:eu-west-1:123456789012:ops";
     const REGIONS: &str = "CheckRegions: ec2:DescribeRegions -> *";
