@@ -33,6 +33,10 @@ pub struct Features {
     /// `offhours snooze`: the override tag written on every kind (for the people who
     /// snooze; the daemon never does).
     pub snooze: bool,
+    /// The override tag's key (`skip_tag`) and the schedule tag's (`tag_key`): the only
+    /// keys the people's tag writes may name.
+    pub skip_tag: String,
+    pub tag_key: String,
     /// `[[accounts]]`: the role offhours assumes in each listed account, by ARN.
     pub member_roles: Vec<String>,
     /// `[organization]`: the role assumed in every account found, and how they are found.
@@ -75,6 +79,8 @@ impl Features {
             iam_deactivate: true,
             notify_topic: Some("arn:aws:sns:*:*:*".into()),
             snooze: true,
+            skip_tag: crate::config::DEFAULT_SKIP_TAG.into(),
+            tag_key: crate::config::DEFAULT_TAG_KEY.into(),
             member_roles: Vec::new(),
             organization: None,
             pricing: true,
@@ -105,6 +111,8 @@ impl Features {
             iam_deactivate: config.iam_audit.is_some(),
             notify_topic: config.notify.as_ref().and_then(|n| n.sns.as_ref()).map(|t| t.topic_arn.clone()),
             snooze: false,
+            skip_tag: config.skip_tag.clone(),
+            tag_key: config.tag_key.clone(),
             member_roles: config.accounts.iter().map(|a| a.role_arn.clone()).collect(),
             organization: config.organization.as_ref().map(|o| OrganizationReads {
                 role_name: o.role_name.clone(),
@@ -422,7 +430,40 @@ fn snooze_statements(features: &Features) -> Vec<Value> {
             }
         }
     }
-    vec![json!({ "Sid": "Snooze", "Effect": "Allow", "Action": actions, "Resource": "*" })]
+    // The tag writes may name the override tag only (and, for `suggest --tag`, the
+    // schedule tag): whoever snoozes cannot rewrite a resource's schedule or any other
+    // tag.
+    let (writes, reads): (Vec<&str>, Vec<&str>) = actions.into_iter().partition(|a| is_tag_write(a));
+    let mut keys = vec![features.skip_tag.clone()];
+    if features.suggest {
+        keys.push(features.tag_key.clone());
+    }
+    vec![
+        json!({ "Sid": "SnoozeFind", "Effect": "Allow", "Action": reads, "Resource": "*" }),
+        json!({
+            "Sid": "Snooze",
+            "Effect": "Allow",
+            "Action": writes,
+            "Resource": "*",
+            "Condition": { "ForAllValues:StringEquals": { "aws:TagKeys": keys } }
+        }),
+    ]
+}
+
+/// An action that writes or removes tags (its request names the tag keys).
+fn is_tag_write(action: &str) -> bool {
+    let name = action.split(':').nth(1).unwrap_or(action);
+    matches!(
+        name,
+        "CreateTags"
+            | "DeleteTags"
+            | "AddTags"
+            | "AddTagsToResource"
+            | "RemoveTagsFromResource"
+            | "TagResource"
+            | "UntagResource"
+            | "CreateOrUpdateTags"
+    )
 }
 
 #[cfg(test)]
@@ -526,8 +567,8 @@ mod tests {
     /// `offhours policy` for `Features::all()` before accounts existed (and since ECS
     /// services hold their Application Auto Scaling target: `HoldEcsServiceScaling`;
     /// and since the billing alarm's writes are scoped to the alarm, its topic's read to
-    /// the topic).
-    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"HoldEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:DescribeScalableTargets","application-autoscaling:RegisterScalableTarget"],"Resource":"*"},{"Sid":"BillingAlarmReads","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource"],"Resource":"arn:aws:cloudwatch:us-east-1:*:alarm:*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"arn:aws:sns:us-east-1:*:*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","ec2:DescribeInstances","rds:AddTagsToResource","rds:RemoveTagsFromResource","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:DescribeServices","ecs:TagResource","ecs:UntagResource"],"Resource":"*"}]}"#;
+    /// the topic; and since snooze's tag writes may name the override tag only).
+    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"HoldEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:DescribeScalableTargets","application-autoscaling:RegisterScalableTarget"],"Resource":"*"},{"Sid":"BillingAlarmReads","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource"],"Resource":"arn:aws:cloudwatch:us-east-1:*:alarm:*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"arn:aws:sns:us-east-1:*:*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"SnoozeFind","Effect":"Allow","Action":["ec2:DescribeInstances","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","ecs:DescribeServices"],"Resource":"*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:TagResource","ecs:UntagResource"],"Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:skip"]}}}]}"#;
     /// docs/iam.md's example: a file with instances only.
     const INSTANCES_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
 
@@ -564,6 +605,8 @@ mod tests {
             iam_deactivate: false,
             notify_topic: None,
             snooze: false,
+            skip_tag: crate::config::DEFAULT_SKIP_TAG.into(),
+            tag_key: crate::config::DEFAULT_TAG_KEY.into(),
             member_roles: Vec::new(),
             organization: None,
             pricing: false,
@@ -571,6 +614,21 @@ mod tests {
             init_state: false,
             suggest: false,
         }
+    }
+
+    /// Whoever snoozes may write the override tag only (and, for `suggest --tag`, the
+    /// schedule tag), under the file's names for them.
+    #[test]
+    fn snooze_tag_writes_name_the_override_tag_only() {
+        let text = "skip_tag = \"keep-up\"\ntag_key = \"Office\"\n[schedules.a]\nstop = \"0 19 * * *\"\n";
+        let keys = |suggest: bool| {
+            let doc = document(Features { snooze: true, suggest, ..features(text) });
+            let statement = doc["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "Snooze").unwrap().clone();
+            (statement["Action"].clone(), statement["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"].clone())
+        };
+        assert_eq!(keys(false), (json!(["ec2:CreateTags", "ec2:DeleteTags"]), json!(["keep-up"])));
+        assert_eq!(keys(true).1, json!(["keep-up", "Office"]));
+        assert!(is_tag_write("sagemaker:AddTags") && !is_tag_write("sagemaker:ListTags") && !is_tag_write("ec2:DescribeInstances"));
     }
 
     /// The billing alarm's writes are on that alarm only, and its topic's read on that

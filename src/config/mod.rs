@@ -20,7 +20,7 @@ use crate::model::Action;
 use crate::model::Kind;
 use crate::schedule::{Trigger, Triggers};
 
-pub use validate::{HostTimezone, SecretRef, read_secret, validate};
+pub use validate::{DEFAULT_SKIP_TAG, DEFAULT_TAG_KEY, HostTimezone, SecretRef, read_secret, validate};
 
 /// Where the daemon and the CLI look for the file unless told otherwise.
 pub const DEFAULT_PATH: &str = "/etc/offhours/offhours.toml";
