@@ -567,8 +567,9 @@ mod tests {
     /// `offhours policy` for `Features::all()` before accounts existed (and since ECS
     /// services hold their Application Auto Scaling target: `HoldEcsServiceScaling`;
     /// and since the billing alarm's writes are scoped to the alarm, its topic's read to
-    /// the topic; and since snooze's tag writes may name the override tag only).
-    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService","ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"HoldEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:DescribeScalableTargets","application-autoscaling:RegisterScalableTarget"],"Resource":"*"},{"Sid":"BillingAlarmReads","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource"],"Resource":"arn:aws:cloudwatch:us-east-1:*:alarm:*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"arn:aws:sns:us-east-1:*:*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"SnoozeFind","Effect":"Allow","Action":["ec2:DescribeInstances","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","ecs:DescribeServices"],"Resource":"*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:TagResource","ecs:UntagResource"],"Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:skip"]}}}]}"#;
+    /// the topic; since snooze's tag writes may name the override tag only, and the
+    /// daemon's its record tags only).
+    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"RecordAutoScalingGroupSizes","Effect":"Allow","Action":["autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:asg-sizes"]}}},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"RecordEcsServiceCounts","Effect":"Allow","Action":["ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:ecs-desired"]}}},{"Sid":"HoldEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:DescribeScalableTargets","application-autoscaling:RegisterScalableTarget"],"Resource":"*"},{"Sid":"BillingAlarmReads","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource"],"Resource":"arn:aws:cloudwatch:us-east-1:*:alarm:*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"arn:aws:sns:us-east-1:*:*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"SnoozeFind","Effect":"Allow","Action":["ec2:DescribeInstances","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","ecs:DescribeServices"],"Resource":"*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:TagResource","ecs:UntagResource"],"Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:skip"]}}}]}"#;
     /// docs/iam.md's example: a file with instances only.
     const INSTANCES_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
 
@@ -613,6 +614,32 @@ mod tests {
             state_table: None,
             init_state: false,
             suggest: false,
+        }
+    }
+
+    /// The daemon writes and removes its record tags, and no other tag.
+    #[test]
+    fn record_tag_writes_name_the_record_tag_only() {
+        let doc = document(Features { kinds: crate::kinds::ids().into_iter().collect(), ..none() });
+        let conditioned: Vec<(String, Value)> = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Sid"].as_str().unwrap().starts_with("Record"))
+            .map(|s| (s["Sid"].as_str().unwrap().to_string(), s["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"].clone()))
+            .collect();
+        assert_eq!(
+            conditioned,
+            [
+                ("RecordAutoScalingGroupSizes".to_string(), json!([crate::kinds::asg::RECORD_TAG])),
+                ("RecordEcsServiceCounts".to_string(), json!([crate::kinds::ecs::RECORD_TAG])),
+                ("RecordEksNodegroupSizes".to_string(), json!([crate::kinds::eks::RECORD_TAG])),
+            ]
+        );
+        // No other statement grants a tag write of theirs.
+        for s in doc["Statement"].as_array().unwrap().iter().filter(|s| !s["Sid"].as_str().unwrap().starts_with("Record")) {
+            let writes: Vec<&str> = s["Action"].as_array().unwrap().iter().filter_map(|a| a.as_str()).filter(|a| is_tag_write(a)).collect();
+            assert!(writes.is_empty() || s["Condition"].is_object(), "{s}");
         }
     }
 
@@ -730,7 +757,8 @@ mod tests {
                 "ListDbInstances: rds:DescribeDBInstances -> *",
                 "StartStopDbInstances: rds:StartDBInstance rds:StopDBInstance -> arn:aws:rds:*:*:db:*",
                 "ListAutoScalingGroups: autoscaling:DescribeAutoScalingGroups -> *",
-                "ScaleAutoScalingGroups: autoscaling:UpdateAutoScalingGroup autoscaling:CreateOrUpdateTags autoscaling:DeleteTags -> arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
+                "ScaleAutoScalingGroups: autoscaling:UpdateAutoScalingGroup -> arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
+                "RecordAutoScalingGroupSizes: autoscaling:CreateOrUpdateTags autoscaling:DeleteTags -> arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
                 "AccessKeyAudit: iam:GenerateCredentialReport iam:GetCredentialReport iam:ListAccessKeys iam:GetAccessKeyLastUsed iam:ListUserTags -> *",
                 "DeactivateStaleAccessKeys: iam:UpdateAccessKey -> arn:aws:iam::*:user/*",
             ],
@@ -870,6 +898,10 @@ mod tests {
             "AWS: !Ref HubPrincipalArn",
             "sts:ExternalId: !Ref ExternalId",
             "MaxSessionDuration: 3600",
+            // The daemon's tag writes name its record tags only.
+            "aws:TagKeys:\n                        - \"offhours:asg-sizes\"",
+            "aws:TagKeys:\n                        - \"offhours:ecs-desired\"",
+            "aws:TagKeys:\n                        - \"offhours:eks-sizes\"",
         ] {
             assert!(TEMPLATE.contains(needed), "the template lacks `{needed}`");
         }

@@ -6,6 +6,18 @@
 
 use crate::model::{Action, Phase};
 
+/// The statement that lets the daemon write and remove its record tag, and no other
+/// tag, on the kind's resources (`aws:TagKeys` names only `key`).
+pub fn tag_statement(sid: &str, actions: &[&str], resource: &str, key: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": resource,
+        "Condition": { "ForAllValues:StringEquals": { "aws:TagKeys": [key] } }
+    })
+}
+
 /// Sizes of a group: what a stop records and a start restores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sizes {

@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+const GROUPS: &str = "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*";
+
 /// What schedules of groups need.
 pub fn statements() -> Vec<Value> {
     vec![
@@ -11,13 +13,19 @@ pub fn statements() -> Vec<Value> {
             "Action": ["autoscaling:DescribeAutoScalingGroups"],
             "Resource": "*"
         }),
-        // The record of a group's sizes is a tag on the group: written at a stop,
-        // removed at a start.
         json!({
             "Sid": "ScaleAutoScalingGroups",
             "Effect": "Allow",
-            "Action": ["autoscaling:UpdateAutoScalingGroup", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
-            "Resource": "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"
+            "Action": ["autoscaling:UpdateAutoScalingGroup"],
+            "Resource": GROUPS
         }),
+        // The record of a group's sizes is a tag on the group: written at a stop,
+        // removed at a start; that tag only.
+        crate::kinds::record::tag_statement(
+            "RecordAutoScalingGroupSizes",
+            &["autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+            GROUPS,
+            super::RECORD_TAG,
+        ),
     ]
 }

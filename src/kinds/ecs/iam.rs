@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+const SERVICES: &str = "arn:aws:ecs:*:*:service/*";
+
 /// What schedules of services need.
 pub fn statements() -> Vec<Value> {
     vec![
@@ -14,9 +16,17 @@ pub fn statements() -> Vec<Value> {
         json!({
             "Sid": "ScaleEcsServices",
             "Effect": "Allow",
-            "Action": ["ecs:UpdateService", "ecs:TagResource", "ecs:UntagResource"],
-            "Resource": "arn:aws:ecs:*:*:service/*"
+            "Action": ["ecs:UpdateService"],
+            "Resource": SERVICES
         }),
+        // The record of a service's count (and target) is a tag on the service; that
+        // tag only.
+        crate::kinds::record::tag_statement(
+            "RecordEcsServiceCounts",
+            &["ecs:TagResource", "ecs:UntagResource"],
+            SERVICES,
+            super::RECORD_TAG,
+        ),
         // A service's scalable target: read before a stop, set to 0..0 and suspended,
         // restored at a start. Neither action has resource-level permissions for an
         // existing target's update.

@@ -2,6 +2,8 @@
 
 use serde_json::{Value, json};
 
+const NODEGROUPS: &str = "arn:aws:eks:*:*:nodegroup/*";
+
 /// What schedules of node groups need.
 pub fn statements() -> Vec<Value> {
     vec![
@@ -11,12 +13,18 @@ pub fn statements() -> Vec<Value> {
             "Action": ["eks:ListClusters", "eks:ListNodegroups", "eks:DescribeNodegroup"],
             "Resource": "*"
         }),
-        // The record of a node group's sizes is a tag on the node group.
         json!({
             "Sid": "ScaleEksNodegroups",
             "Effect": "Allow",
-            "Action": ["eks:UpdateNodegroupConfig", "eks:TagResource", "eks:UntagResource"],
-            "Resource": "arn:aws:eks:*:*:nodegroup/*"
+            "Action": ["eks:UpdateNodegroupConfig"],
+            "Resource": NODEGROUPS
         }),
+        // The record of a node group's sizes is a tag on the node group; that tag only.
+        crate::kinds::record::tag_statement(
+            "RecordEksNodegroupSizes",
+            &["eks:TagResource", "eks:UntagResource"],
+            NODEGROUPS,
+            super::RECORD_TAG,
+        ),
     ]
 }
