@@ -492,7 +492,7 @@ async fn worker<E: Executor, C: Clock>(
         let lag = clock.now() - at;
         tracing::info!(
             job = task.cause.as_str(),
-            schedule = %task.fire.group,
+            schedule = task.fire.schedule_name(),
             action = %task.fire.kind,
             fire_at = %at.to_rfc3339(),
             lag_ms = lag.num_milliseconds(),
@@ -501,7 +501,7 @@ async fn worker<E: Executor, C: Clock>(
         let kind = task.fire.kind.to_string();
         crate::events::emit(crate::events::Event::FireStarted {
             job: task.cause.as_str(),
-            schedule: &task.fire.group,
+            schedule: task.fire.schedule_name(),
             action: &kind,
             lag: lag.to_std().unwrap_or_default(),
         });

@@ -130,6 +130,17 @@ pub struct Fire {
     pub at: DateTime<Utc>,
 }
 
+impl Fire {
+    /// The schedule (or job) a person knows it by, for logs and metric labels: a stop
+    /// warning's is its schedule's name, not its group key.
+    pub fn schedule_name(&self) -> &str {
+        match self.kind {
+            JobKind::StopWarning { .. } => warned_schedule(&self.group).unwrap_or(&self.group),
+            _ => &self.group,
+        }
+    }
+}
+
 /// What to do about a fire found in the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Due {
@@ -291,6 +302,8 @@ mod tests {
             trigger: Trigger::new(CronExpr::parse("0 19 * * MON-FRI").unwrap(), chrono_tz::Europe::Berlin),
         };
         assert_eq!(warn.key(), "schedule:office:warn");
+        let fire = Fire { group: warn.group.clone(), kind: warn.kind, key: warn.key(), at: Utc::now() };
+        assert_eq!(fire.schedule_name(), "office", "the label people read");
         assert_eq!(warned_schedule(&warn.key()), Some("office"));
         assert_eq!(warn.next_after(at("2026-11-23T18:44:59+01:00")), Some(at("2026-11-23T18:45:00+01:00")));
         assert_eq!(warn.next_after(at("2026-11-23T18:45:00+01:00")), Some(at("2026-11-24T18:45:00+01:00")));
