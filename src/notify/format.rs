@@ -9,19 +9,39 @@ use crate::model::Severity;
 /// Resources listed by name in a message; the rest are counted.
 const MAX_LISTED: usize = 25;
 
-/// One line per resource, then "... and N more".
-fn resource_lines(resources: &[NoticeResource], code: impl Fn(&str) -> String) -> Vec<String> {
+/// Slack mrkdwn: `&`, `<` and `>` as Slack asks, so that no value from AWS or from
+/// people (a Name tag `<!channel>`, `<https://evil|click>`) becomes a mention or a link.
+pub fn slack_text(value: &str) -> String {
+    value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Teams (Adaptive Card markdown, CommonMark): each markup character behind a
+/// backslash, so that `[text](url)` or `**` in a value stays text.
+pub fn teams_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '<' | '>' | '!' | '~' | '|') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One line per resource (each value through `esc`, the sink's escaping), then "...
+/// and N more".
+fn resource_lines(resources: &[NoticeResource], esc: impl Fn(&str) -> String, code: impl Fn(&str) -> String) -> Vec<String> {
     let mut lines: Vec<String> = resources
         .iter()
         .take(MAX_LISTED)
         .map(|r| {
-            let name = r.name.as_deref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
-            let detail = r.detail.as_deref().map(|d| format!(": {}", if d.starts_with("offhours ") { code(d) } else { d.to_string() }));
+            let name = r.name.as_deref().map(|n| format!(" \"{}\"", esc(n))).unwrap_or_default();
+            let detail = r.detail.as_deref().map(|d| format!(": {}", if d.starts_with("offhours ") { code(d) } else { esc(d) }));
             let place = match &r.account {
-                Some(a) => format!("{}, account {a}", r.region),
-                None => r.region.clone(),
+                Some(a) => format!("{}, account {}", esc(&r.region), esc(a)),
+                None => esc(&r.region),
             };
-            format!("{} {}{name} ({place}){}", r.kind, r.id, detail.unwrap_or_default())
+            format!("{} {}{name} ({place}){}", r.kind, esc(&r.id), detail.unwrap_or_default())
         })
         .collect();
     if resources.len() > MAX_LISTED {
@@ -48,7 +68,7 @@ pub fn plain(n: &Notice) -> String {
             out.push_str(&format!("{k}: {v}\n"));
         }
     }
-    let lines = resource_lines(&n.resources, str::to_string);
+    let lines = resource_lines(&n.resources, str::to_string, str::to_string);
     if !lines.is_empty() {
         out.push('\n');
         for l in lines {
@@ -76,19 +96,23 @@ pub fn slack(n: &Notice) -> Value {
     };
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&n.title, 150), "emoji": true}}),
-        json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("{icon} {}", n.text), 3000)}}),
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("{icon} {}", slack_text(&n.text)), 3000)}}),
     ];
     if !n.facts.is_empty() {
-        let fields: Vec<Value> =
-            n.facts.iter().take(10).map(|(k, v)| json!({"type": "mrkdwn", "text": truncate(&format!("*{k}*\n{v}"), 2000)})).collect();
+        let fields: Vec<Value> = n
+            .facts
+            .iter()
+            .take(10)
+            .map(|(k, v)| json!({"type": "mrkdwn", "text": truncate(&format!("*{}*\n{}", slack_text(k), slack_text(v)), 2000)}))
+            .collect();
         blocks.push(json!({"type": "section", "fields": fields}));
     }
-    let lines = resource_lines(&n.resources, |c| format!("`{c}`"));
+    let lines = resource_lines(&n.resources, slack_text, |c| format!("`{}`", slack_text(&c.replace('`', "'"))));
     if !lines.is_empty() {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&lines.iter().map(|l| format!("• {l}")).collect::<Vec<_>>().join("\n"), 3000)}}));
     }
     blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("offhours · {} · {}", n.kind, n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))}]}));
-    json!({"text": n.title, "blocks": blocks})
+    json!({"text": slack_text(&n.title), "blocks": blocks})
 }
 
 /// A Microsoft Teams message for a Workflows webhook ("Post to a channel when a webhook
@@ -100,14 +124,14 @@ pub fn teams(n: &Notice) -> Value {
         Severity::Info => "Default",
     };
     let mut body = vec![
-        json!({"type": "TextBlock", "text": n.title, "weight": "Bolder", "size": "Medium", "wrap": true, "color": color}),
-        json!({"type": "TextBlock", "text": n.text, "wrap": true}),
+        json!({"type": "TextBlock", "text": teams_text(&n.title), "weight": "Bolder", "size": "Medium", "wrap": true, "color": color}),
+        json!({"type": "TextBlock", "text": teams_text(&n.text), "wrap": true}),
     ];
     if !n.facts.is_empty() {
-        let facts: Vec<Value> = n.facts.iter().map(|(k, v)| json!({"title": k, "value": v})).collect();
+        let facts: Vec<Value> = n.facts.iter().map(|(k, v)| json!({"title": teams_text(k), "value": teams_text(v)})).collect();
         body.push(json!({"type": "FactSet", "facts": facts}));
     }
-    for line in resource_lines(&n.resources, |c| format!("`{c}`")) {
+    for line in resource_lines(&n.resources, teams_text, |c| format!("`{}`", c.replace('`', "'"))) {
         body.push(json!({"type": "TextBlock", "text": format!("- {line}"), "wrap": true, "spacing": "None"}));
     }
     body.push(json!({"type": "TextBlock", "text": format!("offhours · {} · {}", n.kind, n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)), "isSubtle": true, "size": "Small", "wrap": true}));

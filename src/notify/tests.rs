@@ -274,3 +274,48 @@ fn human_durations() {
         assert_eq!(human(Duration::from_secs(s)), want);
     }
 }
+
+/// Values from AWS or from people reach each sink as text: no Slack mention or link,
+/// no Teams link or emphasis, whatever a Name tag, an id, an error or a schedule says.
+#[test]
+fn hostile_names_stay_text_in_every_sink() {
+    let hostile = "late worker <!channel> & <https://evil.example|click here> [text](https://evil.example) **bold**";
+    let mut failed = result("i-1", Outcome::Failed, Some(hostile));
+    failed.name = Some(hostile.into());
+    let results = [failed];
+    let calls = BTreeMap::new();
+    let mut notice = notice(&finished(&results, &calls), &Context::default(), at(NOW)).unwrap();
+    notice.facts.push(("schedule".into(), hostile.into()));
+    notice.title = format!("offhours: stop of schedule {hostile} failed");
+    // (sink, its text, what must not be in it, what must)
+    // Slack parses mentions and links in mrkdwn and the top-level text (the header is
+    // plain_text, shown as written).
+    let message = format::slack(&notice);
+    let mut slack = message["text"].as_str().unwrap().to_string();
+    for block in message["blocks"].as_array().unwrap() {
+        for part in [&block["text"]].into_iter().chain(block["fields"].as_array().into_iter().flatten()) {
+            if part["type"] == "mrkdwn" {
+                slack.push_str(part["text"].as_str().unwrap());
+            }
+        }
+    }
+    let teams = format::teams(&notice).to_string();
+    let cases: [(&str, &str, &[&str], &str); 2] = [
+        (
+            "slack",
+            &slack,
+            &["<!channel>", "<https://evil.example|", "& <"],
+            "&lt;!channel&gt; &amp; &lt;https://evil.example|click here&gt;",
+        ),
+        ("teams", &teams, &["[text](https://evil.example)", " **bold**"], r"\\[text\\]\\(https://evil.example\\) \\*\\*bold\\*\\*"),
+    ];
+    for (sink, text, never, escaped) in cases {
+        for bad in never {
+            assert!(!text.contains(bad), "{sink} carries {bad:?}: {text}");
+        }
+        assert!(text.contains(escaped), "{sink}: {text}");
+    }
+    // The table of each escaping.
+    assert_eq!(format::slack_text("a <b> & c"), "a &lt;b&gt; &amp; c");
+    assert_eq!(format::teams_text("[x](y) *z* _w_ `v`"), r"\[x\]\(y\) \*z\* \_w\_ \`v\`");
+}
