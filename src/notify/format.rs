@@ -45,9 +45,35 @@ fn resource_lines(resources: &[NoticeResource], esc: impl Fn(&str) -> String, co
         })
         .collect();
     if resources.len() > MAX_LISTED {
-        lines.push(format!("... and {} more", resources.len() - MAX_LISTED));
+        lines.push(more(resources.len() - MAX_LISTED));
     }
     lines
+}
+
+/// The line for resources a message does not list, and where to see them all.
+fn more(n: usize) -> String {
+    format!("... and {n} more: `offhours plan` and the status page list them all")
+}
+
+/// As many whole lines (`• line`) as fit in `budget` characters with the line saying
+/// how many are left out: never cut inside a line (or a code span in it).
+fn fit(lines: &[String], total: usize, budget: usize) -> String {
+    let listed: Vec<&String> = lines.iter().filter(|l| !l.starts_with("... and ")).collect();
+    let mut out = String::new();
+    for (i, line) in listed.iter().enumerate() {
+        let left = total - i - 1;
+        let next = format!("{}• {line}", if out.is_empty() { "" } else { "\n" });
+        let trailer = if left > 0 { more(left).chars().count() + 3 } else { 0 };
+        if out.chars().count() + next.chars().count() + trailer > budget {
+            let not_shown = total - i;
+            return format!("{out}{}• {}", if out.is_empty() { "" } else { "\n" }, more(not_shown));
+        }
+        out.push_str(&next);
+    }
+    if total > listed.len() {
+        out.push_str(&format!("\n• {}", more(total - listed.len())));
+    }
+    out
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -109,7 +135,7 @@ pub fn slack(n: &Notice) -> Value {
     }
     let lines = resource_lines(&n.resources, slack_text, |c| format!("`{}`", slack_text(&c.replace('`', "'"))));
     if !lines.is_empty() {
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&lines.iter().map(|l| format!("• {l}")).collect::<Vec<_>>().join("\n"), 3000)}}));
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": fit(&lines, n.resources.len(), 3000)}}));
     }
     blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("offhours · {} · {}", n.kind, n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))}]}));
     json!({"text": slack_text(&n.title), "blocks": blocks})
@@ -156,9 +182,32 @@ pub fn teams(n: &Notice) -> Value {
 /// JSON notice for queues, functions and HTTP endpoints.
 pub fn sns(n: &Notice) -> (String, String) {
     let subject: String = n.title.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' }).take(99).collect();
+    // The machine copy repeats per protocol: it lists the first resources (fewer until
+    // the message fits SNS's 256 KiB) and counts the rest, never dropping the notice.
+    let mut listed = n.resources.len().min(SNS_LISTED);
+    loop {
+        let body = sns_body(n, listed);
+        if body.len() <= SNS_MAX_BYTES || listed == 0 {
+            return (subject, body);
+        }
+        listed /= 2;
+    }
+}
+
+/// Resources the SNS machine copy lists at most.
+const SNS_LISTED: usize = 100;
+
+/// SNS's message limit (256 KiB), with room for the request around it.
+const SNS_MAX_BYTES: usize = 250_000;
+
+fn sns_body(n: &Notice, listed: usize) -> String {
     let text = plain(n);
-    let machine = json(n).to_string();
-    let body = json!({
+    let short = Notice { resources: n.resources.iter().take(listed).cloned().collect(), ..n.clone() };
+    let mut machine = json(&short);
+    machine["resources_total"] = json!(n.resources.len());
+    machine["resources_not_listed"] = json!(n.resources.len() - listed);
+    let machine = machine.to_string();
+    json!({
         "default": text,
         "email": text,
         "sqs": machine,
@@ -166,6 +215,6 @@ pub fn sns(n: &Notice) -> (String, String) {
         "http": machine,
         "https": machine,
         "firehose": machine,
-    });
-    (subject, body.to_string())
+    })
+    .to_string()
 }

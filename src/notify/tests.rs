@@ -319,3 +319,42 @@ fn hostile_names_stay_text_in_every_sink() {
     assert_eq!(format::slack_text("a <b> & c"), "a &lt;b&gt; &amp; c");
     assert_eq!(format::teams_text("[x](y) *z* _w_ `v`"), r"\[x\]\(y\) \*z\* \_w\_ \`v\`");
 }
+
+/// A notice about a large fleet reaches every sink inside its limits, listing whole
+/// resources and saying how many it does not and where to see them.
+#[test]
+fn large_fleets_fit_every_sink_by_summarising() {
+    for n in [50usize, 300, 5000] {
+        let resources: Vec<NoticeResource> = (0..n)
+            .map(|i| NoticeResource {
+                account: Some("123456789012".into()),
+                kind: crate::kinds::ec2::KIND,
+                id: format!("i-{i:017x}"),
+                region: "eu-west-1".into(),
+                name: Some(format!("web-{i} `with a code span` and a long name to fill the line")),
+                detail: Some("offhours snooze i-0123456789abcdef0 --for 2h --region eu-west-1".into()),
+            })
+            .collect();
+        let notice = Notice { resources, ..warning(&Context::default()) };
+        let slack = format::slack(&notice);
+        let section = slack["blocks"].as_array().unwrap().iter().rev().nth(1).unwrap()["text"]["text"].as_str().unwrap().to_string();
+        assert!(section.chars().count() <= 3000, "{n}: {} characters", section.chars().count());
+        let listed = section.lines().filter(|l| l.starts_with("• ec2 ")).count();
+        assert!(
+            listed > 0 && section.ends_with(&format!("... and {} more: `offhours plan` and the status page list them all", n - listed)),
+            "{n}: {section}"
+        );
+        assert_eq!(section.matches('`').count() % 2, 0, "{n}: no code span cut");
+        let (_, body) = format::sns(&notice);
+        assert!(body.len() <= 256 * 1024, "{n}: SNS body {} bytes", body.len());
+        let body: Value = serde_json::from_str(&body).unwrap();
+        let machine: Value = serde_json::from_str(body["sqs"].as_str().unwrap()).unwrap();
+        let in_machine = machine["resources"].as_array().unwrap().len();
+        assert_eq!(
+            (machine["resources_total"].as_u64(), machine["resources_not_listed"].as_u64()),
+            (Some(n as u64), Some((n - in_machine) as u64))
+        );
+        let teams = format::teams(&notice).to_string();
+        assert!(teams.contains(&format!("... and {} more", n - 25)), "{n}");
+    }
+}

@@ -137,11 +137,8 @@ fn every_internal_link_and_anchor_resolves() {
     let mut broken = Vec::new();
     for file in &files {
         // Links outside inline code spans (`[text](url)` in code is an example).
-        let text: String = std::fs::read_to_string(file)
-            .unwrap()
-            .lines()
-            .map(|l| l.split('`').step_by(2).collect::<String>() + "\n")
-            .collect();
+        let text: String =
+            std::fs::read_to_string(file).unwrap().lines().map(|l| l.split('`').step_by(2).collect::<String>() + "\n").collect();
         for link in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
             if link.starts_with("http") || link.starts_with("mailto:") {
                 continue;
