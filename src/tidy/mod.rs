@@ -175,3 +175,148 @@ fn the_reference_names_every_metric() {
     let missing: Vec<&&str> = names.iter().filter(|n| !page.contains(&format!("`{n}"))).collect();
     assert!(missing.is_empty(), "docs/metrics.md does not name {missing:?}");
 }
+
+/// Every JSON key `apply`, `plan` and `suggest` print is named in the reference (as
+/// `"key"`): a key added to the output without its documentation fails here.
+#[test]
+fn the_reference_names_every_json_key() {
+    use crate::jobs::apply::ApplyReport;
+    use crate::jobs::preview::{FireView, PlanReport, PlannedResource, SchedulePlan};
+    use crate::jobs::suggest::{Failure, Left, Member, SuggestReport, Suggested, Tagged};
+    use crate::model::{AccountFailure, Action, Deployment, ListFailure, Outcome, Resource, ResourceResult};
+    use serde_json::Value;
+
+    fn keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    out.insert(k.clone());
+                    keys(v, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| keys(i, out)),
+            _ => {}
+        }
+    }
+    let some = || Some("x".to_string());
+    let kind = crate::kinds::ec2::KIND;
+    let result = ResourceResult {
+        account: "1".into(),
+        account_name: some(),
+        kind,
+        id: "i".into(),
+        size: some(),
+        engine: some(),
+        deployment: Some(Deployment::SingleAz),
+        region: "r".into(),
+        name: some(),
+        before: "b".into(),
+        after: some(),
+        outcome: Outcome::Stopped,
+        reason: some(),
+        request_id: some(),
+    };
+    let apply = ApplyReport {
+        schedule: "s".into(),
+        action: Action::Stop,
+        dry_run: false,
+        results: vec![result],
+        errors: vec![ListFailure { account: "1".into(), account_name: some(), kind, region: "r".into(), error: "e".into() }],
+        failed_accounts: vec![AccountFailure { account: "1".into(), account_name: some(), error: "e".into() }],
+        calls: Default::default(),
+        duration: Default::default(),
+    };
+    let planned = PlannedResource {
+        account: "1".into(),
+        account_name: some(),
+        kind,
+        id: "i".into(),
+        region: "r".into(),
+        name: some(),
+        state: "s".into(),
+        decision: "stop",
+        reason: some(),
+        snoozed_until: some(),
+    };
+    let fire = || Some(FireView { action: Action::Stop, at: "t".into() });
+    let order = crate::plan::order::OrderView { start: "a".into(), stop: "b".into(), on_failure: "halt" };
+    let plan = PlanReport {
+        at: "t".into(),
+        schedules: vec![SchedulePlan {
+            schedule: "s".into(),
+            timezone: "z".into(),
+            last_fire: fire(),
+            next_fire: fire(),
+            order: Some(order),
+            resources: vec![planned],
+        }],
+        failed_accounts: vec![AccountFailure { account: "1".into(), account_name: some(), error: "e".into() }],
+    };
+    let resource = Resource {
+        kind,
+        id: "i".into(),
+        region: "r".into(),
+        state: "s".into(),
+        tags: Default::default(),
+        state_reason: None,
+        size: None,
+        engine: None,
+        deployment: None,
+        detail: Default::default(),
+    };
+    let member = Member {
+        id: "i".into(),
+        kind,
+        account: "1".into(),
+        region: "r".into(),
+        name: some(),
+        schedule_now: some(),
+        schedule_now_hours_off_per_week: Some(1),
+        schedule_now_busy_hours_off: Some(1),
+        idle_hours_per_week: 1,
+        governed: crate::savings::Governed::of(&resource),
+        resource,
+    };
+    let suggest = SuggestReport {
+        since: "a".into(),
+        until: "b".into(),
+        schedules: vec![Suggested {
+            name: "n".into(),
+            timezone: "z".into(),
+            start: "a".into(),
+            stop: "b".into(),
+            resources: vec![member],
+            hours_off_per_week: 1,
+            monthly_savings: Some(Default::default()),
+            currency: "USD".into(),
+            unpriced_resources: 0,
+        }],
+        left_out: vec![Left {
+            id: "i".into(),
+            kind,
+            account: "1".into(),
+            region: "r".into(),
+            reason: "x".into(),
+            schedule_now: some(),
+            schedule_now_busy_hours_off: Some(1),
+        }],
+        errors: vec![Failure { account: "1".into(), region: "r".into(), kind: Some(kind), error: "e".into() }],
+        calls: Default::default(),
+    };
+    let tagged =
+        Tagged { account: "1".into(), kind, id: "i".into(), region: "r".into(), schedule: "s".into(), outcome: "tagged", reason: some() };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let reference = reference().into_iter().map(|(_, text)| text).collect::<String>();
+    let mut missing = Vec::new();
+    for value in [
+        serde_json::to_value(&apply).unwrap(),
+        serde_json::to_value(&plan).unwrap(),
+        serde_json::to_value(&suggest).unwrap(),
+        serde_json::to_value(&tagged).unwrap(),
+    ] {
+        let mut found = std::collections::BTreeSet::new();
+        keys(&value, &mut found);
+        missing.extend(found.into_iter().filter(|k| !reference.contains(&format!("\"{k}\""))));
+    }
+    assert!(missing.is_empty(), "docs/ does not name the JSON keys {missing:?} ({})", root.join("docs").display());
+}
