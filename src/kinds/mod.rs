@@ -106,6 +106,8 @@ pub struct Facts {
     pub verify: Verify,
     /// What `offhours snooze` needs to find one of its resources by id and tag it.
     pub snooze_actions: &'static [&'static str],
+    /// Its resources' ARN pattern: where snooze's tag writes are granted.
+    pub snooze_resource: &'static str,
 }
 
 impl Facts {

@@ -31,6 +31,7 @@ const FACTS: Facts = Facts {
     stopped: "stopped",
     verify: Verify::Default,
     snooze_actions: &["autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
+    snooze_resource: "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
 };
 
 /// The state name shown for a group: `scaled` above 0, else `stopped`.

@@ -25,6 +25,7 @@ const FACTS: Facts = Facts {
     stopped: "stopped",
     verify: Verify::Default,
     snooze_actions: &["ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeInstances"],
+    snooze_resource: "arn:aws:ec2:*:*:instance/*",
 };
 
 /// What only an instance has.

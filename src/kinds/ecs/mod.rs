@@ -33,6 +33,7 @@ const FACTS: Facts = Facts {
     stopped: "stopped",
     verify: Verify::Default,
     snooze_actions: &["ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource"],
+    snooze_resource: "arn:aws:ecs:*:*:service/*",
 };
 
 pub fn state_name(desired: i32) -> &'static str {

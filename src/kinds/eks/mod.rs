@@ -28,6 +28,7 @@ const FACTS: Facts = Facts {
     // A node group's update takes minutes.
     verify: Verify::Database,
     snooze_actions: &["eks:DescribeNodegroup", "eks:TagResource", "eks:UntagResource"],
+    snooze_resource: "arn:aws:eks:*:*:nodegroup/*",
 };
 
 /// What only a node group has.

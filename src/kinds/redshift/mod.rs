@@ -21,6 +21,7 @@ const FACTS: Facts = Facts {
     stopped: "paused",
     verify: Verify::Database,
     snooze_actions: &["redshift:DescribeClusters", "redshift:CreateTags", "redshift:DeleteTags"],
+    snooze_resource: "arn:aws:redshift:*:*:cluster:*",
 };
 
 /// What only a Redshift cluster has.

@@ -25,6 +25,7 @@ const FACTS: Facts = Facts {
     stopped: "Stopped",
     verify: Verify::Database,
     snooze_actions: &["sagemaker:DescribeNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:DeleteTags"],
+    snooze_resource: "arn:aws:sagemaker:*:*:notebook-instance/*",
 };
 
 /// What only a notebook instance has.
