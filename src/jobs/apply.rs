@@ -285,7 +285,13 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
 
     let mut results = Vec::with_capacity(decisions.len());
     let mut to_act: BTreeMap<(Kind, String, Mode), Vec<Resource>> = BTreeMap::new();
+    // Kinds with a resource on its way between states: not up, so an order holds the
+    // groups after theirs as it does after a failure.
+    let mut in_transition: Vec<Kind> = Vec::new();
     for d in decisions {
+        if !matches!(d.verdict, Verdict::Act { .. }) && d.resource.phase() == Phase::Transitional {
+            in_transition.push(d.resource.kind);
+        }
         if let Some(w) = &d.warning {
             tracing::warn!(job = req.cause.as_str(), schedule = %req.schedule.name, action = %req.action, account = %req.account.id, kind = %d.resource.kind, region = %d.resource.region, id = %d.resource.id, name = d.resource.name(), warning = %w, "Resource needs attention.");
         }
@@ -307,6 +313,17 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
     let mut held: Option<String> = None;
     for (i, stage) in stages.iter().enumerate() {
         let batch: BTreeMap<_, _> = to_act.extract_if(.., |(kind, _, _), _| stage.contains(kind)).collect();
+        // A later group acts only while this replica still leads: the earlier ones may
+        // have taken minutes.
+        if i > 0
+            && held.is_none()
+            && let Some(LeaseCheck(leads)) = req.leads
+            && !leads()
+        {
+            held = Some(
+                "not acted on: this replica stopped leading during the order's earlier groups; whoever leads catches the fire up".into(),
+            );
+        }
         if let Some(reason) = &held {
             for r in batch.into_values().flatten() {
                 let done = stamped(&req, result(&r, Some(r.state.clone()), Outcome::Held, Some(reason.clone()), None));
@@ -317,8 +334,11 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
         }
         let before = results.len();
         act_stage(aws, &req, &calls, batch, &mut results).await;
-        let failed = results[before..].iter().any(|r| r.outcome == Outcome::Failed) || errors.iter().any(|e| stage.contains(&e.kind));
-        if failed && req.schedule.order_on_failure == OnFailure::Halt && i + 1 < stages.len() {
+        let failed = results[before..].iter().any(|r| r.outcome == Outcome::Failed)
+            || errors.iter().any(|e| stage.contains(&e.kind))
+            || in_transition.iter().any(|k| stage.contains(k));
+        // A dry run sends every group's calls: finding a missing permission is its point.
+        if failed && !req.dry_run && req.schedule.order_on_failure == OnFailure::Halt && i + 1 < stages.len() {
             held = Some(halt(&req, stage, &stages[i + 1..]));
         }
     }
@@ -374,7 +394,7 @@ fn halt(req: &Request<'_>, failed: &[Kind], later: &[Vec<Kind>]) -> String {
         held: &later,
     });
     let done = Mode::PLAIN.success(req.action);
-    format!("not {done}: the group before it in the order ({failed}) failed, and order_on_failure is halt")
+    format!("not {done}: the group before it in the order ({failed}) failed or is not there yet, and order_on_failure is halt")
 }
 
 /// The one `ActionFinished` event of an action (over every account).

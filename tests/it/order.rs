@@ -71,7 +71,10 @@ async fn a_group_that_fails_to_start_holds_the_next_group() {
     assert_eq!(result(&json, &instance)["outcome"], "failed");
     let held = result(&json, db);
     assert_eq!((held["outcome"].as_str(), held["after"].as_str()), (Some("held"), Some("stopped")), "{json}");
-    assert_eq!(held["reason"], "not started: the group before it in the order (ec2) failed, and order_on_failure is halt");
+    assert_eq!(
+        held["reason"],
+        "not started: the group before it in the order (ec2) failed or is not there yet, and order_on_failure is halt"
+    );
     assert_eq!(db_status(&account, db).await, "stopped", "the held database was left alone");
     assert_eq!(account.calls().get("StartDBInstance"), None);
     let log = run.stderr();

@@ -208,11 +208,16 @@ impl Calls {
         let target = scaling::read(api, &target_id).await?;
         let recorded = record::at_stop(desired, target, previous);
         self.tag(api, s, RECORD_TAG, Some(&record::format(recorded))).await?;
-        if target.is_some()
+        if let Some(was) = target
             && let Err(e) = scaling::set(api, &target_id, Target::STOPPED).await
         {
-            // The tag as it was: an earlier stop's record still has the target to restore.
-            let _ = self.tag(api, s, RECORD_TAG, previous.map(|p| record::format(*p)).as_deref()).await;
+            // The call may have taken effect all the same (a timeout): the target goes
+            // back as it was read, and only then the tag as it was (an earlier stop's
+            // record still has the target to restore); if the target cannot be put back,
+            // the record stays, so that a start can.
+            if scaling::set(api, &target_id, was).await.is_ok() {
+                let _ = self.tag(api, s, RECORD_TAG, previous.map(|p| record::format(*p)).as_deref()).await;
+            }
             return Err(e);
         }
         if let Err(e) = set_desired(api, s, cluster, 0).await {
