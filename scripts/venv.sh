@@ -10,7 +10,7 @@ stamp="$venv/.installed-$(cat "$req" "$tools" | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ]; then
   exit 0
 fi
-echo "==> creating $venv: moto $(grep -i '^moto==' "$req" | cut -d= -f3) (tests/moto/requirements.txt), hadolint and cfn-lint (tests/packaging-requirements.txt)"
+echo "==> creating $venv: moto $(grep -i '^moto==' "$req" | cut -d= -f3) (tests/moto/requirements.txt), hadolint, cfn-lint and parliament (tests/packaging-requirements.txt)"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" -r "$tools"
 touch "$stamp"

@@ -322,15 +322,16 @@ fn billing_statements(features: &Features) -> Vec<Value> {
     }
     // The writes only on the alarm itself (the billing metrics live in us-east-1), so
     // the role cannot overwrite or silence anyone else's alarm; PutMetricAlarm with tags
-    // also needs cloudwatch:TagResource. DescribeAlarms and ListMetrics have no
-    // resource-level permissions.
+    // also needs cloudwatch:TagResource. DescribeAlarms reads alarms in the billing
+    // region only; ListMetrics has no resource-level permission.
     let alarm = format!("arn:aws:cloudwatch:us-east-1:*:alarm:{}", features.alarm_name.as_deref().unwrap_or("*"));
     let mut statements = vec![
+        json!({ "Sid": "BillingMetrics", "Effect": "Allow", "Action": ["cloudwatch:ListMetrics"], "Resource": "*" }),
         json!({
             "Sid": "BillingAlarmReads",
             "Effect": "Allow",
-            "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:ListMetrics"],
-            "Resource": "*"
+            "Action": ["cloudwatch:DescribeAlarms"],
+            "Resource": "arn:aws:cloudwatch:us-east-1:*:alarm:*"
         }),
         json!({
             "Sid": "BillingAlarm",
@@ -351,20 +352,24 @@ fn billing_statements(features: &Features) -> Vec<Value> {
     statements
 }
 
+const USERS: &str = "arn:aws:iam::*:user/*";
+
 fn audit_statements(features: &Features) -> Vec<Value> {
     let mut statements = Vec::new();
     if features.iam_audit {
+        // The credential report has no resource-level permission; a user's keys and
+        // tags are read on the users.
         statements.push(json!({
             "Sid": "AccessKeyAudit",
             "Effect": "Allow",
-            "Action": [
-                "iam:GenerateCredentialReport",
-                "iam:GetCredentialReport",
-                "iam:ListAccessKeys",
-                "iam:GetAccessKeyLastUsed",
-                "iam:ListUserTags"
-            ],
+            "Action": ["iam:GenerateCredentialReport", "iam:GetCredentialReport"],
             "Resource": "*"
+        }));
+        statements.push(json!({
+            "Sid": "AccessKeyAuditUsers",
+            "Effect": "Allow",
+            "Action": ["iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:ListUserTags"],
+            "Resource": USERS
         }));
     }
     if features.iam_deactivate {
@@ -372,7 +377,7 @@ fn audit_statements(features: &Features) -> Vec<Value> {
             "Sid": "DeactivateStaleAccessKeys",
             "Effect": "Allow",
             "Action": ["iam:UpdateAccessKey"],
-            "Resource": "arn:aws:iam::*:user/*"
+            "Resource": USERS
         }));
     }
     statements
@@ -434,26 +439,42 @@ fn snooze_statements(features: &Features) -> Vec<Value> {
     // schedule tag): whoever snoozes cannot rewrite a resource's schedule or any other
     // tag.
     let (writes, reads): (Vec<&str>, Vec<&str>) = actions.into_iter().partition(|a| is_tag_write(a));
-    let mut resources: Vec<&str> = Vec::new();
-    for k in crate::kinds::all().filter(|k| features.uses(k.kind())) {
-        if !resources.contains(&k.facts().snooze_resource) {
-            resources.push(k.facts().snooze_resource);
-        }
-    }
+    let used = || crate::kinds::all().filter(|k| features.uses(k.kind())).map(|k| k.facts());
+    let resources = unique(used().map(|f| f.snooze_resource));
+    // Reads with a resource-level permission are granted on the kinds' resources.
+    let read_resources = unique(used().filter(|f| !f.snooze_reads_on_resource.is_empty()).map(|f| f.snooze_resource));
+    let scoped = unique(used().flat_map(|f| f.snooze_reads_on_resource.iter().copied()));
+    let (on_resource, anywhere): (Vec<&str>, Vec<&str>) = reads.into_iter().partition(|a| scoped.contains(a));
     let mut keys = vec![features.skip_tag.clone()];
     if features.suggest {
         keys.push(features.tag_key.clone());
     }
-    vec![
-        json!({ "Sid": "SnoozeFind", "Effect": "Allow", "Action": reads, "Resource": "*" }),
-        json!({
-            "Sid": "Snooze",
-            "Effect": "Allow",
-            "Action": writes,
-            "Resource": resources,
-            "Condition": { "ForAllValues:StringEquals": { "aws:TagKeys": keys } }
-        }),
-    ]
+    let mut statements = Vec::new();
+    if !anywhere.is_empty() {
+        statements.push(json!({ "Sid": "SnoozeFind", "Effect": "Allow", "Action": anywhere, "Resource": "*" }));
+    }
+    if !on_resource.is_empty() {
+        statements.push(json!({ "Sid": "SnoozeRead", "Effect": "Allow", "Action": on_resource, "Resource": read_resources }));
+    }
+    statements.push(json!({
+        "Sid": "Snooze",
+        "Effect": "Allow",
+        "Action": writes,
+        "Resource": resources,
+        "Condition": { "ForAllValues:StringEquals": { "aws:TagKeys": keys } }
+    }));
+    statements
+}
+
+/// The items in first-seen order, each once.
+fn unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 /// An action that writes or removes tags (its request names the tag keys).
@@ -575,14 +596,16 @@ mod tests {
     /// and since the billing alarm's writes are scoped to the alarm, its topic's read to
     /// the topic; since snooze's tag writes may name the override tag only, and the
     /// daemon's its record tags only).
-    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":"*"},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"RecordAutoScalingGroupSizes","Effect":"Allow","Action":["autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:asg-sizes"]}}},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices","ecs:DescribeServices"],"Resource":"*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"RecordEcsServiceCounts","Effect":"Allow","Action":["ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:ecs-desired"]}}},{"Sid":"HoldEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:DescribeScalableTargets","application-autoscaling:RegisterScalableTarget"],"Resource":"*"},{"Sid":"BillingAlarmReads","Effect":"Allow","Action":["cloudwatch:DescribeAlarms","cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource"],"Resource":"arn:aws:cloudwatch:us-east-1:*:alarm:*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"arn:aws:sns:us-east-1:*:*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport","iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"SnoozeFind","Effect":"Allow","Action":["ec2:DescribeInstances","rds:DescribeDBInstances","rds:DescribeDBClusters","autoscaling:DescribeAutoScalingGroups","ecs:DescribeServices"],"Resource":"*"},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:TagResource","ecs:UntagResource"],"Resource":["arn:aws:ec2:*:*:instance/*","arn:aws:rds:*:*:db:*","arn:aws:rds:*:*:cluster:*","arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*","arn:aws:ecs:*:*:service/*"],"Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:skip"]}}}]}"#;
+    const ALL_BEFORE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"arn:aws:kms:*:*:key/*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}},{"Sid":"ListDbInstances","Effect":"Allow","Action":["rds:DescribeDBInstances"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"StartStopDbInstances","Effect":"Allow","Action":["rds:StartDBInstance","rds:StopDBInstance"],"Resource":"arn:aws:rds:*:*:db:*"},{"Sid":"ListDbClusters","Effect":"Allow","Action":["rds:DescribeDBClusters","rds:DescribeDBInstances"],"Resource":["arn:aws:rds:*:*:cluster:*","arn:aws:rds:*:*:db:*"]},{"Sid":"StartStopDbClusters","Effect":"Allow","Action":["rds:StartDBCluster","rds:StopDBCluster"],"Resource":"arn:aws:rds:*:*:cluster:*"},{"Sid":"ListAutoScalingGroups","Effect":"Allow","Action":["autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"ScaleAutoScalingGroups","Effect":"Allow","Action":["autoscaling:UpdateAutoScalingGroup"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*"},{"Sid":"RecordAutoScalingGroupSizes","Effect":"Allow","Action":["autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags"],"Resource":"arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:asg-sizes"]}}},{"Sid":"ListEcsServices","Effect":"Allow","Action":["ecs:ListClusters","ecs:ListServices"],"Resource":"*"},{"Sid":"ReadEcsServices","Effect":"Allow","Action":["ecs:DescribeServices"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"ScaleEcsServices","Effect":"Allow","Action":["ecs:UpdateService"],"Resource":"arn:aws:ecs:*:*:service/*"},{"Sid":"RecordEcsServiceCounts","Effect":"Allow","Action":["ecs:TagResource","ecs:UntagResource"],"Resource":"arn:aws:ecs:*:*:service/*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:ecs-desired"]}}},{"Sid":"ReadEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:DescribeScalableTargets"],"Resource":"*"},{"Sid":"HoldEcsServiceScaling","Effect":"Allow","Action":["application-autoscaling:RegisterScalableTarget"],"Resource":"arn:aws:application-autoscaling:*:*:scalable-target/*"},{"Sid":"BillingMetrics","Effect":"Allow","Action":["cloudwatch:ListMetrics"],"Resource":"*"},{"Sid":"BillingAlarmReads","Effect":"Allow","Action":["cloudwatch:DescribeAlarms"],"Resource":"arn:aws:cloudwatch:us-east-1:*:alarm:*"},{"Sid":"BillingAlarm","Effect":"Allow","Action":["cloudwatch:ListTagsForResource","cloudwatch:PutMetricAlarm","cloudwatch:TagResource"],"Resource":"arn:aws:cloudwatch:us-east-1:*:alarm:*"},{"Sid":"BillingAlarmTopic","Effect":"Allow","Action":["sns:ListSubscriptionsByTopic"],"Resource":"arn:aws:sns:us-east-1:*:*"},{"Sid":"AccessKeyAudit","Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GetCredentialReport"],"Resource":"*"},{"Sid":"AccessKeyAuditUsers","Effect":"Allow","Action":["iam:ListAccessKeys","iam:GetAccessKeyLastUsed","iam:ListUserTags"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"DeactivateStaleAccessKeys","Effect":"Allow","Action":["iam:UpdateAccessKey"],"Resource":"arn:aws:iam::*:user/*"},{"Sid":"Notify","Effect":"Allow","Action":["sns:Publish"],"Resource":"arn:aws:sns:*:*:*"},{"Sid":"SnoozeFind","Effect":"Allow","Action":["ec2:DescribeInstances","autoscaling:DescribeAutoScalingGroups"],"Resource":"*"},{"Sid":"SnoozeRead","Effect":"Allow","Action":["rds:DescribeDBInstances","rds:DescribeDBClusters","ecs:DescribeServices"],"Resource":["arn:aws:rds:*:*:db:*","arn:aws:rds:*:*:cluster:*","arn:aws:ecs:*:*:service/*"]},{"Sid":"Snooze","Effect":"Allow","Action":["ec2:CreateTags","ec2:DeleteTags","rds:AddTagsToResource","rds:RemoveTagsFromResource","autoscaling:CreateOrUpdateTags","autoscaling:DeleteTags","ecs:TagResource","ecs:UntagResource"],"Resource":["arn:aws:ec2:*:*:instance/*","arn:aws:rds:*:*:db:*","arn:aws:rds:*:*:cluster:*","arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*","arn:aws:ecs:*:*:service/*"],"Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["offhours:skip"]}}}]}"#;
     /// docs/iam.md's example: a file with instances only.
-    const INSTANCES_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
+    const INSTANCES_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"CheckRegions","Effect":"Allow","Action":["ec2:DescribeRegions"],"Resource":"*"},{"Sid":"ListInstances","Effect":"Allow","Action":["ec2:DescribeInstances","ec2:DescribeInstanceStatus"],"Resource":"*"},{"Sid":"StartStopInstances","Effect":"Allow","Action":["ec2:StartInstances","ec2:StopInstances"],"Resource":"arn:aws:ec2:*:*:instance/*"},{"Sid":"StartInstancesWithEncryptedVolumes","Effect":"Allow","Action":["kms:CreateGrant"],"Resource":"arn:aws:kms:*:*:key/*","Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}]}"#;
 
     #[test]
     fn the_single_account_policy_is_unchanged() {
         // The Snooze statement lists each kind's actions together (the same actions as
         // before the kinds became plug-ins, ec2:DescribeInstances then third, not last).
+        // Since then, reads with a resource-level permission are granted on their
+        // resource types rather than `*` (what the IAM linter asks).
         let before: Value = serde_json::from_str(ALL_BEFORE).unwrap();
         // The prices came later: without them, the policy is as it was (but for
         // ListDbClusters' rds:DescribeDBInstances: its members' classes, for the prices).
@@ -678,7 +701,8 @@ mod tests {
         assert_eq!(
             billing(base),
             [
-                "BillingAlarmReads: cloudwatch:DescribeAlarms cloudwatch:ListMetrics -> *",
+                "BillingMetrics: cloudwatch:ListMetrics -> *",
+                "BillingAlarmReads: cloudwatch:DescribeAlarms -> arn:aws:cloudwatch:us-east-1:*:alarm:*",
                 "BillingAlarm: cloudwatch:ListTagsForResource cloudwatch:PutMetricAlarm cloudwatch:TagResource -> arn:aws:cloudwatch:us-east-1:*:alarm:budget",
             ]
         );
@@ -729,8 +753,9 @@ mod tests {
     const LIST_UNITS: &str = "DiscoverAccounts: organizations:ListAccountsForParent organizations:ListOrganizationalUnitsForParent -> *";
     // The alarm of the file (its default name), and no topic statement: the file's
     // [billing_alarm] names no topic.
-    const BILLING: [&str; 2] = [
-        "BillingAlarmReads: cloudwatch:DescribeAlarms cloudwatch:ListMetrics -> *",
+    const BILLING: [&str; 3] = [
+        "BillingMetrics: cloudwatch:ListMetrics -> *",
+        "BillingAlarmReads: cloudwatch:DescribeAlarms -> arn:aws:cloudwatch:us-east-1:*:alarm:*",
         "BillingAlarm: cloudwatch:ListTagsForResource cloudwatch:PutMetricAlarm cloudwatch:TagResource -> arn:aws:cloudwatch:us-east-1:*:alarm:offhours-estimated-charges",
     ];
     const NOTIFY: &str = "Notify: sns:Publish -> arn:aws:sns:eu-west-1:123456789012:ops";
@@ -738,7 +763,7 @@ mod tests {
     const INSTANCES: [&str; 3] = [
         "ListInstances: ec2:DescribeInstances ec2:DescribeInstanceStatus -> *",
         "StartStopInstances: ec2:StartInstances ec2:StopInstances -> arn:aws:ec2:*:*:instance/*",
-        "StartInstancesWithEncryptedVolumes: kms:CreateGrant -> *",
+        "StartInstancesWithEncryptedVolumes: kms:CreateGrant -> arn:aws:kms:*:*:key/*",
     ];
 
     #[test]
@@ -753,8 +778,8 @@ mod tests {
                 LIST_WHOLE,
             ],
         );
-        check_hub(&[ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT], &[ASSUME_ORG, LIST_UNITS, BILLING[0], BILLING[1], NOTIFY]);
-        check_hub(&[TWO_ACCOUNTS, HUB_ONLY], &[ASSUME_LISTED, BILLING[0], BILLING[1], NOTIFY]);
+        check_hub(&[ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT], &[ASSUME_ORG, LIST_UNITS, BILLING[0], BILLING[1], BILLING[2], NOTIFY]);
+        check_hub(&[TWO_ACCOUNTS, HUB_ONLY], &[ASSUME_LISTED, BILLING[0], BILLING[1], BILLING[2], NOTIFY]);
     }
 
     #[test]
@@ -764,12 +789,13 @@ mod tests {
             &[ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT],
             &[
                 REGIONS,
-                "ListDbInstances: rds:DescribeDBInstances -> *",
+                "ListDbInstances: rds:DescribeDBInstances -> arn:aws:rds:*:*:db:*",
                 "StartStopDbInstances: rds:StartDBInstance rds:StopDBInstance -> arn:aws:rds:*:*:db:*",
                 "ListAutoScalingGroups: autoscaling:DescribeAutoScalingGroups -> *",
                 "ScaleAutoScalingGroups: autoscaling:UpdateAutoScalingGroup -> arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
                 "RecordAutoScalingGroupSizes: autoscaling:CreateOrUpdateTags autoscaling:DeleteTags -> arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
-                "AccessKeyAudit: iam:GenerateCredentialReport iam:GetCredentialReport iam:ListAccessKeys iam:GetAccessKeyLastUsed iam:ListUserTags -> *",
+                "AccessKeyAudit: iam:GenerateCredentialReport iam:GetCredentialReport -> *",
+                "AccessKeyAuditUsers: iam:ListAccessKeys iam:GetAccessKeyLastUsed iam:ListUserTags -> arn:aws:iam::*:user/*",
                 "DeactivateStaleAccessKeys: iam:UpdateAccessKey -> arn:aws:iam::*:user/*",
             ],
         );
@@ -852,6 +878,11 @@ mod tests {
                 statements.push((condition.take().unwrap_or_default(), sid.to_string(), Vec::new(), String::new()));
             } else if let Some(resource) = line.strip_prefix("Resource: ") {
                 statements.last_mut().unwrap().3 = resource.trim_matches('"').to_string();
+            } else if let Some(arn) = line.strip_prefix("- \"arn:") {
+                // One of a list of resources.
+                let resources = &mut statements.last_mut().unwrap().3;
+                let arn = format!("arn:{}", arn.trim_end_matches('"'));
+                *resources = if resources.is_empty() { arn } else { format!("{resources} {arn}") };
             } else if let Some(action) = line.strip_prefix("- ")
                 && let Some((service, name)) = action.split_once(':')
                 && !service.is_empty()

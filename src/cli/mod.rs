@@ -70,8 +70,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub output: Format,
     /// Format of the log events (stderr).
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text, env = "OFFHOURS_LOG_FORMAT")]
-    pub log_format: Format,
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "OFFHOURS_LOG_FORMAT")]
+    pub log_format: LogFormat,
     /// Change nothing on AWS; report what would be done.
     #[arg(long, global = true)]
     pub dry_run: bool,
@@ -85,6 +85,15 @@ pub enum Format {
     Json,
     /// `[schedules.*]` tables (`suggest` only).
     Toml,
+}
+
+/// How log events are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One line per event, fields as `key=value`.
+    Text,
+    /// One JSON object per event.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -305,10 +314,6 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
-    if cli.log_format == Format::Toml {
-        eprintln!("offhours: --log-format is text or json");
-        return ExitCode::from(EXIT_USAGE);
-    }
     if cli.output == Format::Toml && !matches!(cli.command, Command::Suggest { .. }) {
         eprintln!("offhours: --output toml is for suggest only");
         return ExitCode::from(EXIT_USAGE);
@@ -407,14 +412,14 @@ where
 
 /// Log events go to stderr: text (coloured on a terminal) or JSON lines. The level
 /// comes from `OFFHOURS_LOG` (e.g. `debug`), default `info`.
-pub fn init_logging(format: Format) {
+pub fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("OFFHOURS_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     let _ = match format {
-        Format::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
-        Format::Text | Format::Toml => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
     };
 }
 

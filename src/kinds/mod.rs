@@ -108,6 +108,9 @@ pub struct Facts {
     pub snooze_actions: &'static [&'static str],
     /// Its resources' ARN pattern: where snooze's tag writes are granted.
     pub snooze_resource: &'static str,
+    /// The reads among `snooze_actions` that IAM checks against the resource (granted
+    /// on `snooze_resource`); the others have no resource-level permission (`*`).
+    pub snooze_reads_on_resource: &'static [&'static str],
 }
 
 impl Facts {

@@ -32,6 +32,7 @@ const FACTS: Facts = Facts {
     verify: Verify::Default,
     snooze_actions: &["autoscaling:DescribeAutoScalingGroups", "autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"],
     snooze_resource: "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
+    snooze_reads_on_resource: &[],
 };
 
 /// The state name shown for a group: `scaled` above 0, else `stopped`.

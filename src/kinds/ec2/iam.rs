@@ -18,12 +18,13 @@ pub fn statements() -> Vec<Value> {
             "Resource": "arn:aws:ec2:*:*:instance/*"
         }),
         // Starting an instance whose EBS volumes use a customer-managed KMS key needs
-        // a grant for EC2; without it the instance silently falls back to stopped.
+        // a grant for EC2; without it the instance silently falls back to stopped. Keys
+        // only, and only grants for an AWS service.
         json!({
             "Sid": "StartInstancesWithEncryptedVolumes",
             "Effect": "Allow",
             "Action": ["kms:CreateGrant"],
-            "Resource": "*",
+            "Resource": "arn:aws:kms:*:*:key/*",
             "Condition": { "Bool": { "kms:GrantIsForAWSResource": "true" } }
         }),
     ]

@@ -26,6 +26,7 @@ const FACTS: Facts = Facts {
     verify: Verify::Default,
     snooze_actions: &["ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeInstances"],
     snooze_resource: "arn:aws:ec2:*:*:instance/*",
+    snooze_reads_on_resource: &[],
 };
 
 /// What only an instance has.

@@ -7,12 +7,10 @@ const SERVICES: &str = "arn:aws:ecs:*:*:service/*";
 /// What schedules of services need.
 pub fn statements() -> Vec<Value> {
     vec![
-        json!({
-            "Sid": "ListEcsServices",
-            "Effect": "Allow",
-            "Action": ["ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"],
-            "Resource": "*"
-        }),
+        // The listings name no service (ListClusters names nothing at all), so only `*`
+        // grants them; the describe names services and is granted on them.
+        json!({ "Sid": "ListEcsServices", "Effect": "Allow", "Action": ["ecs:ListClusters", "ecs:ListServices"], "Resource": "*" }),
+        json!({ "Sid": "ReadEcsServices", "Effect": "Allow", "Action": ["ecs:DescribeServices"], "Resource": SERVICES }),
         json!({
             "Sid": "ScaleEcsServices",
             "Effect": "Allow",
@@ -27,14 +25,20 @@ pub fn statements() -> Vec<Value> {
             SERVICES,
             super::RECORD_TAG,
         ),
-        // A service's scalable target: read before a stop, set to 0..0 and suspended,
-        // restored at a start. Neither action has resource-level permissions for an
-        // existing target's update.
+        // A service's scalable target: read before a stop (the read has no resource-level
+        // permission), set to 0..0 and suspended, restored at a start (an existing
+        // target, granted on the scalable-target type).
+        json!({
+            "Sid": "ReadEcsServiceScaling",
+            "Effect": "Allow",
+            "Action": ["application-autoscaling:DescribeScalableTargets"],
+            "Resource": "*"
+        }),
         json!({
             "Sid": "HoldEcsServiceScaling",
             "Effect": "Allow",
-            "Action": ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:RegisterScalableTarget"],
-            "Resource": "*"
+            "Action": ["application-autoscaling:RegisterScalableTarget"],
+            "Resource": "arn:aws:application-autoscaling:*:*:scalable-target/*"
         }),
     ]
 }

@@ -34,6 +34,7 @@ const FACTS: Facts = Facts {
     verify: Verify::Default,
     snooze_actions: &["ecs:DescribeServices", "ecs:TagResource", "ecs:UntagResource"],
     snooze_resource: "arn:aws:ecs:*:*:service/*",
+    snooze_reads_on_resource: &["ecs:DescribeServices"],
 };
 
 pub fn state_name(desired: i32) -> &'static str {

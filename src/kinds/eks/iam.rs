@@ -7,12 +7,11 @@ const NODEGROUPS: &str = "arn:aws:eks:*:*:nodegroup/*";
 /// What schedules of node groups need.
 pub fn statements() -> Vec<Value> {
     vec![
-        json!({
-            "Sid": "ListEksNodegroups",
-            "Effect": "Allow",
-            "Action": ["eks:ListClusters", "eks:ListNodegroups", "eks:DescribeNodegroup"],
-            "Resource": "*"
-        }),
+        // ListClusters names nothing (only `*` grants it); a cluster's node groups are
+        // listed on the cluster and described on the node group.
+        json!({ "Sid": "ListEksClusters", "Effect": "Allow", "Action": ["eks:ListClusters"], "Resource": "*" }),
+        json!({ "Sid": "ListEksNodegroups", "Effect": "Allow", "Action": ["eks:ListNodegroups"], "Resource": "arn:aws:eks:*:*:cluster/*" }),
+        json!({ "Sid": "ReadEksNodegroups", "Effect": "Allow", "Action": ["eks:DescribeNodegroup"], "Resource": NODEGROUPS }),
         json!({
             "Sid": "ScaleEksNodegroups",
             "Effect": "Allow",

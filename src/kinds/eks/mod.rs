@@ -29,6 +29,7 @@ const FACTS: Facts = Facts {
     verify: Verify::Database,
     snooze_actions: &["eks:DescribeNodegroup", "eks:TagResource", "eks:UntagResource"],
     snooze_resource: "arn:aws:eks:*:*:nodegroup/*",
+    snooze_reads_on_resource: &["eks:DescribeNodegroup"],
 };
 
 /// What only a node group has.

@@ -2,15 +2,20 @@
 
 use serde_json::{Value, json};
 
+const DB_INSTANCES: &str = "arn:aws:rds:*:*:db:*";
+const DB_CLUSTERS: &str = "arn:aws:rds:*:*:cluster:*";
+
 /// What schedules of DB instances need.
 pub fn instance_statements() -> Vec<Value> {
     vec![
-        json!({ "Sid": "ListDbInstances", "Effect": "Allow", "Action": ["rds:DescribeDBInstances"], "Resource": "*" }),
+        // Describe calls are granted on the resource type (IAM evaluates a listing against
+        // `db:*`), never on `*`.
+        json!({ "Sid": "ListDbInstances", "Effect": "Allow", "Action": ["rds:DescribeDBInstances"], "Resource": DB_INSTANCES }),
         json!({
             "Sid": "StartStopDbInstances",
             "Effect": "Allow",
             "Action": ["rds:StartDBInstance", "rds:StopDBInstance"],
-            "Resource": "arn:aws:rds:*:*:db:*"
+            "Resource": DB_INSTANCES
         }),
     ]
 }
@@ -24,13 +29,13 @@ pub fn cluster_statements() -> Vec<Value> {
             "Sid": "ListDbClusters",
             "Effect": "Allow",
             "Action": ["rds:DescribeDBClusters", "rds:DescribeDBInstances"],
-            "Resource": "*"
+            "Resource": [DB_CLUSTERS, DB_INSTANCES]
         }),
         json!({
             "Sid": "StartStopDbClusters",
             "Effect": "Allow",
             "Action": ["rds:StartDBCluster", "rds:StopDBCluster"],
-            "Resource": "arn:aws:rds:*:*:cluster:*"
+            "Resource": DB_CLUSTERS
         }),
     ]
 }

@@ -22,6 +22,7 @@ const FACTS: Facts = Facts {
     verify: Verify::Database,
     snooze_actions: &["redshift:DescribeClusters", "redshift:CreateTags", "redshift:DeleteTags"],
     snooze_resource: "arn:aws:redshift:*:*:cluster:*",
+    snooze_reads_on_resource: &[],
 };
 
 /// What only a Redshift cluster has.

@@ -26,6 +26,7 @@ const FACTS: Facts = Facts {
     verify: Verify::Database,
     snooze_actions: &["sagemaker:DescribeNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:DeleteTags"],
     snooze_resource: "arn:aws:sagemaker:*:*:notebook-instance/*",
+    snooze_reads_on_resource: &["sagemaker:DescribeNotebookInstance"],
 };
 
 /// What only a notebook instance has.
