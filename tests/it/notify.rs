@@ -1,6 +1,7 @@
 //! Notifications end to end: the warning before a stop on SNS (read back from an SQS
 //! queue with raw delivery) and on webhooks served by this test, a snooze set from the
-//! warning's own command, and receivers that hang or fail.
+//! warning's own command, receivers that hang or fail, and a fleet of 300 with hostile names
+//! (escaped per sink, summarised within each sink's limits).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -206,4 +207,62 @@ async fn the_warning_arrives_ahead_of_the_stop_on_every_sink_and_a_snooze_keeps_
     let log = std::fs::read_to_string(account.dir.path().join("daemon-1.log")).unwrap();
     assert!(!log.contains("SECRET-"), "a webhook URL was logged");
     assert!(log.contains("\"sink\":\"teams\""), "sinks are named in the log");
+}
+
+/// A name that tries a channel-wide mention and disguised links in each sink's markup.
+const HOSTILE: &str = "late worker <!channel> & <https://evil.example|click here> [text](https://evil.example) **bold**";
+
+#[tokio::test]
+async fn a_warning_for_300_resources_with_a_hostile_name_reaches_every_sink_escaped_and_summarised() {
+    let account = Account::new().await;
+    // Every one so named, so that whichever the sinks list first carries the name.
+    account.launch_many("eu-west-1", 300, &[("Schedule", "fleet"), ("Name", HOSTILE)]).await;
+    let (topic, queue_url) = topic_with_queue(&account).await;
+    let rx = Receiver::start();
+    let stop_at = (Utc::now() + chrono::TimeDelta::seconds(20)).with_nanosecond(0).unwrap();
+    let config = account.write_config(&format!(
+        "{HEADER}max_instances_per_action = 0\n[notify]\nsns_topic_arn = \"{topic}\"\nevents = [\"stop-warning\"]\n\
+         [[notify.webhooks]]\nformat = \"slack\"\nurl = \"{}\"\n\
+         [[notify.webhooks]]\nformat = \"teams\"\nurl = \"{}\"\n\
+         [[notify.webhooks]]\nformat = \"json\"\nurl = \"{}\"\n\
+         [schedules.fleet]\nstop = \"{} {} {} * * *\"\nwarn_before = \"8s\"\n",
+        rx.url("/slack/S"),
+        rx.url("/teams/T"),
+        rx.url("/json/J"),
+        stop_at.second(),
+        stop_at.minute(),
+        stop_at.hour(),
+    ));
+    let _daemon = Daemon::start(&account, &config, "1");
+
+    // Slack: the name's markup is text; the list is whole resources within the section's
+    // 3,000 characters and says how many more and where.
+    let slack = rx.wait_for("/slack/S", 1).remove(0).body;
+    let text = slack.to_string();
+    assert!(!text.contains("<!channel>") && !text.contains("<https://evil.example|"), "{text}");
+    let sections: Vec<&str> = slack["blocks"].as_array().unwrap().iter().filter_map(|b| b["text"]["text"].as_str()).collect();
+    assert!(sections.iter().all(|s| s.chars().count() <= 3000), "{sections:?}");
+    let listing = sections.iter().find(|s| s.contains("... and ")).expect("a section that says how many more");
+    assert!(listing.contains("more: `offhours plan` and the status page list them all"), "{listing}");
+    assert!(text.contains("late worker &lt;!channel&gt; &amp; &lt;https://evil.example|click here&gt;"), "{text}");
+
+    // Teams: no link or emphasis from the name.
+    let teams = rx.wait_for("/teams/T", 1).remove(0).body.to_string();
+    assert!(!teams.contains("[text](https://evil.example)") && !teams.contains(" **bold**"), "{teams}");
+    assert!(teams.contains(r"\\[text\\]\\(https://evil.example\\)"), "{teams}");
+    assert!(teams.contains("... and "), "{teams}");
+
+    // JSON webhook: every resource, the name as it is.
+    let json = rx.wait_for("/json/J", 1).remove(0).body;
+    assert_eq!(json["resources"].as_array().unwrap().len(), 300);
+    assert!(json.to_string().contains("<!channel>"), "the JSON sink carries values unchanged");
+
+    // SNS (through SQS): under its 256 KiB limit, summarised, never dropped.
+    let message = receive(&account, &queue_url).await;
+    assert_eq!(message["event"], "stop-warning", "{message}");
+    assert!(message.to_string().len() < 256 * 1024);
+    assert_eq!(message["resources_total"], 300, "{message}");
+    let listed = message["resources"].as_array().unwrap().len() as u64;
+    assert!(listed > 0 && listed <= 100, "{listed}");
+    assert_eq!(message["resources_not_listed"].as_u64(), Some(300 - listed));
 }
