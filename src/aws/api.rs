@@ -30,13 +30,23 @@ impl CallCounter {
 }
 
 /// A region's clients, each built on first use (a file of instances only never builds
-/// the others), and its bounds on calls in flight, one per service.
+/// the others), and its bounds on calls in flight, one per service, under the bound
+/// over every account and region.
 pub(super) struct RegionClients {
     /// The account's SDK configuration in this region.
     conf: SdkConfig,
     max_concurrent_calls: usize,
     clients: Mutex<BTreeMap<TypeId, Box<dyn Any + Send + Sync>>>,
     permits: Mutex<BTreeMap<&'static str, Arc<Semaphore>>>,
+    overall: Arc<Semaphore>,
+}
+
+/// The right to send one call: a slot of its region and service, and one of the slots
+/// over every account. Dropped when the call returns.
+#[must_use = "a call holds its slot until it returns"]
+pub struct CallSlot {
+    _service: OwnedSemaphorePermit,
+    _overall: OwnedSemaphorePermit,
 }
 
 impl fmt::Debug for RegionClients {
@@ -46,8 +56,8 @@ impl fmt::Debug for RegionClients {
 }
 
 impl RegionClients {
-    pub(super) fn new(conf: SdkConfig, max_concurrent_calls: usize) -> Self {
-        RegionClients { conf, max_concurrent_calls, clients: Mutex::default(), permits: Mutex::default() }
+    pub(super) fn new(conf: SdkConfig, max_concurrent_calls: usize, overall: Arc<Semaphore>) -> Self {
+        RegionClients { conf, max_concurrent_calls, clients: Mutex::default(), permits: Mutex::default(), overall }
     }
 
     pub(super) fn client<C: Clone + Send + Sync + 'static>(&self, build: fn(&SdkConfig) -> C) -> C {
@@ -80,15 +90,19 @@ impl Api {
 
     /// Waits for one of the region's call slots for `service` (an IAM prefix: `ec2`,
     /// `rds`...) and counts `operation`; the call holds the permit until it returns.
-    pub async fn permit(&self, service: &'static str, operation: &'static str) -> OwnedSemaphorePermit {
+    pub async fn permit(&self, service: &'static str, operation: &'static str) -> CallSlot {
         let permit = self.slot(service).await;
         self.calls.add(operation);
         permit
     }
 
-    /// A call slot for `service`, not counted (the caller counts what it sends).
-    pub async fn slot(&self, service: &'static str) -> OwnedSemaphorePermit {
-        self.clients.permits(service).acquire_owned().await.expect("the semaphore is never closed")
+    /// A call slot for `service`, not counted (the caller counts what it sends). The
+    /// region's own slot first, so that a call waiting on its region never holds one of
+    /// the slots every account shares.
+    pub async fn slot(&self, service: &'static str) -> CallSlot {
+        let service = self.clients.permits(service).acquire_owned().await.expect("the semaphore is never closed");
+        let overall = self.clients.overall.clone().acquire_owned().await.expect("the semaphore is never closed");
+        CallSlot { _service: service, _overall: overall }
     }
 
     /// Turns a failed call of `operation` in this region into an [`AwsError`], the

@@ -30,9 +30,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 
 use api::RegionClients;
-pub use api::{Api, CallCounter};
+pub use api::{Api, CallCounter, CallSlot};
 pub use error::{AwsError, ErrorKind};
-pub use settings::{AwsSettings, DEFAULT_MAX_CONCURRENT_CALLS};
+pub use settings::{AwsSettings, DEFAULT_MAX_CALLS_IN_FLIGHT, DEFAULT_MAX_CONCURRENT_CALLS};
 
 /// IAM, STS (for identity), the billing metrics and alarms live in or answer from
 /// us-east-1 whatever regions the schedules use.
@@ -50,6 +50,8 @@ pub struct Aws {
     base_credentials: Option<SharedCredentialsProvider>,
     max_concurrent_calls: usize,
     regions: Arc<Mutex<BTreeMap<String, Arc<RegionClients>>>>,
+    /// The bound on calls in flight over every account (shared by the accounts' `Aws`).
+    overall: Arc<tokio::sync::Semaphore>,
 }
 
 impl Aws {
@@ -93,6 +95,7 @@ impl Aws {
             base_credentials,
             max_concurrent_calls: settings.max_concurrent_calls.max(1) as usize,
             regions: Arc::new(Mutex::new(BTreeMap::new())),
+            overall: Arc::new(tokio::sync::Semaphore::new(settings.max_calls_in_flight.max(1) as usize)),
         }
     }
 
@@ -114,6 +117,7 @@ impl Aws {
             base_credentials: self.base.credentials_provider(),
             max_concurrent_calls: self.max_concurrent_calls,
             regions: Arc::new(Mutex::new(BTreeMap::new())),
+            overall: self.overall.clone(),
         }
     }
 
@@ -152,7 +156,11 @@ impl Aws {
         let configured = if defaulted { &[][..] } else { regions };
         let home = self.base.region().map_or(GLOBAL_REGION.to_string(), ToString::to_string);
         let home = if regions.contains(&home) || configured.is_empty() { home } else { GLOBAL_REGION.to_string() };
-        match enabled_regions(&self.region(&home).client(ec2_client), &home).await {
+        let checked = {
+            let _slot = self.overall.acquire().await.expect("the semaphore is never closed");
+            enabled_regions(&self.region(&home).client(ec2_client), &home).await
+        };
+        match checked {
             Ok(enabled) => {
                 if let Some(unknown) = regions.iter().find(|r| !enabled.contains(r)) {
                     return Err(RegionError::Unknown { region: unknown.clone(), enabled });
@@ -176,7 +184,7 @@ impl Aws {
             .entry(region.to_string())
             .or_insert_with(|| {
                 let conf = self.base.to_builder().region(Region::new(region.to_string())).build();
-                Arc::new(RegionClients::new(conf, self.max_concurrent_calls))
+                Arc::new(RegionClients::new(conf, self.max_concurrent_calls, self.overall.clone()))
             })
             .clone()
     }

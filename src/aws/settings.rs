@@ -9,6 +9,11 @@ use std::time::Duration;
 /// other tool of the account shares.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 10;
 
+/// Calls in flight over every account, region and service together: an organization of
+/// hundreds of accounts acts in a few round trips without opening thousands of
+/// connections at once.
+pub const DEFAULT_MAX_CALLS_IN_FLIGHT: u32 = 256;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AwsSettings {
     /// Named profile from `~/.aws/config`; else the SDK's default chain.
@@ -25,6 +30,8 @@ pub struct AwsSettings {
     pub max_attempts: u32,
     /// Calls in flight per region and service at most, over every action at once.
     pub max_concurrent_calls: u32,
+    /// Calls in flight at most over every account, region and service together.
+    pub max_calls_in_flight: u32,
 }
 
 impl Default for AwsSettings {
@@ -38,6 +45,7 @@ impl Default for AwsSettings {
             attempt_timeout: Duration::from_secs(20),
             max_attempts: 5,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
+            max_calls_in_flight: DEFAULT_MAX_CALLS_IN_FLIGHT,
         }
     }
 }

@@ -126,6 +126,7 @@ pub struct RawAws {
     pub attempt_timeout: Option<Spanned<String>>,
     pub max_attempts: Option<Spanned<i64>>,
     pub max_concurrent_calls: Option<Spanned<i64>>,
+    pub max_calls_in_flight: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -26,7 +26,7 @@ use crate::config::OnFailure;
 use crate::config::{Config, Schedule};
 use crate::events::{self, Event};
 use crate::jobs::listing::{self, Listing, Read};
-use crate::jobs::targets::{ACCOUNTS_AT_ONCE, Target, applies};
+use crate::jobs::targets::{Target, applies};
 use crate::kinds::Rules;
 use crate::kinds::{Adapter, Verify};
 use crate::model::{AccountFailure, ListFailure, Outcome, ResourceResult};
@@ -440,15 +440,13 @@ pub async fn apply_all<'a>(targets: &'a [Target], base: Request<'a>) -> Result<A
         }
     }
     let req_for = |t: &'a Target, regions: &'a [String]| Request { account: &t.account, regions, ..base };
-    // Accounts at once, at most: a plain gate, since each future borrows the targets.
-    let gate = tokio::sync::Semaphore::new(ACCOUNTS_AT_ONCE);
+    // Every account at once: their calls share the bound on calls in flight over every
+    // account (`[aws] max_calls_in_flight`), on top of each account's own per region and
+    // service, so no account waits for another's whole action.
     let mut reads = Vec::with_capacity(ready.len());
     for (t, regions) in ready {
-        let (req, gate) = (req_for(t, regions), &gate);
-        reads.push(async move {
-            let _slot = gate.acquire().await.expect("the gate is never closed");
-            (t, regions, list(&t.aws, &req).await)
-        });
+        let req = req_for(t, regions);
+        reads.push(async move { (t, regions, list(&t.aws, &req).await) });
     }
     let listings = futures_util::future::join_all(reads).await;
     let mut listed = Vec::new();
@@ -471,11 +469,8 @@ pub async fn apply_all<'a>(targets: &'a [Target], base: Request<'a>) -> Result<A
     }
     let mut acts = Vec::with_capacity(listed.len());
     for (t, regions, l) in listed {
-        let (req, gate) = (req_for(t, regions), &gate);
-        acts.push(async move {
-            let _slot = gate.acquire().await.expect("the gate is never closed");
-            (t, act(&t.aws, req, l).await)
-        });
+        let req = req_for(t, regions);
+        acts.push(async move { (t, act(&t.aws, req, l).await) });
     }
     let acted = futures_util::future::join_all(acts).await;
     let mut report = ApplyReport {

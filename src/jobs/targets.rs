@@ -9,11 +9,6 @@ use crate::aws::{Aws, AwsError, RegionError};
 use crate::config::{Config, Schedule};
 use crate::model::AccountRef;
 
-/// Accounts prepared, listed or acted in at once, at most. Each account has its own
-/// bounds per region and service, so this bounds only the hub's connections and memory;
-/// at 16, twenty accounts took two waves (docs/performance.md).
-pub const ACCOUNTS_AT_ONCE: usize = 32;
-
 /// One account to act in.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -76,12 +71,12 @@ pub async fn targets(hub: &Aws, config: &Config) -> Result<Vec<Target>, TargetsE
         }
     }
     let session = &config.aws.session_name;
-    let gate = tokio::sync::Semaphore::new(ACCOUNTS_AT_ONCE);
+    // Every account at once: its calls take slots of the bound every account shares
+    // (`[aws] max_calls_in_flight`), so hundreds of accounts never open hundreds of
+    // connections beyond it.
     let mut preparing = Vec::with_capacity(wanted.len());
     for (account, arn, external_id) in wanted {
-        let gate = &gate;
         preparing.push(async move {
-            let _slot = gate.acquire().await.expect("the gate is never closed");
             let aws = hub.assume(&arn, external_id.as_deref(), session).await;
             let regions = match aws.regions(&config.regions).await {
                 Ok(r) => Ok(r),

@@ -435,6 +435,11 @@ fn aws_settings(c: &mut Checker, raw: RawAws) -> AwsSettings {
             .as_ref()
             .and_then(|v| c.count(v, "aws.max_concurrent_calls", 1, 100))
             .unwrap_or(defaults.max_concurrent_calls),
+        max_calls_in_flight: raw
+            .max_calls_in_flight
+            .as_ref()
+            .and_then(|v| c.count(v, "aws.max_calls_in_flight", 1, 4096))
+            .unwrap_or(defaults.max_calls_in_flight),
     }
 }
 
