@@ -438,3 +438,43 @@ async fn snooze_sets_and_clears_the_override_tag_on_any_kind_and_plan_shows_it()
     how_long.expect_code(2);
     assert!(how_long.stderr().contains("say how long"), "{}", how_long.stderr());
 }
+
+#[tokio::test]
+async fn the_records_of_a_batch_of_groups_are_written_and_removed_in_one_call() {
+    let account = Account::new().await;
+    account
+        .asg(WEST)
+        .create_launch_configuration()
+        .launch_configuration_name("lc")
+        .image_id("ami-12c6146b")
+        .instance_type("t3.micro")
+        .send()
+        .await
+        .expect("CreateLaunchConfiguration");
+    let names: Vec<String> = (1..=12).map(|i| format!("group-{i:02}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        group(&account, name, (1, 4, 1 + (i as i32 % 3))).await;
+    }
+    let config = account.write_config("regions = [\"eu-west-1\"]\nkinds = [\"asg\"]\nverify_timeout = \"20s\"\n[schedules.office]\nstop = \"0 19 * * *\"\nstart = \"0 8 * * *\"\n");
+    let count = |calls: &BTreeMap<String, u64>, op: &str| calls.get(op).copied().unwrap_or(0);
+
+    let before = account.calls();
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--output", "json"]);
+    run.expect_code(0);
+    let after = account.calls();
+    assert_eq!(count(&after, "CreateOrUpdateTags") - count(&before, "CreateOrUpdateTags"), 1, "{after:?}");
+    assert_eq!(count(&after, "UpdateAutoScalingGroup") - count(&before, "UpdateAutoScalingGroup"), 12, "{after:?}");
+    for (i, name) in names.iter().enumerate() {
+        let recorded = format!("min=1,max=4,desired={}", 1 + i % 3);
+        assert_eq!(sizes(&account, name).await, ((0, 0, 0), Some(recorded)), "{name}");
+    }
+
+    let before = account.calls();
+    let run = account.run(&["apply", "office", "start", "--config", config.to_str().unwrap(), "--output", "json"]);
+    run.expect_code(0);
+    let after = account.calls();
+    assert_eq!(count(&after, "DeleteTags") - count(&before, "DeleteTags"), 1, "{after:?}");
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(sizes(&account, name).await, ((1, 4, 1 + i as i32 % 3), None), "{name}");
+    }
+}

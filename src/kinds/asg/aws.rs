@@ -1,13 +1,13 @@
 //! Auto Scaling groups: listed with server-side tag filters; a stop records the sizes
 //! in a tag on the group, then sets them to 0; a start restores the record, then
-//! removes the tag (see `kinds::asg`). One group a call.
+//! removes the tag (see `kinds::asg`). The records of a batch of groups are written
+//! (and removed) in one call; the sizes are set one group a call, all at once.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter, Tag};
 
 use super::{GroupDetail, RECORD_TAG, Sizes, format_record, parse_record, state_name};
-use crate::aws::batch::one_by_one;
 use crate::aws::{Api, AwsError, ErrorKind, Pending, observe};
 use crate::kinds::Adapter;
 use crate::model::{Action, Detail, Mode, Resource};
@@ -86,12 +86,66 @@ fn group_tag(name: &str, key: &str, value: Option<String>) -> Tag {
     Tag::builder().resource_id(name).resource_type("auto-scaling-group").key(key).set_value(value).propagate_at_launch(false).build()
 }
 
+/// Groups per act call: their record tags go in one CreateOrUpdateTags or DeleteTags.
+const BATCH: usize = 25;
+
+/// Writes (`Some`) or removes (`None`) a tag on several groups in one call.
+async fn tag_groups(api: &Api, tags: Vec<Tag>, write: bool) -> Result<(), AwsError> {
+    if write {
+        let _permit = api.permit(SERVICE, "CreateOrUpdateTags").await;
+        client(api).create_or_update_tags().set_tags(Some(tags)).send().await.map_err(api.err("CreateOrUpdateTags", error_kind))?;
+    } else {
+        let _permit = api.permit(SERVICE, "DeleteTags").await;
+        client(api).delete_tags().set_tags(Some(tags)).send().await.map_err(api.err("DeleteTags", error_kind))?;
+    }
+    Ok(())
+}
+
+/// Sets each group's sizes, all at once (the region's bound paces them); the first
+/// failure is the batch's (the engine then splits the batch to find the group at fault).
+async fn resize_all(api: &Api, sizes: &[(&Resource, Sizes)]) -> Result<(), AwsError> {
+    let calls = sizes.iter().map(|(g, s)| resize(api, &g.id, *s));
+    futures_util::future::join_all(calls).await.into_iter().collect()
+}
+
+/// A stop: every group's record in one call first (a group set to 0 without a record
+/// could never be restored), then the sizes to 0.
+async fn stop(api: &Api, batch: &[Resource]) -> Result<Vec<String>, AwsError> {
+    let groups: Vec<(&Resource, Sizes)> = batch.iter().filter_map(|g| g.detail.get::<GroupDetail>().map(|d| (g, d.sizes))).collect();
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let records = groups.iter().map(|(g, s)| group_tag(&g.id, RECORD_TAG, Some(format_record(*s)))).collect();
+    tag_groups(api, records, true).await?;
+    let zero: Vec<(&Resource, Sizes)> = groups.iter().map(|(g, _)| (*g, Sizes { min: 0, max: 0, desired: 0 })).collect();
+    resize_all(api, &zero).await?;
+    Ok(groups.iter().map(|(g, _)| g.id.clone()).collect())
+}
+
+/// A start: every group with a readable record back to its sizes first, then their
+/// records removed in one call (a record goes only once its sizes are back).
+async fn start(api: &Api, batch: &[Resource]) -> Result<Vec<String>, AwsError> {
+    let groups: Vec<(&Resource, Sizes)> = batch
+        .iter()
+        .filter_map(|g| match g.detail.get::<GroupDetail>() {
+            Some(GroupDetail { record: Some(Ok(recorded)), .. }) => Some((g, *recorded)),
+            _ => None,
+        })
+        .collect();
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    resize_all(api, &groups).await?;
+    tag_groups(api, groups.iter().map(|(g, _)| group_tag(&g.id, RECORD_TAG, None)).collect(), false).await?;
+    Ok(groups.iter().map(|(g, _)| g.id.clone()).collect())
+}
+
 /// The Auto Scaling group kind's adapter.
 pub struct Calls;
 
 impl Adapter for Calls {
     fn batch_size(&self) -> usize {
-        1
+        BATCH
     }
 
     fn list<'a>(&'a self, api: &'a Api, selector: &'a BTreeMap<String, String>) -> Pending<'a, Vec<Resource>> {
@@ -112,39 +166,19 @@ impl Adapter for Calls {
     }
 
     fn tag<'a>(&'a self, api: &'a Api, resource: &'a Resource, key: &'a str, value: Option<&'a str>) -> Pending<'a, ()> {
-        Box::pin(async move {
-            let tag = group_tag(&resource.id, key, value.map(str::to_string));
-            match value {
-                Some(_) => {
-                    let _permit = api.permit(SERVICE, "CreateOrUpdateTags").await;
-                    client(api).create_or_update_tags().tags(tag).send().await.map_err(api.err("CreateOrUpdateTags", error_kind))?;
-                }
-                None => {
-                    let _permit = api.permit(SERVICE, "DeleteTags").await;
-                    client(api).delete_tags().tags(tag).send().await.map_err(api.err("DeleteTags", error_kind))?;
-                }
-            }
-            Ok(())
-        })
+        Box::pin(async move { tag_groups(api, vec![group_tag(&resource.id, key, value.map(str::to_string))], value.is_some()).await })
     }
 
     fn act<'a>(&'a self, api: &'a Api, action: Action, batch: &'a [Resource], _mode: Mode, dry_run: bool) -> Pending<'a, Vec<String>> {
-        Box::pin(one_by_one(batch, dry_run, move |g| async move {
-            let Some(GroupDetail { sizes, record }) = g.detail.get::<GroupDetail>() else { return Ok(false) };
-            match action {
-                // Record first: a group set to 0 without a record could never be restored.
-                Action::Stop => {
-                    self.tag(api, g, RECORD_TAG, Some(&format_record(*sizes))).await?;
-                    resize(api, &g.id, Sizes { min: 0, max: 0, desired: 0 }).await?;
-                }
-                // Restore first: the record goes only once the sizes are back.
-                Action::Start => {
-                    let Some(Ok(recorded)) = record else { return Ok(false) };
-                    resize(api, &g.id, *recorded).await?;
-                    self.tag(api, g, RECORD_TAG, None).await?;
-                }
+        Box::pin(async move {
+            // Auto Scaling has no dry-run flag: a dry run calls nothing.
+            if dry_run {
+                return Ok(Vec::new());
             }
-            Ok(true)
-        }))
+            match action {
+                Action::Stop => stop(api, batch).await,
+                Action::Start => start(api, batch).await,
+            }
+        })
     }
 }
