@@ -4,7 +4,9 @@
 //! Called from the management account or a delegated administrator. Every call is
 //! paginated; the accounts come back as found ([`crate::accounts::select`] decides).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
+
+use futures_util::StreamExt;
 
 use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::Account;
@@ -15,26 +17,34 @@ use super::{AwsError, ErrorKind, GLOBAL_REGION};
 /// hold (2,000), so only an answer that keeps inventing units stops here.
 const MAX_PARENTS: usize = 4_000;
 
+/// Units of one level searched at once (two calls each): Organizations throttles per
+/// account at a few requests a second, shared with everything else there.
+const UNITS_AT_ONCE: usize = 4;
+
+/// The largest page Organizations serves (its default is smaller).
+const PAGE: i32 = 20;
+
 /// The organization's accounts (ListAccounts) when `ous` is empty; else the accounts
 /// under each of `ous` (OU ids `ou-...` or the root `r-...`) and under every unit below
-/// them, breadth-first. An account may come back twice when `ous` overlap; each unit
-/// is searched once.
+/// them, breadth-first, the units of each level at once. An account may come back twice
+/// when `ous` overlap; each unit is searched once.
 pub async fn discover(client: &Client, ous: &[String]) -> Result<Vec<Discovered>, AwsError> {
     if ous.is_empty() {
         return list_accounts(client).await;
     }
     let mut found = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut queue: VecDeque<String> = VecDeque::new();
-    for ou in ous {
-        if seen.insert(ou.clone()) {
-            queue.push_back(ou.clone());
+    let mut level: Vec<String> = ous.iter().filter(|ou| seen.insert((*ou).clone())).cloned().collect();
+    while !level.is_empty() {
+        let searches: Vec<_> = std::mem::take(&mut level).into_iter().map(|parent| search(client, parent)).collect();
+        let answers: Vec<_> = futures_util::stream::iter(searches).buffered(UNITS_AT_ONCE).collect().await;
+        let mut next = Vec::new();
+        for answer in answers {
+            let (accounts, children) = answer?;
+            found.extend(accounts);
+            next.extend(children);
         }
-    }
-    while let Some(parent) = queue.pop_front() {
-        let (accounts, children) = tokio::try_join!(accounts_for_parent(client, &parent), units_for_parent(client, &parent))?;
-        found.extend(accounts);
-        for child in children {
+        for child in next {
             if seen.contains(&child) {
                 continue;
             }
@@ -49,15 +59,20 @@ pub async fn discover(client: &Client, ous: &[String]) -> Result<Vec<Discovered>
                 });
             }
             seen.insert(child.clone());
-            queue.push_back(child);
+            level.push(child);
         }
     }
     Ok(found)
 }
 
+/// The accounts and units directly under one unit or root.
+async fn search(client: &Client, parent: String) -> Result<(Vec<Discovered>, Vec<String>), AwsError> {
+    tokio::try_join!(accounts_for_parent(client, &parent), units_for_parent(client, &parent))
+}
+
 /// Every account of the organization.
 async fn list_accounts(client: &Client) -> Result<Vec<Discovered>, AwsError> {
-    let mut pages = client.list_accounts().into_paginator().send();
+    let mut pages = client.list_accounts().max_results(PAGE).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify(AwsError::from_sdk("ListAccounts", GLOBAL_REGION, e)))?;
@@ -68,7 +83,7 @@ async fn list_accounts(client: &Client) -> Result<Vec<Discovered>, AwsError> {
 
 /// The accounts directly under one unit or root.
 async fn accounts_for_parent(client: &Client, parent: &str) -> Result<Vec<Discovered>, AwsError> {
-    let mut pages = client.list_accounts_for_parent().parent_id(parent).into_paginator().send();
+    let mut pages = client.list_accounts_for_parent().parent_id(parent).max_results(PAGE).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify(AwsError::from_sdk("ListAccountsForParent", GLOBAL_REGION, e)))?;
@@ -79,7 +94,7 @@ async fn accounts_for_parent(client: &Client, parent: &str) -> Result<Vec<Discov
 
 /// The ids of the units directly under one unit or root.
 async fn units_for_parent(client: &Client, parent: &str) -> Result<Vec<String>, AwsError> {
-    let mut pages = client.list_organizational_units_for_parent().parent_id(parent).into_paginator().send();
+    let mut pages = client.list_organizational_units_for_parent().parent_id(parent).max_results(PAGE).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify(AwsError::from_sdk("ListOrganizationalUnitsForParent", GLOBAL_REGION, e)))?;

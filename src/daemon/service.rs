@@ -10,7 +10,7 @@ use crate::config::{Config, Schedule};
 use crate::jobs::apply::{ApplyError, Cause, Enforcing, LeaseCheck, Request, apply_all};
 use crate::jobs::billing::ensure;
 use crate::jobs::keys::{AuditRun, audit};
-use crate::jobs::targets::{Target, TargetsError, multi_account, targets};
+use crate::jobs::targets::{Target, TargetsError, multi_account, refresh, targets};
 use crate::model::Action;
 use crate::notify::Context;
 use crate::notify::queue::{Dispatcher, Policy};
@@ -25,40 +25,68 @@ pub struct Prepared {
     /// Offhours' own account: the billing alarm, the organization's listing, the roles.
     aws: Aws,
     /// The accounts actions fan out over (the own one, or the file's and the
-    /// organization's), each with its clients and regions, and when they were found.
-    targets: Arc<tokio::sync::Mutex<(Arc<Vec<Target>>, std::time::Instant)>>,
+    /// organization's), each with its clients and regions.
+    known: Arc<std::sync::Mutex<Known>>,
 }
+
+/// The accounts as last prepared, when, and whether a refresh is under way.
+#[derive(Debug)]
+struct Known {
+    targets: Arc<Vec<Target>>,
+    prepared: std::time::Instant,
+    refreshing: bool,
+}
+
+/// How often accounts whose role was refused are tried again without `[organization]`
+/// (with it, at its `refresh` when that is sooner).
+const REFUSED_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Prepared {
     fn new(aws: Aws, targets: Vec<Target>) -> Self {
-        Prepared { aws, targets: Arc::new(tokio::sync::Mutex::new((Arc::new(targets), std::time::Instant::now()))) }
+        let known = Known { targets: Arc::new(targets), prepared: std::time::Instant::now(), refreshing: false };
+        Prepared { aws, known: Arc::new(std::sync::Mutex::new(known)) }
     }
 
-    /// The accounts to act in now. With `[organization]`, listed again when `refresh`
-    /// has passed since the last listing (besides start-up and reload); a listing that
-    /// fails keeps the accounts known.
-    async fn targets(&self, config: &Config) -> Arc<Vec<Target>> {
-        let mut state = self.targets.lock().await;
-        if let Some(org) = &config.organization
-            && state.1.elapsed() >= org.refresh
-        {
-            match targets(&self.aws, config).await {
-                Ok(fresh) => {
-                    let old: Vec<_> = state.0.iter().map(|t| t.account.clone()).collect();
-                    let new: Vec<_> = fresh.iter().map(|t| t.account.clone()).collect();
-                    let (added, removed) = crate::accounts::changes(&old, &new);
-                    let show = |v: &[crate::model::AccountRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-                    tracing::info!(accounts = new.len(), added = %show(&added), removed = %show(&removed), "Organization's accounts listed again.");
-                    *state = (Arc::new(fresh), std::time::Instant::now());
+    /// The accounts to act in now, at once. With `[organization]`, when `refresh` has
+    /// passed since the last listing (besides start-up and reload), and when a role was
+    /// refused, the accounts are prepared again in the background: no fire waits for it.
+    fn targets(&self, config: &Arc<Config>) -> Arc<Vec<Target>> {
+        let mut known = self.known.lock().expect("accounts lock");
+        if !known.refreshing && refresh_due(&known, config) {
+            known.refreshing = true;
+            let (hub, config, shared, old) = (self.aws.clone(), config.clone(), self.known.clone(), known.targets.clone());
+            tokio::spawn(async move {
+                let fresh = refresh(&hub, &config, &old).await;
+                let mut known = shared.lock().expect("accounts lock");
+                match fresh {
+                    Ok(fresh) => {
+                        log_changes(&known.targets, &fresh);
+                        known.targets = Arc::new(fresh);
+                    }
+                    Err(e) => tracing::error!(error = %e, "Cannot list the organization's accounts again; the known ones stay."),
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "Cannot list the organization's accounts again; the known ones stay.");
-                    state.1 = std::time::Instant::now();
-                }
-            }
+                known.prepared = std::time::Instant::now();
+                known.refreshing = false;
+            });
         }
-        state.0.clone()
+        known.targets.clone()
     }
+}
+
+/// Whether the accounts are due to be prepared again.
+fn refresh_due(known: &Known, config: &Config) -> bool {
+    let age = known.prepared.elapsed();
+    let listing = config.organization.as_ref().is_some_and(|org| age >= org.refresh);
+    let retry = known.targets.iter().any(|t| t.refused) && age >= REFUSED_RETRY;
+    listing || retry
+}
+
+fn log_changes(old: &[Target], new: &[Target]) {
+    let old: Vec<_> = old.iter().map(|t| t.account.clone()).collect();
+    let new: Vec<_> = new.iter().map(|t| t.account.clone()).collect();
+    let (added, removed) = crate::accounts::changes(&old, &new);
+    let show = |v: &[crate::model::AccountRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    tracing::info!(accounts = new.len(), added = %show(&added), removed = %show(&removed), "Accounts prepared again.");
 }
 
 pub struct AwsExecutor {
@@ -159,7 +187,7 @@ impl Executor for AwsExecutor {
                     // Each account has its own IAM users: audited concurrently, each on its own.
                     let multi = multi_account(&task.config);
                     let (at, dry_run, tz) = (task.fire.at, task.config.dry_run, task.config.timezone);
-                    let targets = task.prepared.targets(&task.config).await;
+                    let targets = task.prepared.targets(&task.config);
                     let audits = targets.iter().map(|t| async move {
                         let run = AuditRun {
                             cfg,
@@ -227,7 +255,7 @@ async fn act(
     cause: Cause,
     enforce: Option<&Enforcing>,
 ) -> Result<(), ApplyError> {
-    let targets = task.prepared.targets(&task.config).await;
+    let targets = task.prepared.targets(&task.config);
     let leads = || task.guard.holds();
     let base = Request {
         config: &task.config,
@@ -255,7 +283,7 @@ async fn stop_warning(task: &FireTask<Prepared>, lead: std::time::Duration) {
         tracing::info!(job = "warn", schedule = %schedule.name, stop_at = %stop_at.to_rfc3339(), "Stop warning not sent: its stop has fired already.");
         return;
     }
-    let targets = task.prepared.targets(&task.config).await;
+    let targets = task.prepared.targets(&task.config);
     crate::jobs::warn::warn(&targets, &task.config, schedule, stop_at).await;
 }
 
@@ -278,7 +306,7 @@ impl AwsExecutor {
         if config.schedules.is_empty() && !multi_account(config) {
             // Only the audit and the billing alarm, in the own account: both are global.
             let account = crate::model::AccountRef { id: String::new(), name: None };
-            return Ok(Prepared::new(aws.clone(), vec![Target { account, aws, regions: Ok(Vec::new()) }]));
+            return Ok(Prepared::new(aws.clone(), vec![Target::own(account, aws, Vec::new())]));
         }
         let targets = match targets(&aws, config).await {
             Ok(t) => t,
@@ -286,7 +314,7 @@ impl AwsExecutor {
             Err(TargetsError::Region(RegionError::Check(e))) if !config.regions.is_empty() => {
                 tracing::warn!(error = %e, "Cannot check the regions now; using the configured ones.");
                 let account = crate::model::AccountRef { id: String::new(), name: None };
-                vec![Target { account, aws: aws.clone(), regions: Ok(config.regions.clone()) }]
+                vec![Target::own(account, aws.clone(), config.regions.clone())]
             }
             Err(e) => return Err(e.to_string()),
         };

@@ -5,7 +5,7 @@
 
 use crate::accounts::{role_arn, select};
 
-use crate::aws::{Aws, AwsError, RegionError};
+use crate::aws::{Aws, AwsError, ErrorKind, RegionError};
 use crate::config::{Config, Schedule};
 use crate::model::AccountRef;
 
@@ -15,8 +15,20 @@ pub struct Target {
     pub account: AccountRef,
     pub aws: Aws,
     /// The regions to act in there; `Err` when the account cannot be acted in (a
-    /// region not enabled there): every action reports it as that account's failure.
+    /// region not enabled there, its role refused): every action reports it as that
+    /// account's failure without calling AWS.
     pub regions: Result<Vec<String>, String>,
+    /// The role assumed there (none for the own account).
+    pub role_arn: Option<String>,
+    /// Its role could not be assumed: prepared again at the next refresh.
+    pub refused: bool,
+}
+
+impl Target {
+    /// Offhours' own account, acted in with its own credentials.
+    pub fn own(account: AccountRef, aws: Aws, regions: Vec<String>) -> Target {
+        Target { account, aws, regions: Ok(regions), role_arn: None, refused: false }
+    }
 }
 
 /// Why no target could be built at all.
@@ -42,10 +54,18 @@ pub fn multi_account(config: &Config) -> bool {
 /// account, whose region check failing fails the whole (as before); otherwise every
 /// account, each checked on its own.
 pub async fn targets(hub: &Aws, config: &Config) -> Result<Vec<Target>, TargetsError> {
+    refresh(hub, config, &[]).await
+}
+
+/// [`targets`] again, keeping the accounts of `known` whose role is the same and was
+/// assumed (their clients, credentials and checked regions): only new accounts and
+/// refused roles are prepared, so a refresh of hundreds of accounts costs the
+/// organization's listing and little else.
+pub async fn refresh(hub: &Aws, config: &Config, known: &[Target]) -> Result<Vec<Target>, TargetsError> {
     if !multi_account(config) {
         let (id, regions) = tokio::join!(hub.account_id(), hub.regions(&config.regions));
         let account = AccountRef { id: id.unwrap_or_default(), name: None };
-        return Ok(vec![Target { account, aws: hub.clone(), regions: Ok(regions?) }]);
+        return Ok(vec![Target::own(account, hub.clone(), regions?)]);
     }
     let mut wanted: Vec<(AccountRef, String, Option<String>)> = config
         .accounts
@@ -76,20 +96,32 @@ pub async fn targets(hub: &Aws, config: &Config) -> Result<Vec<Target>, TargetsE
     // connections beyond it.
     let mut preparing = Vec::with_capacity(wanted.len());
     for (account, arn, external_id) in wanted {
+        let kept = known.iter().find(|t| t.account.id == account.id && t.role_arn.as_deref() == Some(arn.as_str()) && !t.refused);
         preparing.push(async move {
+            if let Some(kept) = kept {
+                return Target { account, ..kept.clone() };
+            }
             let aws = hub.assume(&arn, external_id.as_deref(), session).await;
+            let mut refused = false;
             let regions = match aws.regions(&config.regions).await {
                 Ok(r) => Ok(r),
                 // A region the account lacks is that account's failure at every action.
                 Err(e @ (RegionError::Unknown { .. } | RegionError::NoRegion)) => Err(e.to_string()),
-                // AssumeRole refused, AWS unreachable: the actions will say so in their
-                // own words and try again each time.
+                // The role refused: left out, and tried again at the next refresh
+                // rather than at every fire.
+                Err(RegionError::Check(e)) if e.kind == ErrorKind::Credentials => {
+                    tracing::error!(account = %account.id, account_name = account.name.as_deref(), role_arn = %arn, error = %e, "Account left out until the next refresh: its role cannot be assumed.");
+                    refused = true;
+                    Err(format!("role {arn} cannot be assumed (tried again at the next refresh): {e}"))
+                }
+                // AWS unreachable: the actions will say so in their own words and try
+                // again each time.
                 Err(RegionError::Check(e)) => {
                     tracing::error!(account = %account.id, account_name = account.name.as_deref(), role_arn = %arn, error = %e, "Cannot check the account's regions; using the configured ones.");
                     Ok(aws.configured_regions(&config.regions).unwrap_or_default())
                 }
             };
-            Target { account, aws, regions }
+            Target { account, aws, regions, role_arn: Some(arn), refused }
         });
     }
     let prepared = futures_util::future::join_all(preparing).await;

@@ -171,3 +171,34 @@ async fn an_organization_account_created_after_start_up_is_acted_in_after_the_ne
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(), 0);
 }
+
+#[tokio::test]
+async fn the_daemon_reports_a_refused_role_once_and_fires_on_without_trying_it_again() {
+    let f = fleet().await;
+    let mut text = config(&f).replace("[schedules.office]\nstart = \"0 8 * * MON-FRI\"\nstop = \"0 19 * * MON-FRI\"\n", "");
+    text.push_str("[schedules.office]\nstop = \"*/2 * * * * *\"\n");
+    let path = f.hub.write_config(&text);
+    let daemon = crate::daemon::Daemon::start(&f.hub, &path, "1");
+    // Three fires after start-up, each acting in the two other accounts at once.
+    for n in 1..=3 {
+        let finished = daemon.wait_for_event(&format!("fire {n}"), |e| {
+            e["message"] == "Action finished." && daemon.events().iter().filter(|e| e["message"] == "Action finished.").count() >= n
+        });
+        assert_eq!(finished["failed_accounts"], 1, "{finished}");
+    }
+    for (i, m) in f.members[..2].iter().enumerate() {
+        for id in &f.instances[i] {
+            assert_eq!(states(m).await[id], "stopped", "member {} {id}", i + 1);
+        }
+    }
+    let refused: Vec<Value> = daemon
+        .events()
+        .into_iter()
+        .filter(|e| e["message"] == "Account left out until the next refresh: its role cannot be assumed.")
+        .collect();
+    assert_eq!(refused.len(), 1, "reported once, at start-up: {refused:?}");
+    assert_eq!(refused[0]["account"], f.members[2].id.as_str());
+    // Only the start-up tried the refused role; the fires did not.
+    let tries = f.hub.calls().get("AssumeRole").copied().unwrap_or(0);
+    assert!(tries <= 4, "AssumeRole tried {tries} times for three accounts");
+}
