@@ -28,6 +28,18 @@ pub use fires::{Fire, Triggers};
 /// (Real zones shift by 30 minutes to 2 hours.)
 const TRANSITION_WINDOW: TimeDelta = TimeDelta::hours(3);
 
+/// Expressions parsed so far, by their text: parsing is most of what loading a file of
+/// a thousand schedules costs, files repeat the same few expressions, and a reload
+/// parses again every expression it did not change. A memo of a pure function: the
+/// same text always parses to the same expression.
+fn parsed() -> &'static std::sync::Mutex<std::collections::HashMap<String, CronExpr>> {
+    static PARSED: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, CronExpr>>> = std::sync::OnceLock::new();
+    PARSED.get_or_init(Default::default)
+}
+
+/// Expressions the memo holds at most (it starts again when full).
+const MEMO_SIZE: usize = 8192;
+
 /// A parsed cron expression.
 #[derive(Debug, Clone)]
 pub struct CronExpr {
@@ -113,6 +125,19 @@ impl CronExpr {
     /// follow crontab(5)'s rule ([`DayRule`]).
     pub fn parse(source: &str) -> Result<Self, CronError> {
         let source = source.trim();
+        if let Some(known) = parsed().lock().expect("cron memo lock").get(source) {
+            return Ok(known.clone());
+        }
+        let expr = Self::parse_new(source)?;
+        let mut memo = parsed().lock().expect("cron memo lock");
+        if memo.len() >= MEMO_SIZE {
+            memo.clear();
+        }
+        memo.insert(source.to_string(), expr.clone());
+        Ok(expr)
+    }
+
+    fn parse_new(source: &str) -> Result<Self, CronError> {
         let expanded = match expand_macro(source) {
             Some(m) => m,
             None if source.starts_with('@') => return Err(CronError::Invalid(source.into())),
