@@ -9,6 +9,7 @@
 //! region for one action; [`batch`] the batched act; [`error`] the error classes.
 
 mod api;
+mod assume;
 pub mod batch;
 pub mod cloudwatch;
 mod error;
@@ -52,6 +53,9 @@ pub struct Aws {
     regions: Arc<Mutex<BTreeMap<String, Arc<RegionClients>>>>,
     /// The bound on calls in flight over every account (shared by the accounts' `Aws`).
     overall: Arc<tokio::sync::Semaphore>,
+    /// The STS client every account's role is assumed with, built on first use and
+    /// shared: one client, not one per account.
+    roles: Arc<std::sync::OnceLock<aws_sdk_sts::Client>>,
 }
 
 impl Aws {
@@ -96,28 +100,34 @@ impl Aws {
             max_concurrent_calls: settings.max_concurrent_calls.max(1) as usize,
             regions: Arc::new(Mutex::new(BTreeMap::new())),
             overall: Arc::new(tokio::sync::Semaphore::new(settings.max_calls_in_flight.max(1) as usize)),
+            roles: Arc::default(),
         }
     }
 
     /// The same settings in another account: credentials from one AssumeRole of
-    /// `role_arn` with these credentials, cached and refreshed before expiry by the
-    /// SDK's provider. Clients and bounds on calls in flight are the account's own
-    /// (AWS throttles per account and region). Nothing is called until first use.
+    /// `role_arn` with these credentials (through the STS client every account
+    /// shares), cached in the account's own identity cache and refreshed before expiry.
+    /// Clients and bounds on calls in flight are the account's own (AWS throttles per
+    /// account and region). Nothing is called until first use.
     pub async fn assume(&self, role_arn: &str, external_id: Option<&str>, session_name: &str) -> Aws {
-        let mut provider = aws_config::sts::AssumeRoleProvider::builder(role_arn).session_name(session_name).configure(&self.base);
-        if let Some(id) = external_id {
-            provider = provider.external_id(id);
-        }
-        if self.base.region().is_none() {
-            provider = provider.region(Region::from_static(GLOBAL_REGION));
-        }
-        let provider = provider.build().await;
+        let sts = self.roles.get_or_init(|| assume::sts_client(&self.base)).clone();
+        let provider = assume::AssumedRole::new(sts, role_arn, external_id, session_name);
+        // A cache of the account's own: a shared one keeps 64 identities at most, so
+        // beyond 64 accounts each call would assume its role again.
+        let cache = aws_config::identity::IdentityCache::lazy().build();
         Aws {
-            base: self.base.clone().into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build(),
+            base: self
+                .base
+                .clone()
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .identity_cache(cache)
+                .build(),
             base_credentials: self.base.credentials_provider(),
             max_concurrent_calls: self.max_concurrent_calls,
             regions: Arc::new(Mutex::new(BTreeMap::new())),
             overall: self.overall.clone(),
+            roles: self.roles.clone(),
         }
     }
 
