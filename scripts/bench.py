@@ -19,14 +19,21 @@
    suggest with latency (section `suggest`): `offhours suggest` over 1,000 instances,
    14 days asked for; GetMetricData calls (500 metrics each) and wall time.
 3. many accounts with latency (section `accounts`), through the same proxy: offhours'
-   own (hub) credentials assume a role in each member account listed in `[[accounts]]`;
-   50 instances tagged Schedule=office in each of two regions of each member. 20 members
-   (2000 instances) against the baseline of 1 member (100), several runs each (the
-   instances are started again straight in moto between runs); for `apply office stop`:
-   wall time, the ratio, round trips on the critical path, the time moto had a call of
-   the run in hand, when each phase ran, and the calls per member account (the proxy
-   tells accounts apart by access key: each assumed role signs with its own). Checks
-   every instance stopped, none failed, and each result's `account` owns the instance.
+   own (hub) credentials assume a role in each member account listed in `[[accounts]]`.
+   Three layouts of member accounts x regions x instances per account and region, the
+   instances tagged Schedule=office: 20 x 2 x 25, 100 x 2 x 5 and 500 x 1 x 2 (2 regions:
+   eu-west-1 and eu-central-1; 1: eu-west-1), each against its baseline, one member
+   account with the same number of instances in the same regions (1 x 2 x 500, shared by
+   the first two, and 1 x 1 x 1000). Several runs each (--runs, default 3; the instances
+   are started again straight in moto between runs); for `apply office stop`: wall time,
+   round trips on the critical path, the time moto had a call of the run in hand, the
+   peak RSS of the offhours process, when each phase ran, and the calls per member
+   account (the proxy tells accounts apart by access key: each assumed role signs with
+   its own). Checks every instance stopped, none failed, and each result's `account`
+   owns the instance. Per layout: the median wall of it and of its baseline and their
+   ratio, the median peak RSS of both and the difference, beside the issue's targets
+   (ratio within 1.3 at 100 x 2 x 5 and within 2.0 at 500 x 1 x 2; peak RSS at
+   100 x 2 x 5 at most 10 MB above one account's), marked met or missed.
 4. apply on plain moto (section `plain`): N instances across two regions; wall time and
    the API calls by operation (as moto counted them).
 5. daemon (section `daemon`), on plain moto:
@@ -46,8 +53,9 @@
    prices; each replica's resident memory.
 
 Options: --bin PATH (default: build and use target/release/offhours), --latency-ms N,
---only apply|kinds|accounts|plain|daemon|replicas. Every case uses fresh moto accounts of
-its own.
+--only apply|kinds|suggest|accounts|plain|daemon|replicas; for the accounts section,
+--runs N and --layouts AxRxI,... (e.g. 100x2x5,500x1x2; default the three above). Every
+case uses fresh moto accounts of its own.
 """
 
 import argparse
@@ -461,34 +469,86 @@ def bench_suggest(tmp, latency_ms, n=1000):
         proxy.stop()
 
 
-ACCOUNTS_MEMBERS = (1, 20)  # the baseline, then the many
-ACCOUNTS_PER_REGION = 50
+# Member accounts x regions x instances per account and region; a layout of R regions
+# uses the first R of REGIONS.
+ACCOUNTS_LAYOUTS = ((20, 2, 25), (100, 2, 5), (500, 1, 2))
 ACCOUNTS_RUNS = 3
+ACCOUNTS_RESERVATION = 100  # instances per RunInstances when seeding
+# The issue's targets, against the layout's baseline: (wall ratio at most, peak RSS at
+# most this many MB above the baseline's); None where it sets none.
+ACCOUNTS_TARGETS = {(100, 2, 5): (1.3, 10.0), (500, 1, 2): (2.0, None)}
+GNU_TIME = "/usr/bin/time"
 
 
-def seed_members(n):
-    """n fresh member accounts, each with ACCOUNTS_PER_REGION instances tagged
-    Schedule=office in each of REGIONS, launched straight into moto (no proxy), several
-    at once. Returns the account ids, an EC2 client per (account id, region) and
-    {instance id: (account id, region)}."""
-    members = [account_with_id() for _ in range(n)]
-    # Clients made one after another (making them is not thread-safe, and one session
-    # parses the EC2 model once), then used from several threads (which is safe).
-    clients = {(account_id, region): ec2(creds, region) for account_id, creds in members for region in REGIONS}
+def layout_name(layout):
+    return " x ".join(str(n) for n in layout)
 
-    def launch(job):
-        (account_id, region), client = job
-        out = client.run_instances(ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=ACCOUNTS_PER_REGION,
-                                   MaxCount=ACCOUNTS_PER_REGION,
-                                   TagSpecifications=[{"ResourceType": "instance",
-                                                       "Tags": [{"Key": "Schedule", "Value": "office"}]}])
-        return {i["InstanceId"]: (account_id, region) for i in out["Instances"]}
 
-    owners = {}
+def parse_layouts(text):
+    """--layouts "100x2x5,500x1x2" -> ((100, 2, 5), (500, 1, 2))."""
+    layouts = []
+    for part in text.split(","):
+        try:
+            layout = tuple(int(n) for n in part.strip().lower().split("x"))
+        except ValueError:
+            layout = ()
+        if len(layout) != 3 or min(layout) < 1 or layout[1] > len(REGIONS):
+            raise argparse.ArgumentTypeError(f"{part!r}: want ACCOUNTSxREGIONSxINSTANCES (e.g. 100x2x5), "
+                                             f"regions 1 to {len(REGIONS)}")
+        layouts.append(layout)
+    return tuple(layouts)
+
+
+def baseline_of(layout):
+    """One member account holding the layout's instances, in the same regions."""
+    n, regions, per = layout
+    return (1, regions, n * per)
+
+
+def launch_office(client, account_id, region, count):
+    """count instances tagged Schedule=office, one reservation; {instance id: (account id, region)}."""
+    out = client.run_instances(ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=count, MaxCount=count,
+                               TagSpecifications=[{"ResourceType": "instance",
+                                                   "Tags": [{"Key": "Schedule", "Value": "office"}]}])
+    return {i["InstanceId"]: (account_id, region) for i in out["Instances"]}
+
+
+def seed_members(layout):
+    """The fresh member accounts of `layout`, their instances launched straight into moto
+    (no proxy) in reservations of up to ACCOUNTS_RESERVATION, several at once. Returns
+    the account ids, an EC2 client per (account id, region) and {instance id: (account
+    id, region)}."""
+    n, regions, per = layout
+    members, clients, launches = [], {}, []
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for launched in pool.map(launch, clients.items()):
-            owners.update(launched)
-    return [account_id for account_id, _ in members], clients, owners
+        for _ in range(n):
+            # Accounts and clients are made here one after another (making clients is not
+            # thread-safe; one session parses the EC2 model once), the launches sent from
+            # the pool as soon as an account's clients exist: moto's first call in an
+            # account and region builds its backend (its default AMIs, about 0.1 s of
+            # moto's CPU), which overlaps making the next account's clients here.
+            account_id, creds = account_with_id()
+            members.append(account_id)
+            for region in REGIONS[:regions]:
+                client = clients[(account_id, region)] = ec2(creds, region)
+                for done in range(0, per, ACCOUNTS_RESERVATION):
+                    count = min(ACCOUNTS_RESERVATION, per - done)
+                    launches.append(pool.submit(launch_office, client, account_id, region, count))
+        owners = {}
+        for launched in launches:
+            owners.update(launched.result())
+    return members, clients, owners
+
+
+def accounts_config(tmp, layout, members):
+    config = (f'regions = {json.dumps(REGIONS[:layout[1]])}\nmax_instances_per_action = 0\n'
+              'verify_timeout = "60s"\n')
+    width = max(2, len(str(len(members))))
+    for i, account_id in enumerate(members):
+        config += (f'[[accounts]]\nrole_arn = "arn:aws:iam::{account_id}:role/offhours-member"\n'
+                   f'name = "member-{i + 1:0{width}}"\n')
+    config += '[schedules.office]\nstart = "0 8 * * MON-FRI"\nstop = "0 19 * * MON-FRI"\n'
+    return write(os.path.join(tmp, f"accounts-{'x'.join(map(str, layout))}.toml"), config)
 
 
 def restart_members(clients, owners):
@@ -509,6 +569,58 @@ def restart_members(clients, owners):
             for state in states:
                 before[state] = before.get(state, 0) + 1
     return before
+
+
+# Where /usr/bin/time is missing: a fresh, small interpreter forks the command, waits
+# for it with wait4 and writes its ru_maxrss to argv[1]. Not this process's own fork:
+# Linux keeps the larger of the peaks before and after exec in ru_maxrss, and a fork of
+# this process (hundreds of MB once it holds a client per member account) would report
+# that instead; the launcher's own few MB stay below any offhours run's. (Its start,
+# some 20 ms, counts in the wall time.)
+WAIT4_LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def run_measured(cmd, env, timeout):
+    """Runs cmd to its end: (wall s, exit code, stdout, stderr, peak RSS in KiB or None).
+    The peak is the process's own maximum resident set: GNU time's %M where
+    /usr/bin/time is, else wait4's ru_maxrss (WAIT4_LAUNCHER). Past `timeout` s the
+    command's process group is killed and TimeoutExpired raised."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(mode="r") as peak_file:
+        if os.path.exists(GNU_TIME):
+            wrapper = [GNU_TIME, "-f", "%M", "-o", peak_file.name]
+        else:
+            wrapper = [sys.executable, "-I", "-S", "-c", WAIT4_LAUNCHER, peak_file.name]
+        started = time.monotonic()
+        # A session of its own: on timeout the kill reaches offhours under the wrapper too.
+        proc = subprocess.Popen(wrapper + cmd, env=env, stdout=out, stderr=err, start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+        wall = time.monotonic() - started
+        # After a failure GNU time writes "Command exited with non-zero status N" first.
+        words = peak_file.read().split()
+        peak = int(words[-1]) if words and words[-1].isdigit() else None
+        out.seek(0)
+        err.seek(0)
+        return wall, code, out.read().decode(errors="replace"), err.read().decode(errors="replace"), peak
+
+
+def mb(kib):
+    """KiB -> MB (10^6 bytes, as the issue's target counts them)."""
+    return kib * 1024 / 1e6
 
 
 def accounts_phase(r, first_act):
@@ -561,14 +673,22 @@ def spread(counts):
 
 
 def member_calls(records, hub_key):
-    """The calls of the member accounts (each signs with its assumed role's own access
-    key), as {"Operation": count} per account, and the hub's own calls by operation."""
-    per_key = {}
+    """The calls of the member accounts as {"Operation": count} per account, the hub's
+    own calls by operation, and the hub's AssumeRole calls per member account. A member
+    call signs with the access key of a role assumed for it; the proxy records each
+    AssumeRole's account and the key it answered (offhours may assume one role more than
+    once: each answer has a key of its own). A key no answer names counts as an account."""
+    account_of = {r["assumed_key"]: r["role_account"] for r in records if r.get("assumed_key")}
+    per_account = {}
     for r in records:
         if r["access_key_id"] != hub_key:
-            per_key.setdefault(r["access_key_id"], []).append(r)
+            per_account.setdefault(account_of.get(r["access_key_id"], r["access_key_id"]), []).append(r)
     hub = [r for r in records if r["access_key_id"] == hub_key]
-    return [by_operation(rs) for rs in per_key.values()], by_operation(hub)
+    assumed = {}
+    for r in hub:
+        if r["action"] == "AssumeRole":
+            assumed[r.get("role_account")] = assumed.get(r.get("role_account"), 0) + 1
+    return [by_operation(rs) for rs in per_account.values()], by_operation(hub), assumed
 
 
 def show_member_calls(per_account):
@@ -584,86 +704,120 @@ def show_member_calls(per_account):
     return f"{totals[0]} to {totals[-1]} (median {totals[len(totals) // 2]}; they differ by operation)"
 
 
-def bench_accounts(tmp, latency_ms, runs=ACCOUNTS_RUNS):
-    per = ACCOUNTS_PER_REGION
+def accounts_run(tmp, proxy, latency_ms, hub, case, run, seeded):
+    """One `apply office stop` over the case's member accounts, printed as a row and a
+    timeline; the instances are started again afterwards. Returns (wall, wall - moto
+    busy, peak RSS KiB) when the run had no problem, else None."""
+    clients, owners, config = seeded
+    name = layout_name(case)
+    proxy.reset()
+    started = time.monotonic()
+    try:
+        wall, code, stdout, stderr, peak = run_measured(
+            [BIN, "apply", "office", "stop", "--config", config, "--output", "json"], env_for(hub, tmp, proxy.url),
+            timeout=900)
+    except subprocess.TimeoutExpired:
+        print(f"   {name:<12} {len(owners):>9} {run:>3} timed out after 900 s")
+        restart_members(clients, owners)
+        return None
+    records = [r for r in proxy.log() if r["start"] >= started]
+    # A call is in moto's hands from the end of the proxy's delay to its answer.
+    moto_busy = busy_time([{"start": min(r["start"] + latency_ms / 1000, r["end"]), "end": r["end"]}
+                           for r in records])
+    per_account, hub_ops, assumed = member_calls(records, hub["AWS_ACCESS_KEY_ID"])
+    problems, results = check_accounts_report(stdout, code, owners)
+    peak_text = "?" if peak is None else f"{mb(peak):.1f}"
+    hub_text = ", ".join(f"{op} {c}" for op, c in hub_ops.items())
+    print(f"   {name:<12} {len(owners):>9} {run:>3} {wall:>7.2f} {critical_path(records):>11} {moto_busy:>11.2f} "
+          f"{wall - moto_busy:>11.2f} {peak_text:>11}  {outcome_counts(stdout)}; {spread(results.values())} in "
+          f"{len(results)} accounts; {len(records)} calls: hub {hub_text} (AssumeRole per account: "
+          f"{spread(assumed.values())}); {len(per_account)} member accounts: {show_member_calls(per_account)}")
+    print("             timeline (s from start): " + timeline(records, started, wall, phase_fn=accounts_phase))
+    if problems:
+        print("      !! " + "\n      !! ".join(problems))
+        print("      " + stderr.strip().replace("\n", "\n      ")[-2000:])
+    previous = restart_members(clients, owners)
+    if previous != {"stopped": len(owners)}:
+        print(f"      !! moto says the instances were {previous} before being started again "
+              f"(expected {len(owners)} stopped)")
+    return None if problems or peak is None else (wall, wall - moto_busy, peak)
+
+
+def target_text(value, limit, what):
+    if limit is None:
+        return "no target"
+    return f"{what}: target {'met' if value <= limit else 'missed'}"
+
+
+def accounts_summary(layouts, figures, runs):
+    """Per layout against its baseline: medians of the runs with no problem, their ratio
+    and difference, and the issue's targets beside them (figures only)."""
+    print("   per layout, medians of the runs with no problem; ratio: layout / baseline; targets from the issue "
+          "(figures only, nothing asserted)")
+    print(f"   {'layout':<12} {'baseline':<12} {'wall s':>7} {'base s':>7} {'ratio':>5}  {'target':<26} "
+          f"{'peak RSS MB':>11} {'base MB':>7} {'diff MB':>7}  target")
+    for layout in layouts:
+        base = baseline_of(layout)
+        mine, theirs = figures[layout], figures[base]
+        short = [f"{layout_name(c)} {len(figures[c])} of {runs}" for c in (layout, base) if len(figures[c]) < runs]
+        if not mine or not theirs:
+            print(f"   {layout_name(layout):<12} {layout_name(base):<12} no run with no problem "
+                  f"({'; '.join(short)})")
+            continue
+        wall, base_wall = (statistics.median(f[0] for f in fs) for fs in (mine, theirs))
+        peak, base_peak = (mb(statistics.median(f[2] for f in fs)) for fs in (mine, theirs))
+        ratio_limit, rss_limit = ACCOUNTS_TARGETS.get(layout, (None, None))
+        ratio = wall / base_wall
+        ratio_text = target_text(ratio, ratio_limit, f"within {ratio_limit}")
+        rss_text = target_text(peak - base_peak, rss_limit, f"at most +{rss_limit:g} MB" if rss_limit else "")
+        print(f"   {layout_name(layout):<12} {layout_name(base):<12} {wall:>7.2f} {base_wall:>7.2f} {ratio:>5.2f}  "
+              f"{ratio_text:<26} {peak:>11.1f} {base_peak:>7.1f} {peak - base_peak:>+7.1f}  {rss_text}"
+              + (f" (runs with no problem: {', '.join(short)})" if short else ""))
+    # Moto serves every call in one Python process: wall - moto busy is what is left
+    # for offhours' own work and the proxy's delays.
+    parts = []
+    for layout in layouts:
+        base = baseline_of(layout)
+        if figures[layout] and figures[base]:
+            rest, base_rest = (statistics.median(f[1] for f in figures[c]) for c in (layout, base))
+            parts.append(f"{layout_name(layout)} {rest:.2f} s against {base_rest:.2f} s (ratio {rest / base_rest:.2f})")
+    if parts:
+        print("   median wall-moto: " + "; ".join(parts))
+
+
+def bench_accounts(tmp, latency_ms, runs=ACCOUNTS_RUNS, layouts=ACCOUNTS_LAYOUTS):
+    # Each layout and its baseline; a baseline of the same shape serves several layouts.
+    cases = list(dict.fromkeys(case for layout in layouts for case in (baseline_of(layout), layout)))
     print(f"== accounts with {latency_ms:g} ms per AWS call (latency proxy): [[accounts]] roles assumed with the "
-          f"hub's credentials; {per} instances tagged Schedule=office per member account and region "
-          f"({', '.join(REGIONS)}), one reservation each; `apply office stop`, {runs} runs each, instances "
-          "started again straight in moto between runs")
+          f"hub's credentials; layouts of member accounts x regions x instances per account and region, tagged "
+          f"Schedule=office (2 regions: {', '.join(REGIONS)}; 1: {REGIONS[0]}), each against its baseline, one "
+          f"member account with as many instances in the same regions; `apply office stop`, {runs} "
+          f"run{'s' if runs != 1 else ''} each, instances started again straight in moto between runs")
     print("   round trips: sequential calls on the critical path (moto's queueing can add one); moto busy: time moto "
           "had a call of the run in hand (after the proxy's delay; moto serves one call at a time, in Python); "
-          "wall-moto: the rest (the proxy's delays, offhours' own work, process start)")
+          "wall-moto: the rest (the proxy's delays, offhours' own work, process start); peak RSS: the offhours "
+          f"process's maximum resident set ({'GNU time %M' if os.path.exists(GNU_TIME) else 'wait4 ru_maxrss'}), "
+          "MB of 10^6 bytes")
     hub_id, hub = account_with_id()
-    hub_key = hub["AWS_ACCESS_KEY_ID"]
-    layouts = {}
-    for n in ACCOUNTS_MEMBERS:
+    seeded = {}
+    for case in cases:
         started = time.monotonic()
-        members, clients, owners = seed_members(n)
-        config = f'regions = {json.dumps(REGIONS)}\nmax_instances_per_action = 0\nverify_timeout = "60s"\n'
-        for i, account_id in enumerate(members):
-            config += (f'[[accounts]]\nrole_arn = "arn:aws:iam::{account_id}:role/offhours-member"\n'
-                       f'name = "member-{i + 1:02}"\n')
-        config += '[schedules.office]\nstart = "0 8 * * MON-FRI"\nstop = "0 19 * * MON-FRI"\n'
-        layouts[n] = (clients, owners, write(os.path.join(tmp, f"accounts-{n}.toml"), config))
-        print(f"   seeded {n} member account(s) x {len(REGIONS)} regions x {per} = {len(owners)} instances "
-              f"in {time.monotonic() - started:.1f} s (8 RunInstances at once; hub account {hub_id})")
-    print(f"   {'accounts':>8} {'instances':>9} {'run':>3} {'wall s':>7} {'round trips':>11} {'moto busy s':>11} "
-          f"{'wall-moto s':>11}  outcomes; results per account; calls")
+        members, clients, owners = seed_members(case)
+        seeded[case] = (clients, owners, accounts_config(tmp, case, members))
+        print(f"   seeded {layout_name(case)} = {len(owners)} instances in {time.monotonic() - started:.1f} s "
+              f"(8 RunInstances at once, reservations of up to {ACCOUNTS_RESERVATION}; hub account {hub_id})")
+    print(f"   {'layout':<12} {'instances':>9} {'run':>3} {'wall s':>7} {'round trips':>11} {'moto busy s':>11} "
+          f"{'wall-moto s':>11} {'peak RSS MB':>11}  outcomes; results per account; calls")
     proxy = LatencyProxy(ENDPOINT, latency_ms).start()
-    walls = {n: [] for n in ACCOUNTS_MEMBERS}
-    rests = {n: [] for n in ACCOUNTS_MEMBERS}
-    calls = {}
+    figures = {case: [] for case in cases}
     try:
+        # Round-robin over the cases, so a drift in moto over the runs touches them all alike.
         for run in range(1, runs + 1):
-            for n in ACCOUNTS_MEMBERS:
-                clients, owners, config = layouts[n]
-                proxy.reset()
-                started = time.monotonic()
-                try:
-                    out = subprocess.run([BIN, "apply", "office", "stop", "--config", config, "--output", "json"],
-                                         env=env_for(hub, tmp, proxy.url), capture_output=True, text=True,
-                                         timeout=900)
-                except subprocess.TimeoutExpired:
-                    print(f"   {n:>8} {len(owners):>9} {run:>3} timed out after 900 s")
-                    continue
-                wall = time.monotonic() - started
-                records = [r for r in proxy.log() if r["start"] >= started]
-                moto_busy = busy_time([{"start": min(r["start"] + latency_ms / 1000, r["end"]), "end": r["end"]}
-                                       for r in records])
-                per_account, hub_ops = member_calls(records, hub_key)
-                problems, results = check_accounts_report(out.stdout, out.returncode, owners)
-                calls[n] = (per_account, hub_ops, results)
-                if not problems:
-                    walls[n].append(wall)
-                    rests[n].append(wall - moto_busy)
-                hub_text = ", ".join(f"{op} {c}" for op, c in hub_ops.items())
-                print(f"   {n:>8} {len(owners):>9} {run:>3} {wall:>7.2f} {critical_path(records):>11} "
-                      f"{moto_busy:>11.2f} {wall - moto_busy:>11.2f}  {outcome_counts(out.stdout)}; "
-                      f"{spread(results.values())} in {len(results)} accounts; {len(records)} calls: hub {hub_text}; "
-                      f"{len(per_account)} member accounts: {show_member_calls(per_account)}")
-                print("             timeline (s from start): "
-                      + timeline(records, started, wall, phase_fn=accounts_phase))
-                if problems:
-                    print("      !! " + "\n      !! ".join(problems))
-                    print("      " + out.stderr.strip().replace("\n", "\n      ")[-2000:])
-                previous = restart_members(clients, owners)
-                if previous != {"stopped": len(owners)}:
-                    print(f"      !! moto says the instances were {previous} before being started again "
-                          f"(expected {len(owners)} stopped)")
-        one, many = ACCOUNTS_MEMBERS
-        if walls[one] and walls[many]:
-            a, b = statistics.median(walls[one]), statistics.median(walls[many])
-            print(f"   median wall, {one} account x {len(REGIONS)} regions x {per}: {a:.2f} s "
-                  f"({', '.join(f'{w:.2f}' for w in walls[one])}); {many} x {len(REGIONS)} x {per}: {b:.2f} s "
-                  f"({', '.join(f'{w:.2f}' for w in walls[many])}); ratio {b / a:.2f}")
-            a, b = statistics.median(rests[one]), statistics.median(rests[many])
-            print(f"   median wall-moto: {one} account {a:.2f} s; {many} accounts {b:.2f} s; ratio {b / a:.2f}")
-        for n in ACCOUNTS_MEMBERS:
-            if n in calls:
-                per_account, hub_ops, results = calls[n]
-                print(f"   {n} member account(s), last run: results per account {spread(results.values())}; "
-                      f"AWS calls per member account {show_member_calls(per_account)}; hub "
-                      f"{sum(hub_ops.values())} ({', '.join(f'{op} {c}' for op, c in hub_ops.items())})")
+            for case in cases:
+                got = accounts_run(tmp, proxy, latency_ms, hub, case, run, seeded[case])
+                if got:
+                    figures[case].append(got)
+        accounts_summary(layouts, figures, runs)
     finally:
         proxy.stop()
 
@@ -1076,8 +1230,15 @@ def main():
     parser.add_argument("--latency-ms", type=float, default=80.0, help="delay the proxy adds to each AWS call")
     parser.add_argument("--only", choices=("apply", "kinds", "suggest", "accounts", "plain", "daemon", "replicas"),
                         help="run one section: apply (with latency), kinds (every kind with latency), suggest (1,000 instances, with latency), "
-                             "accounts (20 member accounts against 1, with latency), plain (apply on plain "
+                             "accounts (20 x 2 x 25, 100 x 2 x 5 and 500 x 1 x 2 member accounts x regions x "
+                             "instances, each against one account with as many, with latency), plain (apply on plain "
                              "moto), daemon, replicas (two on a DynamoDB lease, on a moto of their own)")
+    parser.add_argument("--runs", type=int, default=ACCOUNTS_RUNS,
+                        help=f"accounts section: runs of each layout and baseline (default {ACCOUNTS_RUNS})")
+    parser.add_argument("--layouts", type=parse_layouts, default=ACCOUNTS_LAYOUTS,
+                        help="accounts section: member accounts x regions x instances per account and region, "
+                             "comma-separated (default " + ",".join("x".join(map(str, layout)) for layout in
+                                                                     ACCOUNTS_LAYOUTS) + ")")
     args = parser.parse_args()
     if args.bin:
         BIN = os.path.abspath(args.bin)
@@ -1093,7 +1254,7 @@ def main():
         if args.only in (None, "suggest"):
             bench_suggest(tmp, args.latency_ms)
         if args.only in (None, "accounts"):
-            bench_accounts(tmp, args.latency_ms)
+            bench_accounts(tmp, args.latency_ms, args.runs, args.layouts)
         if args.only in (None, "plain"):
             bench_apply(tmp)
         if args.only in (None, "daemon"):

@@ -15,7 +15,8 @@ headers being read to the answer being written), the action (form or query param
 `Action`, or the last part of `X-Amz-Target` for JSON protocols), the access key id
 and region (from the Authorization header), the HTTP status, and for EC2 how many
 instance ids it named (`InstanceId.N` parameters or `instance-id` filter values) and
-whether it filtered by tag.
+whether it filtered by tag; for STS AssumeRole, the account of the role assumed and the
+access key id answered (what the role's calls then sign with).
 
 Paths under /_offhours/, /moto-api/ and /_proxy/ are not delayed (and not recorded);
 /_proxy/ is the proxy's own control API:
@@ -48,6 +49,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 KEY_RE = re.compile(r"Credential=([A-Za-z0-9]+)/[0-9]{8}/([a-z0-9-]+)/")
+ROLE_ACCOUNT_RE = re.compile(r"^arn:[^:]+:iam::([0-9]{12}):role/")
+ASSUMED_KEY_RE = re.compile(rb"<AccessKeyId>([A-Za-z0-9]+)</AccessKeyId>")
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -87,6 +90,9 @@ def describe_request(headers, path, body):
             extra["tag_filter"] = True
     if ids:
         extra["ids"] = ids
+    role = ROLE_ACCOUNT_RE.match(params.get("RoleArn", [""])[0]) if action == "AssumeRole" else None
+    if role:
+        extra["role_account"] = role.group(1)
     return action, key, region, extra
 
 
@@ -187,6 +193,9 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         self.wfile.flush()
         if record is not None:
+            assumed = ASSUMED_KEY_RE.search(payload) if "role_account" in record else None
+            if assumed:
+                record["assumed_key"] = assumed.group(1).decode()
             proxy.add(dict(record, end=time.monotonic(), status=response.status))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
