@@ -56,6 +56,8 @@ struct Daemon<E: Executor, C: Clock> {
     retry_lead: Option<Instant>,
     last_ping: Option<Instant>,
     last_beat: Option<DateTime<Utc>>,
+    /// When the idle daemon last gave memory back.
+    trim: super::trim::Trim,
 }
 
 /// Why the loop woke.
@@ -80,6 +82,7 @@ pub async fn run<E: Executor, C: Clock>(
         daemon.follow_role().await;
         let next = daemon.next_fire();
         let sleep_for = daemon.sleep_for(next);
+        daemon.trim.when_idle(sleep_for);
         let wake = tokio::select! {
             _ = tokio::time::sleep(sleep_for) => Wake::Timer,
             _ = daemon.role.changed() => Wake::Role,
@@ -168,6 +171,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
             retry_lead: None,
             last_ping: None,
             last_beat: None,
+            trim: super::trim::Trim::default(),
         };
         daemon.first_lead().await;
         daemon.announce();

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod service;
 pub mod status;
 pub mod timer;
+mod trim;
 
 use std::collections::BTreeMap;
 use std::future::Future;
