@@ -44,7 +44,9 @@ const MEMO_SIZE: usize = 8192;
 #[derive(Debug, Clone)]
 pub struct CronExpr {
     source: String,
-    cron: Cron,
+    // Shared: a trigger, its jobs and the memo clone expressions often, and croner's
+    // pattern is some hundreds of bytes in vectors.
+    cron: std::sync::Arc<Cron>,
     follows_wall_clock: bool,
     day_rule: Option<DayRule>,
 }
@@ -169,7 +171,8 @@ impl CronExpr {
             }
         };
         let hour = fields[names.iter().position(|n| *n == "hour").expect("hour field")];
-        let expr = CronExpr { source: source.to_string(), cron, follows_wall_clock: hour.starts_with('*'), day_rule };
+        let expr =
+            CronExpr { source: source.to_string(), cron: std::sync::Arc::new(cron), follows_wall_clock: hour.starts_with('*'), day_rule };
         // A pattern such as `0 0 30 2 *` parses but matches no date at all.
         let probe_from = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).expect("valid date");
         if expr.cron.find_next_occurrence(&probe_from, false).is_err() {
