@@ -48,7 +48,7 @@ pub fn man(dir: &Path) -> u8 {
             eprintln!("offhours: {}: cannot write it: {e}", path.display());
             return EXIT_FAILED;
         }
-        println!("{}", path.display());
+        out!("{}", path.display());
     }
     EXIT_OK
 }

@@ -455,5 +455,5 @@ pub async fn connect(config: &Config) -> Result<(crate::aws::Aws, Vec<crate::job
 
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).expect("serializable"));
+    out!("{}", serde_json::to_string_pretty(value).expect("serializable"));
 }

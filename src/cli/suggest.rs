@@ -119,8 +119,11 @@ pub async fn run(cli: &Cli, args: Args) -> u8 {
     };
     match cli.output {
         Format::Json => print_json(&Output { report: &report, tagged: tagged.as_deref() }),
-        Format::Toml => print!("{}", toml(&report, &req)),
-        Format::Text => print!("{}{}", text(&report, &req), tagged.as_deref().map(tagged_text).unwrap_or_default()),
+        Format::Toml => out!("{}", toml(&report, &req).trim_end_matches('\n')),
+        Format::Text => {
+            let shown = format!("{}{}", text(&report, &req), tagged.as_deref().map(tagged_text).unwrap_or_default());
+            out!("{}", shown.trim_end_matches('\n'))
+        }
     }
     if tagged.as_ref().is_some_and(|t| t.iter().any(|t| t.outcome == "failed")) {
         return EXIT_FAILED;

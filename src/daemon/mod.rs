@@ -317,7 +317,9 @@ async fn start_http(
         config,
         board,
     };
-    tracing::info!(listen = %addr, "HTTP endpoint listening (/, /metrics, /healthz, /readyz).");
+    // The bound address: with port 0 the kernel chose it.
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!(listen = %bound, "HTTP endpoint listening (/, /metrics, /healthz, /readyz).");
     Ok(tokio::spawn(crate::http::serve(listener, Arc::new(face))))
 }
 

@@ -446,3 +446,24 @@ async fn the_http_endpoint_serves_metrics_health_and_readiness() {
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(), 0);
 }
+
+#[tokio::test]
+async fn port_0_is_chosen_by_the_kernel_and_the_log_names_the_bound_one() {
+    let account = Account::new().await;
+    let config = account.write_config(&format!("{HEADER}[http]\nlisten = \"127.0.0.1:0\"\n[schedules.late]\nstop = \"0 19 * * *\"\n"));
+    let daemon = Daemon::start(&account, &config, "1");
+    let listening = daemon.wait_for_event("the endpoint", |e| e["message"] == "HTTP endpoint listening (/, /metrics, /healthz, /readyz).");
+    let listen = listening["listen"].as_str().unwrap().to_string();
+    let port: u16 = listen.rsplit(':').next().unwrap().parse().unwrap();
+    assert_ne!(port, 0, "{listening}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = http_get(port, "/healthz");
+        if status == 200 {
+            assert!(body.starts_with("ok"), "{body}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "/healthz on {listen}: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
