@@ -74,6 +74,7 @@ impl Aws {
         // on calls in flight per region already keeps offhours' bursts small, and a
         // fire should not be spread out by another tool's throttling.
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(shared_http_client())
             .timeout_config(timeouts)
             .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts));
         if let Some(profile) = &settings.profile {
@@ -309,6 +310,23 @@ pub enum RegionError {
     Unknown { region: String, enabled: Vec<String> },
     #[error("cannot list the account's regions: {0}")]
     Check(AwsError),
+}
+
+/// The HTTP client every SDK client of every account shares: one connection pool, one
+/// TLS configuration (per distinct pair of timeouts), as the SDK's default client would
+/// build for each SDK client on its own (rustls with aws-lc, proxies from the
+/// environment).
+fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// An EC2 client (DescribeRegions) on a region's configuration.
