@@ -96,12 +96,27 @@ pub fn parse(value: &str) -> Result<Record, String> {
     let (mut desired, mut min, mut max, mut suspended) = (None, None, None, None);
     for part in value.split_whitespace() {
         let (key, v) = part.split_once('=').ok_or_else(|| format!("`{part}` is not key=value"))?;
-        let number = || v.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(|| format!("`{v}` is not a count"));
+        let number = || v.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(|| format!("{key}: `{v}` is not a count"));
+        // A key given twice is a record someone edited by hand: which value is meant
+        // cannot be known.
+        let once = |seen: bool| if seen { Err(format!("{key} is given twice")) } else { Ok(()) };
         match key {
-            "desired" => desired = Some(number()?),
-            "min" => min = Some(number()?),
-            "max" => max = Some(number()?),
-            "suspended" => suspended = Some(Suspended::parse(v)?),
+            "desired" => {
+                once(desired.is_some())?;
+                desired = Some(number()?);
+            }
+            "min" => {
+                once(min.is_some())?;
+                min = Some(number()?);
+            }
+            "max" => {
+                once(max.is_some())?;
+                max = Some(number()?);
+            }
+            "suspended" => {
+                once(suspended.is_some())?;
+                suspended = Some(Suspended::parse(v).map_err(|e| format!("suspended: {e}"))?);
+            }
             other => return Err(format!("unknown field `{other}`")),
         }
     }
@@ -165,8 +180,11 @@ mod tests {
             ("desired=2 min=1", "a target needs min, max and suspended"),
             ("min=1 max=2 suspended=none", "needs desired"),
             ("desired=2 min=3 max=2 suspended=none", "the target's min is above its max"),
-            ("desired=2 min=1 max=2 suspended=sideways", "unknown suspended scaling `sideways` (in, out, scheduled or none)"),
-            ("desired=x", "`x` is not a count"),
+            ("desired=2 min=1 max=2 suspended=sideways", "suspended: unknown suspended scaling `sideways` (in, out, scheduled or none)"),
+            ("desired=x", "desired: `x` is not a count"),
+            ("desired=2 min=1 max=-4 suspended=none", "max: `-4` is not a count"),
+            ("desired=2 desired=3", "desired is given twice"),
+            ("desired=2 min=1 max=2 suspended=none suspended=in", "suspended is given twice"),
             ("desired=2 colour=blue", "unknown field `colour`"),
         ];
         for (text, want) in cases {
