@@ -162,3 +162,21 @@ async fn a_target_that_cannot_be_changed_leaves_the_service_as_it_was() {
     assert_eq!(desired(&account, &scaled).await, (3, None), "count unchanged, record removed again");
     assert_eq!(target(&account, "api").await, (1, 4, (false, false, false)));
 }
+
+#[tokio::test]
+async fn a_count_that_cannot_be_set_leaves_the_service_its_target_and_its_tags_as_they_were() {
+    let account = Account::new().await;
+    let scaled = service(&account, "api", 3).await;
+    register(&account, "api", 1, 4, false).await;
+    account.fault(json!({"action": "UpdateService", "status": 400, "code": "AccessDeniedException",
+        "message": "not authorized to perform: ecs:UpdateService", "protocol": "json", "count": 1}));
+    let config = account.write_config(CONFIG);
+    let run = account.run(&["apply", "office", "stop", "--config", config.to_str().unwrap(), "--output", "json"]);
+    run.expect_code(1);
+    let json = run.json();
+    let r = &json["results"][0];
+    assert_eq!(r["outcome"], "failed", "{json}");
+    assert!(r["reason"].as_str().unwrap().contains("UpdateService"), "{json}");
+    assert_eq!(desired(&account, &scaled).await, (3, None), "count as it was, record removed again");
+    assert_eq!(target(&account, "api").await, (1, 4, (false, false, false)), "target as it was, scaling not suspended");
+}

@@ -221,12 +221,26 @@ impl Calls {
             return Err(e);
         }
         if let Err(e) = set_desired(api, s, cluster, 0).await {
-            if let Some(was) = recorded.target {
-                let _ = scaling::set(api, &target_id, was).await;
-            }
+            self.undo_stop(api, s, cluster, desired, target, previous).await;
             return Err(e);
         }
         Ok(())
+    }
+
+    /// After a count that could not be set to 0: the call may have taken effect all the
+    /// same (a timeout), so the count goes back as it was read, then the target, then
+    /// the tag as it was. Whatever cannot be put back keeps the record, so that a start
+    /// can.
+    async fn undo_stop(&self, api: &Api, s: &Resource, cluster: &str, desired: i32, target: Option<Target>, previous: Option<&Record>) {
+        if set_desired(api, s, cluster, desired).await.is_err() {
+            return;
+        }
+        if let Some(was) = target
+            && scaling::set(api, &scaling::resource_id(cluster, &s.id), was).await.is_err()
+        {
+            return;
+        }
+        let _ = self.tag(api, s, RECORD_TAG, previous.map(|p| record::format(*p)).as_deref()).await;
     }
 
     /// The target first (its minimum would otherwise hold the count at 0), then the
