@@ -31,7 +31,7 @@ use crate::kinds::Rules;
 use crate::kinds::{Adapter, Verify};
 use crate::model::{AccountFailure, ListFailure, Outcome, ResourceResult};
 use crate::model::{AccountRef, Action, Kind, Mode, Phase, Resource};
-use crate::plan::{self, BrakeError, Decision, Verdict};
+use crate::plan::{self, BrakeError, Decision, SkipReason, Verdict};
 
 /// Everything one action did.
 #[derive(Debug, Clone, Serialize)]
@@ -285,11 +285,13 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
 
     let mut results = Vec::with_capacity(decisions.len());
     let mut to_act: BTreeMap<(Kind, String, Mode), Vec<Resource>> = BTreeMap::new();
-    // Kinds with a resource on its way between states: not up, so an order holds the
-    // groups after theirs as it does after a failure.
+    // Kinds with a resource on its way between states, or left out of step for
+    // enforce's grace: not there yet, so an order holds the groups after theirs as it
+    // does after a failure.
     let mut in_transition: Vec<Kind> = Vec::new();
     for d in decisions {
-        if !matches!(d.verdict, Verdict::Act { .. }) && d.resource.phase() == Phase::Transitional {
+        let in_grace = matches!(d.verdict, Verdict::Skip(SkipReason::Grace { .. }));
+        if in_grace || (!matches!(d.verdict, Verdict::Act { .. }) && d.resource.phase() == Phase::Transitional) {
             in_transition.push(d.resource.kind);
         }
         if let Some(w) = &d.warning {
@@ -325,6 +327,11 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
             );
         }
         if let Some(reason) = &held {
+            // Enforce tries again at its next tick: a held resource is not news at every
+            // tick (as a resource as wanted is not).
+            if req.enforce.is_some() {
+                continue;
+            }
             for r in batch.into_values().flatten() {
                 let done = stamped(&req, result(&r, Some(r.state.clone()), Outcome::Held, Some(reason.clone()), None));
                 log_result(&req, &done);
@@ -385,14 +392,17 @@ async fn act_stage(
 /// once, and gives the reason the later stages' resources are held.
 fn halt(req: &Request<'_>, failed: &[Kind], later: &[Vec<Kind>]) -> String {
     let (failed, later) = (plan::order::describe(&[failed.to_vec()]), plan::order::describe(later));
-    events::emit(Event::OrderHalted {
-        job: req.cause.as_str(),
-        schedule: &req.schedule.name,
-        action: req.action,
-        account: req.account,
-        failed: &failed,
-        held: &later,
-    });
+    // Enforce's ticks hold quietly until the group before is there (see `act`).
+    if req.enforce.is_none() {
+        events::emit(Event::OrderHalted {
+            job: req.cause.as_str(),
+            schedule: &req.schedule.name,
+            action: req.action,
+            account: req.account,
+            failed: &failed,
+            held: &later,
+        });
+    }
     let done = Mode::PLAIN.success(req.action);
     format!("not {done}: the group before it in the order ({failed}) failed or is not there yet, and order_on_failure is halt")
 }

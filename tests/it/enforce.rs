@@ -49,3 +49,50 @@ async fn enforce_stops_what_runs_in_off_hours_after_the_grace_and_leaves_overrid
         "a resource left alone is not logged at every tick"
     );
 }
+
+#[tokio::test]
+async fn a_resource_in_its_grace_holds_the_next_group_of_the_order_quietly() {
+    let account = Account::new().await;
+    // The last fire was a stop; at a stop the order takes instances first, then
+    // databases. The database is out of step from the start, the instance from when it
+    // is started by hand just after: while the instance has its grace, the database
+    // waits, even once its own grace is over.
+    let instance = account.launch("eu-west-1", &[("Schedule", "night")]).await;
+    account.stop("eu-west-1", std::slice::from_ref(&instance)).await;
+    wait_for_state(&account, &instance, "stopped").await;
+    account
+        .rds("eu-west-1")
+        .create_db_instance()
+        .db_instance_identifier("night-db")
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .master_user_password("not-a-secret-1")
+        .tags(aws_sdk_rds::types::Tag::builder().key("Schedule").value("night").build())
+        .send()
+        .await
+        .expect("CreateDBInstance");
+    let config = account.write_config(&format!(
+        "{HEADER}[schedules.night]\nstop = \"0 0 * * *\"\nkinds = [\"rds\", \"ec2\"]\norder = [[\"rds\"], [\"ec2\"]]\n\
+         enforce = \"2s\"\nenforce_grace = \"8s\"\n"
+    ));
+    let daemon = Daemon::start(&account, &config, "1");
+    daemon.wait_for_event("the first tick", |e| e["message"] == "Fire started." && e["action"] == "enforce");
+    account.ec2("eu-west-1").start_instances().instance_ids(&instance).send().await.expect("StartInstances by hand");
+
+    let db_stop = daemon.wait_for_event("the database's stop", |e| e["id"] == "night-db" && e["outcome"] == "stopped");
+    let instance_stop = daemon.wait_for_event("the instance's stop", |e| e["id"] == instance.as_str() && e["outcome"] == "stopped");
+    assert!(
+        time_of(&db_stop) >= time_of(&instance_stop),
+        "the database stopped at {} before the instances' group at {}",
+        time_of(&db_stop),
+        time_of(&instance_stop)
+    );
+    let held: Vec<Value> = daemon
+        .events()
+        .into_iter()
+        .filter(|e| e["outcome"] == "held" || e["message"] == "Order halted: a group failed, the later groups are held.")
+        .collect();
+    assert!(held.is_empty(), "enforce holds quietly, not at every tick: {held:?}");
+}
