@@ -193,3 +193,40 @@ async fn a_unit_that_does_not_exist_is_a_not_found_error() {
     assert!(["ListAccountsForParent", "ListOrganizationalUnitsForParent"].contains(&err.operation), "{err}");
     assert_eq!(err.region, "us-east-1");
 }
+
+/// An organization of 300 accounts in nested units is found in a few paginated calls:
+/// each unit's accounts and child units once, 20 to a page (Organizations' largest).
+#[tokio::test]
+async fn three_hundred_accounts_in_nested_units_are_found_in_a_few_pages_each() {
+    let account = Account::new().await;
+    let org = Org::create(&account).await;
+    let mut leaves = Vec::new();
+    for i in 0..3 {
+        let region = org.unit(&org.root, &format!("region-{i}")).await;
+        for j in 0..3 {
+            leaves.push(org.unit(&region, &format!("team-{i}-{j}")).await);
+        }
+    }
+    let mut members = Vec::new();
+    for n in 0..300 {
+        let id = org.account(&format!("member-{n:03}")).await;
+        org.move_to(&id, &org.root, &leaves[n % leaves.len()]).await;
+        members.push(id);
+    }
+    let before = account.calls();
+    let found = org.ids(&[&org.root]).await;
+    let after = account.calls();
+    let made = |op: &str| after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+
+    members.push(org.management.clone());
+    assert_eq!(sorted(&found), sorted(&members), "every account once");
+    // 13 units (the root, 3, 9); the 9 teams hold 33 or 34 accounts: 2 pages each.
+    assert_eq!(made("ListOrganizationalUnitsForParent"), 13);
+    assert!(made("ListAccountsForParent") <= 1 + 3 + 9 * 2, "{after:?}");
+
+    // The whole organization: 301 accounts in pages of 20.
+    let before = account.calls();
+    assert_eq!(org.ids(&[]).await.len(), 301);
+    let listed = account.calls().get("ListAccounts").copied().unwrap_or(0) - before.get("ListAccounts").copied().unwrap_or(0);
+    assert!(listed <= 16, "{listed} ListAccounts pages for 301 accounts");
+}
