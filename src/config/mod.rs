@@ -271,6 +271,25 @@ pub struct Schedule {
     pub order: Vec<Vec<Kind>>,
     /// What a group whose action fails does to the groups after it.
     pub order_on_failure: OnFailure,
+    /// Windows in which the schedule keeps its resources on or off.
+    pub exceptions: Vec<Exception>,
+}
+
+/// A window of a schedule in which it keeps its resources on or off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exception {
+    pub window: crate::schedule::Window,
+    pub keep: Keep,
+    pub reason: Option<String>,
+}
+
+/// What an exception keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// No stop inside the window; a start at its start.
+    On,
+    /// No start inside the window.
+    Off,
 }
 
 /// What a group of a schedule's `order` whose action fails does to the groups after it

@@ -147,6 +147,17 @@ pub struct RawSchedule {
     pub accounts: Option<Spanned<Vec<Spanned<String>>>>,
     pub order: Option<Spanned<Vec<Spanned<KindNames>>>>,
     pub order_on_failure: Option<Spanned<String>>,
+    pub exceptions: Option<Vec<Spanned<RawException>>>,
+}
+
+/// One `[[schedules.NAME.exceptions]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawException {
+    pub from: Spanned<DateValue>,
+    pub to: Spanned<DateValue>,
+    pub keep: Spanned<String>,
+    pub reason: Option<String>,
 }
 
 /// A list of kind names, each with its place in the file.

@@ -494,3 +494,46 @@ fn suggest_thresholds_default_and_are_checked() {
         ],
     );
 }
+
+#[test]
+fn exceptions_are_windows_of_local_time_that_may_not_overlap() {
+    let base = "timezone = \"Europe/Berlin\"\n[schedules.qa]\nstart = \"0 8 * * MON-FRI\"\nstop = \"0 19 * * MON-FRI\"\n";
+    let c = load_str(&format!(
+        "{base}[[schedules.qa.exceptions]]\nfrom = 2027-07-10\nto = 2027-07-20\nkeep = \"on\"\nreason = \"release week\"\n\
+         [[schedules.qa.exceptions]]\nfrom = \"2027-12-24T12:00\"\nto = 2027-12-26\nkeep = \"off\"\n"
+    ))
+    .unwrap();
+    let e = &c.schedules[0].exceptions;
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+    // A date covers its whole day, in the schedule's timezone: eleven days.
+    assert_eq!((e[0].window.from, e[0].window.to, e[0].keep), (at("2027-07-10T00:00:00+02:00"), at("2027-07-21T00:00:00+02:00"), Keep::On));
+    assert_eq!(e[0].reason.as_deref(), Some("release week"));
+    assert_eq!(
+        (e[1].window.from, e[1].window.to, e[1].keep),
+        (at("2027-12-24T12:00:00+01:00"), at("2027-12-27T00:00:00+01:00"), Keep::Off)
+    );
+    // Kept on: the stop trigger is quiet in the window and the start fires at its start.
+    let s = &c.schedules[0];
+    assert_eq!(s.stop.as_ref().unwrap().quiet, vec![e[0].window]);
+    assert!(s.start.as_ref().unwrap().extra.contains(&e[0].window.from));
+    assert_eq!(s.start.as_ref().unwrap().quiet, vec![e[1].window]);
+
+    check_errors(
+        &format!(
+            "{base}[[schedules.qa.exceptions]]\nfrom = 2027-07-10\nto = 2027-07-20\nkeep = \"on\"\n\
+             [[schedules.qa.exceptions]]\nfrom = 2027-07-20\nto = 2027-07-22\nkeep = \"off\"\n\
+             [[schedules.qa.exceptions]]\nfrom = 2027-08-02\nto = 2027-08-01\nkeep = \"on\"\n\
+             [[schedules.qa.exceptions]]\nfrom = \"next week\"\nto = 2027-09-01\nkeep = \"maybe\"\n"
+        ),
+        &[
+            "t.toml:9:1: schedules.qa.exceptions[1]: overlaps schedules.qa.exceptions[0]",
+            "t.toml:15:6: schedules.qa.exceptions[2].to: ends before the exception starts",
+            "t.toml:18:8: schedules.qa.exceptions[3].from: `next week` is not a local date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM)",
+            "t.toml:20:8: schedules.qa.exceptions[3].keep: `maybe` is not `on` or `off`",
+        ],
+    );
+    check_errors(
+        "[schedules.qa]\nstop = \"0 19 * * *\"\n[[schedules.qa.exceptions]]\nfrom = 2027-07-10\nto = 2027-07-20\nkeep = \"off\"\n",
+        &["t.toml:6:8: schedules.qa.exceptions[0].keep: holds starts off, but the schedule has no `start`"],
+    );
+}

@@ -29,6 +29,7 @@ fn schedule(hibernate: bool) -> Schedule {
         enforce_grace: std::time::Duration::ZERO,
         order: Vec::new(),
         order_on_failure: Default::default(),
+        exceptions: Vec::new(),
     }
 }
 

@@ -306,18 +306,34 @@ pub fn first_instant_at_or_after(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc>
     at(hi)
 }
 
+/// A span of time `[from, to)`: a schedule's exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl Window {
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.from <= t && t < self.to
+    }
+}
+
 /// A cron expression bound to a timezone and a set of local dates on which it is
-/// silent: everything needed to say when a job fires.
+/// silent: everything needed to say when a job fires. Exceptions add windows in which
+/// it is silent (`quiet`) and instants at which it fires besides its cron (`extra`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trigger {
     pub cron: CronExpr,
     pub tz: Tz,
     pub skip_dates: BTreeSet<NaiveDate>,
+    pub quiet: Vec<Window>,
+    pub extra: BTreeSet<DateTime<Utc>>,
 }
 
 impl Trigger {
     pub fn new(cron: CronExpr, tz: Tz) -> Self {
-        Trigger { cron, tz, skip_dates: BTreeSet::new() }
+        Trigger { cron, tz, skip_dates: BTreeSet::new(), quiet: Vec::new(), extra: BTreeSet::new() }
     }
 
     pub fn with_skip_dates(mut self, dates: BTreeSet<NaiveDate>) -> Self {
@@ -325,15 +341,39 @@ impl Trigger {
         self
     }
 
+    /// The trigger silent inside `quiet` and firing at `extra` besides its cron.
+    pub fn with_exceptions(mut self, quiet: Vec<Window>, extra: BTreeSet<DateTime<Utc>>) -> Self {
+        self.quiet = quiet;
+        self.extra = extra;
+        self
+    }
+
     fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
         t.with_timezone(&self.tz).date_naive()
     }
 
-    /// The first fire strictly after `after` that is not on a skip date.
+    fn quiet_at(&self, t: DateTime<Utc>) -> Option<&Window> {
+        self.quiet.iter().find(|w| w.contains(t))
+    }
+
+    /// The first fire strictly after `after`: the cron's not on a skip date nor in a
+    /// quiet window, or an extra instant, whichever comes first.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let extra = self.extra.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)).next().copied();
+        match (self.next_cron_after(after), extra) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn next_cron_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let mut from = after;
         loop {
             let t = self.cron.next_after(&self.tz, from)?;
+            if let Some(w) = self.quiet_at(t) {
+                from = (w.to - TimeDelta::nanoseconds(1)).max(t);
+                continue;
+            }
             let date = self.local_date(t);
             if !self.skip_dates.contains(&date) {
                 return Some(t);
@@ -344,11 +384,24 @@ impl Trigger {
         }
     }
 
-    /// The last fire at or before `at` that is not on a skip date.
+    /// The last fire at or before `at`: the cron's not on a skip date nor in a quiet
+    /// window, or an extra instant, whichever is later.
     pub fn last_at_or_before(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let extra = self.extra.range(..=at).next_back().copied();
+        match (self.last_cron_at_or_before(at), extra) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn last_cron_at_or_before(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let mut upto = at;
         loop {
             let t = self.cron.last_at_or_before(&self.tz, upto)?;
+            if let Some(w) = self.quiet_at(t) {
+                upto = (w.from - TimeDelta::nanoseconds(1)).min(t - TimeDelta::nanoseconds(1));
+                continue;
+            }
             let date = self.local_date(t);
             if !self.skip_dates.contains(&date) {
                 return Some(t);

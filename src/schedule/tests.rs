@@ -379,3 +379,29 @@ fn parse_errors_name_the_field() {
     check_parse_error("0 0 30 2 *", "never fires (no matching date exists)");
     check_parse_error("70 0 8 * * *", "second field `70`: number out of bounds");
 }
+
+#[test]
+fn a_quiet_window_silences_the_cron_and_extra_instants_fire_besides_it() {
+    let tz = chrono_tz::Europe::Berlin;
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    // Kept on from Saturday 10 July to Tuesday 20 July 2027 included (local days).
+    let window = Window { from: at("2027-07-10T00:00:00+02:00"), to: at("2027-07-21T00:00:00+02:00") };
+    let stop = Trigger::new(CronExpr::parse("0 19 * * *").unwrap(), tz).with_exceptions(vec![window], BTreeSet::new());
+    let start = Trigger::new(CronExpr::parse("0 8 * * MON-FRI").unwrap(), tz).with_exceptions(Vec::new(), [window.from].into());
+    // (trigger, instant, next fire after it, last fire at or before it)
+    let cases = [
+        (&stop, "2027-07-09T18:00:00+02:00", "2027-07-09T19:00:00+02:00", "2027-07-08T19:00:00+02:00"),
+        (&stop, "2027-07-09T20:00:00+02:00", "2027-07-21T19:00:00+02:00", "2027-07-09T19:00:00+02:00"),
+        (&stop, "2027-07-15T12:00:00+02:00", "2027-07-21T19:00:00+02:00", "2027-07-09T19:00:00+02:00"),
+        (&stop, "2027-07-21T20:00:00+02:00", "2027-07-22T19:00:00+02:00", "2027-07-21T19:00:00+02:00"),
+        // The start fires at the window's start (a Saturday, when its cron does not).
+        (&start, "2027-07-09T20:00:00+02:00", "2027-07-10T00:00:00+02:00", "2027-07-09T08:00:00+02:00"),
+        (&start, "2027-07-10T12:00:00+02:00", "2027-07-12T08:00:00+02:00", "2027-07-10T00:00:00+02:00"),
+        (&start, "2027-07-12T09:00:00+02:00", "2027-07-13T08:00:00+02:00", "2027-07-12T08:00:00+02:00"),
+    ];
+    for (trigger, instant, next, last) in cases {
+        assert_eq!(trigger.next_after(at(instant)), Some(at(next)), "next after {instant}");
+        assert_eq!(trigger.last_at_or_before(at(instant)), Some(at(last)), "last at or before {instant}");
+    }
+    assert_eq!(stop.fires_between(at("2027-07-09T00:00:00+02:00"), at("2027-07-22T00:00:00+02:00")).len(), 2, "the 9th and the 21st");
+}

@@ -10,12 +10,14 @@ use toml::Spanned;
 
 use super::raw::{DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawHttp, RawIamAudit, RawSavings, RawSchedule, RawState};
 use super::{
-    AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, Savings, Schedule, StateSettings, closest, parse_duration,
+    AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, Keep, Savings, Schedule, StateSettings, closest,
+    parse_duration,
 };
 use crate::model::Kind;
 use crate::schedule::{CronExpr, Trigger};
 
 mod accounts;
+mod exceptions;
 mod notify;
 mod order;
 mod suggest;
@@ -549,15 +551,20 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
     if !by_name && tags.is_empty() {
         c.error(body.span(), format!("schedules.{n}"), "selects no instances: with by_name = false, `tags` must name at least one tag");
     }
+    let exceptions =
+        exceptions::exceptions(c, raw.exceptions.as_deref().unwrap_or_default(), timezone, &field("exceptions"), raw.start.is_some());
     if c.errors.len() > errors_before {
         return None;
     }
     let trigger = |cron: CronExpr| Trigger::new(cron, timezone).with_skip_dates(skip_dates.clone());
+    // Kept on: no stop inside, a start at the start. Kept off: no start inside.
+    let windows = |keep: Keep| exceptions.iter().filter(|e| e.keep == keep).map(|e| e.window).collect::<Vec<_>>();
+    let starts_at = windows(Keep::On).iter().map(|w| w.from).collect();
     Some(Schedule {
         name: n.clone(),
         timezone,
-        start: start.map(trigger),
-        stop: stop.map(trigger),
+        start: start.map(|cron| trigger(cron).with_exceptions(windows(Keep::Off), starts_at)),
+        stop: stop.map(|cron| trigger(cron).with_exceptions(windows(Keep::On), Default::default())),
         skip_dates: skip_dates.clone(),
         hibernate: raw.hibernate.unwrap_or(false),
         kinds,
@@ -570,6 +577,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         enforce_grace,
         order,
         order_on_failure,
+        exceptions,
     })
 }
 
