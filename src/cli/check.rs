@@ -16,6 +16,12 @@ struct Job<'a> {
     /// `either` or `both` when day-of-month and day-of-week are both given.
     #[serde(skip_serializing_if = "Option::is_none")]
     day_rule: Option<&'static str>,
+    /// The exceptions' windows in which this job does not fire, as `[from, to)`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    quiet: Vec<[String; 2]>,
+    /// Instants it fires at besides its cron (a kept-on exception's start), from `--from`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    extra: Vec<String>,
     next: Vec<String>,
 }
 
@@ -56,6 +62,8 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
                 DayRule::Either => "either",
                 DayRule::Both => "both",
             }),
+            quiet: t.quiet.iter().map(|w| [w.from.with_timezone(&t.tz).to_rfc3339(), w.to.with_timezone(&t.tz).to_rfc3339()]).collect(),
+            extra: t.extra.range(from..).map(|f| f.with_timezone(&t.tz).to_rfc3339()).collect(),
             next: t.upcoming(from, next).into_iter().map(|f| f.with_timezone(&t.tz).to_rfc3339()).collect(),
         })
         .collect();
@@ -73,6 +81,15 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
                     }
                     Some(_) => out!("  {}", DayRule::Either.describe()),
                     None => {}
+                }
+                for [from, to] in &job.quiet {
+                    let show =
+                        |t: &str| DateTime::parse_from_rfc3339(t).expect("just formatted").format("%a %Y-%m-%d %H:%M %:z").to_string();
+                    out!("  no {} from {} until {} (an exception)", job.action, show(from), show(to));
+                }
+                for at in &job.extra {
+                    let at = DateTime::parse_from_rfc3339(at).expect("just formatted").format("%a %Y-%m-%d %H:%M %:z");
+                    out!("  also at {at} (an exception's start)");
                 }
                 if job.next.is_empty() {
                     out!("  (no further fires)");

@@ -141,3 +141,27 @@ async fn check_names_the_day_rule_and_warns_where_it_changed() {
     let rules: Vec<&str> = json["jobs"].as_array().unwrap().iter().map(|j| j["day_rule"].as_str().unwrap()).collect();
     assert_eq!(rules, ["both", "either"]);
 }
+
+#[tokio::test]
+async fn check_shows_an_exceptions_windows_and_its_extra_start() {
+    let account = Account::new().await;
+    let config = account.write_config(
+        "timezone = \"Europe/Berlin\"\n[schedules.qa]\nstart = \"0 8 * * MON-FRI\"\nstop = \"0 19 * * MON-FRI\"\n\
+         [[schedules.qa.exceptions]]\nfrom = 2026-12-05\nto = 2026-12-08\nkeep = \"on\"\n",
+    );
+    let run =
+        account.run(&["check", "--config", config.to_str().unwrap(), "--from", "2026-12-04T12:00:00Z", "--next", "2", "--output", "json"]);
+    run.expect_code(0);
+    let jobs = run.json()["jobs"].clone();
+    assert_eq!(jobs[0]["action"], "start");
+    assert_eq!(jobs[0]["extra"], serde_json::json!(["2026-12-05T00:00:00+01:00"]));
+    assert_eq!(jobs[0]["next"], serde_json::json!(["2026-12-05T00:00:00+01:00", "2026-12-07T08:00:00+01:00"]));
+    assert_eq!(jobs[1]["quiet"], serde_json::json!([["2026-12-05T00:00:00+01:00", "2026-12-09T00:00:00+01:00"]]));
+    assert_eq!(jobs[1]["next"], serde_json::json!(["2026-12-04T19:00:00+01:00", "2026-12-09T19:00:00+01:00"]), "no stop inside the window");
+    let text = account.run(&["check", "--config", config.to_str().unwrap(), "--from", "2026-12-04T12:00:00Z", "--next", "2"]);
+    assert!(
+        text.stdout().contains("no stop from Sat 2026-12-05 00:00 +01:00 until Wed 2026-12-09 00:00 +01:00 (an exception)"),
+        "{}",
+        text.stdout()
+    );
+}

@@ -96,3 +96,23 @@ async fn a_resource_in_its_grace_holds_the_next_group_of_the_order_quietly() {
         .collect();
     assert!(held.is_empty(), "enforce holds quietly, not at every tick: {held:?}");
 }
+
+#[tokio::test]
+async fn enforce_keeps_resources_on_inside_an_exception_kept_on() {
+    let account = Account::new().await;
+    // Without the exception the last fire is today's stop at midnight: stopped. Kept on
+    // from today, that stop does not fire and the start fires at midnight instead.
+    let id = account.launch("eu-west-1", &[("Schedule", "qa")]).await;
+    account.stop("eu-west-1", std::slice::from_ref(&id)).await;
+    wait_for_state(&account, &id, "stopped").await;
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    let config = account.write_config(&format!(
+        "{HEADER}[schedules.qa]\nstart = \"0 0 1 1 *\"\nstop = \"0 0 * * *\"\nenforce = \"2s\"\n\
+         [[schedules.qa.exceptions]]\nfrom = {today}\nto = {tomorrow}\nkeep = \"on\"\n"
+    ));
+    let daemon = Daemon::start(&account, &config, "1");
+    wait_for_state(&account, &id, "running").await;
+    let started = daemon.wait_for_event("the start", |e| e["id"] == id.as_str() && e["outcome"] == "started");
+    assert_eq!(started["action"], "start", "{started}");
+}
