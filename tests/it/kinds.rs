@@ -49,6 +49,19 @@ async fn db(account: &Account, region: &str, id: &str, schedule: &str) {
         .expect("CreateDBInstance");
 }
 
+/// The launch configuration `lc` that `group` builds groups from.
+async fn launch_configuration(account: &Account) {
+    account
+        .asg(WEST)
+        .create_launch_configuration()
+        .launch_configuration_name("lc")
+        .image_id("ami-12c6146b")
+        .instance_type("t3.micro")
+        .send()
+        .await
+        .expect("CreateLaunchConfiguration");
+}
+
 async fn group(account: &Account, name: &str, (min, max, desired): (i32, i32, i32)) {
     let asg = account.asg(WEST);
     asg.create_auto_scaling_group()
@@ -113,15 +126,7 @@ async fn fleet(account: &Account) -> Fleet {
             .await
             .expect("CreateDBInstance in the cluster");
     }
-    account
-        .asg(WEST)
-        .create_launch_configuration()
-        .launch_configuration_name("lc")
-        .image_id("ami-12c6146b")
-        .instance_type("t3.micro")
-        .send()
-        .await
-        .expect("CreateLaunchConfiguration");
+    launch_configuration(account).await;
     group(account, "web-asg", (1, 3, 2)).await;
     group(account, "idle-asg", (0, 2, 0)).await;
     let ecs = account.ecs(WEST);
@@ -442,15 +447,7 @@ async fn snooze_sets_and_clears_the_override_tag_on_any_kind_and_plan_shows_it()
 #[tokio::test]
 async fn the_records_of_a_batch_of_groups_are_written_and_removed_in_one_call() {
     let account = Account::new().await;
-    account
-        .asg(WEST)
-        .create_launch_configuration()
-        .launch_configuration_name("lc")
-        .image_id("ami-12c6146b")
-        .instance_type("t3.micro")
-        .send()
-        .await
-        .expect("CreateLaunchConfiguration");
+    launch_configuration(&account).await;
     let names: Vec<String> = (1..=12).map(|i| format!("group-{i:02}")).collect();
     for (i, name) in names.iter().enumerate() {
         group(&account, name, (1, 4, 1 + (i as i32 % 3))).await;
