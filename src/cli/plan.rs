@@ -34,23 +34,25 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
                     out!("  no matching resources");
                     continue;
                 }
-                out!("  {:<14} {:<12} {:<20} {:<14} {:<24} {:<14} {:<6} REASON", "ACCOUNT", "KIND", "ID", "REGION", "NAME", "STATE", "DO");
+                let mut rows = vec![["ACCOUNT", "KIND", "ID", "REGION", "NAME", "STATE", "DO", "REASON"].map(String::from)];
                 for i in &s.resources {
-                    out!(
-                        "  {:<14} {:<12} {:<20} {:<14} {:<24} {:<14} {:<6} {}",
-                        i.account_name.as_deref().unwrap_or(if i.account.is_empty() { "-" } else { &i.account }),
-                        i.kind.as_str(),
-                        i.id,
-                        i.region,
-                        i.name.as_deref().unwrap_or("-"),
-                        i.state,
-                        i.decision,
+                    rows.push([
+                        i.account_name.as_deref().unwrap_or(if i.account.is_empty() { "-" } else { &i.account }).to_string(),
+                        i.kind.as_str().to_string(),
+                        i.id.clone(),
+                        i.region.clone(),
+                        i.name.as_deref().unwrap_or("-").to_string(),
+                        i.state.clone(),
+                        i.decision.to_string(),
                         match (&i.snoozed_until, i.decision) {
                             // The reason already says it when the snooze is why it is skipped.
                             (Some(until), d) if d != "skip" => format!("{} (snoozed until {until})", i.reason.as_deref().unwrap_or("")),
                             _ => i.reason.clone().unwrap_or_default(),
-                        }
-                    );
+                        },
+                    ]);
+                }
+                for line in table(&rows) {
+                    out!("{line}");
                 }
             }
         }
@@ -63,4 +65,50 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
         );
     }
     if report.failed_accounts.is_empty() { EXIT_OK } else { EXIT_FAILED }
+}
+
+/// Rows in columns as wide as their widest cell (an ECS service's ARN, a long name),
+/// the last column left as it is.
+fn table<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let mut line = String::from(" ");
+            for (i, cell) in row.iter().enumerate() {
+                line.push(' ');
+                if i + 1 == N {
+                    line.push_str(cell);
+                } else {
+                    line.push_str(&format!("{cell:<width$}", width = widths[i]));
+                }
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell() {
+        let row = |cells: [&str; 3]| cells.map(String::from);
+        let rows = [
+            row(["KIND", "ID", "REASON"]),
+            row(["ecs", "arn:aws:ecs:eu-west-1:123456789012:service/dev/api", "scaled to 0"]),
+            row(["ec2", "i-0abc", ""]),
+        ];
+        assert_eq!(
+            super::table(&rows),
+            [
+                "  KIND ID                                                 REASON",
+                "  ecs  arn:aws:ecs:eu-west-1:123456789012:service/dev/api scaled to 0",
+                "  ec2  i-0abc",
+            ]
+        );
+    }
 }
