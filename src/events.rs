@@ -56,6 +56,18 @@ pub enum Event<'a> {
     ActionAborted { job: &'a str, schedule: &'a str, action: Action, error: &'a str },
     /// A fire older than `max_lateness` was not carried out.
     FireMissed { job: &'a str, schedule: &'a str, action: &'a str, fire_at: DateTime<Utc>, late: Duration, max_lateness: Duration },
+    /// A schedule's hold (`offhours hold`) as the daemon found it: `change` is `set`,
+    /// `replaced`, `cleared` or `expired`; `keep` is `on` or `off`.
+    Hold {
+        change: &'a str,
+        schedule: &'a str,
+        keep: &'a str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        timezone: Tz,
+        reason: Option<&'a str>,
+        set_by: &'a str,
+    },
     /// `warn_before` ahead of a stop: what the stop would stop now (a read-only listing).
     StopWarning { schedule: &'a str, stop_at: DateTime<Utc>, timezone: Tz, resources: &'a [ResourceRef] },
     /// One AWS call returned (after the SDK's retries).
@@ -169,6 +181,17 @@ fn log(event: &Event<'_>) {
             late_s = late.as_secs(),
             max_lateness_s = max_lateness.as_secs(),
             "Fire missed: older than max_lateness, not carried out."
+        ),
+        Event::Hold { change, schedule, keep, from, until, timezone, reason, set_by } => tracing::info!(
+            job = "hold",
+            change = *change,
+            schedule = *schedule,
+            keep = *keep,
+            from = %from.with_timezone(timezone).to_rfc3339(),
+            until = %until.with_timezone(timezone).to_rfc3339(),
+            reason = *reason,
+            set_by = *set_by,
+            "Hold {change}."
         ),
         Event::StopWarning { schedule, stop_at, timezone, resources } => tracing::info!(
             job = "warn",

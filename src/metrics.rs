@@ -116,6 +116,8 @@ pub struct Metrics {
     savings: Family<SavingsLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     /// 1 while this replica leads (always, on a state file), 0 while it stands by.
     leader: Gauge,
+    /// 1 per schedule with a hold in force.
+    holds: Family<ScheduleLabel, Gauge>,
     /// The label sets `governed` shows per schedule, to replace them at the next action.
     governed_shown: Mutex<std::collections::BTreeMap<String, Vec<GovernedLabels>>>,
     /// Serialises rendering (the registry is read-only after set-up).
@@ -195,8 +197,15 @@ impl Metrics {
             "1 while this replica leads and fires jobs, 0 while it stands by ([state] backend = \"dynamodb\")",
             leader.clone(),
         );
+        let holds = Family::<ScheduleLabel, Gauge>::default();
+        registry.register(
+            "offhours_hold",
+            "1 for each schedule with a hold in force (offhours hold): its resources are kept on or off instead of their usual fires",
+            holds.clone(),
+        );
         Metrics {
             leader,
+            holds,
             registry,
             resources,
             failures,
@@ -336,6 +345,14 @@ impl Subscriber for Metrics {
             }
             Event::Role { leader } => {
                 self.leader.set(i64::from(*leader));
+            }
+            Event::Hold { change, schedule, .. } => {
+                let label = ScheduleLabel { schedule: schedule.to_string() };
+                if matches!(*change, "cleared" | "expired") {
+                    self.holds.remove(&label);
+                } else {
+                    self.holds.get_or_create(&label).set(1);
+                }
             }
             // The held resources are counted by their own events (outcome `held`).
             Event::FireMissed { .. } | Event::StopWarning { .. } | Event::OrderHalted { .. } => {}

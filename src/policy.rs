@@ -174,6 +174,7 @@ pub const ACTIONS: &[&str] = &[
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:Query",
+    "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:CreateTable",
     "dynamodb:DescribeTable",
@@ -403,11 +404,12 @@ fn state_statements(features: &Features) -> Vec<Value> {
         return Vec::new();
     };
     // The lease and the watermarks: reads, conditional writes, and transactions (which
-    // IAM authorises per item: ConditionCheckItem on the lease, PutItem on each mark).
+    // IAM authorises per item: ConditionCheckItem on the lease, PutItem on each mark);
+    // holds (`offhours hold --clear` deletes one).
     let mut statements = vec![json!({
         "Sid": "SharedState",
         "Effect": "Allow",
-        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
         "Resource": table
     })];
     if features.init_state {
@@ -1105,7 +1107,7 @@ mod state_tests {
         assert_eq!(
             shared,
             [
-                "SharedState: dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:Query dynamodb:ConditionCheckItem -> \"arn:aws:dynamodb:eu-west-1:*:table/offhours-state\""
+                "SharedState: dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:Query dynamodb:DeleteItem dynamodb:ConditionCheckItem -> \"arn:aws:dynamodb:eu-west-1:*:table/offhours-state\""
             ]
         );
         assert!(!summary(&doc).iter().any(|s| s.contains("CreateTable")), "the daemon never creates the table");

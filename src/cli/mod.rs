@@ -30,6 +30,7 @@ mod apply;
 mod billing;
 mod check;
 mod docs;
+mod hold;
 mod keys;
 mod plan;
 mod policy;
@@ -112,6 +113,10 @@ pub enum Command {
         /// Evaluate at this instant (RFC 3339) instead of now.
         #[arg(long, value_parser = parse_instant)]
         at: Option<DateTime<Utc>>,
+        /// The daemon's state directory, whose holds (`offhours hold`) the plan follows with
+        /// `[state] backend = "file"` [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
     },
     /// Carry out one action of one schedule now, in every configured region.
     Apply {
@@ -176,6 +181,40 @@ pub enum Command {
         /// Remove the override tag: the schedule governs the resource again.
         #[arg(long)]
         clear: bool,
+    },
+    /// Keep a schedule's resources on (or off) until a time without editing the file:
+    /// no stop (no start) fires inside the hold, and with --on its resources are started
+    /// when it begins. Stored in the state backend; it ends by itself.
+    Hold {
+        /// The schedule's name, as in [schedules.NAME].
+        #[arg(required_unless_present = "list")]
+        schedule: Option<String>,
+        /// Keep its resources on: no stop inside the hold, a start when it begins.
+        #[arg(long, conflicts_with_all = ["off", "clear", "list"], required_unless_present_any = ["off", "clear", "list"])]
+        on: bool,
+        /// Keep its resources off: no start inside the hold.
+        #[arg(long, conflicts_with_all = ["clear", "list"])]
+        off: bool,
+        /// When it ends: 2027-07-20 (the whole day), 21:00, 2027-07-20 08:00 (the
+        /// schedule's timezone) or an RFC 3339 instant.
+        #[arg(long, required_unless_present_any = ["clear", "list"], conflicts_with_all = ["clear", "list"])]
+        until: Option<String>,
+        /// When it begins, as --until (a date: its first moment) [default: now].
+        #[arg(long, conflicts_with_all = ["clear", "list"])]
+        from: Option<String>,
+        /// Why, for the log, the notices and the status page.
+        #[arg(long, conflicts_with_all = ["clear", "list"])]
+        reason: Option<String>,
+        /// Print every hold in force.
+        #[arg(long, conflicts_with = "clear")]
+        list: bool,
+        /// Remove the schedule's hold: its fires act as usual again.
+        #[arg(long)]
+        clear: bool,
+        /// The daemon's state directory, where holds are kept with `[state] backend =
+        /// "file"` [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
     },
     /// Run the daemon: fire every job on time; SIGHUP reloads, SIGTERM stops.
     Run {
@@ -324,7 +363,7 @@ pub fn main() -> ExitCode {
         Command::Policy { snooze, role, for_, all } => policy::run(&cli, *snooze, *role, for_.iter().any(|f| f == "suggest"), *all),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
         Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),
-        Command::Plan { at } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now))),
+        Command::Plan { at, state_dir } => with_runtime(|| plan::run(&cli, at.unwrap_or_else(Utc::now), run::state_dir(state_dir.clone()))),
         Command::Run { state_dir } => with_daemon_runtime(|| run::run(&cli, run::state_dir(state_dir.clone()))),
         Command::InitState => with_runtime(|| state::init(&cli)),
         Command::Completions { shell } => docs::completions(shell),
@@ -345,6 +384,21 @@ pub fn main() -> ExitCode {
                 clear: *clear,
             };
             snooze::run(&cli, args)
+        }),
+        Command::Hold { schedule, on, off: _, until, from, reason, list, clear, state_dir } => with_runtime(|| {
+            let what = match (*list, *clear, schedule.as_deref()) {
+                (true, _, name) => hold::What::List(name),
+                (false, true, Some(name)) => hold::What::Clear(name),
+                (false, false, Some(name)) => hold::What::Set {
+                    schedule: name,
+                    keep: if *on { config::Keep::On } else { config::Keep::Off },
+                    from: from.as_deref(),
+                    until: until.as_deref().unwrap_or_default(),
+                    reason: reason.as_deref(),
+                },
+                (false, _, None) => unreachable!("clap requires a schedule without --list"),
+            };
+            hold::run(&cli, what, run::state_dir(state_dir.clone()))
         }),
         Command::Report { since, until, by, state_dir, csv } => {
             let until = until.unwrap_or_else(Utc::now);

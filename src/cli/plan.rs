@@ -9,11 +9,12 @@ fn fire(f: &Option<FireView>) -> String {
     f.as_ref().map_or("none".to_string(), |f| format!("{} at {}", f.action, f.at))
 }
 
-pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
+pub async fn run(cli: &Cli, at: DateTime<Utc>, state_dir: std::path::PathBuf) -> u8 {
     let config = match load_config(cli) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let (config, holds) = super::hold::bind(config, &state_dir).await;
     let (_, targets) = match connect(&config).await {
         Ok(c) => c,
         Err(code) => return code,
@@ -27,6 +28,11 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>) -> u8 {
                 out!("\nschedule {} ({})", s.schedule, s.timezone);
                 out!("  last fire: {}", fire(&s.last_fire));
                 out!("  next fire: {}", fire(&s.next_fire));
+                if let Some(h) = holds.iter().find(|h| h.schedule == s.schedule) {
+                    let tz = s.timezone.parse().unwrap_or(chrono_tz::UTC);
+                    let why = h.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                    out!("  hold: {}{why}, set by {}", h.describe(tz), h.set_by);
+                }
                 if let Some(order) = &s.order {
                     out!("  order: {}", order.line());
                 }

@@ -281,10 +281,13 @@ pub struct Exception {
     pub window: crate::schedule::Window,
     pub keep: Keep,
     pub reason: Option<String>,
+    /// Who set it with `offhours hold` (a hold rather than the file's exception).
+    pub held_by: Option<String>,
 }
 
 /// What an exception keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Keep {
     /// No stop inside the window; a start at its start.
     On,
@@ -332,6 +335,20 @@ impl Schedule {
     /// Its start and stop together (last and next fire, the fires in a window).
     pub fn triggers(&self) -> Triggers<'_> {
         Triggers { start: self.start.as_ref(), stop: self.stop.as_ref() }
+    }
+
+    /// Binds `exceptions` into the triggers: kept on, no stop inside and a start at the
+    /// window's start; kept off, no start inside.
+    pub fn bind_exceptions(&mut self) {
+        let windows = |keep: Keep| self.exceptions.iter().filter(|e| e.keep == keep).map(|e| e.window).collect::<Vec<_>>();
+        let (on, off) = (windows(Keep::On), windows(Keep::Off));
+        let starts_at = on.iter().map(|w| w.from).collect();
+        if let Some(t) = self.start.take() {
+            self.start = Some(t.with_exceptions(off, starts_at));
+        }
+        if let Some(t) = self.stop.take() {
+            self.stop = Some(t.with_exceptions(on, Default::default()));
+        }
     }
 
     pub fn trigger(&self, action: Action) -> Option<&Trigger> {

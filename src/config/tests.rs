@@ -320,7 +320,7 @@ fn notify_errors_name_the_field_and_never_the_url() {
         &text,
         &[
             "t.toml:4:17: notify.sns_topic_arn: `arn:aws:sqs:eu-west-1:123456789012:ops` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
-            "t.toml:5:11: notify.events: unknown event `stop-warnin` (did you mean `stop-warning`? valid: action-failed, brake-tripped, aws-unreachable, reload-rejected, fire-missed, audit-findings, billing-alarm, stop-warning)",
+            "t.toml:5:11: notify.events: unknown event `stop-warnin` (did you mean `stop-warning`? valid: action-failed, brake-tripped, aws-unreachable, reload-rejected, fire-missed, audit-findings, billing-alarm, stop-warning, hold)",
             "t.toml:7:10: notify.webhooks[0].format: unknown format `discord` (valid: slack, teams, json)",
             "t.toml:11:11: notify.webhooks[1].url_env: environment variable NOPE is not set",
             "t.toml:14:7: notify.webhooks[2].url: the URL from url is not an http(s) URL (its value is not shown: it is a secret)",

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::holds::{self, HoldWatch};
 use super::status::{self, ReloadStatus};
 use super::timer::{self, Due, Fire, JobKind, TimedJob};
 use super::{
@@ -58,6 +59,7 @@ struct Daemon<E: Executor, C: Clock> {
     last_beat: Option<DateTime<Utc>>,
     /// When the idle daemon last gave memory back.
     trim: super::trim::Trim,
+    holds: HoldWatch,
 }
 
 /// Why the loop woke.
@@ -111,15 +113,22 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         // silently lose catch-up after a restart.
         status::probe_state_dir(&opts.state_dir)?;
         let prepared = Arc::new(executor.prepare(config.clone(), None).await.map_err(DaemonError::Prepare)?);
-        let current = Generation { jobs: timer::timed_jobs(&config), config, prepared };
         let health = Arc::new(Health { path: opts.state_dir.join(super::HEARTBEAT_FILE), beat: Default::default() });
         // The state file, or a table shared with other replicas and the lease that says
-        // which one acts.
-        let (backend, keeper, table_ledger): (Arc<dyn Backend>, Option<Arc<Keeper>>, _) =
-            match executor.shared_state(&current.config).await.map_err(DaemonError::Prepare)? {
-                Some(shared) => (shared.backend, Some(shared.keeper), Some(shared.ledger)),
-                None => (Arc::new(crate::store::local::FileBackend::in_dir(&opts.state_dir)), None, None),
+        // which one acts; holds beside them.
+        let (backend, keeper, table_ledger, holds): (Arc<dyn Backend>, Option<Arc<Keeper>>, _, _) =
+            match executor.shared_state(&config).await.map_err(DaemonError::Prepare)? {
+                Some(shared) => (shared.backend, Some(shared.keeper), Some(shared.ledger), shared.holds),
+                None => (
+                    Arc::new(crate::store::local::FileBackend::in_dir(&opts.state_dir)),
+                    None,
+                    None,
+                    crate::store::holds::Holds::in_dir(&opts.state_dir),
+                ),
             };
+        let mut holds = HoldWatch::new(holds);
+        holds.first(&config, clock.now()).await;
+        let current = Generation::new(config, prepared, holds.live(), clock.now());
         // Every start and stop, for the savings report: in the shared table beside the
         // watermarks, else in SQLite in the state directory. A ledger that cannot be
         // opened costs the report this run's history, never an action. Its writer counts
@@ -172,6 +181,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
             last_ping: None,
             last_beat: None,
             trim: super::trim::Trim::default(),
+            holds,
         };
         daemon.first_lead().await;
         daemon.announce();
@@ -309,7 +319,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         if let Some(t) = self.retry_lead {
             sleep_for = sleep_for.min(t.saturating_duration_since(Instant::now()));
         }
-        sleep_for
+        sleep_for.min(self.holds.wait())
     }
 
     /// SIGHUP: validate and prepare the file, then swap; its outcome recorded for
@@ -317,7 +327,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
     async fn reload(&mut self) -> bool {
         let began = notify::monotonic_usec();
         self.opts.notifier.notify(Note::Reloading { monotonic_usec: began });
-        let outcome = reload(&self.opts, &self.executor, &self.current).await;
+        let outcome = reload(&self.opts, &self.executor, &self.current, self.holds.live(), self.clock.now()).await;
         let report = ReloadStatus {
             began_monotonic_usec: began,
             outcome: if outcome.is_ok() { "applied" } else { "rejected" }.into(),
@@ -369,12 +379,48 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
     /// enforce asks for; either way, beat.
     async fn turn(&mut self, next: Option<DateTime<Utc>>, reloaded: bool) {
         let now = self.clock.now();
+        let changes = self.follow_holds(now).await;
         // A standby only keeps its loop alive; the lease is checked again at the top.
         if let Some(fence) = self.leading.filter(|f| self.role.borrow().leads(Instant::now()) == Some(*f)) {
-            self.fire_due(fence, now, next, reloaded).await;
+            self.start_held(fence, &changes, now).await;
+            self.fire_due(fence, now, next, reloaded || !changes.is_empty()).await;
             self.enforce(fence, now).await;
         }
         self.beat(now);
+    }
+
+    /// Reads the holds when due; a change puts the schedules with the new holds in
+    /// place, told once, by the leader.
+    async fn follow_holds(&mut self, now: DateTime<Utc>) -> Vec<crate::plan::hold::Change> {
+        let changes = self.holds.refresh(now).await;
+        if changes.is_empty() {
+            return changes;
+        }
+        self.current = self.current.with_holds(self.holds.live(), now);
+        *self.shown.write().expect("config lock") = Some(self.current.config.clone());
+        if self.leading.is_some() {
+            for change in &changes {
+                holds::tell(change, &self.current.file);
+            }
+        }
+        changes
+    }
+
+    /// A hold kept on that began before this replica had handled up to its start: its
+    /// start runs now (fires after that are the timer's).
+    async fn start_held(&mut self, fence: Fence, changes: &[crate::plan::hold::Change], now: DateTime<Utc>) {
+        for hold in changes.iter().filter_map(|c| holds::started_before(c, self.watermark)) {
+            let start: Vec<TimedJob> = self
+                .current
+                .jobs
+                .iter()
+                .filter(|j| j.group == hold.schedule && j.kind == JobKind::Schedule(crate::model::Action::Start))
+                .cloned()
+                .collect();
+            let since = hold.from - chrono::TimeDelta::nanoseconds(1);
+            let found = timer::due(&start, |_| Some(since), now, self.current.config.max_lateness);
+            dispatch(&self.workers.senders, &self.current, found, Cause::Hold, &self.store, now, fence).await;
+        }
     }
 
     async fn fire_due(&mut self, fence: Fence, now: DateTime<Utc>, next: Option<DateTime<Utc>>, reloaded: bool) {

@@ -9,6 +9,7 @@
 //! *does* is the [`Executor`]'s business: AWS in production, a recorder in tests.
 
 pub mod clock;
+mod holds;
 mod lifecycle;
 pub mod notify;
 pub mod service;
@@ -90,6 +91,8 @@ pub struct Shared {
     pub backend: Arc<dyn Backend>,
     pub keeper: Arc<Keeper>,
     pub ledger: TableLedger,
+    /// Where `offhours hold` keeps holds: the same table.
+    pub holds: crate::store::holds::Holds,
 }
 
 /// The ledger's writer this daemon feeds from the event stream: the table's with
@@ -277,9 +280,24 @@ impl Store {
 }
 
 struct Generation<P> {
+    /// The file as loaded.
+    file: Arc<Config>,
+    /// The file with the holds in force bound into its schedules: what jobs run on.
     config: Arc<Config>,
     prepared: Arc<P>,
     jobs: Vec<TimedJob>,
+}
+
+impl<P> Generation<P> {
+    fn new(file: Arc<Config>, prepared: Arc<P>, holds: &[crate::plan::hold::Hold], now: DateTime<Utc>) -> Self {
+        let config = if holds.is_empty() { file.clone() } else { Arc::new(crate::plan::hold::apply(&file, holds, now)) };
+        Generation { jobs: timer::timed_jobs(&config), file, config, prepared }
+    }
+
+    /// The same file and preparation with other holds.
+    fn with_holds(&self, holds: &[crate::plan::hold::Hold], now: DateTime<Utc>) -> Self {
+        Generation::new(self.file.clone(), self.prepared.clone(), holds, now)
+    }
 }
 
 fn load(opts: &Options) -> Result<Config, LoadError> {
@@ -530,9 +548,11 @@ async fn reload<E: Executor>(
     opts: &Options,
     executor: &Arc<E>,
     current: &Generation<E::Prepared>,
+    holds: &[crate::plan::hold::Hold],
+    now: DateTime<Utc>,
 ) -> Result<Generation<E::Prepared>, Vec<String>> {
     let config = match load(opts) {
-        Ok(c) if c.state != current.config.state => {
+        Ok(c) if c.state != current.file.state => {
             let message = format!(
                 "{}: [state] changed: the state backend is chosen at start-up; restart the service to switch, or put [state] back",
                 opts.config_path.display()
@@ -557,19 +577,19 @@ async fn reload<E: Executor>(
             return Err(vec![e.to_string()]);
         }
     };
-    let prepared = match executor.prepare(config.clone(), Some((&current.config, &current.prepared))).await {
+    let prepared = match executor.prepare(config.clone(), Some((&current.file, &current.prepared))).await {
         Ok(p) => Arc::new(p),
         Err(e) => {
             tracing::error!(outcome = "rejected", error = %e, "Reload rejected; the running schedules stay.");
             return Err(vec![e]);
         }
     };
-    let jobs = timer::timed_jobs(&config);
+    let reloaded = Generation::new(config.clone(), prepared, holds, now);
     // By name, so that a file of thousands of schedules is compared in n log n.
     fn by_name(c: &Config) -> BTreeMap<&str, &config::Schedule> {
         c.schedules.iter().map(|s| (s.name.as_str(), s)).collect()
     }
-    let (old, new) = (by_name(&current.config), by_name(&config));
+    let (old, new) = (by_name(&current.file), by_name(&config));
     let added: Vec<&str> = new.keys().filter(|n| !old.contains_key(*n)).copied().collect();
     let removed: Vec<&str> = old.keys().filter(|n| !new.contains_key(*n)).copied().collect();
     let changed: Vec<&str> = new.iter().filter(|(n, s)| old.get(*n).is_some_and(|o| o != *s)).map(|(n, _)| *n).collect();
@@ -579,11 +599,11 @@ async fn reload<E: Executor>(
         added = %join(&added),
         removed = %join(&removed),
         changed = %join(&changed),
-        settings_changed = !config.same_settings(&current.config),
-        jobs = jobs.len(),
+        settings_changed = !config.same_settings(&current.file),
+        jobs = reloaded.jobs.len(),
         "Reload applied."
     );
-    Ok(Generation { jobs, config, prepared })
+    Ok(reloaded)
 }
 
 #[cfg(test)]

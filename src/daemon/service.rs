@@ -173,8 +173,9 @@ impl Executor for AwsExecutor {
         tracing::info!(job = "lease", table = %settings.table, region = %settings.region, owner = %keeper.owner(), lease_s = settings.lease.as_secs_f64(), "Shared state: standing by until the lease is won.");
         // The ledger's reads and writes are not bound by the lease: the usual timeouts.
         let ledger_table = StateTable::new(aws.dynamodb_in(&settings.region), &settings.table, &settings.region);
+        let holds = crate::store::holds::Holds::Table(ledger_table.clone());
         let ledger = TableLedger::new(ledger_table, config.savings.retention);
-        Ok(Some(super::Shared { backend: Arc::new(DynamoBackend::new(table, keeper.clone())), keeper, ledger }))
+        Ok(Some(super::Shared { backend: Arc::new(DynamoBackend::new(table, keeper.clone())), keeper, ledger, holds }))
     }
 
     async fn execute(&self, task: FireTask<Prepared>) {

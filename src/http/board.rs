@@ -212,6 +212,8 @@ impl Board {
             | Event::AwsCall { .. }
             | Event::Notification { .. }
             | Event::OrderHalted { .. }
+            // Holds are shown from the schedules the daemon runs (their exceptions).
+            | Event::Hold { .. }
             | Event::Role { .. } => {}
         }
     }

@@ -152,6 +152,7 @@ fn schedule(h: &mut String, s: &Schedule, index: usize, board: &Snapshot, now: D
     if !upcoming.is_empty() {
         let _ = write!(h, "<dt>skip dates</dt><dd>{}</dd>", escape(&upcoming.join(", ")));
     }
+    exceptions(h, s, &tz, now);
     h.push_str("</dl>");
 
     let week = timeline::week(s, now);
@@ -210,6 +211,26 @@ fn failures_table(h: &mut String, failures: &[super::board::Failure]) {
         );
     }
     h.push_str("</tbody></table>");
+}
+
+/// The exceptions and holds not over yet: what they keep, until when, why, and who
+/// set a hold.
+fn exceptions(h: &mut String, s: &Schedule, tz: &Tz, now: DateTime<Utc>) {
+    for e in s.exceptions.iter().filter(|e| e.window.to > now) {
+        let keep = if e.keep == crate::config::Keep::On { "kept on" } else { "kept off" };
+        let (label, class) = match &e.held_by {
+            Some(_) => ("hold", "hold"),
+            None => ("exception", "exception"),
+        };
+        let when = if e.window.from <= now {
+            format!("{keep} until {}", local(tz, e.window.to))
+        } else {
+            format!("{keep} from {} until {}", local(tz, e.window.from), local(tz, e.window.to))
+        };
+        let by = e.held_by.as_deref().map(|b| format!(", set by {b}")).unwrap_or_default();
+        let why = e.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+        let _ = write!(h, "<dt>{label}</dt><dd class=\"{class}\">{}</dd>", escape(&format!("{when}{why}{by}")));
+    }
 }
 
 fn last_action(h: &mut String, last: &LastAction, tz: &Tz, now: DateTime<Utc>) {
@@ -655,6 +676,33 @@ alarm_name = "budget"
         );
         assert!(page.contains("<tr><td>lab &lt;b&gt;</td><td>0.50</td><td>no price known</td><td>none</td></tr>"), "{page}");
         assert!(page.contains("<tr><td>office-hours</td><td>49.00</td><td>1.48 USD</td><td>mixed</td></tr>"), "{page}");
+    }
+
+    #[test]
+    fn holds_and_exceptions_not_over_yet_show_with_who_and_why() {
+        let text = format!(
+            "{FILE}[[schedules.office-hours.exceptions]]\nfrom = \"2026-12-24\"\nto = \"2026-12-26\"\nkeep = \"off\"\nreason = \"holidays\"\n[[schedules.office-hours.exceptions]]\nfrom = \"2026-11-01\"\nto = \"2026-11-02\"\nkeep = \"off\"\n"
+        );
+        let hold = crate::plan::hold::Hold {
+            schedule: "office-hours".into(),
+            keep: crate::config::Keep::On,
+            from: at("2026-11-23T04:00:00Z"),
+            until: at("2026-11-25T17:00:00Z"),
+            reason: Some("demo <day>".into()),
+            set_by: "ana@ops-1".into(),
+            set_at: at("2026-11-23T04:00:00Z"),
+        };
+        let config = crate::plan::hold::apply(&config(&text), &[hold], at(NOW));
+        let page = render_snapshot(Some(&config), &board(), at(NOW));
+        assert!(
+            page.contains(r#"<dt>hold</dt><dd class="hold">kept on until Wed 25 Nov 18:00 CET (demo &lt;day&gt;), set by ana@ops-1</dd>"#),
+            "{page}"
+        );
+        assert!(
+            page.contains(r#"<dd class="exception">kept off from Thu 24 Dec 00:00 CET until Sun 27 Dec 00:00 CET (holidays)</dd>"#),
+            "{page}"
+        );
+        assert_eq!(page.matches(r#"class="exception""#).count(), 1, "an exception over already is not shown");
     }
 
     #[test]

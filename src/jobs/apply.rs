@@ -104,6 +104,8 @@ pub enum Cause {
     Reload,
     /// Between fires: resources out of step with the last fire (`enforce`).
     Enforce,
+    /// A hold kept on that began before the daemon learnt of it (`offhours hold`).
+    Hold,
 }
 
 impl Cause {
@@ -115,6 +117,7 @@ impl Cause {
             Cause::Startup => "startup",
             Cause::Reload => "reload",
             Cause::Enforce => "enforce",
+            Cause::Hold => "hold",
         }
     }
 }

@@ -25,10 +25,12 @@ pub enum NoticeKind {
     BillingAlarm,
     /// `warn_before` ahead of a stop: what it will stop.
     StopWarning,
+    /// A schedule's hold (`offhours hold`) was set, replaced, cleared or ended.
+    Hold,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::ActionFailed,
         NoticeKind::BrakeTripped,
         NoticeKind::AwsUnreachable,
@@ -37,6 +39,7 @@ impl NoticeKind {
         NoticeKind::AuditFindings,
         NoticeKind::BillingAlarm,
         NoticeKind::StopWarning,
+        NoticeKind::Hold,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl NoticeKind {
             NoticeKind::AuditFindings => "audit-findings",
             NoticeKind::BillingAlarm => "billing-alarm",
             NoticeKind::StopWarning => "stop-warning",
+            NoticeKind::Hold => "hold",
         }
     }
 

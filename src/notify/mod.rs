@@ -107,6 +107,9 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
         Event::AuditFinished { findings } => audit_findings(findings)?,
         Event::AlarmChecked { outcome, alarm_name } => billing_alarm(outcome, alarm_name)?,
         Event::StopWarning { schedule, stop_at, timezone, resources } => stop_warning(ctx, schedule, *stop_at, *timezone, resources, now),
+        Event::Hold { change, schedule, keep, from, until, timezone, reason, set_by } => {
+            hold(change, schedule, keep, (*from, *until, *timezone), *reason, set_by)
+        }
         Event::Reload { applied: true, .. }
         | Event::Resource { .. }
         | Event::FireStarted { .. }
@@ -249,6 +252,38 @@ fn reload_rejected(errors: &[String]) -> Draft {
         title: "offhours: reload rejected, the running schedules stay".to_string(),
         text: errors.join("\n"),
         facts: vec![fact("errors", errors.len())],
+        resources: Vec::new(),
+    }
+}
+
+/// A hold set, replaced, cleared or ended: people who rely on the schedule learn that
+/// it is not acting as usual, and when it will again.
+fn hold(
+    change: &str,
+    schedule: &str,
+    keep: &str,
+    (from, until, tz): (DateTime<Utc>, DateTime<Utc>, chrono_tz::Tz),
+    reason: Option<&str>,
+    set_by: &str,
+) -> Draft {
+    let t = |at: DateTime<Utc>| at.with_timezone(&tz).to_rfc3339_opts(SecondsFormat::Secs, false);
+    let what = if keep == "on" { "kept on: no stop fires" } else { "kept off: no start fires" };
+    let text = match change {
+        "cleared" => format!("The hold ({keep} until {}) was cleared: its fires act as usual again.", t(until)),
+        "expired" => format!("The hold ({keep}) ended at {}: its fires act as usual again.", t(until)),
+        _ => format!("From {} until {} the schedule's resources are {what}.", t(from), t(until)),
+    };
+    let mut facts =
+        vec![fact("schedule", schedule), fact("hold", keep), fact("from", t(from)), fact("until", t(until)), fact("set by", set_by)];
+    if let Some(r) = reason {
+        facts.push(fact("reason", r));
+    }
+    Draft {
+        kind: NoticeKind::Hold,
+        severity: Severity::Info,
+        title: format!("offhours: hold on schedule {schedule} {change}"),
+        text,
+        facts,
         resources: Vec::new(),
     }
 }

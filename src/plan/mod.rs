@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 pub mod enforce;
+pub mod hold;
 pub mod order;
 pub mod snooze;
 

@@ -22,6 +22,7 @@
 //!   counts the figures from the table incrementally.
 
 pub mod dynamodb;
+pub mod holds;
 pub mod keeper;
 pub mod lease;
 pub mod ledger;
@@ -96,6 +97,12 @@ pub enum StoreError {
     Fenced(String),
     #[error("cannot write {path}: {source}")]
     Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
         path: String,
         #[source]
         source: std::io::Error,

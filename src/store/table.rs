@@ -7,6 +7,9 @@
 //! - `watermark` / JOB KEY: up to when that job's fires are handled (`at`, RFC 3339),
 //!   and the fence of the leader that wrote it.
 //! - `meta` / `migrated`: written once by `offhours migrate-state`.
+//! - `hold` / SCHEDULE: a schedule's hold (`offhours hold`), its JSON in `hold`, and
+//!   `expires_at` a day after it ends (time to live removes it; readers ignore an
+//!   expired one before that).
 //! - `ledger#YYYY-MM` / INSTANT#ACCOUNT#REGION#KIND#ID#ACTION: one start or stop (the
 //!   savings ledger), in the partition of its instant's UTC month; the instant is RFC 3339
 //!   in UTC with milliseconds, fixed width, so that the sort key sorts by time. Every
@@ -30,11 +33,13 @@ use super::lease::{Expect, Fence, Record};
 use super::ledger::Entry;
 use crate::aws::AwsError;
 use crate::model::Deployment;
+use crate::plan::hold::Hold;
 
 pub const LEASE_PK: &str = "lease";
 pub const WATERMARK_PK: &str = "watermark";
 pub const META_PK: &str = "meta";
 pub const MIGRATED_SK: &str = "migrated";
+pub const HOLD_PK: &str = "hold";
 /// The attribute DynamoDB's time to live reads (the ledger's rows).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 /// The ledger's partitions are this followed by the month (`YYYY-MM`, UTC).
@@ -308,6 +313,56 @@ impl StateTable {
         Ok(items.iter().map(|item| (get_s(item, "sk").unwrap_or_default().to_string(), ledger_entry(item))).collect())
     }
 
+    /// Every hold stored, read consistently; an item that does not read as a hold
+    /// comes back as its sort key and what is wrong.
+    pub async fn holds(&self) -> Result<Vec<Result<Hold, String>>, AwsError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(HOLD_PK))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("Query", &self.region, e))?;
+        Ok(items.iter().map(hold_of).collect())
+    }
+
+    /// Stores `hold` in place of its schedule's; the one it replaced, if any.
+    pub async fn put_hold(&self, hold: &Hold) -> Result<Option<Hold>, AwsError> {
+        let mut item = key(HOLD_PK, &hold.schedule);
+        item.insert("hold".into(), s(serde_json::to_string(hold).expect("serializable")));
+        item.insert(TTL_ATTRIBUTE.into(), n((hold.until + TimeDelta::days(1)).timestamp()));
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("PutItem", &self.region, e))?;
+        Ok(out.attributes.as_ref().and_then(|item| hold_of(item).ok()))
+    }
+
+    /// Removes `schedule`'s hold; the one removed, if any.
+    pub async fn delete_hold(&self, schedule: &str) -> Result<Option<Hold>, AwsError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(HOLD_PK, schedule)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DeleteItem", &self.region, e))?;
+        Ok(out.attributes.as_ref().and_then(|item| hold_of(item).ok()))
+    }
+
     /// `init-state`: creates the table (on-demand), waits until it is active and turns
     /// on time to live; a table already there passes if its keys are right.
     pub async fn create(&self, wait: Duration) -> Result<Created, TableError> {
@@ -479,6 +534,12 @@ fn ledger_entry(item: &Item) -> Result<Entry, String> {
         action: text("action")?.parse()?,
         outcome: text("outcome")?,
     })
+}
+
+fn hold_of(item: &Item) -> Result<Hold, String> {
+    let sk = get_s(item, "sk").unwrap_or_default();
+    let text = get_s(item, "hold").ok_or_else(|| format!("hold {sk}: no `hold` attribute"))?;
+    serde_json::from_str(text).map_err(|e| format!("hold {sk}: {e}"))
 }
 
 fn watermark_item(job: &str, at: DateTime<Utc>, fence: Option<Fence>) -> Item {

@@ -10,6 +10,7 @@ mod daemon;
 mod ecs_scaling;
 mod eks;
 mod enforce;
+mod holds;
 mod keys;
 mod kinds;
 mod notify;

@@ -420,3 +420,44 @@ async fn a_fire_that_cannot_confirm_the_lease_is_caught_up_by_the_leader_that_st
     crate::daemon::wait_for_state(&account, &id, "stopped").await;
     assert_eq!(account.calls().get("StopInstances").copied(), Some(1), "carried out once");
 }
+
+/// A hold set with `offhours hold` lives in the shared table: the leader follows it
+/// (told once), and a standby that takes over keeps to it until it is cleared.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hold_in_the_shared_table_is_kept_by_whichever_replica_leads() {
+    let (_moto, account, config) = set_up().await;
+    let config = config.to_str().unwrap();
+    let mut a = Replica::start(&account, std::path::Path::new(config), "a");
+    wait_until("replica a leading", Duration::from_secs(10), || a.leads());
+    let b = Replica::start(&account, std::path::Path::new(config), "b");
+    wait_until("replica b standing by", Duration::from_secs(10), || b.role().starts_with("standby"));
+    wait_until("a stop by the leader", Duration::from_secs(15), || state_calls(&account).iter().any(|(_, c)| c == "StopInstances"));
+
+    let until = (Utc::now() + TimeDelta::hours(1)).to_rfc3339();
+    let set = account.run(&["hold", "blink", "--on", "--until", &until, "--reason", "demo day", "--config", config]);
+    assert!(set.expect_code(0).stdout().starts_with("blink: held on from "), "{}", set.stdout());
+    let told = a.wait_for("the hold", Duration::from_secs(10), |e| e["message"] == "Hold set.");
+    let held_at = instant(&told["timestamp"]) + TimeDelta::seconds(1);
+    let listed = account.run(&["hold", "--list", "--config", config, "--output", "json"]);
+    assert_eq!(listed.expect_code(0).json()["holds"][0]["reason"], "demo day");
+
+    // The leader dies; the standby leads and stops nothing while the hold lasts.
+    a.kill();
+    wait_until("replica b leading", Duration::from_secs(LEASE_S + 8), || b.leads());
+    let led_at = Utc::now();
+    b.wait_for("a fire by the new leader", Duration::from_secs(10), |e| {
+        e["message"] == "Fire started." && instant(&e["timestamp"]) > led_at
+    });
+    std::thread::sleep(Duration::from_secs(5));
+    let stops: Vec<_> = state_calls(&account).into_iter().filter(|(t, c)| c == "StopInstances" && *t > held_at).collect();
+    assert!(stops.is_empty(), "stopped while held: {stops:?}\n{}", b.log_text());
+    assert!(b.events().iter().all(|e| e["message"] != "Hold set."), "the hold was told again by the new leader");
+
+    let cleared_at = Utc::now();
+    account.run(&["hold", "blink", "--clear", "--config", config]).expect_code(0);
+    b.wait_for("the cleared hold", Duration::from_secs(10), |e| e["message"] == "Hold cleared.");
+    wait_until("a stop after the hold", Duration::from_secs(15), || {
+        state_calls(&account).iter().any(|(t, c)| c == "StopInstances" && *t > cleared_at)
+    });
+    assert_no_fire_acted_twice(&state_calls(&account));
+}

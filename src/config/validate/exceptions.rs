@@ -41,7 +41,7 @@ pub fn exceptions(c: &mut Checker, raw: &[Spanned<RawException>], tz: Tz, field:
             c.error(e.span(), format!("{field}[{i}]"), format!("overlaps {field}[{j}]"));
             continue;
         }
-        out.push((i, Exception { window, keep, reason: body.reason.clone() }));
+        out.push((i, Exception { window, keep, reason: body.reason.clone(), held_by: None }));
     }
     out.into_iter().map(|(_, e)| e).collect()
 }

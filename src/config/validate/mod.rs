@@ -10,8 +10,7 @@ use toml::Spanned;
 
 use super::raw::{DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawHttp, RawIamAudit, RawSavings, RawSchedule, RawState};
 use super::{
-    AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, Keep, Savings, Schedule, StateSettings, closest,
-    parse_duration,
+    AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, Savings, Schedule, StateSettings, closest, parse_duration,
 };
 use crate::model::Kind;
 use crate::schedule::{CronExpr, Trigger};
@@ -557,14 +556,11 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         return None;
     }
     let trigger = |cron: CronExpr| Trigger::new(cron, timezone).with_skip_dates(skip_dates.clone());
-    // Kept on: no stop inside, a start at the start. Kept off: no start inside.
-    let windows = |keep: Keep| exceptions.iter().filter(|e| e.keep == keep).map(|e| e.window).collect::<Vec<_>>();
-    let starts_at = windows(Keep::On).iter().map(|w| w.from).collect();
-    Some(Schedule {
+    let mut schedule = Schedule {
         name: n.clone(),
         timezone,
-        start: start.map(|cron| trigger(cron).with_exceptions(windows(Keep::Off), starts_at)),
-        stop: stop.map(|cron| trigger(cron).with_exceptions(windows(Keep::On), Default::default())),
+        start: start.map(trigger),
+        stop: stop.map(trigger),
         skip_dates: skip_dates.clone(),
         hibernate: raw.hibernate.unwrap_or(false),
         kinds,
@@ -578,7 +574,9 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         order,
         order_on_failure,
         exceptions,
-    })
+    };
+    schedule.bind_exceptions();
+    Some(schedule)
 }
 
 fn date_of(value: &DateValue) -> Option<NaiveDate> {
