@@ -68,6 +68,10 @@ pub enum Event<'a> {
         reason: Option<&'a str>,
         set_by: &'a str,
     },
+    /// A calendar (`[calendars.NAME]`) was read: `outcome` is `file`, `fetched`,
+    /// `cached` (the fetch failed with `error`; the last good copy is used) or `failed`
+    /// (no good text at all). `source` is a path or a URL's scheme and host, never the URL.
+    CalendarRead { calendar: &'a str, source: &'a str, outcome: &'a str, error: Option<&'a str> },
     /// `warn_before` ahead of a stop: what the stop would stop now (a read-only listing).
     StopWarning { schedule: &'a str, stop_at: DateTime<Utc>, timezone: Tz, resources: &'a [ResourceRef] },
     /// One AWS call returned (after the SDK's retries).
@@ -192,6 +196,25 @@ fn log(event: &Event<'_>) {
             reason = *reason,
             set_by = *set_by,
             "Hold {change}."
+        ),
+        Event::CalendarRead { calendar, source, outcome, error: None } => {
+            tracing::info!(job = "calendars", calendar = *calendar, source = *source, outcome = *outcome, "Calendar read.")
+        }
+        Event::CalendarRead { calendar, source, outcome: "cached", error: Some(error) } => tracing::warn!(
+            job = "calendars",
+            calendar = *calendar,
+            source = *source,
+            outcome = "cached",
+            error = *error,
+            "Calendar fetch failed; the last good copy is used."
+        ),
+        Event::CalendarRead { calendar, source, outcome, error: Some(error) } => tracing::error!(
+            job = "calendars",
+            calendar = *calendar,
+            source = *source,
+            outcome = *outcome,
+            error = *error,
+            "Calendar cannot be read."
         ),
         Event::StopWarning { schedule, stop_at, timezone, resources } => tracing::info!(
             job = "warn",

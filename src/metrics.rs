@@ -69,6 +69,12 @@ struct GovernedLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CalendarLabels {
+    calendar: String,
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ScheduleLabel {
     schedule: String,
 }
@@ -118,6 +124,7 @@ pub struct Metrics {
     leader: Gauge,
     /// 1 per schedule with a hold in force.
     holds: Family<ScheduleLabel, Gauge>,
+    calendar_reads: Family<CalendarLabels, Counter>,
     /// The label sets `governed` shows per schedule, to replace them at the next action.
     governed_shown: Mutex<std::collections::BTreeMap<String, Vec<GovernedLabels>>>,
     /// Serialises rendering (the registry is read-only after set-up).
@@ -203,9 +210,16 @@ impl Metrics {
             "1 for each schedule with a hold in force (offhours hold): its resources are kept on or off instead of their usual fires",
             holds.clone(),
         );
+        let calendar_reads = Family::<CalendarLabels, Counter>::default();
+        registry.register(
+            "offhours_calendar_reads",
+            "Reads of each [calendars.NAME] by outcome: file, fetched, cached (the fetch failed and the last good copy is used) or failed",
+            calendar_reads.clone(),
+        );
         Metrics {
             leader,
             holds,
+            calendar_reads,
             registry,
             resources,
             failures,
@@ -345,6 +359,9 @@ impl Subscriber for Metrics {
             }
             Event::Role { leader } => {
                 self.leader.set(i64::from(*leader));
+            }
+            Event::CalendarRead { calendar, outcome, .. } => {
+                self.calendar_reads.get_or_create(&CalendarLabels { calendar: calendar.to_string(), outcome: outcome.to_string() }).inc();
             }
             Event::Hold { change, schedule, .. } => {
                 let label = ScheduleLabel { schedule: schedule.to_string() };

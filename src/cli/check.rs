@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Cli, EXIT_OK, Format, load_config, print_json};
+use super::{Cli, EXIT_FAILED, EXIT_OK, Format, load_config, print_json};
 use crate::config::Config;
+use crate::config::calendar::bind;
 use crate::schedule::{DayRule, Trigger};
 
 #[derive(Serialize)]
@@ -22,19 +23,29 @@ struct Job<'a> {
     /// Instants it fires at besides its cron (a kept-on exception's start), from `--from`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     extra: Vec<String>,
+    /// The next dates its schedule's calendars skip (`skip_calendars`), from `--from`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<Skipped>,
     next: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Skipped {
+    date: String,
+    /// `CALENDAR: SUMMARY` of the event that covers it.
+    reason: String,
 }
 
 /// Every timed job in the file: each schedule's start and stop, the key audit and the
 /// billing alarm re-check.
-fn jobs(config: &Config) -> Vec<(Option<&str>, &'static str, &Trigger)> {
+fn jobs(config: &Config) -> Vec<(Option<&crate::config::Schedule>, &'static str, &Trigger)> {
     let mut out = Vec::new();
     for s in &config.schedules {
         if let Some(t) = &s.start {
-            out.push((Some(s.name.as_str()), "start", t));
+            out.push((Some(s), "start", t));
         }
         if let Some(t) = &s.stop {
-            out.push((Some(s.name.as_str()), "stop", t));
+            out.push((Some(s), "stop", t));
         }
     }
     if let Some(t) = config.iam_audit.as_ref().and_then(|a| a.trigger.as_ref()) {
@@ -46,15 +57,47 @@ fn jobs(config: &Config) -> Vec<(Option<&str>, &'static str, &Trigger)> {
     out
 }
 
-pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
+/// The file with its calendars read (a feed's last good copy from `state_dir` when it
+/// cannot be fetched) and bound in; a calendar without any good text fails the check.
+async fn with_calendars(config: Config, from: DateTime<Utc>, state_dir: &std::path::Path) -> Result<Config, u8> {
+    if config.calendars.is_empty() {
+        return Ok(config);
+    }
+    let http = crate::jobs::calendars::client();
+    let (loaded, errors) = crate::jobs::calendars::load(&config.calendars, state_dir, &http, Utc::now()).await;
+    for e in &errors {
+        eprintln!("offhours: {e}");
+    }
+    if !errors.is_empty() {
+        return Err(EXIT_FAILED);
+    }
+    bind(&config, &loaded.texts, from.date_naive()).map_err(|e| {
+        eprintln!("offhours: {e}");
+        EXIT_FAILED
+    })
+}
+
+/// The next `n` dates the schedule's calendars skip, from `from`'s local date.
+fn skipped(schedule: Option<&crate::config::Schedule>, from: DateTime<Utc>, n: usize) -> Vec<Skipped> {
+    let Some(s) = schedule else { return Vec::new() };
+    let today = from.with_timezone(&s.timezone).date_naive();
+    s.holidays.range(today..).take(n).map(|(d, why)| Skipped { date: d.to_string(), reason: why.clone() }).collect()
+}
+
+pub async fn run(cli: &Cli, from: DateTime<Utc>, next: usize, state_dir: std::path::PathBuf) -> u8 {
     let config = match load_config(cli) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let config = match with_calendars(config, from, &state_dir).await {
         Ok(c) => c,
         Err(code) => return code,
     };
     let jobs: Vec<Job> = jobs(&config)
         .into_iter()
         .map(|(schedule, action, t)| Job {
-            schedule,
+            schedule: schedule.map(|s| s.name.as_str()),
+            skipped: skipped(schedule, from, next),
             action,
             cron: t.cron.as_str(),
             timezone: t.tz.name(),
@@ -90,6 +133,9 @@ pub fn run(cli: &Cli, from: DateTime<Utc>, next: usize) -> u8 {
                 for at in &job.extra {
                     let at = DateTime::parse_from_rfc3339(at).expect("just formatted").format("%a %Y-%m-%d %H:%M %:z");
                     out!("  also at {at} (an exception's start)");
+                }
+                for d in &job.skipped {
+                    out!("  skips {} ({})", d.date, d.reason);
                 }
                 if job.next.is_empty() {
                     out!("  (no further fires)");

@@ -107,6 +107,10 @@ pub enum Command {
         /// How many fires to show per job.
         #[arg(long, default_value_t = 5)]
         next: usize,
+        /// Where the last good copies of calendar feeds are kept (used when a feed cannot
+        /// be fetched) [default: $STATE_DIRECTORY, else /var/lib/offhours].
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
     },
     /// Show which instances each schedule governs and what it would do (read-only).
     Plan {
@@ -359,7 +363,9 @@ pub fn main() -> ExitCode {
     }
     init_logging(cli.log_format);
     let code = match &cli.command {
-        Command::Check { from, next } => check::run(&cli, from.unwrap_or_else(Utc::now), *next),
+        Command::Check { from, next, state_dir } => {
+            with_runtime(|| check::run(&cli, from.unwrap_or_else(Utc::now), *next, run::state_dir(state_dir.clone())))
+        }
         Command::Policy { snooze, role, for_, all } => policy::run(&cli, *snooze, *role, for_.iter().any(|f| f == "suggest"), *all),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),
         Command::AuditKeys { at, deactivate } => with_runtime(|| keys::run(&cli, at.unwrap_or_else(Utc::now), *deactivate)),

@@ -64,6 +64,13 @@ pub async fn run(cli: &Cli, state_dir: PathBuf) -> u8 {
             eprintln!("offhours: {e}");
             EXIT_FAILED
         }
+        Err(e @ DaemonError::Calendars(_)) => {
+            tracing::error!(error = %e, "Cannot start: a calendar cannot be read.");
+            for line in e.to_string().lines() {
+                eprintln!("offhours: {line}");
+            }
+            EXIT_FAILED
+        }
         Err(e @ DaemonError::StateDir(_)) => {
             tracing::error!(error = %e, "Cannot start: the state directory is not writable.");
             eprintln!("offhours: {e}");

@@ -4,6 +4,7 @@
 //! type error at once); [`validate`] checks meaning (cron, timezones, dates, ARNs...)
 //! and builds [`Config`], again collecting every error with its position.
 
+pub mod calendar;
 mod raw;
 mod validate;
 
@@ -76,6 +77,37 @@ pub struct Config {
     pub suggest: Suggest,
     /// Where the daemon keeps what it handled (and, when shared, its leader lease).
     pub state: StateSettings,
+    /// Holiday calendars (ICS) that schedules skip, by name.
+    pub calendars: Vec<Calendar>,
+}
+
+/// `[calendars.NAME]`: an ICS calendar whose events' dates a schedule skips.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    /// Letters, digits, `-` and `_` (it names the cached copy's file).
+    pub name: String,
+    pub source: CalendarSource,
+    /// How often it is read again.
+    pub refresh: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalendarSource {
+    /// A file (relative paths from the config file's directory).
+    File(std::path::PathBuf),
+    /// A feed: the URL (a secret: a private calendar's address is its credential) and
+    /// how messages show it (scheme and host).
+    Url { url: Secret, shown: String },
+}
+
+impl CalendarSource {
+    /// Where, for messages: a path, or a URL's scheme and host only.
+    pub fn describe(&self) -> String {
+        match self {
+            CalendarSource::File(p) => p.display().to_string(),
+            CalendarSource::Url { shown, .. } => shown.clone(),
+        }
+    }
 }
 
 /// `[state]`: the state directory (default), or a DynamoDB table shared by replicas
@@ -273,6 +305,11 @@ pub struct Schedule {
     pub order_on_failure: OnFailure,
     /// Windows in which the schedule keeps its resources on or off.
     pub exceptions: Vec<Exception>,
+    /// The `[calendars]` whose events' dates it skips.
+    pub skip_calendars: Vec<String>,
+    /// Those dates once the calendars are read (`calendar::bind`), each with what
+    /// covers it (`NAME: SUMMARY`); also in `skip_dates` and the triggers.
+    pub holidays: BTreeMap<NaiveDate, String>,
 }
 
 /// A window of a schedule in which it keeps its resources on or off.

@@ -43,6 +43,19 @@ pub struct RawConfig {
     pub savings: Option<Spanned<RawSavings>>,
     pub suggest: Option<Spanned<RawSuggest>>,
     pub state: Option<Spanned<RawState>>,
+    #[serde(default)]
+    pub calendars: BTreeMap<Spanned<String>, Spanned<RawCalendar>>,
+}
+
+/// One `[calendars.NAME]` table: an ICS file or feed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalendar {
+    pub file: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    pub url_env: Option<Spanned<String>>,
+    pub url_file: Option<Spanned<String>>,
+    pub refresh: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +161,7 @@ pub struct RawSchedule {
     pub order: Option<Spanned<Vec<Spanned<KindNames>>>>,
     pub order_on_failure: Option<Spanned<String>>,
     pub exceptions: Option<Vec<Spanned<RawException>>>,
+    pub skip_calendars: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// One `[[schedules.NAME.exceptions]]` table.

@@ -181,7 +181,7 @@ hibernate = \"yes\"
         text,
         &[
             "t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)",
-            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, max_instances_per_action_total, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, enforce, enforce_grace, notify, accounts, organization, savings, suggest, state)",
+            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, max_instances_per_action_total, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, enforce, enforce_grace, notify, accounts, organization, savings, suggest, state, calendars)",
             "t.toml:7:8: schedules.office.stop: bad cron `0 19 * * MON-FRYDAY`: day-of-week field `MON-FRYDAY`: unknown name or character",
             "t.toml:8:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",
@@ -535,5 +535,34 @@ fn exceptions_are_windows_of_local_time_that_may_not_overlap() {
     check_errors(
         "[schedules.qa]\nstop = \"0 19 * * *\"\n[[schedules.qa.exceptions]]\nfrom = 2027-07-10\nto = 2027-07-20\nkeep = \"off\"\n",
         &["t.toml:6:8: schedules.qa.exceptions[0].keep: holds starts off, but the schedule has no `start`"],
+    );
+}
+
+#[test]
+fn calendars_name_one_source_and_schedules_name_calendars() {
+    let c = load_with_secrets(
+        "[calendars.company]\nfile = \"holidays.ics\"\n[calendars.public-de]\nurl_env = \"SLACK_URL\"\nrefresh = \"12h\"\n\
+         [schedules.office]\nstart = \"0 8 * * *\"\nskip_calendars = [\"company\", \"public-de\"]\n",
+    )
+    .unwrap();
+    assert_eq!(c.calendars[0].source, CalendarSource::File("holidays.ics".into()));
+    assert_eq!(c.calendars[0].refresh, std::time::Duration::from_secs(86_400), "a day by default");
+    assert_eq!(c.calendars[1].source.describe(), "https://hooks.slack.example/...", "scheme and host only");
+    assert!(!format!("{:?}", c.calendars[1]).contains("secretpart"), "Debug never shows the URL");
+    assert_eq!(c.schedules[0].skip_calendars, ["company", "public-de"]);
+    check_errors_with(
+        "[calendars.\"a/b\"]\nfile = \"x.ics\"\n[calendars.both]\nfile = \"x.ics\"\nurl = \"https://x.example/c.ics\"\n[calendars.none]\n\
+         [calendars.plain]\nurl = \"http://calendars.example/c.ics\"\n[calendars.fast]\nfile = \"x.ics\"\nrefresh = \"30s\"\n\
+         [calendars.gone]\nurl_file = \"/run/secrets/none\"\n\
+         [schedules.office]\nstart = \"0 8 * * *\"\nskip_calendars = [\"compnay\", \"fast\", \"both\"]\n[calendars.company]\nfile = \"c.ics\"\n",
+        &[
+            "t.toml:1:12: calendars.a/b: a calendar name is 1 to 64 letters, digits, `-` or `_`",
+            "t.toml:4:8: calendars.both.file: set either file or url (url_env, url_file), not both",
+            "t.toml:6:1: calendars.none: needs a source: file = PATH or url = \"https://...\" (or url_env, url_file)",
+            "t.toml:8:7: calendars.plain.url: must be https (plain http only to this machine: localhost, 127.0.0.1, ::1)",
+            "t.toml:11:11: calendars.fast.refresh: must be at least 1m",
+            "t.toml:13:12: calendars.gone.url_file: cannot read /run/secrets/none: No such file or directory (os error 2)",
+            "t.toml:16:19: schedules.office.skip_calendars: `compnay` is not a [calendars.NAME] of this file (did you mean `company`?)",
+        ],
     );
 }

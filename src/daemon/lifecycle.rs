@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::calendars::Refresher;
 use super::holds::{self, HoldWatch};
 use super::status::{self, ReloadStatus};
 use super::timer::{self, Due, Fire, JobKind, TimedJob};
@@ -60,6 +61,15 @@ struct Daemon<E: Executor, C: Clock> {
     /// When the idle daemon last gave memory back.
     trim: super::trim::Trim,
     holds: HoldWatch,
+    calendars: Calendars,
+}
+
+/// Reading the calendars: the client, and the texts the refresh task sends.
+struct Calendars {
+    http: reqwest::Client,
+    tx: mpsc::UnboundedSender<crate::config::calendar::Texts>,
+    rx: mpsc::UnboundedReceiver<crate::config::calendar::Texts>,
+    _refresher: Refresher,
 }
 
 /// Why the loop woke.
@@ -69,6 +79,8 @@ enum Wake {
     /// The lease changed hands (or this replica's view of it).
     Role,
     Reload,
+    /// The calendars were read again.
+    Calendars(crate::config::calendar::Texts),
     Shutdown,
 }
 
@@ -92,10 +104,12 @@ pub async fn run<E: Executor, C: Clock>(
                 Some(Control::Reload) => Wake::Reload,
                 Some(Control::Shutdown) | None => Wake::Shutdown,
             },
+            Some(texts) = daemon.calendars.rx.recv() => Wake::Calendars(texts),
         };
         let reloaded = match wake {
             Wake::Shutdown => break,
             Wake::Reload => daemon.reload().await,
+            Wake::Calendars(texts) => daemon.calendars_read(texts),
             Wake::Timer | Wake::Role => false,
         };
         daemon.turn(next, reloaded).await;
@@ -128,7 +142,19 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
             };
         let mut holds = HoldWatch::new(holds);
         holds.first(&config, clock.now()).await;
-        let current = Generation::new(config, prepared, holds.live(), clock.now());
+        let http = crate::jobs::calendars::client();
+        let texts = super::calendars::first(&config.calendars, &opts.state_dir, &http).await.map_err(DaemonError::Calendars)?;
+        let current = Generation::new(config, prepared, Arc::new(texts), holds.live(), clock.now())
+            .map_err(|e| DaemonError::Prepare(format!("{}: {e}", opts.config_path.display())))?;
+        let (texts_tx, texts_rx) = mpsc::unbounded_channel();
+        let refresher = Refresher::start(
+            current.file.calendars.clone(),
+            (*current.texts).clone(),
+            opts.state_dir.clone(),
+            http.clone(),
+            texts_tx.clone(),
+        );
+        let calendars = Calendars { http, tx: texts_tx, rx: texts_rx, _refresher: refresher };
         // Every start and stop, for the savings report: in the shared table beside the
         // watermarks, else in SQLite in the state directory. A ledger that cannot be
         // opened costs the report this run's history, never an action. Its writer counts
@@ -182,6 +208,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
             last_beat: None,
             trim: super::trim::Trim::default(),
             holds,
+            calendars,
         };
         daemon.first_lead().await;
         daemon.announce();
@@ -327,7 +354,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
     async fn reload(&mut self) -> bool {
         let began = notify::monotonic_usec();
         self.opts.notifier.notify(Note::Reloading { monotonic_usec: began });
-        let outcome = reload(&self.opts, &self.executor, &self.current, self.holds.live(), self.clock.now()).await;
+        let outcome = reload(&self.opts, &self.executor, &self.current, self.holds.live(), &self.calendars.http).await;
         let report = ReloadStatus {
             began_monotonic_usec: began,
             outcome: if outcome.is_ok() { "applied" } else { "rejected" }.into(),
@@ -357,6 +384,13 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
     /// missed later, by a crash or a takeover, is then caught up).
     async fn swap(&mut self, reloaded: Generation<E::Prepared>) {
         self.workers.ensure(&reloaded.jobs);
+        self.calendars._refresher = Refresher::start(
+            reloaded.file.calendars.clone(),
+            (*reloaded.texts).clone(),
+            self.opts.state_dir.clone(),
+            self.calendars.http.clone(),
+            self.calendars.tx.clone(),
+        );
         if let Some(fence) = self.leading
             && reloaded.config.billing_alarm != self.current.config.billing_alarm
         {
@@ -389,6 +423,20 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         self.beat(now);
     }
 
+    /// New texts of the calendars: a generation with them bound in. Whether it is in
+    /// place (the fires due are then looked for with its jobs).
+    fn calendars_read(&mut self, texts: crate::config::calendar::Texts) -> bool {
+        match self.current.with(Arc::new(texts), self.holds.live(), self.clock.now()) {
+            Some(g) => {
+                self.workers.ensure(&g.jobs);
+                self.current = g;
+                *self.shown.write().expect("config lock") = Some(self.current.config.clone());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Reads the holds when due; a change puts the schedules with the new holds in
     /// place, told once, by the leader.
     async fn follow_holds(&mut self, now: DateTime<Utc>) -> Vec<crate::plan::hold::Change> {
@@ -396,8 +444,10 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         if changes.is_empty() {
             return changes;
         }
-        self.current = self.current.with_holds(self.holds.live(), now);
-        *self.shown.write().expect("config lock") = Some(self.current.config.clone());
+        if let Some(g) = self.current.with(self.current.texts.clone(), self.holds.live(), now) {
+            self.current = g;
+            *self.shown.write().expect("config lock") = Some(self.current.config.clone());
+        }
         if self.leading.is_some() {
             for change in &changes {
                 holds::tell(change, &self.current.file);

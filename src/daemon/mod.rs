@@ -8,6 +8,7 @@
 //! (readiness, reload, watchdog). This file is the loop and the workers. What a fire
 //! *does* is the [`Executor`]'s business: AWS in production, a recorder in tests.
 
+mod calendars;
 pub mod clock;
 mod holds;
 mod lifecycle;
@@ -27,8 +28,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use crate::config::calendar::{BindError, Texts};
 use crate::config::{self, Config, LoadError};
 use crate::jobs::apply::Cause;
+use crate::plan::hold::Hold;
 use crate::store::Recorder;
 use crate::store::keeper::Keeper;
 use crate::store::ledger::LatestFigures;
@@ -194,6 +197,8 @@ pub enum DaemonError {
     Config(#[from] LoadError),
     #[error("{0}")]
     Prepare(String),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Calendars(Vec<crate::jobs::calendars::CalendarError>),
     #[error(transparent)]
     StateDir(#[from] status::StateDirError),
     #[error("http.listen {addr}: cannot listen: {source}; free the port or choose another address")]
@@ -282,21 +287,33 @@ impl Store {
 struct Generation<P> {
     /// The file as loaded.
     file: Arc<Config>,
-    /// The file with the holds in force bound into its schedules: what jobs run on.
+    /// Its calendars' texts, as last read.
+    texts: Arc<Texts>,
+    /// The file with its calendars' dates and the holds in force bound into its
+    /// schedules: what jobs run on.
     config: Arc<Config>,
     prepared: Arc<P>,
     jobs: Vec<TimedJob>,
 }
 
 impl<P> Generation<P> {
-    fn new(file: Arc<Config>, prepared: Arc<P>, holds: &[crate::plan::hold::Hold], now: DateTime<Utc>) -> Self {
-        let config = if holds.is_empty() { file.clone() } else { Arc::new(crate::plan::hold::apply(&file, holds, now)) };
-        Generation { jobs: timer::timed_jobs(&config), file, config, prepared }
+    fn new(file: Arc<Config>, prepared: Arc<P>, texts: Arc<Texts>, holds: &[Hold], now: DateTime<Utc>) -> Result<Self, BindError> {
+        let bound =
+            if file.calendars.is_empty() { file.clone() } else { Arc::new(config::calendar::bind(&file, &texts, now.date_naive())?) };
+        let config = if holds.is_empty() { bound } else { Arc::new(crate::plan::hold::apply(&bound, holds, now)) };
+        Ok(Generation { jobs: timer::timed_jobs(&config), file, texts, config, prepared })
     }
 
-    /// The same file and preparation with other holds.
-    fn with_holds(&self, holds: &[crate::plan::hold::Hold], now: DateTime<Utc>) -> Self {
-        Generation::new(self.file.clone(), self.prepared.clone(), holds, now)
+    /// The same file and preparation with other calendar texts or holds; `None` (the
+    /// reason logged) when the texts do not bind.
+    fn with(&self, texts: Arc<Texts>, holds: &[Hold], now: DateTime<Utc>) -> Option<Self> {
+        match Generation::new(self.file.clone(), self.prepared.clone(), texts, holds, now) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::error!(job = "calendars", error = %e, "Calendars not applied; the schedules keep the dates they had.");
+                None
+            }
+        }
     }
 }
 
@@ -548,8 +565,8 @@ async fn reload<E: Executor>(
     opts: &Options,
     executor: &Arc<E>,
     current: &Generation<E::Prepared>,
-    holds: &[crate::plan::hold::Hold],
-    now: DateTime<Utc>,
+    holds: &[Hold],
+    http: &reqwest::Client,
 ) -> Result<Generation<E::Prepared>, Vec<String>> {
     let config = match load(opts) {
         Ok(c) if c.state != current.file.state => {
@@ -584,7 +601,24 @@ async fn reload<E: Executor>(
             return Err(vec![e]);
         }
     };
-    let reloaded = Generation::new(config.clone(), prepared, holds, now);
+    let texts = match calendars::first(&config.calendars, &opts.state_dir, http).await {
+        Ok(t) => Arc::new(t),
+        Err(errors) => {
+            tracing::error!(
+                outcome = "rejected",
+                errors = errors.len(),
+                "Reload rejected: a calendar cannot be read; the running schedules stay."
+            );
+            return Err(errors.iter().map(ToString::to_string).collect());
+        }
+    };
+    let reloaded = match Generation::new(config.clone(), prepared, texts, holds, Utc::now()) {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(outcome = "rejected", error = %e, "Reload rejected; the running schedules stay.");
+            return Err(vec![e.to_string()]);
+        }
+    };
     // By name, so that a file of thousands of schedules is compared in n log n.
     fn by_name(c: &Config) -> BTreeMap<&str, &config::Schedule> {
         c.schedules.iter().map(|s| (s.name.as_str(), s)).collect()

@@ -90,6 +90,8 @@ pub struct Day {
     pub end: DateTime<Utc>,
     /// A skip date: no fire this local day, the state carries over.
     pub skip: bool,
+    /// What a calendar says of it (`CALENDAR: SUMMARY`), when a calendar makes it one.
+    pub holiday: Option<String>,
     pieces: Vec<Piece>,
     /// Wall-clock ranges (seconds) that do not exist this day (clocks went forward).
     gaps: Vec<(f64, f64)>,
@@ -125,7 +127,7 @@ impl Day {
                 pieces[i].bottom_until = Some(before);
             }
         }
-        Day { date, start, end, skip, pieces, gaps }
+        Day { date, start, end, skip, holiday: None, pieces, gaps }
     }
 
     /// Hours this day lasts (23 or 25 on a DST change).
@@ -141,8 +143,12 @@ impl Day {
         if hours != 24.0 {
             let _ = write!(label, " ({hours} h)");
         }
-        if self.skip {
-            label.push_str(" (skip date)");
+        match (&self.holiday, self.skip) {
+            (Some(h), _) => {
+                let _ = write!(label, " (skip date: {h})");
+            }
+            (None, true) => label.push_str(" (skip date)"),
+            (None, false) => {}
         }
         label
     }
@@ -229,7 +235,9 @@ pub fn week(schedule: &Schedule, now: DateTime<Utc>) -> Week {
     let days: Vec<Day> = (0..7)
         .map(|i| {
             let date = monday + Days::new(i);
-            Day::new(&tz, date, schedule.skip_dates.contains(&date))
+            let mut day = Day::new(&tz, date, schedule.skip_dates.contains(&date));
+            day.holiday = schedule.holidays.get(&date).cloned();
+            day
         })
         .collect();
     let periods = periods(schedule, days[0].start, days[6].end);

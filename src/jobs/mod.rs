@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod billing;
+pub mod calendars;
 pub mod keys;
 pub mod ledger;
 pub mod listing;

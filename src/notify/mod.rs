@@ -117,6 +117,8 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
         | Event::Notification { .. }
         // Told within the action's own notice (its held resources).
         | Event::OrderHalted { .. }
+        // A warning in the log and a metric: the schedules go on with the last good copy.
+        | Event::CalendarRead { .. }
         | Event::Role { .. } => return None,
     };
     Some(draft.at(now))

@@ -34,6 +34,8 @@ pub enum SkipReason {
         value: String,
     },
     SkipDate(NaiveDate),
+    /// A date a calendar of the schedule covers (`skip_calendars`): what covers it.
+    Holiday(NaiveDate, String),
     /// Enforce found it out of step less than `enforce_grace` ago.
     Grace {
         until: String,
@@ -52,6 +54,7 @@ impl fmt::Display for SkipReason {
                 write!(f, "bad override tag value {tag}={value:?} (expected true, a date YYYY-MM-DD or an RFC 3339 time)")
             }
             Self::SkipDate(d) => write!(f, "{d} is a skip date"),
+            Self::Holiday(d, what) => write!(f, "{d} is a skip date ({what})"),
             Self::Grace { until } => write!(f, "out of step: left as found until {until} (enforce_grace)"),
         }
     }
@@ -116,6 +119,8 @@ pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<U
                 skip(SkipReason::Gone(r.state.clone()))
             } else if let Some(reason) = r.tags.get(skip_tag).and_then(|v| override_skip(skip_tag, v, now, schedule.timezone)) {
                 skip(reason)
+            } else if let Some(what) = schedule.holidays.get(&today) {
+                skip(SkipReason::Holiday(today, what.clone()))
             } else if schedule.skip_dates.contains(&today) {
                 skip(SkipReason::SkipDate(today))
             } else if phase == target {

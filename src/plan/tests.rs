@@ -30,6 +30,8 @@ fn schedule(hibernate: bool) -> Schedule {
         order: Vec::new(),
         order_on_failure: Default::default(),
         exceptions: Vec::new(),
+        skip_calendars: Vec::new(),
+        holidays: BTreeMap::new(),
     }
 }
 
@@ -300,6 +302,16 @@ fn skip_dates_and_hibernation() {
     );
     check_plan(true, Start, MONDAY, instance("stopped", &["hibernation"]), "act");
     check_plan(false, Stop, MONDAY, instance("running", &["hibernation"]), "act");
+}
+
+#[test]
+fn a_calendar_date_says_which_event_makes_it_one() {
+    let mut s = schedule(false);
+    let eve: NaiveDate = "2026-12-24".parse().unwrap();
+    s.holidays.insert(eve, "company: Christmas Eve".into());
+    s.skip_dates.insert(eve);
+    let decisions = plan(&s, Action::Stop, "offhours:skip", at("2026-12-24T18:00:00Z"), &[instance("running", &[])]);
+    assert_eq!(render(&decisions[0]), "skip: 2026-12-24 is a skip date (company: Christmas Eve)");
 }
 
 #[test]

@@ -142,7 +142,11 @@ pub fn governed(schedule: &Schedule, skip_tag: &str, now: DateTime<Utc>, resourc
         .filter(|d| match &d.verdict {
             Verdict::Act { .. } | Verdict::Unchanged => true,
             Verdict::Skip(
-                SkipReason::Transitional(_) | SkipReason::OverrideUntil { .. } | SkipReason::SkipDate(_) | SkipReason::Grace { .. },
+                SkipReason::Transitional(_)
+                | SkipReason::OverrideUntil { .. }
+                | SkipReason::SkipDate(_)
+                | SkipReason::Holiday(..)
+                | SkipReason::Grace { .. },
             ) => true,
             Verdict::Skip(
                 SkipReason::Kind(_) | SkipReason::Gone(_) | SkipReason::OverrideAlways { .. } | SkipReason::BadOverride { .. },

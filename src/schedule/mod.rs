@@ -14,6 +14,7 @@
 //! `skip_dates` suppress fires whose local date is listed.
 
 mod fires;
+pub mod ics;
 
 use std::collections::BTreeSet;
 

@@ -5,6 +5,7 @@
 mod accounts;
 mod apply;
 mod billing;
+mod calendars;
 mod check;
 mod daemon;
 mod ecs_scaling;

@@ -16,6 +16,7 @@ use crate::model::Kind;
 use crate::schedule::{CronExpr, Trigger};
 
 mod accounts;
+mod calendars;
 mod exceptions;
 mod notify;
 mod order;
@@ -234,6 +235,8 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     let savings = raw.savings.as_ref().map(|v| savings(&mut c, v)).unwrap_or_default();
     let suggest = raw.suggest.as_ref().map(|v| suggest::suggest(&mut c, v.get_ref())).unwrap_or_default();
     let state = raw.state.as_ref().map(|v| state(&mut c, v, regions.first().map(String::as_str))).unwrap_or_default();
+    let calendars = calendars::calendars(&mut c, &raw.calendars, source, host.secrets);
+    calendars::skip_calendars(&mut c, &raw.schedules, &calendars, &mut schedules);
     let others = !raw.accounts.is_empty() || raw.organization.is_some();
     schedule_accounts(&mut c, &raw.schedules, others, raw.organization.is_some(), &accounts, &mut schedules);
 
@@ -267,6 +270,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         savings,
         suggest,
         state,
+        calendars,
     })
 }
 
@@ -574,6 +578,8 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         order,
         order_on_failure,
         exceptions,
+        skip_calendars: Vec::new(),
+        holidays: BTreeMap::new(),
     };
     schedule.bind_exceptions();
     Some(schedule)

@@ -106,9 +106,22 @@ fn webhook_url(
     secrets: fn(&SecretRef<'_>) -> Result<String, String>,
 ) -> Option<Secret> {
     let raw_w = w.get_ref();
-    let given: Vec<&Spanned<String>> = [&raw_w.url, &raw_w.url_env, &raw_w.url_file].into_iter().flatten().collect();
-    // The URL is the webhook's credential: messages say where it came from, never what it is.
-    let url = match (given.len(), &raw_w.url, &raw_w.url_env, &raw_w.url_file) {
+    secret_url(c, w.span(), [&raw_w.url, &raw_w.url_env, &raw_w.url_file], prefix, secrets).map(|(secret, _)| secret)
+}
+
+/// A URL that may carry a credential (a webhook's, a private calendar's), from exactly
+/// one of `url`, `url_env` and `url_file` (`given`, in that order): the secret and its
+/// parsed form. Messages say where it came from, never what it is.
+pub(super) fn secret_url(
+    c: &mut Checker,
+    table: std::ops::Range<usize>,
+    given: [&Option<Spanned<String>>; 3],
+    prefix: &str,
+    secrets: fn(&SecretRef<'_>) -> Result<String, String>,
+) -> Option<(Secret, reqwest::Url)> {
+    let [raw_url, raw_env, raw_file] = given;
+    let set: Vec<&Spanned<String>> = given.into_iter().flatten().collect();
+    let url = match (set.len(), raw_url, raw_env, raw_file) {
         (1, Some(v), _, _) => Some((v.span(), "url".to_string(), v.get_ref().trim().to_string())),
         (1, _, Some(v), _) => match secrets(&SecretRef::Env(v.get_ref())) {
             Ok(value) if !value.trim().is_empty() => {
@@ -135,16 +148,16 @@ fn webhook_url(
             }
         },
         (0, ..) => {
-            c.error(w.span(), format!("{prefix}url"), "is required: set one of url, url_env (an environment variable) or url_file");
+            c.error(table, format!("{prefix}url"), "is required: set one of url, url_env (an environment variable) or url_file");
             None
         }
         _ => {
-            c.error(given[1].span(), format!("{prefix}url"), "set only one of url, url_env and url_file");
+            c.error(set[1].span(), format!("{prefix}url"), "set only one of url, url_env and url_file");
             None
         }
     };
     url.and_then(|(span, from, value)| match reqwest::Url::parse(&value) {
-        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Some(Secret::new(value)),
+        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Some((Secret::new(value), u)),
         _ => {
             c.error(
                 span,
