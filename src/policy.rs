@@ -51,6 +51,8 @@ pub struct Features {
     /// `offhours suggest`: the resources' hourly metrics (GetMetricData), in every
     /// account it reads.
     pub suggest: bool,
+    /// `mute_alarms` on a schedule: the alarms watching what it stops.
+    pub mute_alarms: bool,
 }
 
 /// How `[organization]` finds its accounts, and the role it assumes in each.
@@ -87,6 +89,7 @@ impl Features {
             state_table: Some("arn:aws:dynamodb:*:*:table/*".into()),
             init_state: true,
             suggest: true,
+            mute_alarms: true,
         }
     }
 
@@ -133,6 +136,7 @@ impl Features {
             // A `[suggest]` section (one that sets anything) is taken as the wish to use
             // `offhours suggest`; `offhours policy --for suggest` asks for it outright.
             suggest: config.suggest != crate::config::Suggest::default(),
+            mute_alarms: config.schedules.iter().any(|s| s.mute_alarms),
         }
     }
 
@@ -157,6 +161,10 @@ pub const ACTIONS: &[&str] = &[
     "cloudwatch:PutMetricAlarm",
     "cloudwatch:ListMetrics",
     "cloudwatch:GetMetricData",
+    "cloudwatch:DisableAlarmActions",
+    "cloudwatch:EnableAlarmActions",
+    "cloudwatch:TagResource",
+    "cloudwatch:UntagResource",
     "sns:ListSubscriptionsByTopic",
     "sns:Publish",
     "pricing:GetProducts",
@@ -242,6 +250,7 @@ pub fn document(features: Features) -> Value {
     statements.extend(pricing_statements(&features));
     statements.extend(state_statements(&features));
     statements.extend(suggest_statements(&features));
+    statements.extend(mute_statements(&features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -289,11 +298,37 @@ pub fn member_document(features: &Features) -> Value {
     statements.extend(audit_statements(features));
     statements.extend(snooze_statements(features));
     statements.extend(suggest_statements(features));
+    statements.extend(mute_statements(features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
 /// `offhours suggest` reads metrics where the resources are (GetMetricData has no
 /// resource-level permission).
+/// `mute_alarms`: the alarms of the regions acted in are read (DescribeAlarms names no
+/// alarm, but IAM checks it on the alarm type), their actions turned off and on, and
+/// the tag that records it written and read, that tag only.
+fn mute_statements(features: &Features) -> Vec<Value> {
+    if !features.mute_alarms {
+        return Vec::new();
+    }
+    let alarms = "arn:aws:cloudwatch:*:*:alarm:*";
+    vec![
+        json!({
+            "Sid": "MuteAlarms",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:DescribeAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:EnableAlarmActions", "cloudwatch:ListTagsForResource"],
+            "Resource": alarms
+        }),
+        json!({
+            "Sid": "RecordMutedAlarms",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:TagResource", "cloudwatch:UntagResource"],
+            "Resource": alarms,
+            "Condition": { "ForAllValues:StringEquals": { "aws:TagKeys": [crate::plan::alarms::MUTED_TAG] } }
+        }),
+    ]
+}
+
 fn suggest_statements(features: &Features) -> Vec<Value> {
     if !features.suggest {
         return Vec::new();
@@ -613,10 +648,18 @@ mod tests {
         // ListDbClusters' rds:DescribeDBInstances: its members' classes, for the prices).
         // The five kinds of that time.
         let five: std::collections::BTreeSet<_> = crate::kinds::ids()[..5].iter().copied().collect();
-        let all = Features { pricing: false, state_table: None, kinds: five.clone(), suggest: false, ..Features::all() };
+        let all =
+            Features { pricing: false, state_table: None, kinds: five.clone(), suggest: false, mute_alarms: false, ..Features::all() };
         assert_eq!(document(all.clone()), before);
         assert_eq!(
-            document(Features { pricing: false, state_table: None, kinds: five, suggest: false, ..Features::all_accounts() }),
+            document(Features {
+                pricing: false,
+                state_table: None,
+                kinds: five,
+                suggest: false,
+                mute_alarms: false,
+                ..Features::all_accounts()
+            }),
             before,
             "the account fields play no part in it"
         );
@@ -645,6 +688,7 @@ mod tests {
             state_table: None,
             init_state: false,
             suggest: false,
+            mute_alarms: false,
         }
     }
 
@@ -823,7 +867,8 @@ mod tests {
             let prefixes: Vec<String> = kinds_actions
                 .iter()
                 .map(|a| format!("{}:", a.split(':').next().unwrap()))
-                .chain(["ec2:".into(), "iam:".into(), "cloudwatch:GetMetricData".into()])
+                // Metrics for suggest; alarms of the resources muted where they are.
+                .chain(["ec2:".into(), "iam:".into(), "cloudwatch:".into()])
                 .collect();
             assert!(member.iter().all(|a| prefixes.iter().any(|s| a.starts_with(s.as_str()))), "{member:?}");
         }
@@ -915,6 +960,7 @@ mod tests {
             ("UseKeyAudit", Features { iam_audit: true, ..none() }),
             ("UseKeyDeactivation", Features { iam_deactivate: true, ..none() }),
             ("UseSuggest", Features { suggest: true, ..none() }),
+            ("UseMuteAlarms", Features { mute_alarms: true, ..none() }),
         ];
         for (condition, features) in &cases {
             let granted: Vec<&str> = statements.iter().filter(|(c, _)| c.is_empty() || c == condition).map(|(_, s)| s.as_str()).collect();

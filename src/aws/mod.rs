@@ -8,6 +8,7 @@
 //! Layout: this file builds the SDK configuration and checks regions; [`api`] is one
 //! region for one action; [`batch`] the batched act; [`error`] the error classes.
 
+pub mod alarms;
 mod api;
 mod assume;
 pub mod batch;

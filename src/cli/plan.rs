@@ -36,6 +36,15 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, state_dir: std::path::PathBuf) ->
                 if let Some(order) = &s.order {
                     out!("  order: {}", order.line());
                 }
+                for a in s.alarms.iter().flatten() {
+                    let state = if a.actions_enabled { "actions on: muted at a stop" } else { "actions off" };
+                    out!(
+                        "  alarm {} ({}{}): {state}",
+                        a.name,
+                        a.region,
+                        if a.account.is_empty() { String::new() } else { format!(", {}", a.account) }
+                    );
+                }
                 if s.resources.is_empty() {
                     out!("  no matching resources");
                     continue;

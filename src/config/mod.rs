@@ -310,6 +310,9 @@ pub struct Schedule {
     /// Those dates once the calendars are read (`calendar::bind`), each with what
     /// covers it (`NAME: SUMMARY`); also in `skip_dates` and the triggers.
     pub holidays: BTreeMap<NaiveDate, String>,
+    /// Turn off the actions of the CloudWatch alarms watching what a stop leaves off,
+    /// and on again after the start.
+    pub mute_alarms: bool,
 }
 
 /// A window of a schedule in which it keeps its resources on or off.

@@ -162,6 +162,7 @@ pub struct RawSchedule {
     pub order_on_failure: Option<Spanned<String>>,
     pub exceptions: Option<Vec<Spanned<RawException>>>,
     pub skip_calendars: Option<Spanned<Vec<Spanned<String>>>>,
+    pub mute_alarms: Option<bool>,
 }
 
 /// One `[[schedules.NAME.exceptions]]` table.

@@ -353,6 +353,9 @@ pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyRep
         }
     }
     results.sort_by(|a, b| (a.kind, &a.region, &a.id).cmp(&(b.kind, &b.region, &b.id)));
+    if req.schedule.mute_alarms {
+        super::alarms::follow(aws, &req, &calls, &resources, &results).await;
+    }
     let report = ApplyReport {
         schedule: req.schedule.name.clone(),
         action: req.action,

@@ -4,6 +4,7 @@
 //! Layout: [`apply`] carries out one start/stop action; [`billing`] ensures the billing
 //! alarm; [`keys`] audits IAM access keys; [`preview`] is the read-only view behind `offhours plan`.
 
+pub mod alarms;
 pub mod apply;
 pub mod billing;
 pub mod calendars;

@@ -40,6 +40,17 @@ pub struct PlannedResource {
     pub snoozed_until: Option<String>,
 }
 
+/// An alarm watching a governed resource, for a schedule with `mute_alarms`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedAlarm {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    /// Whether its actions are on now (a stop turns off only those that are).
+    pub actions_enabled: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SchedulePlan {
     pub schedule: String,
@@ -50,6 +61,9 @@ pub struct SchedulePlan {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<plan::order::OrderView>,
     pub resources: Vec<PlannedResource>,
+    /// With `mute_alarms`: the alarms watching its resources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<Vec<PlannedAlarm>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,12 +115,17 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
             reads.push(async move {
                 let selector = schedule.selector(&config.tag_key);
                 let listings = listing::read(&t.aws, &schedule.kinds, regions, Read::Tagged(&selector), calls).await;
-                (schedule.name.as_str(), t, listing::whole(listings).map_err(|f| f.error))
+                let found = listing::whole(listings).map_err(|f| f.error);
+                let alarms = match &found {
+                    Ok(resources) if schedule.mute_alarms => super::alarms::watching(&t.aws, resources, calls).await,
+                    _ => Vec::new(),
+                };
+                (schedule.name.as_str(), t, found.map(|f| (f, alarms)))
             });
         }
     }
     let single = targets.len() == 1;
-    let mut by_schedule: std::collections::BTreeMap<&str, Vec<(&Target, Vec<crate::model::Resource>)>> = Default::default();
+    let mut by_schedule: std::collections::BTreeMap<&str, Vec<(&Target, Found)>> = Default::default();
     for (name, t, read) in futures_util::future::join_all(reads).await {
         match read {
             Ok(found) => by_schedule.entry(name).or_default().push((t, found)),
@@ -135,16 +154,26 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
     })
 }
 
+/// What one account holds of a schedule: its resources, and the alarms watching them.
+type Found = (Vec<Resource>, Vec<(String, crate::aws::alarms::AlarmInfo)>);
+
 /// One schedule's plan at `at`: what its last fire would do to each resource found in
 /// each account.
-fn schedule_plan(config: &Config, schedule: &Schedule, at: DateTime<Utc>, found: Vec<(&Target, Vec<Resource>)>) -> SchedulePlan {
+fn schedule_plan(config: &Config, schedule: &Schedule, at: DateTime<Utc>, found: Vec<(&Target, Found)>) -> SchedulePlan {
     let last = plan::last_fire(schedule, at);
     let snoozed = |tags: &std::collections::BTreeMap<String, String>| {
         plan::snooze::snoozed_until(tags.get(&config.skip_tag).map(String::as_str), at, schedule.timezone)
             .map(|t| t.with_timezone(&schedule.timezone).to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
     };
     let mut resources = Vec::new();
-    for (t, found) in found {
+    let mut alarms = Vec::new();
+    for (t, (found, watching)) in found {
+        alarms.extend(watching.into_iter().map(|(region, a)| PlannedAlarm {
+            account: t.account.id.clone(),
+            region,
+            name: a.name,
+            actions_enabled: a.actions_enabled,
+        }));
         let row = |r: Resource, decision: &'static str, reason: Option<String>| PlannedResource {
             account: t.account.id.clone(),
             account_name: t.account.name.clone(),
@@ -179,5 +208,6 @@ fn schedule_plan(config: &Config, schedule: &Schedule, at: DateTime<Utc>, found:
         next_fire: view(schedule, plan::next_fire(schedule, at)),
         order: plan::order::view(schedule),
         resources,
+        alarms: schedule.mute_alarms.then_some(alarms),
     }
 }

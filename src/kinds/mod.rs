@@ -89,6 +89,11 @@ pub trait ResourceKind: Send + Sync {
     /// The CloudWatch metrics `offhours suggest` judges an hour of `r` idle by; none
     /// for a kind it cannot judge (its resources are left out, and said so).
     fn metrics(&self, r: &Resource) -> Vec<MetricQuery>;
+    /// The CloudWatch dimensions that name `r` in its alarms (`mute_alarms`): by
+    /// default those of its first metric; none for a kind without metrics.
+    fn alarm_identity(&self, r: &Resource) -> Vec<(&'static str, String)> {
+        self.metrics(r).into_iter().next().map(|q| q.dimensions).unwrap_or_default()
+    }
 }
 
 /// What a kind is, as data: a struct literal in its folder, every field given.

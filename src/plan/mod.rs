@@ -10,6 +10,7 @@ use crate::model::{Action, Asks, Mode, Phase, Resource};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+pub mod alarms;
 pub mod enforce;
 pub mod hold;
 pub mod order;

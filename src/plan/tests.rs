@@ -32,6 +32,7 @@ fn schedule(hibernate: bool) -> Schedule {
         exceptions: Vec::new(),
         skip_calendars: Vec::new(),
         holidays: BTreeMap::new(),
+        mute_alarms: false,
     }
 }
 

@@ -249,6 +249,12 @@ fn the_reference_names_every_json_key() {
             next_fire: fire(),
             order: Some(order),
             resources: vec![planned],
+            alarms: Some(vec![crate::jobs::preview::PlannedAlarm {
+                account: "1".into(),
+                region: "r".into(),
+                name: "a".into(),
+                actions_enabled: true,
+            }]),
         }],
         failed_accounts: vec![AccountFailure { account: "1".into(), account_name: some(), error: "e".into() }],
     };

@@ -3,6 +3,7 @@
 //! parallel without seeing each other.
 
 mod accounts;
+mod alarms;
 mod apply;
 mod billing;
 mod calendars;

@@ -580,6 +580,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         exceptions,
         skip_calendars: Vec::new(),
         holidays: BTreeMap::new(),
+        mute_alarms: raw.mute_alarms.unwrap_or(false),
     };
     schedule.bind_exceptions();
     Some(schedule)

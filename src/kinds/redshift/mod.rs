@@ -90,6 +90,11 @@ impl ResourceKind for Clusters {
     fn metrics(&self, _r: &Resource) -> Vec<MetricQuery> {
         Vec::new()
     }
+
+    /// Its alarms name it by `ClusterIdentifier` (AWS/Redshift), metrics judged or not.
+    fn alarm_identity(&self, r: &Resource) -> Vec<(&'static str, String)> {
+        vec![("ClusterIdentifier", r.id.clone())]
+    }
 }
 
 #[cfg(test)]
