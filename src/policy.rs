@@ -53,6 +53,8 @@ pub struct Features {
     pub suggest: bool,
     /// `mute_alarms` on a schedule: the alarms watching what it stops.
     pub mute_alarms: bool,
+    /// The schedules' change calendars, as document ARNs (a name: in any account).
+    pub change_calendars: Vec<String>,
 }
 
 /// How `[organization]` finds its accounts, and the role it assumes in each.
@@ -90,6 +92,7 @@ impl Features {
             init_state: true,
             suggest: true,
             mute_alarms: true,
+            change_calendars: vec!["arn:aws:ssm:*:*:document/*".into()],
         }
     }
 
@@ -137,6 +140,7 @@ impl Features {
             // `offhours suggest`; `offhours policy --for suggest` asks for it outright.
             suggest: config.suggest != crate::config::Suggest::default(),
             mute_alarms: config.schedules.iter().any(|s| s.mute_alarms),
+            change_calendars: change_calendar_arns(config),
         }
     }
 
@@ -149,6 +153,18 @@ impl Features {
     fn uses(&self, kind: Kind) -> bool {
         self.kinds.contains(&kind)
     }
+}
+
+/// The document ARN of each schedule's change calendar, once each.
+fn change_calendar_arns(config: &Config) -> Vec<String> {
+    let mut arns: Vec<String> = Vec::new();
+    for c in config.schedules.iter().filter_map(|s| s.change_calendar.as_ref()) {
+        let arn = if c.name.starts_with("arn:") { c.name.clone() } else { format!("arn:aws:ssm:{}:*:document/{}", c.region, c.name) };
+        if !arns.contains(&arn) {
+            arns.push(arn);
+        }
+    }
+    arns
 }
 
 /// Every API action the engine calls outside the kinds, as `service:Action` (each
@@ -165,6 +181,7 @@ pub const ACTIONS: &[&str] = &[
     "cloudwatch:EnableAlarmActions",
     "cloudwatch:TagResource",
     "cloudwatch:UntagResource",
+    "ssm:GetCalendarState",
     "sns:ListSubscriptionsByTopic",
     "sns:Publish",
     "pricing:GetProducts",
@@ -251,6 +268,7 @@ pub fn document(features: Features) -> Value {
     statements.extend(state_statements(&features));
     statements.extend(suggest_statements(&features));
     statements.extend(mute_statements(&features));
+    statements.extend(change_calendar_statements(&features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -286,6 +304,7 @@ pub fn hub_document(features: &Features) -> Value {
     statements.extend(notify_statements(features));
     statements.extend(pricing_statements(features));
     statements.extend(state_statements(features));
+    statements.extend(change_calendar_statements(features));
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -326,6 +345,16 @@ fn mute_statements(features: &Features) -> Vec<Value> {
             "Resource": alarms,
             "Condition": { "ForAllValues:StringEquals": { "aws:TagKeys": [crate::plan::alarms::MUTED_TAG] } }
         }),
+    ]
+}
+
+/// `change_calendar`: the calendars' state, read where offhours runs (the hub).
+fn change_calendar_statements(features: &Features) -> Vec<Value> {
+    if features.change_calendars.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        json!({ "Sid": "ReadChangeCalendars", "Effect": "Allow", "Action": ["ssm:GetCalendarState"], "Resource": features.change_calendars }),
     ]
 }
 
@@ -648,8 +677,15 @@ mod tests {
         // ListDbClusters' rds:DescribeDBInstances: its members' classes, for the prices).
         // The five kinds of that time.
         let five: std::collections::BTreeSet<_> = crate::kinds::ids()[..5].iter().copied().collect();
-        let all =
-            Features { pricing: false, state_table: None, kinds: five.clone(), suggest: false, mute_alarms: false, ..Features::all() };
+        let all = Features {
+            pricing: false,
+            state_table: None,
+            kinds: five.clone(),
+            suggest: false,
+            mute_alarms: false,
+            change_calendars: Vec::new(),
+            ..Features::all()
+        };
         assert_eq!(document(all.clone()), before);
         assert_eq!(
             document(Features {
@@ -658,6 +694,7 @@ mod tests {
                 kinds: five,
                 suggest: false,
                 mute_alarms: false,
+                change_calendars: Vec::new(),
                 ..Features::all_accounts()
             }),
             before,
@@ -689,6 +726,7 @@ mod tests {
             init_state: false,
             suggest: false,
             mute_alarms: false,
+            change_calendars: Vec::new(),
         }
     }
 
@@ -856,8 +894,9 @@ mod tests {
         for everything in [Features::all_accounts(), features(&[TWO_ACCOUNTS, ORG_OUS, RDS_ASG, HUB_ONLY, AUDIT].concat())] {
             let hub = actions(&hub_document(&everything));
             assert!(
-                hub.iter()
-                    .all(|a| ["sts:", "organizations:", "cloudwatch:", "sns:", "pricing:", "dynamodb:"].iter().any(|s| a.starts_with(s))),
+                hub.iter().all(|a| ["sts:", "organizations:", "cloudwatch:", "sns:", "pricing:", "dynamodb:", "ssm:"]
+                    .iter()
+                    .any(|s| a.starts_with(s))),
                 "{hub:?}"
             );
             let member = actions(&member_document(&everything));

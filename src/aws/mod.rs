@@ -21,6 +21,7 @@ pub mod organizations;
 pub mod pricing;
 mod settings;
 pub mod sns;
+pub mod ssm;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

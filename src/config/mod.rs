@@ -313,6 +313,8 @@ pub struct Schedule {
     /// Turn off the actions of the CloudWatch alarms watching what a stop leaves off,
     /// and on again after the start.
     pub mute_alarms: bool,
+    /// An SSM Change Calendar that holds back starts (or stops) while it is closed.
+    pub change_calendar: Option<ChangeCalendar>,
 }
 
 /// A window of a schedule in which it keeps its resources on or off.
@@ -323,6 +325,43 @@ pub struct Exception {
     pub reason: Option<String>,
     /// Who set it with `offhours hold` (a hold rather than the file's exception).
     pub held_by: Option<String>,
+}
+
+/// `change_calendar`: an SSM Change Calendar read before each fire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeCalendar {
+    /// Its name or ARN, as GetCalendarState takes it.
+    pub name: String,
+    /// Where it is read: the ARN's region, else the file's first region.
+    pub region: String,
+    pub closed: ClosedSkips,
+}
+
+/// What a closed change calendar holds back (`change_calendar_closed`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClosedSkips {
+    /// `skip-starts`: nothing is brought up while it is closed; stops go on.
+    #[default]
+    Starts,
+    /// `skip-stops`: what runs keeps running while it is closed; starts go on.
+    Stops,
+}
+
+impl ClosedSkips {
+    pub fn parse(text: &str) -> Option<ClosedSkips> {
+        match text {
+            "skip-starts" => Some(ClosedSkips::Starts),
+            "skip-stops" => Some(ClosedSkips::Stops),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClosedSkips::Starts => "skip-starts",
+            ClosedSkips::Stops => "skip-stops",
+        }
+    }
 }
 
 /// What an exception keeps.

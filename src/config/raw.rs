@@ -163,6 +163,8 @@ pub struct RawSchedule {
     pub exceptions: Option<Vec<Spanned<RawException>>>,
     pub skip_calendars: Option<Spanned<Vec<Spanned<String>>>>,
     pub mute_alarms: Option<bool>,
+    pub change_calendar: Option<Spanned<String>>,
+    pub change_calendar_closed: Option<Spanned<String>>,
 }
 
 /// One `[[schedules.NAME.exceptions]]` table.

@@ -566,3 +566,29 @@ fn calendars_name_one_source_and_schedules_name_calendars() {
         ],
     );
 }
+
+#[test]
+fn a_change_calendar_is_a_name_read_in_the_first_region_or_an_arn() {
+    let c = load_str(
+        "regions = [\"eu-west-1\", \"us-east-1\"]\n[schedules.a]\nstart = \"0 8 * * *\"\nchange_calendar = \"release-freeze\"\n\
+         [schedules.b]\nstop = \"0 19 * * *\"\nchange_calendar = \"arn:aws:ssm:us-east-2:123456789012:document/freeze\"\nchange_calendar_closed = \"skip-stops\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.schedules[0].change_calendar,
+        Some(ChangeCalendar { name: "release-freeze".into(), region: "eu-west-1".into(), closed: ClosedSkips::Starts })
+    );
+    assert_eq!(c.schedules[1].change_calendar.as_ref().map(|k| (k.region.as_str(), k.closed)), Some(("us-east-2", ClosedSkips::Stops)));
+    check_errors(
+        "[schedules.a]\nstart = \"0 8 * * *\"\nchange_calendar = \"freeze\"\n[schedules.b]\nstart = \"0 8 * * *\"\nchange_calendar = \"arn:aws:ssm:eu-west-1:1:document/x\"\n\
+         [schedules.c]\nstart = \"0 8 * * *\"\nchange_calendar = \"no spaces\"\n[schedules.d]\nstart = \"0 8 * * *\"\nchange_calendar_closed = \"skip-stops\"\n\
+         [schedules.e]\nstart = \"0 8 * * *\"\nchange_calendar = \"arn:aws:ssm:eu-west-1:123456789012:document/freeze\"\nchange_calendar_closed = \"stops\"\n",
+        &[
+            "t.toml:3:19: schedules.a.change_calendar: a calendar named without its ARN is read in the file's first region: set `regions`, or give the calendar's ARN",
+            "t.toml:6:19: schedules.b.change_calendar: `arn:aws:ssm:eu-west-1:1:document/x` is not an SSM document ARN (arn:aws:ssm:REGION:ACCOUNT:document/NAME)",
+            "t.toml:9:19: schedules.c.change_calendar: `no spaces` is not a Change Calendar name (3 to 128 letters, digits, `_`, `.`, `-`) or ARN",
+            "t.toml:12:26: schedules.d.change_calendar_closed: needs a change_calendar",
+            "t.toml:16:26: schedules.e.change_calendar_closed: `stops` is not `skip-starts` or `skip-stops`",
+        ],
+    );
+}

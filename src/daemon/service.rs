@@ -256,6 +256,18 @@ async fn act(
     cause: Cause,
     enforce: Option<&Enforcing>,
 ) -> Result<(), ApplyError> {
+    if let Some(why) = crate::jobs::change_calendar::holds_back(&task.prepared.aws, schedule, action, cause).await {
+        if why.contains("cannot be read") {
+            let error = format!("not carried out: {why}");
+            crate::events::emit(crate::events::Event::ActionAborted {
+                job: cause.as_str(),
+                schedule: &schedule.name,
+                action,
+                error: &error,
+            });
+        }
+        return Ok(());
+    }
     let targets = task.prepared.targets(&task.config);
     let leads = || task.guard.holds();
     let base = Request {

@@ -8,6 +8,7 @@ pub mod alarms;
 pub mod apply;
 pub mod billing;
 pub mod calendars;
+pub mod change_calendar;
 pub mod keys;
 pub mod ledger;
 pub mod listing;

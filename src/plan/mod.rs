@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 pub mod alarms;
+pub mod change_calendar;
 pub mod enforce;
 pub mod hold;
 pub mod order;

@@ -33,6 +33,7 @@ fn schedule(hibernate: bool) -> Schedule {
         skip_calendars: Vec::new(),
         holidays: BTreeMap::new(),
         mute_alarms: false,
+        change_calendar: None,
     }
 }
 

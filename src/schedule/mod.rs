@@ -15,6 +15,7 @@
 
 mod fires;
 pub mod ics;
+pub mod tags;
 
 use std::collections::BTreeSet;
 

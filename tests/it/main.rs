@@ -7,6 +7,7 @@ mod alarms;
 mod apply;
 mod billing;
 mod calendars;
+mod change_calendar;
 mod check;
 mod daemon;
 mod ecs_scaling;

@@ -47,6 +47,8 @@ kinds = ["ec2", "rds", "rds-cluster", "asg", "ecs", "redshift", "eks-nodegroup",
 [schedules.office]
 start = "0 8 * * MON-FRI"
 stop = "0 19 * * MON-FRI"
+mute_alarms = true
+change_calendar = "arn:aws:ssm:eu-west-1:123456789012:document/release-freeze"
 [billing_alarm]
 threshold = 100
 sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:billing"

@@ -9,7 +9,7 @@ use toml::Spanned;
 use super::notify::secret_url;
 use super::{Checker, SecretRef};
 use crate::config::raw::{RawCalendar, RawSchedule};
-use crate::config::{Calendar, CalendarSource, Schedule, closest};
+use crate::config::{Calendar, CalendarSource, ChangeCalendar, ClosedSkips, Schedule, closest};
 
 /// A calendar is read again once a day unless the file says otherwise.
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(24 * 3600);
@@ -94,6 +94,73 @@ fn feed(
     }
     let shown = format!("{}://{}/...", parsed.scheme(), parsed.host_str().unwrap_or_default());
     Some(CalendarSource::Url { url, shown })
+}
+
+/// Each schedule's `change_calendar` (an SSM Change Calendar's name or ARN) and
+/// `change_calendar_closed`; a name is read in the file's first region.
+pub fn change_calendars(
+    c: &mut Checker,
+    raw_schedules: &BTreeMap<Spanned<String>, Spanned<RawSchedule>>,
+    regions: &[String],
+    schedules: &mut [Schedule],
+) {
+    for (name, body) in raw_schedules {
+        let raw = body.get_ref();
+        let field = |f: &str| format!("schedules.{}.{f}", name.get_ref());
+        let closed = match &raw.change_calendar_closed {
+            Some(v) => match ClosedSkips::parse(v.get_ref()) {
+                Some(_) if raw.change_calendar.is_none() => {
+                    c.error(v.span(), field("change_calendar_closed"), "needs a change_calendar");
+                    continue;
+                }
+                Some(k) => k,
+                None => {
+                    c.error(v.span(), field("change_calendar_closed"), format!("`{}` is not `skip-starts` or `skip-stops`", v.get_ref()));
+                    continue;
+                }
+            },
+            None => ClosedSkips::default(),
+        };
+        let Some(v) = &raw.change_calendar else { continue };
+        let text = v.get_ref().trim();
+        let region = match text.strip_prefix("arn:") {
+            Some(rest) => match rest.split(':').collect::<Vec<_>>().as_slice() {
+                [_, "ssm", region, account, doc]
+                    if super::is_region_name(region) && account.len() == 12 && doc.starts_with("document/") =>
+                {
+                    Some(region.to_string())
+                }
+                _ => {
+                    c.error(
+                        v.span(),
+                        field("change_calendar"),
+                        format!("`{text}` is not an SSM document ARN (arn:aws:ssm:REGION:ACCOUNT:document/NAME)"),
+                    );
+                    continue;
+                }
+            },
+            None if text.len() < 3 || text.len() > 128 || !text.chars().all(|ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch)) => {
+                c.error(
+                    v.span(),
+                    field("change_calendar"),
+                    format!("`{text}` is not a Change Calendar name (3 to 128 letters, digits, `_`, `.`, `-`) or ARN"),
+                );
+                continue;
+            }
+            None => regions.first().cloned(),
+        };
+        let Some(region) = region else {
+            c.error(
+                v.span(),
+                field("change_calendar"),
+                "a calendar named without its ARN is read in the file's first region: set `regions`, or give the calendar's ARN",
+            );
+            continue;
+        };
+        if let Some(s) = schedules.iter_mut().find(|s| &s.name == name.get_ref()) {
+            s.change_calendar = Some(ChangeCalendar { name: text.to_string(), region, closed });
+        }
+    }
 }
 
 /// Each schedule's `skip_calendars`: names of `[calendars]`, each once.

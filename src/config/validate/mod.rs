@@ -237,6 +237,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     let state = raw.state.as_ref().map(|v| state(&mut c, v, regions.first().map(String::as_str))).unwrap_or_default();
     let calendars = calendars::calendars(&mut c, &raw.calendars, source, host.secrets);
     calendars::skip_calendars(&mut c, &raw.schedules, &calendars, &mut schedules);
+    calendars::change_calendars(&mut c, &raw.schedules, &regions, &mut schedules);
     let others = !raw.accounts.is_empty() || raw.organization.is_some();
     schedule_accounts(&mut c, &raw.schedules, others, raw.organization.is_some(), &accounts, &mut schedules);
 
@@ -581,6 +582,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         skip_calendars: Vec::new(),
         holidays: BTreeMap::new(),
         mute_alarms: raw.mute_alarms.unwrap_or(false),
+        change_calendar: None,
     };
     schedule.bind_exceptions();
     Some(schedule)
