@@ -84,7 +84,7 @@ fn skipped(schedule: Option<&crate::config::Schedule>, from: DateTime<Utc>, n: u
     s.holidays.range(today..).take(n).map(|(d, why)| Skipped { date: d.to_string(), reason: why.clone() }).collect()
 }
 
-pub async fn run(cli: &Cli, from: DateTime<Utc>, next: usize, state_dir: std::path::PathBuf) -> u8 {
+pub async fn run(cli: &Cli, from: DateTime<Utc>, next: usize, state_dir: std::path::PathBuf, tags: bool) -> u8 {
     let config = match load_config(cli) {
         Ok(c) => c,
         Err(code) => return code,
@@ -110,8 +110,21 @@ pub async fn run(cli: &Cli, from: DateTime<Utc>, next: usize, state_dir: std::pa
             next: t.upcoming(from, next).into_iter().map(|f| f.with_timezone(&t.tz).to_rfc3339()).collect(),
         })
         .collect();
+    let found = if tags {
+        match super::connect(&config).await {
+            Ok((_, targets)) => Some(super::tags::find(&config, &targets).await),
+            Err(code) => return code,
+        }
+    } else {
+        None
+    };
+    let shown = found.as_ref().map(|f| super::tags::shown(f, from));
+    let code = if shown.as_ref().is_some_and(|(_, errors)| !errors.is_empty()) { EXIT_FAILED } else { EXIT_OK };
     match cli.output {
-        Format::Json => print_json(&serde_json::json!({ "jobs": jobs })),
+        Format::Json => match &shown {
+            Some((schedules, errors)) => print_json(&serde_json::json!({ "jobs": jobs, "tag_schedules": schedules, "tag_errors": errors })),
+            None => print_json(&serde_json::json!({ "jobs": jobs })),
+        },
         Format::Text | Format::Toml => {
             out!("{}: valid; {} schedule(s), default timezone {}", cli.config.display(), config.schedules.len(), config.timezone.name());
             for job in &jobs {
@@ -147,5 +160,8 @@ pub async fn run(cli: &Cli, from: DateTime<Utc>, next: usize, state_dir: std::pa
             }
         }
     }
-    EXIT_OK
+    if let (Format::Text | Format::Toml, Some((schedules, errors))) = (cli.output, &shown) {
+        super::tags::print(schedules, errors);
+    }
+    code
 }

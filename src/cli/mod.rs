@@ -39,6 +39,7 @@ mod run;
 mod snooze;
 mod state;
 mod suggest;
+mod tags;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -111,6 +112,10 @@ pub enum Command {
         /// be fetched) [default: $STATE_DIRECTORY, else /var/lib/offhours].
         #[arg(long)]
         state_dir: Option<PathBuf>,
+        /// Also read every account and region for resources that schedule themselves by
+        /// their tags (`offhours:stop`, `offhours:start`) and check each such tag.
+        #[arg(long)]
+        tags: bool,
     },
     /// Show which instances each schedule governs and what it would do (read-only).
     Plan {
@@ -363,8 +368,8 @@ pub fn main() -> ExitCode {
     }
     init_logging(cli.log_format);
     let code = match &cli.command {
-        Command::Check { from, next, state_dir } => {
-            with_runtime(|| check::run(&cli, from.unwrap_or_else(Utc::now), *next, run::state_dir(state_dir.clone())))
+        Command::Check { from, next, state_dir, tags } => {
+            with_runtime(|| check::run(&cli, from.unwrap_or_else(Utc::now), *next, run::state_dir(state_dir.clone()), *tags))
         }
         Command::Policy { snooze, role, for_, all } => policy::run(&cli, *snooze, *role, for_.iter().any(|f| f == "suggest"), *all),
         Command::BillingAlarm => with_runtime(|| billing::run(&cli)),

@@ -19,6 +19,14 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, state_dir: std::path::PathBuf) ->
         Ok(c) => c,
         Err(code) => return code,
     };
+    let mut config = config;
+    if config.tag_schedules.as_ref().is_some_and(|t| t.enabled) {
+        let found = super::tags::find(&config, &targets).await;
+        for p in &found.problems {
+            eprintln!("offhours: {} {} ({}): left alone: {}", p.kind, p.id, p.region, p.error);
+        }
+        config.schedules.extend(found.schedules);
+    }
     let report = or_fail!(preview(&targets, &config, at).await);
     match cli.output {
         Format::Json => print_json(&report),

@@ -79,6 +79,8 @@ pub struct Config {
     pub state: StateSettings,
     /// Holiday calendars (ICS) that schedules skip, by name.
     pub calendars: Vec<Calendar>,
+    /// Resources that schedule themselves by their tags, when asked for.
+    pub tag_schedules: Option<TagSchedules>,
 }
 
 /// `[calendars.NAME]`: an ICS calendar whose events' dates a schedule skips.
@@ -315,6 +317,29 @@ pub struct Schedule {
     pub mute_alarms: bool,
     /// An SSM Change Calendar that holds back starts (or stops) while it is closed.
     pub change_calendar: Option<ChangeCalendar>,
+    /// A resource's own schedule (`[tag_schedules]`): these ids in this region only,
+    /// instead of the resources its tags select.
+    pub only: Option<Only>,
+}
+
+/// The resources a self-scheduled resource's schedule acts on: itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Only {
+    pub region: String,
+    pub ids: Vec<String>,
+}
+
+/// `[tag_schedules]`: resources that carry their own times in tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagSchedules {
+    /// Fire them (else only `check --tags` reads them).
+    pub enabled: bool,
+    /// The kinds whose resources are looked at.
+    pub kinds: Vec<Kind>,
+    /// How often they are looked for again.
+    pub refresh: Duration,
+    /// The most resources that may schedule themselves.
+    pub max_resources: usize,
 }
 
 /// A window of a schedule in which it keeps its resources on or off.
@@ -411,6 +436,35 @@ impl Config {
 }
 
 impl Schedule {
+    /// A schedule of one kind that selects nothing and never fires, for building
+    /// schedules that are not in the file.
+    pub fn empty(kind: Kind) -> Schedule {
+        Schedule {
+            name: String::new(),
+            timezone: Tz::UTC,
+            start: None,
+            stop: None,
+            skip_dates: BTreeSet::new(),
+            hibernate: false,
+            kinds: vec![kind],
+            by_name: false,
+            tags: BTreeMap::new(),
+            description: None,
+            warn_before: None,
+            accounts: None,
+            enforce: None,
+            enforce_grace: Duration::ZERO,
+            order: Vec::new(),
+            order_on_failure: OnFailure::default(),
+            exceptions: Vec::new(),
+            skip_calendars: Vec::new(),
+            holidays: BTreeMap::new(),
+            mute_alarms: false,
+            change_calendar: None,
+            only: None,
+        }
+    }
+
     /// Its start and stop together (last and next fire, the fires in a window).
     pub fn triggers(&self) -> Triggers<'_> {
         Triggers { start: self.start.as_ref(), stop: self.stop.as_ref() }

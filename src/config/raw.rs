@@ -45,6 +45,17 @@ pub struct RawConfig {
     pub state: Option<Spanned<RawState>>,
     #[serde(default)]
     pub calendars: BTreeMap<Spanned<String>, Spanned<RawCalendar>>,
+    pub tag_schedules: Option<Spanned<RawTagSchedules>>,
+}
+
+/// `[tag_schedules]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTagSchedules {
+    pub enabled: Option<bool>,
+    pub kinds: Option<Spanned<Vec<Spanned<String>>>>,
+    pub refresh: Option<Spanned<String>>,
+    pub max_resources: Option<Spanned<i64>>,
 }
 
 /// One `[calendars.NAME]` table: an ICS file or feed.

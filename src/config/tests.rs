@@ -181,7 +181,7 @@ hibernate = \"yes\"
         text,
         &[
             "t.toml:1:12: timezone: unknown timezone `Europe/Berln` (did you mean `Europe/Berlin`?)",
-            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, max_instances_per_action_total, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, enforce, enforce_grace, notify, accounts, organization, savings, suggest, state, calendars)",
+            "t.toml:3:1: colour: unknown field (expected one of timezone, regions, tag_key, skip_tag, max_instances_per_action, max_instances_per_action_total, dry_run, max_lateness, verify_timeout, db_verify_timeout, kinds, capacity_retries, capacity_retry_delay, aws, schedules, iam_audit, http, billing_alarm, warn_before, enforce, enforce_grace, notify, accounts, organization, savings, suggest, state, calendars, tag_schedules)",
             "t.toml:7:8: schedules.office.stop: bad cron `0 19 * * MON-FRYDAY`: day-of-week field `MON-FRYDAY`: unknown name or character",
             "t.toml:8:15: schedules.office.skip_dates: `2026-02-30` is not a date (YYYY-MM-DD)",
             "t.toml:11:1: schedules.lab.strat: unknown field (did you mean `start`?)",
@@ -589,6 +589,21 @@ fn a_change_calendar_is_a_name_read_in_the_first_region_or_an_arn() {
             "t.toml:9:19: schedules.c.change_calendar: `no spaces` is not a Change Calendar name (3 to 128 letters, digits, `_`, `.`, `-`) or ARN",
             "t.toml:12:26: schedules.d.change_calendar_closed: needs a change_calendar",
             "t.toml:16:26: schedules.e.change_calendar_closed: `stops` is not `skip-starts` or `skip-stops`",
+        ],
+    );
+}
+
+#[test]
+fn tag_schedules_take_the_files_kinds_and_bounded_settings() {
+    let c = load_str(&format!("kinds = [\"ec2\", \"rds\"]\n{OK_SCHEDULE}[tag_schedules]\nenabled = true\n")).unwrap();
+    let t = c.tag_schedules.unwrap();
+    assert_eq!((t.enabled, t.kinds.len(), t.refresh, t.max_resources), (true, 2, std::time::Duration::from_secs(300), 500));
+    check_errors(
+        &format!("{OK_SCHEDULE}[tag_schedules]\nkinds = [\"ec3\"]\nrefresh = \"5s\"\nmax_resources = 0\n"),
+        &[
+            "t.toml:4:10: tag_schedules.kinds: unknown kind `ec3` (did you mean `ec2`? valid: ec2, rds, rds-cluster, asg, ecs, redshift, eks-nodegroup, sagemaker-notebook)",
+            "t.toml:5:11: tag_schedules.refresh: must be at least 10s",
+            "t.toml:6:17: tag_schedules.max_resources: must be between 1 and 10000, found 0",
         ],
     );
 }

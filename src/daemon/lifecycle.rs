@@ -62,6 +62,22 @@ struct Daemon<E: Executor, C: Clock> {
     trim: super::trim::Trim,
     holds: HoldWatch,
     calendars: Calendars,
+    tagged: Tagged,
+}
+
+/// Looking for resources that schedule themselves: the task of the generation, and
+/// what it sends.
+struct Tagged {
+    tx: mpsc::UnboundedSender<Vec<crate::config::Schedule>>,
+    rx: mpsc::UnboundedReceiver<Vec<crate::config::Schedule>>,
+    _task: Option<AbortOnDrop>,
+}
+
+impl Tagged {
+    fn new() -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Tagged { tx, rx, _task: None }
+    }
 }
 
 /// Reading the calendars: the client, and the texts the refresh task sends.
@@ -81,6 +97,8 @@ enum Wake {
     Reload,
     /// The calendars were read again.
     Calendars(crate::config::calendar::Texts),
+    /// Resources that schedule themselves were looked for again.
+    Tagged(Vec<crate::config::Schedule>),
     Shutdown,
 }
 
@@ -105,11 +123,13 @@ pub async fn run<E: Executor, C: Clock>(
                 Some(Control::Shutdown) | None => Wake::Shutdown,
             },
             Some(texts) = daemon.calendars.rx.recv() => Wake::Calendars(texts),
+            Some(found) = daemon.tagged.rx.recv() => Wake::Tagged(found),
         };
         let reloaded = match wake {
             Wake::Shutdown => break,
             Wake::Reload => daemon.reload().await,
             Wake::Calendars(texts) => daemon.calendars_read(texts),
+            Wake::Tagged(found) => daemon.tagged_found(found),
             Wake::Timer | Wake::Role => false,
         };
         daemon.turn(next, reloaded).await;
@@ -144,7 +164,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         holds.first(&config, clock.now()).await;
         let http = crate::jobs::calendars::client();
         let texts = super::calendars::first(&config.calendars, &opts.state_dir, &http).await.map_err(DaemonError::Calendars)?;
-        let current = Generation::new(config, prepared, Arc::new(texts), holds.live(), clock.now())
+        let current = Generation::new(config, prepared, Arc::new(texts), Arc::default(), holds.live(), clock.now())
             .map_err(|e| DaemonError::Prepare(format!("{}: {e}", opts.config_path.display())))?;
         let (texts_tx, texts_rx) = mpsc::unbounded_channel();
         let refresher = Refresher::start(
@@ -209,7 +229,9 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
             trim: super::trim::Trim::default(),
             holds,
             calendars,
+            tagged: Tagged::new(),
         };
+        daemon.look_for_tagged();
         daemon.first_lead().await;
         daemon.announce();
         daemon.opts.notifier.notify(Note::Ready);
@@ -400,6 +422,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         }
         self.current = reloaded;
         *self.shown.write().expect("config lock") = Some(self.current.config.clone());
+        self.look_for_tagged();
         if let Some(fence) = self.leading {
             let new: Vec<String> = {
                 let known = self.store.state.lock().await;
@@ -423,10 +446,48 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         self.beat(now);
     }
 
+    /// (Re)starts looking for resources that schedule themselves, for the current file:
+    /// at once, then every `refresh`.
+    fn look_for_tagged(&mut self) {
+        let Some(every) = self.current.file.tag_schedules.as_ref().filter(|t| t.enabled).map(|t| t.refresh) else {
+            self.tagged._task = None;
+            return;
+        };
+        let (executor, file, prepared, tx) =
+            (self.executor.clone(), self.current.file.clone(), self.current.prepared.clone(), self.tagged.tx.clone());
+        self.tagged._task = Some(AbortOnDrop(tokio::spawn(async move {
+            loop {
+                if let Some(found) = executor.self_scheduled(file.clone(), prepared.clone()).await
+                    && tx.send(found).is_err()
+                {
+                    return;
+                }
+                tokio::time::sleep(every).await;
+            }
+        })));
+    }
+
+    /// What resources set on themselves now: a generation with those schedules, when
+    /// they changed. Whether it is in place.
+    fn tagged_found(&mut self, found: Vec<crate::config::Schedule>) -> bool {
+        if *self.current.tagged == found {
+            return false;
+        }
+        match self.current.with(self.current.texts.clone(), Arc::new(found), self.holds.live(), self.clock.now()) {
+            Some(g) => {
+                self.workers.ensure(&g.jobs);
+                self.current = g;
+                *self.shown.write().expect("config lock") = Some(self.current.config.clone());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// New texts of the calendars: a generation with them bound in. Whether it is in
     /// place (the fires due are then looked for with its jobs).
     fn calendars_read(&mut self, texts: crate::config::calendar::Texts) -> bool {
-        match self.current.with(Arc::new(texts), self.holds.live(), self.clock.now()) {
+        match self.current.with(Arc::new(texts), self.current.tagged.clone(), self.holds.live(), self.clock.now()) {
             Some(g) => {
                 self.workers.ensure(&g.jobs);
                 self.current = g;
@@ -444,7 +505,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         if changes.is_empty() {
             return changes;
         }
-        if let Some(g) = self.current.with(self.current.texts.clone(), self.holds.live(), now) {
+        if let Some(g) = self.current.with(self.current.texts.clone(), self.current.tagged.clone(), self.holds.live(), now) {
             self.current = g;
             *self.shown.write().expect("config lock") = Some(self.current.config.clone());
         }

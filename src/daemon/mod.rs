@@ -142,6 +142,16 @@ pub trait Executor: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Prepared, String>> + Send;
     /// Carries out one fire; failures are the executor's to log.
     fn execute(&self, task: FireTask<Self::Prepared>) -> impl Future<Output = ()> + Send;
+    /// The schedules resources set on themselves (`[tag_schedules]`), looked for now;
+    /// `None` when the file does not ask for them.
+    fn self_scheduled(
+        &self,
+        config: Arc<Config>,
+        prepared: Arc<Self::Prepared>,
+    ) -> impl Future<Output = Option<Vec<config::Schedule>>> + Send {
+        let _ = (config, prepared);
+        async { None }
+    }
     /// The shared state the file asks for (`[state] backend = "dynamodb"`); `None`: the
     /// state file in the state directory.
     fn shared_state(&self, config: &Config) -> impl Future<Output = Result<Option<Shared>, String>> + Send {
@@ -289,6 +299,8 @@ struct Generation<P> {
     file: Arc<Config>,
     /// Its calendars' texts, as last read.
     texts: Arc<Texts>,
+    /// The schedules resources set on themselves, as last found (`[tag_schedules]`).
+    tagged: Arc<Vec<config::Schedule>>,
     /// The file with its calendars' dates and the holds in force bound into its
     /// schedules: what jobs run on.
     config: Arc<Config>,
@@ -297,17 +309,27 @@ struct Generation<P> {
 }
 
 impl<P> Generation<P> {
-    fn new(file: Arc<Config>, prepared: Arc<P>, texts: Arc<Texts>, holds: &[Hold], now: DateTime<Utc>) -> Result<Self, BindError> {
-        let bound =
-            if file.calendars.is_empty() { file.clone() } else { Arc::new(config::calendar::bind(&file, &texts, now.date_naive())?) };
+    fn new(
+        file: Arc<Config>,
+        prepared: Arc<P>,
+        texts: Arc<Texts>,
+        tagged: Arc<Vec<config::Schedule>>,
+        holds: &[Hold],
+        now: DateTime<Utc>,
+    ) -> Result<Self, BindError> {
+        let mut all = file.clone();
+        if !tagged.is_empty() {
+            Arc::make_mut(&mut all).schedules.extend(tagged.iter().cloned());
+        }
+        let bound = if all.calendars.is_empty() { all } else { Arc::new(config::calendar::bind(&all, &texts, now.date_naive())?) };
         let config = if holds.is_empty() { bound } else { Arc::new(crate::plan::hold::apply(&bound, holds, now)) };
-        Ok(Generation { jobs: timer::timed_jobs(&config), file, texts, config, prepared })
+        Ok(Generation { jobs: timer::timed_jobs(&config), file, texts, tagged, config, prepared })
     }
 
     /// The same file and preparation with other calendar texts or holds; `None` (the
     /// reason logged) when the texts do not bind.
-    fn with(&self, texts: Arc<Texts>, holds: &[Hold], now: DateTime<Utc>) -> Option<Self> {
-        match Generation::new(self.file.clone(), self.prepared.clone(), texts, holds, now) {
+    fn with(&self, texts: Arc<Texts>, tagged: Arc<Vec<config::Schedule>>, holds: &[Hold], now: DateTime<Utc>) -> Option<Self> {
+        match Generation::new(self.file.clone(), self.prepared.clone(), texts, tagged, holds, now) {
             Ok(g) => Some(g),
             Err(e) => {
                 tracing::error!(job = "calendars", error = %e, "Calendars not applied; the schedules keep the dates they had.");
@@ -612,7 +634,9 @@ async fn reload<E: Executor>(
             return Err(errors.iter().map(ToString::to_string).collect());
         }
     };
-    let reloaded = match Generation::new(config.clone(), prepared, texts, holds, Utc::now()) {
+    // What resources set on themselves stays until the file's own refresh looks again.
+    let tagged = if config.tag_schedules.as_ref().is_some_and(|t| t.enabled) { current.tagged.clone() } else { Arc::default() };
+    let reloaded = match Generation::new(config.clone(), prepared, texts, tagged, holds, Utc::now()) {
         Ok(g) => g,
         Err(e) => {
             tracing::error!(outcome = "rejected", error = %e, "Reload rejected; the running schedules stay.");

@@ -178,6 +178,25 @@ impl Executor for AwsExecutor {
         Ok(Some(super::Shared { backend: Arc::new(DynamoBackend::new(table, keeper.clone())), keeper, ledger, holds }))
     }
 
+    async fn self_scheduled(&self, config: Arc<Config>, prepared: Arc<Prepared>) -> Option<Vec<Schedule>> {
+        config.tag_schedules.as_ref().filter(|t| t.enabled)?;
+        let targets = prepared.targets(&config);
+        let found = crate::jobs::tag_schedules::find(&config, &targets).await;
+        for p in &found.problems {
+            tracing::warn!(job = "tag-schedules", account = %p.account, kind = %p.kind, region = %p.region, id = %p.id, error = %p.error, "Self-scheduled resource left alone.");
+        }
+        for u in &found.unread {
+            tracing::error!(job = "tag-schedules", account = %u.account, what = %u.what, error = %u.error, "Cannot look for self-scheduled resources here.");
+        }
+        tracing::info!(
+            job = "tag-schedules",
+            schedules = found.schedules.len(),
+            left_alone = found.problems.len(),
+            "Self-scheduled resources found."
+        );
+        Some(found.schedules)
+    }
+
     async fn execute(&self, task: FireTask<Prepared>) {
         let action = match task.fire.kind {
             JobKind::Schedule(action) => action,

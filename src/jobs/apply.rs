@@ -25,7 +25,7 @@ use crate::aws::{Api, Aws, AwsError, ErrorKind};
 use crate::config::OnFailure;
 use crate::config::{Config, Schedule};
 use crate::events::{self, Event};
-use crate::jobs::listing::{self, Listing, Read};
+use crate::jobs::listing::{self, Listing};
 use crate::jobs::targets::{Target, applies};
 use crate::kinds::Rules;
 use crate::kinds::{Adapter, Verify};
@@ -191,7 +191,8 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
     let started = Instant::now();
     let calls = Arc::new(CallCounter::default());
     let selector = req.schedule.selector(&req.config.tag_key);
-    let listings = listing::read(aws, &req.schedule.kinds, req.regions, Read::Tagged(&selector), &calls).await;
+    let (read, regions) = listing::of_schedule(req.schedule, &selector, req.regions);
+    let listings = listing::read(aws, &req.schedule.kinds, regions, read, &calls).await;
     let mut resources = Vec::new();
     let mut errors = Vec::new();
     let mut first_error = None;
@@ -222,7 +223,7 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
             }
         }
     }
-    if errors.len() == req.schedule.kinds.len() * req.regions.len()
+    if errors.len() == req.schedule.kinds.len() * regions.len()
         && let Some(source) = first_error
     {
         return Err(ApplyError::Describe { schedule: req.schedule.name.clone(), source });

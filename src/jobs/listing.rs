@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::aws::{Aws, AwsError, CallCounter};
+use crate::config::Schedule;
 use crate::model::{Kind, Resource};
 
 /// What to read of each kind.
@@ -15,6 +16,15 @@ pub enum Read<'a> {
     Tagged(&'a BTreeMap<String, String>),
     /// The resources of these ids (gone ones are absent).
     Ids(&'a [String]),
+}
+
+/// What a schedule reads, and where: its tag selector in every region, or (a
+/// resource's own schedule) its ids in their region.
+pub fn of_schedule<'a>(schedule: &'a Schedule, selector: &'a BTreeMap<String, String>, regions: &'a [String]) -> (Read<'a>, &'a [String]) {
+    match &schedule.only {
+        Some(only) => (Read::Ids(&only.ids), std::slice::from_ref(&only.region)),
+        None => (Read::Tagged(selector), regions),
+    }
 }
 
 /// One kind's answer in one region.

@@ -18,5 +18,6 @@ pub mod prices;
 pub mod report;
 pub mod snooze;
 pub mod suggest;
+pub mod tag_schedules;
 pub mod targets;
 pub mod warn;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::aws::AwsError;
 use crate::aws::CallCounter;
 use crate::config::{Config, Schedule};
-use crate::jobs::listing::{self, Read};
+use crate::jobs::listing;
 use crate::jobs::targets::{Target, applies};
 use crate::kinds::Rules;
 use crate::model::{AccountFailure, Action, Kind, Mode, Resource};
@@ -114,7 +114,8 @@ pub async fn preview(targets: &[Target], config: &Config, at: DateTime<Utc>) -> 
             // flight pace them.
             reads.push(async move {
                 let selector = schedule.selector(&config.tag_key);
-                let listings = listing::read(&t.aws, &schedule.kinds, regions, Read::Tagged(&selector), calls).await;
+                let (read, regions) = listing::of_schedule(schedule, &selector, regions);
+                let listings = listing::read(&t.aws, &schedule.kinds, regions, read, calls).await;
                 let found = listing::whole(listings).map_err(|f| f.error);
                 let alarms = match &found {
                     Ok(resources) if schedule.mute_alarms => super::alarms::watching(&t.aws, resources, calls).await,

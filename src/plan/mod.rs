@@ -16,6 +16,7 @@ pub mod enforce;
 pub mod hold;
 pub mod order;
 pub mod snooze;
+pub mod tag_schedules;
 
 /// Why a resource is left alone.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,21 +19,8 @@ fn schedule(hibernate: bool) -> Schedule {
         stop: Some(Trigger::new(CronExpr::parse("0 19 * * MON-FRI").unwrap(), tz).with_skip_dates(skip.clone())),
         skip_dates: skip,
         hibernate,
-        kinds: vec![crate::kinds::ec2::KIND],
         by_name: true,
-        tags: BTreeMap::new(),
-        description: None,
-        warn_before: None,
-        accounts: None,
-        enforce: None,
-        enforce_grace: std::time::Duration::ZERO,
-        order: Vec::new(),
-        order_on_failure: Default::default(),
-        exceptions: Vec::new(),
-        skip_calendars: Vec::new(),
-        holidays: BTreeMap::new(),
-        mute_alarms: false,
-        change_calendar: None,
+        ..Schedule::empty(crate::kinds::ec2::KIND)
     }
 }
 

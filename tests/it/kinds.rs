@@ -34,19 +34,7 @@ struct Fleet {
 }
 
 async fn db(account: &Account, region: &str, id: &str, schedule: &str) {
-    account
-        .rds(region)
-        .create_db_instance()
-        .db_instance_identifier(id)
-        .engine("postgres")
-        .db_instance_class("db.t3.micro")
-        .allocated_storage(20)
-        .master_username("admin")
-        .master_user_password("not-a-secret-1")
-        .tags(RdsTag::builder().key("Schedule").value(schedule).build())
-        .send()
-        .await
-        .expect("CreateDBInstance");
+    account.db_instance(region, id, &[("Schedule", schedule)]).await;
 }
 
 /// The launch configuration `lc` that `group` builds groups from.

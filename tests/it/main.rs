@@ -30,3 +30,4 @@ mod shared_ledger;
 mod status_page;
 mod suggest;
 mod support;
+mod tag_schedules;

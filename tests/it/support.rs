@@ -136,6 +136,22 @@ impl Account {
         out.instances().iter().map(|i| i.instance_id().unwrap().to_string()).collect()
     }
 
+    /// Creates a small PostgreSQL DB instance with these tags.
+    pub async fn db_instance(&self, region: &str, id: &str, tags: &[(&str, &str)]) {
+        self.rds(region)
+            .create_db_instance()
+            .db_instance_identifier(id)
+            .engine("postgres")
+            .db_instance_class("db.t3.micro")
+            .allocated_storage(20)
+            .master_username("admin")
+            .master_user_password("not-a-secret-1")
+            .set_tags(Some(tags.iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build()).collect()))
+            .send()
+            .await
+            .expect("CreateDBInstance");
+    }
+
     pub async fn stop(&self, region: &str, ids: &[String]) {
         self.ec2(region).stop_instances().set_instance_ids(Some(ids.to_vec())).send().await.expect("StopInstances");
     }

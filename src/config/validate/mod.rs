@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use toml::Spanned;
 
-use super::raw::{DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawHttp, RawIamAudit, RawSavings, RawSchedule, RawState};
+use super::raw::{
+    DateValue, RawAccount, RawAws, RawBillingAlarm, RawConfig, RawHttp, RawIamAudit, RawSavings, RawSchedule, RawState, RawTagSchedules,
+};
 use super::{
     AccountTarget, AwsSettings, BillingAlarm, Config, DynamoDbState, IamAudit, Savings, Schedule, StateSettings, closest, parse_duration,
 };
@@ -238,6 +240,7 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
     let calendars = calendars::calendars(&mut c, &raw.calendars, source, host.secrets);
     calendars::skip_calendars(&mut c, &raw.schedules, &calendars, &mut schedules);
     calendars::change_calendars(&mut c, &raw.schedules, &regions, &mut schedules);
+    let tag_schedules = raw.tag_schedules.as_ref().map(|t| tag_schedules(&mut c, t.get_ref(), &kinds));
     let others = !raw.accounts.is_empty() || raw.organization.is_some();
     schedule_accounts(&mut c, &raw.schedules, others, raw.organization.is_some(), &accounts, &mut schedules);
 
@@ -272,10 +275,28 @@ pub fn validate(raw: RawConfig, source: &str, host: &HostTimezone) -> Result<Con
         suggest,
         state,
         calendars,
+        tag_schedules,
     })
 }
 
 /// The safety brakes: per account, and over every account at once (0: none).
+/// `[tag_schedules]`: its kinds (else the file's), how often resources are looked for
+/// (at least every 10 s), and how many may schedule themselves.
+fn tag_schedules(c: &mut Checker, t: &RawTagSchedules, file_kinds: &[Kind]) -> super::TagSchedules {
+    let refresh = t.refresh.as_ref().and_then(|v| c.duration(v, "tag_schedules.refresh")).unwrap_or(std::time::Duration::from_secs(300));
+    if let Some(v) = &t.refresh
+        && refresh < std::time::Duration::from_secs(10)
+    {
+        c.error(v.span(), "tag_schedules.refresh", "must be at least 10s");
+    }
+    super::TagSchedules {
+        enabled: t.enabled.unwrap_or(false),
+        kinds: t.kinds.as_ref().and_then(|k| c.kinds(k, "tag_schedules.kinds")).unwrap_or_else(|| file_kinds.to_vec()),
+        refresh,
+        max_resources: t.max_resources.as_ref().and_then(|v| c.count(v, "tag_schedules.max_resources", 1, 10_000)).unwrap_or(500) as usize,
+    }
+}
+
 fn brakes(c: &mut Checker, raw: &RawConfig) -> (u32, u32) {
     let max_instances_per_action = raw
         .max_instances_per_action
@@ -583,6 +604,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         holidays: BTreeMap::new(),
         mute_alarms: raw.mute_alarms.unwrap_or(false),
         change_calendar: None,
+        only: None,
     };
     schedule.bind_exceptions();
     Some(schedule)
