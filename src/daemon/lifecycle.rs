@@ -114,7 +114,9 @@ pub async fn run<E: Executor, C: Clock>(
         daemon.follow_role().await;
         let next = daemon.next_fire();
         let sleep_for = daemon.sleep_for(next);
+        // Idle is judged by the next fire or tick, not by the holds' short reads.
         daemon.trim.when_idle(sleep_for);
+        let sleep_for = sleep_for.min(daemon.holds.wait());
         let wake = tokio::select! {
             _ = tokio::time::sleep(sleep_for) => Wake::Timer,
             _ = daemon.role.changed() => Wake::Role,
@@ -368,7 +370,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         if let Some(t) = self.retry_lead {
             sleep_for = sleep_for.min(t.saturating_duration_since(Instant::now()));
         }
-        sleep_for.min(self.holds.wait())
+        sleep_for
     }
 
     /// SIGHUP: validate and prepare the file, then swap; its outcome recorded for
