@@ -59,7 +59,7 @@ fn jobs(config: &Config) -> Vec<(Option<&crate::config::Schedule>, &'static str,
 
 /// The file with its calendars read (a feed's last good copy from `state_dir` when it
 /// cannot be fetched) and bound in; a calendar without any good text fails the check.
-async fn with_calendars(config: Config, from: DateTime<Utc>, state_dir: &std::path::Path) -> Result<Config, u8> {
+pub(super) async fn with_calendars(config: Config, from: DateTime<Utc>, state_dir: &std::path::Path) -> Result<Config, u8> {
     if config.calendars.is_empty() {
         return Ok(config);
     }

@@ -14,6 +14,10 @@ pub async fn run(cli: &Cli, at: DateTime<Utc>, state_dir: std::path::PathBuf) ->
         Ok(c) => c,
         Err(code) => return code,
     };
+    let config = match super::check::with_calendars(config, at, &state_dir).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let (config, holds) = super::hold::bind(config, &state_dir).await;
     let (_, targets) = match connect(&config).await {
         Ok(c) => c,

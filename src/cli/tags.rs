@@ -71,8 +71,8 @@ pub fn shown(found: &Found, from: DateTime<Utc>) -> (Vec<Shown>, Vec<ShownError>
         account: u.account.clone(),
         kind: String::new(),
         id: String::new(),
-        region: u.what.clone(),
-        error: format!("cannot be read: {}", u.error),
+        region: String::new(),
+        error: format!("{} cannot be read: {}", u.what, u.error),
     }));
     (schedules, errors)
 }
@@ -93,6 +93,10 @@ pub fn print(schedules: &[Shown], errors: &[ShownError]) {
     }
     for e in errors {
         let account = if e.account.is_empty() { String::new() } else { format!(", account {}", e.account) };
-        out!("  error: {} {} ({}{account}): {}", e.kind, e.id, e.region, e.error);
+        if e.id.is_empty() {
+            out!("  error: account {}: {}", e.account, e.error);
+        } else {
+            out!("  error: {} {} ({}{account}): {}", e.kind, e.id, e.region, e.error);
+        }
     }
 }

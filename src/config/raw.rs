@@ -173,7 +173,7 @@ pub struct RawSchedule {
     pub order_on_failure: Option<Spanned<String>>,
     pub exceptions: Option<Vec<Spanned<RawException>>>,
     pub skip_calendars: Option<Spanned<Vec<Spanned<String>>>>,
-    pub mute_alarms: Option<bool>,
+    pub mute_alarms: Option<Spanned<bool>>,
     pub change_calendar: Option<Spanned<String>>,
     pub change_calendar_closed: Option<Spanned<String>>,
 }

@@ -607,3 +607,14 @@ fn tag_schedules_take_the_files_kinds_and_bounded_settings() {
         ],
     );
 }
+
+#[test]
+fn mute_alarms_needs_a_start_to_turn_them_on_again() {
+    assert!(
+        load_str("[schedules.a]\nstart = \"0 8 * * *\"\nstop = \"0 19 * * *\"\nmute_alarms = true\n").unwrap().schedules[0].mute_alarms
+    );
+    check_errors(
+        "[schedules.a]\nstop = \"0 19 * * *\"\nmute_alarms = true\n",
+        &["t.toml:3:15: schedules.a.mute_alarms: turns alarms off at each stop, but the schedule has no `start` to turn them on again"],
+    );
+}

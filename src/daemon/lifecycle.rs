@@ -131,7 +131,7 @@ pub async fn run<E: Executor, C: Clock>(
             Wake::Shutdown => break,
             Wake::Reload => daemon.reload().await,
             Wake::Calendars(texts) => daemon.calendars_read(texts),
-            Wake::Tagged(found) => daemon.tagged_found(found),
+            Wake::Tagged(found) => daemon.tagged_found(found).await,
             Wake::Timer | Wake::Role => false,
         };
         daemon.turn(next, reloaded).await;
@@ -408,6 +408,10 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
     /// missed later, by a crash or a takeover, is then caught up).
     async fn swap(&mut self, reloaded: Generation<E::Prepared>) {
         self.workers.ensure(&reloaded.jobs);
+        // Fresh channels: what the previous file's tasks had sent and not yet been read
+        // is of that file, not this one.
+        (self.calendars.tx, self.calendars.rx) = mpsc::unbounded_channel();
+        self.tagged = Tagged::new();
         self.calendars._refresher = Refresher::start(
             reloaded.file.calendars.clone(),
             (*reloaded.texts).clone(),
@@ -471,19 +475,39 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
 
     /// What resources set on themselves now: a generation with those schedules, when
     /// they changed. Whether it is in place.
-    fn tagged_found(&mut self, found: Vec<crate::config::Schedule>) -> bool {
+    async fn tagged_found(&mut self, found: Vec<crate::config::Schedule>) -> bool {
         if *self.current.tagged == found {
             return false;
         }
-        match self.current.with(self.current.texts.clone(), Arc::new(found), self.holds.live(), self.clock.now()) {
-            Some(g) => {
-                self.workers.ensure(&g.jobs);
-                self.current = g;
-                *self.shown.write().expect("config lock") = Some(self.current.config.clone());
-                true
-            }
-            None => false,
+        let Some(g) = self.current.with(self.current.texts.clone(), Arc::new(found), self.holds.live(), self.clock.now()) else {
+            return false;
+        };
+        self.workers.ensure(&g.jobs);
+        let before: std::collections::BTreeSet<String> = self.current.jobs.iter().map(TimedJob::key).collect();
+        self.current = g;
+        *self.shown.write().expect("config lock") = Some(self.current.config.clone());
+        self.catch_up_returning(&before).await;
+        true
+    }
+
+    /// Jobs that come back (a resource's own schedule found again after a restart or a
+    /// look that missed it) are caught up from their recorded watermark to this
+    /// replica's, as at start-up; what is after this replica's is the loop's.
+    async fn catch_up_returning(&mut self, before: &std::collections::BTreeSet<String>) {
+        let Some(fence) = self.leading else { return };
+        let known = self.store.state.lock().await.handled_until.clone();
+        let returning: Vec<TimedJob> = self
+            .current
+            .jobs
+            .iter()
+            .filter(|j| !before.contains(&j.key()) && known.get(&j.key()).is_some_and(|at| *at < self.watermark))
+            .cloned()
+            .collect();
+        if returning.is_empty() {
+            return;
         }
+        let found = timer::due(&returning, |j| known.get(&j.key()).copied(), self.watermark, self.current.config.max_lateness);
+        dispatch(&self.workers.senders, &self.current, found, Cause::CatchUp, &self.store, self.clock.now(), fence).await;
     }
 
     /// New texts of the calendars: a generation with them bound in. Whether it is in
@@ -523,16 +547,12 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
     /// start runs now (fires after that are the timer's).
     async fn start_held(&mut self, fence: Fence, changes: &[crate::plan::hold::Change], now: DateTime<Utc>) {
         for hold in changes.iter().filter_map(|c| holds::started_before(c, self.watermark)) {
-            let start: Vec<TimedJob> = self
-                .current
-                .jobs
-                .iter()
-                .filter(|j| j.group == hold.schedule && j.kind == JobKind::Schedule(crate::model::Action::Start))
-                .cloned()
-                .collect();
-            let since = hold.from - chrono::TimeDelta::nanoseconds(1);
-            let found = timer::due(&start, |_| Some(since), now, self.current.config.max_lateness);
-            dispatch(&self.workers.senders, &self.current, found, Cause::Hold, &self.store, now, fence).await;
+            // However long ago the hold began: what it keeps on is to be on now.
+            let start =
+                self.current.jobs.iter().find(|j| j.group == hold.schedule && j.kind == JobKind::Schedule(crate::model::Action::Start));
+            let Some(job) = start else { continue };
+            let fire = Fire { group: job.group.clone(), kind: job.kind, key: job.key(), at: now };
+            dispatch(&self.workers.senders, &self.current, vec![Due::Run(fire)], Cause::Hold, &self.store, now, fence).await;
         }
     }
 

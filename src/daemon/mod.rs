@@ -332,7 +332,7 @@ impl<P> Generation<P> {
         match Generation::new(self.file.clone(), self.prepared.clone(), texts, tagged, holds, now) {
             Ok(g) => Some(g),
             Err(e) => {
-                tracing::error!(job = "calendars", error = %e, "Calendars not applied; the schedules keep the dates they had.");
+                tracing::error!(error = %e, "New calendar texts, holds or self-scheduled resources not applied; the running schedules stay.");
                 None
             }
         }

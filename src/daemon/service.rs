@@ -194,7 +194,10 @@ impl Executor for AwsExecutor {
             left_alone = found.problems.len(),
             "Self-scheduled resources found."
         );
-        Some(found.schedules)
+        // A place that could not be read this time (throttled, unreachable) would drop its
+        // resources' schedules and their fires: the ones found before stay until a look
+        // reads everything.
+        found.unread.is_empty().then_some(found.schedules)
     }
 
     async fn execute(&self, task: FireTask<Prepared>) {

@@ -116,13 +116,17 @@ async fn mute(api: &crate::aws::Api, req: &Request<'_>, targets: &[&AlarmInfo]) 
             Err(e) => event(api, req, a, "failed", Some(&e.to_string())),
         }
     }
-    let names: Vec<String> = tagged.iter().map(|a| a.name.clone()).collect();
-    match alarms::set_actions(api, &names, false).await {
-        Ok(()) => tagged.iter().for_each(|a| event(api, req, a, "muted", None)),
-        Err(e) => {
-            for a in &tagged {
-                event(api, req, a, "failed", Some(&e.to_string()));
-                let _ = alarms::untag(api, &a.arn, MUTED_TAG).await;
+    // A call a hundred: a refused call untags only its own alarms (the others are off
+    // and must stay tagged to come back on).
+    for chunk in tagged.chunks(alarms::PER_CALL) {
+        let names: Vec<String> = chunk.iter().map(|a| a.name.clone()).collect();
+        match alarms::set_actions(api, &names, false).await {
+            Ok(()) => chunk.iter().for_each(|a| event(api, req, a, "muted", None)),
+            Err(e) => {
+                for a in chunk {
+                    event(api, req, a, "failed", Some(&e.to_string()));
+                    let _ = alarms::untag(api, &a.arn, MUTED_TAG).await;
+                }
             }
         }
     }

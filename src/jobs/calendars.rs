@@ -69,8 +69,22 @@ struct CacheMeta {
 
 /// The one HTTP client calendar feeds are fetched with.
 pub fn client() -> reqwest::Client {
+    // A redirect may not leave https (the file's own rule), but to this machine.
+    let redirects = reqwest::redirect::Policy::custom(|attempt| {
+        let url = attempt.url();
+        let host = url.host_str().unwrap_or_default();
+        let local = host == "localhost" || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if attempt.previous().len() >= 5 {
+            attempt.error("more than 5 redirects")
+        } else if url.scheme() == "https" || local {
+            attempt.follow()
+        } else {
+            attempt.error("a redirect away from https")
+        }
+    });
     reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
+        .redirect(redirects)
         .user_agent(concat!("offhours/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("a client with a timeout and a user agent builds")

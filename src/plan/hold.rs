@@ -120,6 +120,9 @@ pub fn new_hold(config: &Config, args: HoldArgs<'_>, now: DateTime<Utc>) -> Resu
     if until <= from {
         return Err(format!("--until {} is not after --from", args.until));
     }
+    if until <= now {
+        return Err(format!("--until: `{}` is in the past", args.until));
+    }
     let hold = Hold {
         schedule: schedule.name.clone(),
         keep: args.keep,
@@ -296,6 +299,7 @@ mod tests {
             (args("nightly", Keep::Off, None, "2026-12-06"), "schedules.nightly has no `start`"),
             (args("qa", Keep::On, Some("2026-12-07"), "2026-12-06"), "--until 2026-12-06 is not after --from"),
             (args("qa", Keep::On, None, "soon"), "--until: `soon` is not a time"),
+            (args("qa", Keep::On, Some("2026-12-01"), "2026-12-02"), "--until: `2026-12-02` is in the past"),
         ];
         for (a, want) in cases {
             let name = a.schedule;

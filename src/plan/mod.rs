@@ -107,6 +107,9 @@ fn override_skip(tag: &str, value: &str, now: DateTime<Utc>, tz: Tz) -> Option<S
 /// Checks run from the ones that protect resources to the ones about timing.
 pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<Utc>, resources: &[Resource]) -> Vec<Decision> {
     let today = now.with_timezone(&schedule.timezone).date_naive();
+    // Inside an exception or hold kept on, a skip date does not hold back its start.
+    let kept_on =
+        action == Action::Start && schedule.exceptions.iter().any(|e| e.keep == crate::config::Keep::On && e.window.contains(now));
     let target = match action {
         Action::Start => Phase::Running,
         Action::Stop => Phase::Stopped,
@@ -122,9 +125,9 @@ pub fn plan(schedule: &Schedule, action: Action, skip_tag: &str, now: DateTime<U
                 skip(SkipReason::Gone(r.state.clone()))
             } else if let Some(reason) = r.tags.get(skip_tag).and_then(|v| override_skip(skip_tag, v, now, schedule.timezone)) {
                 skip(reason)
-            } else if let Some(what) = schedule.holidays.get(&today) {
+            } else if let Some(what) = schedule.holidays.get(&today).filter(|_| !kept_on) {
                 skip(SkipReason::Holiday(today, what.clone()))
-            } else if schedule.skip_dates.contains(&today) {
+            } else if schedule.skip_dates.contains(&today) && !kept_on {
                 skip(SkipReason::SkipDate(today))
             } else if phase == target {
                 (Verdict::Unchanged, None)

@@ -28,9 +28,10 @@ pub struct Problem {
     pub error: String,
 }
 
-/// The name of a resource's own schedule.
-pub fn name(resource: &Resource) -> String {
-    format!("tag:{}", resource.id)
+/// The name of a resource's own schedule: `tag:<id>`, or, when the same id is found in
+/// several accounts or regions (a DB identifier, a group name), `tag:<account>:<region>:<id>`.
+pub fn name(t: &Tagged, shared_id: bool) -> String {
+    if shared_id { format!("tag:{}:{}:{}", t.account.id, t.resource.region, t.resource.id) } else { format!("tag:{}", t.resource.id) }
 }
 
 /// One schedule per resource whose tags read, at most `max` of them (by account,
@@ -45,6 +46,10 @@ pub fn build(tagged: &[Tagged], file_tz: Tz, max: usize) -> (Vec<Schedule>, Vec<
             &b.resource.id,
         ))
     });
+    let mut seen: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for t in &sorted {
+        *seen.entry(t.resource.id.as_str()).or_default() += 1;
+    }
     let (mut schedules, mut problems) = (Vec::new(), Vec::new());
     for t in sorted {
         let problem = |error: String| Problem {
@@ -63,7 +68,7 @@ pub fn build(tagged: &[Tagged], file_tz: Tz, max: usize) -> (Vec<Schedule>, Vec<
             Ok(Some(times)) => {
                 let tz = times.timezone.unwrap_or(file_tz);
                 schedules.push(Schedule {
-                    name: name(&t.resource),
+                    name: name(t, seen[t.resource.id.as_str()] > 1),
                     timezone: tz,
                     start: times.start.map(|c| Trigger::new(c, tz)),
                     stop: times.stop.map(|c| Trigger::new(c, tz)),
@@ -126,6 +131,19 @@ mod tests {
                 error: "offhours:stop=\"19:00 weekdays\": `weekdays` is not a day (mon, tue, wed, thu, fri, sat, sun; or daily)".into(),
             }]
         );
+    }
+
+    #[test]
+    fn an_id_found_in_two_regions_names_both_schedules_by_account_and_region() {
+        let mut east = tagged("staging-db", &[(STOP_TAG, "19:00 daily")]);
+        east.resource.region = "us-east-1".into();
+        let (schedules, _) = build(
+            &[tagged("staging-db", &[(STOP_TAG, "19:00 daily")]), east, tagged("i-9", &[(STOP_TAG, "19:00 daily")])],
+            chrono_tz::UTC,
+            10,
+        );
+        let names: Vec<&str> = schedules.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["tag:i-9", "tag:123456789012:eu-west-1:staging-db", "tag:123456789012:us-east-1:staging-db"]);
     }
 
     #[test]

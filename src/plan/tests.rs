@@ -304,6 +304,23 @@ fn a_calendar_date_says_which_event_makes_it_one() {
 }
 
 #[test]
+fn a_start_inside_a_window_kept_on_is_not_held_back_by_a_skip_date() {
+    let mut s = schedule(false);
+    let christmas: DateTime<Utc> = "2026-12-25T10:00:00Z".parse().unwrap();
+    let stopped = [instance("stopped", &[])];
+    assert_eq!(render(&plan(&s, Action::Start, "offhours:skip", christmas, &stopped)[0]), "skip: 2026-12-25 is a skip date");
+    let window = crate::schedule::Window { from: christmas - chrono::TimeDelta::hours(1), to: christmas + chrono::TimeDelta::days(2) };
+    s.exceptions.push(crate::config::Exception { window, keep: crate::config::Keep::On, reason: None, held_by: Some("ops@host".into()) });
+    assert_eq!(render(&plan(&s, Action::Start, "offhours:skip", christmas, &stopped)[0]), "act");
+    let running = [instance("running", &[])];
+    assert_eq!(
+        render(&plan(&s, Action::Stop, "offhours:skip", christmas, &running)[0]),
+        "skip: 2026-12-25 is a skip date",
+        "stops still skip it"
+    );
+}
+
+#[test]
 fn brake_at_under_and_over_the_limit() {
     let s = schedule(false);
     let fleet: Vec<Resource> = (0..5).map(|_| instance("running", &[])).collect();

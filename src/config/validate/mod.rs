@@ -576,6 +576,11 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
     if !by_name && tags.is_empty() {
         c.error(body.span(), format!("schedules.{n}"), "selects no instances: with by_name = false, `tags` must name at least one tag");
     }
+    if let Some(m) = raw.mute_alarms.as_ref().filter(|m| *m.get_ref())
+        && raw.start.is_none()
+    {
+        c.error(m.span(), field("mute_alarms"), "turns alarms off at each stop, but the schedule has no `start` to turn them on again");
+    }
     let exceptions =
         exceptions::exceptions(c, raw.exceptions.as_deref().unwrap_or_default(), timezone, &field("exceptions"), raw.start.is_some());
     if c.errors.len() > errors_before {
@@ -602,7 +607,7 @@ fn schedule(c: &mut Checker, name: &Spanned<String>, body: &Spanned<RawSchedule>
         exceptions,
         skip_calendars: Vec::new(),
         holidays: BTreeMap::new(),
-        mute_alarms: raw.mute_alarms.unwrap_or(false),
+        mute_alarms: raw.mute_alarms.as_ref().is_some_and(|b| *b.get_ref()),
         change_calendar: None,
         only: None,
     };
