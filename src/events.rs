@@ -68,6 +68,9 @@ pub enum Event<'a> {
         reason: Option<&'a str>,
         set_by: &'a str,
     },
+    /// The schedules with a hold in force, as this replica read them (every replica, at
+    /// start-up and after each change, for the metric).
+    HoldsInForce { schedules: &'a [&'a str] },
     /// A calendar (`[calendars.NAME]`) was read: `outcome` is `file`, `fetched`,
     /// `cached` (the fetch failed with `error`; the last good copy is used) or `failed`
     /// (no good text at all). `source` is a path or a URL's scheme and host, never the URL.
@@ -226,6 +229,7 @@ fn log(event: &Event<'_>) {
         ),
         // Logged where they happen, with more context than the stream carries.
         Event::FireStarted { .. }
+        | Event::HoldsInForce { .. }
         | Event::Reload { .. }
         | Event::AuditFinished { .. }
         | Event::AlarmChecked { .. }

@@ -363,14 +363,14 @@ impl Subscriber for Metrics {
             Event::CalendarRead { calendar, outcome, .. } => {
                 self.calendar_reads.get_or_create(&CalendarLabels { calendar: calendar.to_string(), outcome: outcome.to_string() }).inc();
             }
-            Event::Hold { change, schedule, .. } => {
-                let label = ScheduleLabel { schedule: schedule.to_string() };
-                if matches!(*change, "cleared" | "expired") {
-                    self.holds.remove(&label);
-                } else {
-                    self.holds.get_or_create(&label).set(1);
+            Event::HoldsInForce { schedules } => {
+                self.holds.clear();
+                for s in schedules.iter() {
+                    self.holds.get_or_create(&ScheduleLabel { schedule: s.to_string() }).set(1);
                 }
             }
+            // Told by the leader for people; the gauge follows every replica's reading.
+            Event::Hold { .. } => {}
             // The held resources are counted by their own events (outcome `held`).
             Event::FireMissed { .. } | Event::StopWarning { .. } | Event::OrderHalted { .. } => {}
         }
@@ -406,6 +406,16 @@ mod tests {
 
     fn line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
         text.lines().find(|l| l.starts_with(prefix))
+    }
+
+    #[test]
+    fn the_hold_gauge_follows_each_reading_of_the_holds() {
+        let m = Metrics::new();
+        m.on(&Event::HoldsInForce { schedules: &["qa", "staging"] });
+        m.on(&Event::HoldsInForce { schedules: &["staging"] });
+        let text = m.render();
+        assert!(text.contains("offhours_hold{schedule=\"staging\"} 1"), "{text}");
+        assert!(!text.contains("schedule=\"qa\""), "a hold gone leaves no series: {text}");
     }
 
     #[test]

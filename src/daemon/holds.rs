@@ -39,9 +39,16 @@ impl HoldWatch {
         self.next.saturating_duration_since(Instant::now())
     }
 
+    /// The schedules with a hold in force, for the metric (every replica).
+    pub fn publish(&self) {
+        let schedules: Vec<&str> = self.live.iter().map(|h| h.schedule.as_str()).collect();
+        crate::events::emit(crate::events::Event::HoldsInForce { schedules: &schedules });
+    }
+
     /// At start-up: the holds in force, logged, not told as news.
     pub async fn first(&mut self, config: &Config, now: DateTime<Utc>) {
         self.refresh(now).await;
+        self.publish();
         for h in &self.live {
             let not_applied = hold::unfit(config, h);
             tracing::info!(

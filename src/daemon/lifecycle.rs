@@ -531,6 +531,7 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         if changes.is_empty() {
             return changes;
         }
+        self.holds.publish();
         if let Some(g) = self.current.with(self.current.texts.clone(), self.current.tagged.clone(), self.holds.live(), now) {
             self.current = g;
             *self.shown.write().expect("config lock") = Some(self.current.config.clone());

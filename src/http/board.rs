@@ -214,6 +214,7 @@ impl Board {
             | Event::OrderHalted { .. }
             // Holds are shown from the schedules the daemon runs (their exceptions).
             | Event::Hold { .. }
+            | Event::HoldsInForce { .. }
             | Event::CalendarRead { .. }
             | Event::Role { .. } => {}
         }

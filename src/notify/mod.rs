@@ -119,6 +119,7 @@ pub fn notice(event: &Event<'_>, ctx: &Context, now: DateTime<Utc>) -> Option<No
         | Event::OrderHalted { .. }
         // A warning in the log and a metric: the schedules go on with the last good copy.
         | Event::CalendarRead { .. }
+        | Event::HoldsInForce { .. }
         | Event::Role { .. } => return None,
     };
     Some(draft.at(now))
