@@ -557,11 +557,31 @@ impl<E: Executor, C: Clock> Daemon<E, C> {
         }
     }
 
+    /// Resources' own fires held back by the brake over them all: one event each time
+    /// (a brake-tripped notice), their fires recorded as handled.
+    async fn hold_back(&self, braked: Vec<timer::TagBrake>, fence: Fence) {
+        for b in braked {
+            crate::events::emit(crate::events::Event::BrakeTripped {
+                account: None,
+                job: Cause::Scheduled.as_str(),
+                schedule: "tag:*",
+                action: b.action,
+                would_touch: b.fires.len(),
+                limit: self.current.config.max_instances_per_action,
+                dry_run: self.current.config.dry_run,
+            });
+            let keys: Vec<String> = b.fires.iter().map(|f| f.key.clone()).collect();
+            self.store.record(&keys, b.at, fence).await;
+        }
+    }
+
     async fn fire_due(&mut self, fence: Fence, now: DateTime<Utc>, next: Option<DateTime<Utc>>, reloaded: bool) {
         if now > self.watermark {
             // Nothing is due before the next fire, unless a reload brought new jobs.
             if reloaded || next.is_some_and(|n| n <= now) {
                 let found = timer::due(&self.current.jobs, |_| Some(self.watermark), now, self.current.config.max_lateness);
+                let (found, braked) = timer::tag_brake(found, self.current.config.max_instances_per_action);
+                self.hold_back(braked, fence).await;
                 dispatch(&self.workers.senders, &self.current, found, Cause::Scheduled, &self.store, now, fence).await;
             }
             self.watermark = now;

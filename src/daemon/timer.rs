@@ -153,6 +153,45 @@ pub enum Due {
     Superseded { fire: Fire, by: DateTime<Utc> },
 }
 
+/// Fires of resources' own schedules (`tag:`) held back together: one action at one
+/// instant, over how many schedules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagBrake {
+    pub action: Action,
+    pub at: DateTime<Utc>,
+    pub fires: Vec<Fire>,
+}
+
+/// Resources that schedule themselves are one schedule each, so the per-action brake
+/// never sees them together: more of their fires of one action at one instant than
+/// `limit` (`max_instances_per_action`; 0: no limit) is a mass change, a bad tag
+/// copied across a fleet, and none of those fires runs.
+pub fn tag_brake(found: Vec<Due>, limit: u32) -> (Vec<Due>, Vec<TagBrake>) {
+    let tagged = |d: &Due| match d {
+        Due::Run(f) if f.group.starts_with("tag:") => match f.kind {
+            JobKind::Schedule(a) => Some((a, f.at)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut counts: BTreeMap<(Action, DateTime<Utc>), usize> = BTreeMap::new();
+    for d in &found {
+        if let Some(k) = tagged(d) {
+            *counts.entry(k).or_default() += 1;
+        }
+    }
+    let over = |k: &(Action, DateTime<Utc>)| limit > 0 && counts.get(k).is_some_and(|n| *n > limit as usize);
+    let mut kept: Vec<Due> = Vec::new();
+    let mut held: BTreeMap<(Action, DateTime<Utc>), Vec<Fire>> = BTreeMap::new();
+    for d in found {
+        match (tagged(&d), d) {
+            (Some(k), Due::Run(f)) if over(&k) => held.entry(k).or_default().push(f),
+            (_, d) => kept.push(d),
+        }
+    }
+    (kept, held.into_iter().map(|((action, at), fires)| TagBrake { action, at, fires }).collect())
+}
+
 /// For each group, the most recent fire in `(since(job), upto]` runs if it is at most
 /// `max_lateness` old and is missed otherwise; the latest earlier fire of each other
 /// job of the group is superseded. A job whose `since` is `None` has no history and
@@ -253,6 +292,31 @@ mod tests {
         let since = at(since);
         let got = due(&office(), |_| Some(since), at(upto), Duration::from_secs(lateness_h * 3600));
         assert_eq!(render(&got), expect);
+    }
+
+    #[test]
+    fn many_resources_stopping_themselves_at_once_trip_the_brake_together() {
+        let run = |group: &str, action: Action, t: &str| {
+            Due::Run(Fire { group: group.into(), kind: JobKind::Schedule(action), key: format!("schedule:{group}:{action}"), at: at(t) })
+        };
+        let found = vec![
+            run("tag:i-1", Action::Stop, "2026-11-23T19:00:00+01:00"),
+            run("tag:i-2", Action::Stop, "2026-11-23T19:00:00+01:00"),
+            run("tag:i-3", Action::Stop, "2026-11-23T19:00:00+01:00"),
+            run("tag:i-4", Action::Start, "2026-11-23T19:00:00+01:00"),
+            run("tag:i-5", Action::Stop, "2026-11-23T19:01:00+01:00"),
+            run("office", Action::Stop, "2026-11-23T19:00:00+01:00"),
+        ];
+        let (kept, held) = tag_brake(found.clone(), 2);
+        assert_eq!(
+            render(&kept),
+            ["run schedule:tag:i-4:start Mon 19:00", "run schedule:tag:i-5:stop Mon 19:01", "run schedule:office:stop Mon 19:00"]
+        );
+        assert_eq!(held.len(), 1);
+        assert_eq!((held[0].action, held[0].fires.len()), (Action::Stop, 3));
+        let (kept, held) = tag_brake(found.clone(), 3);
+        assert_eq!((kept.len(), held.len()), (6, 0), "at the limit: all run");
+        assert_eq!(tag_brake(found, 0).1.len(), 0, "0: no limit");
     }
 
     #[test]
