@@ -1,6 +1,10 @@
 //! A role in another account: its credentials from AssumeRole through one STS client
 //! that every account shares (the SDK's own provider builds a client per account,
-//! which an organization of hundreds of accounts pays for in memory).
+//! which an organization of hundreds of accounts pays for in memory). The credentials
+//! are kept here as well, so that proving a role at preparation (a refused role known
+//! before any action) and the account's first call share one AssumeRole.
+
+use std::time::{Duration, SystemTime};
 
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -17,14 +21,25 @@ pub(super) fn sts_client(base: &SdkConfig) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(conf)
 }
 
-/// Credentials of one role, assumed when the account's identity cache asks (first use,
-/// then before expiry).
+/// Credentials within this much of their expiry are assumed again (the SDK's own role
+/// provider renews as early).
+const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
+
+/// Whether credentials expiring at `expiry` may still be handed out at `now`.
+pub(super) fn fresh(expiry: Option<SystemTime>, now: SystemTime) -> bool {
+    expiry.is_none_or(|at| at.duration_since(now).is_ok_and(|left| left > RENEW_BEFORE))
+}
+
+/// Credentials of one role, assumed when first asked for (by the account's identity
+/// cache or by a proof of the role), kept until shortly before they expire; callers
+/// asking together wait for the same AssumeRole.
 #[derive(Debug)]
 pub(super) struct AssumedRole {
     sts: aws_sdk_sts::Client,
     role_arn: String,
     external_id: Option<String>,
     session_name: String,
+    kept: tokio::sync::Mutex<Option<Credentials>>,
 }
 
 impl AssumedRole {
@@ -34,7 +49,18 @@ impl AssumedRole {
             role_arn: role_arn.to_string(),
             external_id: external_id.map(str::to_string),
             session_name: session_name.to_string(),
+            kept: tokio::sync::Mutex::new(None),
         }
+    }
+
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let mut kept = self.kept.lock().await;
+        if let Some(c) = kept.as_ref().filter(|c| fresh(c.expiry(), SystemTime::now())) {
+            return Ok(c.clone());
+        }
+        let c = self.assume().await?;
+        *kept = Some(c.clone());
+        Ok(c)
     }
 
     async fn assume(&self) -> Result<Credentials, CredentialsError> {
@@ -60,6 +86,27 @@ impl ProvideCredentials for AssumedRole {
     where
         Self: 'a,
     {
-        future::ProvideCredentials::new(self.assume())
+        future::ProvideCredentials::new(self.credentials())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_kept_until_five_minutes_before_they_expire() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let cases = [
+            (None, true, "no expiry"),
+            (Some(now + Duration::from_secs(3600)), true, "an hour left"),
+            (Some(now + Duration::from_secs(301)), true, "just over five minutes left"),
+            (Some(now + Duration::from_secs(300)), false, "five minutes left"),
+            (Some(now + Duration::from_secs(10)), false, "seconds left"),
+            (Some(now - Duration::from_secs(1)), false, "expired"),
+        ];
+        for (expiry, want, case) in cases {
+            assert_eq!(fresh(expiry, now), want, "{case}");
+        }
     }
 }

@@ -68,6 +68,18 @@ impl AwsError {
         AwsError { operation, region: region.to_string(), kind: ErrorKind::NotFound, code: None, message, request_id: None }
     }
 
+    /// Credentials that could not be had (a role refused, no provider).
+    pub fn credentials(operation: &'static str, region: &str, message: String) -> Self {
+        AwsError {
+            operation,
+            region: region.to_string(),
+            kind: ErrorKind::Credentials,
+            code: None,
+            message: one_line(&message),
+            request_id: None,
+        }
+    }
+
     /// Classifies an SDK error without flattening it before the caller decides.
     pub fn from_sdk<E, R>(operation: &'static str, region: &str, err: SdkError<E, R>) -> Self
     where

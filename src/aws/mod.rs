@@ -58,6 +58,8 @@ pub struct Aws {
     /// The STS client every account's role is assumed with, built on first use and
     /// shared: one client, not one per account.
     roles: Arc<std::sync::OnceLock<aws_sdk_sts::Client>>,
+    /// Whether these are another account's credentials, from [`Aws::assume`].
+    assumed: bool,
 }
 
 impl Aws {
@@ -104,6 +106,7 @@ impl Aws {
             regions: Arc::new(Mutex::new(BTreeMap::new())),
             overall: Arc::new(tokio::sync::Semaphore::new(settings.max_calls_in_flight.max(1) as usize)),
             roles: Arc::default(),
+            assumed: false,
         }
     }
 
@@ -131,6 +134,7 @@ impl Aws {
             regions: Arc::new(Mutex::new(BTreeMap::new())),
             overall: self.overall.clone(),
             roles: self.roles.clone(),
+            assumed: true,
         }
     }
 
@@ -153,10 +157,35 @@ impl Aws {
     /// checked against the regions enabled for the account (ec2:DescribeRegions), so
     /// that a typo is an error now rather than a DNS failure at 7 pm. If the check
     /// itself cannot be made (e.g. not permitted), the list is used as it is.
+    ///
+    /// In another account whose regions are all enabled in every account
+    /// ([`always_enabled`]) nothing is asked of EC2: the role is assumed instead, so
+    /// that a refused role is still known now (one call per account fewer, across an
+    /// organization, and one round trip fewer before its first listing).
     pub async fn regions(&self, configured: &[String]) -> Result<Vec<String>, RegionError> {
         let regions = self.configured_regions(configured)?;
-        self.check_regions(&regions, configured.is_empty()).await?;
+        if self.assumed && always_enabled(&regions) {
+            self.prove_role().await.map_err(RegionError::Check)?;
+        } else {
+            self.check_regions(&regions, configured.is_empty()).await?;
+        }
         Ok(regions)
+    }
+
+    /// Assumes the account's role now (its credentials are kept for its first call).
+    async fn prove_role(&self) -> Result<(), AwsError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let Some(provider) = self.base.credentials_provider() else {
+            return Err(AwsError::credentials("AssumeRole", GLOBAL_REGION, "no credentials provider".to_string()));
+        };
+        let region = self.base.region().map_or(GLOBAL_REGION.to_string(), ToString::to_string);
+        let _slot = self.overall.acquire().await.expect("the semaphore is never closed");
+        match provider.provide_credentials().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                Err(AwsError::credentials("AssumeRole", &region, aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()))
+            }
+        }
     }
 
     /// The file's regions, else the SDK's default region; no call made.
@@ -303,6 +332,38 @@ impl Aws {
     }
 }
 
+/// Regions enabled in every account, which cannot be disabled: those AWS opened before
+/// 20 March 2019 (every later one is opt-in), in the commercial, China and GovCloud
+/// partitions. A region outside this list is checked with DescribeRegions.
+const ALWAYS_ENABLED: &[&str] = &[
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-north-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// Whether every one of `regions` is enabled in every account.
+pub fn always_enabled(regions: &[String]) -> bool {
+    regions.iter().all(|r| ALWAYS_ENABLED.contains(&r.as_str()))
+}
+
 /// The regions to act in cannot be settled.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RegionError {
@@ -342,4 +403,25 @@ async fn enabled_regions(client: &aws_sdk_ec2::Client, region: &str) -> Result<V
     let mut names: Vec<String> = out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
     names.sort();
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_opened_before_opt_in_need_no_check() {
+        let list = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let cases = [
+            (list(&["eu-west-1", "eu-central-1"]), true, "both enabled in every account"),
+            (list(&["us-east-1", "ap-northeast-3", "cn-north-1", "us-gov-west-1"]), true, "each partition's"),
+            (list(&["eu-west-1", "eu-south-1"]), false, "Milan is opt-in"),
+            (list(&["af-south-1"]), false, "Cape Town is opt-in"),
+            (list(&["eu-west-9"]), false, "a typo is checked"),
+            (list(&[]), true, "nothing to check"),
+        ];
+        for (regions, want, case) in cases {
+            assert_eq!(always_enabled(&regions), want, "{case}");
+        }
+    }
 }

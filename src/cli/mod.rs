@@ -461,12 +461,15 @@ where
     }
 }
 
+/// The commands' runtime: two workers. Its blocking pool resolves host names (one
+/// lookup per new connection): bounded, so that hundreds of accounts connecting at once
+/// queue a few lookups instead of starting a thread (a stack and a malloc arena) each.
 fn with_runtime<F, Fut>(f: F) -> u8
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = u8>,
 {
-    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).max_blocking_threads(16).enable_all().build() {
         Ok(rt) => rt.block_on(f()),
         Err(e) => {
             eprintln!("offhours: cannot start the async runtime: {e}");

@@ -114,6 +114,13 @@ async fn each_account_is_acted_on_with_its_own_role_and_a_refused_one_is_reporte
         assert_eq!(states(m).await.len(), 2, "member {}", i + 1);
     }
     assert_eq!(f.hub.states("eu-west-1").await[&f.hub_instance], "running", "the hub's own account is not listed: untouched");
+    // Default regions only: a member's role is proved by assuming it, no region check
+    // is sent in the member account.
+    for m in &f.members[..2] {
+        let calls = m.calls_in_account();
+        assert!(calls.get("StopInstances").is_some_and(|n| *n >= 1), "the role's calls are counted in its account: {calls:?}");
+        assert_eq!(calls.get("DescribeRegions"), None, "{calls:?}");
+    }
     // The log names the account of every action.
     let log = run.stderr();
     let line = log.lines().find(|l| l.contains(&f.instances[0][0])).expect("a log line for the instance");

@@ -232,6 +232,12 @@ impl Account {
         let body = control(&self.endpoint, "GET", &path, "");
         serde_json::from_str(&body).expect("calls json")
     }
+
+    /// The calls made in this account by any key, a role assumed into it included.
+    pub fn calls_in_account(&self) -> BTreeMap<String, u64> {
+        let body = control(&self.endpoint, "GET", &format!("/_offhours/calls?account={}", self.id), "");
+        serde_json::from_str(&body).expect("calls json")
+    }
 }
 
 /// POSTs a JSON body to one of moto's control paths.
