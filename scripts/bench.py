@@ -33,7 +33,17 @@
    owns the instance. Per layout: the median wall of it and of its baseline and their
    ratio, the median peak RSS of both and the difference, beside the issue's targets
    (ratio within 1.3 at 100 x 2 x 5 and within 2.0 at 500 x 1 x 2; peak RSS at
-   100 x 2 x 5 at most 10 MB above one account's), marked met or missed.
+   100 x 2 x 5 at most 10 MB above one account's), marked met or missed. A fourth row,
+   org 300 x 1 x 2: the hub's account is an organization's management account, its 300
+   member accounts in 9 units under 3 under the root, found by `[organization]` with
+   `ous = [root]` (the units searched level by level) instead of `[[accounts]]`; the
+   hub's calls show the pages the listing took.
+   The emulator is sharded (--shards, default one moto per core): moto serves one call at
+   a time in one Python process, so on a single moto every account waits for every other
+   and the wall time measures moto's queue; AWS serves each account and region on its
+   own. Each account and region lives on one of the shards, the proxy routes each call
+   there by the key's account (learnt from the AssumeRole answers) and names the account
+   to moto in its `x-moto-account-id` header; --shards 1 is a single moto.
 4. apply on plain moto (section `plain`): N instances across two regions; wall time and
    the API calls by operation (as moto counted them).
 5. daemon (section `daemon`), on plain moto:
@@ -54,7 +64,9 @@
 
 Options: --bin PATH (default: build and use target/release/offhours), --latency-ms N,
 --only apply|kinds|suggest|accounts|plain|daemon|replicas; for the accounts section,
---runs N and --layouts AxRxI,... (e.g. 100x2x5,500x1x2; default the three above). Every
+--runs N, --layouts [org]AxRxI,... (e.g. 100x2x5,org300x1x2; default the four above),
+--shards N (default: one moto per core) and --max-calls-in-flight N (`[aws]
+max_calls_in_flight` in its files; default offhours' own). Every
 case uses fresh moto accounts of its own.
 """
 
@@ -93,11 +105,17 @@ def account(endpoint=ENDPOINT):
 def account_with_id(endpoint=ENDPOINT):
     """(12-digit id, credentials) of a fresh, empty moto account (on the moto at `endpoint`)."""
     next_account[0] += 1
+    return str(next_account[0]), creds_in(str(next_account[0]), endpoint)
+
+
+def creds_in(account_id, endpoint=ENDPOINT):
+    """Credentials of a role in account `account_id`, assumed on the moto at `endpoint`
+    (the moto that answers knows the key's account)."""
     sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
-    c = sts.assume_role(RoleArn=f"arn:aws:iam::{next_account[0]}:role/bench", RoleSessionName="bench")["Credentials"]
-    return str(next_account[0]), {"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
-                                  "AWS_SESSION_TOKEN": c["SessionToken"]}
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/bench", RoleSessionName="bench")["Credentials"]
+    return {"AWS_ACCESS_KEY_ID": c["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": c["SessionToken"]}
 
 
 def env_for(creds, home, endpoint=ENDPOINT):
@@ -471,7 +489,9 @@ def bench_suggest(tmp, latency_ms, n=1000):
 
 # Member accounts x regions x instances per account and region; a layout of R regions
 # uses the first R of REGIONS.
-ACCOUNTS_LAYOUTS = ((20, 2, 25), (100, 2, 5), (500, 1, 2))
+# ("org", 300, 1, 2): an organization's accounts, found by `[organization]` in 9 units
+# under 3 under the root.
+ACCOUNTS_LAYOUTS = ((20, 2, 25), (100, 2, 5), (500, 1, 2), ("org", 300, 1, 2))
 ACCOUNTS_RUNS = 3
 ACCOUNTS_RESERVATION = 100  # instances per RunInstances when seeding
 # The issue's targets, against the layout's baseline: (wall ratio at most, peak RSS at
@@ -481,27 +501,31 @@ GNU_TIME = "/usr/bin/time"
 
 
 def layout_name(layout):
+    if layout[0] == "org":
+        return "org " + layout_name(layout[1:])
     return " x ".join(str(n) for n in layout)
 
 
 def parse_layouts(text):
-    """--layouts "100x2x5,500x1x2" -> ((100, 2, 5), (500, 1, 2))."""
+    """--layouts "100x2x5,org300x1x2" -> ((100, 2, 5), ("org", 300, 1, 2))."""
     layouts = []
     for part in text.split(","):
+        spec = part.strip().lower()
+        org = spec.startswith("org")
         try:
-            layout = tuple(int(n) for n in part.strip().lower().split("x"))
+            layout = tuple(int(n) for n in spec.removeprefix("org").split("x"))
         except ValueError:
             layout = ()
         if len(layout) != 3 or min(layout) < 1 or layout[1] > len(REGIONS):
-            raise argparse.ArgumentTypeError(f"{part!r}: want ACCOUNTSxREGIONSxINSTANCES (e.g. 100x2x5), "
-                                             f"regions 1 to {len(REGIONS)}")
-        layouts.append(layout)
+            raise argparse.ArgumentTypeError(f"{part!r}: want [org]ACCOUNTSxREGIONSxINSTANCES (e.g. 100x2x5, "
+                                             f"org300x1x2), regions 1 to {len(REGIONS)}")
+        layouts.append(("org", *layout) if org else layout)
     return tuple(layouts)
 
 
 def baseline_of(layout):
     """One member account holding the layout's instances, in the same regions."""
-    n, regions, per = layout
+    n, regions, per = layout[-3:]
     return (1, regions, n * per)
 
 
@@ -514,37 +538,115 @@ def launch_office(client, account_id, region, count):
 
 
 def seed_members(layout):
-    """The fresh member accounts of `layout`, their instances launched straight into moto
-    (no proxy) in reservations of up to ACCOUNTS_RESERVATION, several at once. Returns
-    the account ids, an EC2 client per (account id, region) and {instance id: (account
-    id, region)}."""
+    """The fresh member accounts of `layout`, their instances launched as launch_members
+    does. Returns the account ids, an EC2 client per (account id, region) and {instance
+    id: (account id, region)}."""
     n, regions, per = layout
-    members, clients, launches = [], {}, []
+    members = [str(next_account[0] + i) for i in range(1, n + 1)]
+    next_account[0] += n
+    return (members, *launch_members(members, regions, per))
+
+
+def seed_org(hub, layout):
+    """An organization in the hub's account: 9 units under 3 under the root, the layout's
+    accounts created in it and spread over the 9, their instances launched as
+    launch_members does. Returns the root's id, the account ids, the EC2 clients and
+    the owners."""
+    n, regions, per = layout
+    org = client(hub, "organizations", "us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    leaves = []
+    for i in range(3):
+        unit = org.create_organizational_unit(ParentId=root, Name=f"region-{i}")["OrganizationalUnit"]["Id"]
+        for j in range(3):
+            leaf = org.create_organizational_unit(ParentId=unit, Name=f"team-{i}-{j}")
+            leaves.append(leaf["OrganizationalUnit"]["Id"])
+    members = []
+    for k in range(n):
+        status = org.create_account(AccountName=f"member-{k:03}", Email=f"member-{k:03}@example.com")
+        status = status["CreateAccountStatus"]
+        while "AccountId" not in status:
+            status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+        org.move_account(AccountId=status["AccountId"], SourceParentId=root,
+                         DestinationParentId=leaves[k % len(leaves)])
+        members.append(status["AccountId"])
+    return (root, members, *launch_members(members, regions, per))
+
+
+def launch_members(members, regions, per):
+    """`per` instances in each of the first `regions` regions of each account, launched
+    straight into the moto that holds the account and region (no proxy) in reservations
+    of up to ACCOUNTS_RESERVATION, several at once. Returns an EC2 client per (account
+    id, region) and {instance id: (account id, region)}."""
+    clients, launches = {}, []
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for _ in range(n):
-            # Accounts and clients are made here one after another (making clients is not
-            # thread-safe; one session parses the EC2 model once), the launches sent from
-            # the pool as soon as an account's clients exist: moto's first call in an
-            # account and region builds its backend (its default AMIs, about 0.1 s of
-            # moto's CPU), which overlaps making the next account's clients here.
-            account_id, creds = account_with_id()
-            members.append(account_id)
+        for account_id in members:
+            # Clients are made here one after another (making clients is not thread-safe;
+            # one session parses the EC2 model once), the launches sent from the pool as
+            # soon as an account's clients exist: moto's first call in an account and
+            # region builds its backend (its default AMIs, about 0.1 s of moto's CPU),
+            # which overlaps making the next account's clients here.
             for region in REGIONS[:regions]:
-                client = clients[(account_id, region)] = ec2(creds, region)
+                shard = SHARDS[shard_of(account_id, region)]
+                member = clients[(account_id, region)] = client(creds_in(account_id, shard), "ec2", region, shard)
                 for done in range(0, per, ACCOUNTS_RESERVATION):
                     count = min(ACCOUNTS_RESERVATION, per - done)
-                    launches.append(pool.submit(launch_office, client, account_id, region, count))
+                    launches.append(pool.submit(launch_office, member, account_id, region, count))
         owners = {}
         for launched in launches:
             owners.update(launched.result())
-    return members, clients, owners
+    return clients, owners
 
 
-def accounts_config(tmp, layout, members):
-    config = (f'regions = {json.dumps(REGIONS[:layout[1]])}\nmax_instances_per_action = 0\n'
+# The emulator's shards (moto URLs) for the accounts section: the first is ENDPOINT.
+SHARDS = [ENDPOINT]
+
+
+def shard_of(account_id, region):
+    """The shard that holds an account's region ("sts": where its role is assumed):
+    consecutive accounts, and one account's regions, on different shards."""
+    offset = REGIONS.index(region) if region in REGIONS else 0
+    return (int(account_id) + offset) % len(SHARDS)
+
+
+def start_shards(tmp, n):
+    """n - 1 more motos beside ENDPOINT (threaded, as with-moto.sh starts it), each exiting
+    with this process; returns their processes."""
+    python, server = os.path.join(ROOT, ".venv", "bin", "python"), os.path.join(ROOT, "tests", "moto", "server.py")
+    procs = []
+    for i in range(1, n):
+        port_file, log = os.path.join(tmp, f"shard-{i}.port"), os.path.join(tmp, f"shard-{i}.log")
+        proc = subprocess.Popen([python, server, "--port-file", port_file], stdout=subprocess.DEVNULL,
+                                stderr=open(log, "w"))
+        procs.append(proc)
+        deadline = time.monotonic() + 30
+        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                for p in procs:
+                    p.kill()
+                with open(log) as f:
+                    raise SystemExit(f"moto shard {i} did not start:\n{f.read()[-2000:]}")
+            time.sleep(0.05)
+        SHARDS.append(f"http://127.0.0.1:{open(port_file).read().strip()}")
+    return procs
+
+
+# `[aws] max_calls_in_flight` for the accounts section's runs (--max-calls-in-flight);
+# None: offhours' default.
+MAX_CALLS_IN_FLIGHT = [None]
+
+
+def accounts_config(tmp, layout, members, root=None):
+    """[[accounts]] naming each member, or with `root` the organization below it."""
+    config = (f'regions = {json.dumps(REGIONS[:layout[-2]])}\nmax_instances_per_action = 0\n'
               'verify_timeout = "60s"\n')
+    if MAX_CALLS_IN_FLIGHT[0] is not None:
+        config += f'[aws]\nmax_calls_in_flight = {MAX_CALLS_IN_FLIGHT[0]}\n'
     width = max(2, len(str(len(members))))
-    for i, account_id in enumerate(members):
+    if root is not None:
+        config += f'[organization]\nrole_name = "offhours-member"\nous = ["{root}"]\n'
+    for i, account_id in enumerate(members if root is None else []):
         config += (f'[[accounts]]\nrole_arn = "arn:aws:iam::{account_id}:role/offhours-member"\n'
                    f'name = "member-{i + 1:0{width}}"\n')
     config += '[schedules.office]\nstart = "0 8 * * MON-FRI"\nstop = "0 19 * * MON-FRI"\n'
@@ -572,7 +674,7 @@ def restart_members(clients, owners):
 
 
 # Where /usr/bin/time is missing: a fresh, small interpreter forks the command, waits
-# for it with wait4 and writes its ru_maxrss to argv[1]. Not this process's own fork:
+# for it with wait4 and writes its CPU times and ru_maxrss to argv[1]. Not this process's own fork:
 # Linux keeps the larger of the peaks before and after exec in ru_maxrss, and a fork of
 # this process (hundreds of MB once it holds a client per member account) would report
 # that instead; the launcher's own few MB stay below any offhours run's. (Its start,
@@ -583,21 +685,22 @@ if pid == 0:
     os.execv(sys.argv[2], sys.argv[2:])
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], "w") as f:
-    f.write(str(usage.ru_maxrss))
+    f.write(f"{usage.ru_utime} {usage.ru_stime} {usage.ru_maxrss}")
 code = os.waitstatus_to_exitcode(status)
 sys.exit(code if code >= 0 else 128 - code)
 """
 
 
 def run_measured(cmd, env, timeout):
-    """Runs cmd to its end: (wall s, exit code, stdout, stderr, peak RSS in KiB or None).
-    The peak is the process's own maximum resident set: GNU time's %M where
-    /usr/bin/time is, else wait4's ru_maxrss (WAIT4_LAUNCHER). Past `timeout` s the
-    command's process group is killed and TimeoutExpired raised."""
+    """Runs cmd to its end: (wall s, exit code, stdout, stderr, peak RSS in KiB or None,
+    CPU s or None). The peak is the process's own maximum resident set and the CPU its
+    user and system time: GNU time's %M, %U and %S where /usr/bin/time is, else wait4's
+    (WAIT4_LAUNCHER). Past `timeout` s the command's process group is killed and
+    TimeoutExpired raised."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile(mode="r") as peak_file:
         if os.path.exists(GNU_TIME):
-            wrapper = [GNU_TIME, "-f", "%M", "-o", peak_file.name]
+            wrapper = [GNU_TIME, "-f", "%U %S %M", "-o", peak_file.name]
         else:
             wrapper = [sys.executable, "-I", "-S", "-c", WAIT4_LAUNCHER, peak_file.name]
         started = time.monotonic()
@@ -611,11 +714,31 @@ def run_measured(cmd, env, timeout):
             raise
         wall = time.monotonic() - started
         # After a failure GNU time writes "Command exited with non-zero status N" first.
-        words = peak_file.read().split()
-        peak = int(words[-1]) if words and words[-1].isdigit() else None
+        words = peak_file.read().split()[-3:]
+        try:
+            cpu, peak = float(words[0]) + float(words[1]), int(words[2])
+        except (ValueError, IndexError):
+            cpu, peak = None, None
         out.seek(0)
         err.seek(0)
-        return wall, code, out.read().decode(errors="replace"), err.read().decode(errors="replace"), peak
+        return wall, code, out.read().decode(errors="replace"), err.read().decode(errors="replace"), peak, cpu
+
+
+def emulator_cpu():
+    """CPU seconds used so far by every moto of this machine's tests (each shard, and the
+    one with-moto.sh started), and by this process (the latency proxy's threads)."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"tests/moto/server.py" not in f.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return total, sum(os.times()[:2])
 
 
 def mb(kib):
@@ -711,15 +834,17 @@ def accounts_run(tmp, proxy, latency_ms, hub, case, run, seeded):
     clients, owners, config = seeded
     name = layout_name(case)
     proxy.reset()
+    cpu_before = emulator_cpu()
     started = time.monotonic()
     try:
-        wall, code, stdout, stderr, peak = run_measured(
+        wall, code, stdout, stderr, peak, cpu = run_measured(
             [BIN, "apply", "office", "stop", "--config", config, "--output", "json"], env_for(hub, tmp, proxy.url),
             timeout=900)
     except subprocess.TimeoutExpired:
         print(f"   {name:<12} {len(owners):>9} {run:>3} timed out after 900 s")
         restart_members(clients, owners)
         return None
+    motos, proxy_cpu = (after - before for after, before in zip(emulator_cpu(), cpu_before))
     records = [r for r in proxy.log() if r["start"] >= started]
     # A call is in moto's hands from the end of the proxy's delay to its answer.
     moto_busy = busy_time([{"start": min(r["start"] + latency_ms / 1000, r["end"]), "end": r["end"]}
@@ -733,6 +858,9 @@ def accounts_run(tmp, proxy, latency_ms, hub, case, run, seeded):
           f"{len(results)} accounts; {len(records)} calls: hub {hub_text} (AssumeRole per account: "
           f"{spread(assumed.values())}); {len(per_account)} member accounts: {show_member_calls(per_account)}")
     print("             timeline (s from start): " + timeline(records, started, wall, phase_fn=accounts_phase))
+    cpu_text = "?" if cpu is None else f"{cpu:.2f}"
+    print(f"             CPU s: offhours {cpu_text}, motos {motos:.2f}, proxy {proxy_cpu:.2f}, "
+          f"of {wall * (os.cpu_count() or 1):.2f} the {os.cpu_count()} cores had in the wall time")
     if problems:
         print("      !! " + "\n      !! ".join(problems))
         print("      " + stderr.strip().replace("\n", "\n      ")[-2000:])
@@ -785,7 +913,17 @@ def accounts_summary(layouts, figures, runs):
         print("   median wall-moto: " + "; ".join(parts))
 
 
-def bench_accounts(tmp, latency_ms, runs=ACCOUNTS_RUNS, layouts=ACCOUNTS_LAYOUTS):
+def bench_accounts(tmp, latency_ms, runs=ACCOUNTS_RUNS, layouts=ACCOUNTS_LAYOUTS, shards=1):
+    procs = start_shards(tmp, shards)
+    try:
+        accounts_section(tmp, latency_ms, runs, layouts)
+    finally:
+        for proc in procs:
+            proc.kill()
+        del SHARDS[1:]
+
+
+def accounts_section(tmp, latency_ms, runs, layouts):
     # Each layout and its baseline; a baseline of the same shape serves several layouts.
     cases = list(dict.fromkeys(case for layout in layouts for case in (baseline_of(layout), layout)))
     print(f"== accounts with {latency_ms:g} ms per AWS call (latency proxy): [[accounts]] roles assumed with the "
@@ -793,8 +931,10 @@ def bench_accounts(tmp, latency_ms, runs=ACCOUNTS_RUNS, layouts=ACCOUNTS_LAYOUTS
           f"Schedule=office (2 regions: {', '.join(REGIONS)}; 1: {REGIONS[0]}), each against its baseline, one "
           f"member account with as many instances in the same regions; `apply office stop`, {runs} "
           f"run{'s' if runs != 1 else ''} each, instances started again straight in moto between runs")
-    print("   round trips: sequential calls on the critical path (moto's queueing can add one); moto busy: time moto "
-          "had a call of the run in hand (after the proxy's delay; moto serves one call at a time, in Python); "
+    print(f"   emulator: {len(SHARDS)} moto{'s' if len(SHARDS) != 1 else ''} (--shards), each account and region on "
+          "one of them, the proxy routing each call by its key's account")
+    print("   round trips: sequential calls on the critical path (moto's queueing can add one); moto busy: time a moto "
+          "had a call of the run in hand (after the proxy's delay; each moto serves one call at a time, in Python); "
           "wall-moto: the rest (the proxy's delays, offhours' own work, process start); peak RSS: the offhours "
           f"process's maximum resident set ({'GNU time %M' if os.path.exists(GNU_TIME) else 'wait4 ru_maxrss'}), "
           "MB of 10^6 bytes")
@@ -802,13 +942,17 @@ def bench_accounts(tmp, latency_ms, runs=ACCOUNTS_RUNS, layouts=ACCOUNTS_LAYOUTS
     seeded = {}
     for case in cases:
         started = time.monotonic()
-        members, clients, owners = seed_members(case)
-        seeded[case] = (clients, owners, accounts_config(tmp, case, members))
+        if case[0] == "org":
+            root, members, clients, owners = seed_org(hub, case[1:])
+            seeded[case] = (clients, owners, accounts_config(tmp, case, members, root))
+        else:
+            members, clients, owners = seed_members(case)
+            seeded[case] = (clients, owners, accounts_config(tmp, case, members))
         print(f"   seeded {layout_name(case)} = {len(owners)} instances in {time.monotonic() - started:.1f} s "
               f"(8 RunInstances at once, reservations of up to {ACCOUNTS_RESERVATION}; hub account {hub_id})")
     print(f"   {'layout':<12} {'instances':>9} {'run':>3} {'wall s':>7} {'round trips':>11} {'moto busy s':>11} "
           f"{'wall-moto s':>11} {'peak RSS MB':>11}  outcomes; results per account; calls")
-    proxy = LatencyProxy(ENDPOINT, latency_ms).start()
+    proxy = LatencyProxy(SHARDS, latency_ms, route=shard_of).start()
     figures = {case: [] for case in cases}
     try:
         # Round-robin over the cases, so a drift in moto over the runs touches them all alike.
@@ -1230,8 +1374,9 @@ def main():
     parser.add_argument("--latency-ms", type=float, default=80.0, help="delay the proxy adds to each AWS call")
     parser.add_argument("--only", choices=("apply", "kinds", "suggest", "accounts", "plain", "daemon", "replicas"),
                         help="run one section: apply (with latency), kinds (every kind with latency), suggest (1,000 instances, with latency), "
-                             "accounts (20 x 2 x 25, 100 x 2 x 5 and 500 x 1 x 2 member accounts x regions x "
-                             "instances, each against one account with as many, with latency), plain (apply on plain "
+                             "accounts (20 x 2 x 25, 100 x 2 x 5, 500 x 1 x 2 member accounts x regions x "
+                             "instances and an organization of 300 x 1 x 2, each against one account with as many, "
+                             "with latency), plain (apply on plain "
                              "moto), daemon, replicas (two on a DynamoDB lease, on a moto of their own)")
     parser.add_argument("--runs", type=int, default=ACCOUNTS_RUNS,
                         help=f"accounts section: runs of each layout and baseline (default {ACCOUNTS_RUNS})")
@@ -1239,7 +1384,14 @@ def main():
                         help="accounts section: member accounts x regions x instances per account and region, "
                              "comma-separated (default " + ",".join("x".join(map(str, layout)) for layout in
                                                                      ACCOUNTS_LAYOUTS) + ")")
+    parser.add_argument("--max-calls-in-flight", type=int,
+                        help="accounts section: [aws] max_calls_in_flight in the files (default: offhours' own)")
+    parser.add_argument("--shards", type=int, default=os.cpu_count() or 1,
+                        help="accounts section: motos the accounts and regions are spread over (default: one per core)")
     args = parser.parse_args()
+    if args.shards < 1:
+        parser.error("--shards: at least 1")
+    MAX_CALLS_IN_FLIGHT[0] = args.max_calls_in_flight
     if args.bin:
         BIN = os.path.abspath(args.bin)
     else:
@@ -1254,7 +1406,7 @@ def main():
         if args.only in (None, "suggest"):
             bench_suggest(tmp, args.latency_ms)
         if args.only in (None, "accounts"):
-            bench_accounts(tmp, args.latency_ms, args.runs, args.layouts)
+            bench_accounts(tmp, args.latency_ms, args.runs, args.layouts, args.shards)
         if args.only in (None, "plain"):
             bench_apply(tmp)
         if args.only in (None, "daemon"):

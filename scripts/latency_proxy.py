@@ -18,6 +18,13 @@ instance ids it named (`InstanceId.N` parameters or `instance-id` filter values)
 whether it filtered by tag; for STS AssumeRole, the account of the role assumed and the
 access key id answered (what the role's calls then sign with).
 
+Sharded: given several upstreams and a route(account, region) -> index, the proxy sends
+each call of an assumed role's key to the moto that holds that account and region, with
+the account named in `x-moto-account-id` (moto's own header for it: no shard needs to
+know the key), and AssumeRole to the role's account's moto; any other call goes to the
+first. moto serves one call at a time in one Python process, so one moto makes every
+account wait for every other; real AWS serves accounts and regions independently.
+
 Paths under /_offhours/, /moto-api/ and /_proxy/ are not delayed (and not recorded);
 /_proxy/ is the proxy's own control API:
 
@@ -103,17 +110,18 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass
 
-    # One upstream connection per client connection (this handler lives as long as it).
+    # One upstream connection per client connection and shard (this handler lives as
+    # long as the client's connection).
     def setup(self):
         super().setup()
-        self.upstream = None
+        self.upstream = {}
 
     def finish(self):
         try:
             super().finish()
         finally:
-            if self.upstream is not None:
-                self.upstream.close()
+            for upstream in self.upstream.values():
+                upstream.close()
 
     def read_body(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -129,30 +137,34 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def forward(self, body):
+    def forward(self, body, shard=0, account=None):
         proxy = self.server.proxy
         last_error = None
         for _ in range(2):  # a kept-alive upstream connection may have been closed
-            if self.upstream is None:
-                self.upstream = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=300)
+            upstream = self.upstream.get(shard)
+            if upstream is None:
+                host, port = proxy.upstreams[shard]
+                upstream = self.upstream[shard] = http.client.HTTPConnection(host, port, timeout=300)
             try:
-                self.upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+                upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
                 for name, value in self.headers.items():
                     if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
-                        self.upstream.putheader(name, value)
+                        upstream.putheader(name, value)
+                if account is not None:
+                    upstream.putheader("x-moto-account-id", account)
                 if body or self.command in ("POST", "PUT", "PATCH"):
-                    self.upstream.putheader("Content-Length", str(len(body)))
-                self.upstream.endheaders(body if body else None)
-                response = self.upstream.getresponse()
+                    upstream.putheader("Content-Length", str(len(body)))
+                upstream.endheaders(body if body else None)
+                response = upstream.getresponse()
                 payload = response.read()
                 if response.will_close:
-                    self.upstream.close()
-                    self.upstream = None
+                    upstream.close()
+                    del self.upstream[shard]
                 return response, payload
             except (ConnectionError, http.client.HTTPException, OSError) as e:
                 last_error = e
-                self.upstream.close()
-                self.upstream = None
+                upstream.close()
+                del self.upstream[shard]
         raise last_error
 
     def handle_any(self):
@@ -161,15 +173,16 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         if self.path.startswith("/_proxy/"):
             return self.control(body)
-        record = None
+        record, shard, account = None, 0, None
         if not self.path.startswith(UNDELAYED):
             action, key, region, extra = describe_request(self.headers, self.path, body)
             record = {"start": start, "action": action, "access_key_id": key, "region": region, **extra}
+            shard, account = proxy.route_of(record)
             delay = proxy.latency_ms / 1000
             if delay > 0:
                 time.sleep(delay)
         try:
-            response, payload = self.forward(body)
+            response, payload = self.forward(body, shard, account)
         except Exception as e:  # noqa: BLE001 - answer the client rather than drop it
             message = f"latency proxy: upstream failed: {e}".encode()
             self.send_response_only(502, "Bad Gateway")
@@ -196,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
             assumed = ASSUMED_KEY_RE.search(payload) if "role_account" in record else None
             if assumed:
                 record["assumed_key"] = assumed.group(1).decode()
+                with proxy.lock:
+                    proxy.key_accounts[record["assumed_key"]] = record["role_account"]
             proxy.add(dict(record, end=time.monotonic(), status=response.status))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any
@@ -231,10 +246,13 @@ class Server(ThreadingHTTPServer):
 
 
 class LatencyProxy:
-    def __init__(self, upstream, latency_ms=80.0, host="127.0.0.1", port=0):
-        parts = urllib.parse.urlsplit(upstream)
-        self.upstream_host = parts.hostname
-        self.upstream_port = parts.port or 80
+    def __init__(self, upstream, latency_ms=80.0, host="127.0.0.1", port=0, route=None):
+        """upstream: moto's URL, or a list of them (shards) with route(account, region)
+        -> index into it; region "sts" for an AssumeRole."""
+        upstreams = [upstream] if isinstance(upstream, str) else list(upstream)
+        self.upstreams = [(p.hostname, p.port or 80) for p in map(urllib.parse.urlsplit, upstreams)]
+        self.route = route
+        self.key_accounts = {}  # access key id answered by AssumeRole -> the role's account
         self.latency_ms = float(latency_ms)
         self.lock = threading.Lock()
         self.records = []
@@ -255,6 +273,18 @@ class LatencyProxy:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+    def route_of(self, record):
+        """(upstream index, account for x-moto-account-id or None) of a request."""
+        if self.route is None:
+            return 0, None
+        if record.get("role_account"):
+            return self.route(record["role_account"], "sts"), None
+        with self.lock:
+            account = self.key_accounts.get(record["access_key_id"])
+        if account is None:
+            return 0, None
+        return self.route(account, record["region"]), account
 
     def add(self, record):
         with self.lock:
