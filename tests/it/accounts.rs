@@ -209,3 +209,23 @@ async fn the_daemon_reports_a_refused_role_once_and_fires_on_without_trying_it_a
     let tries = f.hub.calls().get("AssumeRole").copied().unwrap_or(0);
     assert!(tries <= 4, "AssumeRole tried {tries} times for three accounts");
 }
+
+#[tokio::test]
+async fn a_member_account_with_an_opt_in_region_is_checked_with_describe_regions() {
+    let hub = Account::new().await;
+    let member = Account::new().await;
+    let id = member.launch("eu-west-1", &[("Schedule", "office")]).await;
+    let text = format!(
+        "regions = [\"eu-west-1\", \"eu-south-1\"]\nverify_timeout = \"20s\"\n[[accounts]]\nrole_arn = \"{}\"\nname = \"member\"\n\
+         [schedules.office]\nstop = \"0 19 * * MON-FRI\"\n",
+        role(&member)
+    );
+    let path = hub.write_config(&text);
+    let run = hub.run(&["plan", "--config", path.to_str().unwrap(), "--output", "json"]);
+    let plan = run.json();
+    let calls = member.calls_in_account();
+    // Milan is opt-in: whether the account has it is asked of EC2, in the account.
+    assert_eq!(calls.get("DescribeRegions"), Some(&1), "{calls:?}\n{}", run.stderr());
+    let planned = plan["schedules"][0]["resources"].as_array().cloned().unwrap_or_default();
+    assert!(planned.iter().any(|r| r["id"] == id.as_str()), "{plan}");
+}
