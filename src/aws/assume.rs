@@ -11,7 +11,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, future};
 
-use super::{GLOBAL_REGION, observe};
+use super::{AwsError, ErrorKind, GLOBAL_REGION, observe};
 
 /// The STS client roles are assumed with: the base credentials, in the default
 /// region, else us-east-1.
@@ -53,6 +53,10 @@ impl AssumedRole {
         }
     }
 
+    fn region(&self) -> String {
+        self.sts.config().region().map_or(GLOBAL_REGION.to_string(), ToString::to_string)
+    }
+
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
         let mut kept = self.kept.lock().await;
         if let Some(c) = kept.as_ref().filter(|c| fresh(c.expiry(), SystemTime::now())) {
@@ -72,7 +76,7 @@ impl AssumedRole {
             .set_external_id(self.external_id.clone())
             .send()
             .await
-            .map_err(CredentialsError::provider_error)?;
+            .map_err(|e| CredentialsError::provider_error(AwsError::from_sdk("AssumeRole", &self.region(), e)))?;
         let Some(c) = out.credentials() else {
             return Err(CredentialsError::provider_error(format!("AssumeRole of {} answered without credentials", self.role_arn)));
         };
@@ -90,9 +94,51 @@ impl ProvideCredentials for AssumedRole {
     }
 }
 
+/// Why a role's credentials could not be had, as the region check reports it: no answer
+/// (timeout, unreachable) stays that, so the account is tried again at the next action;
+/// anything else (access denied, no provider) is a refused role.
+pub(super) fn refusal(err: &CredentialsError, region: &str) -> AwsError {
+    let answered = std::error::Error::source(err).and_then(|s| s.downcast_ref::<AwsError>());
+    match answered {
+        Some(e) if matches!(e.kind, ErrorKind::Timeout | ErrorKind::Unreachable) => e.clone(),
+        Some(e) => {
+            let message = e.code.as_ref().map_or(e.message.clone(), |code| format!("{code}: {}", e.message));
+            AwsError { kind: ErrorKind::Credentials, code: e.code.clone(), message, ..e.clone() }
+        }
+        None => AwsError::credentials("AssumeRole", region, aws_smithy_types::error::display::DisplayErrorContext(err).to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_is_refused_unless_no_answer_came() {
+        let answer = |kind, code: Option<&str>| AwsError {
+            operation: "AssumeRole",
+            region: "eu-west-1".to_string(),
+            kind,
+            code: code.map(str::to_string),
+            message: "User is not authorized to perform: sts:AssumeRole".to_string(),
+            request_id: None,
+        };
+        let cases = [
+            (
+                CredentialsError::provider_error(answer(ErrorKind::Unauthorized, Some("AccessDenied"))),
+                ErrorKind::Credentials,
+                "AccessDenied: User is not authorized",
+            ),
+            (CredentialsError::provider_error(answer(ErrorKind::Timeout, None)), ErrorKind::Timeout, "no answer within the timeout"),
+            (CredentialsError::provider_error(answer(ErrorKind::Unreachable, None)), ErrorKind::Unreachable, "cannot reach the endpoint"),
+            (CredentialsError::not_loaded("no source"), ErrorKind::Credentials, "no usable credentials"),
+        ];
+        for (err, kind, text) in cases {
+            let got = refusal(&err, "us-east-1");
+            assert_eq!(got.kind, kind, "{got}");
+            assert!(got.to_string().contains(text), "{got}");
+        }
+    }
 
     #[test]
     fn credentials_are_kept_until_five_minutes_before_they_expire() {

@@ -180,12 +180,7 @@ impl Aws {
         };
         let region = self.base.region().map_or(GLOBAL_REGION.to_string(), ToString::to_string);
         let _slot = self.overall.acquire().await.expect("the semaphore is never closed");
-        match provider.provide_credentials().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                Err(AwsError::credentials("AssumeRole", &region, aws_smithy_types::error::display::DisplayErrorContext(&e).to_string()))
-            }
-        }
+        provider.provide_credentials().await.map(drop).map_err(|e| assume::refusal(&e, &region))
     }
 
     /// The file's regions, else the SDK's default region; no call made.
