@@ -201,16 +201,18 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")
+        # The key's account is known before its answer leaves: the client's next call
+        # with it may come on another connection at once.
+        assumed = ASSUMED_KEY_RE.search(payload) if record is not None and "role_account" in record else None
+        if assumed:
+            record["assumed_key"] = assumed.group(1).decode()
+            with proxy.lock:
+                proxy.key_accounts[record["assumed_key"]] = record["role_account"]
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
         self.wfile.flush()
         if record is not None:
-            assumed = ASSUMED_KEY_RE.search(payload) if "role_account" in record else None
-            if assumed:
-                record["assumed_key"] = assumed.group(1).decode()
-                with proxy.lock:
-                    proxy.key_accounts[record["assumed_key"]] = record["role_account"]
             proxy.add(dict(record, end=time.monotonic(), status=response.status))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = handle_any

@@ -328,8 +328,9 @@ impl Aws {
 }
 
 /// Regions enabled in every account, which cannot be disabled: those AWS opened before
-/// 20 March 2019 (every later one is opt-in), in the commercial, China and GovCloud
-/// partitions. A region outside this list is checked with DescribeRegions.
+/// 20 March 2019 (every later one is opt-in), in the commercial partition only, so that
+/// a China or GovCloud region named for a commercial account is still an error found by
+/// DescribeRegions (as is any region outside this list).
 const ALWAYS_ENABLED: &[&str] = &[
     "ap-northeast-1",
     "ap-northeast-2",
@@ -338,8 +339,6 @@ const ALWAYS_ENABLED: &[&str] = &[
     "ap-southeast-1",
     "ap-southeast-2",
     "ca-central-1",
-    "cn-north-1",
-    "cn-northwest-1",
     "eu-central-1",
     "eu-north-1",
     "eu-west-1",
@@ -348,8 +347,6 @@ const ALWAYS_ENABLED: &[&str] = &[
     "sa-east-1",
     "us-east-1",
     "us-east-2",
-    "us-gov-east-1",
-    "us-gov-west-1",
     "us-west-1",
     "us-west-2",
 ];
@@ -409,7 +406,9 @@ mod tests {
         let list = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
         let cases = [
             (list(&["eu-west-1", "eu-central-1"]), true, "both enabled in every account"),
-            (list(&["us-east-1", "ap-northeast-3", "cn-north-1", "us-gov-west-1"]), true, "each partition's"),
+            (list(&["us-east-1", "ap-northeast-3", "sa-east-1"]), true, "opened before 2019"),
+            (list(&["eu-west-1", "cn-north-1"]), false, "another partition's region is checked"),
+            (list(&["us-gov-west-1"]), false, "GovCloud is checked"),
             (list(&["eu-west-1", "eu-south-1"]), false, "Milan is opt-in"),
             (list(&["af-south-1"]), false, "Cape Town is opt-in"),
             (list(&["eu-west-9"]), false, "a typo is checked"),
