@@ -11,7 +11,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, future};
 
-use super::{AwsError, ErrorKind, GLOBAL_REGION, observe};
+use super::{AwsError, GLOBAL_REGION, observe};
 
 /// The STS client roles are assumed with: the base credentials, in the default
 /// region, else us-east-1.
@@ -95,16 +95,12 @@ impl ProvideCredentials for AssumedRole {
 }
 
 /// Why a role's credentials could not be had, as the region check reports it: no answer
-/// (timeout, unreachable) stays that, so the account is tried again at the next action;
-/// anything else (access denied, no provider) is a refused role.
+/// (timeout, unreachable), throttling or a fault of STS's own stays that, so the account
+/// is tried again at the next action; anything else (access denied, no provider) is a
+/// refused role.
 pub(super) fn refusal(err: &CredentialsError, region: &str) -> AwsError {
-    let answered = std::error::Error::source(err).and_then(|s| s.downcast_ref::<AwsError>());
-    match answered {
-        Some(e) if matches!(e.kind, ErrorKind::Timeout | ErrorKind::Unreachable) => e.clone(),
-        Some(e) => {
-            let message = e.code.as_ref().map_or(e.message.clone(), |code| format!("{code}: {}", e.message));
-            AwsError { kind: ErrorKind::Credentials, code: e.code.clone(), message, ..e.clone() }
-        }
+    match std::error::Error::source(err).and_then(|s| s.downcast_ref::<AwsError>()) {
+        Some(e) => e.as_role_failure(),
         None => AwsError::credentials("AssumeRole", region, aws_smithy_types::error::display::DisplayErrorContext(err).to_string()),
     }
 }
@@ -112,9 +108,10 @@ pub(super) fn refusal(err: &CredentialsError, region: &str) -> AwsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::ErrorKind;
 
     #[test]
-    fn a_role_is_refused_unless_no_answer_came() {
+    fn a_role_is_refused_unless_no_verdict_came() {
         let answer = |kind, code: Option<&str>| AwsError {
             operation: "AssumeRole",
             region: "eu-west-1".to_string(),
@@ -131,6 +128,12 @@ mod tests {
             ),
             (CredentialsError::provider_error(answer(ErrorKind::Timeout, None)), ErrorKind::Timeout, "no answer within the timeout"),
             (CredentialsError::provider_error(answer(ErrorKind::Unreachable, None)), ErrorKind::Unreachable, "cannot reach the endpoint"),
+            (CredentialsError::provider_error(answer(ErrorKind::Throttled, Some("Throttling"))), ErrorKind::Throttled, "Throttling: User"),
+            (
+                CredentialsError::provider_error(answer(ErrorKind::Unavailable, Some("InternalFailure"))),
+                ErrorKind::Unavailable,
+                "InternalFailure: User",
+            ),
             (CredentialsError::not_loaded("no source"), ErrorKind::Credentials, "no usable credentials"),
         ];
         for (err, kind, text) in cases {

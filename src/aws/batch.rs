@@ -10,9 +10,10 @@ use super::{AwsError, ErrorKind};
 use crate::model::Resource;
 
 /// Whether a failed batch may be split to find the instances at fault: errors that
-/// belong to the call as a whole (throttling, timeouts, credentials) are not.
+/// belong to the call as a whole (throttling, a fault of the service's own, timeouts,
+/// credentials) are not.
 fn splittable(kind: &ErrorKind) -> bool {
-    !matches!(kind, ErrorKind::Throttled | ErrorKind::Timeout | ErrorKind::Unreachable | ErrorKind::Credentials)
+    !matches!(kind, ErrorKind::Throttled | ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::Unreachable | ErrorKind::Credentials)
 }
 
 /// The outcome of one batch after splitting: which ids it covered and how it went.
@@ -130,7 +131,9 @@ mod tests {
 
     #[tokio::test]
     async fn call_wide_errors_are_not_split() {
-        let (calls, acted, failed) = run(50, &[0], ErrorKind::Throttled).await;
-        assert_eq!((calls, acted, failed.len()), (1, 0, 50));
+        for kind in [ErrorKind::Throttled, ErrorKind::Unavailable, ErrorKind::Timeout, ErrorKind::Credentials] {
+            let (calls, acted, failed) = run(50, &[0], kind.clone()).await;
+            assert_eq!((calls, acted, failed.len()), (1, 0, 50), "{kind:?}");
+        }
     }
 }

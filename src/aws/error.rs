@@ -18,6 +18,8 @@ pub enum ErrorKind {
     InsufficientCapacity,
     /// Throttled after the SDK's retries were spent.
     Throttled,
+    /// The service answered with a fault of its own (HTTP 5xx) after the SDK's retries.
+    Unavailable,
     /// The credentials lack a permission.
     Unauthorized,
     /// A dry run that would have succeeded.
@@ -95,6 +97,12 @@ impl AwsError {
             _ => None,
         }
         .or_else(|| err.request_id().map(str::to_string));
+        // A role's AssumeRole failed under this operation: said as the role's failure.
+        if matches!(err, SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_))
+            && let Some(assume) = provider_error(&err)
+        {
+            return assume.as_role_failure();
+        }
         let (kind, code, message) = match &err {
             SdkError::TimeoutError(_) => (ErrorKind::Timeout, None, "operation or attempt timeout".to_string()),
             SdkError::DispatchFailure(d) => {
@@ -121,10 +129,44 @@ impl AwsError {
                     (None, Some(s), None) => format!("HTTP {s} without an AWS error code or message"),
                     (None, None, _) => one_line(&DisplayErrorContext(&err).to_string()),
                 };
-                (classify_code(code.as_deref()), code, message)
+                let kind = match classify_code(code.as_deref()) {
+                    ErrorKind::Other if status.is_some_and(|s| s >= 500) => ErrorKind::Unavailable,
+                    kind => kind,
+                };
+                (kind, code, message)
             }
         };
         AwsError { operation, region: region.to_string(), kind, code, message, request_id }
+    }
+}
+
+/// The [`AwsError`] one of offhours' own credentials providers (an assumed role) gave,
+/// found in the chain of an operation's error.
+fn provider_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a AwsError> {
+    let mut next = err.source();
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<AwsError>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
+}
+
+impl AwsError {
+    /// A failed AssumeRole as the account's operations see it. No verdict on the role
+    /// (no answer, throttled, a fault of STS's own) stays what it was, so the account
+    /// is tried again at the next action; anything else is a role that cannot be
+    /// assumed ([`ErrorKind::Credentials`]), left out until the next refresh.
+    pub fn as_role_failure(&self) -> AwsError {
+        if matches!(self.kind, ErrorKind::Timeout | ErrorKind::Unreachable | ErrorKind::Throttled | ErrorKind::Unavailable) {
+            return self.clone();
+        }
+        let message = match &self.code {
+            Some(code) if self.kind != ErrorKind::Credentials => format!("{code}: {}", self.message),
+            _ => self.message.clone(),
+        };
+        AwsError { kind: ErrorKind::Credentials, message, ..self.clone() }
     }
 }
 
@@ -173,7 +215,74 @@ impl AwsError {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::*;
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_sdk_ec2::operation::describe_regions::DescribeRegionsError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn assume_role(kind: ErrorKind, code: Option<&str>) -> AwsError {
+        let message = "User is not authorized to perform: sts:AssumeRole".to_string();
+        AwsError {
+            operation: "AssumeRole",
+            region: "us-east-1".to_string(),
+            kind,
+            code: code.map(str::to_string),
+            message,
+            request_id: None,
+        }
+    }
+
+    /// An operation whose credentials (an assumed role) could not be had, as the SDK
+    /// gives it back.
+    fn under_operation(assume: AwsError) -> SdkError<DescribeRegionsError, HttpResponse> {
+        SdkError::dispatch_failure(ConnectorError::other(Box::new(CredentialsError::provider_error(assume)), None))
+    }
+
+    fn answered(status: u16, code: &str) -> SdkError<DescribeRegionsError, HttpResponse> {
+        let err = DescribeRegionsError::generic(ErrorMetadata::builder().code(code).message("it failed").build());
+        SdkError::service_error(err, HttpResponse::new(status.try_into().expect("a status"), SdkBody::empty()))
+    }
+
+    #[test]
+    fn a_role_that_cannot_be_assumed_is_told_from_one_that_got_no_verdict() {
+        // (AssumeRole's failure, what the operation it was for is classified as)
+        let cases = [
+            (assume_role(ErrorKind::Unauthorized, Some("AccessDenied")), ErrorKind::Credentials),
+            (assume_role(ErrorKind::Credentials, Some("ExpiredToken")), ErrorKind::Credentials),
+            (assume_role(ErrorKind::Other, Some("RegionDisabledException")), ErrorKind::Credentials),
+            (assume_role(ErrorKind::Timeout, None), ErrorKind::Timeout),
+            (assume_role(ErrorKind::Unreachable, None), ErrorKind::Unreachable),
+            (assume_role(ErrorKind::Throttled, Some("Throttling")), ErrorKind::Throttled),
+            (assume_role(ErrorKind::Unavailable, Some("InternalFailure")), ErrorKind::Unavailable),
+        ];
+        for (assume, want) in cases {
+            let got = AwsError::from_sdk("DescribeRegions", "eu-west-1", under_operation(assume.clone()));
+            assert_eq!(got.kind, want, "{assume}");
+            assert_eq!((got.operation, got.region.as_str()), ("AssumeRole", "us-east-1"), "{got}");
+            assert!(got.to_string().contains("sts:AssumeRole"), "{got}");
+        }
+    }
+
+    #[test]
+    fn answers_are_classified_by_code_then_by_status() {
+        // (HTTP status, code, kind)
+        let cases = [
+            (400, "AccessDenied", ErrorKind::Unauthorized),
+            (400, "Throttling", ErrorKind::Throttled),
+            (400, "InvalidInstanceID.Malformed", ErrorKind::Other),
+            (500, "InternalError", ErrorKind::Unavailable),
+            (503, "Unavailable", ErrorKind::Unavailable),
+            (503, "RequestLimitExceeded", ErrorKind::Throttled),
+        ];
+        for (status, code, want) in cases {
+            let got = AwsError::from_sdk("DescribeRegions", "eu-west-1", answered(status, code));
+            assert_eq!(got.kind, want, "{status} {code}");
+            assert_eq!(got.code.as_deref(), Some(code));
+        }
+    }
 
     #[test]
     fn a_message_is_one_line_of_at_most_300_characters() {

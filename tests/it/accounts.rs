@@ -229,3 +229,40 @@ async fn a_member_account_with_an_opt_in_region_is_checked_with_describe_regions
     let planned = plan["schedules"][0]["resources"].as_array().cloned().unwrap_or_default();
     assert!(planned.iter().any(|r| r["id"] == id.as_str()), "{plan}");
 }
+
+#[tokio::test]
+async fn a_role_sts_failed_to_answer_for_is_not_taken_for_refused() {
+    let hub = Account::new().await;
+    let (failing, refusing) = (Account::new().await, Account::new().await);
+    let assume_role = |member: &Account, status: u16, code: &str| {
+        json!({
+            "action": "AssumeRole", "protocol": "query", "status": status, "code": code,
+            "message": "it failed", "count": -1, "if_instance": role(member),
+        })
+    };
+    hub.fault(assume_role(&failing, 503, "ServiceUnavailable"));
+    hub.fault(assume_role(&refusing, 403, "AccessDenied"));
+    // An opt-in region: each account's regions are checked with DescribeRegions there,
+    // whose credentials are the AssumeRole that fails.
+    let text = format!(
+        "regions = [\"eu-west-1\", \"eu-south-1\"]\n[aws]\nmax_attempts = 1\n\
+         [[accounts]]\nrole_arn = \"{}\"\nname = \"failing\"\n[[accounts]]\nrole_arn = \"{}\"\nname = \"refusing\"\n\
+         [schedules.office]\nstop = \"0 19 * * MON-FRI\"\n",
+        role(&failing),
+        role(&refusing)
+    );
+    let path = hub.write_config(&text);
+    let run = hub.run(&["plan", "--config", path.to_str().unwrap(), "--output", "json"]);
+    let plan = run.json();
+    let error_of = |member: &Account| {
+        let failed = plan["failed_accounts"].as_array().cloned().unwrap_or_default();
+        let entry = failed.iter().find(|f| f["account"] == member.id.as_str()).cloned();
+        entry.map(|f| f["error"].as_str().unwrap_or_default().to_string()).unwrap_or_else(|| panic!("{} not failed: {plan}", member.id))
+    };
+    let (unanswered, refused) = (error_of(&failing), error_of(&refusing));
+    assert!(refused.contains("cannot be assumed (tried again at the next refresh)"), "{refused}");
+    assert!(!unanswered.contains("cannot be assumed"), "{unanswered}");
+    assert!(unanswered.contains("ServiceUnavailable"), "{unanswered}");
+    let left_out = run.stderr().lines().filter(|l| l.contains("its role cannot be assumed")).count();
+    assert_eq!(left_out, 1, "only the refused role is left out until the next refresh:\n{}", run.stderr());
+}
