@@ -83,7 +83,7 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import boto3
 
@@ -496,6 +496,8 @@ ACCOUNTS_RUNS = 3
 ACCOUNTS_RESERVATION = 100  # instances per RunInstances when seeding
 # The issue's targets, against the layout's baseline: (wall ratio at most, peak RSS at
 # most this many MB above the baseline's); None where it sets none.
+# Layouts (and their baselines) whose daemon's memory is also measured.
+DAEMON_LAYOUTS = {(100, 2, 5)}
 ACCOUNTS_TARGETS = {(100, 2, 5): (1.3, 10.0), (500, 1, 2): (2.0, None)}
 GNU_TIME = "/usr/bin/time"
 
@@ -871,6 +873,40 @@ def accounts_run(tmp, proxy, latency_ms, hub, case, run, seeded):
     return None if problems or peak is None else (wall, wall - moto_busy, peak)
 
 
+def accounts_daemon(tmp, proxy, hub, case, seeded):
+    """The daemon over the case's accounts: `run`, one stop fire 15 s after it starts; its
+    resident memory once started (accounts prepared), at its peak, and 5 s after the
+    fire's action finished (idle again: the daemon gives free heap back when its next
+    wake is far). Returns (after start, after the fire) in KiB, or None."""
+    clients, owners, config = seeded
+    fire = datetime.now(timezone.utc) + timedelta(seconds=15)
+    text = open(config).read().split("[schedules.office]")[0]
+    daemon_config = write(os.path.join(tmp, "daemon-" + os.path.basename(config)),
+                          text + f'[schedules.office]\nstop = "{fire.second} {fire.minute} {fire.hour} * * *"\n')
+    log = os.path.join(tmp, "daemon-" + os.path.basename(config) + ".log")
+    state = os.path.join(tmp, "state-daemon-" + os.path.basename(config))
+    proc = subprocess.Popen([BIN, "run", "--config", daemon_config, "--state-dir", state, "--log-format", "json"],
+                            env=env_for(hub, tmp, proxy.url), stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    try:
+        wait_for(log, lambda e: e.get("message") == "Daemon started.", timeout=120)
+        started, _ = proc_stats(proc.pid)
+        finished = wait_for(log, lambda e: e.get("message") == "Action finished.", timeout=120)
+        time.sleep(5)
+        idle, _ = proc_stats(proc.pid)
+        with open(f"/proc/{proc.pid}/status") as f:
+            peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    print(f"   {layout_name(case):<12} daemon: resident memory {mb(started):.1f} MB once started, peak {mb(peak):.1f} MB, "
+          f"{mb(idle):.1f} MB 5 s after the fire ({finished.get('outcomes') or finished.get('acted') or 'finished'})")
+    previous = restart_members(clients, owners)
+    if previous != {"stopped": len(owners)}:
+        print(f"      !! moto says the instances were {previous} before being started again")
+        return None
+    return started, idle
+
+
 def target_text(value, limit, what):
     if limit is None:
         return "no target"
@@ -962,6 +998,16 @@ def accounts_section(tmp, latency_ms, runs, layouts):
                 if got:
                     figures[case].append(got)
         accounts_summary(layouts, figures, runs)
+        daemon_cases = [c for layout in layouts if layout in DAEMON_LAYOUTS for c in (baseline_of(layout), layout)]
+        if daemon_cases:
+            print("   the daemon (`run`) over the same accounts, one stop fire; memory after the fire counts the "
+                  "connections kept for reuse (the pool drops them after 90 s idle)")
+        daemon = {case: accounts_daemon(tmp, proxy, hub, case, seeded[case]) for case in dict.fromkeys(daemon_cases)}
+        for layout in layouts:
+            mine, theirs = daemon.get(layout), daemon.get(baseline_of(layout))
+            if mine and theirs:
+                print(f"   {layout_name(layout)} against {layout_name(baseline_of(layout))}: daemon once started "
+                      f"{mb(mine[0]) - mb(theirs[0]):+.1f} MB, after the fire {mb(mine[1]) - mb(theirs[1]):+.1f} MB")
     finally:
         proxy.stop()
 

@@ -1,5 +1,5 @@
-//! One region for one action: its clients (built on first use, kept for the config
-//! generation), its bounds on calls in flight (one per service: each service throttles
+//! One region for one action: its clients (built on first use, shared by the actions
+//! running at once, dropped when the last of them ends), its bounds on calls in flight (one per service: each service throttles
 //! on its own), the action's call counter, and the page loop every listing uses.
 
 use std::any::{Any, TypeId};

@@ -24,7 +24,7 @@ pub mod sns;
 pub mod ssm;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -44,15 +44,19 @@ pub const GLOBAL_REGION: &str = "us-east-1";
 /// A boxed future, so that adapters of every kind sit behind one object-safe trait.
 pub type Pending<'a, T> = futures_util::future::BoxFuture<'a, Result<T, AwsError>>;
 
-/// The SDK configuration every client is built from, and what is built from it once per
-/// config generation: one EC2 client and one bound on calls in flight per region.
+/// The SDK configuration every client is built from (kept for the config generation,
+/// with the account's credentials), and the regions' clients and bounds on calls in
+/// flight built from it while actions use them.
 #[derive(Clone, Debug)]
 pub struct Aws {
     base: SdkConfig,
     /// The credentials before AssumeRole, when a role is assumed.
     base_credentials: Option<SharedCredentialsProvider>,
     max_concurrent_calls: usize,
-    regions: Arc<Mutex<BTreeMap<String, Arc<RegionClients>>>>,
+    /// The regions' clients and bounds while an action holds them: an idle daemon keeps
+    /// no client per account and region (hundreds in an organization), and actions
+    /// running at once share one set, so the bounds hold over all of them.
+    regions: Arc<Mutex<BTreeMap<String, Weak<RegionClients>>>>,
     /// The bound on calls in flight over every account (shared by the accounts' `Aws`).
     overall: Arc<tokio::sync::Semaphore>,
     /// The STS client every account's role is assumed with, built on first use and
@@ -213,17 +217,18 @@ impl Aws {
         Ok(())
     }
 
-    /// The region's clients and its bounds on calls in flight, built on first use and
-    /// kept for the life of this `Aws` (one config generation).
+    /// The region's clients and its bounds on calls in flight: those of the actions
+    /// running now, else built anew (and dropped when the last action using them ends).
     fn region(&self, region: &str) -> Arc<RegionClients> {
         let mut regions = self.regions.lock().expect("region cache lock");
-        regions
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let conf = self.base.to_builder().region(Region::new(region.to_string())).build();
-                Arc::new(RegionClients::new(conf, self.max_concurrent_calls, self.overall.clone()))
-            })
-            .clone()
+        if let Some(live) = regions.get(region).and_then(Weak::upgrade) {
+            return live;
+        }
+        regions.retain(|_, clients| clients.strong_count() > 0);
+        let conf = self.base.to_builder().region(Region::new(region.to_string())).build();
+        let built = Arc::new(RegionClients::new(conf, self.max_concurrent_calls, self.overall.clone()));
+        regions.insert(region.to_string(), Arc::downgrade(&built));
+        built
     }
 
     /// Whether the two share their clients (one config generation reused by the next).
@@ -400,6 +405,26 @@ async fn enabled_regions(client: &aws_sdk_ec2::Client, region: &str) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_region_s_clients_live_while_an_action_uses_them() {
+        // No call is made: clients are built, not used.
+        let aws = Aws::connect(&AwsSettings::default()).await;
+        let calls = Arc::new(CallCounter::default());
+        let (first, second) = (aws.api("eu-west-1", &calls), aws.api("eu-west-1", &calls));
+        assert!(Arc::ptr_eq(&first.clients, &second.clients), "actions at once share the clients and their bounds");
+        let other = aws.api("eu-central-1", &calls);
+        assert!(!Arc::ptr_eq(&first.clients, &other.clients), "each region its own");
+        let held = Arc::downgrade(&first.clients);
+        drop((first, second));
+        assert!(held.upgrade().is_none(), "dropped when the last action using them ends");
+        let again = aws.api("eu-west-1", &calls);
+        let live: Vec<String> = aws.regions.lock().unwrap().iter().filter(|(_, c)| c.strong_count() > 0).map(|(r, _)| r.clone()).collect();
+        assert_eq!(live, ["eu-central-1", "eu-west-1"]);
+        drop((again, other));
+        let _next = aws.api("us-east-1", &calls);
+        assert_eq!(aws.regions.lock().unwrap().len(), 1, "the dropped ones are forgotten");
+    }
 
     #[test]
     fn regions_opened_before_opt_in_need_no_check() {
