@@ -19,7 +19,7 @@ pub const ACTIVE: &str = "ACTIVE";
 pub fn select(found: Vec<Discovered>, exclude: &BTreeSet<String>) -> Vec<AccountRef> {
     let mut by_id: BTreeMap<String, AccountRef> = BTreeMap::new();
     for account in found {
-        if account.status.as_deref() != Some(ACTIVE) || exclude.contains(&account.id) {
+        if !eligible(&account, exclude) {
             continue;
         }
         let kept = by_id.entry(account.id.clone()).or_insert_with(|| AccountRef { id: account.id, name: None });
@@ -28,6 +28,11 @@ pub fn select(found: Vec<Discovered>, exclude: &BTreeSet<String>) -> Vec<Account
         }
     }
     by_id.into_values().collect()
+}
+
+/// Whether an account found in the organization is one to act in: active, not excluded.
+pub fn eligible(account: &Discovered, exclude: &BTreeSet<String>) -> bool {
+    account.status.as_deref() == Some(ACTIVE) && !exclude.contains(&account.id)
 }
 
 /// The role assumed in an account: `arn:PARTITION:iam::ID:role/NAME`.

@@ -372,6 +372,12 @@ pub enum RegionError {
     Check(AwsError),
 }
 
+/// How long an idle connection is kept for reuse: across the phases of a fire (seconds
+/// apart) and the 5-second reads of shared state, not for the hours between fires (a
+/// fire over hundreds of accounts leaves as many connections; hyper's default keeps
+/// them 90 s).
+const POOL_IDLE: Duration = Duration::from_secs(20);
+
 /// The HTTP client every SDK client of every account shares: one connection pool, one
 /// TLS configuration (per distinct pair of timeouts), as the SDK's default client would
 /// build for each SDK client on its own (rustls with aws-lc, proxies from the
@@ -385,6 +391,7 @@ fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClien
             connector.set_sleep_impl(components.sleep_impl());
         }
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.set_pool_idle_timeout(Some(Some(POOL_IDLE)));
         connector.build()
     })
 }

@@ -27,23 +27,28 @@ const PAGE: i32 = 20;
 /// The organization's accounts (ListAccounts) when `ous` is empty; else the accounts
 /// under each of `ous` (OU ids `ou-...` or the root `r-...`) and under every unit below
 /// them, breadth-first, the units of each level at once. An account may come back twice
-/// when `ous` overlap; each unit is searched once.
-pub async fn discover(client: &Client, ous: &[String]) -> Result<Vec<Discovered>, AwsError> {
+/// when `ous` overlap; each unit is searched once. `found` is told each page of accounts
+/// as it comes (so that accounts can be prepared while the search goes on).
+pub async fn discover(client: &Client, ous: &[String], mut found_now: impl FnMut(&[Discovered])) -> Result<Vec<Discovered>, AwsError> {
     if ous.is_empty() {
-        return list_accounts(client).await;
+        return list_accounts(client, &mut found_now).await;
     }
     let mut found = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut level: Vec<String> = ous.iter().filter(|ou| seen.insert((*ou).clone())).cloned().collect();
     while !level.is_empty() {
         let searches: Vec<_> = std::mem::take(&mut level).into_iter().map(|parent| search(client, parent)).collect();
-        let answers: Vec<_> = futures_util::stream::iter(searches).buffered(UNITS_AT_ONCE).collect().await;
+        let mut answers = futures_util::stream::iter(searches).buffer_unordered(UNITS_AT_ONCE);
         let mut next = Vec::new();
-        for answer in answers {
+        while let Some(answer) = answers.next().await {
             let (accounts, children) = answer?;
+            found_now(&accounts);
             found.extend(accounts);
             next.extend(children);
         }
+        drop(answers);
+        // Units in a stable order whatever order their parents answered in.
+        next.sort();
         for child in next {
             if seen.contains(&child) {
                 continue;
@@ -71,12 +76,14 @@ async fn search(client: &Client, parent: String) -> Result<(Vec<Discovered>, Vec
 }
 
 /// Every account of the organization.
-async fn list_accounts(client: &Client) -> Result<Vec<Discovered>, AwsError> {
+async fn list_accounts(client: &Client, found_now: &mut impl FnMut(&[Discovered])) -> Result<Vec<Discovered>, AwsError> {
     let mut pages = client.list_accounts().max_results(PAGE).into_paginator().send();
     let mut out = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| classify(AwsError::from_sdk("ListAccounts", GLOBAL_REGION, e)))?;
-        out.extend(page.accounts().iter().filter_map(discovered));
+        let accounts: Vec<Discovered> = page.accounts().iter().filter_map(discovered).collect();
+        found_now(&accounts);
+        out.extend(accounts);
     }
     Ok(out)
 }

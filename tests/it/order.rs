@@ -102,20 +102,13 @@ async fn continue_acts_on_later_groups_and_a_stop_runs_the_groups_in_reverse() {
     crate::support::control_json("/_offhours/hang", serde_json::json!({"access_key_id": key, "action": "StopDBInstance", "seconds": 1}));
     let since = log_len(&account);
     account.run(&["apply", "office", "stop", "--config", c]).expect_code(0);
-    let log: Vec<String> = call_log(&account).split_off(since);
+    let log: Vec<String> = account.call_log().split_off(since);
     let at = |action: &str| log.iter().position(|a| a == action).unwrap_or_else(|| panic!("no {action} in {log:?}"));
     let verified = log.iter().enumerate().skip(at("StopDBInstance")).find(|(_, a)| *a == "DescribeDBInstances").map(|(i, _)| i);
     assert!(verified.is_some_and(|v| v < at("StopInstances")), "{log:?}");
     assert_eq!((account.states(WEST).await[&running].as_str(), db_status(&account, db).await.as_str()), ("stopped", "stopped"));
 }
 
-/// The actions moto received from this account, in order of arrival.
-fn call_log(account: &Account) -> Vec<String> {
-    let path = format!("/_offhours/call-log?access_key_id={}", account.creds.access_key_id());
-    let log: Vec<(f64, String)> = serde_json::from_str(&crate::support::control(&account.endpoint, "GET", &path, "")).unwrap();
-    log.into_iter().map(|(_, a)| a).collect()
-}
-
 fn log_len(account: &Account) -> usize {
-    call_log(account).len()
+    account.call_log().len()
 }

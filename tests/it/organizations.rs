@@ -81,7 +81,11 @@ impl Org {
 
     async fn discover(&self, ous: &[&str]) -> Vec<Discovered> {
         let ous: Vec<String> = ous.iter().map(|s| s.to_string()).collect();
-        discover(&self.client, &ous).await.expect("discover")
+        let mut told = Vec::new();
+        let found = discover(&self.client, &ous, |page| told.extend_from_slice(page)).await.expect("discover");
+        let ids = |list: &[Discovered]| sorted(list.iter().map(|a| a.id.as_str()));
+        assert_eq!(ids(&told), ids(&found), "each account found is told with its page");
+        found
     }
 }
 
@@ -187,7 +191,7 @@ async fn every_listing_is_paginated() {
 async fn a_unit_that_does_not_exist_is_a_not_found_error() {
     let account = Account::new().await;
     let org = Org::create(&account).await;
-    let err = discover(&org.client, &["ou-zzzz-zzzzzzzz".to_string()]).await.expect_err("an unknown unit");
+    let err = discover(&org.client, &["ou-zzzz-zzzzzzzz".to_string()], |_| ()).await.expect_err("an unknown unit");
     assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
     assert_eq!(err.code.as_deref(), Some("ParentNotFoundException"), "{err}");
     assert!(["ListAccountsForParent", "ListOrganizationalUnitsForParent"].contains(&err.operation), "{err}");
@@ -229,4 +233,30 @@ async fn three_hundred_accounts_in_nested_units_are_found_in_a_few_pages_each() 
     assert_eq!(org.ids(&[]).await.len(), 301);
     let listed = account.calls().get("ListAccounts").copied().unwrap_or(0) - before.get("ListAccounts").copied().unwrap_or(0);
     assert!(listed <= 16, "{listed} ListAccounts pages for 301 accounts");
+}
+
+#[tokio::test]
+async fn accounts_are_prepared_while_deeper_units_are_still_listed() {
+    let hub = Account::new().await;
+    let org = Org::create(&hub).await;
+    let top = org.account("top").await;
+    let deep = org.account("deep").await;
+    let a = org.unit(&org.root, "a").await;
+    let b = org.unit(&a, "b").await;
+    let c = org.unit(&b, "c").await;
+    org.move_to(&deep, &org.root, &c).await;
+    let config = hub.write_config(&format!(
+        "regions = [\"eu-west-1\"]\n[organization]\nrole_name = \"offhours-member\"\nous = [\"{}\"]\n\
+         [schedules.office]\nstop = \"0 19 * * MON-FRI\"\n",
+        org.root
+    ));
+    hub.run(&["plan", "--config", config.to_str().unwrap(), "--output", "json"]).expect_code(0);
+    let log = hub.call_log();
+    let calls: Vec<&str> = log.iter().map(String::as_str).collect();
+    // The root's accounts (the management account, `top`) are assumed into while the
+    // units below are searched, level by level, down to `deep`'s.
+    let first_assume = calls.iter().position(|a| *a == "AssumeRole").expect("an AssumeRole");
+    let last_listing = calls.iter().rposition(|a| a.ends_with("ForParent")).expect("a listing");
+    assert!(first_assume < last_listing, "{calls:?}");
+    assert_eq!(calls.iter().filter(|a| **a == "AssumeRole").count(), 3, "{top} and {deep} and the management account: {calls:?}");
 }
