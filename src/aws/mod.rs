@@ -231,6 +231,12 @@ impl Aws {
         built
     }
 
+    /// Keeps the clients of `regions` while the guard lives, so that an action's phases
+    /// (list, act, verify) share one set instead of building one each.
+    pub fn hold(&self, regions: &[String]) -> Held {
+        Held { _clients: regions.iter().map(|r| self.region(r)).collect() }
+    }
+
     /// Whether the two share their clients (one config generation reused by the next).
     pub fn same_clients(&self, other: &Aws) -> bool {
         Arc::ptr_eq(&self.regions, &other.regions)
@@ -362,6 +368,12 @@ pub fn always_enabled(regions: &[String]) -> bool {
 }
 
 /// The regions to act in cannot be settled.
+/// Regions' clients kept alive by an action ([`Aws::hold`]).
+#[derive(Debug)]
+pub struct Held {
+    _clients: Vec<Arc<RegionClients>>,
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RegionError {
     #[error("no region: list `regions` in the file, or set AWS_REGION or a profile's region")]
@@ -431,6 +443,18 @@ mod tests {
         drop((again, other));
         let _next = aws.api("us-east-1", &calls);
         assert_eq!(aws.regions.lock().unwrap().len(), 1, "the dropped ones are forgotten");
+    }
+
+    #[tokio::test]
+    async fn an_action_s_phases_share_the_clients_it_holds() {
+        let aws = Aws::connect(&AwsSettings::default()).await;
+        let calls = Arc::new(CallCounter::default());
+        let held = aws.hold(&["eu-north-1".to_string()]);
+        let listing = Arc::downgrade(&aws.api("eu-north-1", &calls).clients);
+        let acting = aws.api("eu-north-1", &calls);
+        assert!(listing.upgrade().is_some_and(|l| Arc::ptr_eq(&l, &acting.clients)), "the listing's clients act");
+        drop((held, acting));
+        assert!(listing.upgrade().is_none(), "dropped with the action");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::aws::CallCounter;
 use crate::aws::batch;
-use crate::aws::{Api, Aws, AwsError, ErrorKind};
+use crate::aws::{Api, Aws, AwsError, ErrorKind, Held};
 use crate::config::OnFailure;
 use crate::config::{Config, Schedule};
 use crate::events::{self, Event};
@@ -166,6 +166,8 @@ pub struct Listed {
     calls: Arc<CallCounter>,
     resources: Vec<Resource>,
     errors: Vec<ListFailure>,
+    /// The regions' clients, kept from the listing to the end of the act.
+    clients: Held,
 }
 
 impl Listed {
@@ -190,6 +192,7 @@ impl Listed {
 pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
     let started = Instant::now();
     let calls = Arc::new(CallCounter::default());
+    let clients = aws.hold(req.regions);
     let selector = req.schedule.selector(&req.config.tag_key);
     let (read, regions) = listing::of_schedule(req.schedule, &selector, req.regions);
     let listings = listing::read(aws, &req.schedule.kinds, regions, read, &calls).await;
@@ -228,7 +231,7 @@ pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
     {
         return Err(ApplyError::Describe { schedule: req.schedule.name.clone(), source });
     }
-    Ok(Listed { started, calls, resources, errors })
+    Ok(Listed { started, calls, resources, errors, clients })
 }
 
 /// The overall cap (`max_instances_per_action_total`), over every account's decisions,
@@ -266,7 +269,7 @@ pub async fn apply(aws: &Aws, req: Request<'_>) -> Result<ApplyReport, ApplyErro
 
 /// Decides, checks the brake, acts and verifies on what [`list`] found.
 pub async fn act(aws: &Aws, req: Request<'_>, listed: Listed) -> Result<ApplyReport, ApplyError> {
-    let Listed { started, calls, resources, errors } = listed;
+    let Listed { started, calls, resources, errors, clients: _held } = listed;
     let mut decisions: Vec<Decision> = plan::plan(req.schedule, req.action, &req.config.skip_tag, req.now, &resources);
     if let Some(e) = req.enforce {
         let mut all = e.seen.lock().expect("enforce memory lock");

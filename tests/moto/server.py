@@ -254,12 +254,19 @@ def memoize_dispatch():
     memoize_attribute_names()
 
 
+# Keys of the attribute-name memo: the classes, fields and shapes of every answer are a
+# few thousand.
+MEMO_LIMIT = 20_000
+
+
 def memoize_attribute_names():
     """moto's response serializer asks, for every field of every object it answers with,
     which attribute names to try (its alias providers: the object's class, its Meta
     aliases, the field's shape), a third of the time of a small call. The answer depends
     on the class, the field and the shape only (no model sets Meta on an instance), so
-    it is kept by those; the values are still read from each object."""
+    it is kept by those; the values are still read from each object. Error answers of
+    some services make a key of their own each time: past MEMO_LIMIT keys nothing more
+    is kept, so a long run of errors cannot grow the memo."""
     from moto.core import serialize
 
     for cls in (serialize.AttributePicker, serialize.XFormedAttributePicker):
@@ -270,7 +277,9 @@ def memoize_attribute_names():
             key = (tuple(self.alias_providers), type(context.obj), context.key, context.shape)
             keys = cache.get(key)
             if keys is None:
-                keys = cache[key] = tuple(original(self, context))
+                keys = tuple(original(self, context))
+                if len(cache) < MEMO_LIMIT:
+                    cache[key] = keys
             return keys
 
         cls.get_possible_keys = get_possible_keys
