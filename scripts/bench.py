@@ -874,13 +874,13 @@ def accounts_run(tmp, proxy, latency_ms, hub, case, run, seeded):
 
 
 def accounts_daemon(tmp, proxy, hub, case, seeded):
-    """The daemon over the case's accounts: `run`, one stop fire 15 s after it starts; its
+    """The daemon over the case's accounts: `run`, one stop fire 20 s after it starts; its
     resident memory once started (accounts prepared), at its peak, 5 s after the fire's
     action finished and 75 s after (idle: the connections the fire opened are closed
     after 20 s unused, and the idle daemon gives free heap back at most once a minute).
     Returns (after start, 75 s after the fire) in KiB, or None."""
     clients, owners, config = seeded
-    fire = datetime.now(timezone.utc) + timedelta(seconds=15)
+    fire = datetime.now(timezone.utc) + timedelta(seconds=20)
     text = open(config).read().split("[schedules.office]")[0]
     daemon_config = write(os.path.join(tmp, "daemon-" + os.path.basename(config)),
                           text + f'[schedules.office]\nstop = "{fire.second} {fire.minute} {fire.hour} * * *"\n')

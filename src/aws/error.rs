@@ -163,7 +163,7 @@ impl AwsError {
             return self.clone();
         }
         let message = match &self.code {
-            Some(code) if self.kind != ErrorKind::Credentials => format!("{code}: {}", self.message),
+            Some(code) if !self.message.starts_with(&format!("{code}:")) => format!("{code}: {}", self.message),
             _ => self.message.clone(),
         };
         AwsError { kind: ErrorKind::Credentials, message, ..self.clone() }
@@ -202,9 +202,10 @@ fn classify_code(code: Option<&str>) -> ErrorKind {
 
 impl AwsError {
     /// The error with a service's own codes classified by `kind_of` (a kind's adapter
-    /// says which of its codes mean not found, wrong state, unsupported, no capacity).
+    /// says which of its codes mean not found, wrong state, unsupported, no capacity),
+    /// also on a 5xx answer (EC2 answers some capacity errors so).
     pub fn classified(mut self, kind_of: impl Fn(&str) -> Option<ErrorKind>) -> Self {
-        if self.kind == ErrorKind::Other
+        if matches!(self.kind, ErrorKind::Other | ErrorKind::Unavailable)
             && let Some(kind) = self.code.as_deref().and_then(kind_of)
         {
             self.kind = kind;
@@ -281,6 +282,13 @@ mod tests {
             let got = AwsError::from_sdk("DescribeRegions", "eu-west-1", answered(status, code));
             assert_eq!(got.kind, want, "{status} {code}");
             assert_eq!(got.code.as_deref(), Some(code));
+        }
+        // A kind's own code wins over the status.
+        let capacity = |code: &str| (code == "InsufficientInstanceCapacity").then_some(ErrorKind::InsufficientCapacity);
+        for status in [400, 500] {
+            let got =
+                AwsError::from_sdk("StartInstances", "eu-west-1", answered(status, "InsufficientInstanceCapacity")).classified(capacity);
+            assert_eq!(got.kind, ErrorKind::InsufficientCapacity, "{status}");
         }
     }
 

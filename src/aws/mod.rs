@@ -207,7 +207,13 @@ impl Aws {
                     return Err(RegionError::Unknown { region: unknown.clone(), enabled });
                 }
             }
-            Err(e) if matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Credentials) => {
+            // No answer, no credentials, or the role's AssumeRole failing under the
+            // check (throttled, a fault of STS's own): said, not taken for a refusal
+            // of DescribeRegions.
+            Err(e)
+                if e.operation == "AssumeRole"
+                    || matches!(e.kind, ErrorKind::Unreachable | ErrorKind::Timeout | ErrorKind::Credentials) =>
+            {
                 return Err(RegionError::Check(e));
             }
             Err(e) => {
@@ -367,13 +373,13 @@ pub fn always_enabled(regions: &[String]) -> bool {
     regions.iter().all(|r| ALWAYS_ENABLED.contains(&r.as_str()))
 }
 
-/// The regions to act in cannot be settled.
 /// Regions' clients kept alive by an action ([`Aws::hold`]).
 #[derive(Debug)]
 pub struct Held {
     _clients: Vec<Arc<RegionClients>>,
 }
 
+/// The regions to act in cannot be settled.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RegionError {
     #[error("no region: list `regions` in the file, or set AWS_REGION or a profile's region")]

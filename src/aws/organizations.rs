@@ -27,8 +27,9 @@ const PAGE: i32 = 20;
 /// The organization's accounts (ListAccounts) when `ous` is empty; else the accounts
 /// under each of `ous` (OU ids `ou-...` or the root `r-...`) and under every unit below
 /// them, breadth-first, the units of each level at once. An account may come back twice
-/// when `ous` overlap; each unit is searched once. `found` is told each page of accounts
-/// as it comes (so that accounts can be prepared while the search goes on).
+/// when `ous` overlap; each unit is searched once. `found_now` is told the accounts of
+/// each unit as its search ends (each page, for the whole organization), so that they
+/// can be prepared while deeper units are still searched.
 pub async fn discover(client: &Client, ous: &[String], mut found_now: impl FnMut(&[Discovered])) -> Result<Vec<Discovered>, AwsError> {
     if ous.is_empty() {
         return list_accounts(client, &mut found_now).await;

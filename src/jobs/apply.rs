@@ -192,9 +192,9 @@ impl Listed {
 pub async fn list(aws: &Aws, req: &Request<'_>) -> Result<Listed, ApplyError> {
     let started = Instant::now();
     let calls = Arc::new(CallCounter::default());
-    let clients = aws.hold(req.regions);
     let selector = req.schedule.selector(&req.config.tag_key);
     let (read, regions) = listing::of_schedule(req.schedule, &selector, req.regions);
+    let clients = aws.hold(regions);
     let listings = listing::read(aws, &req.schedule.kinds, regions, read, &calls).await;
     let mut resources = Vec::new();
     let mut errors = Vec::new();

@@ -126,8 +126,9 @@ async fn with_organization(hub: &Aws, config: &Config, known: &[Target], org: &O
         let why = if org.exclude.contains(id) { "excluded" } else { "not ACTIVE" };
         tracing::info!(account = %id, status = status.as_deref().unwrap_or("none"), reason = why, "Organization account left out.");
     }
-    // A name another unit's answer gave (the same account found twice).
-    for target in prepared.iter_mut().filter(|t| t.account.name.is_none()) {
+    // A name another unit's answer gave (the same account found twice); the file's
+    // accounts keep the file's.
+    for target in prepared.iter_mut().filter(|t| t.account.name.is_none() && !config.accounts.iter().any(|a| a.id == t.account.id)) {
         target.account.name = chosen.iter().find(|a| a.id == target.account.id).and_then(|a| a.name.clone());
     }
     Ok(prepared)

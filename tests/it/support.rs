@@ -233,7 +233,6 @@ impl Account {
         serde_json::from_str(&body).expect("calls json")
     }
 
-    /// The calls made in this account by any key, a role assumed into it included.
     /// The actions moto received from this account's key, in order of arrival.
     pub fn call_log(&self) -> Vec<String> {
         let path = format!("/_offhours/call-log?access_key_id={}", self.creds.access_key_id());
@@ -241,6 +240,7 @@ impl Account {
         log.into_iter().map(|(_, a)| a).collect()
     }
 
+    /// The calls made in this account by any key, a role assumed into it included.
     pub fn calls_in_account(&self) -> BTreeMap<String, u64> {
         let body = control(&self.endpoint, "GET", &format!("/_offhours/calls?account={}", self.id), "");
         serde_json::from_str(&body).expect("calls json")
