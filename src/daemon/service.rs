@@ -37,8 +37,9 @@ struct Known {
     refreshing: bool,
 }
 
-/// How often accounts whose role was refused are tried again without `[organization]`
-/// (with it, at its `refresh` when that is sooner).
+/// How often accounts whose role was refused, or whose regions could not be checked,
+/// are prepared again without `[organization]` (with it, at its `refresh` when that is
+/// sooner).
 const REFUSED_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Prepared {
@@ -77,7 +78,7 @@ impl Prepared {
 fn refresh_due(known: &Known, config: &Config) -> bool {
     let age = known.prepared.elapsed();
     let listing = config.organization.as_ref().is_some_and(|org| age >= org.refresh);
-    let retry = known.targets.iter().any(|t| t.refused) && age >= REFUSED_RETRY;
+    let retry = known.targets.iter().any(Target::prepare_again) && age >= REFUSED_RETRY;
     listing || retry
 }
 
@@ -368,6 +369,21 @@ mod tests {
 
     fn config(text: &str) -> Arc<Config> {
         Arc::new(from_str(text, "t.toml", &HostTimezone::fixed(chrono_tz::UTC)).unwrap())
+    }
+
+    #[tokio::test]
+    async fn refused_or_unchecked_accounts_are_prepared_again_after_five_minutes() {
+        let aws = Aws::connect(&crate::aws::AwsSettings::default()).await;
+        let config = config("[billing_alarm]\nthreshold = 10\n");
+        let (now, earlier) = (std::time::Instant::now(), std::time::Instant::now() - REFUSED_RETRY);
+        // (refused, unchecked, prepared at, due)
+        let cases = [(false, false, earlier, false), (true, false, earlier, true), (false, true, earlier, true), (false, true, now, false)];
+        for (refused, unchecked, prepared, due) in cases {
+            let account = crate::model::AccountRef { id: "111111111111".to_string(), name: None };
+            let target = Target { account, aws: aws.clone(), regions: Ok(vec![]), role_arn: None, refused, unchecked };
+            let known = Known { targets: Arc::new(vec![target]), prepared, refreshing: false };
+            assert_eq!(refresh_due(&known, &config), due, "refused {refused}, unchecked {unchecked}");
+        }
     }
 
     #[tokio::test]

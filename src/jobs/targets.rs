@@ -27,12 +27,20 @@ pub struct Target {
     pub role_arn: Option<String>,
     /// Its role could not be assumed: prepared again at the next refresh.
     pub refused: bool,
+    /// Its regions could not be checked (no answer): acted in with the configured ones,
+    /// and prepared again at the next refresh.
+    pub unchecked: bool,
 }
 
 impl Target {
     /// Offhours' own account, acted in with its own credentials.
     pub fn own(account: AccountRef, aws: Aws, regions: Vec<String>) -> Target {
-        Target { account, aws, regions: Ok(regions), role_arn: None, refused: false }
+        Target { account, aws, regions: Ok(regions), role_arn: None, refused: false, unchecked: false }
+    }
+
+    /// Whether the next refresh prepares it again rather than keeping it.
+    pub fn prepare_again(&self) -> bool {
+        self.refused || self.unchecked
     }
 }
 
@@ -147,12 +155,12 @@ async fn prepare(
     known: &[Target],
     (account, arn, external_id): (AccountRef, String, Option<String>),
 ) -> Target {
-    let kept = known.iter().find(|t| t.account.id == account.id && t.role_arn.as_deref() == Some(arn.as_str()) && !t.refused);
+    let kept = known.iter().find(|t| t.account.id == account.id && t.role_arn.as_deref() == Some(arn.as_str()) && !t.prepare_again());
     if let Some(kept) = kept {
         return Target { account, ..kept.clone() };
     }
     let aws = hub.assume(&arn, external_id.as_deref(), &config.aws.session_name).await;
-    let mut refused = false;
+    let (mut refused, mut unchecked) = (false, false);
     let regions = match aws.regions(&config.regions).await {
         Ok(r) => Ok(r),
         // A region the account lacks is that account's failure at every action.
@@ -168,8 +176,9 @@ async fn prepare(
         // again each time.
         Err(RegionError::Check(e)) => {
             tracing::error!(account = %account.id, account_name = account.name.as_deref(), role_arn = %arn, error = %e, "Cannot check the account's regions; using the configured ones.");
+            unchecked = true;
             Ok(aws.configured_regions(&config.regions).unwrap_or_default())
         }
     };
-    Target { account, aws, regions, role_arn: Some(arn), refused }
+    Target { account, aws, regions, role_arn: Some(arn), refused, unchecked }
 }
